@@ -1,0 +1,34 @@
+/**
+ * A tracking message as the ingest function accepted it: validated, normalized and stamped.
+ * This is the body of every SQS message on the events queue, the contract between ingestion
+ * and reconciliation. Field names follow the Segment spec.
+ */
+export type MessageType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface AcceptedMessage {
+  readonly type: MessageType;
+  /** Idempotency key: from the client, or generated at ingest when absent. */
+  readonly messageId: string;
+  readonly userId?: string;
+  readonly anonymousId?: string;
+  /** `track` only. */
+  readonly event?: string;
+  /** `page` / `screen` name. */
+  readonly name?: string;
+  /** `alias` only: the identity being aliased to `userId`. */
+  readonly previousId?: string;
+  /** `group` only. */
+  readonly groupId?: string;
+  readonly properties: JsonObject;
+  readonly traits: JsonObject;
+  readonly context: JsonObject;
+  /** Event time, ISO 8601: `timestamp`, else `originalTimestamp`, else receipt time. */
+  readonly timestamp: string;
+  /** When the ingest function accepted it, ISO 8601. */
+  readonly receivedAt: string;
+  readonly sentAt?: string;
+  readonly originalTimestamp?: string;
+  readonly integrations?: JsonObject;
+}

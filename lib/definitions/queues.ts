@@ -1,0 +1,36 @@
+import type { FunctionId } from './functions';
+
+/**
+ * SQS queues with their dead-letter queues and the Lambda event source mapping that drains them.
+ * Used by the CDK stacks and by the local platform's pollers (same batch size, same visibility
+ * timeout, same redrive), so local behaviour matches AWS.
+ */
+export interface QueueDefinition {
+  readonly id: string;
+  /** Environment variable through which producers receive the queue URL. */
+  readonly envName: string;
+  /** At least 6x the consumer's timeout (AWS guidance for SQS event sources). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message is moved to the DLQ. */
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly consumer: {
+    readonly functionId: FunctionId;
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    /** Upper bound of concurrent batches (Lambda `maxConcurrency` of the event source). */
+    readonly maxConcurrency: number;
+  };
+}
+
+/** Accepted tracking messages, one SQS message each, consumed by the reconcile function. */
+export const EVENTS_QUEUE: QueueDefinition = {
+  id: 'Events',
+  envName: 'EVENTS_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'reconcile', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE];
