@@ -1,0 +1,58 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../domain/identity/identity-config';
+import { DynamoProfileStore } from './dynamodb-profile-store';
+
+/**
+ * Profile settings from the function environment (all optional):
+ * - `DMP_IDENTITY_CONFIG`: JSON overriding fields of the identity config (priority, limits...);
+ * - `DMP_DEFAULT_PHONE_REGION`: region for national phone numbers (default US);
+ * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months).
+ */
+export interface ProfileEnvironment {
+  readonly identityConfig: IdentityConfig;
+  readonly eventTtlDays: number;
+  readonly lenientTypes: readonly string[];
+  readonly store: DynamoProfileStore;
+}
+
+function positiveNumber(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+export function identityConfigFromEnv(env: NodeJS.ProcessEnv): IdentityConfig {
+  const overrides = env.DMP_IDENTITY_CONFIG ? (JSON.parse(env.DMP_IDENTITY_CONFIG) as Partial<IdentityConfig>) : {};
+  return {
+    ...DEFAULT_IDENTITY_CONFIG,
+    ...overrides,
+    limits: { ...DEFAULT_IDENTITY_CONFIG.limits, ...overrides.limits },
+    ...(env.DMP_DEFAULT_PHONE_REGION && { defaultPhoneRegion: env.DMP_DEFAULT_PHONE_REGION }),
+  };
+}
+
+let cached: ProfileEnvironment | undefined;
+
+/** Built once per Lambda container (or local process) from `process.env`. */
+export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): ProfileEnvironment {
+  if (cached) return cached;
+  const tableName = env.PROFILES_TABLE_NAME;
+  if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
+  const identityConfig = identityConfigFromEnv(env);
+  const lenientTypes = ['anonymous_id', 'device_id'].filter((type) => !identityConfig.strictTypes.includes(type));
+  const eventTtlDays = positiveNumber(env.DMP_EVENT_TTL_DAYS, 395, 'DMP_EVENT_TTL_DAYS');
+  cached = {
+    identityConfig,
+    eventTtlDays,
+    lenientTypes,
+    store: new DynamoProfileStore(new DynamoDBClient({}), {
+      tableName,
+      eventTtlDays,
+      lenientIdentifierLifetimeDays: identityConfig.anonymousIdLifetimeDays,
+      lenientTypes,
+      dedupeWindowHours: 24,
+    }),
+  };
+  return cached;
+}
