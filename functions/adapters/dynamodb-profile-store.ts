@@ -25,6 +25,7 @@ import {
   type QuarantinedValue,
   type ReconcileCommit,
   type StoredEvent,
+  type UnmergeCommit,
 } from '../ports/profile-store';
 
 export interface DynamoProfileStoreOptions {
@@ -303,8 +304,9 @@ export class DynamoProfileStore implements ProfileStore {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.options.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix },
+          ...(prefix === ''
+            ? { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition } }
+            : { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)', ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix } }),
           ScanIndexForward: false,
           Limit: Math.min(limit - found.length, 1000),
           ...(startKey && { ExclusiveStartKey: startKey }),
@@ -341,6 +343,68 @@ export class DynamoProfileStore implements ProfileStore {
     return items.map(({ PK: _pk, SK: _sk, expiresAt: _ttl, ...entry }) => entry as unknown as QuarantinedValue);
   }
 
+  private async batchWrite(requests: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    const table = this.options.tableName;
+    for (let start = 0; start < requests.length; start += 25) {
+      let pending = requests.slice(start, start + 25);
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async applyUnmerge(change: UnmergeCommit, now: Date): Promise<void> {
+    const table = this.options.tableName;
+    const { split, kept, original } = change;
+    const ttl = (message: AcceptedMessage): number => epochSeconds(Date.parse(message.timestamp) + this.options.eventTtlDays * DAY_MS);
+    await this.doc.send(new PutCommand({ TableName: table, Item: { ...keys.profile(split.profileId), ...split } }));
+    await this.batchWrite(
+      change.movedEvents.map(({ message }) => ({ PutRequest: { Item: { ...keys.event(split.profileId, message), message, expiresAt: ttl(message) } } })),
+    );
+    const lifetimeSeconds = this.options.lenientIdentifierLifetimeDays * 86_400;
+    await this.batchWrite(
+      split.identities.map((link) => ({
+        PutRequest: {
+          Item: {
+            ...keys.identity(link),
+            profileId: split.profileId,
+            idType: link.type,
+            firstSeen: link.firstSeen,
+            lastSeen: link.lastSeen,
+            ...(this.options.lenientTypes.includes(link.type) && { expiresAt: epochSeconds(Date.parse(link.lastSeen)) + lifetimeSeconds }),
+          },
+        },
+      })),
+    );
+    const at = now.toISOString();
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: table,
+                Item: { ...keys.profile(kept.profileId), ...kept },
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': original.version },
+              },
+            },
+            { Put: { TableName: table, Item: { ...keys.mergeLog(kept.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: split.profileId } } },
+            { Put: { TableName: table, Item: { ...keys.mergeLog(split.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: kept.profileId } } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new ConcurrentUpdateError('profile changed during un-merge');
+      throw error;
+    }
+    await this.batchWrite(
+      change.movedEvents.map(({ profileId, message }) => ({ DeleteRequest: { Key: keys.event(profileId, message) } })),
+    );
+  }
+
   async eraseProfile(profile: ProfileRecord, now: Date): Promise<{ eventsDeleted: number }> {
     const table = this.options.tableName;
     // Suppress first: from this point on no message can re-create the person, even mid-erasure.
@@ -366,14 +430,7 @@ export class DynamoProfileStore implements ProfileStore {
     for (const profileId of group) {
       const items = await this.queryPartition(`P#${profileId}`, '', Number.MAX_SAFE_INTEGER);
       eventsDeleted += items.filter((item) => (item.SK as string).startsWith('E#')).length;
-      for (let start = 0; start < items.length; start += 25) {
-        let requests = items.slice(start, start + 25).map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } }));
-        for (let attempt = 0; requests.length > 0; attempt += 1) {
-          const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-          requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
-          if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        }
-      }
+      await this.batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
     }
     return { eventsDeleted };
   }

@@ -79,6 +79,15 @@ export interface QuarantinedValue extends RejectedTrait {
   readonly source: string;
 }
 
+/** An un-merge to write: the rebuilt original, the new profile and where each moved event lived. */
+export interface UnmergeCommit {
+  readonly original: ProfileRecord;
+  readonly kept: ProfileRecord;
+  readonly split: ProfileRecord;
+  readonly movedEvents: readonly StoredEvent[];
+  readonly log: MergeLogEntry;
+}
+
 export interface ProfileStore {
   loadSnapshot(messageId: string, identifiers: readonly Identifier[], now: Date): Promise<IdentitySnapshot>;
   /** Throws ConcurrentUpdateError, DuplicateMessageError or SuppressedIdentityError. */
@@ -90,6 +99,12 @@ export interface ProfileStore {
   listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]>;
   listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]>;
   listQuarantine(limit: number): Promise<QuarantinedValue[]>;
+  /**
+   * Writes an un-merge: the new profile and its events first, then its identity links, then the
+   * rebuilt original (guarded by its version), then removes the moved events from their old
+   * partitions. Each step is idempotent, so a failed call can be repeated.
+   */
+  applyUnmerge(change: UnmergeCommit, now: Date): Promise<void>;
   /** Suppresses the identifiers first, then removes the profile, its tombstones, links, events and log. */
   eraseProfile(profile: ProfileRecord, now: Date): Promise<{ readonly eventsDeleted: number }>;
 }

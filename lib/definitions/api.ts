@@ -27,6 +27,7 @@ export const PROFILE_ROUTES: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/v1/profiles/{profileRef}', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/events', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/merges', functionId: 'profileApi' },
+  { method: 'POST', path: '/v1/profiles/{profileRef}/unmerge', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/quarantine', functionId: 'profileApi' },
 ];
 

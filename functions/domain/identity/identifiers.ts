@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
+import type { AcceptedMessage } from '../tracking/accepted-message';
 import { identifierRank, type IdentityConfig } from './identity-config';
+import { asObject } from '../tracking/json';
 
 /** One identifier of a person, normalized, e.g. `{type: 'email', value: 'ana@shop.io'}`. */
 export interface Identifier {
@@ -44,9 +45,6 @@ export function normalizeIdentifier(config: IdentityConfig, type: string, raw: u
   return { type, value: text };
 }
 
-function asObject(value: unknown): JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
-}
 
 /**
  * Every identifier a message carries, most trusted first, without duplicates: userId,

@@ -1,4 +1,5 @@
 import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
+import { asObject } from '../tracking/json';
 
 /**
  * Behavioural aggregates of a profile (hot data), kept so that every update is a commutative fold:
@@ -76,9 +77,6 @@ function addCounters(a: Counters, b: Counters): Counters {
   return sum;
 }
 
-function asObject(value: unknown): JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
-}
 
 function asNumber(value: unknown): number | undefined {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;

@@ -1,4 +1,5 @@
-import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
+import type { AcceptedMessage } from '../tracking/accepted-message';
+import { asObject } from '../tracking/json';
 
 /** One consent decision with the event time it was expressed at (newest wins). */
 export interface ConsentDecision {
@@ -30,9 +31,6 @@ export function mergeConsent(a: ConsentState, b: ConsentState): ConsentState {
   return { categories, ...(unsubscribed && { unsubscribed }) };
 }
 
-function asObject(value: unknown): JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
-}
 
 /** Consent expressed by one message (its normalized `unsubscribed` trait included). */
 export function consentOf(message: AcceptedMessage, unsubscribedTrait: unknown): ConsentState {

@@ -1,9 +1,11 @@
 import { extractIdentifiers, identifierKey, type Identifier } from '../identity/identifiers';
 import type { IdentityConfig } from '../identity/identity-config';
 import { identitiesOverLimit, planResolution } from '../identity/resolution';
-import { applyMessage, mergeIdentityLinks, mergeProfiles, newProfile, type IdentityLink, type Provenance } from '../profile/profile';
+import { applyMessage, mergeIdentityLinks, mergeProfiles, newProfile, type IdentityLink } from '../profile/profile';
 import { normalizeTraits } from '../profile/traits';
-import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
+import type { AcceptedMessage } from '../tracking/accepted-message';
+import { provenanceOf } from '../identity/provenance';
+import { asObject } from '../tracking/json';
 import {
   ConcurrentUpdateError,
   DuplicateMessageError,
@@ -31,17 +33,6 @@ export interface ReconcileDependencies {
 /** Updates of an identifier's last-seen time are batched: at most one write a day per identifier. */
 const LAST_SEEN_RESOLUTION_MS = 86_400_000;
 
-function asObject(value: unknown): JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
-}
-
-/** Imports mark their rows with `context.dmp.origin`; everything else is the company's own tracking. */
-export function provenanceOf(message: AcceptedMessage): Provenance {
-  const origin = asObject(asObject(message.context.dmp).origin);
-  const party = origin.party === 'second' || origin.party === 'third' ? origin.party : 'first';
-  const source = typeof origin.source === 'string' ? origin.source : 'tracking';
-  return { source, party };
-}
 
 /** Traits a message sets: identify/group traits, and `context.traits` on any message. */
 function incomingTraits(message: AcceptedMessage): Record<string, unknown> {
