@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ROUTES } from '../lib/definitions/api';
+import type { FunctionId } from '../lib/definitions/functions';
+import {
+  corsResponseHeaders,
+  isCorsHeader,
+  jsonResponse,
+  matchRoute,
+  MAX_REQUEST_BODY_BYTES,
+  preflightResponse,
+  splitTarget,
+  toApiGatewayEvent,
+  toHttpResponse,
+  type HttpResponse,
+  type ReceivedRequest,
+} from './api-gateway';
+import type { OutboxEmail } from './ses-local';
+
+/** A request received by the built-in webhook test receiver (`POST /dev/webhooks/{name}`). */
+export interface WebhookDelivery {
+  readonly name: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body exactly as received, decoded as UTF-8. */
+  readonly body: string;
+  readonly receivedAt: string;
+}
+
+/** Oldest deliveries are dropped past this many, so a chatty sender cannot exhaust memory. */
+const MAX_WEBHOOK_DELIVERIES = 1_000;
+
+export interface HealthReport {
+  readonly status: 'ok' | 'degraded';
+  readonly components: Readonly<Record<string, unknown>>;
+  /** Components that are not up, when degraded. */
+  readonly failed?: readonly string[];
+}
+
+export interface LocalHttpServerOptions {
+  readonly port: number;
+  readonly host: string;
+  invoke(functionId: FunctionId, event: APIGatewayProxyEventV2): Promise<unknown>;
+  health(): Promise<HealthReport>;
+  outbox(): Promise<OutboxEmail[]>;
+  clearOutbox(): Promise<void>;
+  readonly logger: Logger;
+}
+
+export interface LocalHttpServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting connections; requests under way get until `deadline` (epoch ms) to finish. */
+  close(deadline: number): Promise<void>;
+}
+
+class PayloadTooLargeError extends Error {}
+
+/** Reads the body up to API Gateway's limit; past it the rest is discarded, not buffered. */
+function readLimitedBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BODY_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    request.on('end', () => (tooLarge ? reject(new PayloadTooLargeError()) : resolve(Buffer.concat(chunks))));
+    request.on('error', reject);
+  });
+}
+
+function sourceIp(request: IncomingMessage): string {
+  return (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
+
+function send(response: ServerResponse, reply: HttpResponse, extraHeaders: Record<string, string> = {}): void {
+  const headers: Record<string, string | string[]> = {
+    ...reply.headers,
+    ...extraHeaders,
+    ...corsResponseHeaders(),
+    'content-length': String(reply.body.length),
+  };
+  if (reply.cookies.length > 0) headers['set-cookie'] = [...reply.cookies];
+  response.writeHead(reply.statusCode, headers);
+  response.end(reply.body);
+}
+
+/** API Gateway's own error answers. */
+const notFound = (): HttpResponse => jsonResponse(404, { message: 'Not Found' });
+const internalServerError = (): HttpResponse => jsonResponse(500, { message: 'Internal Server Error' });
+const payloadTooLarge = (): HttpResponse => jsonResponse(413, { message: 'Request Entity Too Large' });
+
+const WEBHOOK_PATH = /^\/dev\/webhooks\/([^/]+)$/;
+
+/**
+ * The public HTTP API on node:http, behaving like the API Gateway HTTP API in front of the same
+ * handlers, plus the local-only developer endpoints (/health, /dev/outbox, /dev/webhooks).
+ */
+export async function startHttpServer(options: LocalHttpServerOptions): Promise<LocalHttpServer> {
+  const { logger } = options;
+  const webhookDeliveries: WebhookDelivery[] = [];
+
+  async function developerEndpoint(method: string, rawPath: string, request: IncomingMessage, body: Buffer): Promise<HttpResponse | undefined> {
+    if (method === 'GET' && rawPath === '/health') {
+      const report = await options.health();
+      return jsonResponse(report.status === 'ok' ? 200 : 503, report);
+    }
+    if (method === 'GET' && rawPath === '/dev/outbox') return jsonResponse(200, await options.outbox());
+    if (method === 'POST' && rawPath === '/dev/outbox/clear') {
+      await options.clearOutbox();
+      return jsonResponse(200, { cleared: true });
+    }
+    if (method === 'GET' && rawPath === '/dev/webhooks') return jsonResponse(200, webhookDeliveries);
+    const webhook = method === 'POST' ? WEBHOOK_PATH.exec(rawPath) : null;
+    if (webhook) {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+      }
+      webhookDeliveries.push({
+        name: decodeURIComponent(webhook[1] ?? ''),
+        headers,
+        body: body.toString('utf8'),
+        receivedAt: new Date().toISOString(),
+      });
+      if (webhookDeliveries.length > MAX_WEBHOOK_DELIVERIES) webhookDeliveries.shift();
+      return jsonResponse(200, { received: true });
+    }
+    return undefined;
+  }
+
+  async function apiRoute(received: ReceivedRequest, rawPath: string): Promise<HttpResponse> {
+    const match = matchRoute(ROUTES, received.method, rawPath);
+    if (!match) return notFound();
+    try {
+      const result = toHttpResponse(await options.invoke(match.route.functionId, toApiGatewayEvent(received, match)));
+      // With CORS configured on the API, the gateway's CORS headers replace the function's.
+      return { ...result, headers: Object.fromEntries(Object.entries(result.headers).filter(([name]) => !isCorsHeader(name))) };
+    } catch (error) {
+      logger.error('integration failed', { routeKey: `${match.route.method} ${match.route.path}`, requestId: received.requestId, error });
+      return internalServerError();
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const receivedAt = new Date();
+    const method = request.method ?? 'GET';
+    const url = request.url ?? '/';
+    const ids = { 'apigw-requestid': requestId };
+    if (method === 'OPTIONS') {
+      request.resume();
+      send(response, preflightResponse(), ids);
+      return;
+    }
+    if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BODY_BYTES) {
+      request.resume();
+      send(response, payloadTooLarge(), { ...ids, connection: 'close' });
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readLimitedBody(request);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) send(response, payloadTooLarge(), ids);
+      else response.destroy();
+      return;
+    }
+    const { rawPath } = splitTarget(url);
+    const developerReply = await developerEndpoint(method, rawPath, request, body);
+    if (developerReply) {
+      send(response, developerReply);
+      return;
+    }
+    const received: ReceivedRequest = {
+      method,
+      url,
+      rawHeaders: request.rawHeaders,
+      body,
+      sourceIp: sourceIp(request),
+      httpVersion: request.httpVersion,
+      localPort: request.socket.localPort ?? options.port,
+      requestId,
+      receivedAt,
+    };
+    send(response, await apiRoute(received, rawPath), ids);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error('request failed', { path: request.url, error });
+      if (!response.headersSent) send(response, internalServerError());
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    async close(deadline) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

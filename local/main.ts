@@ -1,0 +1,49 @@
+/**
+ * `npm start`: the whole platform on this machine (CONTRACT.md §2). Stops cleanly on
+ * SIGINT/SIGTERM: HTTP first, then the queues drain, then the emulators and the JVM.
+ */
+import { IN_MEMORY, startPlatform, type RunningPlatform } from './platform';
+import { platformOptionsFromEnv } from './settings';
+
+function banner(platform: RunningPlatform, dataDir: string | undefined): string {
+  return [
+    'Customer data platform running locally',
+    `  API            ${platform.urls.api}`,
+    `  health         ${platform.urls.health}`,
+    `  email outbox   ${platform.urls.outbox}`,
+    `  webhooks       ${platform.urls.webhooks}`,
+    `  SES inbox UI   ${platform.urls.sesInbox}`,
+    `  data           ${dataDir === IN_MEMORY ? 'in memory (nothing persists)' : dataDir}`,
+    'Press Ctrl+C to stop.',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = platformOptionsFromEnv(process.env);
+  const platform = await startPlatform(options);
+  process.stdout.write(`${banner(platform, options.dataDir)}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`${signal} received: stopping\n`);
+    platform.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`stopping failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`the local platform failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { functionDefinition, type FunctionId } from '../lib/definitions/functions';
+import { QUEUES, type QueueDefinition } from '../lib/definitions/queues';
+import { SECRETS } from '../lib/definitions/secrets';
+import { TABLES, type TableDefinition } from '../lib/definitions/tables';
+import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { EventSourcePoller, type PollerHealth } from './event-source-poller';
+import { findFreePort, LOOPBACK } from './free-port';
+import { startHttpServer, type HealthReport, type LocalHttpServer } from './http-server';
+import { invokeFunction, LOCAL_REGION, loadHandlers, localAwsCredentials, type LambdaHandler } from './lambda-runtime';
+import { startLocalSes, type LocalSes } from './ses-local';
+import { restoreQueueSnapshot, saveQueueSnapshot, startLocalSqs, type LocalSqs } from './sqs-local';
+
+/** `DMP_DATA_DIR` value that keeps no state. */
+export const IN_MEMORY = ':memory:';
+
+/** Per-queue test overrides, e.g. a 1 s visibility timeout so retries happen quickly. */
+export interface QueueOverride {
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+  readonly consumer?: Partial<QueueDefinition['consumer']>;
+}
+
+export interface PlatformOptions {
+  /** Port of the public HTTP API; 0 picks a free one. Default 3000. */
+  readonly port?: number;
+  readonly writeKey?: string;
+  readonly adminToken?: string;
+  /** Where state persists across restarts, or `:memory:`. Default `.dmp`. */
+  readonly dataDir?: string;
+  /** Divides journey waits and schedule periods. Default 1. */
+  readonly timeScale?: number;
+  /** Test seam: handlers used instead of importing the functions' entry modules. */
+  readonly handlers?: Partial<Record<FunctionId, LambdaHandler>>;
+  /** Test seam: queue settings that differ from lib/definitions/queues.ts. */
+  readonly queueOverrides?: Readonly<Record<string, QueueOverride>>;
+  /** How long stop() waits for queues to drain and batches to finish. Default 10 s. */
+  readonly drainTimeoutMs?: number;
+  /** How long DynamoDB Local may take to start. Default 60 s. */
+  readonly startTimeoutMs?: number;
+  /** Log level of the platform's own logs (not the handlers'). Default: POWERTOOLS_LOG_LEVEL, else INFO. */
+  readonly logLevel?: LogLevel;
+}
+
+export interface PlatformQueue {
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+}
+
+export interface RunningPlatform {
+  /** Base URL of the public HTTP API, e.g. http://127.0.0.1:3000. */
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly writeKey: string;
+  readonly adminToken: string;
+  readonly urls: { readonly api: string; readonly health: string; readonly outbox: string; readonly webhooks: string; readonly sesInbox: string };
+  /** Emulator endpoints, for SDK clients in tests and scripts. */
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string };
+  /** Process id of the DynamoDB Local JVM. */
+  readonly dynamodbPid: number;
+  /** By table id (lib/definitions/tables.ts). */
+  readonly tableNames: Readonly<Record<string, string>>;
+  /** By queue id (lib/definitions/queues.ts). */
+  readonly queues: Readonly<Record<string, PlatformQueue>>;
+  health(): Promise<HealthReport>;
+  /** Waits until every queue is drained (see EventSourcePoller.drain); false on deadline. */
+  drain(deadline: number): Promise<boolean>;
+  /** Idempotent: HTTP first, then pollers (drained), queue snapshot, emulators, environment. */
+  stop(): Promise<void>;
+}
+
+function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function localTableName(table: TableDefinition): string {
+  return table.id;
+}
+
+function applyOverride(queue: QueueDefinition, override: QueueOverride | undefined): QueueDefinition {
+  if (!override) return queue;
+  return {
+    ...queue,
+    ...(override.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: override.visibilityTimeoutSeconds }),
+    ...(override.maxReceiveCount !== undefined && { maxReceiveCount: override.maxReceiveCount }),
+    consumer: { ...queue.consumer, ...override.consumer },
+  };
+}
+
+/** Sets variables and remembers what they were, so stop() leaves process.env as it found it. */
+class EnvironmentScope {
+  private readonly previous = new Map<string, string | undefined>();
+
+  set(values: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(values)) {
+      if (!this.previous.has(name)) this.previous.set(name, process.env[name]);
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+
+  restore(): void {
+    for (const [name, value] of this.previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    this.previous.clear();
+  }
+}
+
+function credentialFor(secretId: 'writeKeys' | 'adminTokens', writeKey: string, adminToken: string): string {
+  return secretId === 'writeKeys' ? writeKey : adminToken;
+}
+
+/**
+ * Starts the whole platform locally: DynamoDB Local, the SQS and SES emulators, one event
+ * source poller per queue and the HTTP API, all running the same handler code as on AWS.
+ * One platform per process: handlers read their configuration from process.env.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const writeKey = options.writeKey ?? 'dev-write-key';
+  const adminToken = options.adminToken ?? 'dev-admin-token';
+  const dataDir = options.dataDir ?? '.dmp';
+  const persistent = dataDir !== IN_MEMORY;
+  const dataDirectory = persistent ? path.resolve(dataDir) : undefined;
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('timeScale must be a positive number');
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  // Without an explicit level Powertools reads POWERTOOLS_LOG_LEVEL (default INFO).
+  const logger = new Logger({ serviceName: 'dmp-local', ...(options.logLevel && { logLevel: options.logLevel }) });
+  const queueDefinitions = QUEUES.map((queue) => applyOverride(queue, options.queueOverrides?.[queue.id]));
+  const snapshotFile = dataDirectory ? path.join(dataDirectory, 'sqs-snapshot.json') : undefined;
+
+  const environment = new EnvironmentScope();
+  const cleanups: (() => Promise<void>)[] = [];
+  const runCleanups = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error('stopping a component failed', { error });
+      }
+    }
+    environment.restore();
+  };
+
+  let dynamoStarting: Promise<DynamoDbLocal> | undefined;
+  try {
+    // The JVM takes seconds to start: the in-process emulators start meanwhile.
+    dynamoStarting = startDynamoDbLocal({
+      ...(dataDirectory && { dataDirectory: path.join(dataDirectory, 'dynamodb') }),
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      logger,
+    });
+    dynamoStarting.then((dynamo) => cleanups.push(() => dynamo.stop())).catch(() => undefined);
+    const sqs: LocalSqs = await startLocalSqs(queueDefinitions);
+    cleanups.push(() => sqs.stop());
+    const ses: LocalSes = await startLocalSes(logger);
+    cleanups.push(() => ses.stop());
+    const dynamo: DynamoDbLocal = await dynamoStarting;
+    await ensureTables(dynamo.client, TABLES, localTableName);
+    if (snapshotFile) {
+      const restored = await restoreQueueSnapshot(sqs, snapshotFile, logger);
+      if (restored > 0) logger.info('restored queued messages from the last run', { messages: restored });
+    }
+
+    // The public URL goes into the environment before handlers load, so port 0 is resolved now.
+    const port = options.port === 0 ? await findFreePort() : (options.port ?? 3000);
+    environment.set({
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: localAwsCredentials().accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localAwsCredentials().secretAccessKey,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
+      AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+      AWS_LAMBDA_FUNCTION_NAME: 'dmp-local',
+      DMP_TIME_SCALE: String(timeScale),
+      DMP_PUBLIC_URL: `http://${LOOPBACK}:${port}`,
+      ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),
+      ...Object.fromEntries(sqs.queues.map((queue) => [queue.definition.envName, queue.url])),
+      ...Object.fromEntries(SECRETS.map((secret) => [`${secret.envPrefix}_HASHES`, sha256Hex(credentialFor(secret.id, writeKey, adminToken))])),
+    });
+
+    const handlers = await loadHandlers(options.handlers);
+    const pollers = new Map<string, EventSourcePoller>();
+    for (const queue of sqs.queues) {
+      const consumer = functionDefinition(queue.definition.consumer.functionId);
+      pollers.set(
+        queue.definition.id,
+        new EventSourcePoller({
+          queue: queue.definition,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          sqs: sqs.client,
+          function: consumer,
+          handler: handlers[consumer.id],
+          logger,
+        }),
+      );
+    }
+    cleanups.push(async () => {
+      const deadline = Date.now() + drainTimeoutMs;
+      await Promise.all([...pollers.values()].map((poller) => poller.drain(deadline).catch(() => false)));
+      await Promise.all([...pollers.values()].map((poller) => poller.stop(deadline)));
+      if (snapshotFile) {
+        const saved = await saveQueueSnapshot(sqs, (queueId) => pollers.get(queueId)?.heldMessages() ?? [], snapshotFile, Date.now() + drainTimeoutMs, logger);
+        if (saved > 0) logger.info('saved queued messages for the next run', { messages: saved, file: snapshotFile });
+      }
+    });
+    for (const poller of pollers.values()) poller.start();
+
+    const health = async (): Promise<HealthReport> => {
+      const [dynamodb, queues, email] = await Promise.all([dynamo.isHealthy(), sqs.isHealthy(), ses.isHealthy()]);
+      const pollerHealth: Record<string, PollerHealth> = Object.fromEntries([...pollers].map(([id, poller]) => [id, poller.health()]));
+      const failed = [
+        ...(dynamodb ? [] : ['dynamodb']),
+        ...(queues ? [] : ['sqs']),
+        ...(email ? [] : ['ses']),
+        ...Object.entries(pollerHealth)
+          .filter(([, poller]) => poller.state !== 'up')
+          .map(([id]) => `pollers.${id}`),
+      ];
+      const state = (up: boolean): 'up' | 'down' => (up ? 'up' : 'down');
+      return {
+        status: failed.length === 0 ? 'ok' : 'degraded',
+        components: { dynamodb: state(dynamodb), sqs: state(queues), ses: state(email), pollers: pollerHealth },
+        ...(failed.length > 0 && { failed }),
+      };
+    };
+
+    const http: LocalHttpServer = await startHttpServer({
+      port,
+      host: LOOPBACK,
+      invoke: (functionId, event) => invokeFunction(functionDefinition(functionId), handlers[functionId], event),
+      health,
+      outbox: () => ses.outbox(),
+      clearOutbox: () => ses.clearOutbox(),
+      logger,
+    });
+    cleanups.push(() => http.close(Date.now() + drainTimeoutMs));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      baseUrl: http.url,
+      port: http.port,
+      writeKey,
+      adminToken,
+      urls: {
+        api: http.url,
+        health: `${http.url}/health`,
+        outbox: `${http.url}/dev/outbox`,
+        webhooks: `${http.url}/dev/webhooks`,
+        sesInbox: `${ses.endpoint}/`,
+      },
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, ses: ses.endpoint },
+      dynamodbPid: dynamo.pid,
+      tableNames: Object.fromEntries(TABLES.map((table) => [table.id, localTableName(table)])),
+      queues: Object.fromEntries(
+        sqs.queues.map((queue) => [queue.definition.id, { url: queue.url, arn: queue.arn, deadLetterUrl: queue.deadLetterUrl, deadLetterArn: queue.deadLetterArn }]),
+      ),
+      health,
+      async drain(deadline) {
+        const results = await Promise.all([...pollers.values()].map((poller) => poller.drain(deadline)));
+        return results.every(Boolean);
+      },
+      stop() {
+        stopping ??= runCleanups();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    // A JVM still starting when another component failed registers its cleanup once started.
+    await dynamoStarting?.catch(() => undefined);
+    await runCleanups();
+    throw error;
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
+import { findFreePort } from '../../local/free-port';
+import type { LambdaHandler } from '../../local/lambda-runtime';
+
+const REPOSITORY_ROOT = path.resolve(__dirname, '..', '..');
+const START_DEADLINE_MS = 60_000;
+const STOP_DEADLINE_MS = 30_000;
+const OUTPUT_TAIL_CHARS = 8_000;
+
+type Falsy = false | 0 | '' | null | undefined;
+
+export interface PollOptions {
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+  /** Names what was awaited in the timeout error. */
+  readonly description?: string;
+}
+
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/**
+ * Calls `probe` until it returns a truthy value (returned) or the deadline passes (throws with
+ * the last value or error). For asynchronous outcomes: never wait a fixed time in a test.
+ */
+export async function pollUntil<T>(probe: () => Promise<T> | T, options: PollOptions = {}): Promise<Exclude<T, Falsy>> {
+  const { timeoutMs = 10_000, intervalMs = 100, description = 'condition' } = options;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as Exclude<T, Falsy>;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`${description} not met within ${timeoutMs} ms (last: ${detail})`);
+    }
+    await pause(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/**
+ * A handler for every function of lib/definitions/functions.ts: the given fakes, and for the
+ * others one that fails loudly. Tests of the platform itself then load no real handler module.
+ */
+export function fakeHandlers(fakes: Partial<Record<FunctionId, LambdaHandler>>): Record<FunctionId, LambdaHandler> {
+  return Object.fromEntries(
+    FUNCTIONS.map((definition) => [
+      definition.id,
+      fakes[definition.id] ??
+        (() => {
+          throw new Error(`${definition.id} was invoked but this test has no fake for it`);
+        }),
+    ]),
+  ) as Record<FunctionId, LambdaHandler>;
+}
+
+export interface TestPlatform {
+  readonly baseUrl: string;
+  readonly writeKey: string;
+  readonly adminToken: string;
+  /** Everything the platform printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, then waits for the process to exit; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs `npm start`'s entry (local/main.ts through tsx) as a child process on a free port with
+ * no persisted state, and waits until GET /health answers 200.
+ */
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const port = await findFreePort();
+  const child = spawn(path.join(REPOSITORY_ROOT, 'node_modules', '.bin', 'tsx'), ['local/main.ts'], {
+    cwd: REPOSITORY_ROOT,
+    env: { ...process.env, PORT: String(port), DMP_DATA_DIR: ':memory:', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+
+  const stop = async (): Promise<number | null> => {
+    if (!hasExited) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_DEADLINE_MS;
+  let failure: string | undefined;
+  for (;;) {
+    if (hasExited) {
+      failure = `it exited with code ${child.exitCode}`;
+      break;
+    }
+    try {
+      if ((await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) })).status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() >= deadline) {
+      failure = `GET /health did not answer 200 within ${START_DEADLINE_MS} ms`;
+      break;
+    }
+    await pause(250);
+  }
+  if (failure !== undefined) {
+    await stop();
+    throw new Error(`the local platform did not start: ${failure}\n--- output ---\n${output}`);
+  }
+  return {
+    baseUrl,
+    writeKey: env.DMP_WRITE_KEY ?? 'dev-write-key',
+    adminToken: env.DMP_ADMIN_TOKEN ?? 'dev-admin-token',
+    output: () => output,
+    stop,
+  };
+}
