@@ -232,7 +232,12 @@ export class DynamoProfileStore implements ProfileStore {
       item: {
         Put: {
           TableName: table,
-          Item: { ...keys.event(profile.profileId, message), message, expiresAt: epochSeconds(Date.parse(message.timestamp) + this.options.eventTtlDays * DAY_MS) },
+          Item: {
+            ...keys.event(profile.profileId, message),
+            message,
+            reconciledAt: now.toISOString(),
+            expiresAt: epochSeconds(Date.parse(message.timestamp) + this.options.eventTtlDays * DAY_MS),
+          },
         },
       },
     });
@@ -330,7 +335,11 @@ export class DynamoProfileStore implements ProfileStore {
 
   async listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]> {
     const items = await this.queryProfileItems(profile, 'E#', limit);
-    return items.map((item) => ({ profileId: (item.PK as string).slice(2), message: item.message as AcceptedMessage }));
+    return items.map((item) => ({
+      profileId: (item.PK as string).slice(2),
+      message: item.message as AcceptedMessage,
+      ...(typeof item.reconciledAt === 'string' && { reconciledAt: item.reconciledAt }),
+    }));
   }
 
   async listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]> {

@@ -68,8 +68,11 @@ export class SuppressedIdentityError extends Error {
 }
 
 export interface StoredEvent {
+  /** The partition the event lives in: its profile, or a profile merged into it. */
   readonly profileId: string;
   readonly message: AcceptedMessage;
+  /** When reconciliation stored it (ingest-to-profile lag is this minus `message.receivedAt`). */
+  readonly reconciledAt?: string;
 }
 
 export interface QuarantinedValue extends RejectedTrait {

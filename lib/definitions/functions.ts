@@ -2,7 +2,7 @@
  * The Lambda functions of the platform: where each handler lives and what it may touch.
  * CDK builds `DmpFunction`s from these; the local platform imports the same entry files.
  */
-export type FunctionId = 'ingest' | 'reconcile' | 'profileApi';
+export type FunctionId = 'ingest' | 'reconcile' | 'profileApi' | 'importApi';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -48,6 +48,16 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     tables: ['Profiles'],
     sendsTo: [],
+    verifies: ['adminTokens'],
+  },
+  {
+    id: 'importApi',
+    entry: 'functions/handlers/import-api.ts',
+    description: 'Admin Import API: maps CRM, partner and third-party files to identify messages and queues them',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+    tables: [],
+    sendsTo: ['Events'],
     verifies: ['adminTokens'],
   },
 ];

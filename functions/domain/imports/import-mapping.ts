@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * How the columns of an imported file map to identifiers and traits. Without a mapping, columns
+ * named like an identifier type (`user_id`, `email`, `phone`, `anonymous_id`, `device_id`, or
+ * `id:<type>` for an external id) are identifiers and every other column is a trait of that name.
+ */
+export const importMappingSchema = z
+  .object({
+    /** Identifier type → column, e.g. `{"email": "E-mail", "crm_id": "Customer no."}`. */
+    identifiers: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'identifier types are lower_snake_case'), z.string().min(1)).default({}),
+    /** Trait name → column, e.g. `{"firstName": "First name"}`. */
+    traits: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Column holding when the record was true (ISO 8601); the import time otherwise. */
+    timestamp: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ImportMapping = z.infer<typeof importMappingSchema>;
+
+export type Party = 'first' | 'second' | 'third';
+
+const IDENTIFIER_COLUMNS: Record<string, string> = {
+  user_id: 'user_id',
+  userid: 'user_id',
+  email: 'email',
+  phone: 'phone',
+  anonymous_id: 'anonymous_id',
+  anonymousid: 'anonymous_id',
+  device_id: 'device_id',
+};
+
+/** The mapping implied by a header when none is given. */
+export function defaultMapping(header: readonly string[]): ImportMapping {
+  const identifiers: Record<string, string> = {};
+  const traits: Record<string, string> = {};
+  for (const column of header) {
+    const lower = column.trim().toLowerCase();
+    const external = /^id:([a-z][a-z0-9_]{0,63})$/.exec(lower)?.[1];
+    const type = IDENTIFIER_COLUMNS[lower] ?? external;
+    if (type) identifiers[type] = column;
+    else if (lower === 'timestamp') continue;
+    else traits[column] = column;
+  }
+  return { identifiers, traits, ...(header.includes('timestamp') && { timestamp: 'timestamp' }) };
+}
+
+/** Columns a mapping names that the file does not have. */
+export function missingColumns(mapping: ImportMapping, header: readonly string[]): string[] {
+  const present = new Set(header);
+  const named = [...Object.values(mapping.identifiers), ...Object.values(mapping.traits), ...(mapping.timestamp ? [mapping.timestamp] : [])];
+  return [...new Set(named.filter((column) => !present.has(column)))];
+}
