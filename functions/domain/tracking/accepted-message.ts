@@ -1,7 +1,11 @@
 /**
  * A tracking message as the ingest function accepted it: validated, normalized and stamped.
  * This is the body of every SQS message on the events queue, the contract between ingestion
- * and reconciliation. Field names follow the Segment spec.
+ * and reconciliation. Field names follow the Segment spec. Each SQS message also carries the
+ * message attributes `type` and `messageId` (String) for routing and operations.
+ * Identifiers (`messageId`, `userId`, `anonymousId`, `previousId`, `groupId`) are non-blank
+ * strings of at most 255 characters (numbers sent by clients arrive as strings); at least one of
+ * `userId` and `anonymousId` is present. Absent optional fields are omitted from the JSON.
  */
 export type MessageType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
 
@@ -28,7 +32,9 @@ export interface AcceptedMessage {
   readonly timestamp: string;
   /** When the ingest function accepted it, ISO 8601. */
   readonly receivedAt: string;
+  /** When the client sent it, ISO 8601 (the message's own, else its batch's). */
   readonly sentAt?: string;
+  /** The client's event time as sent, ISO 8601. */
   readonly originalTimestamp?: string;
   readonly integrations?: JsonObject;
 }

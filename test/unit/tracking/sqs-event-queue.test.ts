@@ -1,0 +1,203 @@
+import {
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchCommandInput,
+  type SendMessageBatchCommandOutput,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue';
+import type { AcceptedMessage } from '../../../functions/domain/tracking/accepted-message';
+import { EventQueueUnavailableError } from '../../../functions/ports/event-queue';
+
+const QUEUE_URL = 'http://127.0.0.1:9324/000000000000/events';
+const sqs = mockClient(SQSClient);
+
+function message(index: number, properties: Record<string, unknown> = {}): AcceptedMessage {
+  return {
+    type: 'track',
+    messageId: `msg-${index}`,
+    userId: `user-${index}`,
+    event: 'Product Viewed',
+    properties,
+    traits: {},
+    context: {},
+    timestamp: '2026-01-01T00:00:00.000Z',
+    receivedAt: '2026-01-01T00:00:01.000Z',
+  };
+}
+
+function messages(count: number): AcceptedMessage[] {
+  return Array.from({ length: count }, (_, index) => message(index));
+}
+
+/** Answers like SQS: every entry succeeds unless `fails` says otherwise. */
+function answer(
+  input: SendMessageBatchCommandInput,
+  fails: (entryBody: AcceptedMessage) => boolean = () => false,
+): SendMessageBatchCommandOutput {
+  const entries = input.Entries ?? [];
+  const failing = entries.filter((entry) => fails(JSON.parse(entry.MessageBody ?? '{}') as AcceptedMessage));
+  return {
+    $metadata: {},
+    Successful: entries
+      .filter((entry) => !failing.includes(entry))
+      .map((entry) => ({ Id: entry.Id, MessageId: `sqs-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+    Failed: failing.map((entry) => ({ Id: entry.Id, Code: 'InternalError', SenderFault: false })),
+  };
+}
+
+function sentBodies(): AcceptedMessage[][] {
+  return sqs
+    .commandCalls(SendMessageBatchCommand)
+    .map((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '{}')));
+}
+
+function queue(options: { maxConcurrentCalls?: number; maxAttempts?: number } = {}) {
+  const waits: number[] = [];
+  const eventQueue = new SqsEventQueue({
+    client: new SQSClient({ region: 'us-east-1' }),
+    queueUrl: QUEUE_URL,
+    ...options,
+    wait: async (milliseconds) => {
+      waits.push(milliseconds);
+    },
+  });
+  return { eventQueue, waits };
+}
+
+beforeEach(() => sqs.reset());
+
+describe('SqsEventQueue', () => {
+  it('sends one SQS message per accepted message, in calls of at most 10 entries', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input));
+    await queue().eventQueue.enqueue(messages(25));
+
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls.map((call) => call.args[0].input.Entries?.length)).toEqual([10, 10, 5]);
+    expect(calls.every((call) => call.args[0].input.QueueUrl === QUEUE_URL)).toBe(true);
+    expect(sentBodies().flat().map((body) => body.messageId)).toEqual(messages(25).map((m) => m.messageId));
+  });
+
+  it('gives each entry an Id unique in its call and routing attributes without PII', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input));
+    await queue().eventQueue.enqueue(messages(3));
+
+    const entries = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
+    expect(new Set(entries.map((entry) => entry.Id)).size).toBe(3);
+    expect(entries.every((entry) => /^[A-Za-z0-9_-]{1,80}$/.test(entry.Id ?? ''))).toBe(true);
+    expect(entries[1]?.MessageAttributes).toEqual({
+      type: { DataType: 'String', StringValue: 'track' },
+      messageId: { DataType: 'String', StringValue: 'msg-1' },
+    });
+    expect(JSON.stringify(entries.map((entry) => entry.MessageAttributes))).not.toContain('user-');
+  });
+
+  it('escapes the characters SQS refuses in a body, keeping the same JSON value', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input));
+    const odd = message(0, { note: 'a\uFFFEb\uFFFFc\u0001d\uD800e\u{1F600}' });
+    await queue().eventQueue.enqueue([odd]);
+
+    const body = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageBody ?? '';
+    // Only tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF may appear in SQS bodies.
+    expect(body).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u);
+    expect(JSON.parse(body)).toEqual(odd);
+  });
+
+  it('keeps every call under 256 KiB of payload', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input));
+    const large = Array.from({ length: 10 }, (_, index) => message(index, { blob: 'x'.repeat(30 * 1024) }));
+    await queue().eventQueue.enqueue(large);
+
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls.map((call) => call.args[0].input.Entries?.length)).toEqual([8, 2]);
+    for (const call of calls) {
+      const bytes = (call.args[0].input.Entries ?? []).reduce(
+        (sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? '') + 64,
+        0,
+      );
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+
+  it('retries only the entries SQS reported as failed, with growing backoff', async () => {
+    let call = 0;
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      call += 1;
+      // msg-3 and msg-7 fail on the first two attempts, then succeed.
+      return answer(input, (body) => call <= 2 && ['msg-3', 'msg-7'].includes(body.messageId));
+    });
+    const { eventQueue, waits } = queue();
+    await eventQueue.enqueue(messages(10));
+
+    expect(sentBodies().map((bodies) => bodies.map((body) => body.messageId))).toEqual([
+      messages(10).map((m) => m.messageId),
+      ['msg-3', 'msg-7'],
+      ['msg-3', 'msg-7'],
+    ]);
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(25);
+    expect(waits[1]).toBeGreaterThanOrEqual(50);
+    expect(waits[1]).toBeLessThanOrEqual(100);
+  });
+
+  it('treats an entry reported neither successful nor failed as not stored', async () => {
+    let call = 0;
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      call += 1;
+      const output = answer(input);
+      return call === 1 ? { ...output, Successful: output.Successful?.slice(1) } : output;
+    });
+    await queue().eventQueue.enqueue(messages(3));
+    expect(sentBodies()[1]?.map((body) => body.messageId)).toEqual(['msg-0']);
+  });
+
+  it('throws EventQueueUnavailableError when entries still fail after the last attempt', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: SendMessageBatchCommandInput) => answer(input, (body) => body.messageId === 'msg-1'));
+    const { eventQueue } = queue({ maxAttempts: 3 });
+    const error = await eventQueue.enqueue(messages(2)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(EventQueueUnavailableError);
+    expect((error as Error).message).toBe('SQS did not accept 1 messages after 3 attempts (InternalError)');
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(3);
+  });
+
+  it('throws EventQueueUnavailableError when the call itself fails, keeping the cause', async () => {
+    const outage = Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
+    sqs.on(SendMessageBatchCommand).rejects(outage);
+    const error = await queue().eventQueue.enqueue(messages(1)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(EventQueueUnavailableError);
+    expect((error as Error).cause).toBe(outage);
+  });
+
+  it('starts no new calls after one failed', async () => {
+    sqs.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
+    await expect(queue({ maxConcurrentCalls: 1 }).eventQueue.enqueue(messages(50))).rejects.toBeInstanceOf(
+      EventQueueUnavailableError,
+    );
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+
+  it('keeps at most maxConcurrentCalls calls in flight', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    sqs.on(SendMessageBatchCommand).callsFake(async (input: SendMessageBatchCommandInput) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      return answer(input);
+    });
+    await queue({ maxConcurrentCalls: 3 }).eventQueue.enqueue(messages(200));
+
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(20);
+    expect(mostInFlight).toBe(3);
+  });
+
+  it('makes no call for nothing', async () => {
+    await queue().eventQueue.enqueue([]);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+});
