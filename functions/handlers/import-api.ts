@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataError } from '../domain/files/data-error';
 import { importMappingSchema } from '../domain/imports/import-mapping';
 import { importFile } from '../domain/imports/import-file-use-case';

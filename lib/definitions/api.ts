@@ -31,7 +31,9 @@ export const PROFILE_ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/quarantine', functionId: 'profileApi' },
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES];
+export const IMPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'POST', path: '/v1/imports', functionId: 'importApi' }];
+
+export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES];
 
 /** Any origin may send (browsers run analytics.js on customer sites); preflight is answered. */
 export const CORS = {

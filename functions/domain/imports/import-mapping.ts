@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * How the columns of an imported file map to identifiers and traits. Without a mapping, columns

@@ -130,7 +130,7 @@ export function orderRevenue(properties: JsonObject): number {
 export function channelOf(message: AcceptedMessage): string {
   const context = message.context;
   const declared = asText(context.channel)?.toLowerCase();
-  if (declared === 'crm' || declared === 'email' || declared === 'server') return declared;
+  if (declared === 'crm' || declared === 'email' || declared === 'server' || declared === 'partner' || declared === 'data_vendor') return declared;
   if (declared === 'browser' || declared === 'web') return 'web';
   if (declared === 'mobile' || declared === 'app') return 'mobile';
   if (message.event?.startsWith('Email ')) return 'email';

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import * as z from 'zod';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { unmergeProfile } from '../domain/reconcile/unmerge-profile';
+import { parseProfileReference } from '../domain/profile/profile-reference';
+import { toProfileView } from '../domain/profile/profile-view';
+import type { ProfileRecord } from '../domain/profile/profile';
+import { loadCredentialHashes } from '../adapters/credential-hashes';
+import { profileEnvironment } from '../adapters/profile-environment';
+import { requireAdminToken } from '../http/auth';
+import { BadRequestError, NotFoundError } from '../http/errors';
+import { parseJsonBody, readRequestBody } from '../http/request-body';
+import { jsonResponse, toHttpResponse } from '../http/responses';
+
+const logger = new Logger({ serviceName: 'profile-api' });
+
+const unmergeBody = z.object({
+  identities: z.array(z.object({ type: z.string().min(1), value: z.string().min(1) })).min(1).max(50),
+});
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1_000;
+
+function limitOf(event: APIGatewayProxyEventV2): number {
+  const raw = event.queryStringParameters?.limit;
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new BadRequestError([{ path: 'limit', reason: `limit must be an integer from 1 to ${MAX_LIMIT}` }]);
+  }
+  return limit;
+}
+
+async function resolveProfile(event: APIGatewayProxyEventV2): Promise<ProfileRecord> {
+  const { store, identityConfig } = profileEnvironment();
+  const reference = parseProfileReference(identityConfig, event.pathParameters?.profileRef);
+  if (typeof reference === 'string') throw new BadRequestError([{ path: 'profileRef', reason: reference }]);
+  const profile = reference.kind === 'profile' ? await store.getProfile(reference.profileId) : await store.findProfile(reference.identifier);
+  if (!profile) throw new NotFoundError('profile not found');
+  return profile;
+}
+
+async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const { store, identityConfig, lenientTypes } = profileEnvironment();
+  switch (event.routeKey) {
+    case 'GET /v1/profiles/{profileRef}': {
+      const profile = await resolveProfile(event);
+      return jsonResponse(
+        200,
+        toProfileView(profile, { now: new Date(), lenientTypes, lenientLifetimeDays: identityConfig.anonymousIdLifetimeDays }),
+      );
+    }
+    case 'GET /v1/profiles/{profileRef}/events': {
+      const limit = limitOf(event);
+      const profile = await resolveProfile(event);
+      const events = await store.listEvents(profile, limit);
+      return jsonResponse(200, { profileId: profile.profileId, events: events.map(({ message }) => message) });
+    }
+    case 'GET /v1/profiles/{profileRef}/merges': {
+      const limit = limitOf(event);
+      const profile = await resolveProfile(event);
+      return jsonResponse(200, { profileId: profile.profileId, merges: await store.listMergeLog(profile, limit) });
+    }
+    case 'POST /v1/profiles/{profileRef}/unmerge': {
+      const parsed = unmergeBody.safeParse(parseJsonBody(await readRequestBody(event, 64 * 1024)));
+      if (!parsed.success) {
+        throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), reason: issue.message })));
+      }
+      const profile = await resolveProfile(event);
+      const outcome = await unmergeProfile(profile, parsed.data.identities, { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID });
+      if (outcome.status === 'rejected') throw new BadRequestError([{ path: 'body.identities', reason: outcome.reason }]);
+      logger.info('profile unmerged', { ...outcome });
+      return jsonResponse(200, outcome);
+    }
+    case 'DELETE /v1/profiles/{profileRef}': {
+      const profile = await resolveProfile(event);
+      const { eventsDeleted } = await store.eraseProfile(profile, new Date());
+      logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, identities: profile.identities.length });
+      return jsonResponse(200, { success: true, profileId: profile.profileId, eventsDeleted, identitiesSuppressed: profile.identities.length });
+    }
+    case 'GET /v1/quarantine':
+      return jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) });
+    default:
+      throw new NotFoundError(`no route ${event.routeKey}`);
+  }
+}
+
+/** Admin Profile API (CONTRACT.md §4): bearer token, then one route per case. */
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  logger.addContext(context);
+  try {
+    requireAdminToken(event, await loadCredentialHashes('ADMIN_TOKEN'));
+    return await route(event);
+  } catch (error) {
+    const response = toHttpResponse(error);
+    if (response.statusCode === 500) logger.error('profile api failed', { routeKey: event.routeKey, error: error as Error });
+    return response;
+  }
+};
