@@ -1,0 +1,81 @@
+/** Evaluation measures and data splits for binary classifiers. */
+import { type Random, shuffleInPlace } from './random';
+
+/**
+ * Area under the ROC curve: the probability that a random positive scores above a random
+ * negative (ties count half), computed from average ranks.
+ */
+export function areaUnderRoc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  const n = scores.length;
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let positives = 0;
+  let positiveRankSum = 0;
+  let i = 0;
+  while (i < n) {
+    let j = i + 1;
+    while (j < n && scores[order[j]!] === scores[order[i]!]) j++;
+    const averageRank = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) {
+      if (labels[order[k]!] === 1) {
+        positives++;
+        positiveRankSum += averageRank;
+      }
+    }
+    i = j;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) throw new RangeError('AUC needs at least one positive and one negative row');
+  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Mean negative log-likelihood of the labels under probabilities `p`. */
+export function logLoss(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = Math.min(Math.max(probabilities[i]!, 1e-15), 1 - 1e-15);
+    total -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return total / probabilities.length;
+}
+
+/** Quantile `q` in [0, 1] of ascending `sorted` values, linearly interpolated. */
+export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new RangeError('quantile of no values');
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  const low = sorted[below]!;
+  return low + (sorted[above]! - low) * (position - below);
+}
+
+export function meanAndSd(values: readonly number[]): { mean: number; sd: number } {
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+/**
+ * Splits rows (indices into `labels`) into `k` folds with the same share of positives each:
+ * positives and negatives are shuffled apart, then dealt to the folds in turn.
+ */
+export function stratifiedFolds(rows: Uint32Array, labels: ArrayLike<number>, k: number, random: Random): Uint32Array[] {
+  const positives = rows.filter((r) => labels[r] === 1);
+  const negatives = rows.filter((r) => labels[r] !== 1);
+  shuffleInPlace(positives, random);
+  shuffleInPlace(negatives, random);
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  let next = 0;
+  for (const group of [positives, negatives]) {
+    for (const row of group) {
+      folds[next]!.push(row);
+      next = (next + 1) % k;
+    }
+  }
+  return folds.map((fold) => Uint32Array.from(fold).sort());
+}
+
+/** The rows of `rows` not in `excluded` (both ascending). */
+export function rowsExcept(rows: Uint32Array, excluded: Uint32Array): Uint32Array {
+  const skip = new Set(excluded);
+  return rows.filter((r) => !skip.has(r));
+}
