@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv } from '../functions/domain/scoring/csv';
+import { parseCsv } from '../functions/domain/files/csv';
 import { quantileOfSorted } from '../functions/domain/scoring/metrics';
 import { scoreRow } from '../functions/domain/scoring/score';
 import { labeledTableFromCsv } from '../functions/domain/scoring/table';

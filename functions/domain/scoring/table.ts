@@ -2,8 +2,8 @@
  * A labelled training table: CSV columns split into features and a binary label, with each
  * feature column detected as numeric or categorical.
  */
-import type { CsvTable } from './csv';
-import { DataError } from './data-error';
+import type { CsvTable } from '../files/csv';
+import { DataError } from '../files/data-error';
 
 export type ColumnKind = 'numeric' | 'categorical';
 

@@ -13,7 +13,7 @@ import {
   MODEL_FORMAT_VERSION,
   type ModelArtifact,
 } from './artifact';
-import { DataError } from './data-error';
+import { DataError } from '../files/data-error';
 import { DEFAULT_FEATURE_FIT_OPTIONS, encodeColumns, type FeatureFitOptions, fitFeatureSpecs } from './features';
 import { DEFAULT_GBT_PARAMS, type GbtParams, gbtLogit, sigmoid, trainGbt } from './gbt';
 import { DEFAULT_LOGREG_PARAMS, type LogregParams, logregLogit, trainLogreg } from './logreg';

@@ -1,5 +1,5 @@
-import { detectSeparator, parseCsv } from '../../../functions/domain/scoring/csv';
-import { DataError } from '../../../functions/domain/scoring/data-error';
+import { detectSeparator, parseCsv } from '../../../functions/domain/files/csv';
+import { DataError } from '../../../functions/domain/files/data-error';
 import { detectColumnKind } from '../../../functions/domain/scoring/table';
 import { tableFrom } from './datasets';
 

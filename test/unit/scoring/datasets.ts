@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv } from '../../../functions/domain/scoring/csv';
+import { parseCsv } from '../../../functions/domain/files/csv';
 import { type LabeledTable, labeledTableFromCsv } from '../../../functions/domain/scoring/table';
 
 /** The shared data sets, beside the project at ../shared (see its README). */
