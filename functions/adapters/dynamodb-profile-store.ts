@@ -92,8 +92,10 @@ export class DynamoProfileStore implements ProfileStore {
       const live = profiles.resolved.get(stored.profileId);
       if (live) links.set(identifierKey(identifier), { profileId: live, lastSeen: stored.lastSeen });
     }
+    const dedupe = find(keys.dedupe(messageId));
     return {
-      alreadyProcessed: find(keys.dedupe(messageId)) !== undefined,
+      alreadyProcessed: dedupe !== undefined,
+      ...(typeof dedupe?.profileId === 'string' && { processedBy: dedupe.profileId }),
       suppressed: identifiers.filter((identifier) => find(keys.suppression(identifier)) !== undefined),
       links,
       storedHolders,

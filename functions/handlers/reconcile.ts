@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ProfileChange } from '../domain/pipeline/messages';
 import { reconcileMessage } from '../domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 
 const logger = new Logger({ serviceName: 'reconcile' });
 const processor = new BatchProcessor(EventType.SQS);
@@ -29,24 +32,60 @@ function serializedByPerson<T>(key: string, work: () => Promise<T>): Promise<T> 
 const jitteredBackoff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
 
-async function reconcileRecord(record: SQSRecord): Promise<void> {
-  const message = JSON.parse(record.body) as AcceptedMessage;
-  const { store, identityConfig } = profileEnvironment();
-  const outcome = await serializedByPerson(message.userId ?? message.anonymousId ?? message.messageId, () =>
-    reconcileMessage(message, {
-      store,
-      config: identityConfig,
-      now: () => new Date(),
-      newProfileId: randomUUID,
-      backoff: jitteredBackoff,
-      maxAttempts: 20,
-    }),
-  );
-  // Outcome, ids and counts only: never traits or identifier values (PII).
-  logger.info('message reconciled', { messageId: message.messageId, type: message.type, sqsMessageId: record.messageId, ...outcome });
+let profileChanges: SqsJsonQueue<ProfileChange> | undefined;
+
+function profileChangesQueue(): SqsJsonQueue<ProfileChange> {
+  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
+  if (!queueUrl) throw new Error('PROFILE_CHANGES_QUEUE_URL is not set');
+  profileChanges ??= new SqsJsonQueue<ProfileChange>({
+    client: new SQSClient({}),
+    queueUrl,
+    attributesOf: (change) => ({ reason: change.reason, profileId: change.profileId }),
+  });
+  return profileChanges;
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return processPartialResponse(event, reconcileRecord, processor, { context });
+  const changes = new Map<string, ProfileChange>();
+
+  const reconcileRecord = async (record: SQSRecord): Promise<void> => {
+    const message = JSON.parse(record.body) as AcceptedMessage;
+    const { store, identityConfig } = profileEnvironment();
+    const outcome = await serializedByPerson(message.userId ?? message.anonymousId ?? message.messageId, () =>
+      reconcileMessage(message, {
+        store,
+        config: identityConfig,
+        now: () => new Date(),
+        newProfileId: randomUUID,
+        backoff: jitteredBackoff,
+        maxAttempts: 20,
+      }),
+    );
+    // Outcome, ids and counts only: never traits or identifier values (PII).
+    logger.debug('message reconciled', { messageId: message.messageId, type: message.type, sqsMessageId: record.messageId, ...outcome });
+    // A duplicate is announced again: its first processing may have stopped before announcing it.
+    if ((outcome.status === 'applied' || outcome.status === 'duplicate') && outcome.profileId) {
+      const absorbed = outcome.status === 'applied' ? outcome.absorbedProfileIds : [];
+      const previous = changes.get(outcome.profileId);
+      changes.set(outcome.profileId, {
+        kind: 'profile-change',
+        profileId: outcome.profileId,
+        reason: absorbed.length > 0 || previous?.reason === 'merge' ? 'merge' : 'event',
+        at: new Date().toISOString(),
+        messageId: message.messageId,
+        absorbedProfileIds: [...new Set([...(previous?.absorbedProfileIds ?? []), ...absorbed])],
+      });
+    } else {
+      logger.info('message not applied', { messageId: message.messageId, status: outcome.status });
+    }
+  };
+
+  const response = await processPartialResponse(event, reconcileRecord, processor, { context });
+  // One change per profile per batch. If it cannot be sent the whole batch fails and is retried:
+  // its messages are then duplicates, whose changes are announced again.
+  if (changes.size > 0) await profileChangesQueue().send([...changes.values()]);
+  const applied = event.Records.length - response.batchItemFailures.length;
+  logger.info('batch reconciled', { records: event.Records.length, applied, failed: response.batchItemFailures.length, profilesChanged: changes.size });
+  return response;
 };

@@ -8,6 +8,8 @@ import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 export interface IdentitySnapshot {
   /** The message was already applied (same messageId within the dedupe window). */
   readonly alreadyProcessed: boolean;
+  /** The profile it was applied to, when already processed. */
+  readonly processedBy?: string;
   /** Identifiers erased under GDPR: a message carrying one is dropped. */
   readonly suppressed: readonly Identifier[];
   /** identifierKey → live profile holding it (tombstones followed; expired links are absent). */

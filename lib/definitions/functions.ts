@@ -2,7 +2,16 @@
  * The Lambda functions of the platform: where each handler lives and what it may touch.
  * CDK builds `DmpFunction`s from these; the local platform imports the same entry files.
  */
-export type FunctionId = 'ingest' | 'reconcile' | 'profileApi' | 'importApi';
+export type FunctionId =
+  | 'ingest'
+  | 'reconcile'
+  | 'profileApi'
+  | 'importApi'
+  | 'score'
+  | 'segmentEvaluator'
+  | 'activation'
+  | 'segmentApi'
+  | 'segmentRebuild';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -37,7 +46,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     memorySize: 1024,
     timeoutSeconds: 30,
     tables: ['Profiles'],
-    sendsTo: [],
+    sendsTo: ['ProfileChanges'],
     verifies: [],
   },
   {
@@ -59,6 +68,56 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [],
     sendsTo: ['Events'],
     verifies: ['adminTokens'],
+  },
+  {
+    id: 'score',
+    entry: 'functions/handlers/score.ts',
+    description: 'Consumes profile changes: state scores, predictive scores and send hour, then asks for segment evaluation',
+    memorySize: 1024,
+    timeoutSeconds: 30,
+    tables: ['Profiles'],
+    sendsTo: ['SegmentEvaluation'],
+    verifies: [],
+  },
+  {
+    id: 'segmentEvaluator',
+    entry: 'functions/handlers/segment-evaluator.ts',
+    description: 'Real-time segment membership: re-evaluates changed profiles, records and emits audience transitions',
+    memorySize: 1024,
+    timeoutSeconds: 30,
+    tables: ['Profiles'],
+    sendsTo: ['Activation'],
+    verifies: [],
+  },
+  {
+    id: 'activation',
+    entry: 'functions/handlers/activation.ts',
+    description: 'Delivers audience transitions to destinations: signed webhooks',
+    memorySize: 512,
+    timeoutSeconds: 30,
+    tables: ['Profiles'],
+    sendsTo: [],
+    verifies: [],
+  },
+  {
+    id: 'segmentApi',
+    entry: 'functions/handlers/segment-api.ts',
+    description: 'Admin Segments API: definitions, preview, members, export, rebuild runs',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+    tables: ['Profiles'],
+    sendsTo: [],
+    verifies: ['adminTokens'],
+  },
+  {
+    id: 'segmentRebuild',
+    entry: 'functions/handlers/segment-rebuild.ts',
+    description: 'Tasks of the segment rebuild state machine: plan scan slices, evaluate a slice, finish the run',
+    memorySize: 1024,
+    timeoutSeconds: 300,
+    tables: ['Profiles'],
+    sendsTo: ['Activation'],
+    verifies: [],
   },
 ];
 

@@ -33,4 +33,34 @@ export const EVENTS_QUEUE: QueueDefinition = {
   consumer: { functionId: 'reconcile', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
 };
 
-export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE];
+/** Profile changes from reconciliation, consumed by the scoring function. */
+export const PROFILE_CHANGES_QUEUE: QueueDefinition = {
+  id: 'ProfileChanges',
+  envName: 'PROFILE_CHANGES_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'score', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 10 },
+};
+
+/** Profiles to re-evaluate against every segment (after scoring), consumed in real time. */
+export const SEGMENT_EVALUATION_QUEUE: QueueDefinition = {
+  id: 'SegmentEvaluation',
+  envName: 'SEGMENT_EVALUATION_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'segmentEvaluator', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 10 },
+};
+
+/** Audience transitions to deliver to destinations (signed webhooks, journeys). */
+export const ACTIVATION_QUEUE: QueueDefinition = {
+  id: 'Activation',
+  envName: 'ACTIVATION_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 10,
+  retentionDays: 14,
+  consumer: { functionId: 'activation', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE, PROFILE_CHANGES_QUEUE, SEGMENT_EVALUATION_QUEUE, ACTIVATION_QUEUE];

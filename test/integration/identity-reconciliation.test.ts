@@ -88,7 +88,7 @@ describe('identity reconciliation on DynamoDB Local', () => {
     await reconcile(acceptedMessage({ type: 'identify', userId: parent, anonymousId: familyPc, timestamp: recent(20), traits: { firstName: 'Parent' } }));
     await reconcile(acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: familyPc, timestamp: recent(15), properties: { product_id: 'lego' } }));
     const childLogin = acceptedMessage({ type: 'identify', userId: child, anonymousId: familyPc, timestamp: recent(10), traits: { firstName: 'Child' } });
-    expect(await reconcile(childLogin)).toMatchObject({ status: 'applied', conflicts: 1, merged: 0 });
+    expect(await reconcile(childLogin)).toMatchObject({ status: 'applied', conflicts: 1, absorbedProfileIds: [] });
 
     const parentProfile = await profileOf('user_id', parent);
     const childProfile = await profileOf('user_id', child);
@@ -133,7 +133,7 @@ describe('identity reconciliation on DynamoDB Local', () => {
     ];
     for (const message of batch) expect((await reconcile(message)).status).toBe('applied');
     const before = await profileOf('user_id', user);
-    for (const message of batch) expect(await reconcile(message)).toEqual({ status: 'duplicate' });
+    for (const message of batch) expect(await reconcile(message)).toEqual({ status: 'duplicate', profileId: before.profileId });
     const after = await profileOf('user_id', user);
     expect(after).toEqual(before);
     expect(after.activity.revenue).toBe(30);

@@ -15,8 +15,15 @@ import {
 } from '../../ports/profile-store';
 
 export type ReconcileOutcome =
-  | { readonly status: 'applied'; readonly profileId: string; readonly merged: number; readonly conflicts: number; readonly attempts: number }
-  | { readonly status: 'duplicate' }
+  | {
+      readonly status: 'applied';
+      readonly profileId: string;
+      readonly absorbedProfileIds: readonly string[];
+      readonly conflicts: number;
+      readonly attempts: number;
+    }
+  /** Already applied; `profileId` tells where, so downstream notifications can be re-sent safely. */
+  | { readonly status: 'duplicate'; readonly profileId?: string }
   | { readonly status: 'suppressed' }
   | { readonly status: 'unattributable'; readonly reason: string };
 
@@ -56,7 +63,7 @@ export async function reconcileMessage(message: AcceptedMessage, deps: Reconcile
   for (let attempt = 1; ; attempt += 1) {
     const now = deps.now();
     const snapshot = await store.loadSnapshot(message.messageId, identifiers, now);
-    if (snapshot.alreadyProcessed) return { status: 'duplicate' };
+    if (snapshot.alreadyProcessed) return { status: 'duplicate', ...(snapshot.processedBy && { profileId: snapshot.processedBy }) };
     if (snapshot.suppressed.length > 0) return { status: 'suppressed' };
 
     const plan = planResolution(config, identifiers, snapshot.links, snapshot.profiles);
@@ -129,7 +136,13 @@ export async function reconcileMessage(message: AcceptedMessage, deps: Reconcile
         },
         now,
       );
-      return { status: 'applied', profileId: profile.profileId, merged: absorbed.length, conflicts: plan.conflicts.length, attempts: attempt };
+      return {
+        status: 'applied',
+        profileId: profile.profileId,
+        absorbedProfileIds: absorbed.map((p) => p.profileId),
+        conflicts: plan.conflicts.length,
+        attempts: attempt,
+      };
     } catch (error) {
       if (error instanceof DuplicateMessageError) return { status: 'duplicate' };
       if (error instanceof SuppressedIdentityError) return { status: 'suppressed' };

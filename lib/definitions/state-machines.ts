@@ -1,0 +1,28 @@
+import type { FunctionId } from './functions';
+
+/**
+ * Step Functions state machines. Their ASL is built by CDK constructs (lib/constructs); the local
+ * platform synthesizes the same app and runs the synthesized definitions with a local interpreter,
+ * invoking the same task functions.
+ */
+export interface StateMachineDefinition {
+  /** Logical id of the state machine in CDK. */
+  readonly id: string;
+  /** Environment variable through which starters receive the state machine ARN. */
+  readonly envName: string;
+  readonly description: string;
+  /** Functions its Task states invoke. */
+  readonly taskFunctions: readonly FunctionId[];
+  /** Functions allowed to start (and describe) executions. */
+  readonly startedBy: readonly FunctionId[];
+}
+
+export const SEGMENT_REBUILD_STATE_MACHINE: StateMachineDefinition = {
+  id: 'SegmentRebuild',
+  envName: 'SEGMENT_REBUILD_STATE_MACHINE_ARN',
+  description: 'Rebuilds segment membership: plans scan slices, evaluates them in a Map state, writes diffs and counts, records the run',
+  taskFunctions: ['segmentRebuild'],
+  startedBy: ['segmentApi'],
+};
+
+export const STATE_MACHINES: readonly StateMachineDefinition[] = [SEGMENT_REBUILD_STATE_MACHINE];
