@@ -8,6 +8,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { identifierKey, type Identifier } from '../domain/identity/identifiers';
@@ -114,6 +115,7 @@ export class DynamoProfileStore implements ProfileStore {
       const next: string[] = [];
       for (const item of items) {
         const profile = toProfile(item);
+        if (item.erasedAt !== undefined) continue;
         if (profile.mergedInto) {
           pointers.set(profile.profileId, profile.mergedInto);
           if (!live.has(profile.mergedInto) && !pointers.has(profile.mergedInto)) next.push(profile.mergedInto);
@@ -170,8 +172,10 @@ export class DynamoProfileStore implements ProfileStore {
         },
       },
     });
-    for (const identifier of change.identifiers) {
-      items.push({ kind: 'suppression', item: { ConditionCheck: { TableName: table, Key: keys.suppression(identifier), ConditionExpression: 'attribute_not_exists(PK)' } } });
+    // Identifiers new to the graph are checked against erasure here; those already linked are
+    // covered by the profile version, which an erasure bumps before deleting anything.
+    for (const { link } of change.linkWrites.filter((write) => write.previousProfileId === undefined)) {
+      items.push({ kind: 'suppression', item: { ConditionCheck: { TableName: table, Key: keys.suppression(link), ConditionExpression: 'attribute_not_exists(PK)' } } });
     }
     items.push({
       kind: 'other',
@@ -418,12 +422,31 @@ export class DynamoProfileStore implements ProfileStore {
 
   async eraseProfile(profile: ProfileRecord, now: Date): Promise<{ eventsDeleted: number }> {
     const table = this.options.tableName;
-    // Suppress first: from this point on no message can re-create the person, even mid-erasure.
-    const identifiers = profile.identities.map(({ type, value }) => ({ type, value }));
-    for (const identifier of identifiers) {
-      await this.doc.send(new PutCommand({ TableName: table, Item: { ...keys.suppression(identifier), idType: identifier.type, suppressedAt: now.toISOString() } }));
-    }
-    const group = [profile.profileId, ...profile.mergedFrom];
+    const suppress = async (links: ProfileRecord['identities']): Promise<void> => {
+      for (const identifier of links) {
+        await this.doc.send(new PutCommand({ TableName: table, Item: { ...keys.suppression(identifier), idType: identifier.type, suppressedAt: now.toISOString() } }));
+      }
+    };
+    // 1. Suppress: no message can link these identifiers to a new profile from now on.
+    await suppress(profile.identities);
+    // 2. Bump the version: a message applied concurrently to the old version now fails its
+    //    commit, retries, and finds its identifiers suppressed. Identifiers linked just before
+    //    the bump are read back and suppressed too.
+    const marked = await this.doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.profile(profile.profileId),
+        UpdateExpression: 'SET erasedAt = :now, version = version + :one',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const latest = marked.Attributes ? toProfile(marked.Attributes) : profile;
+    const known = new Set(profile.identities.map(identifierKey));
+    await suppress(latest.identities.filter((link) => !known.has(identifierKey(link))));
+    const identifiers = latest.identities.map(({ type, value }) => ({ type, value }));
+    const group = [profile.profileId, ...latest.mergedFrom];
     for (const identifier of identifiers) {
       await this.doc
         .send(

@@ -174,6 +174,27 @@ describe('identity reconciliation on DynamoDB Local', () => {
     expect(await store.findProfile({ type: 'anonymous_id', value: cookie })).toBeUndefined();
   });
 
+  it('does not resurrect a person when a message races with their erasure', async () => {
+    const [user, cookie] = [unique('race'), unique('cookie')];
+    await reconcile(acceptedMessage({ type: 'identify', userId: user, anonymousId: cookie, timestamp: recent(5) }));
+    const profile = await profileOf('user_id', user);
+    let erased = false;
+    // The erasure lands after the message read the profile and before it commits.
+    const racingStore = Object.create(store) as DynamoProfileStore;
+    racingStore.commit = async (change, at) => {
+      if (!erased) {
+        erased = true;
+        await store.eraseProfile(profile, new Date());
+      }
+      return store.commit(change, at);
+    };
+    const outcome = await reconcileMessage(acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(1) }), { ...deps, store: racingStore });
+    expect(erased).toBe(true);
+    expect(outcome).toEqual({ status: 'suppressed' });
+    expect(await store.findProfile({ type: 'anonymous_id', value: cookie })).toBeUndefined();
+    expect(await store.listEvents(profile, 10)).toEqual([]);
+  });
+
   it('quarantines invalid trait values with their reason instead of storing or dropping them silently', async () => {
     const user = unique('q');
     const message = acceptedMessage({ type: 'identify', userId: user, timestamp: recent(1), traits: { email: 'not-an-email', plan: 'gold' } });
