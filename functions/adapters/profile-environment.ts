@@ -9,6 +9,8 @@ import { DynamoProfileStore } from './dynamodb-profile-store';
  * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months).
  */
 export interface ProfileEnvironment {
+  readonly dynamo: DynamoDBClient;
+  readonly tableName: string;
   readonly identityConfig: IdentityConfig;
   readonly eventTtlDays: number;
   readonly lenientTypes: readonly string[];
@@ -42,11 +44,14 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
   const identityConfig = identityConfigFromEnv(env);
   const lenientTypes = ['anonymous_id', 'device_id'].filter((type) => !identityConfig.strictTypes.includes(type));
   const eventTtlDays = positiveNumber(env.DMP_EVENT_TTL_DAYS, 395, 'DMP_EVENT_TTL_DAYS');
+  const dynamo = new DynamoDBClient({});
   cached = {
+    dynamo,
+    tableName,
     identityConfig,
     eventTtlDays,
     lenientTypes,
-    store: new DynamoProfileStore(new DynamoDBClient({}), {
+    store: new DynamoProfileStore(dynamo, {
       tableName,
       eventTtlDays,
       lenientIdentifierLifetimeDays: identityConfig.anonymousIdLifetimeDays,

@@ -6,8 +6,13 @@ import { unmergeProfile } from '../domain/reconcile/unmerge-profile';
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import type { ProfileRecord } from '../domain/profile/profile';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ProfileChange } from '../domain/pipeline/messages';
 import { loadCredentialHashes } from '../adapters/credential-hashes';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { requireAdminToken } from '../http/auth';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
@@ -18,6 +23,26 @@ const logger = new Logger({ serviceName: 'profile-api' });
 const unmergeBody = z.object({
   identities: z.array(z.object({ type: z.string().min(1), value: z.string().min(1) })).min(1).max(50),
 });
+
+/** Scores, memberships and the ProfileChanges queue, built once per container. */
+let collaborators: { scores: DynamoScoreStore; segments: DynamoSegmentStore; profileChanges: SqsJsonQueue<ProfileChange> } | undefined;
+
+function profileCollaborators() {
+  if (collaborators) return collaborators;
+  const { dynamo, tableName } = profileEnvironment();
+  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
+  if (!queueUrl) throw new Error('PROFILE_CHANGES_QUEUE_URL is not set');
+  collaborators = {
+    scores: new DynamoScoreStore(dynamo, tableName),
+    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
+    profileChanges: new SqsJsonQueue<ProfileChange>({
+      client: new SQSClient({}),
+      queueUrl,
+      attributesOf: (change) => ({ reason: change.reason, profileId: change.profileId }),
+    }),
+  };
+  return collaborators;
+}
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1_000;
@@ -46,9 +71,17 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
   switch (event.routeKey) {
     case 'GET /v1/profiles/{profileRef}': {
       const profile = await resolveProfile(event);
+      const { scores, segments } = profileCollaborators();
+      const [profileScores, segmentIds] = await Promise.all([scores.getScores(profile.profileId), segments.segmentIdsOf(profile.profileId)]);
       return jsonResponse(
         200,
-        toProfileView(profile, { now: new Date(), lenientTypes, lenientLifetimeDays: identityConfig.anonymousIdLifetimeDays }),
+        toProfileView(profile, {
+          now: new Date(),
+          lenientTypes,
+          lenientLifetimeDays: identityConfig.anonymousIdLifetimeDays,
+          scores: { ...profileScores },
+          segments: segmentIds,
+        }),
       );
     }
     case 'GET /v1/profiles/{profileRef}/events': {
@@ -70,14 +103,21 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       const profile = await resolveProfile(event);
       const outcome = await unmergeProfile(profile, parsed.data.identities, { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID });
       if (outcome.status === 'rejected') throw new BadRequestError([{ path: 'body.identities', reason: outcome.reason }]);
+      // Both people are rescored and re-segmented from their rebuilt profiles.
+      const at = new Date().toISOString();
+      await profileCollaborators().profileChanges.send(
+        [outcome.keptProfileId, outcome.splitProfileId].map((profileId) => ({ kind: 'profile-change' as const, profileId, reason: 'unmerge' as const, at })),
+      );
       logger.info('profile unmerged', { ...outcome });
       return jsonResponse(200, outcome);
     }
     case 'DELETE /v1/profiles/{profileRef}': {
       const profile = await resolveProfile(event);
       const { eventsDeleted } = await store.eraseProfile(profile, new Date());
-      logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, identities: profile.identities.length });
-      return jsonResponse(200, { success: true, profileId: profile.profileId, eventsDeleted, identitiesSuppressed: profile.identities.length });
+      // Memberships live outside the profile's partition; scores inside it are gone already.
+      const { memberships } = await profileCollaborators().segments.removeProfile(profile.profileId);
+      logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, memberships, identities: profile.identities.length });
+      return jsonResponse(200, { success: true, profileId: profile.profileId, eventsDeleted, identitiesSuppressed: profile.identities.length, membershipsRemoved: memberships });
     }
     case 'GET /v1/quarantine':
       return jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) });

@@ -11,7 +11,8 @@ export type FunctionId =
   | 'segmentEvaluator'
   | 'activation'
   | 'segmentApi'
-  | 'segmentRebuild';
+  | 'segmentRebuild'
+  | 'scoreRecompute';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -52,11 +53,11 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'profileApi',
     entry: 'functions/handlers/profile-api.ts',
-    description: 'Admin Profile API: profiles, their events and merge log, erasure',
+    description: 'Admin Profile API: profiles, their events and merge log, un-merge, erasure',
     memorySize: 512,
     timeoutSeconds: 10,
     tables: ['Profiles'],
-    sendsTo: [],
+    sendsTo: ['ProfileChanges'],
     verifies: ['adminTokens'],
   },
   {
@@ -117,6 +118,16 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 300,
     tables: ['Profiles'],
     sendsTo: ['Activation'],
+    verifies: [],
+  },
+  {
+    id: 'scoreRecompute',
+    entry: 'functions/handlers/score-recompute.ts',
+    description: 'Task of the nightly score recompute: scans a slice of profiles and queues a recompute change for each',
+    memorySize: 512,
+    timeoutSeconds: 300,
+    tables: ['Profiles'],
+    sendsTo: ['ProfileChanges'],
     verifies: [],
   },
 ];

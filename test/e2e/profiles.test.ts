@@ -75,7 +75,7 @@ describe('profiles from real SDK traffic', () => {
     expect(profile.traitSources.plan).toMatchObject({ source: 'tracking', party: 'first' });
     expect(profile.computed).toMatchObject({ events_total: 4, page_views_7d: 1, product_views_7d: 1, orders_total: 1, total_revenue: 36, favourite_category: 'mugs' });
     expect(profile.identities).toEqual(expect.arrayContaining([{ type: 'user_id', value: user, firstSeen: expect.any(String), lastSeen: expect.any(String) }]));
-    expect(profile).toMatchObject({ scores: {}, segments: [], consent: { marketing: false, unsubscribed: false } });
+    expect(profile).toMatchObject({ segments: [], consent: { marketing: false, unsubscribed: false } });
 
     for (const ref of [`anonymous_id:${cookie}`, `email:${email}`, `profile_id:${profile.profileId}`]) {
       const other = await admin(`/v1/profiles/${encodeURIComponent(ref)}`);
