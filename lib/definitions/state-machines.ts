@@ -25,4 +25,13 @@ export const SEGMENT_REBUILD_STATE_MACHINE: StateMachineDefinition = {
   startedBy: ['segmentApi'],
 };
 
-export const STATE_MACHINES: readonly StateMachineDefinition[] = [SEGMENT_REBUILD_STATE_MACHINE];
+/** Nightly refresh of time-based scores (recency decays even when nobody acts). */
+export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
+  id: 'ScoreRecompute',
+  envName: 'SCORE_RECOMPUTE_STATE_MACHINE_ARN',
+  description: 'Recomputes every profile\'s scores: maps over parallel scan slices of the profiles, queueing a recompute change per profile',
+  taskFunctions: ['scoreRecompute'],
+  startedBy: [],
+};
+
+export const STATE_MACHINES: readonly StateMachineDefinition[] = [SEGMENT_REBUILD_STATE_MACHINE, SCORE_RECOMPUTE_STATE_MACHINE];

@@ -1,0 +1,61 @@
+/**
+ * The scoring stage of the pipeline for one ProfileChange: reload the profile, recompute its
+ * scores, write them when they changed, then ask for segment evaluation. Idempotent: a change
+ * delivered twice, or after a newer one, writes nothing new and only re-asks for evaluation.
+ */
+import type { ProfileChange } from '../pipeline/messages';
+import type { ProfileRecord } from '../profile/profile';
+import type { AcceptedMessage } from '../tracking/accepted-message';
+import type { ScoreStore } from '../../ports/score-store';
+import { computeProfileScores, scoresFingerprint, type ScoringSettings } from './profile-scores';
+
+export interface RescoreDependencies {
+  readonly profiles: {
+    /** A merged-away id resolves to its survivor; an erased profile is undefined. */
+    getProfile(profileId: string): Promise<ProfileRecord | undefined>;
+    listEvents(profile: ProfileRecord, limit: number): Promise<ReadonlyArray<{ readonly message: AcceptedMessage }>>;
+  };
+  readonly scores: ScoreStore;
+  /** Sends the change on to segment evaluation. */
+  readonly evaluateSegments: (change: ProfileChange) => Promise<void>;
+  readonly settings: ScoringSettings;
+  /** Newest events read for the send hour (each costs read capacity). */
+  readonly eventLimit: number;
+  readonly now: () => Date;
+}
+
+export type RescoreOutcome =
+  /** The profile no longer exists on its own: merged into another, or erased. */
+  | { readonly outcome: 'skipped'; readonly reason: 'merged' | 'erased' }
+  /** The profile changed while scoring: the newer change rescores it. */
+  | { readonly outcome: 'superseded' }
+  | { readonly outcome: 'written' | 'unchanged'; readonly scoringMs: number };
+
+export async function rescoreProfile(change: ProfileChange, deps: RescoreDependencies): Promise<RescoreOutcome> {
+  const absorbed = change.absorbedProfileIds ?? [];
+  if (absorbed.length > 0) await deps.scores.deleteScores(absorbed);
+  const profile = await deps.profiles.getProfile(change.profileId);
+  if (!profile) {
+    await deps.scores.deleteScores([change.profileId]);
+    return { outcome: 'skipped', reason: 'erased' };
+  }
+  if (profile.profileId !== change.profileId) {
+    // Its survivor has its own change in the queue; the scores of a merged-away id must go.
+    await deps.scores.deleteScores([change.profileId]);
+    return { outcome: 'skipped', reason: 'merged' };
+  }
+  const [events, current] = await Promise.all([deps.profiles.listEvents(profile, deps.eventLimit), deps.scores.getScores(profile.profileId)]);
+  const now = deps.now();
+  const started = performance.now();
+  const scores = computeProfileScores(
+    profile,
+    events.map((event) => event.message),
+    deps.settings,
+    now,
+  );
+  const scoringMs = performance.now() - started;
+  const unchanged = current !== undefined && scoresFingerprint(current) === scoresFingerprint(scores);
+  if (!unchanged && (await deps.scores.putScores(profile, scores, now)) === 'profile-changed') return { outcome: 'superseded' };
+  await deps.evaluateSegments(change);
+  return { outcome: unchanged ? 'unchanged' : 'written', scoringMs };
+}

@@ -1,0 +1,63 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import type { ProfileChange } from '../domain/pipeline/messages';
+import { recomputeSlice, type RecomputeSlice, type RecomputeSliceProgress } from '../domain/scoring/recompute-slice';
+
+/**
+ * Task of the ScoreRecompute state machine (one Map item = one scan slice). Needs
+ * `PROFILES_TABLE_NAME` and `PROFILE_CHANGES_QUEUE_URL`.
+ */
+const logger = new Logger({ serviceName: 'scoreRecompute' });
+/** Stop paging with this much time left: a page and its sends take well under it. */
+const TIME_RESERVE_MS = 30_000;
+const PAGE_SIZE = 500;
+
+let clients: { doc: DynamoDBDocumentClient; queue: SqsJsonQueue<ProfileChange>; tableName: string } | undefined;
+
+function recomputeClients(): NonNullable<typeof clients> {
+  if (clients) return clients;
+  const tableName = process.env.PROFILES_TABLE_NAME;
+  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
+  if (!tableName || !queueUrl) throw new Error('PROFILES_TABLE_NAME and PROFILE_CHANGES_QUEUE_URL must be set');
+  clients = {
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    queue: new SqsJsonQueue<ProfileChange>({ client: new SQSClient({}), queueUrl, attributesOf: (change) => ({ kind: change.kind, reason: change.reason }) }),
+    tableName,
+  };
+  return clients;
+}
+
+export const handler = async (slice: RecomputeSlice, context: Context): Promise<RecomputeSliceProgress> => {
+  logger.addContext(context);
+  const { doc, queue, tableName } = recomputeClients();
+  const progress = await recomputeSlice(slice, {
+    scanPage: async ({ segment, totalSegments, cursor }) => {
+      const page = await doc.send(
+        new ScanCommand({
+          TableName: tableName,
+          Segment: segment,
+          TotalSegments: totalSegments,
+          Limit: PAGE_SIZE,
+          // Live profiles only: merged-away tombstones are rescored through their survivor.
+          FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
+          ProjectionExpression: 'profileId',
+          ExpressionAttributeValues: { ':profile': 'PROFILE' },
+          ...(cursor !== undefined && { ExclusiveStartKey: JSON.parse(cursor) as Record<string, unknown> }),
+        }),
+      );
+      return {
+        profileIds: (page.Items ?? []).map((item) => item.profileId as string),
+        ...(page.LastEvaluatedKey && { cursor: JSON.stringify(page.LastEvaluatedKey) }),
+      };
+    },
+    queueChanges: (changes) => queue.send(changes),
+    hasTimeForAnotherPage: () => context.getRemainingTimeInMillis() > TIME_RESERVE_MS,
+    now: () => new Date(),
+  });
+  logger.info('recompute slice progressed', { segment: progress.segment, totalSegments: progress.totalSegments, queued: progress.queued, done: progress.done });
+  return progress;
+};

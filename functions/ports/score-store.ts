@@ -1,0 +1,17 @@
+import type { ProfileScores } from '../domain/scoring/profile-scores';
+
+/**
+ * Where a profile's scores live: the `P#<profileId>` / `SCORES` item of the profiles table,
+ * apart from the profile item so that scoring never races reconciliation on the profile version.
+ */
+export interface ScoreStore {
+  /** What the Profile API shows as `scores`; undefined when the profile was never scored. */
+  getScores(profileId: string): Promise<ProfileScores | undefined>;
+  /**
+   * Writes the scores only while the profile item is still at `profileVersion` and not merged
+   * away or erased; `'profile-changed'` otherwise (a newer change will rescore it, or nobody should).
+   */
+  putScores(profile: { readonly profileId: string; readonly version: number }, scores: ProfileScores, now: Date): Promise<'written' | 'profile-changed'>;
+  /** Removes the scores of profiles that no longer exist on their own (merged away, erased). */
+  deleteScores(profileIds: readonly string[]): Promise<void>;
+}
