@@ -14,7 +14,7 @@ import {
 import { identifierKey, type Identifier } from '../domain/identity/identifiers';
 import { pseudonymOf } from '../domain/identity/pseudonym';
 import type { StoredLink } from '../domain/identity/resolution';
-import type { ProfileRecord } from '../domain/profile/profile';
+import type { IdentityLink, ProfileRecord } from '../domain/profile/profile';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import {
   ConcurrentUpdateError,
@@ -155,6 +155,19 @@ export class DynamoProfileStore implements ProfileStore {
     return found;
   }
 
+  /** An identity link item; lenient identifiers (cookies, devices) expire when unseen for their lifetime. */
+  private identityItem(link: IdentityLink, profileId: string): Item {
+    const lenient = this.options.lenientTypes.includes(link.type);
+    return {
+      ...keys.identity(link),
+      profileId,
+      idType: link.type,
+      firstSeen: link.firstSeen,
+      lastSeen: link.lastSeen,
+      ...(lenient && { expiresAt: epochSeconds(Date.parse(link.lastSeen)) + this.options.lenientIdentifierLifetimeDays * 86_400 }),
+    };
+  }
+
   async commit(change: ReconcileCommit, now: Date): Promise<void> {
     const table = this.options.tableName;
     const { message, profile } = change;
@@ -210,22 +223,13 @@ export class DynamoProfileStore implements ProfileStore {
         },
       });
     }
-    const lifetimeSeconds = this.options.lenientIdentifierLifetimeDays * 86_400;
     for (const { link, previousProfileId } of change.linkWrites) {
-      const lenient = this.options.lenientTypes.includes(link.type);
       items.push({
         kind: 'other',
         item: {
           Put: {
             TableName: table,
-            Item: {
-              ...keys.identity(link),
-              profileId: profile.profileId,
-              idType: link.type,
-              firstSeen: link.firstSeen,
-              lastSeen: link.lastSeen,
-              ...(lenient && { expiresAt: epochSeconds(Date.parse(link.lastSeen)) + lifetimeSeconds }),
-            },
+            Item: this.identityItem(link, profile.profileId),
             ...(previousProfileId === undefined
               ? { ConditionExpression: 'attribute_not_exists(PK)' }
               : { ConditionExpression: 'profileId = :previous', ExpressionAttributeValues: { ':previous': previousProfileId } }),
@@ -378,21 +382,7 @@ export class DynamoProfileStore implements ProfileStore {
     await this.batchWrite(
       change.movedEvents.map(({ message }) => ({ PutRequest: { Item: { ...keys.event(split.profileId, message), message, expiresAt: ttl(message) } } })),
     );
-    const lifetimeSeconds = this.options.lenientIdentifierLifetimeDays * 86_400;
-    await this.batchWrite(
-      split.identities.map((link) => ({
-        PutRequest: {
-          Item: {
-            ...keys.identity(link),
-            profileId: split.profileId,
-            idType: link.type,
-            firstSeen: link.firstSeen,
-            lastSeen: link.lastSeen,
-            ...(this.options.lenientTypes.includes(link.type) && { expiresAt: epochSeconds(Date.parse(link.lastSeen)) + lifetimeSeconds }),
-          },
-        },
-      })),
-    );
+    await this.batchWrite(split.identities.map((link) => ({ PutRequest: { Item: this.identityItem(link, split.profileId) } })));
     const at = now.toISOString();
     try {
       await this.doc.send(
