@@ -5,12 +5,19 @@ import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { functionDefinition, type FunctionId } from '../lib/definitions/functions';
 import { QUEUES, type QueueDefinition } from '../lib/definitions/queues';
 import { SECRETS } from '../lib/definitions/secrets';
+import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { findFreePort, LOOPBACK } from './free-port';
 import { startHttpServer, type HealthReport, type LocalHttpServer } from './http-server';
 import { invokeFunction, LOCAL_REGION, loadHandlers, localAwsCredentials, type LambdaHandler } from './lambda-runtime';
+import { startSchedulerEndpoint } from './scheduler/scheduler-endpoint';
+import { SchedulerService } from './scheduler/scheduler-service';
+import type { AwsHttpEndpoint } from './step-functions/aws-endpoint';
+import { localStateMachineArn, localStateMachineName, synthesizeLocalResources, type CdkAppDefinition } from './step-functions/cdk-resources';
+import { startStepFunctionsEndpoint } from './step-functions/step-functions-endpoint';
+import { StepFunctionsService } from './step-functions/step-functions-service';
 import { startLocalSes, type LocalSes } from './ses-local';
 import { restoreQueueSnapshot, saveQueueSnapshot, startLocalSqs, type LocalSqs } from './sqs-local';
 
@@ -35,6 +42,10 @@ export interface PlatformOptions {
   readonly timeScale?: number;
   /** Test seam: handlers used instead of importing the functions' entry modules. */
   readonly handlers?: Partial<Record<FunctionId, LambdaHandler>>;
+  /** Test seam: the CDK app whose state machines and schedules run locally. Default: lib/stacks/platform.ts. */
+  readonly cdkApp?: CdkAppDefinition;
+  /** Test seam: the state machines to run from that app. Default: lib/definitions/state-machines.ts. */
+  readonly stateMachines?: readonly StateMachineDefinition[];
   /** Test seam: queue settings that differ from lib/definitions/queues.ts. */
   readonly queueOverrides?: Readonly<Record<string, QueueOverride>>;
   /** How long stop() waits for queues to drain and batches to finish. Default 10 s. */
@@ -60,7 +71,9 @@ export interface RunningPlatform {
   readonly adminToken: string;
   readonly urls: { readonly api: string; readonly health: string; readonly outbox: string; readonly webhooks: string; readonly sesInbox: string };
   /** Emulator endpoints, for SDK clients in tests and scripts. */
-  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string };
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string; readonly stepFunctions: string; readonly scheduler: string };
+  /** Local ARNs of the state machines, by id (lib/definitions/state-machines.ts). */
+  readonly stateMachineArns: Readonly<Record<string, string>>;
   /** Process id of the DynamoDB Local JVM. */
   readonly dynamodbPid: number;
   /** By table id (lib/definitions/tables.ts). */
@@ -135,6 +148,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   const logger = new Logger({ serviceName: 'dmp-local', ...(options.logLevel && { logLevel: options.logLevel }) });
   const queueDefinitions = QUEUES.map((queue) => applyOverride(queue, options.queueOverrides?.[queue.id]));
   const snapshotFile = dataDirectory ? path.join(dataDirectory, 'sqs-snapshot.json') : undefined;
+  const stateMachineDefinitions = options.stateMachines ?? STATE_MACHINES;
 
   const environment = new EnvironmentScope();
   const cleanups: (() => Promise<void>)[] = [];
@@ -158,6 +172,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       logger,
     });
     dynamoStarting.then((dynamo) => cleanups.push(() => dynamo.stop())).catch(() => undefined);
+    // Building the CDK app keeps the CPU busy while the JVM boots in its own process.
+    const cdkResources = synthesizeLocalResources(stateMachineDefinitions, options.cdkApp);
+    logger.info('state machines and schedules read from the CDK app', {
+      synthMs: cdkResources.synthMs,
+      stateMachines: cdkResources.stateMachines.map((machine) => machine.name),
+      schedules: cdkResources.schedules.length,
+    });
+    for (const definition of cdkResources.missing) logger.warn('state machine not found in the CDK app: StartExecution on it fails', { id: definition.id });
+    for (const constructPath of cdkResources.ignored) logger.warn('state machine without a STATE_MACHINES entry: not run locally', { path: constructPath });
+    for (const reference of cdkResources.unresolved) logger.warn('reference with no local equivalent', { reference });
     const sqs: LocalSqs = await startLocalSqs(queueDefinitions);
     cleanups.push(() => sqs.stop());
     const ses: LocalSes = await startLocalSes(logger);
@@ -171,6 +195,43 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
 
     // The public URL goes into the environment before handlers load, so port 0 is resolved now.
     const port = options.port === 0 ? await findFreePort() : (options.port ?? 3000);
+
+    // Task states and scheduled invocations call the handlers, which load once the environment is set.
+    let loadedHandlers: Record<FunctionId, LambdaHandler> | undefined;
+    const invoke = (functionId: FunctionId, event: unknown): Promise<unknown> => {
+      if (!loadedHandlers) return Promise.reject(new Error('the handlers are not loaded yet'));
+      return invokeFunction(functionDefinition(functionId), loadedHandlers[functionId], event);
+    };
+    const stepFunctions = new StepFunctionsService({ stateMachines: cdkResources.stateMachines, timeScale, invoke, logger });
+    const scheduler = new SchedulerService({
+      timeScale,
+      ...(dataDirectory && { file: path.join(dataDirectory, 'schedules.json') }),
+      staticSchedules: cdkResources.schedules,
+      targets: {
+        isStateMachine: (arn) => cdkResources.stateMachines.some((machine) => machine.arn === arn),
+        startExecution: (stateMachineArn, input) => void stepFunctions.startExecution({ stateMachineArn, input }),
+        invoke,
+      },
+      logger,
+    });
+    const endpoints: AwsHttpEndpoint[] = [];
+    let workflowsStopping: Promise<void> | undefined;
+    // Before the queues drain, so that no schedule or execution adds work behind them.
+    const stopWorkflows = (): Promise<void> => {
+      workflowsStopping ??= (async () => {
+        const deadline = Date.now() + drainTimeoutMs;
+        await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+        await scheduler.stop(deadline);
+        await stepFunctions.stop(deadline);
+      })();
+      return workflowsStopping;
+    };
+    // Registered now so a failed start still closes the endpoints; again below, to run before the pollers stop.
+    cleanups.push(stopWorkflows);
+    const stepFunctionsEndpoint = await startStepFunctionsEndpoint(stepFunctions, logger);
+    endpoints.push(stepFunctionsEndpoint);
+    const schedulerEndpoint = await startSchedulerEndpoint(scheduler, logger);
+    endpoints.push(schedulerEndpoint);
     environment.set({
       AWS_REGION: LOCAL_REGION,
       AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -183,6 +244,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+      AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint.endpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint.endpoint,
+      ...Object.fromEntries(stateMachineDefinitions.map((definition) => [definition.envName, localStateMachineArn(localStateMachineName(definition))])),
       AWS_LAMBDA_FUNCTION_NAME: 'dmp-local',
       DMP_TIME_SCALE: String(timeScale),
       DMP_PUBLIC_URL: `http://${LOOPBACK}:${port}`,
@@ -192,6 +256,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     });
 
     const handlers = await loadHandlers(options.handlers);
+    loadedHandlers = handlers;
     const pollers = new Map<string, EventSourcePoller>();
     for (const queue of sqs.queues) {
       const consumer = functionDefinition(queue.definition.consumer.functionId);
@@ -218,14 +283,21 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       }
     });
     for (const poller of pollers.values()) poller.start();
+    cleanups.push(stopWorkflows);
+    // Schedules fire only once the handlers they may invoke are loaded.
+    scheduler.start();
 
     const health = async (): Promise<HealthReport> => {
       const [dynamodb, queues, email] = await Promise.all([dynamo.isHealthy(), sqs.isHealthy(), ses.isHealthy()]);
       const pollerHealth: Record<string, PollerHealth> = Object.fromEntries([...pollers].map(([id, poller]) => [id, poller.health()]));
+      const workflows = stepFunctionsEndpoint.isListening();
+      const schedules = schedulerEndpoint.isListening() && scheduler.isRunning();
       const failed = [
         ...(dynamodb ? [] : ['dynamodb']),
         ...(queues ? [] : ['sqs']),
         ...(email ? [] : ['ses']),
+        ...(workflows ? [] : ['stepFunctions']),
+        ...(schedules ? [] : ['scheduler']),
         ...Object.entries(pollerHealth)
           .filter(([, poller]) => poller.state !== 'up')
           .map(([id]) => `pollers.${id}`),
@@ -233,7 +305,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       const state = (up: boolean): 'up' | 'down' => (up ? 'up' : 'down');
       return {
         status: failed.length === 0 ? 'ok' : 'degraded',
-        components: { dynamodb: state(dynamodb), sqs: state(queues), ses: state(email), pollers: pollerHealth },
+        components: {
+          dynamodb: state(dynamodb),
+          sqs: state(queues),
+          ses: state(email),
+          stepFunctions: { state: state(workflows), stateMachines: stepFunctions.stateMachineCount(), runningExecutions: stepFunctions.runningCount() },
+          scheduler: { state: state(schedules), schedules: scheduler.scheduleCount() },
+          pollers: pollerHealth,
+        },
         ...(failed.length > 0 && { failed }),
       };
     };
@@ -262,7 +341,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         webhooks: `${http.url}/dev/webhooks`,
         sesInbox: `${ses.endpoint}/`,
       },
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, ses: ses.endpoint },
+      endpoints: {
+        dynamodb: dynamo.endpoint,
+        sqs: sqs.endpoint,
+        ses: ses.endpoint,
+        stepFunctions: stepFunctionsEndpoint.endpoint,
+        scheduler: schedulerEndpoint.endpoint,
+      },
+      stateMachineArns: Object.fromEntries(stateMachineDefinitions.map((definition) => [definition.id, localStateMachineArn(localStateMachineName(definition))])),
       dynamodbPid: dynamo.pid,
       tableNames: Object.fromEntries(TABLES.map((table) => [table.id, localTableName(table)])),
       queues: Object.fromEntries(

@@ -8,6 +8,7 @@ import { EventSourcePoller } from '../../local/event-source-poller';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import { startLocalSqs, type LocalSqs } from '../../local/sqs-local';
 import { fakeHandlers, pollUntil } from '../helpers/platform';
+import { QUEUES } from '../../lib/definitions/queues';
 
 /**
  * The poller plays Lambda's SQS event source mapping on the real platform (fake consumer):
@@ -104,7 +105,9 @@ it('delivers a batch shaped like Lambda and redelivers only the reported failure
   expect(record?.attributes.SenderId).not.toBe('');
 
   const { components } = await platform.health();
-  expect(components.pollers).toEqual({ Events: expect.objectContaining({ state: 'up', inFlight: 0 }) });
+  // One poller per queue of lib/definitions/queues.ts, each up.
+  expect(Object.keys(components.pollers).sort()).toEqual(QUEUES.map((queue) => queue.id).sort());
+  expect(components.pollers.Events).toEqual(expect.objectContaining({ state: 'up', inFlight: 0 }));
 });
 
 it('moves a poison message to the DLQ after maxReceiveCount receives while the rest of its batch succeeds', async () => {

@@ -220,7 +220,10 @@ describe('the developer endpoints', () => {
         dynamodb: 'up',
         sqs: 'up',
         ses: 'up',
-        pollers: { Events: expect.objectContaining({ state: 'up', function: 'reconcile', inFlight: 0 }) },
+        stepFunctions: expect.objectContaining({ state: 'up' }),
+        scheduler: expect.objectContaining({ state: 'up' }),
+        // One poller per queue of lib/definitions/queues.ts.
+        pollers: expect.objectContaining({ Events: expect.objectContaining({ state: 'up', function: 'reconcile', inFlight: 0 }) }),
       },
     });
   });
