@@ -33,7 +33,22 @@ export const PROFILE_ROUTES: readonly RouteDefinition[] = [
 
 export const IMPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'POST', path: '/v1/imports', functionId: 'importApi' }];
 
-export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES];
+/** Segments API (CONTRACT.md §7); `preview` is a literal path, so it never reaches `{segmentId}`. */
+export const SEGMENT_ROUTES: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/v1/segments', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/segments', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/segments/preview', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/segments/{segmentId}', functionId: 'segmentApi' },
+  { method: 'PUT', path: '/v1/segments/{segmentId}', functionId: 'segmentApi' },
+  { method: 'DELETE', path: '/v1/segments/{segmentId}', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/segments/{segmentId}/members', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/segments/{segmentId}/export', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/segments/{segmentId}/sizes', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/segments/{segmentId}/rebuild', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/segments/{segmentId}/runs/{runId}', functionId: 'segmentApi' },
+];
+
+export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES];
 
 /** Any origin may send (browsers run analytics.js on customer sites); preflight is answered. */
 export const CORS = {

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { normalizeEmail, normalizePhone } from '../identity/identifiers';
+import type { IdentityLink } from '../profile/profile';
+
+/**
+ * Segment exports for activation (CSV or NDJSON), optionally with identifiers hashed as
+ * advertising customer-match uploads require (Google Customer Match, Meta, TikTok): normalize,
+ * then SHA-256, lower-case hex. Email: trimmed and lower-cased. Phone: E.164 with the `+`.
+ */
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface ExportOptions {
+  readonly hash: boolean;
+  /** Further identifier types to export as columns (e.g. `user_id`, `crm_id`); never hashed. */
+  readonly identifierTypes: readonly string[];
+  /** Region for phone numbers stored without a country code. */
+  readonly defaultPhoneRegion: string;
+}
+
+export type ExportRow = Readonly<Record<string, string>>;
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** SHA-256 of the normalized email (trim, lower-case); undefined when it is not an email. */
+export function hashedEmail(raw: string): string | undefined {
+  const email = normalizeEmail(raw);
+  return email === undefined ? undefined : sha256Hex(email);
+}
+
+/** SHA-256 of the E.164 phone number (`+33612345678`); undefined when it is not a valid number. */
+export function hashedPhone(raw: string, defaultRegion: string): string | undefined {
+  const phone = normalizePhone(raw, defaultRegion);
+  return phone === undefined ? undefined : sha256Hex(phone);
+}
+
+/** The most recently seen value of an identifier type. */
+function latest(identities: readonly IdentityLink[], type: string): string | undefined {
+  return identities.filter((link) => link.type === type).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))[0]?.value;
+}
+
+export function exportColumns(options: ExportOptions): string[] {
+  return ['profileId', 'email', 'phone', ...options.identifierTypes.filter((type) => type !== 'email' && type !== 'phone')];
+}
+
+/** One row per profile: its id, latest email and phone (hashed when asked) and the requested identifiers. */
+export function exportRow(profile: { readonly profileId: string; readonly identities: readonly IdentityLink[] }, options: ExportOptions): ExportRow {
+  const email = latest(profile.identities, 'email');
+  const phone = latest(profile.identities, 'phone');
+  const row: Record<string, string> = { profileId: profile.profileId };
+  row.email = email === undefined ? '' : options.hash ? (hashedEmail(email) ?? '') : email;
+  row.phone = phone === undefined ? '' : options.hash ? (hashedPhone(phone, options.defaultPhoneRegion) ?? '') : phone;
+  for (const type of exportColumns(options).slice(3)) row[type] = latest(profile.identities, type) ?? '';
+  return row;
+}
+
+const E164 = /^\+\d{6,15}$/;
+
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. A value a spreadsheet would
+ * run as a formula (=, +, -, @ first) gets a leading `'`, except E.164 phone numbers.
+ */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) && !E164.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(columns: readonly string[], rows: readonly ExportRow[], withHeader: boolean): string {
+  const lines = rows.map((row) => columns.map((column) => csvField(row[column] ?? '')).join(','));
+  return [...(withHeader ? [columns.join(',')] : []), ...lines].map((line) => `${line}\r\n`).join('');
+}
+
+export function toNdjson(columns: readonly string[], rows: readonly ExportRow[]): string {
+  // Missing values are null in JSON (empty fields in CSV).
+  return rows.map((row) => `${JSON.stringify(Object.fromEntries(columns.map((column) => [column, row[column] || null])))}\n`).join('');
+}

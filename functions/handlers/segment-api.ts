@@ -1,0 +1,483 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as z from 'zod';
+import { loadCredentialHashes } from '../adapters/credential-hashes';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
+import type { ProfileRecord } from '../domain/profile/profile';
+import { parseSegmentDefinition, type SegmentCondition, type SegmentDefinition } from '../domain/segments/definition';
+import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
+import { exportColumns, exportRow, toCsv, toNdjson, type ExportRow } from '../domain/segments/export';
+import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
+import { requireAdminToken } from '../http/auth';
+import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
+import { parseJsonBody, readRequestBody } from '../http/request-body';
+import { jsonResponse, toHttpResponse } from '../http/responses';
+import { InvalidCursorError, SegmentConflictError, type SegmentFields, type SegmentRecord, type SegmentRun } from '../ports/segment-store';
+
+const logger = new Logger({ serviceName: 'segment-api' });
+
+const MAX_BODY_BYTES = 256 * 1024;
+const DEFAULT_SCHEDULE = 'rate(1 hour)';
+const HISTORY_TTL_DAYS = 90;
+/** Preview budget: a bounded parallel scan, so a preview answers in seconds whatever the table size. */
+const PREVIEW = {
+  totalSegments: 4,
+  pageSize: 250,
+  maxItemsScanned: 20_000,
+  maxProfiles: 2_000,
+  /** Behaviour conditions read each profile's events: a smaller sample keeps that bounded. */
+  maxProfilesWithHistory: 200,
+  maxEventsPerProfile: 1_000,
+  concurrency: 8,
+  defaultSampleSize: 10,
+  maxSampleSize: 50,
+};
+const EXPORT = { defaultLimit: 10_000, maxLimit: 10_000, concurrency: 16 };
+
+class ConflictError extends HttpError {
+  readonly statusCode = 409;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment (built once per container).
+
+interface SegmentApiEnvironment {
+  readonly store: DynamoSegmentStore;
+  readonly profiles: ProfileEnvironment;
+  readonly scores: DynamoScoreStore;
+  readonly dynamo: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Absent when no rebuild state machine is configured. */
+  readonly rebuild?: { readonly sfn: SFNClient; readonly stateMachineArn: string };
+}
+
+let cached: SegmentApiEnvironment | undefined;
+
+function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
+  if (cached) return cached;
+  const profiles = profileEnvironment(env);
+  const tableName = env.PROFILES_TABLE_NAME as string;
+  const dynamo = new DynamoDBClient({});
+  const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
+  cached = {
+    store: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: HISTORY_TTL_DAYS }),
+    profiles,
+    scores: new DynamoScoreStore(dynamo, tableName),
+    dynamo,
+    doc: DynamoDBDocumentClient.from(dynamo),
+    tableName,
+    ...(stateMachineArn && { rebuild: { sfn: new SFNClient({}), stateMachineArn } }),
+  };
+  return cached;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies.
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+const webhookDestination = z.strictObject({
+  type: z.literal('webhook'),
+  url: z.url().refine((raw) => {
+    const url = new URL(raw);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+  }, 'webhook url must be https (http only on localhost)'),
+  secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
+  events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
+});
+
+const schedule = z
+  .string()
+  .refine((expression) => ratePeriodSeconds(expression) !== undefined, 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild')
+  .nullable();
+
+const segmentBody = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2_000).optional(),
+  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
+  schedule: schedule.optional(),
+  destinations: z.array(webhookDestination).max(10).optional(),
+};
+
+const createBody = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _').optional(),
+  ...segmentBody,
+});
+
+const updateBody = z.strictObject({
+  ...segmentBody,
+  /** Optimistic locking: the version the client read; 409 when the segment changed since. */
+  version: z.number().int().positive().optional(),
+});
+
+const previewBody = z.strictObject({
+  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
+  sampleSize: z.number().int().min(0).max(PREVIEW.maxSampleSize).optional(),
+});
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const details: ErrorDetail[] = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), reason: 'unknown field' }))
+      : [{ path: formatPath(issue.path) || 'body', reason: issue.message }],
+  );
+  throw new BadRequestError(details);
+}
+
+async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
+  return parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES));
+}
+
+/** 400 with the JSON path of every wrong part (CONTRACT.md §7). */
+function validDefinition(json: unknown): SegmentDefinition {
+  const parsed = parseSegmentDefinition(json, 'definition');
+  if (!parsed.ok) throw new BadRequestError(parsed.errors);
+  return parsed.definition;
+}
+
+function integerParameter(event: APIGatewayProxyEventV2, name: string, fallback: number, max: number): number {
+  const raw = event.queryStringParameters?.[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new BadRequestError([{ path: name, reason: `${name} must be an integer from 1 to ${max}` }]);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segments.
+
+async function existingSegment(event: APIGatewayProxyEventV2): Promise<SegmentRecord> {
+  const segmentId = event.pathParameters?.segmentId ?? '';
+  const segment = await environment().store.getSegment(segmentId);
+  if (!segment) throw new NotFoundError('segment not found');
+  return segment;
+}
+
+/** Time-sortable, unique, valid as a Step Functions execution name. */
+function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Starts a rebuild: the run record first (so GET .../runs/{runId} answers at once), then the
+ * execution, named after the run (a retried start is idempotent).
+ */
+async function startRebuild(segment: SegmentRecord, trigger: SegmentRun['trigger'], now: Date): Promise<SegmentRun> {
+  const { store, rebuild } = environment();
+  if (!rebuild) throw new ServiceUnavailableError('segment rebuilds are not configured (SEGMENT_REBUILD_STATE_MACHINE_ARN)');
+  const run: SegmentRun = { segmentId: segment.id, runId: newRunId(now), status: 'running', trigger, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
+  await store.putRun(run);
+  try {
+    const { executionArn } = await rebuild.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: rebuild.stateMachineArn, name: run.runId, input: JSON.stringify({ segmentId: segment.id, runId: run.runId, trigger }) }),
+    );
+    logger.info('rebuild started', { segmentId: segment.id, runId: run.runId, trigger });
+    return { ...run, ...(executionArn && { executionArn }) };
+  } catch (error) {
+    await store.finishRun(segment.id, run.runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the state machine execution could not be started' });
+    throw error;
+  }
+}
+
+/**
+ * A new or changed definition is rebuilt at once so existing profiles are counted; real-time
+ * evaluation covers later changes. Without a state machine (unit deployments) it waits for the next change.
+ */
+async function rebuildForDefinition(segment: SegmentRecord, now: Date): Promise<string | undefined> {
+  if (!environment().rebuild) return undefined;
+  try {
+    return (await startRebuild(segment, 'definition', now)).runId;
+  } catch (error) {
+    logger.error('rebuild after a definition change could not start', { segmentId: segment.id, error: error as Error });
+    return undefined;
+  }
+}
+
+function executionArnOf(stateMachineArn: string, runId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+}
+
+async function runStatus(segment: SegmentRecord, runId: string): Promise<Record<string, unknown>> {
+  const { store, rebuild } = environment();
+  const run = await store.getRun(segment.id, runId);
+  if (!run) throw new NotFoundError('run not found');
+  if (!rebuild) return { ...run };
+  try {
+    const execution = await rebuild.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn ?? executionArnOf(rebuild.stateMachineArn, runId) }));
+    // An execution that died before its own failure handler ran leaves the record running.
+    const ended = execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED';
+    return {
+      ...run,
+      ...(run.status === 'running' && ended && { status: 'failed', error: `the execution ended ${execution.status}` }),
+      execution: {
+        status: execution.status,
+        startDate: execution.startDate?.toISOString(),
+        ...(execution.stopDate && { stopDate: execution.stopDate.toISOString() }),
+      },
+    };
+  } catch (error) {
+    // Scheduled runs name their execution differently; the run record still answers.
+    if (error instanceof ExecutionDoesNotExist) return { ...run };
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preview.
+
+function usesScores(condition: SegmentCondition): boolean {
+  switch (condition.kind) {
+    case 'and':
+    case 'or':
+      return condition.conditions.some(usesScores);
+    case 'not':
+      return usesScores(condition.condition);
+    case 'score':
+    case 'score-band':
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+interface ProfileSample {
+  readonly profiles: ProfileRecord[];
+  readonly itemsScanned: number;
+  /** Every profile of the table was read. */
+  readonly complete: boolean;
+}
+
+/** Live PROFILE items from a parallel scan, each scan segment stopping at its share of the budget. */
+async function sampleProfiles(maxProfiles: number): Promise<ProfileSample> {
+  const { doc, tableName } = environment();
+  const perSegment = { items: Math.ceil(PREVIEW.maxItemsScanned / PREVIEW.totalSegments), profiles: Math.ceil(maxProfiles / PREVIEW.totalSegments) };
+  const slices = await Promise.all(
+    Array.from({ length: PREVIEW.totalSegments }, async (_, segment) => {
+      const profiles: ProfileRecord[] = [];
+      let scanned = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: tableName,
+            Segment: segment,
+            TotalSegments: PREVIEW.totalSegments,
+            Limit: PREVIEW.pageSize,
+            FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
+            ExpressionAttributeValues: { ':profile': 'PROFILE' },
+            ...(startKey && { ExclusiveStartKey: startKey }),
+          }),
+        );
+        scanned += page.ScannedCount ?? 0;
+        for (const item of page.Items ?? []) {
+          const { PK: _pk, SK: _sk, ...profile } = item;
+          profiles.push(profile as unknown as ProfileRecord);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey && scanned < perSegment.items && profiles.length < perSegment.profiles);
+      return { profiles: profiles.slice(0, perSegment.profiles), scanned, complete: startKey === undefined && profiles.length <= perSegment.profiles };
+    }),
+  );
+  return { profiles: slices.flatMap((s) => s.profiles), itemsScanned: slices.reduce((sum, s) => sum + s.scanned, 0), complete: slices.every((s) => s.complete) };
+}
+
+/**
+ * Estimated size: exact when the scan read the whole table within budget; otherwise the share of
+ * sampled profiles that match, times the number of profiles, itself estimated as the table's
+ * item count (DescribeTable, refreshed by DynamoDB about every six hours) times the share of
+ * PROFILE items among the items scanned. Scan order follows key hashes, so the sample is spread
+ * over the whole table.
+ */
+async function preview(definition: SegmentDefinition, sampleSize: number, now: Date): Promise<Record<string, unknown>> {
+  const { profiles, scores, dynamo, tableName } = environment();
+  const need = historyNeeded(definition, now);
+  const sample = await sampleProfiles(need ? PREVIEW.maxProfilesWithHistory : PREVIEW.maxProfiles);
+  const withScores = usesScores(definition);
+  const matches = await mapConcurrently(sample.profiles, PREVIEW.concurrency, async (profile) => {
+    const events = need ? (await profiles.store.listEvents(profile, PREVIEW.maxEventsPerProfile)).map((stored) => stored.message) : undefined;
+    const profileScores = withScores ? await scores.getScores(profile.profileId) : undefined;
+    const subject = segmentSubject(profile, { now, ...(profileScores && { scores: profileScores as unknown as Record<string, unknown> }), ...(events && { events }) });
+    return evaluateSegment(definition, subject, now);
+  });
+  const matched = sample.profiles.filter((_, index) => matches[index]);
+  let estimatedSize = matched.length;
+  if (!sample.complete && sample.profiles.length > 0) {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    const profileCount = Math.max(sample.profiles.length, Math.round((Table?.ItemCount ?? 0) * (sample.profiles.length / Math.max(1, sample.itemsScanned))));
+    estimatedSize = Math.round((matched.length / sample.profiles.length) * profileCount);
+  }
+  return {
+    estimatedSize,
+    exact: sample.complete,
+    sampled: sample.profiles.length,
+    matched: matched.length,
+    sample: matched.slice(0, sampleSize).map((profile) => ({ profileId: profile.profileId, createdAt: profile.createdAt, updatedAt: profile.updatedAt })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export.
+
+const IDENTIFIER_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
+
+async function exportMembers(segment: SegmentRecord, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const { store, profiles } = environment();
+  const query = event.queryStringParameters ?? {};
+  const format = query.format ?? 'csv';
+  if (format !== 'csv' && format !== 'ndjson') throw new BadRequestError([{ path: 'format', reason: 'format must be csv or ndjson' }]);
+  if (query.hash !== undefined && query.hash !== 'sha256') throw new BadRequestError([{ path: 'hash', reason: 'hash must be sha256' }]);
+  const identifierTypes = (query.identifiers ?? '').split(',').map((type) => type.trim()).filter((type) => type !== '');
+  const wrongType = identifierTypes.find((type) => !IDENTIFIER_TYPE.test(type));
+  if (wrongType !== undefined) throw new BadRequestError([{ path: 'identifiers', reason: `not an identifier type: ${wrongType.slice(0, 64)}` }]);
+  const limit = integerParameter(event, 'limit', EXPORT.defaultLimit, EXPORT.maxLimit);
+  const options = { hash: query.hash === 'sha256', identifierTypes, defaultPhoneRegion: profiles.identityConfig.defaultPhoneRegion };
+
+  const page = await store.listMembers(segment.id, { limit, ...(query.cursor && { cursor: query.cursor }) });
+  const loaded = await mapConcurrently(page.members, EXPORT.concurrency, (member) => profiles.store.getProfile(member.profileId));
+  // A member merged into another profile resolves to the survivor: one row each.
+  const rows = new Map<string, ExportRow>();
+  for (const profile of loaded) if (profile && !rows.has(profile.profileId)) rows.set(profile.profileId, exportRow(profile, options));
+  const columns = exportColumns(options);
+  logger.info('segment exported', { segmentId: segment.id, rows: rows.size, format, hashed: options.hash });
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="segment-${segment.id}.${format}"`,
+      ...(page.next && { 'x-next-cursor': page.next }),
+    },
+    body: format === 'csv' ? toCsv(columns, [...rows.values()], query.cursor === undefined) : toNdjson(columns, [...rows.values()]),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes.
+
+function fieldsOf(id: string, body: z.infer<typeof updateBody> | z.infer<typeof createBody>, current?: SegmentRecord): SegmentFields {
+  return {
+    id,
+    name: body.name,
+    ...(body.description !== undefined && { description: body.description }),
+    definition: body.definition,
+    schedule: body.schedule === undefined ? (current?.schedule ?? DEFAULT_SCHEDULE) : body.schedule,
+    destinations: body.destinations ?? current?.destinations ?? [],
+  };
+}
+
+async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const { store } = environment();
+  const now = new Date();
+  switch (event.routeKey) {
+    case 'GET /v1/segments':
+      return jsonResponse(200, { segments: await store.listSegments() });
+    case 'POST /v1/segments': {
+      const body = parseBody(createBody, await jsonBody(event));
+      validDefinition(body.definition);
+      const segment = await store.putSegment(fieldsOf(body.id ?? randomUUID(), body), now).catch((error: unknown) => {
+        if (error instanceof SegmentConflictError) throw new ConflictError([{ path: 'id', reason: 'a segment with this id exists' }]);
+        throw error;
+      });
+      logger.info('segment created', { segmentId: segment.id });
+      const runId = await rebuildForDefinition(segment, now);
+      return jsonResponse(201, { ...segment, ...(runId && { runId }) });
+    }
+    case 'GET /v1/segments/{segmentId}':
+      return jsonResponse(200, await existingSegment(event));
+    case 'PUT /v1/segments/{segmentId}': {
+      const body = parseBody(updateBody, await jsonBody(event));
+      validDefinition(body.definition);
+      const current = await existingSegment(event);
+      const segment = await store.putSegment(fieldsOf(current.id, body, current), now, body.version ?? current.version).catch((error: unknown) => {
+        if (error instanceof SegmentConflictError) throw new ConflictError([{ path: 'version', reason: 'the segment changed since it was read: read it again' }]);
+        throw error;
+      });
+      logger.info('segment updated', { segmentId: segment.id, version: segment.version });
+      const definitionChanged = JSON.stringify(current.definition) !== JSON.stringify(segment.definition);
+      const runId = definitionChanged ? await rebuildForDefinition(segment, now) : undefined;
+      return jsonResponse(200, { ...segment, ...(runId && { runId }) });
+    }
+    case 'DELETE /v1/segments/{segmentId}': {
+      const segmentId = event.pathParameters?.segmentId ?? '';
+      if (!(await store.deleteSegment(segmentId))) throw new NotFoundError('segment not found');
+      logger.info('segment deleted', { segmentId });
+      return jsonResponse(200, { success: true, id: segmentId });
+    }
+    case 'POST /v1/segments/preview': {
+      const body = parseBody(previewBody, await jsonBody(event));
+      const definition = validDefinition(body.definition);
+      return jsonResponse(200, await preview(definition, body.sampleSize ?? PREVIEW.defaultSampleSize, now));
+    }
+    case 'GET /v1/segments/{segmentId}/members': {
+      const segment = await existingSegment(event);
+      const limit = integerParameter(event, 'limit', 100, 1_000);
+      const cursor = event.queryStringParameters?.cursor;
+      const page = await store.listMembers(segment.id, { limit, ...(cursor && { cursor }) }).catch((error: unknown) => {
+        if (error instanceof InvalidCursorError) throw new BadRequestError([{ path: 'cursor', reason: 'invalid cursor' }]);
+        throw error;
+      });
+      return jsonResponse(200, { segmentId: segment.id, members: page.members, next: page.next ?? null });
+    }
+    case 'GET /v1/segments/{segmentId}/export': {
+      const segment = await existingSegment(event);
+      return exportMembers(segment, event).catch((error: unknown) => {
+        if (error instanceof InvalidCursorError) throw new BadRequestError([{ path: 'cursor', reason: 'invalid cursor' }]);
+        throw error;
+      });
+    }
+    case 'GET /v1/segments/{segmentId}/sizes': {
+      const segment = await existingSegment(event);
+      const limit = integerParameter(event, 'limit', 100, 1_000);
+      return jsonResponse(200, { segmentId: segment.id, size: segment.size, sizes: await store.listSizes(segment.id, limit) });
+    }
+    case 'POST /v1/segments/{segmentId}/rebuild': {
+      const segment = await existingSegment(event);
+      const run = await startRebuild(segment, 'api', now);
+      return jsonResponse(202, { segmentId: segment.id, runId: run.runId, status: run.status });
+    }
+    case 'GET /v1/segments/{segmentId}/runs/{runId}': {
+      const segment = await existingSegment(event);
+      return jsonResponse(200, await runStatus(segment, event.pathParameters?.runId ?? ''));
+    }
+    default:
+      throw new NotFoundError(`no route ${event.routeKey}`);
+  }
+}
+
+/** Admin Segments API (CONTRACT.md §7): bearer token, then one route per case. */
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  logger.addContext(context);
+  try {
+    requireAdminToken(event, await loadCredentialHashes('ADMIN_TOKEN'));
+    return await route(event);
+  } catch (error) {
+    const response = toHttpResponse(error);
+    if (response.statusCode === 500) logger.error('segment api failed', { routeKey: event.routeKey, error: error as Error });
+    return response;
+  }
+};
