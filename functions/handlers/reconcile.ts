@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { journeyEventOf, type JourneyEvent } from '../domain/journeys/journey-event';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { reconcileMessage } from '../domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
@@ -45,9 +46,23 @@ function profileChangesQueue(): SqsJsonQueue<ProfileChange> {
   return profileChanges;
 }
 
+let journeyEvents: SqsJsonQueue<JourneyEvent> | undefined;
+
+function journeyEventsQueue(): SqsJsonQueue<JourneyEvent> {
+  const queueUrl = process.env.JOURNEY_EVENTS_QUEUE_URL;
+  if (!queueUrl) throw new Error('JOURNEY_EVENTS_QUEUE_URL is not set');
+  journeyEvents ??= new SqsJsonQueue<JourneyEvent>({
+    client: new SQSClient({}),
+    queueUrl,
+    attributesOf: (event) => ({ event: event.event, profileId: event.profileId }),
+  });
+  return journeyEvents;
+}
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   const changes = new Map<string, ProfileChange>();
+  const journeyTriggers: JourneyEvent[] = [];
 
   const reconcileRecord = async (record: SQSRecord): Promise<void> => {
     const message = JSON.parse(record.body) as AcceptedMessage;
@@ -76,6 +91,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         messageId: message.messageId,
         absorbedProfileIds: [...new Set([...(previous?.absorbedProfileIds ?? []), ...absorbed])],
       });
+      // Duplicates too, like changes: the journey trigger is idempotent per messageId.
+      const journeyEvent = journeyEventOf(message, outcome.profileId);
+      if (journeyEvent) journeyTriggers.push(journeyEvent);
     } else {
       logger.info('message not applied', { messageId: message.messageId, status: outcome.status });
     }
@@ -85,6 +103,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   // One change per profile per batch. If it cannot be sent the whole batch fails and is retried:
   // its messages are then duplicates, whose changes are announced again.
   if (changes.size > 0) await profileChangesQueue().send([...changes.values()]);
+  if (journeyTriggers.length > 0) await journeyEventsQueue().send(journeyTriggers);
   const applied = event.Records.length - response.batchItemFailures.length;
   logger.info('batch reconciled', { records: event.Records.length, applied, failed: response.batchItemFailures.length, profilesChanged: changes.size });
   return response;

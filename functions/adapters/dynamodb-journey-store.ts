@@ -1,0 +1,151 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { pseudonymOf } from '../domain/identity/pseudonym';
+import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
+import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
+
+/**
+ * Journey state in the profiles table. Items under `P#<profileId>` go with the profile on
+ * erasure; addresses appear only as pseudonyms (SHA-256), never in clear.
+ * - `P#<p>` / `JOURNEY#cart`: the run responsible for the profile's cart;
+ * - `P#<p>` / `MAIL#<sentAt>#<run>#<step>`: a marketing send, for the frequency cap (TTL);
+ * - `P#<p>` / `PROMO#<productId>`: the product-view promotion cap (TTL);
+ * - `P#<p>` / `UNSUB` and `UNSUB#<pseudonym>` / `UNSUB`: unsubscribed profile and address;
+ * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record.
+ */
+const STEP_RECORD_TTL_DAYS = 30;
+/** A claim older than this belongs to an attempt that died before recording its outcome. */
+const STALE_CLAIM_MS = 5 * 60_000;
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
+
+function emailPseudonym(email: string): string {
+  return pseudonymOf({ type: 'email', value: email.trim().toLowerCase() });
+}
+
+export class DynamoJourneyStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async cartState(profileId: string): Promise<CartJourneyState | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { PK: `P#${profileId}`, SK: 'JOURNEY#cart' }, ConsistentRead: true }));
+    return Item ? { runId: String(Item.runId), executionArn: String(Item.executionArn), cartChangedAt: String(Item.cartChangedAt) } : undefined;
+  }
+
+  /** Records the run as the cart's current one unless a newer cart change already did; false then. */
+  async setCartState(profileId: string, state: CartJourneyState): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `P#${profileId}`, SK: 'JOURNEY#cart', ...state },
+          ConditionExpression: 'attribute_not_exists(PK) OR cartChangedAt <= :at',
+          ExpressionAttributeValues: { ':at': state.cartChangedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Claims the product-view promotion for (profile, product) for `capDays`. The message that
+   * claimed it may claim again (a re-delivery after a failed start), nobody else until it expires.
+   */
+  async claimPromotion(profileId: string, productId: string, messageId: string, capDays: number, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `P#${profileId}`, SK: `PROMO#${productId}`, claimedBy: messageId, claimedAt: now.toISOString(), expiresAt: epochSeconds(now) + Math.round(capDays * 86_400) },
+          // TTL deletion lags up to days: an expired item is treated as absent.
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :now OR claimedBy = :messageId',
+          ExpressionAttributeValues: { ':now': epochSeconds(now), ':messageId': messageId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { PK: `JRUN#${runId}`, SK: `STEP#${step}` }, ConsistentRead: true }));
+    return Item?.outcome as RecordedOutcome | undefined;
+  }
+
+  async claimSend(runId: string, step: JourneyStep, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `JRUN#${runId}`, SK: `STEP#${step}`, claimedAt: now.toISOString(), expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+          ConditionExpression: 'attribute_not_exists(PK) OR (attribute_not_exists(outcome) AND claimedAt < :stale)',
+          ExpressionAttributeValues: { ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date, frequencyWindowHours: number): Promise<void> {
+    const at = now.toISOString();
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `JRUN#${run.runId}`, SK: `STEP#${step}`, journey: run.journey, profileId: run.profileId, outcome, recordedAt: at, expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+      }),
+    );
+    if (outcome.outcome !== 'sent') return;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `P#${run.profileId}`, SK: `MAIL#${at}#${run.runId}#${step}`, sentAt: at, journey: run.journey, expiresAt: epochSeconds(now) + Math.ceil(frequencyWindowHours * 3_600) + 86_400 },
+      }),
+    );
+  }
+
+  async recentSends(profileId: string, since: string): Promise<string[]> {
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':from': `MAIL#${since}`, ':to': 'MAIL#\uffff' },
+        ProjectionExpression: 'sentAt',
+      }),
+    );
+    return Items.map((item) => String(item.sentAt));
+  }
+
+  async recipientFlags(profileId: string, email: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
+    const pseudonym = emailPseudonym(email);
+    const [suppression, profileUnsubscribe, addressUnsubscribe] = await Promise.all(
+      [
+        { PK: `SUP#${pseudonym}`, SK: 'SUP' },
+        { PK: `P#${profileId}`, SK: 'UNSUB' },
+        { PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' },
+      ].map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }))),
+    );
+    return { suppressed: suppression?.Item !== undefined, unsubscribed: profileUnsubscribe?.Item !== undefined || addressUnsubscribe?.Item !== undefined };
+  }
+
+  /** Effective at once for every later send check: the profile and each of its addresses. */
+  async unsubscribe(profileId: string, emails: readonly string[], now: Date): Promise<void> {
+    const at = now.toISOString();
+    const keys = [{ PK: `P#${profileId}`, SK: 'UNSUB' }, ...emails.map((email) => ({ PK: `UNSUB#${emailPseudonym(email)}`, SK: 'UNSUB' }))];
+    await Promise.all(keys.map((key) => this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...key, unsubscribedAt: at } }))));
+  }
+}

@@ -1,0 +1,72 @@
+import type { JourneyConfig } from '../journeys/journey-config';
+
+/**
+ * The guards every marketing send passes (issue 6 §4), in order: an address, marketing consent,
+ * not suppressed, not unsubscribed, under the frequency cap, outside quiet hours. A failed guard
+ * skips the send with its reason; quiet hours defer it to the end of the quiet window instead.
+ */
+export type SkipReason = 'no-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout';
+
+export type GuardDecision =
+  | { readonly kind: 'send' }
+  | { readonly kind: 'skip'; readonly reason: SkipReason }
+  | { readonly kind: 'defer'; readonly until: string };
+
+export interface RecipientState {
+  readonly email?: string;
+  readonly marketingConsent: boolean;
+  readonly suppressed: boolean;
+  readonly unsubscribed: boolean;
+  /** When the profile was last sent marketing email (any journey), ISO 8601. */
+  readonly recentSends: readonly string[];
+  /** IANA time zone of the profile, when known. */
+  readonly timeZone?: string;
+}
+
+export function checkSendGuards(
+  recipient: RecipientState,
+  config: Pick<JourneyConfig, 'frequencyCap' | 'quietHours' | 'defaultTimeZone'>,
+  now: Date,
+): GuardDecision {
+  if (!recipient.email) return { kind: 'skip', reason: 'no-email' };
+  if (!recipient.marketingConsent) return { kind: 'skip', reason: 'no-consent' };
+  if (recipient.suppressed) return { kind: 'skip', reason: 'suppressed' };
+  if (recipient.unsubscribed) return { kind: 'skip', reason: 'unsubscribed' };
+  const windowStart = new Date(now.getTime() - config.frequencyCap.windowHours * 3_600_000).toISOString();
+  if (recipient.recentSends.filter((at) => at > windowStart).length >= config.frequencyCap.maxEmails) return { kind: 'skip', reason: 'frequency-cap' };
+  const until = quietHoursEnd(now, validTimeZone(recipient.timeZone) ?? config.defaultTimeZone, config.quietHours.startHour, config.quietHours.endHour);
+  return until ? { kind: 'defer', until } : { kind: 'send' };
+}
+
+function validTimeZone(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Minutes since local midnight of `instant` in `timeZone`. */
+function localMinuteOfDay(instant: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(instant);
+  const part = (type: string): number => Number(parts.find((candidate) => candidate.type === type)?.value ?? 0);
+  return part('hour') * 60 + part('minute');
+}
+
+/**
+ * When the quiet window that `now` falls in ends (ISO 8601), or undefined outside it. The window
+ * may span midnight (21 → 8); equal hours mean no quiet hours.
+ */
+export function quietHoursEnd(now: Date, timeZone: string, startHour: number, endHour: number): string | undefined {
+  if (startHour === endHour) return undefined;
+  const minute = localMinuteOfDay(now, timeZone);
+  const start = startHour * 60;
+  const end = endHour * 60;
+  const quiet = start < end ? minute >= start && minute < end : minute >= start || minute < end;
+  if (!quiet) return undefined;
+  const minutesLeft = (end - minute + 1_440) % 1_440;
+  const wholeMinute = now.getTime() - (now.getTime() % 60_000);
+  return new Date(wholeMinute + minutesLeft * 60_000).toISOString();
+}

@@ -1,0 +1,71 @@
+import type { EmailTemplate } from '../journeys/journey-config';
+
+/**
+ * A deliberately small template language: `{{name}}` inserts a value, `{{#cart}}...{{/cart}}`
+ * repeats its body per cart line (whose fields are then in scope). In HTML every inserted value
+ * is escaped, so a product name or trait can never inject markup; unknown names render empty.
+ */
+export interface CartLineView {
+  readonly name: string;
+  readonly quantity: number;
+  readonly price: string;
+  readonly productId: string;
+}
+
+export interface TemplateValues {
+  readonly [name: string]: string | number | undefined;
+}
+
+export interface RenderInput {
+  readonly values: TemplateValues;
+  readonly cart: readonly CartLineView[];
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
+}
+
+/** Subjects are one header line: line breaks (header injection) become spaces. */
+function singleLine(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').trim();
+}
+
+const SECTION = /\{\{#cart\}\}([\s\S]*?)\{\{\/cart\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+
+function fill(template: string, values: TemplateValues, escape: (value: string) => string): string {
+  return template.replace(PLACEHOLDER, (_match, name: string) => {
+    const value = values[name];
+    return value === undefined ? '' : escape(String(value));
+  });
+}
+
+function renderPart(template: string, input: RenderInput, escape: (value: string) => string): string {
+  const withSections = template.replace(SECTION, (_match, body: string) =>
+    input.cart.map((line) => fill(body, { ...input.values, name: line.name, quantity: line.quantity, price: line.price, productId: line.productId }, escape)).join(''),
+  );
+  return fill(withSections, input.values, escape);
+}
+
+export function renderEmail(template: EmailTemplate, input: RenderInput): RenderedEmail {
+  const asIs = (value: string): string => value;
+  return {
+    subject: singleLine(renderPart(template.subject, input, asIs)),
+    html: renderPart(template.html, input, escapeHtml),
+    text: renderPart(template.text, input, asIs),
+  };
+}
+
+/** A price for people: two decimals and the currency code when known. */
+export function formatPrice(price: number | undefined, currency: string | undefined): string {
+  if (price === undefined) return '';
+  return `${price.toFixed(2)}${currency ? ` ${currency}` : ''}`;
+}

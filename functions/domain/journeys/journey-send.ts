@@ -1,0 +1,157 @@
+import { hasMarketingConsent } from '../profile/consent';
+import type { CartLine } from '../profile/activity';
+import type { ProfileRecord } from '../profile/profile';
+import { checkSendGuards, type SkipReason } from '../email/send-guards';
+import { formatPrice, renderEmail, type RenderedEmail } from '../email/templates';
+import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
+import { checkCartRun, isHoldout, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
+import type { EmailTemplate, JourneyConfig } from './journey-config';
+
+/**
+ * One send step of a journey run (a Task state): checks the run is still wanted, applies the
+ * marketing guards, renders and sends, recording the outcome once per (run, step). A repeated
+ * task answers the recorded outcome, so a retried or re-driven step never sends twice.
+ */
+export interface PromotionRun {
+  readonly journey: 'product-view';
+  readonly runId: string;
+  readonly profileId: string;
+  readonly productId: string;
+  readonly productName?: string;
+  readonly viewedAt: string;
+}
+
+export type JourneyRun = CartRun | PromotionRun;
+export type JourneyStep = CartStep | 'promotion';
+
+export interface SendStepInput {
+  readonly step: JourneyStep;
+  readonly run: JourneyRun;
+}
+
+export type StepOutcome =
+  | { readonly outcome: 'sent'; readonly messageId: string }
+  | { readonly outcome: 'skipped'; readonly reason: SkipReason }
+  | { readonly outcome: 'ended'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' | 'profile-gone' }
+  | { readonly outcome: 'deferred'; readonly waitUntil: string };
+
+/** Outcomes that are final for a step (a deferral is not: the step runs again later). */
+export type RecordedOutcome = Exclude<StepOutcome, { outcome: 'deferred' }>;
+
+export interface OutgoingEmail extends RenderedEmail {
+  readonly to: string;
+  readonly from: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** SES message tags: ids only. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface JourneySendDependencies {
+  readonly config: JourneyConfig;
+  loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
+  cartState(profileId: string): Promise<CartJourneyState | undefined>;
+  recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
+  /** Whether the address is suppressed (erased, bounced) and whether the profile or address unsubscribed. */
+  recipientFlags(profileId: string, email: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
+  /** Marketing sends to the profile since `since` (ISO 8601), any journey. */
+  recentSends(profileId: string, since: string): Promise<readonly string[]>;
+  /** Claims the (run, step) send; false while another attempt holds a fresh claim. */
+  claimSend(runId: string, step: JourneyStep, now: Date): Promise<boolean>;
+  send(email: OutgoingEmail): Promise<string>;
+  /** Records the final outcome (and, for a send, the profile's frequency-cap entry). */
+  recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date): Promise<void>;
+  unsubscribeUrl(profileId: string): string;
+}
+
+export class SendInProgressError extends Error {
+  constructor(runId: string, step: string) {
+    super(`another attempt is sending step ${step} of run ${runId}`);
+    this.name = 'SendInProgressError';
+  }
+}
+
+function traitText(profile: ProfileRecord, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = profile.traits[name]?.value;
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
+
+/** The newest email identity, else the `email` trait. */
+export function emailOf(profile: ProfileRecord): string | undefined {
+  const identities = profile.identities.filter((identity) => identity.type === 'email').sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1));
+  return identities[0]?.value ?? traitText(profile, 'email');
+}
+
+function cartView(lines: readonly CartLine[], currency: string | undefined) {
+  return lines.map((line) => ({ name: line.name ?? line.productId, quantity: line.quantity, price: formatPrice(line.price, currency), productId: line.productId }));
+}
+
+interface Content {
+  readonly template: EmailTemplate;
+  readonly cart: readonly CartLine[];
+}
+
+export async function runSendStep(input: SendStepInput, deps: JourneySendDependencies, now: Date): Promise<StepOutcome> {
+  const { run, step } = input;
+  const recorded = await deps.recordedOutcome(run.runId, step);
+  if (recorded) return recorded;
+  const finish = async (outcome: RecordedOutcome): Promise<RecordedOutcome> => {
+    await deps.recordOutcome(run, step, outcome, now);
+    return outcome;
+  };
+
+  const profile = await deps.loadProfile(run.profileId);
+  if (!profile) return finish({ outcome: 'ended', reason: 'profile-gone' });
+  let content: Content;
+  if (run.journey === 'cart-abandonment') {
+    const check = checkCartRun(run, profile.activity, await deps.cartState(run.profileId));
+    if (check.kind === 'end') return finish({ outcome: 'ended', reason: check.reason });
+    const cartEmails = deps.config.cartAbandonment;
+    content = { template: step === 'email2' ? cartEmails.secondEmail : cartEmails.firstEmail, cart: check.lines };
+  } else {
+    content = { template: deps.config.productView.promotion, cart: [] };
+  }
+  if (isHoldout(run.runId, deps.config.holdoutShare)) return finish({ outcome: 'skipped', reason: 'holdout' });
+
+  const email = emailOf(profile);
+  const flags = email ? await deps.recipientFlags(profile.profileId, email) : { suppressed: false, unsubscribed: false };
+  const windowStart = new Date(now.getTime() - deps.config.frequencyCap.windowHours * 3_600_000).toISOString();
+  const timeZone = traitText(profile, 'timezone', 'time_zone');
+  const decision = checkSendGuards(
+    {
+      ...(email && { email }),
+      marketingConsent: hasMarketingConsent(profile.consent),
+      suppressed: flags.suppressed,
+      unsubscribed: flags.unsubscribed,
+      recentSends: await deps.recentSends(profile.profileId, windowStart),
+      ...(timeZone && { timeZone }),
+    },
+    deps.config,
+    now,
+  );
+  if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
+  if (decision.kind === 'defer') return { outcome: 'deferred', waitUntil: decision.until };
+  if (!email) return finish({ outcome: 'skipped', reason: 'no-email' });
+
+  if (!(await deps.claimSend(run.runId, step, now))) throw new SendInProgressError(run.runId, step);
+  const unsubscribeUrl = deps.unsubscribeUrl(profile.profileId);
+  const rendered = renderEmail(content.template, {
+    values: {
+      firstName: traitText(profile, 'firstName', 'first_name') ?? 'there',
+      incentive: deps.config.cartAbandonment.incentive,
+      unsubscribeUrl,
+      ...(run.journey === 'product-view' && { productName: run.productName ?? run.productId, productId: run.productId }),
+    },
+    cart: cartView(content.cart, profile.activity.currency),
+  });
+  const messageId = await deps.send({
+    ...rendered,
+    to: email,
+    from: deps.config.from,
+    headers: listUnsubscribeHeaders(unsubscribeUrl),
+    tags: { journey: run.journey, step, run: run.runId },
+  });
+  return finish({ outcome: 'sent', messageId });
+}

@@ -1,0 +1,35 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { journeyEnvironment } from '../adapters/journey-environment';
+import { profileEnvironment } from '../adapters/profile-environment';
+import { unsubscribeToken } from '../domain/email/unsubscribe-token';
+import { runSendStep, type SendStepInput, type StepOutcome } from '../domain/journeys/journey-send';
+
+const logger = new Logger({ serviceName: 'journeySend' });
+
+/** Task of the journey state machines: one send step of one run (see runSendStep). */
+export const handler = async (event: SendStepInput, context: Context): Promise<StepOutcome> => {
+  logger.addContext(context);
+  const { config, journeys, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
+  const { store } = profileEnvironment();
+  const secret = await unsubscribeSecret();
+  const outcome = await runSendStep(
+    event,
+    {
+      config,
+      loadProfile: (profileId) => store.getProfile(profileId),
+      cartState: (profileId) => journeys.cartState(profileId),
+      recordedOutcome: (runId, step) => journeys.recordedOutcome(runId, step),
+      recipientFlags: (profileId, email) => journeys.recipientFlags(profileId, email),
+      recentSends: (profileId, since) => journeys.recentSends(profileId, since),
+      claimSend: (runId, step, now) => journeys.claimSend(runId, step, now),
+      send: (email) => mailer.send(email),
+      recordOutcome: (run, step, recorded, now) => journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours),
+      unsubscribeUrl: (profileId) => `${publicUrl}/v1/unsubscribe?token=${encodeURIComponent(unsubscribeToken(secret, profileId))}`,
+    },
+    new Date(),
+  );
+  // Ids, step and outcome only: never the address or the content.
+  logger.info('journey step', { journey: event.run.journey, runId: event.run.runId, profileId: event.run.profileId, step: event.step, ...outcome });
+  return outcome;
+};

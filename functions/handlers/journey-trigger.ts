@@ -1,0 +1,109 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { journeyEnvironment } from '../adapters/journey-environment';
+import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
+import type { JourneyEvent } from '../domain/journeys/journey-event';
+import type { PromotionRun } from '../domain/journeys/journey-send';
+
+const logger = new Logger({ serviceName: 'journeyTrigger' });
+const processor = new BatchProcessor(EventType.SQS);
+
+function stateMachineArn(envName: string): string {
+  const arn = process.env[envName];
+  if (!arn) throw new Error(`${envName} is not set`);
+  return arn;
+}
+
+/** The ARN Step Functions gives an execution of `machineArn` named `name`. */
+function executionArnOf(machineArn: string, name: string): string {
+  return `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+const errorName = (error: unknown): string | undefined => (error as { name?: string }).name;
+
+/** Starts an execution; one that already exists under that name (a re-delivery) is the same run. */
+async function startRun(machineArn: string, name: string, input: unknown): Promise<string> {
+  try {
+    await journeyEnvironment().sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }));
+  } catch (error) {
+    if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+  }
+  return executionArnOf(machineArn, name);
+}
+
+/** Stops a run; one that already ended stays as it ended. */
+async function stopRun(executionArn: string, cause: string): Promise<void> {
+  try {
+    await journeyEnvironment().sfn.send(new StopExecutionCommand({ executionArn, cause }));
+  } catch (error) {
+    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
+  }
+}
+
+async function handleCartEvent(event: JourneyEvent): Promise<string> {
+  const { journeys } = journeyEnvironment();
+  const decision = decideCartTrigger(event, await journeys.cartState(event.profileId));
+  switch (decision.kind) {
+    case 'ignore':
+      return decision.reason;
+    case 'stop':
+      await stopRun(decision.current.executionArn, 'order completed');
+      return 'stopped';
+    case 'start': {
+      const machineArn = stateMachineArn('CART_ABANDONMENT_STATE_MACHINE_ARN');
+      const { firstDelaySeconds, secondDelaySeconds } = journeyEnvironment().config.cartAbandonment;
+      const input = { run: decision.run, delays: { firstSeconds: firstDelaySeconds, secondSeconds: secondDelaySeconds } };
+      const executionArn = await startRun(machineArn, decision.run.runId, input);
+      const current = await journeys.setCartState(event.profileId, { runId: decision.run.runId, executionArn, cartChangedAt: decision.run.cartChangedAt });
+      // A newer cart change won the race: this run is already stale.
+      if (!current) {
+        await stopRun(executionArn, 'superseded by a newer cart change');
+        return 'superseded';
+      }
+      if (decision.supersedes) await stopRun(decision.supersedes.executionArn, 'cart changed');
+      return decision.supersedes ? 'restarted' : 'started';
+    }
+  }
+}
+
+async function handleProductView(event: JourneyEvent): Promise<string> {
+  if (!event.productId) return 'no-product';
+  const { journeys, config } = journeyEnvironment();
+  if (!(await journeys.claimPromotion(event.profileId, event.productId, event.messageId, config.productView.capDays, new Date()))) return 'capped';
+  const run: PromotionRun = {
+    journey: 'product-view',
+    runId: runName('view', event.profileId, event.productId, event.messageId),
+    profileId: event.profileId,
+    productId: event.productId,
+    ...(event.productName && { productName: event.productName }),
+    viewedAt: event.at,
+  };
+  await startRun(stateMachineArn('PRODUCT_VIEW_STATE_MACHINE_ARN'), run.runId, { run });
+  return 'started';
+}
+
+/** Events of one profile run one after the other: their decisions read and write the same state. */
+const inFlightByProfile = new Map<string, Promise<unknown>>();
+
+function serializedByProfile<T>(profileId: string, work: () => Promise<T>): Promise<T> {
+  const next = (inFlightByProfile.get(profileId) ?? Promise.resolve()).then(work, work);
+  const settled = next.catch(() => undefined);
+  inFlightByProfile.set(profileId, settled);
+  void settled.then(() => {
+    if (inFlightByProfile.get(profileId) === settled) inFlightByProfile.delete(profileId);
+  });
+  return next;
+}
+
+async function triggerRecord(record: SQSRecord): Promise<void> {
+  const event = JSON.parse(record.body) as JourneyEvent;
+  const result = await serializedByProfile(event.profileId, () => (event.event === 'Product Viewed' ? handleProductView(event) : handleCartEvent(event)));
+  logger.info('journey event', { event: event.event, profileId: event.profileId, messageId: event.messageId, result });
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  return processPartialResponse(event, triggerRecord, processor, { context });
+};

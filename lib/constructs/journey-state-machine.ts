@@ -1,0 +1,105 @@
+import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  CfnStateMachine,
+  Choice,
+  Condition,
+  DefinitionBody,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+  type IChainable,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+/** One send of a journey, optionally after a wait whose length the execution input gives. */
+export interface JourneyStepDefinition {
+  /** The step name the send task receives (`email1`, `email2`, `promotion`). */
+  readonly step: string;
+  /** JSONPath of the seconds to wait before this step, e.g. `$.delays.firstSeconds`. */
+  readonly delaySecondsPath?: string;
+}
+
+export interface JourneyStateMachineProps {
+  /** The journeySend function: checks, guards, renders and sends one step of a run. */
+  readonly sendFunction: IFunction;
+  /** Logical id of the state machine in the template (the local platform runs it by this id). */
+  readonly logicalId: string;
+  readonly steps: readonly JourneyStepDefinition[];
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A triggered journey as a Standard state machine (JSONPath ASL, so the local interpreter runs it):
+ * per step, Wait (delay from the input) → Send → Choice: `ended` stops the run (order, newer cart,
+ * erased profile), `deferred` waits until the time the task gave (quiet hours) and sends again,
+ * anything else goes on. Input: `{"run": {...}, "delays": {...}}`. The execution name is the run id,
+ * so a trigger delivered twice starts one run.
+ */
+export class JourneyStateMachine extends Construct {
+  public readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: JourneyStateMachineProps) {
+    super(scope, id);
+    if (props.steps.length === 0) throw new Error(`journey ${props.logicalId} has no steps`);
+    const ended = new Succeed(this, 'Ended');
+    // Built from the last step back, so each step's Choice can default to the following step.
+    let following: IChainable = new Succeed(this, 'Done');
+    for (const { step, delaySecondsPath } of [...props.steps].reverse()) {
+      const resultKey = `${step}Result`;
+      const send = new LambdaInvoke(this, `Send_${step}`, {
+        lambdaFunction: props.sendFunction,
+        payload: TaskInput.fromObject({ step, run: JsonPath.objectAt('$.run') }),
+        resultSelector: { 'outcome.$': '$.Payload' },
+        resultPath: `$.${resultKey}`,
+        retryOnServiceExceptions: true,
+      });
+      // Another attempt holding the send claim, throttling, an SES hiccup: the step record keeps retries single.
+      send.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.minutes(5) });
+      const quietHours = new Wait(this, `QuietHours_${step}`, { time: WaitTime.timestampPath(`$.${resultKey}.outcome.waitUntil`) });
+      quietHours.next(send);
+      send.next(
+        new Choice(this, `After_${step}`)
+          .when(Condition.stringEquals(`$.${resultKey}.outcome.outcome`, 'ended'), ended)
+          .when(Condition.stringEquals(`$.${resultKey}.outcome.outcome`, 'deferred'), quietHours)
+          .otherwise(following),
+      );
+      following = delaySecondsPath ? new Wait(this, `Wait_${step}`, { time: WaitTime.secondsPath(delaySecondsPath) }).next(send) : send;
+    }
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      // Execution history logs (ids and outcomes, no PII) that expire anyway.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromChainable(following),
+      stateMachineType: StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      // Longer than every configured wait plus quiet hours; Standard executions may last a year.
+      timeout: Duration.days(30),
+    });
+    (this.stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
+
+    const functionLogicalId = Stack.of(props.sendFunction).getLogicalId(props.sendFunction.node.defaultChild as CfnElement);
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+        reason: 'CDK grants invoking the send function by any version or alias (its ARN with a `:*` suffix); nothing else.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
+      },
+    );
+  }
+}

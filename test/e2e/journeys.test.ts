@@ -1,0 +1,130 @@
+import { pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+
+/**
+ * Journeys end to end on the local platform (`npm start`'s entry as a child process), one hour
+ * lasting one second (DMP_TIME_SCALE=3600): email 1 one "hour" after the cart change, email 2
+ * three "hours" later. Quiet hours and the holdout are off so the outcome does not depend on the clock.
+ */
+interface OutboxEmail {
+  readonly to: string[];
+  readonly subject: string;
+  readonly html: string | null;
+  readonly text: string | null;
+  readonly tags: Record<string, string>;
+  readonly headers: Record<string, string>;
+}
+
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    DMP_TIME_SCALE: '3600',
+    DMP_JOURNEY_CONFIG: JSON.stringify({
+      holdoutShare: 0,
+      quietHours: { startHour: 0, endHour: 0 },
+      cartAbandonment: { firstDelaySeconds: 3_600, secondDelaySeconds: 3 * 3_600, incentive: 'Free shipping & returns' },
+    }),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function send(type: string, message: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${platform.baseUrl}/v1/${type}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  expect(response.status).toBe(200);
+}
+
+async function outbox(): Promise<OutboxEmail[]> {
+  return (await (await fetch(`${platform.baseUrl}/dev/outbox`)).json()) as OutboxEmail[];
+}
+
+const to = (emails: OutboxEmail[], address: string): OutboxEmail[] => emails.filter((email) => email.to.includes(address));
+
+async function customer(userId: string, email: string, marketing: boolean | undefined): Promise<void> {
+  await send('identify', {
+    userId,
+    traits: { email, firstName: '<b>Ana</b>' },
+    ...(marketing !== undefined && { context: { consent: { categoryPreferences: { marketing } } } }),
+  });
+}
+
+const addToCart = (userId: string, messageId: string): Promise<void> =>
+  send('track', { userId, messageId, event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug <Deluxe>', price: 12, cart_id: `cart-${userId}` } });
+
+test('abandoned cart: email 1 lists the cart, email 2 adds the incentive; buyers, non-consenting and re-delivered events get nothing more', async () => {
+  await Promise.all([
+    customer('u-abandon', 'abandon@shop.test', true),
+    customer('u-buyer', 'buyer@shop.test', true),
+    customer('u-noconsent', 'noconsent@shop.test', undefined),
+    customer('u-optout', 'optout@shop.test', true),
+  ]);
+  await send('identify', { userId: 'u-optout', traits: { unsubscribed: true } });
+  // Let the identifies land before the carts, so the profiles exist with their consent.
+  await pollUntil(async () => (await fetch(`${platform.baseUrl}/v1/profiles/user_id:u-optout`, { headers: { authorization: `Bearer ${platform.adminToken}` } })).status === 200, {
+    timeoutMs: 15_000,
+    description: 'profiles reconciled',
+  });
+  await Promise.all([addToCart('u-abandon', 'add-abandon'), addToCart('u-buyer', 'add-buyer'), addToCart('u-noconsent', 'add-noconsent'), addToCart('u-optout', 'add-optout')]);
+  await send('track', { userId: 'u-buyer', event: 'Order Completed', properties: { order_id: 'o-1', revenue: 12 } });
+  // The same message again (an SDK retry): one run, one email per step.
+  await addToCart('u-abandon', 'add-abandon');
+
+  const both = await pollUntil(async () => {
+    const emails = to(await outbox(), 'abandon@shop.test');
+    return emails.length >= 2 && emails;
+  }, { timeoutMs: 30_000, description: 'two cart emails' });
+  const [first, second] = both as [OutboxEmail, OutboxEmail];
+  expect(first.subject).toBe('You left something in your cart');
+  expect(first.html).toContain('Mug &lt;Deluxe&gt;');
+  expect(first.html).toContain('&lt;b&gt;Ana&lt;/b&gt;');
+  expect(first.html).not.toContain('<b>Ana</b>');
+  expect(first.text).toContain('Mug <Deluxe> x 1');
+  expect(first.tags).toMatchObject({ journey: 'cart-abandonment', step: 'email1' });
+  expect(second.subject).toBe('Your cart is still waiting: Free shipping & returns');
+  expect(second.html).toContain('Free shipping &amp; returns');
+  expect(first.headers['list-unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/v1\/unsubscribe\?token=[^>]+>$/);
+  expect(first.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+
+  // Every other run waited as long as the abandoned one: by now they would have sent.
+  const all = await outbox();
+  expect(to(all, 'buyer@shop.test')).toEqual([]);
+  expect(to(all, 'noconsent@shop.test')).toEqual([]);
+  expect(to(all, 'optout@shop.test')).toEqual([]);
+  expect(to(all, 'abandon@shop.test')).toHaveLength(2);
+}, 60_000);
+
+test('the one-click unsubscribe link stops the journey before email 2', async () => {
+  await customer('u-leaver', 'leaver@shop.test', true);
+  await pollUntil(async () => (await fetch(`${platform.baseUrl}/v1/profiles/user_id:u-leaver`, { headers: { authorization: `Bearer ${platform.adminToken}` } })).status === 200, {
+    timeoutMs: 15_000,
+    description: 'profile reconciled',
+  });
+  await addToCart('u-leaver', 'add-leaver');
+  const first = await pollUntil(async () => to(await outbox(), 'leaver@shop.test')[0], { timeoutMs: 20_000, description: 'email 1' });
+  const link = /^<([^>]+)>$/.exec(first.headers['list-unsubscribe'] ?? '')?.[1];
+  expect(link).toBeDefined();
+  // RFC 8058: the mail client POSTs the fixed body to the link.
+  const oneClick = await fetch(link as string, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+  expect(oneClick.status).toBe(200);
+  expect(await oneClick.text()).toContain('You are unsubscribed');
+  const forged = await fetch(`${link as string}x`);
+  expect(forged.status).toBe(400);
+
+  // The trait reaches the profile through the pipeline.
+  await pollUntil(async () => {
+    const profile = (await (await fetch(`${platform.baseUrl}/v1/profiles/user_id:u-leaver`, { headers: { authorization: `Bearer ${platform.adminToken}` } })).json()) as { consent: { unsubscribed: boolean; marketing: boolean } };
+    return profile.consent.unsubscribed && !profile.consent.marketing;
+  }, { timeoutMs: 15_000, description: 'profile consent shows the unsubscribe' });
+  // Email 2 was due 3 s after email 1; another cart's email 1 (1 s) proves the pipeline moved on.
+  await customer('u-witness', 'witness@shop.test', true);
+  await pollUntil(async () => (await fetch(`${platform.baseUrl}/v1/profiles/user_id:u-witness`, { headers: { authorization: `Bearer ${platform.adminToken}` } })).status === 200, { timeoutMs: 15_000 });
+  await addToCart('u-witness', 'add-witness');
+  await pollUntil(async () => to(await outbox(), 'witness@shop.test').length === 2, { timeoutMs: 30_000, description: 'witness emails' });
+  expect(to(await outbox(), 'leaver@shop.test')).toHaveLength(1);
+}, 60_000);

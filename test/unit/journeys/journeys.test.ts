@@ -1,0 +1,130 @@
+import { checkCartRun, decideCartTrigger, isHoldout, type CartJourneyState, type CartRun } from '../../../functions/domain/journeys/cart-abandonment';
+import { InvalidJourneyConfigError, journeyConfigFrom } from '../../../functions/domain/journeys/journey-config';
+import type { JourneyEvent } from '../../../functions/domain/journeys/journey-event';
+import { runSendStep, type JourneySendDependencies, type OutgoingEmail, type RecordedOutcome } from '../../../functions/domain/journeys/journey-send';
+import { EMPTY_ACTIVITY, type Activity } from '../../../functions/domain/profile/activity';
+import { newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const cartEvent = (messageId: string, at: string, event: JourneyEvent['event'] = 'Product Added'): JourneyEvent => ({ kind: 'journey-event', event, profileId: 'p1', messageId, at });
+
+describe('cart trigger', () => {
+  test('a first cart change starts a run named by the event; the same event names the same run', () => {
+    const first = decideCartTrigger(cartEvent('m1', '2026-03-01T10:00:00.000Z'), undefined);
+    const again = decideCartTrigger(cartEvent('m1', '2026-03-01T10:00:00.000Z'), undefined);
+    expect(first.kind).toBe('start');
+    expect(first).toEqual(again);
+  });
+
+  test('a newer change restarts (supersedes), an older one is ignored, an order stops', () => {
+    const start = decideCartTrigger(cartEvent('m1', '2026-03-01T10:00:00.000Z'), undefined);
+    if (start.kind !== 'start') throw new Error('expected a start');
+    const current: CartJourneyState = { runId: start.run.runId, executionArn: 'arn:run1', cartChangedAt: start.run.cartChangedAt };
+    expect(decideCartTrigger(cartEvent('m2', '2026-03-01T10:05:00.000Z', 'Product Removed'), current)).toMatchObject({ kind: 'start', supersedes: current });
+    expect(decideCartTrigger(cartEvent('m0', '2026-03-01T09:00:00.000Z'), current)).toEqual({ kind: 'ignore', reason: 'older-than-current-run' });
+    expect(decideCartTrigger(cartEvent('m1', '2026-03-01T10:00:00.000Z'), current)).toEqual({ kind: 'start', run: start.run });
+    expect(decideCartTrigger(cartEvent('o1', '2026-03-01T10:30:00.000Z', 'Order Completed'), current)).toEqual({ kind: 'stop', current });
+    expect(decideCartTrigger(cartEvent('v1', '2026-03-01T10:30:00.000Z', 'Product Viewed'), current)).toEqual({ kind: 'ignore', reason: 'not-a-cart-event' });
+  });
+});
+
+const run: CartRun = { journey: 'cart-abandonment', runId: 'cart-run-1', profileId: 'p1', cartChangedAt: '2026-03-01T10:00:00.000Z' };
+const cartActivity: Activity = {
+  ...EMPTY_ACTIVITY,
+  currency: 'EUR',
+  cart: { mug: { productId: 'mug', name: 'Mug', price: 12, quantity: 2, addedAt: '2026-03-01T10:00:00.000Z' } },
+};
+
+describe('cart check before a send', () => {
+  test('an order after the change, a newer run or an empty cart end the run', () => {
+    expect(checkCartRun(run, { ...cartActivity, lastOrderAt: '2026-03-01T10:10:00.000Z' }, undefined)).toEqual({ kind: 'end', reason: 'ordered' });
+    expect(checkCartRun(run, cartActivity, { runId: 'other', executionArn: 'a', cartChangedAt: '2026-03-01T11:00:00.000Z' })).toEqual({ kind: 'end', reason: 'superseded' });
+    expect(checkCartRun(run, EMPTY_ACTIVITY, undefined)).toEqual({ kind: 'end', reason: 'cart-empty' });
+    expect(checkCartRun(run, cartActivity, { runId: run.runId, executionArn: 'a', cartChangedAt: run.cartChangedAt })).toMatchObject({ kind: 'continue' });
+  });
+});
+
+test('holdout is stable per run and close to the configured share', () => {
+  const ids = Array.from({ length: 2_000 }, (_, index) => `run-${index}`);
+  const held = ids.filter((id) => isHoldout(id, 0.1)).length;
+  expect(held).toBeGreaterThan(140);
+  expect(held).toBeLessThan(260);
+  expect(ids.every((id) => isHoldout(id, 0.1) === isHoldout(id, 0.1))).toBe(true);
+  expect(ids.some((id) => isHoldout(id, 0))).toBe(false);
+});
+
+describe('journey config', () => {
+  test('overrides merge into the defaults; bad values are named', () => {
+    const config = journeyConfigFrom('{"cartAbandonment":{"incentive":"10% off"},"holdoutShare":0}');
+    expect(config.cartAbandonment.incentive).toBe('10% off');
+    expect(config.cartAbandonment.firstDelaySeconds).toBe(3_600);
+    expect(config.holdoutShare).toBe(0);
+    expect(() => journeyConfigFrom('{"holdoutShare":2,"quietHours":{"startHour":25}}')).toThrow(/holdoutShare.*quietHours\.startHour/);
+    expect(() => journeyConfigFrom('not json')).toThrow(InvalidJourneyConfigError);
+  });
+});
+
+function consentingProfile(): ProfileRecord {
+  return {
+    ...newProfile('p1', NOW),
+    identities: [{ type: 'email', value: 'ana@shop.test', firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-01T00:00:00.000Z' }],
+    traits: { firstName: { value: 'Ana', at: '2026-01-01T00:00:00.000Z', source: 'sdk', party: 'first', messageId: 'x' } },
+    consent: { categories: { marketing: { granted: true, at: '2026-01-01T00:00:00.000Z' } } },
+    activity: cartActivity,
+  } as ProfileRecord;
+}
+
+function fakeDependencies(profile: ProfileRecord | undefined) {
+  const sent: OutgoingEmail[] = [];
+  const outcomes = new Map<string, RecordedOutcome>();
+  const deps: JourneySendDependencies = {
+    config: journeyConfigFrom('{"holdoutShare":0,"quietHours":{"startHour":0,"endHour":0}}'),
+    loadProfile: async () => profile,
+    cartState: async () => ({ runId: run.runId, executionArn: 'arn', cartChangedAt: run.cartChangedAt }),
+    recordedOutcome: async (runId, step) => outcomes.get(`${runId}/${step}`),
+    recipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
+    recentSends: async () => [],
+    claimSend: async () => true,
+    send: async (email) => {
+      sent.push(email);
+      return `ses-${sent.length}`;
+    },
+    recordOutcome: async (journeyRun, step, outcome) => {
+      outcomes.set(`${journeyRun.runId}/${step}`, outcome);
+    },
+    unsubscribeUrl: (profileId) => `https://cdp.test/v1/unsubscribe?token=t-${profileId}`,
+  };
+  return { deps, sent };
+}
+
+describe('send step', () => {
+  test('sends once per (run, step) with the cart, the unsubscribe headers and id-only tags', async () => {
+    const { deps, sent } = fakeDependencies(consentingProfile());
+    expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'sent', messageId: 'ses-1' });
+    expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'sent', messageId: 'ses-1' });
+    expect(sent).toHaveLength(1);
+    const [email] = sent as [OutgoingEmail];
+    expect(email.to).toBe('ana@shop.test');
+    expect(email.html).toContain('Mug × 2 — 12.00 EUR');
+    expect(email.headers).toEqual({ 'List-Unsubscribe': '<https://cdp.test/v1/unsubscribe?token=t-p1>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(email.tags).toEqual({ journey: 'cart-abandonment', step: 'email1', run: run.runId });
+    await runSendStep({ step: 'email2', run }, deps, NOW);
+    expect(sent[1]?.subject).toContain('Free shipping');
+  });
+
+  test('skips are recorded with their reason; a gone profile ends the run', async () => {
+    const noConsent = { ...consentingProfile(), consent: { categories: {} } };
+    const { deps, sent } = fakeDependencies(noConsent);
+    expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'skipped', reason: 'no-consent' });
+    expect(await deps.recordedOutcome(run.runId, 'email1')).toEqual({ outcome: 'skipped', reason: 'no-consent' });
+    expect(await runSendStep({ step: 'email1', run }, fakeDependencies(undefined).deps, NOW)).toEqual({ outcome: 'ended', reason: 'profile-gone' });
+    expect(sent).toEqual([]);
+  });
+
+  test('a held-out run gets no email and is recorded', async () => {
+    const { deps, sent } = fakeDependencies(consentingProfile());
+    const heldOut = { ...deps, config: { ...deps.config, holdoutShare: 1 } };
+    expect(await runSendStep({ step: 'email1', run }, heldOut, NOW)).toEqual({ outcome: 'skipped', reason: 'holdout' });
+    expect(sent).toEqual([]);
+  });
+});
