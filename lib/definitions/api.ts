@@ -48,7 +48,13 @@ export const SEGMENT_ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/segments/{segmentId}/runs/{runId}', functionId: 'segmentApi' },
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES];
+/** One-click unsubscribe (RFC 8058): public, the signed token in the query string is the credential. */
+export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/v1/unsubscribe', functionId: 'unsubscribe' },
+  { method: 'POST', path: '/v1/unsubscribe', functionId: 'unsubscribe' },
+];
+
+export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES];
 
 /** Any origin may send (browsers run analytics.js on customer sites); preflight is answered. */
 export const CORS = {

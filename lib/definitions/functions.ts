@@ -12,7 +12,10 @@ export type FunctionId =
   | 'activation'
   | 'segmentApi'
   | 'segmentRebuild'
-  | 'scoreRecompute';
+  | 'scoreRecompute'
+  | 'journeyTrigger'
+  | 'journeySend'
+  | 'unsubscribe';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -47,7 +50,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     memorySize: 1024,
     timeoutSeconds: 30,
     tables: ['Profiles'],
-    sendsTo: ['ProfileChanges'],
+    sendsTo: ['ProfileChanges', 'JourneyEvents'],
     verifies: [],
   },
   {
@@ -128,6 +131,36 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 300,
     tables: ['Profiles'],
     sendsTo: ['ProfileChanges'],
+    verifies: [],
+  },
+  {
+    id: 'journeyTrigger',
+    entry: 'functions/handlers/journey-trigger.ts',
+    description: 'Consumes journey events: starts, restarts and stops cart-abandonment runs, starts capped product-view promotions',
+    memorySize: 512,
+    timeoutSeconds: 30,
+    tables: ['Profiles'],
+    sendsTo: [],
+    verifies: [],
+  },
+  {
+    id: 'journeySend',
+    entry: 'functions/handlers/journey-send.ts',
+    description: 'Task of the journey state machines: checks the run, applies the marketing guards and sends one email through SES',
+    memorySize: 512,
+    timeoutSeconds: 30,
+    tables: ['Profiles'],
+    sendsTo: [],
+    verifies: [],
+  },
+  {
+    id: 'unsubscribe',
+    entry: 'functions/handlers/unsubscribe.ts',
+    description: 'Public one-click unsubscribe (RFC 8058): verifies the signed token and unsubscribes the profile at once',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    tables: ['Profiles'],
+    sendsTo: ['Events'],
     verifies: [],
   },
 ];

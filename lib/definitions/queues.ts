@@ -63,4 +63,14 @@ export const ACTIVATION_QUEUE: QueueDefinition = {
   consumer: { functionId: 'activation', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
 };
 
-export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE, PROFILE_CHANGES_QUEUE, SEGMENT_EVALUATION_QUEUE, ACTIVATION_QUEUE];
+/** Applied e-commerce events that start, restart or end journeys, from reconcile. */
+export const JOURNEY_EVENTS_QUEUE: QueueDefinition = {
+  id: 'JourneyEvents',
+  envName: 'JOURNEY_EVENTS_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'journeyTrigger', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE, PROFILE_CHANGES_QUEUE, SEGMENT_EVALUATION_QUEUE, ACTIVATION_QUEUE, JOURNEY_EVENTS_QUEUE];

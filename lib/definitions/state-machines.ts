@@ -34,4 +34,27 @@ export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
   startedBy: [],
 };
 
-export const STATE_MACHINES: readonly StateMachineDefinition[] = [SEGMENT_REBUILD_STATE_MACHINE, SCORE_RECOMPUTE_STATE_MACHINE];
+/** Cart abandonment (CONTRACT.md §6): wait, check, email 1, wait, check, email 2 with the incentive. */
+export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
+  id: 'CartAbandonment',
+  envName: 'CART_ABANDONMENT_STATE_MACHINE_ARN',
+  description: 'Cart abandonment journey: waits after the cart\'s last change, checks for an order, sends email 1, waits, checks again, sends email 2',
+  taskFunctions: ['journeySend'],
+  startedBy: ['journeyTrigger'],
+};
+
+/** Product-view promotion (CONTRACT.md §6): one guarded send, waiting out quiet hours. */
+export const PRODUCT_VIEW_STATE_MACHINE: StateMachineDefinition = {
+  id: 'ProductViewPromotion',
+  envName: 'PRODUCT_VIEW_STATE_MACHINE_ARN',
+  description: 'Product-view promotion journey: one guarded promotion email for a viewed product',
+  taskFunctions: ['journeySend'],
+  startedBy: ['journeyTrigger'],
+};
+
+export const STATE_MACHINES: readonly StateMachineDefinition[] = [
+  SEGMENT_REBUILD_STATE_MACHINE,
+  SCORE_RECOMPUTE_STATE_MACHINE,
+  CART_ABANDONMENT_STATE_MACHINE,
+  PRODUCT_VIEW_STATE_MACHINE,
+];

@@ -1,7 +1,17 @@
-import { Tags, Validations, type App } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Annotations, Stack, Tags, Validations, type App } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionId } from '../definitions/functions';
+import {
+  CART_ABANDONMENT_STATE_MACHINE,
+  PRODUCT_VIEW_STATE_MACHINE,
+  SCORE_RECOMPUTE_STATE_MACHINE,
+  SEGMENT_REBUILD_STATE_MACHINE,
+} from '../definitions/state-machines';
+import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
+import { JourneyStateMachine } from '../constructs/journey-state-machine';
+import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
 import { IngestionStack } from './ingestion-stack';
 import { ObservabilityStack } from './observability-stack';
 import { ProcessingStack } from './processing-stack';
@@ -32,6 +42,10 @@ export function definePlatform(app: App): Platform {
     functions: processing.functions,
   });
   const functions = new Map<FunctionId, IFunction>([...processing.functions, ...ingestion.functions]);
+  addSegmentRebuild(processing, functions);
+  addScoreRecompute(processing, functions);
+  allowWebhookSecrets(processing, functions);
+  addJourneys(app, processing, functions);
   const unbuilt = FUNCTIONS.filter((definition) => !functions.has(definition.id));
   if (unbuilt.length > 0) throw new Error(`functions not placed in any stack: ${unbuilt.map(({ id }) => id).join(', ')}`);
   const observability = new ObservabilityStack(app, 'DmpObservability', {
@@ -45,4 +59,119 @@ export function definePlatform(app: App): Platform {
   Tags.of(storage).add('data-classification', 'personal-data');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { storage, processing, ingestion, observability };
+}
+
+/** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function. */
+function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const definition = SCORE_RECOMPUTE_STATE_MACHINE;
+  const [taskFunctionId] = definition.taskFunctions;
+  const taskFunction = taskFunctionId && functions.get(taskFunctionId);
+  if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+}
+
+/**
+ * The segment rebuild state machine and its schedule group live in the processing stack, beside
+ * their task function and their starter: in a stack of their own they would reference the task
+ * function's ARN while the starter (segmentApi) references the state machine's, a cycle.
+ */
+function addSegmentRebuild(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): SegmentRebuildStateMachine {
+  const definition = SEGMENT_REBUILD_STATE_MACHINE;
+  const [taskFunctionId] = definition.taskFunctions;
+  const taskFunction = taskFunctionId && functions.get(taskFunctionId);
+  if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  const rebuild = new SegmentRebuildStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  for (const starterId of definition.startedBy) {
+    const starter = functions.get(starterId);
+    if (!(starter instanceof LambdaFunction)) throw new Error(`state machine ${definition.id}: starter ${starterId} is not built`);
+    starter.addEnvironment(definition.envName, rebuild.stateMachine.stateMachineArn);
+    starter.addEnvironment('SEGMENT_SCHEDULE_GROUP', rebuild.scheduleGroup.scheduleGroupName);
+    starter.addEnvironment('SCHEDULER_ROLE_ARN', rebuild.schedulerRole.roleArn);
+    rebuild.stateMachine.grantStartExecution(starter);
+    // Run status for GET /v1/segments/{id}/runs/{runId}.
+    rebuild.stateMachine.grantExecution(starter, 'states:DescribeExecution');
+    // Per-segment schedules: create, update, read and delete them in the group, as the scheduler role.
+    rebuild.scheduleGroup.grantWriteSchedules(starter);
+    rebuild.scheduleGroup.grantReadSchedules(starter);
+    rebuild.scheduleGroup.grantDeleteSchedules(starter);
+    rebuild.schedulerRole.grantPassRole(starter.grantPrincipal);
+    const groupName = String(processing.resolve(rebuild.scheduleGroup.scheduleGroupName));
+    Validations.of(starter.role ?? starter).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${definition.id}"}]}]}:*]`,
+        reason: 'Describes executions of the rebuild state machine only; their names are chosen per run.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${groupName}/*]`,
+        reason: 'Manages the per-segment rebuild schedules, only inside the platform\'s own schedule group.',
+      },
+    );
+  }
+  return rebuild;
+}
+
+/**
+ * The journey state machines, beside their send task and their starter in the processing stack
+ * (same cycle reasoning as the rebuild). The public URL of unsubscribe links comes from context
+ * `dmp:publicUrl` (the API's custom domain): the API's own URL would make processing depend on
+ * ingestion, which already depends on processing.
+ */
+function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const built = (id: FunctionId): LambdaFunction => {
+    const fn = functions.get(id);
+    if (!(fn instanceof LambdaFunction)) throw new Error(`journeys: function ${id} is not built`);
+    return fn;
+  };
+  const sender = built('journeySend');
+  for (const definition of [CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE]) {
+    const steps = definition === CART_ABANDONMENT_STATE_MACHINE
+      ? [{ step: 'email1', delaySecondsPath: '$.delays.firstSeconds' }, { step: 'email2', delaySecondsPath: '$.delays.secondSeconds' }]
+      : [{ step: 'promotion' }];
+    const journey = new JourneyStateMachine(processing, definition.id, { sendFunction: sender, logicalId: definition.id, steps });
+    for (const starterId of definition.startedBy) {
+      const starter = built(starterId);
+      starter.addEnvironment(definition.envName, journey.stateMachine.stateMachineArn);
+      journey.stateMachine.grantStartExecution(starter);
+      journey.stateMachine.grantExecution(starter, 'states:StopExecution');
+      Validations.of(starter.role ?? starter).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${definition.id}"}]}]}:*]`,
+        reason: 'Stops runs of this journey only; their names are derived per profile and cart.',
+      });
+    }
+  }
+  const publicUrl = app.node.tryGetContext('dmp:publicUrl') as string | undefined;
+  if (!publicUrl) Annotations.of(processing).addWarning('context dmp:publicUrl is not set: journey emails cannot carry unsubscribe links, so journey sends fail until it is');
+  const secretParameter = (app.node.tryGetContext('dmp:unsubscribeSecretParameter') as string | undefined) ?? '/dmp/unsubscribe-secret';
+  const parameterArn = Stack.of(processing).formatArn({ service: 'ssm', resource: 'parameter', resourceName: secretParameter.replace(/^\//, '') });
+  for (const fn of [sender, built('unsubscribe')]) {
+    fn.addEnvironment('DMP_PUBLIC_URL', publicUrl ?? '');
+    fn.addEnvironment('DMP_UNSUBSCRIBE_SECRET_PARAMETER', secretParameter);
+    // A SecureString created by the operator (never in the template): see the README.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }));
+  }
+  const identityArn = Stack.of(processing).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
+  sender.addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [identityArn] }));
+  Validations.of(sender.role ?? sender).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+    reason: 'Sends from the verified identities of this account (the sender is configuration); no other SES action.',
+  });
+}
+
+/** SSM parameters (SecureString) holding webhook signing secrets: a destination's `secretRef` names one under this path. */
+export const WEBHOOK_SECRET_PARAMETER_PATH = '/dmp/webhooks/';
+
+/** The activation function reads the signing secrets of webhook destinations, and nothing else in SSM. */
+function allowWebhookSecrets(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const activation = functions.get('activation');
+  if (!(activation instanceof LambdaFunction)) throw new Error('the activation function is not built');
+  activation.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: [processing.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${WEBHOOK_SECRET_PARAMETER_PATH.slice(1)}*` })],
+    }),
+  );
+  Validations.of(activation.role ?? activation).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${WEBHOOK_SECRET_PARAMETER_PATH.slice(1)}*]`,
+    reason: 'Webhook secrets are created per destination by operators; the function may read only that path.',
+  });
 }

@@ -106,8 +106,9 @@ it('delivers a batch shaped like Lambda and redelivers only the reported failure
 
   const { components } = await platform.health();
   // One poller per queue of lib/definitions/queues.ts, each up.
-  expect(Object.keys(components.pollers).sort()).toEqual(QUEUES.map((queue) => queue.id).sort());
-  expect(components.pollers.Events).toEqual(expect.objectContaining({ state: 'up', inFlight: 0 }));
+  const pollers = components.pollers as Record<string, unknown>;
+  expect(Object.keys(pollers).sort()).toEqual(QUEUES.map((queue) => queue.id).sort());
+  expect(pollers.Events).toEqual(expect.objectContaining({ state: 'up', inFlight: 0 }));
 });
 
 it('moves a poison message to the DLQ after maxReceiveCount receives while the rest of its batch succeeds', async () => {

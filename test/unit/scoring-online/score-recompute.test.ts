@@ -1,5 +1,4 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { ScoreRecomputeStateMachine } from '../../../lib/constructs/score-recompute-state-machine';
 import { SCORE_RECOMPUTE_STATE_MACHINE } from '../../../lib/definitions/state-machines';
 import { definePlatform } from '../../../lib/stacks/platform';
 import type { ProfileChange } from '../../../functions/domain/pipeline/messages';
@@ -43,11 +42,9 @@ describe('a recompute slice', () => {
 });
 
 describe('the ScoreRecompute state machine', () => {
-  // As the integrator wires it: in the processing stack, beside its task function.
+  // As definePlatform wires it: in the processing stack, beside its task function.
   const app = newTestApp();
   const platform = definePlatform(app);
-  const taskFunction = platform.processing.functions.get('scoreRecompute')!;
-  new ScoreRecomputeStateMachine(platform.processing, SCORE_RECOMPUTE_STATE_MACHINE.id, { taskFunction, logicalId: SCORE_RECOMPUTE_STATE_MACHINE.id });
   const template = Template.fromStack(platform.processing);
 
   it('is started every night at 03:00 UTC by a static schedule', () => {

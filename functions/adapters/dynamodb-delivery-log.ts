@@ -1,0 +1,51 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttemptResult } from '../domain/activation/delivery';
+
+/** Attempts are kept this long for support and debugging, then expire (DynamoDB TTL). */
+const RETENTION_DAYS = 30;
+
+/** Item keys: one partition per transition, a `DELIVERED` marker and one item per attempt. */
+export const deliveryKeys = {
+  delivered: (transitionId: string, destination: string) => ({ PK: `WH#${transitionId}`, SK: `DELIVERED#${destination}` }),
+  attempt: (transitionId: string, destination: string, at: string) => ({ PK: `WH#${transitionId}`, SK: `ATTEMPT#${destination}#${at}` }),
+};
+
+export interface DeliveryAttempt {
+  readonly transitionId: string;
+  readonly segmentId: string;
+  readonly destination: string;
+  readonly at: string;
+  /** The SQS receive count of the message this attempt came from. */
+  readonly receiveCount: number;
+  readonly result: AttemptResult;
+}
+
+/**
+ * The webhook delivery log on the profiles table: every attempt, and which destinations already
+ * have a transition, so a redelivered message (or one retried for another destination) never
+ * calls a receiver twice for the same transition.
+ */
+export class DynamoDeliveryLog {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, private readonly tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async isDelivered(transitionId: string, destination: string): Promise<boolean> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: deliveryKeys.delivered(transitionId, destination), ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt, delivered: boolean): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + RETENTION_DAYS * 86_400;
+    const fields = { segmentId: attempt.segmentId, destination: attempt.destination, at: attempt.at, receiveCount: attempt.receiveCount, ...attempt.result, expiresAt };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.attempt(attempt.transitionId, attempt.destination, attempt.at), ...fields } }));
+    if (delivered) {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.delivered(attempt.transitionId, attempt.destination), ...fields } }));
+    }
+  }
+}

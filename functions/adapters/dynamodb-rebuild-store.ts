@@ -1,0 +1,268 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ProfileRecord } from '../domain/profile/profile';
+import type { IntentOutbox, MembershipIntent, ScanCursor, SliceProgress } from '../domain/segments/rebuild/evaluate-slice';
+import { scoreKeys } from './dynamodb-score-store';
+import { segmentKeys } from './dynamodb-segment-store';
+
+/** Progress and outbox items outlive any run (a Standard execution lasts at most a year; ours 6 h). */
+const PROGRESS_TTL_DAYS = 7;
+
+/**
+ * Rebuild bookkeeping in the Profiles table, one partition per run: a progress item per scan
+ * slice and the outbox of membership intents (`<slice>` is the scan segment number, or `sweep`).
+ */
+export const rebuildKeys = {
+  progress: (runId: string, slice: string) => ({ PK: `REBUILD#${runId}`, SK: `SLICE#${slice}` }),
+  intent: (runId: string, slice: string, intent: MembershipIntent) => ({ PK: `REBUILD#${runId}`, SK: `OUT#${slice}#${intent.segmentId}#${intent.profileId}` }),
+};
+
+type Item = Record<string, unknown>;
+
+async function withUnprocessedRetries<T>(first: T, call: (pending: T) => Promise<T | undefined>): Promise<void> {
+  let pending: T | undefined = first;
+  for (let attempt = 0; pending !== undefined; attempt += 1) {
+    pending = await call(pending);
+    if (pending !== undefined) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** attempt)));
+  }
+}
+
+/** Segments up to this many members are read once per run and container, in one pass over their partition. */
+const MAX_CACHED_MEMBERS = 250_000;
+
+/**
+ * Member sets of the run being evaluated, shared by the slices a container evaluates (locally:
+ * all of them). Only one run's sets are kept; undefined marks a segment too large to cache.
+ */
+const memberSets = new Map<string, Promise<ReadonlySet<string> | undefined>>();
+let memberSetsRunId: string | undefined;
+
+export class ProgressConflictError extends Error {
+  constructor(slice: string) {
+    super(`slice ${slice} progressed meanwhile (two invocations of one slice)`);
+    this.name = 'ProgressConflictError';
+  }
+}
+
+/** What the rebuild reads and writes besides the segment store: scans, batched lookups, progress, outbox. */
+export class DynamoRebuildStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** DynamoDB's item count (refreshed about every 6 hours on AWS): sizes the parallel scan. */
+  async approximateItemCount(): Promise<number> {
+    const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+    return Table?.ItemCount ?? 0;
+  }
+
+  /** One page of a parallel scan: live PROFILE items only (tombstones of merged profiles skipped). */
+  async scanProfiles(segment: number, totalSegments: number, cursor: ScanCursor | undefined, pageSize: number): Promise<{ profiles: ProfileRecord[]; next?: ScanCursor }> {
+    const page = await this.doc.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        Limit: pageSize,
+        FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        ...(cursor && { ExclusiveStartKey: { ...cursor } }),
+      }),
+    );
+    const profiles = ((page.Items ?? []) as Item[]).map(({ PK: _pk, SK: _sk, ...profile }) => profile as unknown as ProfileRecord);
+    return { profiles, ...(page.LastEvaluatedKey && { next: page.LastEvaluatedKey }) };
+  }
+
+  private async batchGet(keys: ReadonlyArray<Record<string, string>>, projection: string, names: Record<string, string> = {}): Promise<Item[]> {
+    const found: Item[] = [];
+    const chunks: Array<ReadonlyArray<Record<string, string>>> = [];
+    for (let start = 0; start < keys.length; start += 100) chunks.push(keys.slice(start, start + 100));
+    await Promise.all(
+      chunks.map((chunk) =>
+        withUnprocessedRetries<Array<Record<string, unknown>>>([...chunk], async (pending) => {
+          const result = await this.doc.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ProjectionExpression: projection,
+                  ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
+                },
+              },
+            }),
+          );
+          found.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
+          const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
+          return unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
+        }),
+      ),
+    );
+    return found;
+  }
+
+  /** Every member of a segment, or undefined past MAX_CACHED_MEMBERS items read. */
+  private async readMemberSet(segmentId: string): Promise<ReadonlySet<string> | undefined> {
+    const members = new Set<string>();
+    let read = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :members)',
+          FilterExpression: 'isMember = :true',
+          ProjectionExpression: 'profileId',
+          ExpressionAttributeValues: { ':pk': `S#${segmentId}`, ':members': 'P#', ':true': true },
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      );
+      read += page.ScannedCount ?? 0;
+      if (read > MAX_CACHED_MEMBERS) return undefined;
+      for (const item of (page.Items ?? []) as Item[]) members.add(item.profileId as string);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return members;
+  }
+
+  private memberSetOf(runId: string, segmentId: string): Promise<ReadonlySet<string> | undefined> {
+    if (memberSetsRunId !== runId) {
+      memberSets.clear();
+      memberSetsRunId = runId;
+    }
+    const key = segmentId;
+    let set = memberSets.get(key);
+    if (!set) {
+      set = this.readMemberSet(segmentId);
+      memberSets.set(key, set);
+      set.catch(() => memberSets.delete(key));
+    }
+    return set;
+  }
+
+  /**
+   * profileId → the segments (among `segmentIds`) it is a member of, as of the start of the run
+   * for segments small enough to read whole (once per container), else looked up per page.
+   */
+  async memberships(runId: string, segmentIds: readonly string[], profileIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const byProfile = new Map<string, Set<string>>();
+    const add = (profileId: string, segmentId: string): void => {
+      const set = byProfile.get(profileId) ?? new Set<string>();
+      set.add(segmentId);
+      byProfile.set(profileId, set);
+    };
+    const large: string[] = [];
+    for (const segmentId of segmentIds) {
+      const members = await this.memberSetOf(runId, segmentId);
+      if (!members) {
+        large.push(segmentId);
+        continue;
+      }
+      for (const profileId of profileIds) if (members.has(profileId)) add(profileId, segmentId);
+    }
+    if (large.length > 0) {
+      const keys = profileIds.flatMap((profileId) => large.map((segmentId) => segmentKeys.membership(segmentId, profileId)));
+      for (const item of await this.batchGet(keys, 'segmentId, profileId, isMember')) {
+        if (item.isMember === true) add(item.profileId as string, item.segmentId as string);
+      }
+    }
+    return byProfile;
+  }
+
+  async scores(profileIds: readonly string[]): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+    const items = await this.batchGet(profileIds.map(scoreKeys.scores), 'PK, scores');
+    return new Map(items.filter((item) => item.scores !== undefined).map((item) => [(item.PK as string).slice(2), item.scores as Readonly<Record<string, unknown>>]));
+  }
+
+  /** The ids among `profileIds` whose profile still exists on its own (not erased, not merged away). */
+  async liveProfileIds(profileIds: readonly string[]): Promise<Set<string>> {
+    const items = await this.batchGet(profileIds.map((profileId) => ({ PK: `P#${profileId}`, SK: 'PROFILE' })), 'profileId, mergedInto');
+    return new Set(items.filter((item) => item.mergedInto === undefined).map((item) => item.profileId as string));
+  }
+
+  async loadProgress(runId: string, slice: string): Promise<SliceProgress | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: rebuildKeys.progress(runId, slice), ConsistentRead: true }));
+    if (!Item) return undefined;
+    return {
+      pages: Item.pages as number,
+      done: Item.done as boolean,
+      counts: Item.counts as SliceProgress['counts'],
+      ...(Item.cursor !== undefined && { cursor: Item.cursor as ScanCursor }),
+    };
+  }
+
+  async saveProgress(runId: string, slice: string, previousPages: number, progress: SliceProgress, now: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...rebuildKeys.progress(runId, slice), ...progress, expiresAt: Math.floor(now.getTime() / 1000) + PROGRESS_TTL_DAYS * 86_400 },
+          ConditionExpression: previousPages === 0 ? 'attribute_not_exists(PK) OR pages = :previous' : 'pages = :previous',
+          ExpressionAttributeValues: { ':previous': previousPages },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') throw new ProgressConflictError(slice);
+      throw error;
+    }
+  }
+
+  /** Every slice's progress of a run (the finish step adds up their counts). */
+  async listProgress(runId: string): Promise<SliceProgress[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :slices)',
+          ExpressionAttributeValues: { ':pk': `REBUILD#${runId}`, ':slices': 'SLICE#' },
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      );
+      items.push(...((page.Items ?? []) as Item[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items.map((item) => ({ pages: item.pages as number, done: item.done as boolean, counts: item.counts as SliceProgress['counts'] }));
+  }
+
+  outbox(runId: string, slice: string, now: () => Date): IntentOutbox {
+    const write = (requests: Array<Record<string, unknown>>): Promise<void> =>
+      Promise.all(
+        Array.from({ length: Math.ceil(requests.length / 25) }, (_, index) =>
+          withUnprocessedRetries(requests.slice(index * 25, index * 25 + 25), async (pending) => {
+            const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+            const unprocessed = result.UnprocessedItems?.[this.tableName] as Array<Record<string, unknown>> | undefined;
+            return unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
+          }),
+        ),
+      ).then(() => undefined);
+    return {
+      pending: async () => {
+        const intents: MembershipIntent[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :outbox)',
+              ExpressionAttributeValues: { ':pk': `REBUILD#${runId}`, ':outbox': `OUT#${slice}#` },
+              ...(startKey && { ExclusiveStartKey: startKey }),
+            }),
+          );
+          for (const item of (page.Items ?? []) as Item[]) {
+            intents.push({ segmentId: item.segmentId as string, profileId: item.profileId as string, shouldBeMember: item.shouldBeMember as boolean });
+          }
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return intents;
+      },
+      record: (intents) => {
+        const expiresAt = Math.floor(now().getTime() / 1000) + PROGRESS_TTL_DAYS * 86_400;
+        return write(intents.map((intent) => ({ PutRequest: { Item: { ...rebuildKeys.intent(runId, slice, intent), ...intent, expiresAt } } })));
+      },
+      clear: (intents) => write(intents.map((intent) => ({ DeleteRequest: { Key: rebuildKeys.intent(runId, slice, intent) } }))),
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { definitionOf } from '../domain/segments/definition';
+import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
+import type { AudienceTransition } from '../domain/pipeline/messages';
+import { DynamoScoreStore } from './dynamodb-score-store';
+import { DynamoSegmentStore } from './dynamodb-segment-store';
+import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
+import { SqsJsonQueue } from './sqs-message-queue';
+
+/** How long the segment list is reused: a new or changed segment applies within this time. */
+const SEGMENT_LIST_CACHE_MS = 5_000;
+/** The segment store's history retention (transitions log, runs). */
+const SEGMENT_HISTORY_TTL_DAYS = 90;
+
+/**
+ * What the real-time evaluator and the rebuild tasks share, built once per container from
+ * `process.env`: the stores on the Profiles table and the Activation queue sender.
+ */
+export interface SegmentEvaluationEnvironment {
+  readonly dynamo: DynamoDBClient;
+  readonly tableName: string;
+  readonly profiles: ProfileEnvironment;
+  readonly segments: DynamoSegmentStore;
+  readonly scores: DynamoScoreStore;
+  readonly activation: SqsJsonQueue<AudienceTransition>;
+  /** Every segment with a definition that parses (stored ones were validated when saved). */
+  evaluableSegments(): Promise<EvaluableSegment[]>;
+}
+
+let cached: SegmentEvaluationEnvironment | undefined;
+
+export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.env): SegmentEvaluationEnvironment {
+  if (cached) return cached;
+  const tableName = env.PROFILES_TABLE_NAME;
+  const queueUrl = env.ACTIVATION_QUEUE_URL;
+  if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
+  if (!queueUrl) throw new Error('ACTIVATION_QUEUE_URL is not set');
+  const dynamo = new DynamoDBClient({});
+  const segments = new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: SEGMENT_HISTORY_TTL_DAYS });
+  let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
+  const loadSegments = async (): Promise<EvaluableSegment[]> =>
+    (await segments.listSegments()).flatMap((segment) => {
+      try {
+        return [{ id: segment.id, name: segment.name, definition: definitionOf(segment.definition) }];
+      } catch {
+        return [];
+      }
+    });
+  cached = {
+    dynamo,
+    tableName,
+    profiles: profileEnvironment(env),
+    segments,
+    scores: new DynamoScoreStore(dynamo, tableName),
+    // Attributes for routing and operations: ids only, never profile data.
+    activation: new SqsJsonQueue<AudienceTransition>({
+      client: new SQSClient({}),
+      queueUrl,
+      attributesOf: (transition) => ({ kind: transition.kind, event: transition.event, segmentId: transition.segmentId, transitionId: transition.transitionId }),
+    }),
+    evaluableSegments() {
+      if (!list || list.until <= Date.now()) {
+        const loading = loadSegments();
+        list = { until: Date.now() + SEGMENT_LIST_CACHE_MS, segments: loading };
+        // A failed load is not cached.
+        loading.catch(() => {
+          list = undefined;
+        });
+      }
+      return list.segments;
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,81 @@
+import type { AudienceTransition } from '../pipeline/messages';
+import { destinationKey, destinationsFor, isDelivered, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
+import { webhookHeaders } from './standard-webhooks';
+
+/** A segment's webhook as stored: the secret itself is looked up by reference. */
+export interface WebhookTarget extends EventFilter {
+  readonly type: 'webhook';
+  readonly url: string;
+  readonly secretRef?: string;
+}
+
+export interface WebhookCall {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface AttemptRecord {
+  readonly transitionId: string;
+  readonly segmentId: string;
+  readonly destination: string;
+  readonly at: string;
+  readonly receiveCount: number;
+  readonly result: AttemptResult;
+}
+
+export interface DeliveryDependencies {
+  /** The segment's current destinations; undefined when the segment was deleted meanwhile. */
+  destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined>;
+  /** The `whsec_` secret a destination's `secretRef` names. */
+  secretOf(secretRef: string): Promise<string>;
+  call(request: WebhookCall): Promise<AttemptResult>;
+  isDelivered(transitionId: string, destination: string): Promise<boolean>;
+  recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void>;
+  now(): Date;
+}
+
+export interface DeliveryReport {
+  readonly delivered: number;
+  /** Destinations that already had this transition (a redelivered message). */
+  readonly alreadyDelivered: number;
+  readonly failed: number;
+}
+
+/**
+ * Delivers one transition to every webhook of its segment that wants it, signed per Standard
+ * Webhooks with `webhook-id` = transitionId. Each destination is called at most once per
+ * transition successfully: destinations delivered on an earlier receive are skipped.
+ */
+export async function deliverTransition(transition: AudienceTransition, receiveCount: number, deps: DeliveryDependencies): Promise<DeliveryReport> {
+  const destinations = (await deps.destinationsOf(transition.segmentId)) ?? [];
+  const body = JSON.stringify(webhookPayload(transition));
+  let delivered = 0;
+  let alreadyDelivered = 0;
+  let failed = 0;
+  const wanted = destinationsFor(
+    destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) })),
+    transition.event,
+  );
+  for (const destination of wanted) {
+    if (await deps.isDelivered(transition.transitionId, destination.key)) {
+      alreadyDelivered += 1;
+      continue;
+    }
+    const now = deps.now();
+    const timestampSeconds = Math.floor(now.getTime() / 1000);
+    const headers =
+      destination.secretRef === undefined
+        ? { 'webhook-id': transition.transitionId, 'webhook-timestamp': String(timestampSeconds) }
+        : webhookHeaders({ id: transition.transitionId, timestampSeconds, body, secret: await deps.secretOf(destination.secretRef) });
+    const result = await deps.call({ url: destination.url, headers, body });
+    const ok = isDelivered(result);
+    await deps.recordAttempt(
+      { transitionId: transition.transitionId, segmentId: transition.segmentId, destination: destination.key, at: now.toISOString(), receiveCount, result },
+      ok,
+    );
+    if (ok) delivered += 1;
+    else failed += 1;
+  }
+  return { delivered, alreadyDelivered, failed };
+}

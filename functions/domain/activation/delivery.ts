@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { AudienceTransition } from '../pipeline/messages';
+
+export type AudienceEvent = AudienceTransition['event'];
+
+/** What decides whether a destination receives a transition: its `events`, both when absent. */
+export interface EventFilter {
+  readonly events?: readonly AudienceEvent[];
+}
+
+/** What a webhook receives: Standard Webhooks' recommended `{type, timestamp, data}` envelope. */
+export interface AudienceWebhookPayload {
+  readonly type: 'audience.entered' | 'audience.exited';
+  readonly timestamp: string;
+  readonly data: {
+    readonly event: AudienceEvent;
+    readonly transitionId: string;
+    readonly segmentId: string;
+    readonly segmentName: string;
+    readonly profileId: string;
+    readonly runId?: string;
+  };
+}
+
+export function webhookPayload(transition: AudienceTransition): AudienceWebhookPayload {
+  return {
+    type: transition.event === 'Audience Entered' ? 'audience.entered' : 'audience.exited',
+    timestamp: transition.at,
+    data: {
+      event: transition.event,
+      transitionId: transition.transitionId,
+      segmentId: transition.segmentId,
+      segmentName: transition.segmentName,
+      profileId: transition.profileId,
+      ...(transition.runId !== undefined && { runId: transition.runId }),
+    },
+  };
+}
+
+export function destinationsFor<D extends EventFilter>(destinations: readonly D[], event: AudienceEvent): D[] {
+  return destinations.filter((destination) => destination.events === undefined || destination.events.includes(event));
+}
+
+/** The result of one HTTP attempt: a status code, or no answer at all. */
+export type AttemptResult = { readonly status: number } | { readonly error: 'timeout' | 'network' };
+
+/** Only a 2xx answer is a delivery; anything else is retried (receivers dedupe on `webhook-id`). */
+export function isDelivered(result: AttemptResult): boolean {
+  return 'status' in result && result.status >= 200 && result.status < 300;
+}
+
+export interface RetryPolicy {
+  /** Wait after the first failed attempt. */
+  readonly baseDelaySeconds: number;
+  /** SQS caps a message's visibility timeout at 12 hours. */
+  readonly maxDelaySeconds: number;
+}
+
+export const WEBHOOK_RETRY_POLICY: RetryPolicy = { baseDelaySeconds: 30, maxDelaySeconds: 43_200 };
+
+/**
+ * How long the message stays invisible after its `receiveCount`-th attempt failed: doubling
+ * from the base, capped, divided by the local time scale (1 on AWS), whole seconds as SQS takes.
+ */
+export function retryDelaySeconds(receiveCount: number, policy: RetryPolicy, timeScale = 1): number {
+  const exponent = Math.max(0, receiveCount - 1);
+  const delay = Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** exponent);
+  return Math.min(policy.maxDelaySeconds, Math.round(delay / timeScale));
+}
+
+/** Time from the first attempt to the last before the queue gives the message to its DLQ. */
+export function retryWindowSeconds(maxReceiveCount: number, policy: RetryPolicy): number {
+  let total = 0;
+  for (let receive = 1; receive < maxReceiveCount; receive += 1) total += retryDelaySeconds(receive, policy);
+  return total;
+}
+
+/**
+ * Names one destination of a segment in the delivery log, stable while the segment keeps it:
+ * its position and URL (a changed URL is a new destination and is delivered to afresh).
+ */
+export function destinationKey(position: number, url: string): string {
+  return `${position}:${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
+}

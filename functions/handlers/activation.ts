@@ -1,0 +1,131 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { WebhookSender } from '../adapters/webhook-sender';
+import { retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
+import { deliverTransition, type WebhookTarget } from '../domain/activation/deliver-transition';
+import type { ActivationMessage } from '../domain/pipeline/messages';
+
+const logger = new Logger({ serviceName: 'activation' });
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Segments change rarely; a short cache spares a read per transition. */
+const SEGMENT_CACHE_MS = 10_000;
+/** Secrets are re-read now and then so a rotated secret is picked up without a deploy. */
+const SECRET_CACHE_MS = 300_000;
+
+class WebhookDeliveryFailedError extends Error {
+  constructor(transitionId: string, failed: number) {
+    super(`${failed} webhook destination(s) did not accept transition ${transitionId}`);
+    this.name = 'WebhookDeliveryFailedError';
+  }
+}
+
+interface Environment {
+  readonly segments: DynamoSegmentStore;
+  readonly log: DynamoDeliveryLog;
+  readonly sender: WebhookSender;
+  readonly sqs: SQSClient;
+  readonly ssm: SSMClient;
+  /** Set locally; on AWS the URL is derived from the record's queue ARN. */
+  readonly queueUrl: string | undefined;
+  readonly timeScale: number;
+}
+
+let cachedEnvironment: Environment | undefined;
+
+function environment(): Environment {
+  if (cachedEnvironment) return cachedEnvironment;
+  const tableName = process.env.PROFILES_TABLE_NAME;
+  if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
+  const dynamo = new DynamoDBClient({});
+  const timeScale = Number(process.env.DMP_TIME_SCALE ?? '1');
+  cachedEnvironment = {
+    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
+    log: new DynamoDeliveryLog(dynamo, tableName),
+    sender: new WebhookSender(),
+    sqs: new SQSClient({}),
+    ssm: new SSMClient({}),
+    queueUrl: process.env.ACTIVATION_QUEUE_URL,
+    timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
+  };
+  return cachedEnvironment;
+}
+
+const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly WebhookTarget[] | undefined }>();
+const secretCache = new Map<string, { readonly until: number; readonly secret: string }>();
+
+async function destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined> {
+  const cached = segmentCache.get(segmentId);
+  if (cached && cached.until > Date.now()) return cached.destinations;
+  const segment = await environment().segments.getSegment(segmentId);
+  const destinations = segment?.destinations.filter((destination) => destination.type === 'webhook');
+  segmentCache.set(segmentId, { until: Date.now() + SEGMENT_CACHE_MS, destinations });
+  return destinations;
+}
+
+/**
+ * A `secretRef` names an SSM SecureString parameter on AWS. Locally (no SSM), and for tests,
+ * `DMP_WEBHOOK_SECRETS` may map references to secrets as JSON: `{"<ref>": "whsec_..."}`.
+ */
+async function secretOf(secretRef: string): Promise<string> {
+  const local = process.env.DMP_WEBHOOK_SECRETS ? (JSON.parse(process.env.DMP_WEBHOOK_SECRETS) as Record<string, unknown>)[secretRef] : undefined;
+  if (typeof local === 'string') return local;
+  const cached = secretCache.get(secretRef);
+  if (cached && cached.until > Date.now()) return cached.secret;
+  const { Parameter } = await environment().ssm.send(new GetParameterCommand({ Name: secretRef, WithDecryption: true }));
+  if (!Parameter?.Value) throw new Error('webhook secret parameter has no value');
+  secretCache.set(secretRef, { until: Date.now() + SECRET_CACHE_MS, secret: Parameter.Value });
+  return Parameter.Value;
+}
+
+/** Exponential backoff per message: the failed message stays invisible longer after every receive. */
+async function postponeRetry(record: SQSRecord, receiveCount: number): Promise<void> {
+  const { sqs, queueUrl, timeScale } = environment();
+  const url = queueUrl ?? queueUrlOf(record.eventSourceARN);
+  const delay = retryDelaySeconds(receiveCount, WEBHOOK_RETRY_POLICY, timeScale);
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }));
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` → its URL (the SDK resolves the endpoint). */
+function queueUrlOf(queueArn: string): string {
+  const [, , , region, account, name] = queueArn.split(':');
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
+
+async function activateRecord(record: SQSRecord): Promise<void> {
+  const message = JSON.parse(record.body) as ActivationMessage;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  const { log, sender } = environment();
+  const report = await deliverTransition(message, receiveCount, {
+    destinationsOf,
+    secretOf,
+    call: (request) => sender.send(request),
+    isDelivered: (transitionId, destination) => log.isDelivered(transitionId, destination),
+    recordAttempt: ({ transitionId, ...attempt }, delivered) => log.recordAttempt({ transitionId, ...attempt }, delivered),
+    now: () => new Date(),
+  });
+  // Ids and counts only: never profile data.
+  logger.info('transition delivered', {
+    transitionId: message.transitionId,
+    segmentId: message.segmentId,
+    profileId: message.profileId,
+    event: message.event,
+    receiveCount,
+    ...report,
+  });
+  if (report.failed > 0) {
+    await postponeRetry(record, receiveCount).catch((error: unknown) => logger.warn('could not postpone the retry', { error }));
+    throw new WebhookDeliveryFailedError(message.transitionId, report.failed);
+  }
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  return processPartialResponse(event, activateRecord, processor, { context });
+};

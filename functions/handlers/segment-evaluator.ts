@@ -1,0 +1,40 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { segmentEvaluationEnvironment } from '../adapters/segment-evaluation-environment';
+import type { ProfileChange } from '../domain/pipeline/messages';
+import { evaluateProfileChange } from '../domain/segments/rebuild/evaluate-profile-change';
+
+const logger = new Logger({ serviceName: 'segmentEvaluator' });
+const processor = new BatchProcessor(EventType.SQS);
+
+async function evaluateRecord(record: SQSRecord): Promise<void> {
+  const change = JSON.parse(record.body) as ProfileChange;
+  if (change.kind !== 'profile-change') throw new Error(`unexpected message kind ${String(change.kind)}`);
+  const environment = segmentEvaluationEnvironment();
+  const { store } = environment.profiles;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  const transitions = await evaluateProfileChange(change, receiveCount > 1, {
+    segments: () => environment.evaluableSegments(),
+    getProfile: (profileId) => store.getProfile(profileId),
+    getScores: async (profileId) => (await environment.scores.getScores(profileId)) as Readonly<Record<string, unknown>> | undefined,
+    listEvents: async (profile, limit) => (await store.listEvents(profile, limit)).map((stored) => stored.message),
+    segmentIdsOf: (profileId) => environment.segments.segmentIdsOf(profileId),
+    applyMembership: (segment, profileId, shouldBeMember, at) => environment.segments.applyMembership(segment, profileId, shouldBeMember, at),
+    now: () => new Date(),
+  });
+  await environment.activation.send(transitions);
+  // Ids and counts only: never traits or identifiers.
+  logger.info('profile evaluated', {
+    profileId: change.profileId,
+    reason: change.reason,
+    receiveCount,
+    entered: transitions.filter((t) => t.event === 'Audience Entered').map((t) => t.segmentId),
+    exited: transitions.filter((t) => t.event === 'Audience Exited').map((t) => t.segmentId),
+  });
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  return processPartialResponse(event, evaluateRecord, processor, { context });
+};

@@ -1,0 +1,136 @@
+import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import {
+  CfnStateMachine,
+  Choice,
+  Condition,
+  DefinitionBody,
+  DistributedMap,
+  Fail,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface SegmentRebuildStateMachineProps {
+  /** The segmentRebuild function: its `action` field selects plan, evaluate-slice, finish or fail. */
+  readonly taskFunction: IFunction;
+  /**
+   * Logical id of the state machine in the template: the local platform finds the definition to
+   * run by it (lib/definitions/state-machines.ts).
+   */
+  readonly logicalId: string;
+  /** Slices evaluated at once. @default 10 */
+  readonly maxConcurrency?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The segment rebuild: Plan (load the segments, record the run, split the profiles table into
+ * parallel scan slices) → a Distributed Map over the slices, each slice evaluated in pages until
+ * done (EvaluateSlice returns a cursor while time runs short) with retries → Finish (count members,
+ * size history, run status). Any failure marks the run failed. JSONPath only: the local
+ * interpreter ignores JSONata, and it runs the Distributed Map's item processor inline.
+ * Segments are rebuilt on their own EventBridge Scheduler schedules, which the Segments API
+ * creates in `scheduleGroup`, starting executions as `schedulerRole`.
+ */
+export class SegmentRebuildStateMachine extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly scheduleGroup: ScheduleGroup;
+  /** Assumed by EventBridge Scheduler to start executions; may do nothing else. */
+  public readonly schedulerRole: Role;
+
+  constructor(scope: Construct, id: string, props: SegmentRebuildStateMachineProps) {
+    super(scope, id);
+    // Each task returns the whole state of the next step (`lambda:invoke`, Payload selected).
+    const task = (name: string, payload: Record<string, unknown>): LambdaInvoke =>
+      new LambdaInvoke(this, name, {
+        lambdaFunction: props.taskFunction,
+        payload: TaskInput.fromObject(payload),
+        outputPath: '$.Payload',
+        retryOnServiceExceptions: true,
+      });
+
+    // The whole state: the plan when there is one, else the execution input (Plan itself failed).
+    const markFailed = task('MarkFailed', { action: 'fail', 'state.$': '$' })
+      .addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 })
+      .next(new Fail(this, 'RebuildFailed', { error: 'SegmentRebuildFailed', cause: 'a step of the rebuild failed; the run is marked failed' }));
+
+    const plan = task('Plan', { action: 'plan', 'request.$': '$', 'executionName.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' });
+    plan.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    plan.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    const evaluateSlice = task('EvaluateSlice', { action: 'evaluate-slice', 'slice.$': '$' });
+    // A retried slice resumes from its last committed page and re-emits nothing (outbox).
+    evaluateSlice.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(60) });
+    const sliceDone = new Succeed(this, 'SliceDone');
+    const moreToScan = new Choice(this, 'MoreToScan')
+      .when(Condition.booleanEquals('$.done', false), evaluateSlice)
+      .otherwise(sliceDone);
+    evaluateSlice.next(moreToScan);
+
+    const slices = new DistributedMap(this, 'Slices', {
+      itemsPath: '$.plan.slices',
+      maxConcurrency: props.maxConcurrency ?? 10,
+      mapExecutionType: StateMachineType.STANDARD,
+      // Slice results are only progress; the counts come from Finish.
+      resultPath: JsonPath.DISCARD,
+    });
+    slices.itemProcessor(evaluateSlice);
+    slices.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    const finish = task('Finish', { action: 'finish', 'plan.$': '$.plan' });
+    finish.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    finish.addCatch(markFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    const definition = plan.next(slices).next(finish);
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      // Execution history logs (ids and counts, no PII) that expire anyway.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromChainable(definition),
+      stateMachineType: StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      timeout: Duration.hours(6),
+    });
+    (this.stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
+
+    this.scheduleGroup = new ScheduleGroup(this, 'Schedules');
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets the per-segment rebuild schedules start the segment rebuild state machine',
+    });
+    this.stateMachine.grantStartExecution(this.schedulerRole);
+
+    const functionLogicalId = Stack.of(props.taskFunction).getLogicalId(props.taskFunction.node.defaultChild as CfnElement);
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+        reason: 'CDK grants invoking the task function by any version or alias (its ARN with a `:*` suffix); nothing else.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
+      },
+      ...['', '/*'].map((suffix) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${props.logicalId}"}]}]}${suffix}:*]`,
+        reason: 'The Distributed Map starts child executions of this state machine, whose names Step Functions generates.',
+      })),
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import { deliverTransition, type AttemptRecord, type DeliveryDependencies, type WebhookCall, type WebhookTarget } from '../../../functions/domain/activation/deliver-transition';
+import type { AttemptResult } from '../../../functions/domain/activation/delivery';
+import { verifyWebhook } from '../../../functions/domain/activation/standard-webhooks';
+import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
+
+const SECRET = `whsec_${Buffer.from('a 32 byte secret for the tests!!').toString('base64')}`;
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+const transition: AudienceTransition = {
+  kind: 'audience-transition',
+  event: 'Audience Entered',
+  segmentId: 'vip',
+  segmentName: 'VIP',
+  profileId: 'p1',
+  at: '2026-03-01T11:59:59.000Z',
+  transitionId: 'transition-1',
+};
+
+function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call: WebhookCall) => AttemptResult) {
+  const calls: WebhookCall[] = [];
+  const attempts: Array<{ attempt: AttemptRecord; delivered: boolean }> = [];
+  const delivered = new Set<string>();
+  const deps: DeliveryDependencies = {
+    destinationsOf: async () => destinations,
+    secretOf: async (ref) => {
+      if (ref !== 'vip-hook') throw new Error(`unknown secret ${ref}`);
+      return SECRET;
+    },
+    call: async (call) => {
+      calls.push(call);
+      return answer(call);
+    },
+    isDelivered: async (transitionId, destination) => delivered.has(`${transitionId}|${destination}`),
+    recordAttempt: async (attempt, ok) => {
+      attempts.push({ attempt, delivered: ok });
+      if (ok) delivered.add(`${attempt.transitionId}|${attempt.destination}`);
+    },
+    now: () => NOW,
+  };
+  return { deps, calls, attempts };
+}
+
+describe('deliverTransition', () => {
+  it('posts the transition signed per Standard Webhooks, webhook-id = transitionId', async () => {
+    const { deps, calls, attempts } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/hook', secretRef: 'vip-hook' }], () => ({ status: 200 }));
+    const report = await deliverTransition(transition, 1, deps);
+    expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0 });
+    const [call] = calls;
+    expect(call?.headers['webhook-id']).toBe('transition-1');
+    expect(call?.headers['webhook-timestamp']).toBe(String(NOW.getTime() / 1000));
+    expect(verifyWebhook(call?.headers ?? {}, call?.body ?? '', SECRET, NOW.getTime() / 1000)).toBe(true);
+    expect(JSON.parse(call?.body ?? '{}')).toMatchObject({ type: 'audience.entered', data: { profileId: 'p1', segmentId: 'vip' } });
+    expect(attempts).toEqual([{ attempt: expect.objectContaining({ transitionId: 'transition-1', receiveCount: 1, result: { status: 200 } }), delivered: true }]);
+  });
+
+  it('reports a failure for a non-2xx answer or no answer, and records the attempt', async () => {
+    const { deps, attempts } = fakes(
+      [
+        { type: 'webhook', url: 'http://127.0.0.1/down' },
+        { type: 'webhook', url: 'http://127.0.0.1/slow' },
+      ],
+      (call) => (call.url.endsWith('down') ? { status: 503 } : { error: 'timeout' }),
+    );
+    expect(await deliverTransition(transition, 3, deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 2 });
+    expect(attempts.map((a) => [a.attempt.result, a.delivered])).toEqual([
+      [{ status: 503 }, false],
+      [{ error: 'timeout' }, false],
+    ]);
+  });
+
+  it('on a redelivery calls only the destinations that have not accepted the transition yet', async () => {
+    let firstDown = true;
+    const { deps, calls } = fakes(
+      [
+        { type: 'webhook', url: 'http://127.0.0.1/a' },
+        { type: 'webhook', url: 'http://127.0.0.1/b' },
+      ],
+      (call) => (call.url.endsWith('/b') && firstDown ? { status: 500 } : { status: 204 }),
+    );
+    expect(await deliverTransition(transition, 1, deps)).toMatchObject({ delivered: 1, failed: 1 });
+    firstDown = false;
+    expect(await deliverTransition(transition, 2, deps)).toEqual({ delivered: 1, alreadyDelivered: 1, failed: 0 });
+    expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/a', 'http://127.0.0.1/b', 'http://127.0.0.1/b']);
+  });
+
+  it('sends each destination only the transitions it asked for, nothing for a deleted segment', async () => {
+    const exitsOnly = fakes([{ type: 'webhook', url: 'http://127.0.0.1/exits', events: ['Audience Exited'] }], () => ({ status: 200 }));
+    expect(await deliverTransition(transition, 1, exitsOnly.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0 });
+    expect(exitsOnly.calls).toHaveLength(0);
+    const deleted = fakes(undefined, () => ({ status: 200 }));
+    expect(await deliverTransition(transition, 1, deleted.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0 });
+  });
+
+  it('without a secret reference sends id and timestamp but no signature', async () => {
+    const { deps, calls } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/unsigned' }], () => ({ status: 200 }));
+    await deliverTransition(transition, 1, deps);
+    expect(calls[0]?.headers).toEqual({ 'webhook-id': 'transition-1', 'webhook-timestamp': String(NOW.getTime() / 1000) });
+  });
+});
