@@ -250,6 +250,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       AWS_LAMBDA_FUNCTION_NAME: 'dmp-local',
       DMP_TIME_SCALE: String(timeScale),
       DMP_PUBLIC_URL: `http://${LOOPBACK}:${port}`,
+      // Segment schedules are created by the Segments API as this role; the local scheduler needs no real role.
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/dmp-local-scheduler',
       // Stable per admin token, so unsubscribe links survive a restart; DMP_UNSUBSCRIBE_SECRET overrides it.
       DMP_UNSUBSCRIBE_SECRET: process.env.DMP_UNSUBSCRIBE_SECRET || sha256Hex(`dmp-local-unsubscribe:${adminToken}`),
       ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),

@@ -1,20 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { DataError } from '../domain/files/data-error';
 import { importMappingSchema } from '../domain/imports/import-mapping';
 import { importFile } from '../domain/imports/import-file-use-case';
 import type { ImportFormat } from '../domain/imports/import-file';
-import { loadCredentialHashes } from '../adapters/credential-hashes';
 import { identityConfigFromEnv } from '../adapters/profile-environment';
 import { SqsEventQueue } from '../adapters/sqs-event-queue';
 import { EventQueueUnavailableError } from '../ports/event-queue';
-import { requireAdminToken } from '../http/auth';
+import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../http/errors';
 import { requestHeader } from '../http/headers';
 import { readRequestBody } from '../http/request-body';
-import { jsonResponse, toHttpResponse } from '../http/responses';
+import { jsonResponse } from '../http/responses';
 
 const logger = new Logger({ serviceName: 'import-api' });
 
@@ -53,16 +52,14 @@ function mappingOf(event: APIGatewayProxyEventV2) {
 let queue: SqsEventQueue | undefined;
 
 /** `POST /v1/imports?source=<name>&party=first|second|third` with a CSV or NDJSON body (admin). */
-export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  logger.addContext(context);
+async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const query = importQuery.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) throw new BadRequestError(query.error.issues.map((issue) => ({ path: issue.path.join('.'), reason: issue.message })));
+  const queueUrl = process.env.EVENTS_QUEUE_URL;
+  if (!queueUrl) throw new Error('EVENTS_QUEUE_URL is not set');
+  queue ??= new SqsEventQueue({ client: new SQSClient({}), queueUrl });
+  const mapping = mappingOf(event);
   try {
-    requireAdminToken(event, await loadCredentialHashes('ADMIN_TOKEN'));
-    const query = importQuery.safeParse(event.queryStringParameters ?? {});
-    if (!query.success) throw new BadRequestError(query.error.issues.map((issue) => ({ path: issue.path.join('.'), reason: issue.message })));
-    const queueUrl = process.env.EVENTS_QUEUE_URL;
-    if (!queueUrl) throw new Error('EVENTS_QUEUE_URL is not set');
-    queue ??= new SqsEventQueue({ client: new SQSClient({}), queueUrl });
-    const mapping = mappingOf(event);
     const report = await importFile(
       {
         text: await readRequestBody(event, MAX_IMPORT_BYTES),
@@ -77,10 +74,10 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context): 
     logger.info('import queued', { source: report.source, party: report.party, rowsRead: report.rowsRead, accepted: report.accepted, rejected: report.rejected });
     return jsonResponse(200, report);
   } catch (error) {
-    if (error instanceof DataError) return toHttpResponse(new BadRequestError([{ path: 'body', reason: error.message }]));
-    if (error instanceof EventQueueUnavailableError) return toHttpResponse(new ServiceUnavailableError('could not queue the rows; retry the import (it is idempotent)'));
-    const response = toHttpResponse(error);
-    if (response.statusCode === 500) logger.error('import failed', { error: error as Error });
-    return response;
+    if (error instanceof DataError) throw new BadRequestError([{ path: 'body', reason: error.message }]);
+    if (error instanceof EventQueueUnavailableError) throw new ServiceUnavailableError('could not queue the rows; retry the import (it is idempotent)');
+    throw error;
   }
-};
+}
+
+export const handler = adminApiHandler(logger, route);

@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { unmergeProfile } from '../domain/reconcile/unmerge-profile';
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ProfileChange } from '../domain/pipeline/messages';
-import { loadCredentialHashes } from '../adapters/credential-hashes';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
-import { requireAdminToken } from '../http/auth';
+import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
-import { jsonResponse, toHttpResponse } from '../http/responses';
+import { jsonResponse } from '../http/responses';
 
 const logger = new Logger({ serviceName: 'profile-api' });
 
@@ -127,14 +126,4 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
 }
 
 /** Admin Profile API (CONTRACT.md §4): bearer token, then one route per case. */
-export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  logger.addContext(context);
-  try {
-    requireAdminToken(event, await loadCredentialHashes('ADMIN_TOKEN'));
-    return await route(event);
-  } catch (error) {
-    const response = toHttpResponse(error);
-    if (response.statusCode === 500) logger.error('profile api failed', { routeKey: event.routeKey, error: error as Error });
-    return response;
-  }
-};
+export const handler = adminApiHandler(logger, route);

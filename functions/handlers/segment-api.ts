@@ -1,11 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException as SchedulerResourceNotFoundException,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { loadCredentialHashes } from '../adapters/credential-hashes';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
@@ -14,10 +20,10 @@ import { parseSegmentDefinition, type SegmentCondition, type SegmentDefinition }
 import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
 import { exportColumns, exportRow, toCsv, toNdjson, type ExportRow } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
-import { requireAdminToken } from '../http/auth';
+import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
-import { jsonResponse, toHttpResponse } from '../http/responses';
+import { jsonResponse } from '../http/responses';
 import { InvalidCursorError, SegmentConflictError, type SegmentFields, type SegmentRecord, type SegmentRun } from '../ports/segment-store';
 
 const logger = new Logger({ serviceName: 'segment-api' });
@@ -59,6 +65,8 @@ interface SegmentApiEnvironment {
 }
 
 let cached: SegmentApiEnvironment | undefined;
+
+let scheduler: SchedulerClient | undefined;
 
 function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
   if (cached) return cached;
@@ -203,6 +211,41 @@ async function rebuildForDefinition(segment: SegmentRecord, now: Date): Promise<
     logger.error('rebuild after a definition change could not start', { segmentId: segment.id, error: error as Error });
     return undefined;
   }
+}
+
+/**
+ * A segment's own EventBridge Scheduler schedule mirrors its `schedule` field: `rate(...)` starts
+ * the rebuild state machine with `{segmentId, trigger: "schedule"}`, `null` (or deletion) removes
+ * it. Without a state machine or scheduler role (unit deployments) there is nothing to schedule.
+ */
+async function syncSchedule(segmentId: string, expression: string | null): Promise<void> {
+  const { rebuild } = environment();
+  const roleArn = process.env.SCHEDULER_ROLE_ARN;
+  if (!rebuild || !roleArn) return;
+  scheduler ??= new SchedulerClient({});
+  const group = process.env.SEGMENT_SCHEDULE_GROUP;
+  const name = `segment-${segmentId}`;
+  if (expression === null) {
+    await scheduler.send(new DeleteScheduleCommand({ Name: name, ...(group && { GroupName: group }) })).catch((error: unknown) => {
+      if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
+    });
+    return;
+  }
+  const schedule = {
+    Name: name,
+    ...(group && { GroupName: group }),
+    ScheduleExpression: expression,
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    State: 'ENABLED' as const,
+    Target: { Arn: rebuild.stateMachineArn, RoleArn: roleArn, Input: JSON.stringify({ segmentId, trigger: 'schedule' }) },
+  };
+  try {
+    await scheduler.send(new UpdateScheduleCommand(schedule));
+  } catch (error) {
+    if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
+    await scheduler.send(new CreateScheduleCommand(schedule));
+  }
+  logger.info('segment schedule set', { segmentId, expression });
 }
 
 function executionArnOf(stateMachineArn: string, runId: string): string {
@@ -404,6 +447,7 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
         throw error;
       });
       logger.info('segment created', { segmentId: segment.id });
+      await syncSchedule(segment.id, segment.schedule);
       const runId = await rebuildForDefinition(segment, now);
       return jsonResponse(201, { ...segment, ...(runId && { runId }) });
     }
@@ -418,6 +462,7 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
         throw error;
       });
       logger.info('segment updated', { segmentId: segment.id, version: segment.version });
+      if (segment.schedule !== current.schedule) await syncSchedule(segment.id, segment.schedule);
       const definitionChanged = JSON.stringify(current.definition) !== JSON.stringify(segment.definition);
       const runId = definitionChanged ? await rebuildForDefinition(segment, now) : undefined;
       return jsonResponse(200, { ...segment, ...(runId && { runId }) });
@@ -425,6 +470,7 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
     case 'DELETE /v1/segments/{segmentId}': {
       const segmentId = event.pathParameters?.segmentId ?? '';
       if (!(await store.deleteSegment(segmentId))) throw new NotFoundError('segment not found');
+      await syncSchedule(segmentId, null);
       logger.info('segment deleted', { segmentId });
       return jsonResponse(200, { success: true, id: segmentId });
     }
@@ -470,14 +516,4 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
 }
 
 /** Admin Segments API (CONTRACT.md §7): bearer token, then one route per case. */
-export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-  logger.addContext(context);
-  try {
-    requireAdminToken(event, await loadCredentialHashes('ADMIN_TOKEN'));
-    return await route(event);
-  } catch (error) {
-    const response = toHttpResponse(error);
-    if (response.statusCode === 500) logger.error('segment api failed', { routeKey: event.routeKey, error: error as Error });
-    return response;
-  }
-};
+export const handler = adminApiHandler(logger, route);
