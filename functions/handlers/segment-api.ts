@@ -16,10 +16,10 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
 import type { ProfileRecord } from '../domain/profile/profile';
-import { parseSegmentDefinition, type SegmentCondition, type SegmentDefinition } from '../domain/segments/definition';
+import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segments/definition';
 import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
 import { exportColumns, exportRow, toCsv, toNdjson, type ExportRow } from '../domain/segments/export';
-import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
+import { ratePeriodSeconds, usesScores } from '../domain/segments/rebuild/plan';
 import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
@@ -280,20 +280,6 @@ async function runStatus(segment: SegmentRecord, runId: string): Promise<Record<
 // ---------------------------------------------------------------------------------------------
 // Preview.
 
-function usesScores(condition: SegmentCondition): boolean {
-  switch (condition.kind) {
-    case 'and':
-    case 'or':
-      return condition.conditions.some(usesScores);
-    case 'not':
-      return usesScores(condition.condition);
-    case 'score':
-    case 'score-band':
-      return true;
-    default:
-      return false;
-  }
-}
 
 async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);

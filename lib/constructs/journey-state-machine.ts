@@ -1,15 +1,11 @@
-import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
-  CfnStateMachine,
   Choice,
   Condition,
-  DefinitionBody,
   JsonPath,
-  LogLevel,
   StateMachine,
-  StateMachineType,
   Succeed,
   TaskInput,
   Wait,
@@ -18,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { dmpStateMachine } from './dmp-state-machine';
 
 /** One send of a journey, optionally after a wait whose length the execution input gives. */
 export interface JourneyStepDefinition {
@@ -75,31 +72,15 @@ export class JourneyStateMachine extends Construct {
       following = delaySecondsPath ? new Wait(this, `Wait_${step}`, { time: WaitTime.secondsPath(delaySecondsPath) }).next(send) : send;
     }
 
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      // Execution history logs (ids and outcomes, no PII) that expire anyway.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromChainable(following),
-      stateMachineType: StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    this.stateMachine = dmpStateMachine(this, {
+      definition: following,
+      logicalId: props.logicalId,
       // Longer than every configured wait plus quiet hours; Standard executions may last a year.
       timeout: Duration.days(30),
+      taskFunctions: [props.sendFunction],
+      distributedMap: false,
+      ...(props.logRetention && { logRetention: props.logRetention }),
     });
-    (this.stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
 
-    const functionLogicalId = Stack.of(props.sendFunction).getLogicalId(props.sendFunction.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-        reason: 'CDK grants invoking the send function by any version or alias (its ARN with a `:*` suffix); nothing else.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
-      },
-    );
   }
 }

@@ -1,16 +1,13 @@
-import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import {
-  CfnStateMachine,
   Choice,
   Condition,
-  DefinitionBody,
   DistributedMap,
   JsonPath,
-  LogLevel,
   Pass,
   Result,
   StateMachine,
@@ -20,6 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { dmpStateMachine } from './dmp-state-machine';
 
 export interface ScoreRecomputeStateMachineProps {
   /** The scoreRecompute function: scans one slice of profiles and queues a recompute change per profile. */
@@ -79,19 +77,14 @@ export class ScoreRecomputeStateMachine extends Construct {
     });
     slices.itemProcessor(queueSlice);
 
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      // Execution history logs (ids and counts, no PII) that expire anyway.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromChainable(plan.next(slices)),
-      stateMachineType: StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    this.stateMachine = dmpStateMachine(this, {
+      definition: plan.next(slices),
+      logicalId: props.logicalId,
       timeout: Duration.hours(6),
+      taskFunctions: [props.taskFunction],
+      distributedMap: true,
+      ...(props.logRetention && { logRetention: props.logRetention }),
     });
-    (this.stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
 
     this.schedule = new Schedule(this, 'Schedule', {
       description: 'Starts the nightly score recompute (time-based scores decay without events)',
@@ -99,20 +92,5 @@ export class ScoreRecomputeStateMachine extends Construct {
       target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 3 }),
     });
 
-    const functionLogicalId = Stack.of(props.taskFunction).getLogicalId(props.taskFunction.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-        reason: 'CDK grants invoking the task function by any version or alias (its ARN with a `:*` suffix); nothing else.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
-      },
-      ...['', '/*'].map((suffix) => ({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${props.logicalId}"}]}]}${suffix}:*]`,
-        reason: 'The Distributed Map starts child executions of this state machine, whose names Step Functions generates.',
-      })),
-    );
   }
 }

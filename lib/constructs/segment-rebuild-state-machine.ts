@@ -1,17 +1,14 @@
-import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import {
-  CfnStateMachine,
   Choice,
   Condition,
-  DefinitionBody,
   DistributedMap,
   Fail,
   JsonPath,
-  LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -19,6 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { dmpStateMachine } from './dmp-state-machine';
 
 export interface SegmentRebuildStateMachineProps {
   /** The segmentRebuild function: its `action` field selects plan, evaluate-slice, finish or fail. */
@@ -94,19 +92,14 @@ export class SegmentRebuildStateMachine extends Construct {
 
     const definition = plan.next(slices).next(finish);
 
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      // Execution history logs (ids and counts, no PII) that expire anyway.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromChainable(definition),
-      stateMachineType: StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    this.stateMachine = dmpStateMachine(this, {
+      definition,
+      logicalId: props.logicalId,
       timeout: Duration.hours(6),
+      taskFunctions: [props.taskFunction],
+      distributedMap: true,
+      ...(props.logRetention && { logRetention: props.logRetention }),
     });
-    (this.stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
 
     this.scheduleGroup = new ScheduleGroup(this, 'Schedules');
     this.schedulerRole = new Role(this, 'SchedulerRole', {
@@ -117,20 +110,5 @@ export class SegmentRebuildStateMachine extends Construct {
     });
     this.stateMachine.grantStartExecution(this.schedulerRole);
 
-    const functionLogicalId = Stack.of(props.taskFunction).getLogicalId(props.taskFunction.node.defaultChild as CfnElement);
-    Validations.of(this.stateMachine).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-        reason: 'CDK grants invoking the task function by any version or alias (its ARN with a `:*` suffix); nothing else.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
-      },
-      ...['', '/*'].map((suffix) => ({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${props.logicalId}"}]}]}${suffix}:*]`,
-        reason: 'The Distributed Map starts child executions of this state machine, whose names Step Functions generates.',
-      })),
-    );
   }
 }

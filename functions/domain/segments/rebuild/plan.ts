@@ -52,7 +52,8 @@ export interface EvaluationNeeds {
   readonly scores: boolean;
 }
 
-function usesScores(condition: SegmentCondition): boolean {
+/** Whether a definition reads scores (so evaluators load the SCORES item only when needed). */
+export function usesScores(condition: SegmentCondition): boolean {
   switch (condition.kind) {
     case 'and':
     case 'or':

@@ -1,0 +1,59 @@
+import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnStateMachine, DefinitionBody, LogLevel, StateMachine, StateMachineType, type IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+
+export interface DmpStateMachineProps {
+  readonly definition: IChainable;
+  /**
+   * Logical id of the state machine in the template: the local platform finds the definition to
+   * run by it (lib/definitions/state-machines.ts).
+   */
+  readonly logicalId: string;
+  readonly timeout: Duration;
+  /** The Lambda functions its Task states invoke. */
+  readonly taskFunctions: readonly IFunction[];
+  /** Whether it holds a Distributed Map (which starts child executions of itself). */
+  readonly distributedMap: boolean;
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Standard state machine with the platform's defaults, once: X-Ray tracing, execution logs
+ * without execution data (ids and outcomes, never PII) in a log group that expires, the logical id
+ * the local platform looks for, and the cdk-nag findings that CDK's own grants raise, each with
+ * its reason.
+ */
+export function dmpStateMachine(scope: Construct, props: DmpStateMachineProps): StateMachine {
+  const logGroup = new LogGroup(scope, 'Logs', {
+    retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const stateMachine = new StateMachine(scope, 'StateMachine', {
+    definitionBody: DefinitionBody.fromChainable(props.definition),
+    stateMachineType: StateMachineType.STANDARD,
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    timeout: props.timeout,
+  });
+  (stateMachine.node.defaultChild as CfnStateMachine).overrideLogicalId(props.logicalId);
+
+  Validations.of(stateMachine).acknowledge(
+    ...props.taskFunctions.map((taskFunction) => ({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(taskFunction).getLogicalId(taskFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'CDK grants invoking the task function by any version or alias (its ARN with a `:*` suffix); nothing else.',
+    })),
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery actions support no resource-level permissions.',
+    },
+    ...(props.distributedMap
+      ? ['', '/*'].map((suffix) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${props.logicalId}"}]}]}${suffix}:*]`,
+          reason: 'The Distributed Map starts child executions of this state machine, whose names Step Functions generates.',
+        }))
+      : []),
+  );
+  return stateMachine;
+}
