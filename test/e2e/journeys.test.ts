@@ -1,4 +1,4 @@
-import { pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { adminFetch, pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
  * Journeys end to end on the local platform (`npm start`'s entry as a child process), one hour
@@ -22,7 +22,9 @@ beforeAll(async () => {
     DMP_JOURNEY_CONFIG: JSON.stringify({
       holdoutShare: 0,
       quietHours: { startHour: 0, endHour: 0 },
-      cartAbandonment: { firstDelaySeconds: 3_600, secondDelaySeconds: 3 * 3_600, incentive: 'Free shipping & returns' },
+      // Eight scaled hours (8 s) before email 1: room for the buyer's order to be reconciled
+      // first even on a loaded machine (the test checks it was, below).
+      cartAbandonment: { firstDelaySeconds: 8 * 3_600, secondDelaySeconds: 3 * 3_600, incentive: 'Free shipping & returns' },
     }),
   });
 }, 90_000);
@@ -34,7 +36,7 @@ afterAll(async () => {
 async function send(type: string, message: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/${type}`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
     body: JSON.stringify(message),
   });
   expect(response.status).toBe(200);
@@ -74,6 +76,16 @@ test('abandoned cart: email 1 lists the cart, email 2 adds the incentive; buyers
   await send('track', { userId: 'u-buyer', event: 'Order Completed', properties: { order_id: 'o-1', revenue: 12 } });
   // The same message again (an SDK retry): one run, one email per step.
   await addToCart('u-abandon', 'add-abandon');
+  const cartsAddedAt = Date.now();
+  await pollUntil(
+    async () => {
+      const response = await adminFetch(platform, '/v1/profiles/user_id:u-buyer');
+      return response.status === 200 && ((await response.json()) as { computed: { orders_total: number } }).computed.orders_total === 1;
+    },
+    { timeoutMs: 15_000, description: "the buyer's order reconciled" },
+  );
+  // Otherwise this run could not tell a working order check from a late order.
+  expect(Date.now() - cartsAddedAt).toBeLessThan(8_000);
 
   const both = await pollUntil(async () => {
     const emails = to(await outbox(), 'abandon@shop.test');

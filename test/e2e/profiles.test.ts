@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization, adminFetch } from '../helpers/platform';
 
 /**
  * Events sent by real SDKs end up on unified profiles (CONTRACT.md §3-4), through the whole local
@@ -19,12 +19,7 @@ afterAll(async () => {
 
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
-async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${platform.baseUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${platform.adminToken}`, ...(init.headers as Record<string, string>) },
-  });
-}
+const admin = (path: string, init: RequestInit = {}): Promise<Response> => adminFetch(platform, path, init);
 
 interface ProfileBody {
   profileId: string;
@@ -53,7 +48,7 @@ async function profileWhen(ref: string, ready: (profile: ProfileBody) => boolean
 async function sendBatch(batch: unknown[]): Promise<Response> {
   return fetch(`${platform.baseUrl}/v1/batch`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
     body: JSON.stringify({ batch }),
   });
 }

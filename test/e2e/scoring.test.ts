@@ -6,7 +6,7 @@ import type { ProfileChange } from '../../functions/domain/pipeline/messages';
 import type { PredictiveScore, ProfileScores, SendHourScore } from '../../functions/domain/scoring/profile-scores';
 import { IN_MEMORY, startPlatform, type RunningPlatform } from '../../local/platform';
 import { exportFeatures } from '../../scripts/export-features';
-import { pollUntil } from '../helpers/platform';
+import { pollUntil, writeKeyAuthorization, adminFetch } from '../helpers/platform';
 
 /**
  * The scoring stage on the local platform, with every real handler: tracked events → reconcile →
@@ -29,14 +29,12 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${platform.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${platform.adminToken}` } });
-}
+const admin = (path: string, init: RequestInit = {}): Promise<Response> => adminFetch(platform, path, init);
 
 async function track(batch: unknown[]): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/batch`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
     body: JSON.stringify({ batch }),
   });
   expect(response.status).toBe(200);

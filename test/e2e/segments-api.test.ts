@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
  * The Segments API (CONTRACT.md §7) on the local platform: definitions, preview over profiles
@@ -30,7 +30,7 @@ async function admin(path: string, init: RequestInit & { json?: unknown } = {}):
 async function identify(users: ReadonlyArray<{ userId: string; traits: Record<string, unknown> }>): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/batch`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
     body: JSON.stringify({ batch: users.map(({ userId, traits }) => ({ type: 'identify', userId, traits })) }),
   });
   expect(response.status).toBe(200);

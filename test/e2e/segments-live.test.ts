@@ -5,7 +5,7 @@ import { DynamoSegmentStore } from '../../functions/adapters/dynamodb-segment-st
 import { verifyWebhook } from '../../functions/domain/activation/standard-webhooks';
 import type { AudienceWebhookPayload } from '../../functions/domain/activation/delivery';
 import { IN_MEMORY, startPlatform, type RunningPlatform } from '../../local/platform';
-import { pollUntil } from '../helpers/platform';
+import { pollUntil, writeKeyAuthorization, adminFetch } from '../helpers/platform';
 
 /**
  * Real-time membership and scheduled rebuilds through the whole local platform: Tracking API →
@@ -34,17 +34,12 @@ afterAll(async () => {
 
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
-async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${platform.baseUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-  });
-}
+const admin = (path: string, init: RequestInit = {}): Promise<Response> => adminFetch(platform, path, init);
 
 async function identify(userId: string, traits: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/identify`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${platform.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
     body: JSON.stringify({ userId, traits, messageId: randomUUID(), timestamp: new Date().toISOString() }),
   });
   expect(response.status).toBe(200);

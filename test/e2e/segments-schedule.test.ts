@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { pollUntil, startTestPlatform, type TestPlatform, adminFetch } from '../helpers/platform';
 
 /**
  * A segment's `schedule` becomes its own EventBridge Scheduler schedule that starts the rebuild
@@ -15,12 +15,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function admin(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${platform.baseUrl}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-  });
-}
+const admin = (path: string, init: RequestInit = {}): Promise<Response> => adminFetch(platform, path, init);
 
 const sizesOf = async (id: string): Promise<unknown[]> => ((await (await admin(`/v1/segments/${id}/sizes?limit=100`)).json()) as { sizes: unknown[] }).sizes;
 

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { Analytics, type HTTPFetchFn } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
  * The Tracking API (CONTRACT.md §3) on the running local platform (`npm start`), spoken to the
@@ -18,14 +18,11 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-function basic(key: string): string {
-  return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-}
 
 async function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${platform.baseUrl}${path}`, {
     method: 'POST',
-    headers: { authorization: basic(platform.writeKey), 'content-type': 'application/json', ...headers },
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
 }
@@ -80,7 +77,7 @@ describe('Tracking API over HTTP', () => {
 
     const response = await fetch(`${platform.baseUrl}/v1/t`, {
       method: 'POST',
-      headers: { origin, authorization: basic(platform.writeKey), 'content-type': 'text/plain' },
+      headers: { origin, authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'text/plain' },
       body: JSON.stringify({ anonymousId: 'e2e-browser-1', event: 'Product Added', type: 'track' }),
     });
     expect(response.status).toBe(200);
@@ -91,7 +88,7 @@ describe('Tracking API over HTTP', () => {
     const message = { userId: 'e2e-http-3', event: 'E' };
     const missing = await fetch(`${platform.baseUrl}/v1/track`, { method: 'POST', body: JSON.stringify(message) });
     expect(missing.status).toBe(401);
-    const wrong = await postJson('/v1/track', message, { authorization: basic('not-the-key') });
+    const wrong = await postJson('/v1/track', message, { authorization: writeKeyAuthorization('not-the-key') });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ success: false });
   });
@@ -99,7 +96,7 @@ describe('Tracking API over HTTP', () => {
   it('answers 400 with the contract error body to malformed JSON and to a message without identity', async () => {
     const malformed = await fetch(`${platform.baseUrl}/v1/track`, {
       method: 'POST',
-      headers: { authorization: basic(platform.writeKey) },
+      headers: { authorization: writeKeyAuthorization(platform.writeKey) },
       body: '{"userId":',
     });
     expect(malformed.status).toBe(400);

@@ -134,3 +134,16 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     stop,
   };
 }
+
+/** The `Authorization` header Segment clients send: HTTP Basic with the write key as user name. */
+export function writeKeyAuthorization(writeKey: string): string {
+  return `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+}
+
+/** A request to an admin API of a running platform, with its bearer token (JSON by default). */
+export function adminFetch(platform: { readonly baseUrl: string; readonly adminToken: string }, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${platform.baseUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+  });
+}
