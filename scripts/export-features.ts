@@ -16,8 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoProfileStore } from '../functions/adapters/dynamodb-profile-store';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoProfileStore, scanProfilePages } from '../functions/adapters/dynamodb-profile-store';
 import type { ProfileRecord } from '../functions/domain/profile/profile';
 import { featureSourceAsOf, profileFeatures, type ProfileFeatures } from '../functions/domain/scoring/profile-features';
 import { LABELS, labelOf, labelWindowEnd, PREDICTIVE_SCORE_NAMES, type PredictiveScoreName } from '../functions/domain/scoring/training-labels';
@@ -49,21 +49,7 @@ export interface ExportResult {
 }
 
 async function* scanLiveProfiles(doc: DynamoDBDocumentClient, tableName: string, segment: number, totalSegments: number): AsyncGenerator<ProfileRecord> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new ScanCommand({
-        TableName: tableName,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
-        ExpressionAttributeValues: { ':profile': 'PROFILE' },
-        ...(startKey && { ExclusiveStartKey: startKey }),
-      }),
-    );
-    for (const { PK: _pk, SK: _sk, ...profile } of page.Items ?? []) yield profile as unknown as ProfileRecord;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of scanProfilePages(doc, tableName, { segment, totalSegments })) yield* page.profiles;
 }
 
 export async function exportFeatures(options: ExportOptions): Promise<ExportResult> {

@@ -7,6 +7,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type TransactWriteCommandInput,
@@ -62,6 +63,42 @@ type Item = Record<string, unknown>;
 function toProfile(item: Item): ProfileRecord {
   const { PK: _pk, SK: _sk, ...profile } = item;
   return profile as unknown as ProfileRecord;
+}
+
+/** One page of a parallel scan over live (not merged-away) PROFILE items. */
+export interface ProfilePage {
+  readonly profiles: ProfileRecord[];
+  /** Items DynamoDB read for this page, profiles or not (the cost of the scan). */
+  readonly scanned: number;
+  /** Whether this scan segment has no more pages. */
+  readonly last: boolean;
+}
+
+/**
+ * Pages of live profiles in one segment of a parallel Scan (`segment` of `totalSegments`). Readers
+ * that only need part of the table stop iterating when they have enough.
+ */
+export async function* scanProfilePages(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  slice: { readonly segment: number; readonly totalSegments: number; readonly pageSize?: number },
+): AsyncGenerator<ProfilePage> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        Segment: slice.segment,
+        TotalSegments: slice.totalSegments,
+        ...(slice.pageSize && { Limit: slice.pageSize }),
+        FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
+        ExpressionAttributeValues: { ':profile': 'PROFILE' },
+        ...(startKey && { ExclusiveStartKey: startKey }),
+      }),
+    );
+    startKey = page.LastEvaluatedKey;
+    yield { profiles: (page.Items ?? []).map(toProfile), scanned: page.ScannedCount ?? 0, last: startKey === undefined };
+  } while (startKey);
 }
 
 /** The Profiles table as the ProfileStore port: transactions guard every multi-item change. */

@@ -9,9 +9,10 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
+import { scanProfilePages } from '../adapters/dynamodb-profile-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
@@ -310,27 +311,14 @@ async function sampleProfiles(maxProfiles: number): Promise<ProfileSample> {
     Array.from({ length: PREVIEW.totalSegments }, async (_, segment) => {
       const profiles: ProfileRecord[] = [];
       let scanned = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new ScanCommand({
-            TableName: tableName,
-            Segment: segment,
-            TotalSegments: PREVIEW.totalSegments,
-            Limit: PREVIEW.pageSize,
-            FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
-            ExpressionAttributeValues: { ':profile': 'PROFILE' },
-            ...(startKey && { ExclusiveStartKey: startKey }),
-          }),
-        );
-        scanned += page.ScannedCount ?? 0;
-        for (const item of page.Items ?? []) {
-          const { PK: _pk, SK: _sk, ...profile } = item;
-          profiles.push(profile as unknown as ProfileRecord);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && scanned < perSegment.items && profiles.length < perSegment.profiles);
-      return { profiles: profiles.slice(0, perSegment.profiles), scanned, complete: startKey === undefined && profiles.length <= perSegment.profiles };
+      let finished = false;
+      for await (const page of scanProfilePages(doc, tableName, { segment, totalSegments: PREVIEW.totalSegments, pageSize: PREVIEW.pageSize })) {
+        scanned += page.scanned;
+        profiles.push(...page.profiles);
+        finished = page.last;
+        if (scanned >= perSegment.items || profiles.length >= perSegment.profiles) break;
+      }
+      return { profiles: profiles.slice(0, perSegment.profiles), scanned, complete: finished && profiles.length <= perSegment.profiles };
     }),
   );
   return { profiles: slices.flatMap((s) => s.profiles), itemsScanned: slices.reduce((sum, s) => sum + s.scanned, 0), complete: slices.every((s) => s.complete) };
