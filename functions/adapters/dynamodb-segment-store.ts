@@ -350,17 +350,22 @@ export class DynamoSegmentStore implements SegmentStore {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...segmentKeys.sizePoint(segmentId, point.at), ...point } }));
   }
 
-  async listSizes(segmentId: string, limit: number): Promise<SizePoint[]> {
+  /** The newest `limit` items of a kind (`SIZE#`, `RUN#`) in the segment's partition, without keys. */
+  private async newestOfSegment(segmentId: string, prefix: string, limit: number): Promise<Item[]> {
     const { Items } = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sizes)',
-        ExpressionAttributeValues: { ':pk': `SEG#${segmentId}`, ':sizes': 'SIZE#' },
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': `SEG#${segmentId}`, ':prefix': prefix },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return ((Items ?? []) as Item[]).map((item) => strip(item) as unknown as SizePoint);
+    return ((Items ?? []) as Item[]).map(strip);
+  }
+
+  async listSizes(segmentId: string, limit: number): Promise<SizePoint[]> {
+    return (await this.newestOfSegment(segmentId, 'SIZE#', limit)) as unknown as SizePoint[];
   }
 
   async putRun(run: SegmentRun): Promise<void> {
@@ -383,16 +388,7 @@ export class DynamoSegmentStore implements SegmentStore {
   }
 
   async listRuns(segmentId: string, limit: number): Promise<SegmentRun[]> {
-    const { Items } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :runs)',
-        ExpressionAttributeValues: { ':pk': `SEG#${segmentId}`, ':runs': 'RUN#' },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return ((Items ?? []) as Item[]).map((item) => strip(item) as unknown as SegmentRun);
+    return (await this.newestOfSegment(segmentId, 'RUN#', limit)) as unknown as SegmentRun[];
   }
 
   async addRunCounts(segmentId: string, runId: string, counts: RunCounts): Promise<void> {
