@@ -3,6 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
 import { DynamoJourneyStore } from './dynamodb-journey-store';
+import { DynamoScoreStore } from './dynamodb-score-store';
 import { profileEnvironment } from './profile-environment';
 import { SesMailer } from './ses-mailer';
 
@@ -16,6 +17,7 @@ import { SesMailer } from './ses-mailer';
 export interface JourneyEnvironment {
   readonly config: JourneyConfig;
   readonly journeys: DynamoJourneyStore;
+  readonly scores: DynamoScoreStore;
   readonly mailer: SesMailer;
   readonly sfn: SFNClient;
   readonly publicUrl: string;
@@ -46,6 +48,7 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
   cached = {
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
     journeys: new DynamoJourneyStore(dynamo, tableName),
+    scores: new DynamoScoreStore(dynamo, tableName),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
     sfn: new SFNClient({}),
     publicUrl: publicUrl.replace(/\/+$/, ''),

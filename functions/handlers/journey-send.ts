@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { journeyEnvironment } from '../adapters/journey-environment';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { unsubscribeToken } from '../domain/email/unsubscribe-token';
+import { sendHourOf } from '../domain/scoring/profile-scores';
 import { runSendStep, type SendStepInput, type StepOutcome } from '../domain/journeys/journey-send';
 
 const logger = new Logger({ serviceName: 'journeySend' });
@@ -10,7 +11,7 @@ const logger = new Logger({ serviceName: 'journeySend' });
 /** Task of the journey state machines: one send step of one run (see runSendStep). */
 export const handler = async (event: SendStepInput, context: Context): Promise<StepOutcome> => {
   logger.addContext(context);
-  const { config, journeys, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
+  const { config, journeys, scores, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
   const { store } = profileEnvironment();
   const secret = await unsubscribeSecret();
   const outcome = await runSendStep(
@@ -21,6 +22,7 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       cartState: (profileId) => journeys.cartState(profileId),
       recordedOutcome: (runId, step) => journeys.recordedOutcome(runId, step),
       recipientFlags: (profileId, email) => journeys.recipientFlags(profileId, email),
+      bestSendHour: async (profileId) => sendHourOf(await scores.getScores(profileId)),
       recentSends: (profileId, since) => journeys.recentSends(profileId, since),
       claimSend: (runId, step, now) => journeys.claimSend(runId, step, now),
       send: (email) => mailer.send(email),

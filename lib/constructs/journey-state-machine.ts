@@ -5,6 +5,8 @@ import {
   Choice,
   Condition,
   JsonPath,
+  Pass,
+  Result,
   StateMachine,
   Succeed,
   TaskInput,
@@ -37,7 +39,7 @@ export interface JourneyStateMachineProps {
 /**
  * A triggered journey as a Standard state machine (JSONPath ASL, so the local interpreter runs it):
  * per step, Wait (delay from the input) → Send → Choice: `ended` stops the run (order, newer cart,
- * erased profile), `deferred` waits until the time the task gave (quiet hours) and sends again,
+ * erased profile), `deferred` waits until the time the task gave (quiet hours, best send hour) and sends again,
  * anything else goes on. Input: `{"run": {...}, "delays": {...}}`. The execution name is the run id,
  * so a trigger delivered twice starts one run.
  */
@@ -54,26 +56,30 @@ export class JourneyStateMachine extends Construct {
       const resultKey = `${step}Result`;
       const send = new LambdaInvoke(this, `Send_${step}`, {
         lambdaFunction: props.sendFunction,
-        payload: TaskInput.fromObject({ step, run: JsonPath.objectAt('$.run') }),
+        payload: TaskInput.fromObject({ step, run: JsonPath.objectAt('$.run'), deferral: JsonPath.objectAt('$.deferral') }),
         resultSelector: { 'outcome.$': '$.Payload' },
         resultPath: `$.${resultKey}`,
         retryOnServiceExceptions: true,
       });
       // Another attempt holding the send claim, throttling, an SES hiccup: the step record keeps retries single.
       send.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.minutes(5) });
-      const quietHours = new Wait(this, `QuietHours_${step}`, { time: WaitTime.timestampPath(`$.${resultKey}.outcome.waitUntil`) });
-      quietHours.next(send);
+      // Quiet hours or the profile's best send hour: keep the deferral (the task then counts its time
+      // as reached, which matters where waits are scaled), wait until then and send again.
+      const deferred = new Pass(this, `Defer_${step}`, { inputPath: `$.${resultKey}.outcome`, resultPath: '$.deferral' });
+      deferred.next(new Wait(this, `Deferred_${step}`, { time: WaitTime.timestampPath('$.deferral.waitUntil') })).next(send);
       send.next(
         new Choice(this, `After_${step}`)
           .when(Condition.stringEquals(`$.${resultKey}.outcome.outcome`, 'ended'), ended)
-          .when(Condition.stringEquals(`$.${resultKey}.outcome.outcome`, 'deferred'), quietHours)
+          .when(Condition.stringEquals(`$.${resultKey}.outcome.outcome`, 'deferred'), deferred)
           .otherwise(following),
       );
       following = delaySecondsPath ? new Wait(this, `Wait_${step}`, { time: WaitTime.secondsPath(delaySecondsPath) }).next(send) : send;
     }
 
+    // No deferral yet: the send tasks always find `$.deferral`.
+    const start = new Pass(this, 'Start', { result: Result.fromObject({}), resultPath: '$.deferral' }).next(following);
     this.stateMachine = dmpStateMachine(this, {
-      definition: following,
+      definition: start,
       logicalId: props.logicalId,
       // Longer than every configured wait plus quiet hours; Standard executions may last a year.
       timeout: Duration.days(30),

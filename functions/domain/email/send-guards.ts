@@ -49,7 +49,7 @@ function validTimeZone(name: string | undefined): string | undefined {
 }
 
 /** Minutes since local midnight of `instant` in `timeZone`. */
-function localMinuteOfDay(instant: Date, timeZone: string): number {
+export function localMinuteOfDay(instant: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(instant);
   const part = (type: string): number => Number(parts.find((candidate) => candidate.type === type)?.value ?? 0);
   return part('hour') * 60 + part('minute');
@@ -67,6 +67,31 @@ export function quietHoursEnd(now: Date, timeZone: string, startHour: number, en
   const quiet = start < end ? minute >= start && minute < end : minute >= start || minute < end;
   if (!quiet) return undefined;
   const minutesLeft = (end - minute + 1_440) % 1_440;
+  const wholeMinute = now.getTime() - (now.getTime() % 60_000);
+  return new Date(wholeMinute + minutesLeft * 60_000).toISOString();
+}
+
+/** What the `send_hour` score says of a profile (functions/domain/scoring/profile-scores.ts). */
+export interface BestSendHour {
+  readonly hour: number;
+  readonly confidence: number;
+  readonly timeZone: string;
+}
+
+/**
+ * When to send to catch the profile's best hour (ISO 8601, the start of that local hour), or
+ * undefined to send now: already in that hour, a score resting mostly on the population prior,
+ * or a best hour further away than `maxDelayHours`. A send at the returned time is in the best
+ * hour, so waiting never repeats for the same score.
+ */
+export function bestHourStart(now: Date, best: BestSendHour, wait: Pick<JourneyConfig['sendHour'], 'maxDelayHours' | 'minConfidence'>): string | undefined {
+  if (best.confidence < wait.minConfidence) return undefined;
+  const timeZone = validTimeZone(best.timeZone);
+  if (!timeZone || !Number.isInteger(best.hour) || best.hour < 0 || best.hour > 23) return undefined;
+  const minute = localMinuteOfDay(now, timeZone);
+  if (Math.floor(minute / 60) === best.hour) return undefined;
+  const minutesLeft = (best.hour * 60 - minute + 1_440) % 1_440;
+  if (minutesLeft > wait.maxDelayHours * 60) return undefined;
   const wholeMinute = now.getTime() - (now.getTime() % 60_000);
   return new Date(wholeMinute + minutesLeft * 60_000).toISOString();
 }

@@ -16,6 +16,19 @@ export interface QuietHours {
   readonly endHour: number;
 }
 
+/**
+ * Waiting for the profile's best send hour (the `send_hour` score) before a step, when the score
+ * rests on enough of the profile's own engagement and the hour comes soon enough.
+ */
+export interface SendHourWait {
+  /** Steps that may wait (`email1`, `email2`, `promotion`); email 1 is time-critical by default. */
+  readonly steps: readonly string[];
+  /** The longest a send waits for the best hour; a later best hour sends at once. */
+  readonly maxDelayHours: number;
+  /** Minimum share of the score owed to the profile's own events (0-1), not the population prior. */
+  readonly minConfidence: number;
+}
+
 export interface JourneyConfig {
   /** Sender of every journey email (a verified SES identity on AWS). */
   readonly from: string;
@@ -40,7 +53,11 @@ export interface JourneyConfig {
   readonly quietHours: QuietHours;
   /** Used when the profile has no `timezone` trait (IANA name). */
   readonly defaultTimeZone: string;
+  readonly sendHour: SendHourWait;
 }
+
+/** The send steps of the journeys, as their state machines name them. */
+export const JOURNEY_STEPS: readonly string[] = ['email1', 'email2', 'promotion'];
 
 const CART_LINES = '{{#cart}}{{name}} x {{quantity}} — {{price}}\n{{/cart}}';
 const CART_LINES_HTML = '<ul>{{#cart}}<li>{{name}} × {{quantity}} — {{price}}</li>{{/cart}}</ul>';
@@ -76,6 +93,7 @@ export const DEFAULT_JOURNEY_CONFIG: JourneyConfig = {
   frequencyCap: { maxEmails: 2, windowHours: 24 },
   quietHours: { startHour: 21, endHour: 8 },
   defaultTimeZone: 'UTC',
+  sendHour: { steps: ['email2', 'promotion'], maxDelayHours: 6, minConfidence: 0.3 },
 };
 
 export class InvalidJourneyConfigError extends Error {
@@ -135,6 +153,16 @@ export function validateJourneyConfig(config: JourneyConfig): string[] {
   hour('quietHours.startHour', config.quietHours.startHour);
   hour('quietHours.endHour', config.quietHours.endHour);
   if (typeof config.defaultTimeZone !== 'string' || !isTimeZone(config.defaultTimeZone)) problems.push('defaultTimeZone must be an IANA time zone');
+  const steps: unknown = config.sendHour.steps;
+  if (!Array.isArray(steps) || !steps.every((step) => typeof step === 'string' && JOURNEY_STEPS.includes(step))) {
+    problems.push(`sendHour.steps must list steps among ${JOURNEY_STEPS.join(', ')}`);
+  }
+  if (typeof config.sendHour.maxDelayHours !== 'number' || !(config.sendHour.maxDelayHours >= 0 && config.sendHour.maxDelayHours <= 23)) {
+    problems.push('sendHour.maxDelayHours must be between 0 and 23');
+  }
+  if (typeof config.sendHour.minConfidence !== 'number' || !(config.sendHour.minConfidence >= 0 && config.sendHour.minConfidence <= 1)) {
+    problems.push('sendHour.minConfidence must be between 0 and 1');
+  }
   return problems;
 }
 

@@ -1,7 +1,7 @@
 import { hasMarketingConsent } from '../profile/consent';
 import type { CartLine } from '../profile/activity';
 import type { ProfileRecord } from '../profile/profile';
-import { checkSendGuards, type SkipReason } from '../email/send-guards';
+import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
 import { checkCartRun, isHoldout, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
@@ -27,13 +27,19 @@ export type JourneyStep = CartStep | 'promotion';
 export interface SendStepInput {
   readonly step: JourneyStep;
   readonly run: JourneyRun;
+  /**
+   * The run's last deferral (quiet hours, best hour), set by the state machine. The step counts
+   * its `waitUntil` as reached: true on AWS, and where the local platform scales waits it keeps
+   * a deferred send from being deferred again and again.
+   */
+  readonly deferral?: { readonly waitUntil?: string };
 }
 
 export type StepOutcome =
   | { readonly outcome: 'sent'; readonly messageId: string }
   | { readonly outcome: 'skipped'; readonly reason: SkipReason }
   | { readonly outcome: 'ended'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' | 'profile-gone' }
-  | { readonly outcome: 'deferred'; readonly waitUntil: string };
+  | { readonly outcome: 'deferred'; readonly reason: 'quiet-hours' | 'send-hour'; readonly waitUntil: string };
 
 /** Outcomes that are final for a step (a deferral is not: the step runs again later). */
 export type RecordedOutcome = Exclude<StepOutcome, { outcome: 'deferred' }>;
@@ -53,6 +59,8 @@ export interface JourneySendDependencies {
   recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
   /** Whether the address is suppressed (erased, bounced) and whether the profile or address unsubscribed. */
   recipientFlags(profileId: string, email: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
+  /** The profile's `send_hour` score, when scoring produced one. */
+  bestSendHour(profileId: string): Promise<BestSendHour | undefined>;
   /** Marketing sends to the profile since `since` (ISO 8601), any journey. */
   recentSends(profileId: string, since: string): Promise<readonly string[]>;
   /** Claims the (run, step) send; false while another attempt holds a fresh claim. */
@@ -93,8 +101,10 @@ interface Content {
   readonly cart: readonly CartLine[];
 }
 
-export async function runSendStep(input: SendStepInput, deps: JourneySendDependencies, now: Date): Promise<StepOutcome> {
+export async function runSendStep(input: SendStepInput, deps: JourneySendDependencies, clock: Date): Promise<StepOutcome> {
   const { run, step } = input;
+  const resumeAt = Date.parse(input.deferral?.waitUntil ?? '');
+  const now = resumeAt > clock.getTime() ? new Date(resumeAt) : clock;
   const recorded = await deps.recordedOutcome(run.runId, step);
   if (recorded) return recorded;
   const finish = async (outcome: RecordedOutcome): Promise<RecordedOutcome> => {
@@ -132,8 +142,13 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
     now,
   );
   if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
-  if (decision.kind === 'defer') return { outcome: 'deferred', waitUntil: decision.until };
+  if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
   if (!email) return finish({ outcome: 'skipped', reason: 'no-email' });
+  if (deps.config.sendHour.steps.includes(step)) {
+    const best = await deps.bestSendHour(profile.profileId);
+    const waitUntil = best && bestHourStart(now, best, deps.config.sendHour);
+    if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
+  }
 
   if (!(await deps.claimSend(run.runId, step, now))) throw new SendInProgressError(run.runId, step);
   const unsubscribeUrl = deps.unsubscribeUrl(profile.profileId);

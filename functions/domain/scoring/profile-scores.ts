@@ -47,6 +47,12 @@ export type ProfileScores = Readonly<Record<string, ScoreValue>>;
 /** The name under which the send hour appears (the activation issue reads `scores.send_hour`). */
 export const SEND_HOUR_SCORE = 'send_hour';
 
+/** The send-hour score among a profile's scores, when there is one. */
+export function sendHourOf(scores: ProfileScores | undefined): SendHourScore | undefined {
+  const value = scores?.[SEND_HOUR_SCORE];
+  return typeof value === 'object' && 'hour' in value ? value : undefined;
+}
+
 export interface ScoringSettings {
   /** Predictive models by score name. */
   readonly models: ReadonlyMap<string, ModelArtifact>;

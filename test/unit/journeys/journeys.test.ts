@@ -1,4 +1,5 @@
 import { checkCartRun, decideCartTrigger, isHoldout, type CartJourneyState, type CartRun } from '../../../functions/domain/journeys/cart-abandonment';
+import { bestHourStart } from '../../../functions/domain/email/send-guards';
 import { InvalidJourneyConfigError, journeyConfigFrom } from '../../../functions/domain/journeys/journey-config';
 import type { JourneyEvent } from '../../../functions/domain/journeys/journey-event';
 import { runSendStep, type JourneySendDependencies, type OutgoingEmail, type RecordedOutcome } from '../../../functions/domain/journeys/journey-send';
@@ -83,6 +84,7 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
     cartState: async () => ({ runId: run.runId, executionArn: 'arn', cartChangedAt: run.cartChangedAt }),
     recordedOutcome: async (runId, step) => outcomes.get(`${runId}/${step}`),
     recipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
+    bestSendHour: async () => undefined,
     recentSends: async () => [],
     claimSend: async () => true,
     send: async (email) => {
@@ -126,5 +128,44 @@ describe('send step', () => {
     const heldOut = { ...deps, config: { ...deps.config, holdoutShare: 1 } };
     expect(await runSendStep({ step: 'email1', run }, heldOut, NOW)).toEqual({ outcome: 'skipped', reason: 'holdout' });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('best send hour', () => {
+  // NOW is 12:00 UTC, 07:00 in New York (EST in March before the DST switch).
+  const confident = { hour: 15, confidence: 0.6, timeZone: 'UTC' };
+
+  test('email 2 waits for a confident best hour within the bound, then sends once that time has come', async () => {
+    const { deps, sent } = fakeDependencies(consentingProfile());
+    const withScore = { ...deps, bestSendHour: async () => confident };
+    const deferred = await runSendStep({ step: 'email2', run }, withScore, NOW);
+    expect(deferred).toEqual({ outcome: 'deferred', reason: 'send-hour', waitUntil: '2026-03-01T15:00:00.000Z' });
+    expect(sent).toEqual([]);
+    expect(await deps.recordedOutcome(run.runId, 'email2')).toBeUndefined();
+    // The state machine passes the deferral back; a clock that lags it (scaled local waits) still sends.
+    const resumed = await runSendStep({ step: 'email2', run, deferral: { waitUntil: '2026-03-01T15:00:00.000Z' } }, withScore, NOW);
+    expect(resumed).toEqual({ outcome: 'sent', messageId: 'ses-1' });
+  });
+
+  test('email 1 (time-critical by default), a weak score and a far best hour send at once', async () => {
+    const cases = [
+      { step: 'email1' as const, best: confident },
+      { step: 'email2' as const, best: { ...confident, confidence: 0.1 } },
+      { step: 'email2' as const, best: { ...confident, hour: 23 } },
+      { step: 'email2' as const, best: { ...confident, hour: 12 } },
+    ];
+    for (const { step, best } of cases) {
+      const { deps } = fakeDependencies(consentingProfile());
+      expect(await runSendStep({ step, run }, { ...deps, bestSendHour: async () => best }, NOW)).toMatchObject({ outcome: 'sent' });
+    }
+  });
+
+  test('the best hour is local to the score\'s time zone', () => {
+    const config = journeyConfigFrom(undefined).sendHour;
+    expect(bestHourStart(NOW, { hour: 9, confidence: 0.5, timeZone: 'America/New_York' }, config)).toBe('2026-03-01T14:00:00.000Z');
+    expect(bestHourStart(NOW, { hour: 7, confidence: 0.5, timeZone: 'America/New_York' }, config)).toBeUndefined();
+    expect(bestHourStart(new Date('2026-03-01T12:34:56.000Z'), { hour: 14, confidence: 0.5, timeZone: 'UTC' }, config)).toBe('2026-03-01T14:00:00.000Z');
+    expect(bestHourStart(NOW, { hour: 14, confidence: 0.5, timeZone: 'Not/AZone' }, config)).toBeUndefined();
+    expect(() => journeyConfigFrom('{"sendHour":{"steps":["email3"],"maxDelayHours":30}}')).toThrow(/sendHour\.steps.*sendHour\.maxDelayHours/);
   });
 });
