@@ -153,8 +153,9 @@ export class DynamoRebuildStore {
       byProfile.set(profileId, set);
     };
     const large: string[] = [];
-    for (const segmentId of segmentIds) {
-      const members = await this.memberSetOf(runId, segmentId);
+    const known = await Promise.all(segmentIds.map((segmentId) => this.memberSetOf(runId, segmentId)));
+    for (const [index, segmentId] of segmentIds.entries()) {
+      const members = known[index];
       if (!members) {
         large.push(segmentId);
         continue;

@@ -3,9 +3,10 @@ import type { ProfileRecord } from '../../profile/profile';
 import type { AcceptedMessage } from '../../tracking/accepted-message';
 import { eventsWithin, historyFor, membershipChanges, qualifyingSegmentIds, type EvaluableSegment, type ProfileEvidence } from './membership-diff';
 import { evaluationNeeds, type ScanSlice } from './plan';
+import { mapConcurrently } from '../../shared/concurrency';
 
-/** Membership writes in flight at once while applying an outbox. */
-const FLUSH_CONCURRENCY = 16;
+/** Membership writes, or event-history reads, in flight at once. */
+const IO_CONCURRENCY = 16;
 
 /** Where a parallel scan stopped (DynamoDB's LastEvaluatedKey), opaque to the domain. */
 export type ScanCursor = Readonly<Record<string, unknown>>;
@@ -74,21 +75,13 @@ export async function flushIntents(
 ): Promise<AudienceTransition[]> {
   if (intents.length === 0) return [];
   const byId = new Map(segments.map((segment) => [segment.id, segment]));
-  const transitions: AudienceTransition[] = [];
-  let next = 0;
   // Intents touch distinct memberships: they are applied several at a time.
-  await Promise.all(
-    Array.from({ length: Math.min(FLUSH_CONCURRENCY, intents.length) }, async () => {
-      for (let index = next++; index < intents.length; index = next++) {
-        const intent = intents[index] as MembershipIntent;
-        const segment = byId.get(intent.segmentId);
-        // A segment deleted during the run: its memberships are gone with it.
-        if (!segment) continue;
-        const transition = await deps.applyMembership(segment, intent.profileId, intent.shouldBeMember, at, runId);
-        if (transition) transitions.push(transition);
-      }
-    }),
-  );
+  const applied = await mapConcurrently(intents, IO_CONCURRENCY, async (intent) => {
+    const segment = byId.get(intent.segmentId);
+    // A segment deleted during the run: its memberships are gone with it.
+    return segment && deps.applyMembership(segment, intent.profileId, intent.shouldBeMember, at, runId);
+  });
+  const transitions = applied.filter((transition): transition is AudienceTransition => transition !== undefined);
   await deps.emit(transitions);
   await deps.outbox.clear(intents);
   return transitions;
@@ -120,13 +113,16 @@ export async function pageIntents(profiles: readonly ProfileRecord[], segments: 
     ),
     evaluationNeeds(segments.map((segment) => segment.definition)).scores ? deps.scores(profileIds) : Promise.resolve(new Map<string, Readonly<Record<string, unknown>>>()),
   ]);
+  // Behaviour conditions need each profile's events: one query per profile, several at a time.
+  const histories = need ? await mapConcurrently(profiles, IO_CONCURRENCY, (profile) => deps.listEvents(profile)) : undefined;
   const intents: MembershipIntent[] = [];
-  for (const profile of profiles) {
+  for (const [index, profile] of profiles.entries()) {
     const score = scores.get(profile.profileId);
+    const history = histories?.[index];
     const evidence: ProfileEvidence = {
       profile,
       ...(score && { scores: score }),
-      ...(need && { events: eventsWithin(await deps.listEvents(profile), need) }),
+      ...(need && history && { events: eventsWithin(history, need) }),
     };
     const qualifying = qualifyingSegmentIds(evidence, segments, at);
     for (const change of membershipChanges(profile.profileId, segments, qualifying, current.get(profile.profileId) ?? new Set())) {
@@ -146,8 +142,17 @@ export async function evaluateSlice(slice: ScanSlice, segments: readonly Evaluab
   const at = new Date(slice.run.at);
   await flushIntents(await deps.outbox.pending(), segments, slice.run.runId, at, deps);
   let progress: SliceProgress = (await deps.loadProgress()) ?? { pages: 0, done: false, counts: {} };
-  while (!progress.done && segments.length > 0) {
-    const page = await deps.scanPage(progress.cursor);
+  const scan = (cursor: ScanCursor | undefined): ReturnType<SliceDependencies['scanPage']> => {
+    const reading = deps.scanPage(cursor);
+    // Awaited in its turn; a read-ahead left behind when the time runs out must not be reported as unhandled.
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let upcoming = progress.done || segments.length === 0 ? undefined : scan(progress.cursor);
+  while (upcoming) {
+    const page = await upcoming;
+    // Read ahead: the next page is scanned while this one is evaluated and written.
+    upcoming = page.next ? scan(page.next) : undefined;
     const intents = await pageIntents(page.profiles, segments, at, deps);
     await deps.outbox.record(intents);
     const next: SliceProgress = {
