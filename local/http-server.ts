@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod';
 import { ROUTES } from '../lib/definitions/api';
 import type { FunctionId } from '../lib/definitions/functions';
 import {
@@ -18,19 +19,9 @@ import {
   type HttpResponse,
   type ReceivedRequest,
 } from './api-gateway';
+import type { Engagement, EngagementResult } from './ses-events';
 import type { OutboxEmail } from './ses-local';
-
-/** A request received by the built-in webhook test receiver (`POST /dev/webhooks/{name}`). */
-export interface WebhookDelivery {
-  readonly name: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The body exactly as received, decoded as UTF-8. */
-  readonly body: string;
-  readonly receivedAt: string;
-}
-
-/** Oldest deliveries are dropped past this many, so a chatty sender cannot exhaust memory. */
-const MAX_WEBHOOK_DELIVERIES = 1_000;
+import { WebhookTestReceiver } from './webhook-receiver';
 
 export interface HealthReport {
   readonly status: 'ok' | 'degraded';
@@ -46,6 +37,8 @@ export interface LocalHttpServerOptions {
   health(): Promise<HealthReport>;
   outbox(): Promise<OutboxEmail[]>;
   clearOutbox(): Promise<void>;
+  /** Publishes the SES Open or Click event of a sent email (`POST /dev/outbox/{messageId}/open|click`). */
+  engageOutbox(messageId: string, engagement: Engagement): Promise<EngagementResult>;
   readonly logger: Logger;
 }
 
@@ -96,14 +89,17 @@ const internalServerError = (): HttpResponse => jsonResponse(500, { message: 'In
 const payloadTooLarge = (): HttpResponse => jsonResponse(413, { message: 'Request Entity Too Large' });
 
 const WEBHOOK_PATH = /^\/dev\/webhooks\/([^/]+)$/;
+const OUTBOX_ENGAGEMENT_PATH = /^\/dev\/outbox\/([^/]+)\/(open|click)$/;
+const clickBody = z.object({ link: z.url() });
 
 /**
  * The public HTTP API on node:http, behaving like the API Gateway HTTP API in front of the same
- * handlers, plus the local-only developer endpoints (/health, /dev/outbox, /dev/webhooks).
+ * handlers, plus the local-only developer endpoints (/health, /dev/outbox with simulated opens and
+ * clicks, /dev/webhooks).
  */
 export async function startHttpServer(options: LocalHttpServerOptions): Promise<LocalHttpServer> {
   const { logger } = options;
-  const webhookDeliveries: WebhookDelivery[] = [];
+  const webhooks = new WebhookTestReceiver();
 
   async function developerEndpoint(method: string, rawPath: string, request: IncomingMessage, body: Buffer): Promise<HttpResponse | undefined> {
     if (method === 'GET' && rawPath === '/health') {
@@ -115,23 +111,41 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       await options.clearOutbox();
       return jsonResponse(200, { cleared: true });
     }
-    if (method === 'GET' && rawPath === '/dev/webhooks') return jsonResponse(200, webhookDeliveries);
+    const engagement = method === 'POST' ? OUTBOX_ENGAGEMENT_PATH.exec(rawPath) : null;
+    if (engagement) return engageOutbox(decodeURIComponent(engagement[1] ?? ''), engagement[2] === 'click' ? 'click' : 'open', body);
+    if (method === 'GET' && rawPath === '/dev/webhooks') return jsonResponse(200, webhooks.deliveries());
     const webhook = method === 'POST' ? WEBHOOK_PATH.exec(rawPath) : null;
     if (webhook) {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      }
-      webhookDeliveries.push({
+      const answer = webhooks.receive({
         name: decodeURIComponent(webhook[1] ?? ''),
-        headers,
+        query: splitTarget(request.url ?? '/').rawQueryString,
+        headers: request.headers,
         body: body.toString('utf8'),
-        receivedAt: new Date().toISOString(),
+        receivedAt: new Date(),
       });
-      if (webhookDeliveries.length > MAX_WEBHOOK_DELIVERIES) webhookDeliveries.shift();
-      return jsonResponse(200, { received: true });
+      return jsonResponse(answer.status, answer.body);
     }
     return undefined;
+  }
+
+  /** A recipient simulated: the open, or the click on `{"link": "<url>"}`, as SES would publish it. */
+  async function engageOutbox(messageId: string, kind: Engagement['kind'], body: Buffer): Promise<HttpResponse> {
+    let engagement: Engagement = { kind: 'open' };
+    if (kind === 'click') {
+      let json: unknown;
+      try {
+        json = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        json = undefined;
+      }
+      const parsed = clickBody.safeParse(json);
+      if (!parsed.success) return jsonResponse(400, { message: 'the body must be JSON {"link": "<absolute URL>"}' });
+      engagement = { kind: 'click', link: parsed.data.link };
+    }
+    const result = await options.engageOutbox(messageId, engagement);
+    if (result === 'unknown-message') return jsonResponse(404, { message: 'no email with this message id in the outbox' });
+    if (result === 'no-configuration-set') return jsonResponse(409, { message: 'this email was sent without the platform configuration set: SES publishes no events for it' });
+    return jsonResponse(200, { published: kind === 'click' ? 'Click' : 'Open', messageId });
   }
 
   async function apiRoute(received: ReceivedRequest, rawPath: string): Promise<HttpResponse> {

@@ -13,6 +13,7 @@ function banner(platform: RunningPlatform, dataDir: string | undefined): string 
     `  email outbox   ${platform.urls.outbox}`,
     `  webhooks       ${platform.urls.webhooks}`,
     `  SES inbox UI   ${platform.urls.sesInbox}`,
+    `  SQS endpoint   ${platform.endpoints.sqs}   (e.g. npm run dlq -- list Activation --endpoint ${platform.endpoints.sqs})`,
     `  data           ${dataDir === IN_MEMORY ? 'in memory (nothing persists)' : dataDir}`,
     'Press Ctrl+C to stop.',
   ].join('\n');

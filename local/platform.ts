@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { functionDefinition, type FunctionId } from '../lib/definitions/functions';
-import { QUEUES, type QueueDefinition } from '../lib/definitions/queues';
+import { EMAIL_FEEDBACK_QUEUE, QUEUES, type QueueDefinition } from '../lib/definitions/queues';
 import { SECRETS } from '../lib/definitions/secrets';
 import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
@@ -18,6 +18,7 @@ import type { AwsHttpEndpoint } from './step-functions/aws-endpoint';
 import { localStateMachineArn, localStateMachineName, synthesizeLocalResources, type CdkAppDefinition } from './step-functions/cdk-resources';
 import { startStepFunctionsEndpoint } from './step-functions/step-functions-endpoint';
 import { StepFunctionsService } from './step-functions/step-functions-service';
+import { LOCAL_CONFIGURATION_SET, LocalSesEvents } from './ses-events';
 import { startLocalSes, type LocalSes } from './ses-local';
 import { restoreQueueSnapshot, saveQueueSnapshot, startLocalSqs, type LocalSqs } from './sqs-local';
 
@@ -184,7 +185,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     for (const reference of cdkResources.unresolved) logger.warn('reference with no local equivalent', { reference });
     const sqs: LocalSqs = await startLocalSqs(queueDefinitions);
     cleanups.push(() => sqs.stop());
-    const ses: LocalSes = await startLocalSes(logger);
+    const feedbackQueue = sqs.queues.find((queue) => queue.definition.id === EMAIL_FEEDBACK_QUEUE.id);
+    if (!feedbackQueue) throw new Error('the EmailFeedback queue was not created');
+    const sesEvents = new LocalSesEvents({ sqs: sqs.client, queueUrl: feedbackQueue.url, configurationSet: LOCAL_CONFIGURATION_SET, logger });
+    const ses: LocalSes = await startLocalSes(logger, { onSent: (sent) => sesEvents.sent(sent) });
     cleanups.push(() => ses.stop());
     const dynamo: DynamoDbLocal = await dynamoStarting;
     await ensureTables(dynamo.client, TABLES, localTableName);
@@ -254,6 +258,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/dmp-local-scheduler',
       // Stable per admin token, so unsubscribe links survive a restart; DMP_UNSUBSCRIBE_SECRET overrides it.
       DMP_UNSUBSCRIBE_SECRET: process.env.DMP_UNSUBSCRIBE_SECRET || sha256Hex(`dmp-local-unsubscribe:${adminToken}`),
+      // Sends through it publish SES events to the EmailFeedback queue (local/ses-events.ts), as on AWS.
+      SES_CONFIGURATION_SET: LOCAL_CONFIGURATION_SET,
       ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),
       ...Object.fromEntries(sqs.queues.map((queue) => [queue.definition.envName, queue.url])),
       ...Object.fromEntries(SECRETS.map((secret) => [`${secret.envPrefix}_HASHES`, sha256Hex(credentialFor(secret.id, writeKey, adminToken))])),
@@ -288,6 +294,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     });
     for (const poller of pollers.values()) poller.start();
     cleanups.push(stopWorkflows);
+    // Runs first: no more sends, then their SES events queued, then the pollers drain them.
+    cleanups.push(async () => {
+      await stopWorkflows();
+      await sesEvents.settle();
+    });
     // Schedules fire only once the handlers they may invoke are loaded.
     scheduler.start();
 
@@ -328,6 +339,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       health,
       outbox: () => ses.outbox(),
       clearOutbox: () => ses.clearOutbox(),
+      engageOutbox: (messageId, engagement) => sesEvents.engage(ses.sentEmail(messageId), engagement),
       logger,
     });
     cleanups.push(() => http.close(Date.now() + drainTimeoutMs));

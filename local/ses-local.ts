@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import startSesEmulator from 'aws-ses-v2-local';
 import { LOOPBACK } from './free-port';
+import type { SentEmail } from './ses-events';
 
 /**
  * The SES emulator (aws-ses-v2-local) behind a small recording proxy. The emulator's store
@@ -32,6 +33,8 @@ export interface LocalSes {
   readonly endpoint: string;
   outbox(): Promise<OutboxEmail[]>;
   clearOutbox(): Promise<void>;
+  /** A send recorded since the outbox was last cleared, by SES message id. */
+  sentEmail(messageId: string): SentEmail | undefined;
   isHealthy(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -52,6 +55,10 @@ interface SendRecord {
   readonly sentAt: string;
   readonly tags: Record<string, string>;
   readonly headers: Record<string, string>;
+  /** Noted when the request names them (SES event publishing needs them). */
+  readonly from?: string;
+  readonly destination?: readonly string[];
+  readonly configurationSet?: string;
 }
 
 interface UpstreamResponse {
@@ -128,7 +135,23 @@ function parseJson(body: Buffer): Record<string, unknown> {
   }
 }
 
-/** The message ids a successful send produced, each with its tags and raw headers. */
+const addresses = (list: unknown): string[] => (Array.isArray(list) ? list.filter((value): value is string => typeof value === 'string') : []);
+
+function optionalSending(from: string | undefined, destination: readonly string[], configurationSet: string | undefined): Pick<SendRecord, 'from' | 'destination' | 'configurationSet'> {
+  return { ...(from && { from }), ...(destination.length > 0 && { destination }), ...(configurationSet && { configurationSet }) };
+}
+
+/** Sender, recipients and configuration set of a SESv2 request (JSON). */
+function sendingOf(request: Record<string, unknown>): Pick<SendRecord, 'from' | 'destination' | 'configurationSet'> {
+  const destination = (request.Destination ?? {}) as { ToAddresses?: unknown; CcAddresses?: unknown; BccAddresses?: unknown };
+  return optionalSending(
+    typeof request.FromEmailAddress === 'string' ? request.FromEmailAddress : undefined,
+    [...addresses(destination.ToAddresses), ...addresses(destination.CcAddresses), ...addresses(destination.BccAddresses)],
+    typeof request.ConfigurationSetName === 'string' ? request.ConfigurationSetName : undefined,
+  );
+}
+
+/** The message ids a successful send produced, each with its tags, raw headers, recipients and configuration set. */
 export function sendRecords(path: string, requestBody: Buffer, responseBody: Buffer, sentAt: string): Map<string, SendRecord> {
   const records = new Map<string, SendRecord>();
   if (path.startsWith('/v2/email/outbound-emails')) {
@@ -136,17 +159,17 @@ export function sendRecords(path: string, requestBody: Buffer, responseBody: Buf
     const messageId = parseJson(responseBody).MessageId;
     const content = request.Content as { Raw?: { Data?: unknown } } | undefined;
     if (typeof messageId === 'string') {
-      records.set(messageId, { sentAt, tags: tagsOf(request.EmailTags), headers: rawHeadersOf(content?.Raw?.Data) });
+      records.set(messageId, { sentAt, tags: tagsOf(request.EmailTags), headers: rawHeadersOf(content?.Raw?.Data), ...sendingOf(request) });
     }
   } else if (path.startsWith('/v2/email/outbound-bulk-emails')) {
     const request = parseJson(requestBody);
-    const entries = Array.isArray(request.BulkEmailEntries) ? (request.BulkEmailEntries as { ReplacementTags?: unknown }[]) : [];
+    const entries = Array.isArray(request.BulkEmailEntries) ? (request.BulkEmailEntries as { ReplacementTags?: unknown; Destination?: unknown }[]) : [];
     const results = parseJson(responseBody).BulkEmailEntryResults;
     if (Array.isArray(results)) {
       (results as { MessageId?: unknown; Status?: unknown }[]).forEach((result, index) => {
         if (typeof result.MessageId !== 'string' || result.Status !== 'SUCCESS') return;
         const tags = { ...tagsOf(request.DefaultEmailTags), ...tagsOf(entries[index]?.ReplacementTags) };
-        records.set(result.MessageId, { sentAt, tags, headers: {} });
+        records.set(result.MessageId, { sentAt, tags, headers: {}, ...sendingOf({ ...request, Destination: entries[index]?.Destination }) });
       });
     }
   } else if (path === '/' || path.startsWith('/?')) {
@@ -158,10 +181,17 @@ export function sendRecords(path: string, requestBody: Buffer, responseBody: Buf
       for (let index = 1; form.has(`Tags.member.${index}.Name`); index += 1) {
         tags[form.get(`Tags.member.${index}.Name`) ?? ''] = form.get(`Tags.member.${index}.Value`) ?? '';
       }
-      records.set(messageId, { sentAt, tags, headers: rawHeadersOf(form.get('RawMessage.Data') ?? undefined) });
+      const destination = [...form].filter(([name]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(name)).map(([, value]) => value);
+      const sending = optionalSending(form.get('Source') ?? undefined, destination, form.get('ConfigurationSetName') ?? undefined);
+      records.set(messageId, { sentAt, tags, headers: rawHeadersOf(form.get('RawMessage.Data') ?? undefined), ...sending });
     }
   }
   return records;
+}
+
+function sentEmailOf(messageId: string, record: SendRecord): SentEmail {
+  const { sentAt, tags, from = '', destination = [], configurationSet } = record;
+  return { messageId, sentAt, tags, from, destination, ...(configurationSet && { configurationSet }) };
 }
 
 function toOutboxEmail(stored: StoredEmail, record: SendRecord | undefined): OutboxEmail {
@@ -199,7 +229,12 @@ function close(server: Server): Promise<void> {
 /** Hop-by-hop headers describe the upstream connection, not the response being relayed. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
-export async function startLocalSes(logger: Logger): Promise<LocalSes> {
+export interface LocalSesOptions {
+  /** Called after each successful send (SES event publishing). */
+  readonly onSent?: (sent: SentEmail) => void;
+}
+
+export async function startLocalSes(logger: Logger, options: LocalSesOptions = {}): Promise<LocalSes> {
   const emulator = await startSesEmulator({ host: LOOPBACK, port: 0 });
   const emulatorPort = (emulator.address() as AddressInfo).port;
   const sends = new Map<string, SendRecord>();
@@ -211,12 +246,13 @@ export async function startLocalSes(logger: Logger): Promise<LocalSes> {
     readBody(request)
       .then(async (body) => {
         const upstream = await forward(emulatorPort, method, path, request.headers, body);
-        if (method === 'POST' && upstream.statusCode === 200) {
-          for (const [messageId, record] of sendRecords(path, body, upstream.body, sentAt)) sends.set(messageId, record);
-        }
+        const sent = method === 'POST' && upstream.statusCode === 200 ? sendRecords(path, body, upstream.body, sentAt) : new Map<string, SendRecord>();
+        for (const [messageId, record] of sent) sends.set(messageId, record);
         const headers = Object.fromEntries(Object.entries(upstream.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
         response.writeHead(upstream.statusCode, { ...headers, 'content-length': upstream.body.length });
         response.end(upstream.body);
+        // After the answer, as SES publishes events after accepting the send.
+        for (const [messageId, record] of sent) options.onSent?.(sentEmailOf(messageId, record));
       })
       .catch((error: unknown) => {
         logger.error('SES emulator request failed', { error });
@@ -245,6 +281,10 @@ export async function startLocalSes(logger: Logger): Promise<LocalSes> {
       return (store.emails ?? []).map((email) => toOutboxEmail(email, sends.get(email.messageId)));
     },
     clearOutbox,
+    sentEmail(messageId) {
+      const record = sends.get(messageId);
+      return record && sentEmailOf(messageId, record);
+    },
     async isHealthy() {
       try {
         return (await fetch(`${emulatorUrl}/health-check`, { signal: AbortSignal.timeout(2_000) })).ok;

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SuppressionReason } from '../domain/email/feedback';
 import { pseudonymOf } from '../domain/identity/pseudonym';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
@@ -11,6 +12,9 @@ import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journey
  * - `P#<p>` / `MAIL#<sentAt>#<run>#<step>`: a marketing send, for the frequency cap (TTL);
  * - `P#<p>` / `PROMO#<productId>`: the product-view promotion cap (TTL);
  * - `P#<p>` / `UNSUB` and `UNSUB#<pseudonym>` / `UNSUB`: unsubscribed profile and address;
+ * - `MAILSUP#<pseudonym>` / `MAILSUP`: an address SES reported bouncing or complaining, never mailed
+ *   again. Not `SUP#`: reconcile drops every message carrying an identifier with a `SUP#` record
+ *   (erasure), and a bounced address must not cost the person their profile updates;
  * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record.
  */
 const STEP_RECORD_TTL_DAYS = 30;
@@ -23,6 +27,8 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: strin
 function emailPseudonym(email: string): string {
   return pseudonymOf({ type: 'email', value: email.trim().toLowerCase() });
 }
+
+const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`, SK: 'MAILSUP' });
 
 export class DynamoJourneyStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -101,6 +107,17 @@ export class DynamoJourneyStore {
     }
   }
 
+  /** Deletes a claim that has no outcome yet (a send that certainly did not happen). */
+  async releaseSend(runId: string, step: JourneyStep): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { PK: `JRUN#${runId}`, SK: `STEP#${step}` }, ConditionExpression: 'attribute_not_exists(outcome)' }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date, frequencyWindowHours: number): Promise<void> {
     const at = now.toISOString();
     await this.doc.send(
@@ -132,14 +149,15 @@ export class DynamoJourneyStore {
 
   async recipientFlags(profileId: string, email: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
     const pseudonym = emailPseudonym(email);
-    const [suppression, profileUnsubscribe, addressUnsubscribe] = await Promise.all(
+    const [suppression, profileUnsubscribe, addressUnsubscribe, mailSuppression] = await Promise.all(
       [
         { PK: `SUP#${pseudonym}`, SK: 'SUP' },
         { PK: `P#${profileId}`, SK: 'UNSUB' },
         { PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' },
+        mailSuppressionKey(pseudonym),
       ].map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }))),
     );
-    return { suppressed: suppression?.Item !== undefined, unsubscribed: profileUnsubscribe?.Item !== undefined || addressUnsubscribe?.Item !== undefined };
+    return { suppressed: suppression?.Item !== undefined || mailSuppression?.Item !== undefined, unsubscribed: profileUnsubscribe?.Item !== undefined || addressUnsubscribe?.Item !== undefined };
   }
 
   /** Effective at once for every later send check: the profile and each of its addresses. */
@@ -147,5 +165,25 @@ export class DynamoJourneyStore {
     const at = now.toISOString();
     const keys = [{ PK: `P#${profileId}`, SK: 'UNSUB' }, ...emails.map((email) => ({ PK: `UNSUB#${emailPseudonym(email)}`, SK: 'UNSUB' }))];
     await Promise.all(keys.map((key) => this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...key, unsubscribedAt: at } }))));
+  }
+
+  /**
+   * Puts the addresses on the suppression list every later send checks. The first reason and
+   * time are kept, so a re-delivered SES event changes nothing.
+   */
+  async suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void> {
+    const pseudonyms = [...new Set(emails.map(emailPseudonym))];
+    await Promise.all(
+      pseudonyms.map((pseudonym) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: mailSuppressionKey(pseudonym),
+            UpdateExpression: 'SET reason = if_not_exists(reason, :reason), suppressedAt = if_not_exists(suppressedAt, :at)',
+            ExpressionAttributeValues: { ':reason': reason, ':at': now.toISOString() },
+          }),
+        ),
+      ),
+    );
   }
 }

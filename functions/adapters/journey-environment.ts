@@ -4,6 +4,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
 import { DynamoJourneyStore } from './dynamodb-journey-store';
 import { DynamoScoreStore } from './dynamodb-score-store';
+import { DynamoSegmentStore } from './dynamodb-segment-store';
 import { profileEnvironment } from './profile-environment';
 import { SesMailer } from './ses-mailer';
 
@@ -18,6 +19,7 @@ export interface JourneyEnvironment {
   readonly config: JourneyConfig;
   readonly journeys: DynamoJourneyStore;
   readonly scores: DynamoScoreStore;
+  readonly segments: DynamoSegmentStore;
   readonly mailer: SesMailer;
   readonly sfn: SFNClient;
   readonly publicUrl: string;
@@ -49,6 +51,7 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
     journeys: new DynamoJourneyStore(dynamo, tableName),
     scores: new DynamoScoreStore(dynamo, tableName),
+    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
     sfn: new SFNClient({}),
     publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -1,5 +1,10 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-import type { OutgoingEmail } from '../domain/journeys/journey-send';
+import { SendEmailCommand, SESv2ServiceException, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { EmailNotSentError, EmailRejectedError, type OutgoingEmail } from '../domain/journeys/journey-send';
+
+/** SES errors about this message itself: it will never be sent as it is. */
+const REJECTIONS = new Set(['MessageRejected', 'BadRequestException']);
+/** An internal error does not tell whether the message went out. */
+const AMBIGUOUS = new Set(['InternalServiceErrorException']);
 
 /**
  * Sends one email through SESv2 SendEmail with Simple content, so SES builds the MIME message
@@ -11,7 +16,21 @@ export class SesMailer {
     private readonly configurationSetName?: string,
   ) {}
 
+  /**
+   * Throws EmailRejectedError when SES refuses the message for good, EmailNotSentError when it
+   * answered with another error (throttling, quotas, a paused account); anything else (no answer,
+   * an internal error) as is: the message may have been sent.
+   */
   async send(email: OutgoingEmail): Promise<string> {
+    try {
+      return await this.sendOnce(email);
+    } catch (error) {
+      if (!(error instanceof SESv2ServiceException) || AMBIGUOUS.has(error.name)) throw error;
+      throw REJECTIONS.has(error.name) ? new EmailRejectedError(error.name) : new EmailNotSentError(error.name);
+    }
+  }
+
+  private async sendOnce(email: OutgoingEmail): Promise<string> {
     const output = await this.client.send(
       new SendEmailCommand({
         FromEmailAddress: email.from,

@@ -2,14 +2,21 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AUDIENCE_EMAIL_STATE_MACHINE } from '../../lib/definitions/state-machines';
 import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { profileEnvironment } from '../adapters/profile-environment';
 import { WebhookSender } from '../adapters/webhook-sender';
 import { retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
 import { deliverTransition, type WebhookTarget } from '../domain/activation/deliver-transition';
-import type { ActivationMessage } from '../domain/pipeline/messages';
+import type { ProfileSnapshot } from '../domain/activation/profile-payload';
+import { audienceJourneyStart } from '../domain/journeys/audience-journey';
+import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
+import type { SegmentDestination } from '../ports/segment-store';
 
 const logger = new Logger({ serviceName: 'activation' });
 const processor = new BatchProcessor(EventType.SQS);
@@ -29,9 +36,11 @@ class WebhookDeliveryFailedError extends Error {
 interface Environment {
   readonly segments: DynamoSegmentStore;
   readonly log: DynamoDeliveryLog;
+  readonly scores: DynamoScoreStore;
   readonly sender: WebhookSender;
   readonly sqs: SQSClient;
   readonly ssm: SSMClient;
+  readonly sfn: SFNClient;
   /** Set locally; on AWS the URL is derived from the record's queue ARN. */
   readonly queueUrl: string | undefined;
   readonly timeScale: number;
@@ -48,25 +57,51 @@ function environment(): Environment {
   cachedEnvironment = {
     segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
     log: new DynamoDeliveryLog(dynamo, tableName),
+    scores: new DynamoScoreStore(dynamo, tableName),
     sender: new WebhookSender(),
     sqs: new SQSClient({}),
     ssm: new SSMClient({}),
+    sfn: new SFNClient({}),
     queueUrl: process.env.ACTIVATION_QUEUE_URL,
     timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
   };
   return cachedEnvironment;
 }
 
-const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly WebhookTarget[] | undefined }>();
+const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly SegmentDestination[] | undefined }>();
 const secretCache = new Map<string, { readonly until: number; readonly secret: string }>();
 
-async function destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined> {
+/** All destinations of the segment; undefined when it was deleted meanwhile. */
+async function segmentDestinations(segmentId: string): Promise<readonly SegmentDestination[] | undefined> {
   const cached = segmentCache.get(segmentId);
   if (cached && cached.until > Date.now()) return cached.destinations;
-  const segment = await environment().segments.getSegment(segmentId);
-  const destinations = segment?.destinations.filter((destination) => destination.type === 'webhook');
+  const destinations = (await environment().segments.getSegment(segmentId))?.destinations;
   segmentCache.set(segmentId, { until: Date.now() + SEGMENT_CACHE_MS, destinations });
   return destinations;
+}
+
+async function destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined> {
+  return (await segmentDestinations(segmentId))?.filter((destination) => destination.type === 'webhook');
+}
+
+/**
+ * Starts the segment's audience journeys for an entry. The execution name is derived from the
+ * transition, so a redelivered transition starts nothing twice.
+ */
+async function startAudienceJourneys(transition: AudienceTransition): Promise<number> {
+  const journeys = (await segmentDestinations(transition.segmentId))?.filter((destination) => destination.type === 'journey') ?? [];
+  const starts = journeys.flatMap((destination, position) => audienceJourneyStart(transition, destination, position) ?? []);
+  if (starts.length === 0) return 0;
+  const stateMachineArn = process.env[AUDIENCE_EMAIL_STATE_MACHINE.envName];
+  if (!stateMachineArn) throw new Error(`${AUDIENCE_EMAIL_STATE_MACHINE.envName} is not set`);
+  for (const start of starts) {
+    try {
+      await environment().sfn.send(new StartExecutionCommand({ stateMachineArn, name: start.name, input: JSON.stringify(start.input) }));
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    }
+  }
+  return starts.length;
 }
 
 /**
@@ -82,6 +117,14 @@ async function secretOf(secretRef: string): Promise<string> {
   if (!Parameter?.Value) throw new Error('webhook secret parameter has no value');
   secretCache.set(secretRef, { until: Date.now() + SECRET_CACHE_MS, secret: Parameter.Value });
   return Parameter.Value;
+}
+
+/** For destinations with `include`: the live profile (a merged-away id resolves to the survivor) and its scores. */
+async function profileOf(profileId: string): Promise<ProfileSnapshot | undefined> {
+  const profile = await profileEnvironment().store.getProfile(profileId);
+  if (!profile) return undefined;
+  const scores = await environment().scores.getScores(profile.profileId);
+  return { identities: profile.identities, scores: scores ?? {} };
 }
 
 /** Exponential backoff per message: the failed message stays invisible longer after every receive. */
@@ -102,9 +145,11 @@ async function activateRecord(record: SQSRecord): Promise<void> {
   const message = JSON.parse(record.body) as ActivationMessage;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   const { log, sender } = environment();
+  const journeysStarted = await startAudienceJourneys(message);
   const report = await deliverTransition(message, receiveCount, {
     destinationsOf,
     secretOf,
+    profileOf,
     call: (request) => sender.send(request),
     isDelivered: (transitionId, destination) => log.isDelivered(transitionId, destination),
     recordAttempt: ({ transitionId, ...attempt }, delivered) => log.recordAttempt({ transitionId, ...attempt }, delivered),
@@ -117,6 +162,7 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     profileId: message.profileId,
     event: message.event,
     receiveCount,
+    journeysStarted,
     ...report,
   });
   if (report.failed > 0) {

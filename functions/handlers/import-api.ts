@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { DataError } from '../domain/files/data-error';
@@ -7,7 +6,7 @@ import { importMappingSchema } from '../domain/imports/import-mapping';
 import { importFile } from '../domain/imports/import-file-use-case';
 import type { ImportFormat } from '../domain/imports/import-file';
 import { identityConfigFromEnv } from '../adapters/profile-environment';
-import { SqsEventQueue } from '../adapters/sqs-event-queue';
+import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
 import { EventQueueUnavailableError } from '../ports/event-queue';
 import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../http/errors';
@@ -49,15 +48,11 @@ function mappingOf(event: APIGatewayProxyEventV2) {
   return parsed.data;
 }
 
-let queue: SqsEventQueue | undefined;
-
 /** `POST /v1/imports?source=<name>&party=first|second|third` with a CSV or NDJSON body (admin). */
 async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const query = importQuery.safeParse(event.queryStringParameters ?? {});
   if (!query.success) throw new BadRequestError(query.error.issues.map((issue) => ({ path: issue.path.join('.'), reason: issue.message })));
-  const queueUrl = process.env.EVENTS_QUEUE_URL;
-  if (!queueUrl) throw new Error('EVENTS_QUEUE_URL is not set');
-  queue ??= new SqsEventQueue({ client: new SQSClient({}), queueUrl });
+  const queue = eventsQueueFromEnvironment();
   const mapping = mappingOf(event);
   try {
     const report = await importFile(

@@ -11,7 +11,7 @@ const logger = new Logger({ serviceName: 'journeySend' });
 /** Task of the journey state machines: one send step of one run (see runSendStep). */
 export const handler = async (event: SendStepInput, context: Context): Promise<StepOutcome> => {
   logger.addContext(context);
-  const { config, journeys, scores, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
+  const { config, journeys, scores, segments, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
   const { store } = profileEnvironment();
   const secret = await unsubscribeSecret();
   const outcome = await runSendStep(
@@ -20,11 +20,13 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       config,
       loadProfile: (profileId) => store.getProfile(profileId),
       cartState: (profileId) => journeys.cartState(profileId),
+      isMember: async (segmentId, profileId) => (await segments.getMembership(segmentId, profileId))?.member === true,
       recordedOutcome: (runId, step) => journeys.recordedOutcome(runId, step),
       recipientFlags: (profileId, email) => journeys.recipientFlags(profileId, email),
       bestSendHour: async (profileId) => sendHourOf(await scores.getScores(profileId)),
       recentSends: (profileId, since) => journeys.recentSends(profileId, since),
       claimSend: (runId, step, now) => journeys.claimSend(runId, step, now),
+      releaseSend: (runId, step) => journeys.releaseSend(runId, step),
       send: (email) => mailer.send(email),
       recordOutcome: (run, step, recorded, now) => journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours),
       unsubscribeUrl: (profileId) => `${publicUrl}/v1/unsubscribe?token=${encodeURIComponent(unsubscribeToken(secret, profileId))}`,

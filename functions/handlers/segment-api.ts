@@ -16,6 +16,9 @@ import { scanProfilePages } from '../adapters/dynamodb-profile-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
+import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
+import { unknownPlaceholders } from '../domain/email/templates';
+import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segments/definition';
 import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
@@ -100,6 +103,32 @@ const webhookDestination = z.strictObject({
   }, 'webhook url must be https (http only on localhost)'),
   secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
   events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
+  include: z
+    .array(z.enum(PROFILE_INCLUDES))
+    .min(1)
+    .refine((include) => new Set(include).size === include.length, 'include lists each item once')
+    .optional(),
+});
+
+/** Subject one line; bodies up to what one SES message comfortably holds. */
+const emailTemplate = z
+  .strictObject({
+    subject: z.string().trim().min(1).max(998).refine((subject) => !/[\r\n]/.test(subject), 'subject is one line'),
+    html: z.string().min(1).max(200_000),
+    text: z.string().min(1).max(200_000),
+  })
+  .superRefine((template, context) => {
+    for (const name of unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)) {
+      context.addIssue({ code: 'custom', message: `{{${name}}} is not a template value; use ${AUDIENCE_TEMPLATE_VALUES.map((value) => `{{${value}}}`).join(', ')}` });
+    }
+  });
+
+const journeyDestination = z.strictObject({
+  type: z.literal('journey'),
+  journey: z.literal('audience-email'),
+  template: emailTemplate,
+  /** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
+  delaySeconds: z.number().int().min(0).max(14 * 86_400).optional(),
 });
 
 const schedule = z
@@ -112,7 +141,7 @@ const segmentBody = {
   description: z.string().max(2_000).optional(),
   definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
   schedule: schedule.optional(),
-  destinations: z.array(webhookDestination).max(10).optional(),
+  destinations: z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination])).max(10).optional(),
 };
 
 const createBody = z.strictObject({

@@ -1,24 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { journeyEnvironment } from '../adapters/journey-environment';
 import { profileEnvironment } from '../adapters/profile-environment';
-import { SqsEventQueue } from '../adapters/sqs-event-queue';
+import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
 import { escapeHtml } from '../domain/email/templates';
 import { verifyUnsubscribeToken } from '../domain/email/unsubscribe-token';
 import type { ProfileRecord } from '../domain/profile/profile';
+import { profileMessage } from '../domain/profile/profile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
 const logger = new Logger({ serviceName: 'unsubscribe' });
-
-let events: SqsEventQueue | undefined;
-
-function eventsQueue(): SqsEventQueue {
-  const queueUrl = process.env.EVENTS_QUEUE_URL;
-  if (!queueUrl) throw new Error('EVENTS_QUEUE_URL is not set');
-  events ??= new SqsEventQueue({ client: new SQSClient({}), queueUrl });
-  return events;
-}
 
 function page(statusCode: number, title: string, message: string): APIGatewayProxyStructuredResultV2 {
   return {
@@ -30,25 +21,21 @@ function page(statusCode: number, title: string, message: string): APIGatewayPro
 
 /**
  * The `unsubscribed` trait as an identify message through the normal pipeline, so the profile's
- * consent (Profile API, segments) shows it like any other consent change. Keyed on the person's
- * user id, else an anonymous id; a profile with neither keeps only the direct unsubscribe record.
+ * consent (Profile API, segments) shows it like any other consent change. A profile with no
+ * routing identity keeps only the direct unsubscribe record.
  */
 function unsubscribeMessage(profile: ProfileRecord, now: Date): AcceptedMessage | undefined {
-  const byType = (type: string): string | undefined => profile.identities.find((identity) => identity.type === type)?.value;
-  const userId = byType('user_id');
-  const anonymousId = userId ? undefined : byType('anonymous_id');
-  if (!userId && !anonymousId) return undefined;
-  const at = now.toISOString();
-  return {
-    type: 'identify',
-    messageId: `unsubscribe-${profile.profileId}-${now.getTime()}`,
-    ...(userId ? { userId } : { anonymousId }),
-    properties: {},
-    traits: { unsubscribed: true },
-    context: { channel: 'email' },
-    timestamp: at,
-    receivedAt: at,
-  };
+  return profileMessage(
+    profile,
+    {
+      type: 'identify',
+      messageId: `unsubscribe-${profile.profileId}-${now.getTime()}`,
+      traits: { unsubscribed: true },
+      context: { channel: 'email' },
+      timestamp: now.toISOString(),
+    },
+    now,
+  );
 }
 
 /**
@@ -72,7 +59,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context): 
     await journeys.unsubscribe(profileId, emails, now);
     if (profile && profile.profileId !== profileId) await journeys.unsubscribe(profile.profileId, [], now);
     const message = profile && unsubscribeMessage(profile, now);
-    if (message) await eventsQueue().enqueue([message]);
+    if (message) await eventsQueueFromEnvironment().enqueue([message]);
     logger.info('unsubscribed', { profileId, survivorId: profile?.profileId, addresses: emails.length, viaPipeline: message !== undefined });
     return page(200, 'You are unsubscribed', 'You will no longer receive marketing email from us.');
   } catch (error) {

@@ -1,3 +1,5 @@
+import type { ProfileInclude } from '../domain/activation/profile-payload';
+import type { AudienceJourneyDestination } from '../domain/journeys/audience-journey';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 
 /**
@@ -16,9 +18,12 @@ export interface WebhookDestination {
   readonly secretRef?: string;
   /** Which transitions to deliver; both when absent. */
   readonly events?: ReadonlyArray<AudienceTransition['event']>;
+  /** Profile data added to each payload as `data.profile` (e.g. a CRM push-back's CRM id and scores). */
+  readonly include?: readonly ProfileInclude[];
 }
 
-export type SegmentDestination = WebhookDestination;
+/** Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts). */
+export type SegmentDestination = WebhookDestination | AudienceJourneyDestination;
 
 /** A segment as stored and as the API shows it (CONTRACT.md §7), plus bookkeeping. */
 export interface SegmentRecord {

@@ -15,7 +15,8 @@ export type FunctionId =
   | 'scoreRecompute'
   | 'journeyTrigger'
   | 'journeySend'
-  | 'unsubscribe';
+  | 'unsubscribe'
+  | 'emailFeedback';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -159,6 +160,16 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Public one-click unsubscribe (RFC 8058): verifies the signed token and unsubscribes the profile at once',
     memorySize: 256,
     timeoutSeconds: 10,
+    tables: ['Profiles'],
+    sendsTo: ['Events'],
+    verifies: [],
+  },
+  {
+    id: 'emailFeedback',
+    entry: 'functions/handlers/email-feedback.ts',
+    description: 'Consumes SES events: suppresses bounced and complaining addresses, records each outcome as a profile event',
+    memorySize: 256,
+    timeoutSeconds: 30,
     tables: ['Profiles'],
     sendsTo: ['Events'],
     verifies: [],

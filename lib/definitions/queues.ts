@@ -73,4 +73,21 @@ export const JOURNEY_EVENTS_QUEUE: QueueDefinition = {
   consumer: { functionId: 'journeyTrigger', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
 };
 
-export const QUEUES: readonly QueueDefinition[] = [EVENTS_QUEUE, PROFILE_CHANGES_QUEUE, SEGMENT_EVALUATION_QUEUE, ACTIVATION_QUEUE, JOURNEY_EVENTS_QUEUE];
+/** SES events of the platform's configuration set (delivery, bounce, complaint, open, click, reject), via EventBridge. */
+export const EMAIL_FEEDBACK_QUEUE: QueueDefinition = {
+  id: 'EmailFeedback',
+  envName: 'EMAIL_FEEDBACK_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'emailFeedback', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+};
+
+export const QUEUES: readonly QueueDefinition[] = [
+  EVENTS_QUEUE,
+  PROFILE_CHANGES_QUEUE,
+  SEGMENT_EVALUATION_QUEUE,
+  ACTIVATION_QUEUE,
+  JOURNEY_EVENTS_QUEUE,
+  EMAIL_FEEDBACK_QUEUE,
+];

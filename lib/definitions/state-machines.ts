@@ -52,9 +52,19 @@ export const PRODUCT_VIEW_STATE_MACHINE: StateMachineDefinition = {
   startedBy: ['journeyTrigger'],
 };
 
+/** A segment used as a journey entry: entering it sends the destination's email (issue 5 §5). */
+export const AUDIENCE_EMAIL_STATE_MACHINE: StateMachineDefinition = {
+  id: 'AudienceEmail',
+  envName: 'AUDIENCE_EMAIL_STATE_MACHINE_ARN',
+  description: 'Audience journey: on entering a segment, waits the configured delay and sends one guarded email if the profile is still a member',
+  taskFunctions: ['journeySend'],
+  startedBy: ['activation'],
+};
+
 export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   SEGMENT_REBUILD_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
+  AUDIENCE_EMAIL_STATE_MACHINE,
 ];

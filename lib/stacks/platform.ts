@@ -3,12 +3,16 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionId } from '../definitions/functions';
+import { EMAIL_FEEDBACK_QUEUE } from '../definitions/queues';
 import {
+  AUDIENCE_EMAIL_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
 } from '../definitions/state-machines';
+import type { DataResources } from '../constructs/dmp-function';
+import { EmailFeedback } from '../constructs/email-feedback';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
@@ -46,6 +50,7 @@ export function definePlatform(app: App): Platform {
   addScoreRecompute(processing, functions);
   allowWebhookSecrets(processing, functions);
   addJourneys(app, processing, functions);
+  addEmailFeedback(app, processing, storage.dataResources, functions);
   const unbuilt = FUNCTIONS.filter((definition) => !functions.has(definition.id));
   if (unbuilt.length > 0) throw new Error(`functions not placed in any stack: ${unbuilt.map(({ id }) => id).join(', ')}`);
   const observability = new ObservabilityStack(app, 'DmpObservability', {
@@ -123,10 +128,12 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
     return fn;
   };
   const sender = built('journeySend');
-  for (const definition of [CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE]) {
-    const steps = definition === CART_ABANDONMENT_STATE_MACHINE
-      ? [{ step: 'email1', delaySecondsPath: '$.delays.firstSeconds' }, { step: 'email2', delaySecondsPath: '$.delays.secondSeconds' }]
-      : [{ step: 'promotion' }];
+  const journeys = [
+    { definition: CART_ABANDONMENT_STATE_MACHINE, steps: [{ step: 'email1', delaySecondsPath: '$.delays.firstSeconds' }, { step: 'email2', delaySecondsPath: '$.delays.secondSeconds' }] },
+    { definition: PRODUCT_VIEW_STATE_MACHINE, steps: [{ step: 'promotion' }] },
+    { definition: AUDIENCE_EMAIL_STATE_MACHINE, steps: [{ step: 'audience', delaySecondsPath: '$.delays.seconds' }] },
+  ];
+  for (const { definition, steps } of journeys) {
     const journey = new JourneyStateMachine(processing, definition.id, { sendFunction: sender, logicalId: definition.id, steps });
     for (const starterId of definition.startedBy) {
       const starter = built(starterId);
@@ -155,6 +162,21 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
     reason: 'Sends from the verified identities of this account (the sender is configuration); no other SES action.',
   });
+}
+
+/**
+ * The SES configuration set journey emails go through and its feedback path to the emailFeedback
+ * function (EventBridge rule → EmailFeedback queue). The name comes from context
+ * `dmp:sesConfigurationSet`, else CloudFormation generates one.
+ */
+function addEmailFeedback(app: App, processing: ProcessingStack, resources: DataResources, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const queue = resources.queues.get(EMAIL_FEEDBACK_QUEUE.id);
+  const sender = functions.get('journeySend');
+  if (!queue || !(sender instanceof LambdaFunction)) throw new Error('email feedback: the EmailFeedback queue or the journeySend function is not built');
+  const configurationSetName = app.node.tryGetContext('dmp:sesConfigurationSet') as string | undefined;
+  const feedback = new EmailFeedback(processing, 'EmailFeedbackEvents', { queue, ...(configurationSetName && { configurationSetName }) });
+  sender.addEnvironment('SES_CONFIGURATION_SET', feedback.configurationSet.configurationSetName);
+  feedback.grantSendThrough(sender);
 }
 
 /** SSM parameters (SecureString) holding webhook signing secrets: a destination's `secretRef` names one under this path. */

@@ -1,4 +1,4 @@
-import { adminFetch, pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
+import { adminFetch, devOutbox, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 /**
  * Journeys end to end on the local platform (`npm start`'s entry as a child process), one hour
@@ -33,18 +33,9 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function send(type: string, message: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${platform.baseUrl}/v1/${type}`, {
-    method: 'POST',
-    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
-    body: JSON.stringify(message),
-  });
-  expect(response.status).toBe(200);
-}
+const send = (type: string, message: Record<string, unknown>): Promise<void> => sendTracking(platform, type, message);
 
-async function outbox(): Promise<OutboxEmail[]> {
-  return (await (await fetch(`${platform.baseUrl}/dev/outbox`)).json()) as OutboxEmail[];
-}
+const outbox = (): Promise<OutboxEmail[]> => devOutbox<OutboxEmail>(platform);
 
 const to = (emails: OutboxEmail[], address: string): OutboxEmail[] => emails.filter((email) => email.to.includes(address));
 
@@ -139,4 +130,70 @@ test('the one-click unsubscribe link stops the journey before email 2', async ()
   await addToCart('u-witness', 'add-witness');
   await pollUntil(async () => to(await outbox(), 'witness@shop.test').length === 2, { timeoutMs: 30_000, description: 'witness emails' });
   expect(to(await outbox(), 'leaver@shop.test')).toHaveLength(1);
+}, 60_000);
+
+const reconciled = (userId: string): Promise<unknown> =>
+  pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, { timeoutMs: 15_000, description: `profile ${userId} reconciled` });
+
+test('product-view promotion: one email per product per 7 days, only with marketing consent', async () => {
+  await Promise.all([customer('u-viewer', 'viewer@shop.test', true), customer('u-shy', 'shy@shop.test', false)]);
+  await Promise.all([reconciled('u-viewer'), reconciled('u-shy')]);
+  const view = (userId: string, productId: string, name: string): Promise<void> =>
+    send('track', { userId, event: 'Product Viewed', properties: { product_id: productId, name } });
+  await view('u-viewer', 'lamp-1', 'Lamp <Nordic>');
+  await view('u-shy', 'lamp-1', 'Lamp <Nordic>');
+  const [promotion] = (await pollUntil(async () => {
+    const emails = to(await outbox(), 'viewer@shop.test');
+    return emails.length >= 1 && emails;
+  }, { timeoutMs: 20_000, description: 'the promotion' })) as [OutboxEmail];
+  expect(promotion.subject).toBe('Still thinking about Lamp <Nordic>?');
+  expect(promotion.html).toContain('Lamp &lt;Nordic&gt;');
+  expect(promotion.tags).toMatchObject({ journey: 'product-view', step: 'promotion' });
+
+  // The same product again within the cap: nothing; another product: its own promotion, which
+  // also shows the second view has been handled (one consumer, in order per profile).
+  await view('u-viewer', 'lamp-1', 'Lamp <Nordic>');
+  await view('u-viewer', 'chair-2', 'Chair');
+  await pollUntil(async () => to(await outbox(), 'viewer@shop.test').length >= 2, { timeoutMs: 20_000, description: 'the second product promotion' });
+  const viewer = to(await outbox(), 'viewer@shop.test');
+  expect(viewer.map((email) => email.subject).sort()).toEqual(['Still thinking about Chair?', 'Still thinking about Lamp <Nordic>?']);
+  expect(to(await outbox(), 'shy@shop.test')).toEqual([]);
+}, 60_000);
+
+test('a segment as journey entry: entering sends its email once; a profile that left before the send gets nothing', async () => {
+  const created = await adminFetch(platform, '/v1/segments', {
+    method: 'POST',
+    body: JSON.stringify({
+      id: 'gold-welcome',
+      name: 'Gold <members>',
+      definition: { trait: 'plan', op: 'eq', value: 'gold' },
+      // Four scaled hours (4 s): room for the leaver's change to be evaluated first.
+      destinations: [{ type: 'journey', journey: 'audience-email', delaySeconds: 4 * 3_600, template: { subject: 'Welcome to {{segmentName}}', html: '<p>Hi {{firstName}}, welcome to {{segmentName}}.</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>', text: 'Hi {{firstName}}, welcome to {{segmentName}}. {{unsubscribeUrl}}' } }],
+    }),
+  });
+  expect(created.status).toBe(201);
+  const misspelt = await adminFetch(platform, '/v1/segments', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'x', definition: { trait: 'plan', op: 'exists' }, destinations: [{ type: 'journey', journey: 'audience-email', template: { subject: 'Hi {{fristName}}', html: 'x', text: 'x' } }] }),
+  });
+  expect(misspelt.status).toBe(400);
+  expect(JSON.stringify(await misspelt.json())).toContain('destinations[0].template');
+
+  await Promise.all([customer('u-gold', 'gold@shop.test', true), customer('u-fickle', 'fickle@shop.test', true)]);
+  await Promise.all([reconciled('u-gold'), reconciled('u-fickle')]);
+  // The leaver enters first and leaves at once; the stayer enters after, so its email shows the leaver's send time has passed.
+  await send('identify', { userId: 'u-fickle', traits: { plan: 'gold' } });
+  await pollUntil(async () => ((await (await adminFetch(platform, '/v1/profiles/user_id:u-fickle')).json()) as { segments: string[] }).segments.includes('gold-welcome'), { timeoutMs: 15_000, description: 'the leaver entered' });
+  await send('identify', { userId: 'u-fickle', traits: { plan: 'silver' } });
+  await send('identify', { userId: 'u-gold', traits: { plan: 'gold' } });
+  const [welcome] = (await pollUntil(async () => {
+    const emails = to(await outbox(), 'gold@shop.test');
+    return emails.length >= 1 && emails;
+  }, { timeoutMs: 30_000, description: 'the welcome email' })) as [OutboxEmail];
+  expect(welcome.subject).toBe('Welcome to Gold <members>');
+  expect(welcome.html).toContain('welcome to Gold &lt;members&gt;.');
+  expect(welcome.tags).toMatchObject({ journey: 'audience-email', step: 'audience' });
+  expect(welcome.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+  expect(to(await outbox(), 'fickle@shop.test')).toEqual([]);
+  expect(to(await outbox(), 'gold@shop.test')).toHaveLength(1);
 }, 60_000);

@@ -147,3 +147,18 @@ export function adminFetch(platform: { readonly baseUrl: string; readonly adminT
     headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
   });
 }
+
+/** Sends one tracking message (`type`: identify, track, page...) with the write key; throws unless accepted. */
+export async function sendTracking(platform: { readonly baseUrl: string; readonly writeKey: string }, type: string, message: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${platform.baseUrl}/v1/${type}`, {
+    method: 'POST',
+    headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  if (response.status !== 200) throw new Error(`POST /v1/${type} answered ${response.status}: ${await response.text()}`);
+}
+
+/** Every email the local platform sent so far (`GET /dev/outbox`), oldest first. */
+export async function devOutbox<T>(platform: { readonly baseUrl: string }): Promise<T[]> {
+  return (await (await fetch(`${platform.baseUrl}/dev/outbox`)).json()) as T[];
+}

@@ -1,5 +1,6 @@
 import type { AudienceTransition } from '../pipeline/messages';
 import { destinationKey, destinationsFor, isDelivered, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
+import { webhookProfile, type ProfileInclude, type ProfileSnapshot } from './profile-payload';
 import { webhookHeaders } from './standard-webhooks';
 
 /** A segment's webhook as stored: the secret itself is looked up by reference. */
@@ -7,6 +8,8 @@ export interface WebhookTarget extends EventFilter {
   readonly type: 'webhook';
   readonly url: string;
   readonly secretRef?: string;
+  /** Profile data added to the payload as `data.profile` (read at delivery time). */
+  readonly include?: readonly ProfileInclude[];
 }
 
 export interface WebhookCall {
@@ -29,6 +32,8 @@ export interface DeliveryDependencies {
   destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined>;
   /** The `whsec_` secret a destination's `secretRef` names. */
   secretOf(secretRef: string): Promise<string>;
+  /** The live profile (merges followed) and its scores; undefined once it was erased. */
+  profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
   call(request: WebhookCall): Promise<AttemptResult>;
   isDelivered(transitionId: string, destination: string): Promise<boolean>;
   recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void>;
@@ -46,10 +51,18 @@ export interface DeliveryReport {
  * Delivers one transition to every webhook of its segment that wants it, signed per Standard
  * Webhooks with `webhook-id` = transitionId. Each destination is called at most once per
  * transition successfully: destinations delivered on an earlier receive are skipped.
+ * A destination with `include` gets its own body, with the profile as it is now; the profile is
+ * read at most once per call, and only when such a destination is due.
  */
 export async function deliverTransition(transition: AudienceTransition, receiveCount: number, deps: DeliveryDependencies): Promise<DeliveryReport> {
   const destinations = (await deps.destinationsOf(transition.segmentId)) ?? [];
-  const body = JSON.stringify(webhookPayload(transition));
+  const plainBody = JSON.stringify(webhookPayload(transition));
+  let snapshot: Promise<ProfileSnapshot | undefined> | undefined;
+  const bodyFor = async (include: readonly ProfileInclude[] | undefined): Promise<string> => {
+    if (include === undefined || include.length === 0) return plainBody;
+    snapshot ??= deps.profileOf(transition.profileId);
+    return JSON.stringify(webhookPayload(transition, webhookProfile(include, await snapshot)));
+  };
   let delivered = 0;
   let alreadyDelivered = 0;
   let failed = 0;
@@ -62,6 +75,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
       alreadyDelivered += 1;
       continue;
     }
+    const body = await bodyFor(destination.include);
     const now = deps.now();
     const timestampSeconds = Math.floor(now.getTime() / 1000);
     const headers =

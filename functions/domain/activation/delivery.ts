@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AudienceTransition } from '../pipeline/messages';
+import type { WebhookProfile } from './profile-payload';
 
 export type AudienceEvent = AudienceTransition['event'];
 
@@ -19,10 +20,12 @@ export interface AudienceWebhookPayload {
     readonly segmentName: string;
     readonly profileId: string;
     readonly runId?: string;
+    /** Only for destinations with `include`: what they asked for, null once the profile is gone. */
+    readonly profile?: WebhookProfile | null;
   };
 }
 
-export function webhookPayload(transition: AudienceTransition): AudienceWebhookPayload {
+export function webhookPayload(transition: AudienceTransition, profile?: WebhookProfile | null): AudienceWebhookPayload {
   return {
     type: transition.event === 'Audience Entered' ? 'audience.entered' : 'audience.exited',
     timestamp: transition.at,
@@ -33,6 +36,7 @@ export function webhookPayload(transition: AudienceTransition): AudienceWebhookP
       segmentName: transition.segmentName,
       profileId: transition.profileId,
       ...(transition.runId !== undefined && { runId: transition.runId }),
+      ...(profile !== undefined && { profile }),
     },
   };
 }

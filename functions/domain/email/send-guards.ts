@@ -1,11 +1,12 @@
+import { normalizeEmail } from '../identity/identifiers';
 import type { JourneyConfig } from '../journeys/journey-config';
 
 /**
- * The guards every marketing send passes (issue 6 §4), in order: an address, marketing consent,
+ * The guards every marketing send passes (issue 6 §4), in order: a valid address, marketing consent,
  * not suppressed, not unsubscribed, under the frequency cap, outside quiet hours. A failed guard
  * skips the send with its reason; quiet hours defer it to the end of the quiet window instead.
  */
-export type SkipReason = 'no-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout';
+export type SkipReason = 'no-email' | 'invalid-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout' | 'rejected';
 
 export type GuardDecision =
   | { readonly kind: 'send' }
@@ -29,6 +30,7 @@ export function checkSendGuards(
   now: Date,
 ): GuardDecision {
   if (!recipient.email) return { kind: 'skip', reason: 'no-email' };
+  if (!normalizeEmail(recipient.email)) return { kind: 'skip', reason: 'invalid-email' };
   if (!recipient.marketingConsent) return { kind: 'skip', reason: 'no-consent' };
   if (recipient.suppressed) return { kind: 'skip', reason: 'suppressed' };
   if (recipient.unsubscribed) return { kind: 'skip', reason: 'unsubscribed' };

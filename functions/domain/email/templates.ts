@@ -55,6 +55,26 @@ function renderPart(template: string, input: RenderInput, escape: (value: string
   return fill(withSections, input.values, escape);
 }
 
+/**
+ * Placeholders of a template that are not among `allowed` (cart line fields count only inside a
+ * `{{#cart}}` section, and only where `cartFields` are given): a template is checked when it is
+ * configured, so a misspelt variable is refused then rather than rendering empty in a send.
+ */
+export function unknownPlaceholders(template: EmailTemplate, allowed: readonly string[], cartFields: readonly string[] = []): string[] {
+  const unknown = new Set<string>();
+  const collect = (text: string, names: readonly string[]): void => {
+    for (const [, name] of text.matchAll(PLACEHOLDER)) if (name !== undefined && !names.includes(name)) unknown.add(name);
+  };
+  for (const part of [template.subject, template.html, template.text]) {
+    for (const [, body] of part.matchAll(SECTION)) {
+      if (cartFields.length === 0) unknown.add('#cart');
+      else collect(body ?? '', [...allowed, ...cartFields]);
+    }
+    collect(part.replace(SECTION, ''), allowed);
+  }
+  return [...unknown];
+}
+
 export function renderEmail(template: EmailTemplate, input: RenderInput): RenderedEmail {
   const asIs = (value: string): string => value;
   return {

@@ -7,7 +7,7 @@ import { CART_CHANGES, type JourneyEvent } from './journey-event';
  * a new run and stops the previous one; an order stops the run. Before each send the run checks
  * the profile again, so no email follows a purchase even when a stop was missed.
  */
-export type JourneyId = 'cart-abandonment' | 'product-view';
+export type JourneyId = 'cart-abandonment' | 'product-view' | 'audience-email';
 export type CartStep = 'email1' | 'email2';
 
 /** The input of a cart-abandonment execution: deterministic for a given triggering event. */
@@ -32,7 +32,7 @@ function digest(...parts: string[]): string {
 }
 
 /** Step Functions execution name (≤ 80 characters): the same event always names the same run. */
-export function runName(prefix: 'cart' | 'view', ...parts: string[]): string {
+export function runName(prefix: 'cart' | 'view' | 'aud', ...parts: string[]): string {
   return `${prefix}-${digest(...parts).slice(0, 48)}`;
 }
 

@@ -1,3 +1,5 @@
+import { unknownPlaceholders } from '../email/templates';
+
 /**
  * Configuration of the triggered journeys (CONTRACT.md §6): delays, incentive, templates, holdout,
  * frequency cap and quiet hours. Defaults follow the contract; `DMP_JOURNEY_CONFIG` (JSON) may
@@ -57,7 +59,7 @@ export interface JourneyConfig {
 }
 
 /** The send steps of the journeys, as their state machines name them. */
-export const JOURNEY_STEPS: readonly string[] = ['email1', 'email2', 'promotion'];
+export const JOURNEY_STEPS: readonly string[] = ['email1', 'email2', 'promotion', 'audience'];
 
 const CART_LINES = '{{#cart}}{{name}} x {{quantity}} — {{price}}\n{{/cart}}';
 const CART_LINES_HTML = '<ul>{{#cart}}<li>{{name}} × {{quantity}} — {{price}}</li>{{/cart}}</ul>';
@@ -93,7 +95,7 @@ export const DEFAULT_JOURNEY_CONFIG: JourneyConfig = {
   frequencyCap: { maxEmails: 2, windowHours: 24 },
   quietHours: { startHour: 21, endHour: 8 },
   defaultTimeZone: 'UTC',
-  sendHour: { steps: ['email2', 'promotion'], maxDelayHours: 6, minConfidence: 0.3 },
+  sendHour: { steps: ['email2', 'promotion', 'audience'], maxDelayHours: 6, minConfidence: 0.3 },
 };
 
 export class InvalidJourneyConfigError extends Error {
@@ -126,9 +128,16 @@ function isTimeZone(name: string): boolean {
   }
 }
 
-function templateProblems(path: string, template: unknown): string[] {
+/** The values each configured template may use; cart emails also list the cart's lines. */
+const CART_EMAIL_VALUES = ['firstName', 'incentive', 'unsubscribeUrl'];
+const CART_LINE_FIELDS = ['name', 'quantity', 'price', 'productId'];
+const PROMOTION_VALUES = ['firstName', 'productName', 'productId', 'unsubscribeUrl'];
+
+function templateProblems(path: string, template: unknown, allowed: readonly string[], cartFields: readonly string[] = []): string[] {
   if (!isObject(template)) return [`${path} must be an object`];
-  return (['subject', 'html', 'text'] as const).filter((field) => typeof template[field] !== 'string' || template[field] === '').map((field) => `${path}.${field} must be a non-empty string`);
+  const missing = (['subject', 'html', 'text'] as const).filter((field) => typeof template[field] !== 'string' || template[field] === '');
+  if (missing.length > 0) return missing.map((field) => `${path}.${field} must be a non-empty string`);
+  return unknownPlaceholders(template as unknown as EmailTemplate, allowed, cartFields).map((name) => `${path} uses {{${name}}}, which is not one of ${allowed.join(', ')}`);
 }
 
 export function validateJourneyConfig(config: JourneyConfig): string[] {
@@ -143,10 +152,10 @@ export function validateJourneyConfig(config: JourneyConfig): string[] {
   positive('cartAbandonment.firstDelaySeconds', config.cartAbandonment.firstDelaySeconds);
   positive('cartAbandonment.secondDelaySeconds', config.cartAbandonment.secondDelaySeconds);
   if (typeof config.cartAbandonment.incentive !== 'string') problems.push('cartAbandonment.incentive must be a string');
-  problems.push(...templateProblems('cartAbandonment.firstEmail', config.cartAbandonment.firstEmail));
-  problems.push(...templateProblems('cartAbandonment.secondEmail', config.cartAbandonment.secondEmail));
+  problems.push(...templateProblems('cartAbandonment.firstEmail', config.cartAbandonment.firstEmail, CART_EMAIL_VALUES, CART_LINE_FIELDS));
+  problems.push(...templateProblems('cartAbandonment.secondEmail', config.cartAbandonment.secondEmail, CART_EMAIL_VALUES, CART_LINE_FIELDS));
   positive('productView.capDays', config.productView.capDays);
-  problems.push(...templateProblems('productView.promotion', config.productView.promotion));
+  problems.push(...templateProblems('productView.promotion', config.productView.promotion, PROMOTION_VALUES));
   if (typeof config.holdoutShare !== 'number' || !(config.holdoutShare >= 0 && config.holdoutShare <= 1)) problems.push('holdoutShare must be between 0 and 1');
   if (!Number.isInteger(config.frequencyCap.maxEmails) || config.frequencyCap.maxEmails < 1) problems.push('frequencyCap.maxEmails must be a positive integer');
   positive('frequencyCap.windowHours', config.frequencyCap.windowHours);

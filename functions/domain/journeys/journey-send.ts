@@ -4,6 +4,7 @@ import type { ProfileRecord } from '../profile/profile';
 import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
+import type { AudienceRun } from './audience-journey';
 import { checkCartRun, isHoldout, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
 import type { EmailTemplate, JourneyConfig } from './journey-config';
 
@@ -21,8 +22,8 @@ export interface PromotionRun {
   readonly viewedAt: string;
 }
 
-export type JourneyRun = CartRun | PromotionRun;
-export type JourneyStep = CartStep | 'promotion';
+export type JourneyRun = CartRun | PromotionRun | AudienceRun;
+export type JourneyStep = CartStep | 'promotion' | 'audience';
 
 export interface SendStepInput {
   readonly step: JourneyStep;
@@ -38,7 +39,7 @@ export interface SendStepInput {
 export type StepOutcome =
   | { readonly outcome: 'sent'; readonly messageId: string }
   | { readonly outcome: 'skipped'; readonly reason: SkipReason }
-  | { readonly outcome: 'ended'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' | 'profile-gone' }
+  | { readonly outcome: 'ended'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' | 'profile-gone' | 'left-audience' }
   | { readonly outcome: 'deferred'; readonly reason: 'quiet-hours' | 'send-hour'; readonly waitUntil: string };
 
 /** Outcomes that are final for a step (a deferral is not: the step runs again later). */
@@ -56,6 +57,8 @@ export interface JourneySendDependencies {
   readonly config: JourneyConfig;
   loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
   cartState(profileId: string): Promise<CartJourneyState | undefined>;
+  /** Whether the profile is still a member of the segment (audience journeys). */
+  isMember(segmentId: string, profileId: string): Promise<boolean>;
   recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
   /** Whether the address is suppressed (erased, bounced) and whether the profile or address unsubscribed. */
   recipientFlags(profileId: string, email: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
@@ -65,10 +68,28 @@ export interface JourneySendDependencies {
   recentSends(profileId: string, since: string): Promise<readonly string[]>;
   /** Claims the (run, step) send; false while another attempt holds a fresh claim. */
   claimSend(runId: string, step: JourneyStep, now: Date): Promise<boolean>;
+  /** Gives the claim up when the send certainly did not happen, so a retry may send at once. */
+  releaseSend(runId: string, step: JourneyStep): Promise<void>;
   send(email: OutgoingEmail): Promise<string>;
   /** Records the final outcome (and, for a send, the profile's frequency-cap entry). */
   recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date): Promise<void>;
   unsubscribeUrl(profileId: string): string;
+}
+
+/** The mail service refused this message for good (e.g. a malformed address): retrying cannot help. */
+export class EmailRejectedError extends Error {
+  constructor(readonly code: string) {
+    super(`the mail service rejected the message (${code})`);
+    this.name = 'EmailRejectedError';
+  }
+}
+
+/** The mail service answered with an error (throttling, a paused account...): nothing was sent. */
+export class EmailNotSentError extends Error {
+  constructor(readonly code: string) {
+    super(`the mail service did not send the message (${code})`);
+    this.name = 'EmailNotSentError';
+  }
 }
 
 export class SendInProgressError extends Error {
@@ -120,6 +141,9 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
     if (check.kind === 'end') return finish({ outcome: 'ended', reason: check.reason });
     const cartEmails = deps.config.cartAbandonment;
     content = { template: step === 'email2' ? cartEmails.secondEmail : cartEmails.firstEmail, cart: check.lines };
+  } else if (run.journey === 'audience-email') {
+    if (!(await deps.isMember(run.segmentId, profile.profileId))) return finish({ outcome: 'ended', reason: 'left-audience' });
+    content = { template: run.template, cart: [] };
   } else {
     content = { template: deps.config.productView.promotion, cart: [] };
   }
@@ -158,15 +182,25 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
       incentive: deps.config.cartAbandonment.incentive,
       unsubscribeUrl,
       ...(run.journey === 'product-view' && { productName: run.productName ?? run.productId, productId: run.productId }),
+      ...(run.journey === 'audience-email' && { segmentName: run.segmentName }),
     },
     cart: cartView(content.cart, profile.activity.currency),
   });
-  const messageId = await deps.send({
-    ...rendered,
-    to: email,
-    from: deps.config.from,
-    headers: listUnsubscribeHeaders(unsubscribeUrl),
-    tags: { journey: run.journey, step, run: run.runId },
-  });
+  let messageId: string;
+  try {
+    messageId = await deps.send({
+      ...rendered,
+      to: email,
+      from: deps.config.from,
+      headers: listUnsubscribeHeaders(unsubscribeUrl),
+      tags: { journey: run.journey, step, run: run.runId, profile: profile.profileId },
+    });
+  } catch (error) {
+    if (error instanceof EmailRejectedError) return finish({ outcome: 'skipped', reason: 'rejected' });
+    // Certainly not sent: the retry (Step Functions, with backoff) may send. Any other failure,
+    // a timeout above all, may have sent: the claim stays until stale, so a retry cannot double it.
+    if (error instanceof EmailNotSentError) await deps.releaseSend(run.runId, step);
+    throw error;
+  }
   return finish({ outcome: 'sent', messageId });
 }

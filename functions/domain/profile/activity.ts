@@ -146,6 +146,9 @@ export function channelOf(message: AcceptedMessage): string {
 }
 
 /** The activity of one message on its own; folded into a profile with `mergeActivity`. */
+/** Email feedback events (functions/domain/email/feedback.ts) that report on a send, not on the person. */
+const DELIVERY_OUTCOMES: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced', 'Email Rejected']);
+
 export function activityOf(message: AcceptedMessage): Activity {
   const at = message.timestamp;
   const totals: Counters = {};
@@ -210,9 +213,11 @@ export function activityOf(message: AcceptedMessage): Activity {
         break;
     }
   }
+  // What the platform's email did rather than what the person did: it must not make a profile
+  // look active (recency, tenure, channels) just because it was emailed.
+  const personActed = !(message.type === 'track' && message.event !== undefined && DELIVERY_OUTCOMES.has(message.event));
   return {
-    firstSeen: at,
-    lastSeen: at,
+    ...(personActed && { firstSeen: at, lastSeen: at }),
     eventsTotal: 1,
     totals,
     daily: Object.keys(totals).length > 0 ? { [at.slice(0, 10)]: totals } : {},
@@ -221,7 +226,7 @@ export function activityOf(message: AcceptedMessage): Activity {
     ...(lastOrderAt && { lastOrderAt }),
     cart,
     categories,
-    channels: { [channelOf(message)]: at },
+    channels: personActed ? { [channelOf(message)]: at } : {},
     events: message.type === 'track' && message.event ? { [message.event]: { count: 1, last: at } } : {},
   };
 }

@@ -1,5 +1,6 @@
 import { deliverTransition, type AttemptRecord, type DeliveryDependencies, type WebhookCall, type WebhookTarget } from '../../../functions/domain/activation/deliver-transition';
-import type { AttemptResult } from '../../../functions/domain/activation/delivery';
+import type { AttemptResult, AudienceWebhookPayload } from '../../../functions/domain/activation/delivery';
+import type { ProfileSnapshot } from '../../../functions/domain/activation/profile-payload';
 import { verifyWebhook } from '../../../functions/domain/activation/standard-webhooks';
 import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
 
@@ -16,8 +17,20 @@ const transition: AudienceTransition = {
   transitionId: 'transition-1',
 };
 
-function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call: WebhookCall) => AttemptResult) {
+const churner: ProfileSnapshot = {
+  identities: [
+    { type: 'user_id', value: 'u-42', lastSeen: '2026-02-01T00:00:00.000Z' },
+    { type: 'crm_id', value: 'C-1001', lastSeen: '2026-01-01T00:00:00.000Z' },
+  ],
+  scores: {
+    churn: { probability: 0.6655, band: 'high', modelVersion: 'gbt-1', computedAt: '2026-03-01T11:59:58.000Z', contributions: [] },
+    lifecycle: 'customer',
+  },
+};
+
+function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call: WebhookCall) => AttemptResult, profile: ProfileSnapshot | 'erased' = churner) {
   const calls: WebhookCall[] = [];
+  const profileReads: string[] = [];
   const attempts: Array<{ attempt: AttemptRecord; delivered: boolean }> = [];
   const delivered = new Set<string>();
   const deps: DeliveryDependencies = {
@@ -25,6 +38,10 @@ function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call
     secretOf: async (ref) => {
       if (ref !== 'vip-hook') throw new Error(`unknown secret ${ref}`);
       return SECRET;
+    },
+    profileOf: async (profileId) => {
+      profileReads.push(profileId);
+      return profile === 'erased' ? undefined : profile;
     },
     call: async (call) => {
       calls.push(call);
@@ -37,8 +54,10 @@ function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call
     },
     now: () => NOW,
   };
-  return { deps, calls, attempts };
+  return { deps, calls, attempts, profileReads };
 }
+
+const payloadOf = (call: WebhookCall | undefined): AudienceWebhookPayload => JSON.parse(call?.body ?? '{}') as AudienceWebhookPayload;
 
 describe('deliverTransition', () => {
   it('posts the transition signed per Standard Webhooks, webhook-id = transitionId', async () => {
@@ -95,5 +114,40 @@ describe('deliverTransition', () => {
     const { deps, calls } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/unsigned' }], () => ({ status: 200 }));
     await deliverTransition(transition, 1, deps);
     expect(calls[0]?.headers).toEqual({ 'webhook-id': 'transition-1', 'webhook-timestamp': String(NOW.getTime() / 1000) });
+  });
+
+  it('adds the profile data a destination includes to its own body, signed over exactly that body', async () => {
+    const { deps, calls, profileReads } = fakes(
+      [
+        { type: 'webhook', url: 'http://127.0.0.1/crm', secretRef: 'vip-hook', include: ['crmId', 'scores'] },
+        { type: 'webhook', url: 'http://127.0.0.1/crm-id-only', include: ['crmId'] },
+        { type: 'webhook', url: 'http://127.0.0.1/plain' },
+      ],
+      () => ({ status: 200 }),
+    );
+    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 3, alreadyDelivered: 0, failed: 0 });
+    const [crm, crmIdOnly, plain] = calls;
+    expect(payloadOf(crm).data.profile).toEqual({ crmId: 'C-1001', scores: { churn: { score: 0.6655, band: 'high' }, lifecycle: 'customer' } });
+    expect(verifyWebhook(crm?.headers ?? {}, crm?.body ?? '', SECRET, NOW.getTime() / 1000)).toBe(true);
+    expect(payloadOf(crmIdOnly).data.profile).toEqual({ crmId: 'C-1001' });
+    expect(payloadOf(plain).data).not.toHaveProperty('profile');
+    // One read serves every destination of the transition.
+    expect(profileReads).toEqual(['p1']);
+  });
+
+  it('sends profile null for a profile erased since the transition, and reads nothing when no destination includes data', async () => {
+    const erased = fakes([{ type: 'webhook', url: 'http://127.0.0.1/crm', include: ['crmId', 'scores'] }], () => ({ status: 200 }), 'erased');
+    await deliverTransition(transition, 1, erased.deps);
+    expect(payloadOf(erased.calls[0]).data.profile).toBeNull();
+    const plain = fakes([{ type: 'webhook', url: 'http://127.0.0.1/plain' }], () => ({ status: 200 }));
+    await deliverTransition(transition, 1, plain.deps);
+    expect(plain.profileReads).toEqual([]);
+  });
+
+  it('a profile read failure fails the delivery (the queue retries it) without calling the destination', async () => {
+    const { deps, calls } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/crm', include: ['scores'] }], () => ({ status: 200 }));
+    const failing: DeliveryDependencies = { ...deps, profileOf: () => Promise.reject(new Error('throttled')) };
+    await expect(deliverTransition(transition, 1, failing)).rejects.toThrow('throttled');
+    expect(calls).toHaveLength(0);
   });
 });

@@ -1,8 +1,11 @@
 import { checkCartRun, decideCartTrigger, isHoldout, type CartJourneyState, type CartRun } from '../../../functions/domain/journeys/cart-abandonment';
 import { bestHourStart } from '../../../functions/domain/email/send-guards';
+import { unknownPlaceholders } from '../../../functions/domain/email/templates';
+import { AUDIENCE_TEMPLATE_VALUES, audienceJourneyStart, type AudienceJourneyDestination } from '../../../functions/domain/journeys/audience-journey';
+import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
 import { InvalidJourneyConfigError, journeyConfigFrom } from '../../../functions/domain/journeys/journey-config';
 import type { JourneyEvent } from '../../../functions/domain/journeys/journey-event';
-import { runSendStep, type JourneySendDependencies, type OutgoingEmail, type RecordedOutcome } from '../../../functions/domain/journeys/journey-send';
+import { EmailNotSentError, EmailRejectedError, runSendStep, type JourneySendDependencies, type OutgoingEmail, type RecordedOutcome } from '../../../functions/domain/journeys/journey-send';
 import { EMPTY_ACTIVITY, type Activity } from '../../../functions/domain/profile/activity';
 import { newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
 
@@ -82,11 +85,13 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
     config: journeyConfigFrom('{"holdoutShare":0,"quietHours":{"startHour":0,"endHour":0}}'),
     loadProfile: async () => profile,
     cartState: async () => ({ runId: run.runId, executionArn: 'arn', cartChangedAt: run.cartChangedAt }),
+    isMember: async () => true,
     recordedOutcome: async (runId, step) => outcomes.get(`${runId}/${step}`),
     recipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
     bestSendHour: async () => undefined,
     recentSends: async () => [],
     claimSend: async () => true,
+    releaseSend: async () => undefined,
     send: async (email) => {
       sent.push(email);
       return `ses-${sent.length}`;
@@ -109,7 +114,7 @@ describe('send step', () => {
     expect(email.to).toBe('ana@shop.test');
     expect(email.html).toContain('Mug × 2 — 12.00 EUR');
     expect(email.headers).toEqual({ 'List-Unsubscribe': '<https://cdp.test/v1/unsubscribe?token=t-p1>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-    expect(email.tags).toEqual({ journey: 'cart-abandonment', step: 'email1', run: run.runId });
+    expect(email.tags).toEqual({ journey: 'cart-abandonment', step: 'email1', run: run.runId, profile: 'p1' });
     await runSendStep({ step: 'email2', run }, deps, NOW);
     expect(sent[1]?.subject).toContain('Free shipping');
   });
@@ -167,5 +172,85 @@ describe('best send hour', () => {
     expect(bestHourStart(new Date('2026-03-01T12:34:56.000Z'), { hour: 14, confidence: 0.5, timeZone: 'UTC' }, config)).toBe('2026-03-01T14:00:00.000Z');
     expect(bestHourStart(NOW, { hour: 14, confidence: 0.5, timeZone: 'Not/AZone' }, config)).toBeUndefined();
     expect(() => journeyConfigFrom('{"sendHour":{"steps":["email3"],"maxDelayHours":30}}')).toThrow(/sendHour\.steps.*sendHour\.maxDelayHours/);
+  });
+});
+
+describe('audience journey (a segment as journey entry)', () => {
+  const entered: AudienceTransition = {
+    kind: 'audience-transition',
+    event: 'Audience Entered',
+    segmentId: 'vip',
+    segmentName: 'VIP <gold>',
+    profileId: 'p1',
+    at: '2026-03-01T11:00:00.000Z',
+    transitionId: 'vip:p1:1',
+  };
+  const destination: AudienceJourneyDestination = {
+    type: 'journey',
+    journey: 'audience-email',
+    template: { subject: 'Welcome to {{segmentName}}', html: '<p>Hi {{firstName}}, welcome to {{segmentName}}</p>', text: 'Hi {{firstName}} {{unsubscribeUrl}}' },
+    delaySeconds: 600,
+  };
+
+  test('an entry starts one run per (transition, destination); an exit starts none', () => {
+    const start = audienceJourneyStart(entered, destination, 0);
+    expect(start).toEqual(audienceJourneyStart(entered, destination, 0));
+    expect(start?.name).toMatch(/^aud-[0-9a-f]{48}$/);
+    expect(start?.input.delays.seconds).toBe(600);
+    expect(audienceJourneyStart(entered, destination, 1)?.name).not.toBe(start?.name);
+    expect(audienceJourneyStart({ ...entered, event: 'Audience Exited', transitionId: 'vip:p1:2' }, destination, 0)).toBeUndefined();
+  });
+
+  test('sends the template with the segment name escaped in HTML; a profile that left gets nothing', async () => {
+    const start = audienceJourneyStart(entered, destination, 0);
+    if (!start) throw new Error('expected a start');
+    const { deps, sent } = fakeDependencies(consentingProfile());
+    expect(await runSendStep({ step: 'audience', run: start.input.run }, deps, NOW)).toEqual({ outcome: 'sent', messageId: 'ses-1' });
+    expect(sent[0]?.subject).toBe('Welcome to VIP <gold>');
+    expect(sent[0]?.html).toBe('<p>Hi Ana, welcome to VIP &lt;gold&gt;</p>');
+    const left = fakeDependencies(consentingProfile());
+    const outcome = await runSendStep({ step: 'audience', run: start.input.run }, { ...left.deps, isMember: async () => false }, NOW);
+    expect(outcome).toEqual({ outcome: 'ended', reason: 'left-audience' });
+    expect(left.sent).toEqual([]);
+  });
+
+  test('unknown template variables are named, cart fields only inside a cart section', () => {
+    const template = { subject: 'Hi {{firstNmae}}', html: '{{#cart}}{{name}}{{/cart}} {{name}}', text: '{{unsubscribeUrl}}' };
+    expect(unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)).toEqual(['firstNmae', '#cart', 'name']);
+    expect(unknownPlaceholders(template, ['firstNmae', 'unsubscribeUrl'], ['name'])).toEqual(['name']);
+    expect(() => journeyConfigFrom('{"productView":{"promotion":{"subject":"{{prodName}}","html":"x","text":"x"}}}')).toThrow(/productView\.promotion uses \{\{prodName\}\}/);
+  });
+});
+
+describe('send failures', () => {
+  test('an invalid address is skipped with its reason, never sent', async () => {
+    const profile = consentingProfile();
+    const withBadTrait = { ...profile, identities: [], traits: { ...profile.traits, email: { value: 'ana at shop', at: '2026-01-01T00:00:00.000Z', source: 'sdk', party: 'first', messageId: 'x' } } } as ProfileRecord;
+    const { deps, sent } = fakeDependencies(withBadTrait);
+    expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'skipped', reason: 'invalid-email' });
+    expect(sent).toEqual([]);
+  });
+
+  test('a rejection is recorded as a skip; a certain non-send frees the claim for the retry; an unknown failure keeps it', async () => {
+    const released: string[] = [];
+    const failingWith = (error: Error) => {
+      const { deps } = fakeDependencies(consentingProfile());
+      return {
+        deps: { ...deps, send: async () => Promise.reject(error), releaseSend: async (runId: string, step: string) => void released.push(`${runId}/${step}`) },
+        recorded: () => deps.recordedOutcome(run.runId, 'email1'),
+      };
+    };
+    const rejected = failingWith(new EmailRejectedError('MessageRejected'));
+    expect(await runSendStep({ step: 'email1', run }, rejected.deps, NOW)).toEqual({ outcome: 'skipped', reason: 'rejected' });
+    expect(await rejected.recorded()).toEqual({ outcome: 'skipped', reason: 'rejected' });
+
+    const throttled = failingWith(new EmailNotSentError('TooManyRequestsException'));
+    await expect(runSendStep({ step: 'email1', run }, throttled.deps, NOW)).rejects.toThrow(EmailNotSentError);
+    expect(released).toEqual([`${run.runId}/email1`]);
+    expect(await throttled.recorded()).toBeUndefined();
+
+    const timedOut = failingWith(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    await expect(runSendStep({ step: 'email1', run }, timedOut.deps, NOW)).rejects.toThrow('socket hang up');
+    expect(released).toHaveLength(1);
   });
 });

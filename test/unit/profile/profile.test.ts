@@ -85,6 +85,20 @@ describe('profile fold', () => {
     expect(merged.mergedFrom).toEqual(['right']);
   });
 
+  it('counts email delivery outcomes without making the profile look active; opens and clicks are the person acting', () => {
+    const emailed = fold([
+      ...story,
+      acceptedMessage({ type: 'track', event: 'Email Delivered', userId: 'u1', timestamp: '2026-11-24T09:00:00.000Z', properties: { email_id: 'ses-1' } }),
+      acceptedMessage({ type: 'track', event: 'Email Bounced', userId: 'u1', timestamp: '2026-11-24T09:30:00.000Z', properties: { email_id: 'ses-2' } }),
+    ]);
+    const computed = computeTraits(emailed.activity, now);
+    expect(computed).toMatchObject({ first_seen: '2026-11-20T09:00:00.000Z', last_seen: '2026-11-23T08:00:00.000Z', events_total: 10 });
+    expect(computed.channels).not.toContain('email');
+    const opened = fold([...story, acceptedMessage({ type: 'track', event: 'Email Opened', userId: 'u1', timestamp: '2026-11-24T10:00:00.000Z', properties: { email_id: 'ses-1' } })]);
+    expect(computeTraits(opened.activity, now)).toMatchObject({ last_seen: '2026-11-24T10:00:00.000Z' });
+    expect(computeTraits(opened.activity, now).channels).toContain('email');
+  });
+
   it('drops a removed product from the open cart and keeps it out until added again', () => {
     const profile = fold([
       acceptedMessage({ type: 'track', event: 'Product Added', userId: 'u', timestamp: '2026-11-24T10:00:00.000Z', properties: { product_id: 'x', price: 5 } }),

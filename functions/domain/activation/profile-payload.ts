@@ -1,0 +1,81 @@
+import type { Identifier } from '../identity/identifiers';
+import type { ProfileScores, ScoreValue } from '../scoring/profile-scores';
+
+/**
+ * What a webhook destination may ask to receive about the profile besides its id (`include`):
+ * - `crmId`: the id the company's CRM knows the person by (see crmIdOf);
+ * - `scores`: every score of the profile, compact (see compactScores).
+ */
+export const PROFILE_INCLUDES = ['crmId', 'scores'] as const;
+
+export type ProfileInclude = (typeof PROFILE_INCLUDES)[number];
+
+/**
+ * The identifier type a CRM's customer number becomes: an import column mapped with
+ * `{"identifiers": {"crm_id": "<column>"}}` or named `id:crm_id`, an `externalIds` entry of type
+ * `crm_id`, or the `crm_id` trait (the default `externalIdTraits`).
+ */
+export const CRM_ID_TYPE = 'crm_id';
+/** A profile without a CRM id is known to the CRM by the app's user id, if by anything. */
+const CRM_ID_FALLBACK_TYPE = 'user_id';
+
+/** What is read about a profile to build its `include`d data. */
+export interface ProfileSnapshot {
+  readonly identities: ReadonlyArray<Identifier & { readonly lastSeen: string }>;
+  readonly scores: ProfileScores;
+}
+
+/** A predictive score as the probability and band, the send hour as hour and zone, other scores as they are. */
+export type CompactScore =
+  | { readonly score: number; readonly band: string }
+  | { readonly hour: number; readonly timeZone: string }
+  | string
+  | number;
+
+/** `data.profile` of a webhook payload: only the fields the destination included. */
+export interface WebhookProfile {
+  /** Null when the profile has neither a CRM id nor a user id. */
+  readonly crmId?: string | null;
+  readonly scores?: Readonly<Record<string, CompactScore>>;
+}
+
+/**
+ * The profile's CRM id: its `crm_id` identifier (the most recently seen when it holds several),
+ * else its `user_id`, else null.
+ */
+export function crmIdOf(identities: ProfileSnapshot['identities']): string | null {
+  for (const type of [CRM_ID_TYPE, CRM_ID_FALLBACK_TYPE]) {
+    const newest = identities
+      .filter((identity) => identity.type === type)
+      .reduce<(typeof identities)[number] | undefined>((best, identity) => (best === undefined || identity.lastSeen > best.lastSeen ? identity : best), undefined);
+    if (newest) return newest.value;
+  }
+  return null;
+}
+
+function compactScore(value: ScoreValue): CompactScore {
+  if (typeof value !== 'object') return value;
+  if ('probability' in value) return { score: value.probability, band: value.band };
+  return { hour: value.hour, timeZone: value.timeZone };
+}
+
+/** Scores without what a CRM field cannot hold (explanations, model versions, computation times). */
+export function compactScores(scores: ProfileScores): Record<string, CompactScore> {
+  return Object.fromEntries(
+    Object.entries(scores)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, value]) => [name, compactScore(value)]),
+  );
+}
+
+/**
+ * The `data.profile` a destination asked for; null when the profile no longer exists (erased
+ * since the transition): nothing about an erased person is sent.
+ */
+export function webhookProfile(include: readonly ProfileInclude[], snapshot: ProfileSnapshot | undefined): WebhookProfile | null {
+  if (snapshot === undefined) return null;
+  return {
+    ...(include.includes('crmId') && { crmId: crmIdOf(snapshot.identities) }),
+    ...(include.includes('scores') && { scores: compactScores(snapshot.scores) }),
+  };
+}

@@ -1,0 +1,96 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
+import { DynamoJourneyStore } from '../adapters/dynamodb-journey-store';
+import { profileEnvironment } from '../adapters/profile-environment';
+import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
+import type { ProfileRecord } from '../domain/profile/profile';
+import { profileMessage } from '../domain/profile/profile-message';
+import type { AcceptedMessage } from '../domain/tracking/accepted-message';
+
+export interface EmailFeedbackDependencies {
+  suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void>;
+  loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
+  enqueue(messages: readonly AcceptedMessage[]): Promise<void>;
+  now(): Date;
+}
+
+let cached: EmailFeedbackDependencies | undefined;
+
+function environmentDependencies(): EmailFeedbackDependencies {
+  if (cached) return cached;
+  // Not journeyEnvironment(): that one also wants the journey senders' settings (public URL, secret).
+  const { dynamo, tableName, store } = profileEnvironment();
+  const journeys = new DynamoJourneyStore(dynamo, tableName);
+  const events = eventsQueueFromEnvironment();
+  cached = {
+    suppress: (emails, reason, now) => journeys.suppress(emails, reason, now),
+    loadProfile: (profileId) => store.getProfile(profileId),
+    enqueue: (messages) => events.enqueue(messages),
+    now: () => new Date(),
+  };
+  return cached;
+}
+
+/**
+ * Consumes SES events (the EmailFeedback queue; on AWS fed by an EventBridge rule on the
+ * configuration set): suppresses permanently bounced and complaining addresses, then records the
+ * outcome as a `track` event of the profile named by the send's `profile` tag, through the Events
+ * queue (re-delivered SES events carry the same messageId, so reconcile counts them once).
+ * A body that is not an SES event fails its record every time, so it ends in the DLQ, kept.
+ */
+export function createEmailFeedbackHandler(logger: Logger, dependencies: () => EmailFeedbackDependencies) {
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function processRecord(record: SQSRecord): Promise<void> {
+    let feedback;
+    try {
+      feedback = feedbackOf(parseSesEventBody(record.body));
+    } catch (error) {
+      // The reason names fields, never values: the body holds addresses.
+      if (error instanceof InvalidSesEventError) logger.error('not an SES event: left for the DLQ', { sqsMessageId: record.messageId, reason: error.message });
+      throw error;
+    }
+    if (feedback.kind === 'ignored') {
+      logger.info('SES event type not acted on', { sesMessageId: feedback.sesMessageId, eventType: feedback.eventType });
+      return;
+    }
+    const deps = dependencies();
+    const now = deps.now();
+    if (feedback.suppressReason) await deps.suppress(feedback.suppress, feedback.suppressReason, now);
+    const ids = { sesMessageId: feedback.sesMessageId, kind: feedback.kind, profileId: feedback.profileId, suppressed: feedback.suppress.length };
+    if (!feedback.profileId) {
+      logger.info('SES event without a profile tag: no profile event', ids);
+      return;
+    }
+    const profile = await deps.loadProfile(feedback.profileId);
+    const message =
+      profile &&
+      profileMessage(
+        profile,
+        {
+          type: 'track',
+          messageId: feedback.eventMessageId,
+          event: feedback.event,
+          properties: { ...feedback.properties },
+          context: { channel: 'email' },
+          timestamp: feedback.occurredAt,
+        },
+        now,
+      );
+    if (!message) {
+      logger.info('no profile event: the profile is gone or has no user or anonymous id', { ...ids, profileFound: profile !== undefined });
+      return;
+    }
+    await deps.enqueue([message]);
+    logger.info('email feedback recorded', { ...ids, survivorId: profile?.profileId, messageId: message.messageId });
+  }
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    logger.addContext(context);
+    return processPartialResponse(event, processRecord, processor, { context });
+  };
+}
+
+export const handler = createEmailFeedbackHandler(new Logger({ serviceName: 'emailFeedback' }), environmentDependencies);

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoJourneyStore } from '../../functions/adapters/dynamodb-journey-store';
+import { DynamoProfileStore } from '../../functions/adapters/dynamodb-profile-store';
+import { PROFILES_TABLE } from '../../lib/definitions/tables';
+import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+
+/** The email suppression list (SES bounces and complaints) against the real DynamoDB engine. */
+let dynamo: DynamoDbLocal;
+let tableName: string;
+let journeys: DynamoJourneyStore;
+let profiles: DynamoProfileStore;
+const now = new Date('2026-03-01T12:00:00.000Z');
+
+beforeAll(async () => {
+  dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
+  tableName = `profiles-${randomUUID()}`;
+  await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
+  journeys = new DynamoJourneyStore(dynamo.client, tableName);
+  profiles = new DynamoProfileStore(dynamo.client, { tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 30, lenientTypes: ['anonymous_id'], dedupeWindowHours: 24 });
+}, 90_000);
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+test('a suppressed address is suppressed for every later send, whatever its case; others are not', async () => {
+  await journeys.suppress(['Bounced@Shop.test '], 'bounce', now);
+  expect(await journeys.recipientFlags('p-1', 'bounced@shop.test')).toEqual({ suppressed: true, unsubscribed: false });
+  expect(await journeys.recipientFlags('p-2', 'BOUNCED@shop.test')).toEqual({ suppressed: true, unsubscribed: false });
+  expect(await journeys.recipientFlags('p-1', 'fine@shop.test')).toEqual({ suppressed: false, unsubscribed: false });
+});
+
+test('the record keeps the first reason and time and holds no address', async () => {
+  await journeys.suppress(['twice@shop.test', 'twice@shop.test'], 'complaint', now);
+  await journeys.suppress(['twice@shop.test'], 'bounce', new Date(now.getTime() + 60_000));
+  const { Items = [] } = await DynamoDBDocumentClient.from(dynamo.client).send(new ScanCommand({ TableName: tableName }));
+  const records = Items.filter((item) => String(item.PK).startsWith('MAILSUP#'));
+  expect(records).toContainEqual({ PK: expect.stringMatching(/^MAILSUP#[0-9a-f]{64}$/), SK: 'MAILSUP', reason: 'complaint', suppressedAt: now.toISOString() });
+  expect(JSON.stringify(Items)).not.toMatch(/@shop\.test/i);
+});
+
+test('a suppressed address is not an erased identifier: messages carrying it still reconcile', async () => {
+  await journeys.suppress(['person@shop.test'], 'bounce', now);
+  const snapshot = await profiles.loadSnapshot('m-1', [{ type: 'email', value: 'person@shop.test' }], now);
+  expect(snapshot.suppressed).toEqual([]);
+});
