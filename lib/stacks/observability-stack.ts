@@ -6,6 +6,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  Metric,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,6 +16,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IRule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { FunctionId } from '../definitions/functions';
 
@@ -31,6 +34,10 @@ export interface ObservabilityStackProps extends StackProps {
   readonly functions: ReadonlyMap<FunctionId, IFunction>;
   /** The public API, graphed on the dashboard. */
   readonly httpApi: IHttpApi;
+  /** Every state machine of STATE_MACHINES, by id: a failed or timed-out run is work lost (a rebuild, a journey email). */
+  readonly stateMachines: ReadonlyMap<string, IStateMachine>;
+  /** EventBridge rules that feed the platform, by name: an event EventBridge could not deliver is lost. */
+  readonly eventRules: ReadonlyMap<string, IRule>;
   /**
    * Age of a queue's oldest message that means its consumer is not keeping up: segment
    * membership is meant to follow a profile change within seconds.
@@ -133,6 +140,27 @@ export class ObservabilityStack extends Stack {
         }),
         new GraphWidget({ title: `${queueId} dead letters`, left: [deadLetters], width: 12 }),
       );
+    }
+
+    for (const [stateMachineId, stateMachine] of props.stateMachines) {
+      const failed = stateMachine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' });
+      const timedOut = stateMachine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' });
+      alarm(`${stateMachineId}FailedAlarm`, failed, `Runs of the ${stateMachineId} state machine failed`, 0);
+      alarm(`${stateMachineId}TimedOutAlarm`, timedOut, `Runs of the ${stateMachineId} state machine timed out`, 0);
+      dashboard.addWidgets(
+        new GraphWidget({
+          title: `${stateMachineId} runs`,
+          left: [stateMachine.metricStarted({ period: FIVE_MINUTES, statistic: 'Sum' }), stateMachine.metricSucceeded({ period: FIVE_MINUTES, statistic: 'Sum' })],
+          right: [failed, timedOut],
+          width: 12,
+        }),
+      );
+    }
+
+    for (const [ruleName, rule] of props.eventRules) {
+      // EventBridge retries for 24 h; FailedInvocations counts the events it finally gave up on.
+      const failedInvocations = new Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: rule.ruleName }, period: FIVE_MINUTES, statistic: 'Sum' });
+      alarm(`${ruleName}FailedInvocationsAlarm`, failedInvocations, `EventBridge could not deliver events of the ${ruleName} rule to its target`, 0);
     }
 
     for (const [functionId, fn] of props.functions) {

@@ -1,6 +1,7 @@
 import { Annotations, Stack, Tags, Validations, type App } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionId } from '../definitions/functions';
 import { EMAIL_FEEDBACK_QUEUE } from '../definitions/queues';
@@ -10,6 +11,7 @@ import {
   PRODUCT_VIEW_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
+  STATE_MACHINES,
 } from '../definitions/state-machines';
 import type { DataResources } from '../constructs/dmp-function';
 import { EmailFeedback } from '../constructs/email-feedback';
@@ -46,11 +48,18 @@ export function definePlatform(app: App): Platform {
     functions: processing.functions,
   });
   const functions = new Map<FunctionId, IFunction>([...processing.functions, ...ingestion.functions]);
-  addSegmentRebuild(processing, functions);
-  addScoreRecompute(processing, functions);
+  const rebuild = addSegmentRebuild(processing, functions);
+  const recompute = addScoreRecompute(processing, functions);
   allowWebhookSecrets(processing, functions);
-  addJourneys(app, processing, functions);
-  addEmailFeedback(app, processing, storage.dataResources, functions);
+  const journeys = addJourneys(app, processing, functions);
+  const emailFeedback = addEmailFeedback(app, processing, storage.dataResources, functions);
+  const stateMachines = new Map<string, IStateMachine>([
+    [SEGMENT_REBUILD_STATE_MACHINE.id, rebuild.stateMachine],
+    [SCORE_RECOMPUTE_STATE_MACHINE.id, recompute.stateMachine],
+    ...journeys,
+  ]);
+  const unmonitored = STATE_MACHINES.filter((definition) => !stateMachines.has(definition.id));
+  if (unmonitored.length > 0) throw new Error(`state machines not built: ${unmonitored.map(({ id }) => id).join(', ')}`);
   const unbuilt = FUNCTIONS.filter((definition) => !functions.has(definition.id));
   if (unbuilt.length > 0) throw new Error(`functions not placed in any stack: ${unbuilt.map(({ id }) => id).join(', ')}`);
   const observability = new ObservabilityStack(app, 'DmpObservability', {
@@ -58,6 +67,8 @@ export function definePlatform(app: App): Platform {
     queues: storage.queues,
     functions,
     httpApi: ingestion.httpApi,
+    stateMachines,
+    eventRules: new Map([['SesEvents', emailFeedback.rule]]),
   });
 
   Tags.of(app).add('project', 'serverless-cdp');
@@ -67,12 +78,12 @@ export function definePlatform(app: App): Platform {
 }
 
 /** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function. */
-function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ScoreRecomputeStateMachine {
   const definition = SCORE_RECOMPUTE_STATE_MACHINE;
   const [taskFunctionId] = definition.taskFunctions;
   const taskFunction = taskFunctionId && functions.get(taskFunctionId);
   if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
-  new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  return new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
 }
 
 /**
@@ -121,7 +132,7 @@ function addSegmentRebuild(processing: ProcessingStack, functions: ReadonlyMap<F
  * `dmp:publicUrl` (the API's custom domain): the API's own URL would make processing depend on
  * ingestion, which already depends on processing.
  */
-function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): Map<string, IStateMachine> {
   const built = (id: FunctionId): LambdaFunction => {
     const fn = functions.get(id);
     if (!(fn instanceof LambdaFunction)) throw new Error(`journeys: function ${id} is not built`);
@@ -133,8 +144,10 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
     { definition: PRODUCT_VIEW_STATE_MACHINE, steps: [{ step: 'promotion' }] },
     { definition: AUDIENCE_EMAIL_STATE_MACHINE, steps: [{ step: 'audience', delaySecondsPath: '$.delays.seconds' }] },
   ];
+  const stateMachines = new Map<string, IStateMachine>();
   for (const { definition, steps } of journeys) {
     const journey = new JourneyStateMachine(processing, definition.id, { sendFunction: sender, logicalId: definition.id, steps });
+    stateMachines.set(definition.id, journey.stateMachine);
     for (const starterId of definition.startedBy) {
       const starter = built(starterId);
       starter.addEnvironment(definition.envName, journey.stateMachine.stateMachineArn);
@@ -162,6 +175,7 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
     reason: 'Sends from the verified identities of this account (the sender is configuration); no other SES action.',
   });
+  return stateMachines;
 }
 
 /**
@@ -169,7 +183,7 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
  * function (EventBridge rule → EmailFeedback queue). The name comes from context
  * `dmp:sesConfigurationSet`, else CloudFormation generates one.
  */
-function addEmailFeedback(app: App, processing: ProcessingStack, resources: DataResources, functions: ReadonlyMap<FunctionId, IFunction>): void {
+function addEmailFeedback(app: App, processing: ProcessingStack, resources: DataResources, functions: ReadonlyMap<FunctionId, IFunction>): EmailFeedback {
   const queue = resources.queues.get(EMAIL_FEEDBACK_QUEUE.id);
   const sender = functions.get('journeySend');
   if (!queue || !(sender instanceof LambdaFunction)) throw new Error('email feedback: the EmailFeedback queue or the journeySend function is not built');
@@ -177,6 +191,7 @@ function addEmailFeedback(app: App, processing: ProcessingStack, resources: Data
   const feedback = new EmailFeedback(processing, 'EmailFeedbackEvents', { queue, ...(configurationSetName && { configurationSetName }) });
   sender.addEnvironment('SES_CONFIGURATION_SET', feedback.configurationSet.configurationSetName);
   feedback.grantSendThrough(sender);
+  return feedback;
 }
 
 /** SSM parameters (SecureString) holding webhook signing secrets: a destination's `secretRef` names one under this path. */

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
 import { QUEUES } from '../../lib/definitions/queues';
+import { STATE_MACHINES } from '../../lib/definitions/state-machines';
 import { attributeOf, followReference, required, synthesizePlatform, type LocatedExpression } from './platform-fixture';
 
 const synthesized = synthesizePlatform();
@@ -49,6 +50,20 @@ describe('ObservabilityStack', () => {
     for (const metricName of ['Errors', 'Throttles']) {
       expect(alarmedDimensions('AWS/Lambda', metricName, 0)).toContainEqual(attributeOf(fn, fn.functionName));
     }
+  });
+
+  it.each(STATE_MACHINES)('alarms when a run of the $id state machine fails or times out', (definition) => {
+    // The state machines keep their definition id as logical id (the local platform runs them by it).
+    const stateMachine = { stackName: platform.processing.stackName, expression: { Ref: definition.id } };
+    for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(alarmedDimensions('AWS/States', metricName, 0)).toContainEqual(stateMachine);
+    }
+  });
+
+  it('alarms when EventBridge gives up delivering SES events to the EmailFeedback queue', () => {
+    const [rule] = platform.processing.node.findAll().filter((construct) => construct.node.id === 'SesEventsRule');
+    if (!rule) throw new Error('the SES events rule is not in the processing stack');
+    expect(alarmedDimensions('AWS/Events', 'FailedInvocations', 0)).toEqual([attributeOf(rule, (rule as unknown as { ruleName: string }).ruleName)]);
   });
 
   it('notifies through an SNS topic that is KMS-encrypted, SSL-only, with a key CloudWatch may use', () => {
