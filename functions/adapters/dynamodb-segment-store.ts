@@ -27,9 +27,11 @@ import {
 
 export interface DynamoSegmentStoreOptions {
   readonly tableName: string;
-  /** How long the transitions log and run records are kept (DynamoDB TTL). */
-  readonly historyTtlDays: number;
+  /** How long the transitions log and run records are kept (DynamoDB TTL). Default 90 days. */
+  readonly historyTtlDays?: number;
 }
+
+const DEFAULT_HISTORY_TTL_DAYS = 90;
 
 const GSI = 'GSI1';
 const CATALOG = 'SEGMENTS';
@@ -93,7 +95,7 @@ export class DynamoSegmentStore implements SegmentStore {
   }
 
   private expiresAt(from: Date): number {
-    return Math.floor(from.getTime() / 1000) + this.options.historyTtlDays * DAY_SECONDS;
+    return Math.floor(from.getTime() / 1000) + (this.options.historyTtlDays ?? DEFAULT_HISTORY_TTL_DAYS) * DAY_SECONDS;
   }
 
   /** Every item of a query, following pagination. */

@@ -51,7 +51,7 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
     journeys: new DynamoJourneyStore(dynamo, tableName),
     scores: new DynamoScoreStore(dynamo, tableName),
-    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
+    segments: new DynamoSegmentStore(dynamo, { tableName }),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
     sfn: new SFNClient({}),
     publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -10,8 +10,6 @@ import { SqsJsonQueue } from './sqs-message-queue';
 
 /** How long the segment list is reused: a new or changed segment applies within this time. */
 const SEGMENT_LIST_CACHE_MS = 5_000;
-/** The segment store's history retention (transitions log, runs). */
-const SEGMENT_HISTORY_TTL_DAYS = 90;
 
 /**
  * What the real-time evaluator and the rebuild tasks share, built once per container from
@@ -37,7 +35,7 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
   if (!queueUrl) throw new Error('ACTIVATION_QUEUE_URL is not set');
   const dynamo = new DynamoDBClient({});
-  const segments = new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: SEGMENT_HISTORY_TTL_DAYS });
+  const segments = new DynamoSegmentStore(dynamo, { tableName });
   let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {

@@ -55,7 +55,7 @@ function environment(): Environment {
   const dynamo = new DynamoDBClient({});
   const timeScale = Number(process.env.DMP_TIME_SCALE ?? '1');
   cachedEnvironment = {
-    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
+    segments: new DynamoSegmentStore(dynamo, { tableName }),
     log: new DynamoDeliveryLog(dynamo, tableName),
     scores: new DynamoScoreStore(dynamo, tableName),
     sender: new WebhookSender(),

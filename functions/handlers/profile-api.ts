@@ -33,7 +33,7 @@ function profileCollaborators() {
   if (!queueUrl) throw new Error('PROFILE_CHANGES_QUEUE_URL is not set');
   collaborators = {
     scores: new DynamoScoreStore(dynamo, tableName),
-    segments: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: 90 }),
+    segments: new DynamoSegmentStore(dynamo, { tableName }),
     profileChanges: new SqsJsonQueue<ProfileChange>({
       client: new SQSClient({}),
       queueUrl,

@@ -34,7 +34,6 @@ const logger = new Logger({ serviceName: 'segment-api' });
 
 const MAX_BODY_BYTES = 256 * 1024;
 const DEFAULT_SCHEDULE = 'rate(1 hour)';
-const HISTORY_TTL_DAYS = 90;
 /** Preview budget: a bounded parallel scan, so a preview answers in seconds whatever the table size. */
 const PREVIEW = {
   totalSegments: 4,
@@ -79,7 +78,7 @@ function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironmen
   const dynamo = new DynamoDBClient({});
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
   cached = {
-    store: new DynamoSegmentStore(dynamo, { tableName, historyTtlDays: HISTORY_TTL_DAYS }),
+    store: new DynamoSegmentStore(dynamo, { tableName }),
     profiles,
     scores: new DynamoScoreStore(dynamo, tableName),
     dynamo,

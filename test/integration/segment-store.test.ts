@@ -15,7 +15,7 @@ beforeAll(async () => {
   dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
   const tableName = `profiles-${randomUUID()}`;
   await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
-  store = new DynamoSegmentStore(dynamo.client, { tableName, historyTtlDays: 90 });
+  store = new DynamoSegmentStore(dynamo.client, { tableName });
 }, 90_000);
 
 afterAll(async () => {
