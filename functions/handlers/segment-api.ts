@@ -17,7 +17,7 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
-import { unknownPlaceholders } from '../domain/email/templates';
+import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segments/definition';
@@ -118,7 +118,7 @@ const emailTemplate = z
   })
   .superRefine((template, context) => {
     for (const name of unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)) {
-      context.addIssue({ code: 'custom', message: `{{${name}}} is not a template value; use ${AUDIENCE_TEMPLATE_VALUES.map((value) => `{{${value}}}`).join(', ')}` });
+      context.addIssue({ code: 'custom', message: `{{${name}}} is not a template value; use ${describePlaceholders(AUDIENCE_TEMPLATE_VALUES)}` });
     }
   });
 

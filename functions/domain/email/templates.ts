@@ -1,9 +1,10 @@
 import type { EmailTemplate } from '../journeys/journey-config';
 
 /**
- * A deliberately small template language: `{{name}}` inserts a value, `{{#cart}}...{{/cart}}`
- * repeats its body per cart line (whose fields are then in scope). In HTML every inserted value
- * is escaped, so a product name or trait can never inject markup; unknown names render empty.
+ * A deliberately small template language: `{{name}}` inserts a value, `{{traits.plan}}` a trait of
+ * the profile, `{{name|fallback}}` the fallback text when the value is missing or empty, and
+ * `{{#cart}}...{{/cart}}` repeats its body per cart line (whose fields are then in scope). In HTML
+ * every inserted value is escaped, so a product name or trait can never inject markup.
  */
 export interface CartLineView {
   readonly name: string;
@@ -39,12 +40,15 @@ function singleLine(value: string): string {
 }
 
 const SECTION = /\{\{#cart\}\}([\s\S]*?)\{\{\/cart\}\}/g;
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)\s*(?:\|([^}]*))?\}\}/g;
+/** `{{traits.<name>}}`: a template may name any trait; a profile without it gets the fallback. */
+export const TRAIT_PLACEHOLDER_PREFIX = 'traits.';
 
 function fill(template: string, values: TemplateValues, escape: (value: string) => string): string {
-  return template.replace(PLACEHOLDER, (_match, name: string) => {
+  return template.replace(PLACEHOLDER, (_match, name: string, fallback: string | undefined) => {
     const value = values[name];
-    return value === undefined ? '' : escape(String(value));
+    const text = value === undefined ? '' : String(value);
+    return escape(text.trim() === '' ? (fallback?.trim() ?? '') : text);
   });
 }
 
@@ -56,14 +60,16 @@ function renderPart(template: string, input: RenderInput, escape: (value: string
 }
 
 /**
- * Placeholders of a template that are not among `allowed` (cart line fields count only inside a
- * `{{#cart}}` section, and only where `cartFields` are given): a template is checked when it is
+ * Placeholders of a template that are not among `allowed` (`traits.*` in `allowed` admits every
+ * trait; cart line fields count only inside a `{{#cart}}` section, and only where `cartFields` are given): a template is checked when it is
  * configured, so a misspelt variable is refused then rather than rendering empty in a send.
  */
 export function unknownPlaceholders(template: EmailTemplate, allowed: readonly string[], cartFields: readonly string[] = []): string[] {
   const unknown = new Set<string>();
   const collect = (text: string, names: readonly string[]): void => {
-    for (const [, name] of text.matchAll(PLACEHOLDER)) if (name !== undefined && !names.includes(name)) unknown.add(name);
+    for (const [, name] of text.matchAll(PLACEHOLDER)) {
+      if (name !== undefined && !names.includes(name) && !(allowed.includes(`${TRAIT_PLACEHOLDER_PREFIX}*`) && name.startsWith(TRAIT_PLACEHOLDER_PREFIX))) unknown.add(name);
+    }
   };
   for (const part of [template.subject, template.html, template.text]) {
     for (const [, body] of part.matchAll(SECTION)) {
@@ -88,4 +94,19 @@ export function renderEmail(template: EmailTemplate, input: RenderInput): Render
 export function formatPrice(price: number | undefined, currency: string | undefined): string {
   if (price === undefined) return '';
   return `${price.toFixed(2)}${currency ? ` ${currency}` : ''}`;
+}
+
+/** A profile's text and number traits as template values (`traits.<name>`). */
+export function traitValues(traits: Readonly<Record<string, { readonly value: unknown } | undefined>>): TemplateValues {
+  const values: Record<string, string | number> = {};
+  for (const [name, trait] of Object.entries(traits)) {
+    const value = trait?.value;
+    if (typeof value === 'string' || typeof value === 'number') values[`${TRAIT_PLACEHOLDER_PREFIX}${name}`] = value;
+  }
+  return values;
+}
+
+/** The placeholders a template may use, as a person reads them: `{{firstName}}, {{traits.<name>}}`. */
+export function describePlaceholders(allowed: readonly string[]): string {
+  return allowed.map((name) => `{{${name === `${TRAIT_PLACEHOLDER_PREFIX}*` ? `${TRAIT_PLACEHOLDER_PREFIX}<name>` : name}}}`).join(', ');
 }

@@ -17,7 +17,7 @@ export interface AudienceJourneyDestination {
 }
 
 /** The values an audience email template may use (anything else is refused when saving). */
-export const AUDIENCE_TEMPLATE_VALUES: readonly string[] = ['firstName', 'segmentName', 'unsubscribeUrl'];
+export const AUDIENCE_TEMPLATE_VALUES: readonly string[] = ['firstName', 'segmentName', 'unsubscribeUrl', 'traits.*'];
 
 export interface AudienceRun {
   readonly journey: 'audience-email';

@@ -1,4 +1,4 @@
-import { unknownPlaceholders } from '../email/templates';
+import { describePlaceholders, unknownPlaceholders } from '../email/templates';
 
 /**
  * Configuration of the triggered journeys (CONTRACT.md §6): delays, incentive, templates, holdout,
@@ -129,15 +129,15 @@ function isTimeZone(name: string): boolean {
 }
 
 /** The values each configured template may use; cart emails also list the cart's lines. */
-const CART_EMAIL_VALUES = ['firstName', 'incentive', 'unsubscribeUrl'];
+const CART_EMAIL_VALUES = ['firstName', 'incentive', 'unsubscribeUrl', 'traits.*'];
 const CART_LINE_FIELDS = ['name', 'quantity', 'price', 'productId'];
-const PROMOTION_VALUES = ['firstName', 'productName', 'productId', 'unsubscribeUrl'];
+const PROMOTION_VALUES = ['firstName', 'productName', 'productId', 'unsubscribeUrl', 'traits.*'];
 
 function templateProblems(path: string, template: unknown, allowed: readonly string[], cartFields: readonly string[] = []): string[] {
   if (!isObject(template)) return [`${path} must be an object`];
   const missing = (['subject', 'html', 'text'] as const).filter((field) => typeof template[field] !== 'string' || template[field] === '');
   if (missing.length > 0) return missing.map((field) => `${path}.${field} must be a non-empty string`);
-  return unknownPlaceholders(template as unknown as EmailTemplate, allowed, cartFields).map((name) => `${path} uses {{${name}}}, which is not one of ${allowed.join(', ')}`);
+  return unknownPlaceholders(template as unknown as EmailTemplate, allowed, cartFields).map((name) => `${path} uses {{${name}}}, which is not one of ${describePlaceholders(allowed)}`);
 }
 
 export function validateJourneyConfig(config: JourneyConfig): string[] {

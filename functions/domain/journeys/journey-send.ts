@@ -2,7 +2,7 @@ import { hasMarketingConsent } from '../profile/consent';
 import type { CartLine } from '../profile/activity';
 import type { ProfileRecord } from '../profile/profile';
 import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
-import { formatPrice, renderEmail, type RenderedEmail } from '../email/templates';
+import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
 import type { AudienceRun } from './audience-journey';
 import { checkCartRun, isHoldout, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
@@ -178,6 +178,7 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
   const unsubscribeUrl = deps.unsubscribeUrl(profile.profileId);
   const rendered = renderEmail(content.template, {
     values: {
+      ...traitValues(profile.traits),
       firstName: traitText(profile, 'firstName', 'first_name') ?? 'there',
       incentive: deps.config.cartAbandonment.incentive,
       unsubscribeUrl,

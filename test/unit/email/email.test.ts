@@ -1,5 +1,5 @@
 import { checkSendGuards, quietHoursEnd, type RecipientState } from '../../../functions/domain/email/send-guards';
-import { renderEmail } from '../../../functions/domain/email/templates';
+import { describePlaceholders, renderEmail, traitValues, unknownPlaceholders } from '../../../functions/domain/email/templates';
 import { unsubscribeToken, verifyUnsubscribeToken } from '../../../functions/domain/email/unsubscribe-token';
 import { DEFAULT_JOURNEY_CONFIG } from '../../../functions/domain/journeys/journey-config';
 
@@ -43,6 +43,23 @@ describe('templates', () => {
     expect(rendered.subject).toBe('Hi <script>x</script> Bcc: evil@x');
     expect(rendered.html).toBe('<p>&lt;script&gt;x&lt;/script&gt;\r\nBcc: evil@x</p><ul><li>A &amp; B x2 3.00 EUR</li><li>&quot;C&quot; x1 </li></ul>');
     expect(rendered.text).toBe('A & B;"C";');
+  });
+});
+
+describe('template values', () => {
+  const template = { subject: 'For {{traits.city|you}}', html: '<p>{{traits.plan|a member}} in {{traits.city|your town}}</p>', text: '{{firstName | there}}' };
+
+  test('traits by name, fallbacks for missing or empty values, escaped in HTML like any value', () => {
+    const values = { ...traitValues({ city: { value: 'Lyon <Rhône>' }, plan: { value: '' }, tags: { value: ['a'] }, visits: { value: 3 } }), firstName: '' };
+    expect(values).toEqual({ 'traits.city': 'Lyon <Rhône>', 'traits.plan': '', 'traits.visits': 3, firstName: '' });
+    expect(renderEmail(template, { values, cart: [] })).toEqual({ subject: 'For Lyon <Rhône>', html: '<p>a member in Lyon &lt;Rhône&gt;</p>', text: 'there' });
+    expect(renderEmail({ ...template, html: '{{traits.city|<b>you</b>}}' }, { values: {}, cart: [] }).html).toBe('&lt;b&gt;you&lt;/b&gt;');
+  });
+
+  test('traits.* admits every trait; other unknown names are reported with what may be used', () => {
+    expect(unknownPlaceholders(template, ['firstName', 'traits.*'])).toEqual([]);
+    expect(unknownPlaceholders(template, ['firstName'])).toEqual(['traits.city', 'traits.plan']);
+    expect(describePlaceholders(['firstName', 'traits.*'])).toBe('{{firstName}}, {{traits.<name>}}');
   });
 });
 
