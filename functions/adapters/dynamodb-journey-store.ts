@@ -1,9 +1,31 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import { pseudonymOf } from '../domain/identity/pseudonym';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
+import {
+  attributedEntries,
+  conversionCounters,
+  counterExpiresAt,
+  dayOf,
+  ENTRY_RETENTION_DAYS,
+  entrantGroup,
+  journeyKeyOf,
+  outcomeCounter,
+  type FeedbackCount,
+  type Group,
+  type JourneyEntry,
+} from '../domain/reports/journey-counters';
 
 /**
  * Journey state in the profiles table. Items under `P#<profileId>` go with the profile on
@@ -15,7 +37,11 @@ import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journey
  * - `MAILSUP#<pseudonym>` / `MAILSUP`: an address SES reported bouncing or complaining, never mailed
  *   again. Not `SUP#`: reconcile drops every message carrying an identifier with a `SUP#` record
  *   (erasure), and a bounced address must not cost the person their profile updates;
- * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record.
+ * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record;
+ * - `RPT#<journeyKey>` / `D#<day>`: the journey report's daily counters (GSI1 `RPT`, TTL), each
+ *   increment in one transaction with the marker that makes it count once: the step outcome, a
+ *   `P#<p>` / `JENTRY#<journeyKey>#<run>` entry, a `JRUN#<run>` / `CONV` conversion, an
+ *   `EMAILFB#<sesMessageId>` / `<kind>` SES event.
  */
 const STEP_RECORD_TTL_DAYS = 30;
 /** A claim older than this belongs to an attempt that died before recording its outcome. */
@@ -29,6 +55,14 @@ function emailPseudonym(email: string): string {
 }
 
 const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`, SK: 'MAILSUP' });
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A journey fact was counted now, or had been already (its marker was there). */
+export type CountResult = 'counted' | 'already-counted';
+
+/** Every fact of a journey's day meets on one counter item: concurrent transactions on it conflict and are retried. */
+const TRANSACTION_ATTEMPTS = 6;
 
 export class DynamoJourneyStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -118,21 +152,142 @@ export class DynamoJourneyStore {
     }
   }
 
-  async recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date, frequencyWindowHours: number): Promise<void> {
+  /**
+   * Records the step's final outcome once, with its report counters in the same transaction: the
+   * outcome, and for a run's first step the entrant (a `JENTRY#` item for conversions) and its
+   * group; for a send, the frequency-cap entry. A second record of the (run, step) changes nothing.
+   */
+  async recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date, frequencyWindowHours: number): Promise<CountResult> {
     const at = now.toISOString();
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: `JRUN#${run.runId}`, SK: `STEP#${step}`, journey: run.journey, profileId: run.profileId, outcome, recordedAt: at, expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+    const journeyKey = journeyKeyOf(run);
+    const group = entrantGroup(step, outcome);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: `JRUN#${run.runId}`, SK: `STEP#${step}`, journey: run.journey, profileId: run.profileId, outcome, recordedAt: at, expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+          ConditionExpression: 'attribute_not_exists(outcome)',
+        },
+      },
+      this.counterUpdate(journeyKey, dayOf(now), { [outcomeCounter(step, outcome)]: 1, ...(group && { [`entrants:${group}`]: 1 }) }),
+    ];
+    if (group) {
+      const entry: JourneyEntry = { runId: run.runId, journeyKey, group, at };
+      items.push({
+        Put: { TableName: this.tableName, Item: { PK: `P#${run.profileId}`, SK: `JENTRY#${journeyKey}#${run.runId}`, ...entry, expiresAt: epochSeconds(now) + ENTRY_RETENTION_DAYS * 86_400 } },
+      });
+    }
+    if (outcome.outcome === 'sent') {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: `P#${run.profileId}`, SK: `MAIL#${at}#${run.runId}#${step}`, sentAt: at, journey: run.journey, expiresAt: epochSeconds(now) + Math.ceil(frequencyWindowHours * 3_600) + 86_400 },
+        },
+      });
+    }
+    return this.countOnce(items);
+  }
+
+  /**
+   * Counts an order as the conversion of each journey the profile entered within the attribution
+   * window (the newest run per journey), to the run's group, with the order's revenue, on the
+   * order's day. At most once per run: a re-delivered order, or a later one, adds nothing.
+   */
+  async recordConversions(profileId: string, orderAt: string, revenue: number, now: Date): Promise<Array<JourneyEntry & { readonly result: CountResult }>> {
+    const day = dayOf(orderAt);
+    const converted = attributedEntries(await this.journeyEntries(profileId), orderAt);
+    return Promise.all(
+      converted.map(async (entry) => {
+        const result = await this.countOnce([
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { PK: `JRUN#${entry.runId}`, SK: 'CONV', journeyKey: entry.journeyKey, group: entry.group, orderAt, revenue, recordedAt: now.toISOString(), expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          this.counterUpdate(entry.journeyKey, day, conversionCounters(entry.group, revenue)),
+        ]);
+        return { ...entry, result };
       }),
     );
-    if (outcome.outcome !== 'sent') return;
-    await this.doc.send(
-      new PutCommand({
+  }
+
+  /** Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are unique per email. */
+  async recordFeedback(count: FeedbackCount, now: Date): Promise<CountResult> {
+    return this.countOnce([
+      {
+        Put: {
+          TableName: this.tableName,
+          // Kept as long as the counter it added to, so a late open is not counted a second time.
+          Item: { PK: `EMAILFB#${count.sesMessageId}`, SK: count.kind, journeyKey: count.journeyKey, counter: count.counter, recordedAt: now.toISOString(), expiresAt: counterExpiresAt(count.day) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      this.counterUpdate(count.journeyKey, count.day, { [count.counter]: 1 }),
+    ]);
+  }
+
+  private async journeyEntries(profileId: string): Promise<JourneyEntry[]> {
+    const entries: JourneyEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': 'JENTRY#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const group: Group = item.group === 'holdout' ? 'holdout' : 'treatment';
+        entries.push({ runId: String(item.runId), journeyKey: String(item.journeyKey), group, at: String(item.at) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return entries;
+  }
+
+  /** Adds `increments` to the journey's counters of `day`, creating the item (keys, GSI1, TTL) if needed. */
+  private counterUpdate(journeyKey: string, day: string, increments: Readonly<Record<string, number>>): TransactItem {
+    // Counter names contain `:`, so they always go through attribute names.
+    const names: Record<string, string> = { '#day': 'day' };
+    const values: Record<string, unknown> = { ':journeyKey': journeyKey, ':day': day, ':rpt': 'RPT', ':gsi1sk': `D#${day}#${journeyKey}`, ':expiresAt': counterExpiresAt(day) };
+    const adds = Object.entries(increments).map(([counter, amount], index) => {
+      names[`#c${index}`] = counter;
+      values[`:c${index}`] = amount;
+      return `#c${index} :c${index}`;
+    });
+    return {
+      Update: {
         TableName: this.tableName,
-        Item: { PK: `P#${run.profileId}`, SK: `MAIL#${at}#${run.runId}#${step}`, sentAt: at, journey: run.journey, expiresAt: epochSeconds(now) + Math.ceil(frequencyWindowHours * 3_600) + 86_400 },
-      }),
-    );
+        Key: { PK: `RPT#${journeyKey}`, SK: `D#${day}` },
+        UpdateExpression: `SET journeyKey = :journeyKey, #day = :day, GSI1PK = :rpt, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  /**
+   * Writes the items in one transaction unless its first item, the conditional marker of the
+   * fact, finds the fact already recorded: 'already-counted' then, not an error.
+   */
+  private async countOnce(items: TransactItem[]): Promise<CountResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'counted';
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'already-counted';
+        if (attempt >= TRANSACTION_ATTEMPTS || !reasons.some((reason) => reason.Code === 'TransactionConflict')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+      }
+    }
   }
 
   async recentSends(profileId: string, since: string): Promise<string[]> {

@@ -1,19 +1,30 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
 import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
-import { DynamoJourneyStore } from '../adapters/dynamodb-journey-store';
+import { DynamoJourneyStore, type CountResult } from '../adapters/dynamodb-journey-store';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileMessage } from '../domain/profile/profile-message';
+import { feedbackCount, type FeedbackCount } from '../domain/reports/journey-counters';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
 export interface EmailFeedbackDependencies {
   suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void>;
   loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
   enqueue(messages: readonly AcceptedMessage[]): Promise<void>;
+  /** Adds the outcome to its journey's report counters, once per (SES message, kind). */
+  countFeedback(count: FeedbackCount, now: Date): Promise<CountResult>;
   now(): Date;
+}
+
+/** The send's `segment` tag: an audience email's feedback counts to its segment's report line. */
+const segmentTag = z.object({ mail: z.object({ tags: z.object({ segment: z.array(z.string()).optional() }).optional() }) });
+
+function segmentOf(body: unknown): string | undefined {
+  return segmentTag.safeParse(body).data?.mail.tags?.segment?.[0] || undefined;
 }
 
 let cached: EmailFeedbackDependencies | undefined;
@@ -28,6 +39,7 @@ function environmentDependencies(): EmailFeedbackDependencies {
     suppress: (emails, reason, now) => journeys.suppress(emails, reason, now),
     loadProfile: (profileId) => store.getProfile(profileId),
     enqueue: (messages) => events.enqueue(messages),
+    countFeedback: (count, now) => journeys.recordFeedback(count, now),
     now: () => new Date(),
   };
   return cached;
@@ -35,18 +47,21 @@ function environmentDependencies(): EmailFeedbackDependencies {
 
 /**
  * Consumes SES events (the EmailFeedback queue; on AWS fed by an EventBridge rule on the
- * configuration set): suppresses permanently bounced and complaining addresses, then records the
- * outcome as a `track` event of the profile named by the send's `profile` tag, through the Events
- * queue (re-delivered SES events carry the same messageId, so reconcile counts them once).
+ * configuration set): suppresses permanently bounced and complaining addresses, counts a journey
+ * email's outcome in the journey report (once per SES message and kind), then records the outcome
+ * as a `track` event of the profile named by the send's `profile` tag, through the Events queue
+ * (re-delivered SES events carry the same messageId, so reconcile counts them once).
  * A body that is not an SES event fails its record every time, so it ends in the DLQ, kept.
  */
 export function createEmailFeedbackHandler(logger: Logger, dependencies: () => EmailFeedbackDependencies) {
   const processor = new BatchProcessor(EventType.SQS);
 
   async function processRecord(record: SQSRecord): Promise<void> {
+    let body;
     let feedback;
     try {
-      feedback = feedbackOf(parseSesEventBody(record.body));
+      body = parseSesEventBody(record.body);
+      feedback = feedbackOf(body);
     } catch (error) {
       // The reason names fields, never values: the body holds addresses.
       if (error instanceof InvalidSesEventError) logger.error('not an SES event: left for the DLQ', { sqsMessageId: record.messageId, reason: error.message });
@@ -60,6 +75,8 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     const now = deps.now();
     if (feedback.suppressReason) await deps.suppress(feedback.suppress, feedback.suppressReason, now);
     const ids = { sesMessageId: feedback.sesMessageId, kind: feedback.kind, profileId: feedback.profileId, suppressed: feedback.suppress.length };
+    const count = feedbackCount(feedback, segmentOf(body));
+    if (count) logger.info('journey email outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countFeedback(count, now) });
     if (!feedback.profileId) {
       logger.info('SES event without a profile tag: no profile event', ids);
       return;

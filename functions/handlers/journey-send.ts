@@ -28,7 +28,10 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       claimSend: (runId, step, now) => journeys.claimSend(runId, step, now),
       releaseSend: (runId, step) => journeys.releaseSend(runId, step),
       send: (email) => mailer.send(email),
-      recordOutcome: (run, step, recorded, now) => journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours),
+      recordOutcome: async (run, step, recorded, now) => {
+        // Already counted means a concurrent attempt recorded it first: the outcome stands either way.
+        await journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours);
+      },
       unsubscribeUrl: (profileId) => `${publicUrl}/v1/unsubscribe?token=${encodeURIComponent(unsubscribeToken(secret, profileId))}`,
     },
     new Date(),

@@ -68,6 +68,13 @@ async function handleCartEvent(event: JourneyEvent): Promise<string> {
   }
 }
 
+/** An order converts the journeys the profile entered shortly before; it also ends the cart's run. */
+async function handleOrder(event: JourneyEvent): Promise<string> {
+  const conversions = await journeyEnvironment().journeys.recordConversions(event.profileId, event.at, event.revenue ?? 0, new Date());
+  for (const { journeyKey, runId, group, result } of conversions) logger.info('journey conversion', { journeyKey, runId, group, result, messageId: event.messageId });
+  return handleCartEvent(event);
+}
+
 async function handleProductView(event: JourneyEvent): Promise<string> {
   if (!event.productId) return 'no-product';
   const { journeys, config } = journeyEnvironment();
@@ -99,7 +106,8 @@ function serializedByProfile<T>(profileId: string, work: () => Promise<T>): Prom
 
 async function triggerRecord(record: SQSRecord): Promise<void> {
   const event = JSON.parse(record.body) as JourneyEvent;
-  const result = await serializedByProfile(event.profileId, () => (event.event === 'Product Viewed' ? handleProductView(event) : handleCartEvent(event)));
+  const handle = event.event === 'Product Viewed' ? handleProductView : event.event === 'Order Completed' ? handleOrder : handleCartEvent;
+  const result = await serializedByProfile(event.profileId, () => handle(event));
   logger.info('journey event', { event: event.event, profileId: event.profileId, messageId: event.messageId, result });
 }
 

@@ -54,7 +54,10 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/unsubscribe', functionId: 'unsubscribe' },
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES];
+/** Reports (admin): journey counters summed over a range of days. */
+export const REPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }];
+
+export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES, ...REPORT_ROUTES];
 
 /** Any origin may send (browsers run analytics.js on customer sites); preflight is answered. */
 export const CORS = {

@@ -16,7 +16,8 @@ export type FunctionId =
   | 'journeyTrigger'
   | 'journeySend'
   | 'unsubscribe'
-  | 'emailFeedback';
+  | 'emailFeedback'
+  | 'reportApi';
 
 export interface FunctionDefinition {
   readonly id: FunctionId;
@@ -173,6 +174,16 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: ['Profiles'],
     sendsTo: ['Events'],
     verifies: [],
+  },
+  {
+    id: 'reportApi',
+    entry: 'functions/handlers/report-api.ts',
+    description: 'Admin report API: journey entrants, sends, engagement and conversions per group, lift over the holdout',
+    memorySize: 512,
+    timeoutSeconds: 29,
+    tables: ['Profiles'],
+    sendsTo: [],
+    verifies: ['adminTokens'],
   },
 ];
 

@@ -1,3 +1,4 @@
+import { orderRevenue } from '../profile/activity';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 
 /**
@@ -19,6 +20,8 @@ export interface JourneyEvent {
   /** Catalogue name of the product (for the promotion email). */
   readonly productName?: string;
   readonly cartId?: string;
+  /** The order's revenue (`Order Completed` only), for the journeys' conversions. */
+  readonly revenue?: number;
 }
 
 /** Events that change the cart (and so restart the cart-abandonment wait). */
@@ -50,5 +53,6 @@ export function journeyEventOf(message: AcceptedMessage, profileId: string): Jou
     ...(productId && { productId }),
     ...(productName && { productName }),
     ...(cartId && { cartId }),
+    ...(message.event === 'Order Completed' && { revenue: orderRevenue(message.properties) }),
   };
 }

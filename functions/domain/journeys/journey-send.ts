@@ -194,7 +194,7 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
       to: email,
       from: deps.config.from,
       headers: listUnsubscribeHeaders(unsubscribeUrl),
-      tags: { journey: run.journey, step, run: run.runId, profile: profile.profileId },
+      tags: { journey: run.journey, step, run: run.runId, profile: profile.profileId, ...(run.journey === 'audience-email' && { segment: run.segmentId }) },
     });
   } catch (error) {
     if (error instanceof EmailRejectedError) return finish({ outcome: 'skipped', reason: 'rejected' });

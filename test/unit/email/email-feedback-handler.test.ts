@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { CountResult } from '../../../functions/adapters/dynamodb-journey-store';
 import type { SuppressionReason } from '../../../functions/domain/email/feedback';
+import type { FeedbackCount } from '../../../functions/domain/reports/journey-counters';
 import { newProfile, type IdentityLink, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { profileMessage } from '../../../functions/domain/profile/profile-message';
 import type { AcceptedMessage } from '../../../functions/domain/tracking/accepted-message';
@@ -15,6 +17,7 @@ const profileWith = (profileId: string, identities: IdentityLink[]): ProfileReco
 class Fakes implements EmailFeedbackDependencies {
   readonly suppressed: { emails: readonly string[]; reason: SuppressionReason }[] = [];
   readonly queued: AcceptedMessage[] = [];
+  readonly counted = new Map<string, FeedbackCount>();
   readonly profiles = new Map<string, ProfileRecord>();
   failEnqueue = false;
 
@@ -27,6 +30,12 @@ class Fakes implements EmailFeedbackDependencies {
   async enqueue(messages: readonly AcceptedMessage[]): Promise<void> {
     if (this.failEnqueue) throw new Error('SQS unavailable');
     this.queued.push(...messages);
+  }
+  async countFeedback(count: FeedbackCount): Promise<CountResult> {
+    const marker = `${count.sesMessageId}/${count.kind}`;
+    if (this.counted.has(marker)) return 'already-counted';
+    this.counted.set(marker, count);
+    return 'counted';
   }
   now(): Date {
     return NOW;
@@ -96,6 +105,22 @@ test('an unknown profile or one without user or anonymous id gets no event; the 
     { emails: ['ana@shop.test'], reason: 'complaint' },
     { emails: ['ana@shop.test'], reason: 'complaint' },
   ]);
+});
+
+test('a journey email outcome is counted in the report of its journey, step and day; an audience email by its segment tag', async () => {
+  const audience = JSON.stringify({
+    eventType: 'Click',
+    mail: { messageId: 'ses-2', timestamp: '2026-03-01T23:59:00.000Z', tags: { profile: ['p-ana'], journey: ['audience-email'], step: ['audience'], run: ['run-2'], segment: ['vip'] } },
+    click: { link: 'https://shop.test/', timestamp: '2026-03-02T00:00:01.000Z' },
+  });
+  const result = await run([sesEvent('Delivery', { delivery: {} }), sesEvent('Delivery', { delivery: {} }), audience, sesEvent('Reject', { reject: {} })]);
+  expect(result.batchItemFailures).toEqual([]);
+  expect([...fakes.counted.values()].sort((a, b) => a.sesMessageId.localeCompare(b.sesMessageId))).toEqual([
+    { journeyKey: 'cart-abandonment', day: '2026-03-01', counter: 'delivered:email1', sesMessageId: 'ses-1', kind: 'delivery' },
+    { journeyKey: 'audience-email:vip', day: '2026-03-02', counter: 'clicked:audience', sesMessageId: 'ses-2', kind: 'click' },
+  ]);
+  // Records run concurrently: only the set of profile events is certain.
+  expect(fakes.queued.map((message) => message.event).sort()).toEqual(['Email Delivered', 'Email Delivered', 'Email Link Clicked', 'Email Rejected']);
 });
 
 describe('profileMessage', () => {

@@ -208,6 +208,8 @@ describe('audience journey (a segment as journey entry)', () => {
     expect(await runSendStep({ step: 'audience', run: start.input.run }, deps, NOW)).toEqual({ outcome: 'sent', messageId: 'ses-1' });
     expect(sent[0]?.subject).toBe('Welcome to VIP <gold>');
     expect(sent[0]?.html).toBe('<p>Hi Ana, welcome to VIP &lt;gold&gt;</p>');
+    // The segment tag lets SES feedback count to the segment's report line.
+    expect(sent[0]?.tags).toEqual({ journey: 'audience-email', step: 'audience', run: start.input.run.runId, profile: 'p1', segment: start.input.run.segmentId });
     const left = fakeDependencies(consentingProfile());
     const outcome = await runSendStep({ step: 'audience', run: start.input.run }, { ...left.deps, isMember: async () => false }, NOW);
     expect(outcome).toEqual({ outcome: 'ended', reason: 'left-audience' });

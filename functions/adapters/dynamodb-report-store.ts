@@ -1,0 +1,64 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ReportCounterItem } from '../domain/reports/journey-report';
+import type { ReportStore } from '../ports/report-store';
+
+const GSI = 'GSI1';
+const REPORT_INDEX_PARTITION = 'RPT';
+/** Sorts after any `#<journeyKey>` suffix of the last day's index keys. */
+const END_OF_DAY = '\uffff';
+
+type Item = Record<string, unknown>;
+
+/**
+ * Counters are the Number attributes whose names carry a `:` (`sent:email1`, `entrants:holdout`);
+ * keys, `day`, `journeyKey` and `expiresAt` never do.
+ */
+function counterItem(item: Item): ReportCounterItem {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) if (name.includes(':') && typeof value === 'number') counters[name] = value;
+  return { journeyKey: String(item.journeyKey), day: String(item.day), counters };
+}
+
+/**
+ * Reads the daily journey counters of the Profiles table. All journeys: GSI1 (`RPT`, sorted by
+ * `D#<day>#<journeyKey>`), one partition whatever the number of journeys. One journey: its own
+ * partition `RPT#<journeyKey>` on the table, read strongly consistent and without a filter.
+ */
+export class DynamoReportStore implements ReportStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  /** `pageSize`: items per Query page; unset, DynamoDB's 1 MB pages. */
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly pageSize?: number,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client);
+  }
+
+  async listCounters(range: { readonly from: string; readonly to: string; readonly journeyKey?: string }): Promise<ReportCounterItem[]> {
+    const query: QueryCommandInput =
+      range.journeyKey === undefined
+        ? {
+            TableName: this.tableName,
+            IndexName: GSI,
+            KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': REPORT_INDEX_PARTITION, ':from': `D#${range.from}`, ':to': `D#${range.to}${END_OF_DAY}` },
+          }
+        : {
+            TableName: this.tableName,
+            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': `RPT#${range.journeyKey}`, ':from': `D#${range.from}`, ':to': `D#${range.to}` },
+            ConsistentRead: true,
+          };
+    const items: ReportCounterItem[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ ...query, ...(this.pageSize && { Limit: this.pageSize }), ...(startKey && { ExclusiveStartKey: startKey }) }));
+      for (const item of page.Items ?? []) items.push(counterItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

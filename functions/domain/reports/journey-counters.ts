@@ -1,0 +1,118 @@
+import type { EmailOutcome } from '../email/feedback';
+import type { JourneyRun, JourneyStep, RecordedOutcome } from '../journeys/journey-send';
+
+/**
+ * The write side of the journey report: which daily counters a journey fact adds to. Facts are
+ * step outcomes, entrants (treatment or holdout), conversions within the attribution window and
+ * SES feedback; each is counted once by the store, in one transaction with its marker item.
+ */
+
+/** Orders this long after entering a journey count as its conversions. */
+export const ATTRIBUTION_DAYS = 7;
+/** Daily counters are kept this long after their day (TTL). */
+export const COUNTER_RETENTION_DAYS = 400;
+/** Journey entries are kept this long: longer than the attribution window, for late events. */
+export const ENTRY_RETENTION_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
+export type Group = 'treatment' | 'holdout';
+
+/** The steps a run starts with: an outcome there makes the profile an entrant. */
+const FIRST_STEPS: ReadonlySet<JourneyStep> = new Set<JourneyStep>(['email1', 'promotion', 'audience']);
+const STEPS: ReadonlySet<string> = new Set<JourneyStep>(['email1', 'email2', 'promotion', 'audience']);
+
+/** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` (one report line per segment). */
+export function journeyKeyOf(run: JourneyRun): string {
+  return run.journey === 'audience-email' ? `audience-email:${run.segmentId}` : run.journey;
+}
+
+/** The UTC day (YYYY-MM-DD) of an ISO 8601 time. */
+export function dayOf(at: string | Date): string {
+  const time = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(time.getTime())) throw new RangeError('not a time');
+  return time.toISOString().slice(0, 10);
+}
+
+/** TTL of a day's counter item: epoch seconds, COUNTER_RETENTION_DAYS after the day. */
+export function counterExpiresAt(day: string): number {
+  return Math.floor(Date.parse(`${day}T00:00:00.000Z`) / 1000) + COUNTER_RETENTION_DAYS * 86_400;
+}
+
+/** The counter a final step outcome adds one to: `sent:<step>`, `skipped:<reason>:<step>`, `ended:<reason>:<step>`. */
+export function outcomeCounter(step: JourneyStep, outcome: RecordedOutcome): string {
+  return outcome.outcome === 'sent' ? `sent:${step}` : `${outcome.outcome}:${outcome.reason}:${step}`;
+}
+
+/**
+ * The group of the profile entering the journey with this outcome, or undefined when it does not
+ * enter: only a run's first step, sent or skipped (a run that ended before its first email never
+ * reached the journey's audience). A holdout skip is the control group.
+ */
+export function entrantGroup(step: JourneyStep, outcome: RecordedOutcome): Group | undefined {
+  if (!FIRST_STEPS.has(step) || outcome.outcome === 'ended') return undefined;
+  return outcome.outcome === 'skipped' && outcome.reason === 'holdout' ? 'holdout' : 'treatment';
+}
+
+/** A profile's entry into a journey run, the basis of conversion attribution. */
+export interface JourneyEntry {
+  readonly runId: string;
+  readonly journeyKey: string;
+  readonly group: Group;
+  /** When the profile entered (ISO 8601). */
+  readonly at: string;
+}
+
+/**
+ * The entries an order at `orderAt` converts: per journey key the newest entry within the
+ * attribution window before the order (the run whose email, or holdout, came last).
+ */
+export function attributedEntries(entries: readonly JourneyEntry[], orderAt: string): JourneyEntry[] {
+  const orderTime = Date.parse(orderAt);
+  const windowStart = orderTime - ATTRIBUTION_DAYS * DAY_MS;
+  const newest = new Map<string, JourneyEntry>();
+  for (const entry of entries) {
+    const at = Date.parse(entry.at);
+    if (!(at >= windowStart && at <= orderTime)) continue;
+    const current = newest.get(entry.journeyKey);
+    if (!current || at > Date.parse(current.at) || (at === Date.parse(current.at) && entry.runId > current.runId)) newest.set(entry.journeyKey, entry);
+  }
+  return [...newest.values()];
+}
+
+/** What one conversion adds: the order and its revenue to the entry's group. */
+export function conversionCounters(group: Group, revenue: number): Record<string, number> {
+  return { [`conversions:${group}`]: 1, [`revenue:${group}`]: Number.isFinite(revenue) ? revenue : 0 };
+}
+
+const FEEDBACK_COUNTERS: Readonly<Partial<Record<EmailOutcome['kind'], string>>> = {
+  delivery: 'delivered',
+  open: 'opened',
+  click: 'clicked',
+  bounce: 'bounced',
+  complaint: 'complained',
+};
+
+export interface FeedbackCount {
+  readonly journeyKey: string;
+  readonly day: string;
+  /** `delivered:<step>`, `opened:<step>`, `clicked:<step>`, `bounced:<step>` or `complained:<step>`. */
+  readonly counter: string;
+  readonly sesMessageId: string;
+  readonly kind: EmailOutcome['kind'];
+}
+
+/**
+ * The counter an SES outcome adds to, from the send's tags (journey, step, and segment for
+ * audience emails); undefined for an email no journey sent, tags we do not know, or a reject.
+ */
+export function feedbackCount(outcome: EmailOutcome, segmentId: string | undefined): FeedbackCount | undefined {
+  const prefix = FEEDBACK_COUNTERS[outcome.kind];
+  const { journey, step } = outcome.properties;
+  if (!prefix || !step || !STEPS.has(step)) return undefined;
+  let journeyKey: string;
+  if (journey === 'cart-abandonment' || journey === 'product-view') journeyKey = journey;
+  else if (journey === 'audience-email' && segmentId) journeyKey = `audience-email:${segmentId}`;
+  else return undefined;
+  return { journeyKey, day: dayOf(outcome.occurredAt), counter: `${prefix}:${step}`, sesMessageId: outcome.sesMessageId, kind: outcome.kind };
+}
