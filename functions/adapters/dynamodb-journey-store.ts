@@ -193,9 +193,14 @@ export class DynamoJourneyStore {
    * window (the newest run per journey), to the run's group, with the order's revenue, on the
    * order's day. At most once per run: a re-delivered order, or a later one, adds nothing.
    */
-  async recordConversions(profileId: string, orderAt: string, revenue: number, now: Date): Promise<Array<JourneyEntry & { readonly result: CountResult }>> {
+  /**
+   * `profileIds`: the profile and those merged into it (`mergedFrom`), whose entries stay in their
+   * own partitions: an order after a merge still converts what the absorbed profile entered.
+   */
+  async recordConversions(profileIds: readonly string[], orderAt: string, revenue: number, now: Date): Promise<Array<JourneyEntry & { readonly result: CountResult }>> {
     const day = dayOf(orderAt);
-    const converted = attributedEntries(await this.journeyEntries(profileId), orderAt);
+    const entries = (await Promise.all(profileIds.map((profileId) => this.journeyEntries(profileId)))).flat();
+    const converted = attributedEntries(entries, orderAt);
     return Promise.all(
       converted.map(async (entry) => {
         const result = await this.countOnce([

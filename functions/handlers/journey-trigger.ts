@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { journeyEnvironment } from '../adapters/journey-environment';
+import { profileEnvironment } from '../adapters/profile-environment';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
 import type { JourneyEvent } from '../domain/journeys/journey-event';
 import type { PromotionRun } from '../domain/journeys/journey-send';
@@ -70,7 +71,9 @@ async function handleCartEvent(event: JourneyEvent): Promise<string> {
 
 /** An order converts the journeys the profile entered shortly before; it also ends the cart's run. */
 async function handleOrder(event: JourneyEvent): Promise<string> {
-  const conversions = await journeyEnvironment().journeys.recordConversions(event.profileId, event.at, event.revenue ?? 0, new Date());
+  const profile = await profileEnvironment().store.getProfile(event.profileId);
+  const profileIds = profile ? [profile.profileId, ...profile.mergedFrom] : [event.profileId];
+  const conversions = await journeyEnvironment().journeys.recordConversions(profileIds, event.at, event.revenue ?? 0, new Date());
   for (const { journeyKey, runId, group, result } of conversions) logger.info('journey conversion', { journeyKey, runId, group, result, messageId: event.messageId });
   return handleCartEvent(event);
 }

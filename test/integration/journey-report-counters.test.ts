@@ -129,17 +129,17 @@ describe('conversions', () => {
     await journeys.recordOutcome(newer, 'email1', { outcome: 'skipped', reason: 'holdout' }, later(1), 24);
     await journeys.recordOutcome(audience, 'audience', { outcome: 'sent', messageId: 'ses-aud' }, later(2), 24);
 
-    const first = await journeys.recordConversions(profileId, orderAt, 59.9, later(48));
+    const first = await journeys.recordConversions([profileId], orderAt, 59.9, later(48));
     expect(first.map(({ runId, group, result }) => ({ runId, group, result })).sort((a, b) => a.runId.localeCompare(b.runId))).toEqual(
       [
         { runId: newer.runId, group: 'holdout', result: 'counted' },
         { runId: audience.runId, group: 'treatment', result: 'counted' },
       ].sort((a, b) => a.runId.localeCompare(b.runId)),
     );
-    const again = await journeys.recordConversions(profileId, orderAt, 59.9, later(49));
+    const again = await journeys.recordConversions([profileId], orderAt, 59.9, later(49));
     expect(again.map((conversion) => conversion.result)).toEqual(['already-counted', 'already-counted']);
     // A second order of the same runs' window: one conversion per run.
-    expect((await journeys.recordConversions(profileId, later(50).toISOString(), 10, later(50))).map((conversion) => conversion.result)).toEqual(['already-counted', 'already-counted']);
+    expect((await journeys.recordConversions([profileId], later(50).toISOString(), 10, later(50))).map((conversion) => conversion.result)).toEqual(['already-counted', 'already-counted']);
 
     const cart = (await counters('cart-abandonment', '2026-03-03')) ?? {};
     expect(Number(cart['conversions:holdout'] ?? 0) - Number(cartBefore['conversions:holdout'] ?? 0)).toBe(1);
@@ -148,13 +148,23 @@ describe('conversions', () => {
     expect(await counters(audienceKey, '2026-03-03')).toMatchObject({ 'conversions:treatment': 1, 'revenue:treatment': 59.9, GSI1SK: `D#2026-03-03#${audienceKey}` });
   });
 
+  test('an order after a merge converts what the absorbed profile entered', async () => {
+    const absorbed = `p-absorbed-${randomUUID()}`;
+    const survivor = `p-survivor-${randomUUID()}`;
+    const run = audienceRun(absorbed, `seg-${randomUUID()}`);
+    await journeys.recordOutcome(run, 'audience', { outcome: 'sent', messageId: 'ses-merged' }, now, 24);
+    expect(await journeys.recordConversions([survivor], orderAt, 5, later(48))).toEqual([]);
+    const converted = await journeys.recordConversions([survivor, absorbed], orderAt, 5, later(48));
+    expect(converted.map(({ runId, result }) => ({ runId, result }))).toEqual([{ runId: run.runId, result: 'counted' }]);
+  });
+
   test('an order more than 7 days after the entry, or before it, converts nothing', async () => {
     const profileId = `p-late-${randomUUID()}`;
     const run = audienceRun(profileId, `seg-${randomUUID()}`);
     await journeys.recordOutcome(run, 'audience', { outcome: 'sent', messageId: 'ses-late' }, now, 24);
-    expect(await journeys.recordConversions(profileId, later(7 * 24 + 1).toISOString(), 20, later(7 * 24 + 1))).toEqual([]);
-    expect(await journeys.recordConversions(profileId, later(-1).toISOString(), 20, later(7 * 24 + 1))).toEqual([]);
-    expect(await journeys.recordConversions(`p-never-${randomUUID()}`, orderAt, 20, later(48))).toEqual([]);
+    expect(await journeys.recordConversions([profileId], later(7 * 24 + 1).toISOString(), 20, later(7 * 24 + 1))).toEqual([]);
+    expect(await journeys.recordConversions([profileId], later(-1).toISOString(), 20, later(7 * 24 + 1))).toEqual([]);
+    expect(await journeys.recordConversions([`p-never-${randomUUID()}`], orderAt, 20, later(48))).toEqual([]);
     expect(await counters(`audience-email:${run.segmentId}`, '2026-03-08')).toBeUndefined();
   });
 });
