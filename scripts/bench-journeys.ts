@@ -114,7 +114,10 @@ async function main(): Promise<void> {
       if (Date.now() - started > DEADLINE_MS) throw new Error(`deadline: ${emails.length} of ${2 * eligible} emails, ${running} runs still going`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    if (!(await platform.drain(Date.now() + 60_000))) throw new Error('the queues did not drain after the journeys');
+    const journeysDone = Date.now();
+    // Every email's SES events go through the feedback function and back through reconcile.
+    if (!(await platform.drain(Date.now() + DEADLINE_MS))) throw new Error('the queues did not drain after the journeys');
+    const feedbackDrainSeconds = (Date.now() - journeysDone) / 1000;
     emails = await outbox(platform);
 
     const bySteps = new Map<string, string[]>();
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
           email1Wave: wave('email1'),
           email2Wave: wave('email2'),
           peakEmailsPerSecond: Math.max(0, ...perSecond.values()),
+          feedbackDrainSeconds,
           totalSeconds: (Date.now() - started) / 1000,
           cartsWithWrongEmails: wrong.length,
         },
