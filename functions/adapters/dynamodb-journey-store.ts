@@ -59,10 +59,16 @@ const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`,
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** A journey fact was counted now, or had been already (its marker was there). */
-export type CountResult = 'counted' | 'already-counted';
+/** `uncounted`: the facts were recorded but the report counter stayed busy (one count lost, see recordOutcome). */
+export type CountResult = 'counted' | 'already-counted' | 'uncounted';
 
 /** Every fact of a journey's day meets on one counter item: concurrent transactions on it conflict and are retried. */
 const TRANSACTION_ATTEMPTS = 6;
+
+/** Retries ran out while other transactions held the counter item. */
+function isCounterConflict(error: unknown): boolean {
+  return error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+}
 
 export class DynamoJourneyStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -169,8 +175,8 @@ export class DynamoJourneyStore {
           ConditionExpression: 'attribute_not_exists(outcome)',
         },
       },
-      this.counterUpdate(journeyKey, dayOf(now), { [outcomeCounter(step, outcome)]: 1, ...(group && { [`entrants:${group}`]: 1 }) }),
     ];
+    const counter = this.counterUpdate(journeyKey, dayOf(now), { [outcomeCounter(step, outcome)]: 1, ...(group && { [`entrants:${group}`]: 1 }) });
     if (group) {
       const entry: JourneyEntry = { runId: run.runId, journeyKey, group, at };
       items.push({
@@ -185,7 +191,15 @@ export class DynamoJourneyStore {
         },
       });
     }
-    return this.countOnce(items);
+    try {
+      return await this.countOnce([...items, counter]);
+    } catch (error) {
+      if (!isCounterConflict(error)) throw error;
+      // The step's outcome must land even when the day's counter stays contended: without it a
+      // retried step would send the email again. The report then misses this one count.
+      const recorded = await this.countOnce(items);
+      return recorded === 'counted' ? 'uncounted' : recorded;
+    }
   }
 
   /**
@@ -280,7 +294,7 @@ export class DynamoJourneyStore {
    * Writes the items in one transaction unless its first item, the conditional marker of the
    * fact, finds the fact already recorded: 'already-counted' then, not an error.
    */
-  private async countOnce(items: TransactItem[]): Promise<CountResult> {
+  private async countOnce(items: TransactItem[]): Promise<'counted' | 'already-counted'> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));

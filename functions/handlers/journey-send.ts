@@ -30,7 +30,8 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       send: (email) => mailer.send(email),
       recordOutcome: async (run, step, recorded, now) => {
         // Already counted means a concurrent attempt recorded it first: the outcome stands either way.
-        await journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours);
+        const counted = await journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours);
+        if (counted === 'uncounted') logger.warn('step recorded without its report count: the day counter stayed contended', { runId: run.runId, step });
       },
       unsubscribeUrl: (profileId) => `${publicUrl}/v1/unsubscribe?token=${encodeURIComponent(unsubscribeToken(secret, profileId))}`,
     },

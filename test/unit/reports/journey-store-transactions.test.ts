@@ -45,3 +45,17 @@ test('the counter update adds through attribute names (counter names contain ":"
     ExpressionAttributeValues: { ':gsi1sk': 'D#2026-03-01#cart-abandonment', ':c0': 1 },
   });
 });
+
+test('a step outcome lands even when the counter stays contended: one count lost, never a second email', async () => {
+  dynamo.on(TransactWriteCommand).callsFake((input: { TransactItems: { Update?: unknown }[] }) => {
+    if (input.TransactItems.some((item) => item.Update !== undefined)) throw cancelled('None', 'TransactionConflict');
+    return {};
+  });
+  const run = { journey: 'cart-abandonment' as const, runId: 'cart-1', profileId: 'p1', cartChangedAt: '2026-03-01T10:00:00.000Z' };
+  expect(await store.recordOutcome(run, 'email1', { outcome: 'sent', messageId: 'ses-1' }, new Date('2026-03-01T12:00:00.000Z'), 24)).toBe('uncounted');
+  const calls = dynamo.commandCalls(TransactWriteCommand);
+  expect(calls).toHaveLength(7);
+  const recorded = calls[6]?.args[0].input.TransactItems ?? [];
+  expect(recorded.map((item) => item.Put?.Item?.SK)).toEqual(['STEP#email1', 'JENTRY#cart-abandonment#cart-1', expect.stringMatching(/^MAIL#/)]);
+  expect(recorded[0]?.Put?.ConditionExpression).toBe('attribute_not_exists(outcome)');
+});
