@@ -1,7 +1,8 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProfileRecord } from '../domain/profile/profile';
 import type { IntentOutbox, MembershipIntent, ScanCursor, SliceProgress } from '../domain/segments/rebuild/evaluate-slice';
+import { scanLiveProfilePage, toProfile } from './dynamodb-profile-store';
 import { scoreKeys } from './dynamodb-score-store';
 import { segmentKeys } from './dynamodb-segment-store';
 
@@ -60,19 +61,8 @@ export class DynamoRebuildStore {
 
   /** One page of a parallel scan: live PROFILE items only (tombstones of merged profiles skipped). */
   async scanProfiles(segment: number, totalSegments: number, cursor: ScanCursor | undefined, pageSize: number): Promise<{ profiles: ProfileRecord[]; next?: ScanCursor }> {
-    const page = await this.doc.send(
-      new ScanCommand({
-        TableName: this.tableName,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        Limit: pageSize,
-        FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
-        ExpressionAttributeValues: { ':profile': 'PROFILE' },
-        ...(cursor && { ExclusiveStartKey: { ...cursor } }),
-      }),
-    );
-    const profiles = ((page.Items ?? []) as Item[]).map(({ PK: _pk, SK: _sk, ...profile }) => profile as unknown as ProfileRecord);
-    return { profiles, ...(page.LastEvaluatedKey && { next: page.LastEvaluatedKey }) };
+    const page = await scanLiveProfilePage(this.doc, this.tableName, { segment, totalSegments, pageSize, ...(cursor && { from: cursor }) });
+    return { profiles: page.items.map(toProfile), ...(page.next && { next: page.next }) };
   }
 
   private async batchGet(keys: ReadonlyArray<Record<string, string>>, projection: string, names: Record<string, string> = {}): Promise<Item[]> {

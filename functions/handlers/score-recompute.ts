@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { scanLiveProfilePage } from '../adapters/dynamodb-profile-store';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { recomputeSlice, type RecomputeSlice, type RecomputeSliceProgress } from '../domain/scoring/recompute-slice';
@@ -36,22 +37,16 @@ export const handler = async (slice: RecomputeSlice, context: Context): Promise<
   const { doc, queue, tableName } = recomputeClients();
   const progress = await recomputeSlice(slice, {
     scanPage: async ({ segment, totalSegments, cursor }) => {
-      const page = await doc.send(
-        new ScanCommand({
-          TableName: tableName,
-          Segment: segment,
-          TotalSegments: totalSegments,
-          Limit: PAGE_SIZE,
-          // Live profiles only: merged-away tombstones are rescored through their survivor.
-          FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
-          ProjectionExpression: 'profileId',
-          ExpressionAttributeValues: { ':profile': 'PROFILE' },
-          ...(cursor !== undefined && { ExclusiveStartKey: JSON.parse(cursor) as Record<string, unknown> }),
-        }),
-      );
+      const page = await scanLiveProfilePage(doc, tableName, {
+        segment,
+        totalSegments,
+        pageSize: PAGE_SIZE,
+        projection: 'profileId',
+        ...(cursor !== undefined && { from: JSON.parse(cursor) as Record<string, unknown> }),
+      });
       return {
-        profileIds: (page.Items ?? []).map((item) => item.profileId as string),
-        ...(page.LastEvaluatedKey && { cursor: JSON.stringify(page.LastEvaluatedKey) }),
+        profileIds: page.items.map((item) => item.profileId as string),
+        ...(page.next && { cursor: JSON.stringify(page.next) }),
       };
     },
     queueChanges: (changes) => queue.send(changes),
