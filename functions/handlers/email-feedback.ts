@@ -97,7 +97,7 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
         now,
       );
     if (!message) {
-      logger.info('no profile event: the profile is gone or has no user or anonymous id', { ...ids, profileFound: profile !== undefined });
+      logger.info('no profile event: the profile is gone or has no identifier a message can be routed by', { ...ids, profileFound: profile !== undefined });
       return;
     }
     await deps.enqueue([message]);

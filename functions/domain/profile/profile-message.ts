@@ -1,4 +1,5 @@
 import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
+import { asObject } from '../tracking/json';
 import type { ProfileRecord } from './profile';
 
 /**
@@ -19,30 +20,43 @@ export interface ProfileMessageFields {
   readonly timestamp: string;
 }
 
-/**
- * The identity that routes a message to the profile: its user id, else its most recently seen
- * anonymous id (older ones may have expired off the identity graph). None for a profile known only
- * by other identifiers (an email): the Tracking API accepts no message keyed on those.
- */
-export function profileRoutingIdentity(profile: ProfileRecord): { readonly userId: string } | { readonly anonymousId: string } | undefined {
-  const userId = profile.identities.find((identity) => identity.type === 'user_id')?.value;
-  if (userId) return { userId };
-  const anonymous = profile.identities.filter((identity) => identity.type === 'anonymous_id').sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))[0];
-  return anonymous ? { anonymousId: anonymous.value } : undefined;
+type Routing = { readonly userId: string } | { readonly anonymousId: string } | { readonly contextTraits: Readonly<Record<string, string>> };
+
+function newestOf(profile: ProfileRecord, type: string): string | undefined {
+  return profile.identities.filter((identity) => identity.type === type).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))[0]?.value;
 }
 
-/** The message addressed to `profile`, received at `receivedAt`; undefined when the profile has no routing identity. */
+/**
+ * What routes a message to the profile: its user id, else its most recently seen anonymous id
+ * (older ones may have expired off the identity graph), else its newest email or phone as
+ * `context.traits`, which reconcile resolves like an import row's (a CRM contact known only by
+ * its address). None for a profile known only by other identifiers.
+ */
+function routingOf(profile: ProfileRecord): Routing | undefined {
+  const userId = newestOf(profile, 'user_id');
+  if (userId) return { userId };
+  const anonymousId = newestOf(profile, 'anonymous_id');
+  if (anonymousId) return { anonymousId };
+  const email = newestOf(profile, 'email');
+  const phone = newestOf(profile, 'phone');
+  if (email) return { contextTraits: { email } };
+  return phone ? { contextTraits: { phone } } : undefined;
+}
+
+/** The message addressed to `profile`, received at `receivedAt`; undefined when nothing can route it. */
 export function profileMessage(profile: ProfileRecord, fields: ProfileMessageFields, receivedAt: Date): AcceptedMessage | undefined {
-  const identity = profileRoutingIdentity(profile);
-  if (!identity) return undefined;
+  const routing = routingOf(profile);
+  if (!routing) return undefined;
+  const context = fields.context ?? {};
   return {
     type: fields.type,
     messageId: fields.messageId,
-    ...identity,
+    ...('userId' in routing && { userId: routing.userId }),
+    ...('anonymousId' in routing && { anonymousId: routing.anonymousId }),
     ...(fields.event !== undefined && { event: fields.event }),
     properties: fields.properties ?? {},
     traits: fields.traits ?? {},
-    context: fields.context ?? {},
+    context: 'contextTraits' in routing ? { ...context, traits: { ...asObject(context.traits), ...routing.contextTraits } } : context,
     timestamp: fields.timestamp,
     receivedAt: receivedAt.toISOString(),
   };

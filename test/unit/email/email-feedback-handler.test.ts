@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CountResult } from '../../../functions/adapters/dynamodb-journey-store';
 import type { SuppressionReason } from '../../../functions/domain/email/feedback';
+import { DEFAULT_IDENTITY_CONFIG } from '../../../functions/domain/identity/identity-config';
+import { extractIdentifiers } from '../../../functions/domain/identity/identifiers';
 import type { FeedbackCount } from '../../../functions/domain/reports/journey-counters';
 import { newProfile, type IdentityLink, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { profileMessage } from '../../../functions/domain/profile/profile-message';
@@ -95,12 +97,14 @@ test('a queue failure fails the record, so SQS delivers it again (the messageId 
   await expect(run([sesEvent('Open', { open: { timestamp: '2026-03-01T13:00:00.000Z' } })])).rejects.toThrow('All records failed');
 });
 
-test('an unknown profile or one without user or anonymous id gets no event; the suppression still holds', async () => {
+test('an unknown profile gets no event, one known only by its address gets it keyed on the address; the suppression holds', async () => {
   fakes.profiles.set('p-emailonly', profileWith('p-emailonly', [link('email', 'ana@shop.test')]));
   const complaint = { complaint: { complainedRecipients: [{ emailAddress: 'ana@shop.test' }] } };
   const result = await run([sesEvent('Complaint', complaint, 'p-gone'), sesEvent('Complaint', complaint, 'p-emailonly')]);
   expect(result.batchItemFailures).toEqual([]);
-  expect(fakes.queued).toEqual([]);
+  expect(fakes.queued).toHaveLength(1);
+  expect(fakes.queued[0]).toMatchObject({ event: 'Email Marked as Spam', context: { channel: 'email', traits: { email: 'ana@shop.test' } } });
+  expect(fakes.queued[0]).not.toHaveProperty('userId');
   expect(fakes.suppressed).toEqual([
     { emails: ['ana@shop.test'], reason: 'complaint' },
     { emails: ['ana@shop.test'], reason: 'complaint' },
@@ -136,7 +140,16 @@ describe('profileMessage', () => {
     expect(message).not.toHaveProperty('userId');
   });
 
+  test('else on its newest email (or phone) as context traits, which reconcile resolves like an import row', () => {
+    const message = profileMessage(profileWith('p', [link('email', 'old@shop.test', '2026-01-02T00:00:00.000Z'), link('email', 'ana@shop.test', '2026-02-20T00:00:00.000Z')]), { ...fields, context: { channel: 'email' } }, NOW);
+    expect(message).toMatchObject({ traits: { unsubscribed: true }, context: { channel: 'email', traits: { email: 'ana@shop.test' } } });
+    expect(message).not.toHaveProperty('userId');
+    expect(message).not.toHaveProperty('anonymousId');
+    expect(extractIdentifiers(DEFAULT_IDENTITY_CONFIG, message as AcceptedMessage)).toEqual([{ type: 'email', value: 'ana@shop.test' }]);
+    expect(profileMessage(profileWith('p', [link('phone', '+33612345678')]), fields, NOW)?.context).toEqual({ traits: { phone: '+33612345678' } });
+  });
+
   test('none for a profile known only by other identifiers', () => {
-    expect(profileMessage(profileWith('p', [link('email', 'ana@shop.test')]), fields, NOW)).toBeUndefined();
+    expect(profileMessage(profileWith('p', [link('crm_id', 'C-1')]), fields, NOW)).toBeUndefined();
   });
 });
