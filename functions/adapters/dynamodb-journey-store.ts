@@ -58,8 +58,10 @@ const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`,
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** A journey fact was counted now, or had been already (its marker was there). */
-/** `uncounted`: the facts were recorded but the report counter stayed busy (one count lost, see recordOutcome). */
+/**
+ * A journey fact was counted now, or had been already (its marker was there); `uncounted`: the
+ * facts were recorded but the report counter stayed busy (one count lost, see recordOutcome).
+ */
 export type CountResult = 'counted' | 'already-counted' | 'uncounted';
 
 /** Every fact of a journey's day meets on one counter item: concurrent transactions on it conflict and are retried. */
@@ -206,8 +208,6 @@ export class DynamoJourneyStore {
    * Counts an order as the conversion of each journey the profile entered within the attribution
    * window (the newest run per journey), to the run's group, with the order's revenue, on the
    * order's day. At most once per run: a re-delivered order, or a later one, adds nothing.
-   */
-  /**
    * `profileIds`: the profile and those merged into it (`mergedFrom`), whose entries stay in their
    * own partitions: an order after a merge still converts what the absorbed profile entered.
    */

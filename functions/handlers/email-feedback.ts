@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
 import { DynamoJourneyStore, type CountResult } from '../adapters/dynamodb-journey-store';
 import { profileEnvironment } from '../adapters/profile-environment';
@@ -18,13 +17,6 @@ export interface EmailFeedbackDependencies {
   /** Adds the outcome to its journey's report counters, once per (SES message, kind). */
   countFeedback(count: FeedbackCount, now: Date): Promise<CountResult>;
   now(): Date;
-}
-
-/** The send's `segment` tag: an audience email's feedback counts to its segment's report line. */
-const segmentTag = z.object({ mail: z.object({ tags: z.object({ segment: z.array(z.string()).optional() }).optional() }) });
-
-function segmentOf(body: unknown): string | undefined {
-  return segmentTag.safeParse(body).data?.mail.tags?.segment?.[0] || undefined;
 }
 
 let cached: EmailFeedbackDependencies | undefined;
@@ -57,11 +49,9 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
   const processor = new BatchProcessor(EventType.SQS);
 
   async function processRecord(record: SQSRecord): Promise<void> {
-    let body;
     let feedback;
     try {
-      body = parseSesEventBody(record.body);
-      feedback = feedbackOf(body);
+      feedback = feedbackOf(parseSesEventBody(record.body));
     } catch (error) {
       // The reason names fields, never values: the body holds addresses.
       if (error instanceof InvalidSesEventError) logger.error('not an SES event: left for the DLQ', { sqsMessageId: record.messageId, reason: error.message });
@@ -75,7 +65,7 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     const now = deps.now();
     if (feedback.suppressReason) await deps.suppress(feedback.suppress, feedback.suppressReason, now);
     const ids = { sesMessageId: feedback.sesMessageId, kind: feedback.kind, profileId: feedback.profileId, suppressed: feedback.suppress.length };
-    const count = feedbackCount(feedback, segmentOf(body));
+    const count = feedbackCount(feedback);
     if (count) logger.info('journey email outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countFeedback(count, now) });
     if (!feedback.profileId) {
       logger.info('SES event without a profile tag: no profile event', ids);

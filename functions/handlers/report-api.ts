@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { DynamoReportStore } from '../adapters/dynamodb-report-store';
+import { dayOf } from '../domain/reports/journey-counters';
 import { buildJourneyReport, JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
 import { adminApiHandler, type AdminRoute } from '../http/admin-handler';
 import { BadRequestError, NotFoundError } from '../http/errors';
@@ -34,7 +35,6 @@ const reportQuery = z.strictObject({
   journey: z.string().regex(JOURNEY_KEY_PATTERN, 'must be cart-abandonment, product-view or audience-email:<segmentId>').optional(),
 });
 
-const dayOf = (date: Date): string => date.toISOString().slice(0, 10);
 const addDays = (text: string, days: number): string => dayOf(new Date(Date.parse(`${text}T00:00:00.000Z`) + days * DAY_MS));
 const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);
 

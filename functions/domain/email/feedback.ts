@@ -101,6 +101,8 @@ export interface EmailOutcome {
   readonly sesMessageId: string;
   /** From the send's `profile` tag; absent for an email the journeys did not send. */
   readonly profileId?: string;
+  /** From the send's `segment` tag: the segment of an audience journey's email. */
+  readonly segmentId?: string;
   /** When it happened (ISO 8601, UTC): the event's own time, else the send's. */
   readonly occurredAt: string;
   readonly event: string;
@@ -173,6 +175,7 @@ export function feedbackOf(input: unknown): EmailFeedback {
   const event = parsed.data;
   const sesMessageId = event.mail.messageId;
   const profileId = tagValue(event.mail.tags, 'profile');
+  const segmentId = tagValue(event.mail.tags, 'segment');
   const common: Record<string, string> = { email_id: sesMessageId };
   for (const tag of ['journey', 'step', 'run']) {
     const value = tagValue(event.mail.tags, tag);
@@ -188,6 +191,7 @@ export function feedbackOf(input: unknown): EmailFeedback {
     kind,
     sesMessageId,
     ...(profileId && { profileId }),
+    ...(segmentId && { segmentId }),
     occurredAt: new Date(at ?? event.mail.timestamp).toISOString(),
     event: FEEDBACK_EVENT_NAMES[kind],
     eventMessageId: `ses-${sesMessageId}-${event.eventType}${suffix}`,

@@ -1,4 +1,5 @@
 import type { EmailOutcome } from '../email/feedback';
+import { JOURNEY_STEPS } from '../journeys/journey-config';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../journeys/journey-send';
 
 /**
@@ -20,11 +21,13 @@ export type Group = 'treatment' | 'holdout';
 
 /** The steps a run starts with: an outcome there makes the profile an entrant. */
 const FIRST_STEPS: ReadonlySet<JourneyStep> = new Set<JourneyStep>(['email1', 'promotion', 'audience']);
-const STEPS: ReadonlySet<string> = new Set<JourneyStep>(['email1', 'email2', 'promotion', 'audience']);
+
+/** Prefix of a segment journey's key: one report line per segment. */
+export const AUDIENCE_JOURNEY_PREFIX = 'audience-email:';
 
 /** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` (one report line per segment). */
 export function journeyKeyOf(run: JourneyRun): string {
-  return run.journey === 'audience-email' ? `audience-email:${run.segmentId}` : run.journey;
+  return run.journey === 'audience-email' ? `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}` : run.journey;
 }
 
 /** The UTC day (YYYY-MM-DD) of an ISO 8601 time. */
@@ -106,13 +109,13 @@ export interface FeedbackCount {
  * The counter an SES outcome adds to, from the send's tags (journey, step, and segment for
  * audience emails); undefined for an email no journey sent, tags we do not know, or a reject.
  */
-export function feedbackCount(outcome: EmailOutcome, segmentId: string | undefined): FeedbackCount | undefined {
+export function feedbackCount(outcome: EmailOutcome): FeedbackCount | undefined {
   const prefix = FEEDBACK_COUNTERS[outcome.kind];
   const { journey, step } = outcome.properties;
-  if (!prefix || !step || !STEPS.has(step)) return undefined;
+  if (!prefix || !step || !JOURNEY_STEPS.includes(step)) return undefined;
   let journeyKey: string;
   if (journey === 'cart-abandonment' || journey === 'product-view') journeyKey = journey;
-  else if (journey === 'audience-email' && segmentId) journeyKey = `audience-email:${segmentId}`;
+  else if (journey === 'audience-email' && outcome.segmentId) journeyKey = `${AUDIENCE_JOURNEY_PREFIX}${outcome.segmentId}`;
   else return undefined;
   return { journeyKey, day: dayOf(outcome.occurredAt), counter: `${prefix}:${step}`, sesMessageId: outcome.sesMessageId, kind: outcome.kind };
 }

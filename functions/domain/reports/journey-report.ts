@@ -3,18 +3,14 @@
  * the counters of the requested days per journey key and derives the rates marketers read, with
  * the lift of the treatment group over the holdout. Pure: the items are read by the report store.
  */
-
-/** Days before an order in which a journey entry converts (the write side uses the same window). */
-export const ATTRIBUTION_DAYS = 7;
+import { JOURNEY_STEPS } from '../journeys/journey-config';
+import { ATTRIBUTION_DAYS, AUDIENCE_JOURNEY_PREFIX } from './journey-counters';
 
 /** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` for a segment's journey. */
 export const JOURNEY_KEY_PATTERN = /^(?:cart-abandonment|product-view|audience-email:[a-z0-9][a-z0-9_-]{0,47})$/;
 
-const AUDIENCE_PREFIX = 'audience-email:';
-
-/** Send steps in the order a journey runs them; a journey's own steps appear even before any count. */
-const STEP_ORDER = ['email1', 'email2', 'promotion', 'audience'];
-const JOURNEY_STEPS: Readonly<Record<string, readonly string[]>> = {
+/** A journey's own steps appear even before any count. */
+const STEPS_OF_JOURNEY: Readonly<Record<string, readonly string[]>> = {
   'cart-abandonment': ['email1', 'email2'],
   'product-view': ['promotion'],
   'audience-email': ['audience'],
@@ -123,15 +119,16 @@ function addCounter(totals: JourneyTotals, name: string, value: number): void {
 
 /** The journey and, for a segment's journey, the segment id named by a journey key. */
 export function parseJourneyKey(journeyKey: string): { readonly journey: string; readonly segmentId?: string } {
-  return journeyKey.startsWith(AUDIENCE_PREFIX) ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_PREFIX.length) } : { journey: journeyKey };
+  return journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX) ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) } : { journey: journeyKey };
 }
 
 /** Code-point order: the same on every runtime, whatever its locale. */
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const stepRank = (step: string): number => {
-  const index = STEP_ORDER.indexOf(step);
-  return index === -1 ? STEP_ORDER.length : index;
+  // JOURNEY_STEPS lists the steps in the order the journeys run them.
+  const index = JOURNEY_STEPS.indexOf(step);
+  return index === -1 ? JOURNEY_STEPS.length : index;
 };
 
 function stepReport(step: StepTotals): StepReport {
@@ -152,7 +149,7 @@ function stepReport(step: StepTotals): StepReport {
 
 function journeyReport(journeyKey: string, totals: JourneyTotals): JourneyReport {
   const { journey, segmentId } = parseJourneyKey(journeyKey);
-  for (const step of JOURNEY_STEPS[journey] ?? []) stepOf(totals, step);
+  for (const step of STEPS_OF_JOURNEY[journey] ?? []) stepOf(totals, step);
   const { entrants, conversions, revenue } = totals.groups;
   const rateT = ratio(conversions.treatment, entrants.treatment);
   const rateH = ratio(conversions.holdout, entrants.holdout);

@@ -111,20 +111,22 @@ describe('email feedback', () => {
     for (const [eventType, detail, counter] of cases) {
       const feedback = ses(eventType, cartTags, detail);
       if (feedback.kind === 'ignored') throw new Error('unexpected');
-      expect(feedbackCount(feedback, undefined)).toMatchObject({ journeyKey: 'cart-abandonment', counter, sesMessageId: 'ses-1', day: eventType === 'Open' ? '2026-03-02' : '2026-03-01' });
+      expect(feedbackCount(feedback)).toMatchObject({ journeyKey: 'cart-abandonment', counter, sesMessageId: 'ses-1', day: eventType === 'Open' ? '2026-03-02' : '2026-03-01' });
     }
   });
 
   test('an audience email counts to its segment; without the segment, a reject, or a non-journey email nothing counts', () => {
-    const audience = ses('Delivery', { journey: ['audience-email'], step: ['audience'], run: ['aud-1'] }, { delivery: {} });
+    const audienceTags = { journey: ['audience-email'], step: ['audience'], run: ['aud-1'] };
+    const audience = ses('Delivery', { ...audienceTags, segment: ['vip'] }, { delivery: {} });
+    const withoutSegment = ses('Delivery', audienceTags, { delivery: {} });
     const reject = ses('Reject', cartTags, { reject: {} });
     const other = ses('Delivery', { profile: ['p1'] }, { delivery: {} });
     const unknownStep = ses('Delivery', { ...cartTags, step: ['email9'] }, { delivery: {} });
-    if (audience.kind === 'ignored' || reject.kind === 'ignored' || other.kind === 'ignored' || unknownStep.kind === 'ignored') throw new Error('unexpected');
-    expect(feedbackCount(audience, 'vip')).toMatchObject({ journeyKey: 'audience-email:vip', counter: 'delivered:audience' });
-    expect(feedbackCount(audience, undefined)).toBeUndefined();
-    expect(feedbackCount(reject, undefined)).toBeUndefined();
-    expect(feedbackCount(other, undefined)).toBeUndefined();
-    expect(feedbackCount(unknownStep, undefined)).toBeUndefined();
+    if (audience.kind === 'ignored' || withoutSegment.kind === 'ignored' || reject.kind === 'ignored' || other.kind === 'ignored' || unknownStep.kind === 'ignored') throw new Error('unexpected');
+    expect(feedbackCount(audience)).toMatchObject({ journeyKey: 'audience-email:vip', counter: 'delivered:audience' });
+    expect(feedbackCount(withoutSegment)).toBeUndefined();
+    expect(feedbackCount(reject)).toBeUndefined();
+    expect(feedbackCount(other)).toBeUndefined();
+    expect(feedbackCount(unknownStep)).toBeUndefined();
   });
 });
