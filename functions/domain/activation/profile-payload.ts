@@ -1,4 +1,5 @@
 import type { Identifier } from '../identity/identifiers';
+import { newestIdentity } from '../profile/profile';
 import type { ProfileScores, ScoreValue } from '../scoring/profile-scores';
 
 /**
@@ -44,13 +45,7 @@ export interface WebhookProfile {
  * else its `user_id`, else null.
  */
 export function crmIdOf(identities: ProfileSnapshot['identities']): string | null {
-  for (const type of [CRM_ID_TYPE, CRM_ID_FALLBACK_TYPE]) {
-    const newest = identities
-      .filter((identity) => identity.type === type)
-      .reduce<(typeof identities)[number] | undefined>((best, identity) => (best === undefined || identity.lastSeen > best.lastSeen ? identity : best), undefined);
-    if (newest) return newest.value;
-  }
-  return null;
+  return newestIdentity(identities, CRM_ID_TYPE) ?? newestIdentity(identities, CRM_ID_FALLBACK_TYPE) ?? null;
 }
 
 function compactScore(value: ScoreValue): CompactScore {

@@ -1,6 +1,6 @@
 import { hasMarketingConsent } from '../profile/consent';
 import type { CartLine } from '../profile/activity';
-import type { ProfileRecord } from '../profile/profile';
+import { newestIdentity, type ProfileRecord } from '../profile/profile';
 import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
@@ -109,8 +109,7 @@ function traitText(profile: ProfileRecord, ...names: string[]): string | undefin
 
 /** The newest email identity, else the `email` trait. */
 export function emailOf(profile: ProfileRecord): string | undefined {
-  const identities = profile.identities.filter((identity) => identity.type === 'email').sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1));
-  return identities[0]?.value ?? traitText(profile, 'email');
+  return newestIdentity(profile.identities, 'email') ?? traitText(profile, 'email');
 }
 
 function cartView(lines: readonly CartLine[], currency: string | undefined) {

@@ -1,6 +1,6 @@
 import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
 import { asObject } from '../tracking/json';
-import type { ProfileRecord } from './profile';
+import { newestIdentity, type ProfileRecord } from './profile';
 
 /**
  * Messages the platform itself addresses to a known profile (an unsubscribe, an email outcome),
@@ -22,10 +22,6 @@ export interface ProfileMessageFields {
 
 type Routing = { readonly userId: string } | { readonly anonymousId: string } | { readonly contextTraits: Readonly<Record<string, string>> };
 
-function newestOf(profile: ProfileRecord, type: string): string | undefined {
-  return profile.identities.filter((identity) => identity.type === type).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))[0]?.value;
-}
-
 /**
  * What routes a message to the profile: its user id, else its most recently seen anonymous id
  * (older ones may have expired off the identity graph), else its newest email or phone as
@@ -33,12 +29,12 @@ function newestOf(profile: ProfileRecord, type: string): string | undefined {
  * its address). None for a profile known only by other identifiers.
  */
 function routingOf(profile: ProfileRecord): Routing | undefined {
-  const userId = newestOf(profile, 'user_id');
+  const userId = newestIdentity(profile.identities, 'user_id');
   if (userId) return { userId };
-  const anonymousId = newestOf(profile, 'anonymous_id');
+  const anonymousId = newestIdentity(profile.identities, 'anonymous_id');
   if (anonymousId) return { anonymousId };
-  const email = newestOf(profile, 'email');
-  const phone = newestOf(profile, 'phone');
+  const email = newestIdentity(profile.identities, 'email');
+  const phone = newestIdentity(profile.identities, 'phone');
   if (email) return { contextTraits: { email } };
   return phone ? { contextTraits: { phone } } : undefined;
 }

@@ -10,6 +10,13 @@ export interface IdentityLink extends Identifier {
   readonly lastSeen: string;
 }
 
+/** The most recently seen value of an identifier type among a profile's identities. */
+export function newestIdentity(identities: ReadonlyArray<Identifier & { readonly lastSeen: string }>, type: string): string | undefined {
+  let newest: (Identifier & { readonly lastSeen: string }) | undefined;
+  for (const identity of identities) if (identity.type === type && (newest === undefined || identity.lastSeen > newest.lastSeen)) newest = identity;
+  return newest?.value;
+}
+
 /** Where a message came from: tracking SDKs are first party; imports say their source and party. */
 export interface Provenance {
   readonly source: string;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { normalizeEmail, normalizePhone } from '../identity/identifiers';
-import type { IdentityLink } from '../profile/profile';
+import { newestIdentity, type IdentityLink } from '../profile/profile';
 
 /**
  * Segment exports for activation (CSV or NDJSON), optionally with identifiers hashed as
@@ -34,23 +34,18 @@ export function hashedPhone(raw: string, defaultRegion: string): string | undefi
   return phone === undefined ? undefined : sha256Hex(phone);
 }
 
-/** The most recently seen value of an identifier type. */
-function latest(identities: readonly IdentityLink[], type: string): string | undefined {
-  return identities.filter((link) => link.type === type).sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))[0]?.value;
-}
-
 export function exportColumns(options: ExportOptions): string[] {
   return ['profileId', 'email', 'phone', ...options.identifierTypes.filter((type) => type !== 'email' && type !== 'phone')];
 }
 
 /** One row per profile: its id, latest email and phone (hashed when asked) and the requested identifiers. */
 export function exportRow(profile: { readonly profileId: string; readonly identities: readonly IdentityLink[] }, options: ExportOptions): ExportRow {
-  const email = latest(profile.identities, 'email');
-  const phone = latest(profile.identities, 'phone');
+  const email = newestIdentity(profile.identities, 'email');
+  const phone = newestIdentity(profile.identities, 'phone');
   const row: Record<string, string> = { profileId: profile.profileId };
   row.email = email === undefined ? '' : options.hash ? (hashedEmail(email) ?? '') : email;
   row.phone = phone === undefined ? '' : options.hash ? (hashedPhone(phone, options.defaultPhoneRegion) ?? '') : phone;
-  for (const type of exportColumns(options).slice(3)) row[type] = latest(profile.identities, type) ?? '';
+  for (const type of exportColumns(options).slice(3)) row[type] = newestIdentity(profile.identities, type) ?? '';
   return row;
 }
 
