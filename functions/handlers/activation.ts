@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AUDIENCE_EMAIL_STATE_MACHINE } from '../../lib/definitions/state-machines';
@@ -10,6 +10,7 @@ import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
 import { WebhookSender } from '../adapters/webhook-sender';
 import { retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
 import { deliverTransition, type WebhookTarget } from '../domain/activation/deliver-transition';
@@ -92,15 +93,8 @@ async function startAudienceJourneys(transition: AudienceTransition): Promise<nu
   const journeys = (await segmentDestinations(transition.segmentId))?.filter((destination) => destination.type === 'journey') ?? [];
   const starts = journeys.flatMap((destination, position) => audienceJourneyStart(transition, destination, position) ?? []);
   if (starts.length === 0) return 0;
-  const stateMachineArn = process.env[AUDIENCE_EMAIL_STATE_MACHINE.envName];
-  if (!stateMachineArn) throw new Error(`${AUDIENCE_EMAIL_STATE_MACHINE.envName} is not set`);
-  for (const start of starts) {
-    try {
-      await environment().sfn.send(new StartExecutionCommand({ stateMachineArn, name: start.name, input: JSON.stringify(start.input) }));
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    }
-  }
+  const machineArn = stateMachineArnFromEnv(AUDIENCE_EMAIL_STATE_MACHINE.envName);
+  for (const start of starts) await startRunOnce(environment().sfn, machineArn, start.name, start.input);
   return starts.length;
 }
 

@@ -1,9 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { journeyEnvironment } from '../adapters/journey-environment';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
 import type { JourneyEvent } from '../domain/journeys/journey-event';
 import type { PromotionRun } from '../domain/journeys/journey-send';
@@ -11,28 +12,9 @@ import type { PromotionRun } from '../domain/journeys/journey-send';
 const logger = new Logger({ serviceName: 'journeyTrigger' });
 const processor = new BatchProcessor(EventType.SQS);
 
-function stateMachineArn(envName: string): string {
-  const arn = process.env[envName];
-  if (!arn) throw new Error(`${envName} is not set`);
-  return arn;
-}
-
-/** The ARN Step Functions gives an execution of `machineArn` named `name`. */
-function executionArnOf(machineArn: string, name: string): string {
-  return `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-}
-
 const errorName = (error: unknown): string | undefined => (error as { name?: string }).name;
 
-/** Starts an execution; one that already exists under that name (a re-delivery) is the same run. */
-async function startRun(machineArn: string, name: string, input: unknown): Promise<string> {
-  try {
-    await journeyEnvironment().sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }));
-  } catch (error) {
-    if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
-  }
-  return executionArnOf(machineArn, name);
-}
+const startRun = (machineArn: string, name: string, input: unknown): Promise<string> => startRunOnce(journeyEnvironment().sfn, machineArn, name, input);
 
 /** Stops a run; one that already ended stays as it ended. */
 async function stopRun(executionArn: string, cause: string): Promise<void> {
@@ -53,7 +35,7 @@ async function handleCartEvent(event: JourneyEvent): Promise<string> {
       await stopRun(decision.current.executionArn, 'order completed');
       return 'stopped';
     case 'start': {
-      const machineArn = stateMachineArn('CART_ABANDONMENT_STATE_MACHINE_ARN');
+      const machineArn = stateMachineArnFromEnv('CART_ABANDONMENT_STATE_MACHINE_ARN');
       const { firstDelaySeconds, secondDelaySeconds } = journeyEnvironment().config.cartAbandonment;
       const input = { run: decision.run, delays: { firstSeconds: firstDelaySeconds, secondSeconds: secondDelaySeconds } };
       const executionArn = await startRun(machineArn, decision.run.runId, input);
@@ -90,7 +72,7 @@ async function handleProductView(event: JourneyEvent): Promise<string> {
     ...(event.productName && { productName: event.productName }),
     viewedAt: event.at,
   };
-  await startRun(stateMachineArn('PRODUCT_VIEW_STATE_MACHINE_ARN'), run.runId, { run });
+  await startRun(stateMachineArnFromEnv('PRODUCT_VIEW_STATE_MACHINE_ARN'), run.runId, { run });
   return 'started';
 }
 
