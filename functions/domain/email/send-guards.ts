@@ -40,7 +40,8 @@ export function checkSendGuards(
   return until ? { kind: 'defer', until } : { kind: 'send' };
 }
 
-function validTimeZone(name: string | undefined): string | undefined {
+/** The name when it is an IANA time zone this runtime knows, else undefined. */
+export function validTimeZone(name: string | undefined): string | undefined {
   if (!name) return undefined;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
@@ -51,10 +52,19 @@ function validTimeZone(name: string | undefined): string | undefined {
 }
 
 /** Minutes since local midnight of `instant` in `timeZone`. */
-export function localMinuteOfDay(instant: Date, timeZone: string): number {
+function localMinuteOfDay(instant: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(instant);
   const part = (type: string): number => Number(parts.find((candidate) => candidate.type === type)?.value ?? 0);
   return part('hour') * 60 + part('minute');
+}
+
+/** Minutes from the local minute of day `minute` to the next `target` (both 0-1439). */
+const minutesUntil = (minute: number, target: number): number => (target - minute + 1_440) % 1_440;
+
+/** `minutes` whole minutes after the start of the current minute (ISO 8601). */
+function wholeMinutesAhead(now: Date, minutes: number): string {
+  const wholeMinute = now.getTime() - (now.getTime() % 60_000);
+  return new Date(wholeMinute + minutes * 60_000).toISOString();
 }
 
 /**
@@ -68,9 +78,7 @@ export function quietHoursEnd(now: Date, timeZone: string, startHour: number, en
   const end = endHour * 60;
   const quiet = start < end ? minute >= start && minute < end : minute >= start || minute < end;
   if (!quiet) return undefined;
-  const minutesLeft = (end - minute + 1_440) % 1_440;
-  const wholeMinute = now.getTime() - (now.getTime() % 60_000);
-  return new Date(wholeMinute + minutesLeft * 60_000).toISOString();
+  return wholeMinutesAhead(now, minutesUntil(minute, end));
 }
 
 /** What the `send_hour` score says of a profile (functions/domain/scoring/profile-scores.ts). */
@@ -92,8 +100,7 @@ export function bestHourStart(now: Date, best: BestSendHour, wait: Pick<JourneyC
   if (!timeZone || !Number.isInteger(best.hour) || best.hour < 0 || best.hour > 23) return undefined;
   const minute = localMinuteOfDay(now, timeZone);
   if (Math.floor(minute / 60) === best.hour) return undefined;
-  const minutesLeft = (best.hour * 60 - minute + 1_440) % 1_440;
+  const minutesLeft = minutesUntil(minute, best.hour * 60);
   if (minutesLeft > wait.maxDelayHours * 60) return undefined;
-  const wholeMinute = now.getTime() - (now.getTime() % 60_000);
-  return new Date(wholeMinute + minutesLeft * 60_000).toISOString();
+  return wholeMinutesAhead(now, minutesLeft);
 }

@@ -1,3 +1,4 @@
+import { validTimeZone } from '../email/send-guards';
 import { describePlaceholders, unknownPlaceholders } from '../email/templates';
 
 /**
@@ -119,15 +120,6 @@ function deepMerge<T>(base: T, override: unknown): T {
   return merged as T;
 }
 
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The values each configured template may use; cart emails also list the cart's lines. */
 const CART_EMAIL_VALUES = ['firstName', 'incentive', 'unsubscribeUrl', 'traits.*'];
 const CART_LINE_FIELDS = ['name', 'quantity', 'price', 'productId'];
@@ -161,7 +153,7 @@ export function validateJourneyConfig(config: JourneyConfig): string[] {
   positive('frequencyCap.windowHours', config.frequencyCap.windowHours);
   hour('quietHours.startHour', config.quietHours.startHour);
   hour('quietHours.endHour', config.quietHours.endHour);
-  if (typeof config.defaultTimeZone !== 'string' || !isTimeZone(config.defaultTimeZone)) problems.push('defaultTimeZone must be an IANA time zone');
+  if (typeof config.defaultTimeZone !== 'string' || validTimeZone(config.defaultTimeZone) === undefined) problems.push('defaultTimeZone must be an IANA time zone');
   const steps: unknown = config.sendHour.steps;
   if (!Array.isArray(steps) || !steps.every((step) => typeof step === 'string' && JOURNEY_STEPS.includes(step))) {
     problems.push(`sendHour.steps must list steps among ${JOURNEY_STEPS.join(', ')}`);
