@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import { pseudonymOf } from '../domain/identity/pseudonym';
+import { queryAllItems } from './dynamodb-query';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
 import {
@@ -248,25 +249,16 @@ export class DynamoJourneyStore {
   }
 
   private async journeyEntries(profileId: string): Promise<JourneyEntry[]> {
-    const entries: JourneyEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': 'JENTRY#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const group: Group = item.group === 'holdout' ? 'holdout' : 'treatment';
-        entries.push({ runId: String(item.runId), journeyKey: String(item.journeyKey), group, at: String(item.at) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
+    const items = await queryAllItems(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': 'JENTRY#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => {
+      const group: Group = item.group === 'holdout' ? 'holdout' : 'treatment';
+      return { runId: String(item.runId), journeyKey: String(item.journeyKey), group, at: String(item.at) };
+    });
   }
 
   /** Adds `increments` to the journey's counters of `day`, creating the item (keys, GSI1, TTL) if needed. */

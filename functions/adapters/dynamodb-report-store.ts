@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ReportCounterItem } from '../domain/reports/journey-report';
 import type { ReportStore } from '../ports/report-store';
+import { queryAllItems } from './dynamodb-query';
 
 const GSI = 'GSI1';
 const REPORT_INDEX_PARTITION = 'RPT';
@@ -52,13 +53,6 @@ export class DynamoReportStore implements ReportStore {
             ExpressionAttributeValues: { ':pk': `RPT#${range.journeyKey}`, ':from': `D#${range.from}`, ':to': `D#${range.to}` },
             ConsistentRead: true,
           };
-    const items: ReportCounterItem[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ ...query, ...(this.pageSize && { Limit: this.pageSize }), ...(startKey && { ExclusiveStartKey: startKey }) }));
-      for (const item of page.Items ?? []) items.push(counterItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return (await queryAllItems(this.doc, { ...query, ...(this.pageSize && { Limit: this.pageSize }) })).map(counterItem);
   }
 }

@@ -10,6 +10,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAllItems } from './dynamodb-query';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { audienceTransition } from '../domain/segments/membership';
 import {
@@ -99,15 +100,8 @@ export class DynamoSegmentStore implements SegmentStore {
   }
 
   /** Every item of a query, following pagination. */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ TableName: this.table, ...input, ...(startKey && { ExclusiveStartKey: startKey }) }));
-      items.push(...((page.Items ?? []) as Item[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    return queryAllItems(this.doc, { TableName: this.table, ...input });
   }
 
   private async deleteItems(items: readonly Item[]): Promise<void> {
