@@ -54,7 +54,6 @@ export interface EventSourcePollerOptions {
 }
 
 interface HeldMessage {
-  readonly message: Message;
   /** When the queue makes it visible again unless it is deleted first. */
   readonly visibleAgainAt: number;
 }
@@ -216,12 +215,6 @@ export class EventSourcePoller {
     return finished;
   }
 
-  /** Messages this poller holds invisible (in flight or failed), for the queue snapshot on stop. */
-  heldMessages(): Message[] {
-    this.forgetExpired();
-    return [...this.held.values()].map((held) => held.message);
-  }
-
   private forgetExpired(): void {
     const now = Date.now();
     for (const [messageId, held] of this.held) {
@@ -237,10 +230,8 @@ export class EventSourcePoller {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    // The emulator counts invisible messages in ApproximateNumberOfMessages as well.
-    const total = Number(response.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const visible = Number(response.Attributes?.ApproximateNumberOfMessages ?? 0);
     const notVisible = Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    const visible = Math.max(0, total - notVisible);
     this.forgetExpired();
     // More invisible messages than the failed ones held here: a receive is still on its way.
     return visible === 0 && notVisible <= this.held.size && this.unsettled === 0;
@@ -276,8 +267,6 @@ export class EventSourcePoller {
         QueueUrl: this.options.queueUrl,
         MaxNumberOfMessages: maxMessages,
         WaitTimeSeconds: waitSeconds,
-        // The emulator only reads the legacy AttributeNames; real SQS prefers the new name.
-        AttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
@@ -286,7 +275,7 @@ export class EventSourcePoller {
     this.forgetExpired();
     const visibleAgainAt = Date.now() + this.options.queue.visibilityTimeoutSeconds * 1000;
     for (const message of messages) {
-      if (message.MessageId !== undefined) this.held.set(message.MessageId, { message, visibleAgainAt });
+      if (message.MessageId !== undefined) this.held.set(message.MessageId, { visibleAgainAt });
     }
     this.counts.received += messages.length;
     this.unsettled += messages.length;

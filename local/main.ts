@@ -2,6 +2,7 @@
  * `npm start`: the whole platform on this machine (CONTRACT.md §2). Stops cleanly on
  * SIGINT/SIGTERM: HTTP first, then the queues drain, then the emulators and the JVM.
  */
+import { DataDirInUseError } from './data-dir-lock';
 import { IN_MEMORY, startPlatform, type RunningPlatform } from './platform';
 import { platformOptionsFromEnv } from './settings';
 
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`the local platform failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  // Another platform on the same DMP_DATA_DIR: the message says it all, a stack would not help.
+  const detail = error instanceof DataDirInUseError ? error.message : error instanceof Error ? error.stack : String(error);
+  process.stderr.write(`the local platform failed to start: ${detail}\n`);
   process.exit(1);
 });

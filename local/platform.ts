@@ -7,6 +7,7 @@ import { EMAIL_FEEDBACK_QUEUE, QUEUES, type QueueDefinition } from '../lib/defin
 import { SECRETS } from '../lib/definitions/secrets';
 import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
+import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { findFreePort, LOOPBACK } from './free-port';
@@ -20,7 +21,7 @@ import { startStepFunctionsEndpoint } from './step-functions/step-functions-endp
 import { StepFunctionsService } from './step-functions/step-functions-service';
 import { LOCAL_CONFIGURATION_SET, LocalSesEvents } from './ses-events';
 import { startLocalSes, type LocalSes } from './ses-local';
-import { restoreQueueSnapshot, saveQueueSnapshot, startLocalSqs, type LocalSqs } from './sqs-local';
+import { startLocalSqs, type LocalSqs } from './sqs-local';
 
 /** `DMP_DATA_DIR` value that keeps no state. */
 export const IN_MEMORY = ':memory:';
@@ -82,6 +83,8 @@ export interface RunningPlatform {
   /** By queue id (lib/definitions/queues.ts). */
   readonly queues: Readonly<Record<string, PlatformQueue>>;
   health(): Promise<HealthReport>;
+  /** Bytes and commits of the SQS journal so far (zero with DMP_DATA_DIR=:memory:), for benchmarks. */
+  journalStats(): { readonly bytes: number; readonly commits: number };
   /** Waits until every queue is drained (see EventSourcePoller.drain); false on deadline. */
   drain(deadline: number): Promise<boolean>;
   /** Idempotent: HTTP first, then pollers (drained), queue snapshot, emulators, environment. */
@@ -148,7 +151,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   // Without an explicit level Powertools reads POWERTOOLS_LOG_LEVEL (default INFO).
   const logger = new Logger({ serviceName: 'dmp-local', ...(options.logLevel && { logLevel: options.logLevel }) });
   const queueDefinitions = QUEUES.map((queue) => applyOverride(queue, options.queueOverrides?.[queue.id]));
-  const snapshotFile = dataDirectory ? path.join(dataDirectory, 'sqs-snapshot.json') : undefined;
   const stateMachineDefinitions = options.stateMachines ?? STATE_MACHINES;
 
   const environment = new EnvironmentScope();
@@ -164,6 +166,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     environment.restore();
   };
 
+  // One platform per data directory: refused before anything starts; released last on stop.
+  const dataDirLock = dataDirectory ? await acquireDataDirLock(dataDirectory) : undefined;
+  if (dataDirLock) cleanups.push(() => dataDirLock.release());
   let dynamoStarting: Promise<DynamoDbLocal> | undefined;
   try {
     // The JVM takes seconds to start: the in-process emulators start meanwhile.
@@ -183,18 +188,27 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     for (const definition of cdkResources.missing) logger.warn('state machine not found in the CDK app: StartExecution on it fails', { id: definition.id });
     for (const constructPath of cdkResources.ignored) logger.warn('state machine without a STATE_MACHINES entry: not run locally', { path: constructPath });
     for (const reference of cdkResources.unresolved) logger.warn('reference with no local equivalent', { reference });
-    const sqs: LocalSqs = await startLocalSqs(queueDefinitions);
+    const sqs: LocalSqs = await startLocalSqs(queueDefinitions, { ...(dataDirectory && { dataDirectory }), logger });
     cleanups.push(() => sqs.stop());
     const feedbackQueue = sqs.queues.find((queue) => queue.definition.id === EMAIL_FEEDBACK_QUEUE.id);
     if (!feedbackQueue) throw new Error('the EmailFeedback queue was not created');
     const sesEvents = new LocalSesEvents({ sqs: sqs.client, queueUrl: feedbackQueue.url, configurationSet: LOCAL_CONFIGURATION_SET, logger });
-    const ses: LocalSes = await startLocalSes(logger, { onSent: (sent) => sesEvents.sent(sent) });
+    const ses: LocalSes = await startLocalSes(logger, {
+      onSent: (sent) => sesEvents.sent(sent),
+      // What was sent stays in the outbox across restarts, the evidence of a journey tested locally.
+      ...(dataDirectory && { file: path.join(dataDirectory, 'ses-outbox.jsonl') }),
+    });
     cleanups.push(() => ses.stop());
     const dynamo: DynamoDbLocal = await dynamoStarting;
     await ensureTables(dynamo.client, TABLES, localTableName);
-    if (snapshotFile) {
-      const restored = await restoreQueueSnapshot(sqs, snapshotFile, logger);
-      if (restored > 0) logger.info('restored queued messages from the last run', { messages: restored });
+    if (dataDirectory) {
+      const messages = sqs.recovered.reduce((sum, queue) => sum + queue.messages, 0);
+      const inFlight = sqs.recovered.reduce((sum, queue) => sum + queue.received, 0);
+      logger.info('recovered queued messages from the SQS journal', {
+        messages,
+        inFlight,
+        byQueue: Object.fromEntries(sqs.recovered.map((queue) => [queue.queue, { messages: queue.messages, inFlight: queue.received }])),
+      });
     }
 
     // The public URL goes into the environment before handlers load, so port 0 is resolved now.
@@ -287,10 +301,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       const deadline = Date.now() + drainTimeoutMs;
       await Promise.all([...pollers.values()].map((poller) => poller.drain(deadline).catch(() => false)));
       await Promise.all([...pollers.values()].map((poller) => poller.stop(deadline)));
-      if (snapshotFile) {
-        const saved = await saveQueueSnapshot(sqs, (queueId) => pollers.get(queueId)?.heldMessages() ?? [], snapshotFile, Date.now() + drainTimeoutMs, logger);
-        if (saved > 0) logger.info('saved queued messages for the next run', { messages: saved, file: snapshotFile });
-      }
     });
     for (const poller of pollers.values()) poller.start();
     cleanups.push(stopWorkflows);
@@ -327,6 +337,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           stepFunctions: { state: state(workflows), stateMachines: stepFunctions.stateMachineCount(), runningExecutions: stepFunctions.runningCount() },
           scheduler: { state: state(schedules), schedules: scheduler.scheduleCount() },
           pollers: pollerHealth,
+          queues: Object.fromEntries(
+            Object.entries(sqs.depths()).map(([id, depth]) => [
+              id,
+              { visible: depth.queue.visible, inFlight: depth.queue.inFlight, delayed: depth.queue.delayed, dlq: depth.deadLetter.visible + depth.deadLetter.inFlight + depth.deadLetter.delayed },
+            ]),
+          ),
         },
         ...(failed.length > 0 && { failed }),
       };
@@ -371,6 +387,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         sqs.queues.map((queue) => [queue.definition.id, { url: queue.url, arn: queue.arn, deadLetterUrl: queue.deadLetterUrl, deadLetterArn: queue.deadLetterArn }]),
       ),
       health,
+      journalStats: () => sqs.journalStats(),
       async drain(deadline) {
         const results = await Promise.all([...pollers.values()].map((poller) => poller.drain(deadline)));
         return results.every(Boolean);

@@ -1,24 +1,21 @@
-import type { Server } from 'node:http';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import {
-  CreateQueueCommand,
-  ListQueuesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-  type MessageAttributeValue,
-} from '@aws-sdk/client-sqs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ListQueuesCommand, SendMessageBatchCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createSqsServer } from 'local-aws-sqs';
 import type { QueueDefinition } from '../lib/definitions/queues';
-import { LOOPBACK } from './free-port';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localAwsCredentials } from './lambda-runtime';
+import { openJournal, replayJournal, type Journal } from './sqs/journal';
+import { QueueEngine, type QueueDepth } from './sqs/queue-engine';
+import { startSqsEndpoint } from './sqs/sqs-endpoint';
 
 const SECONDS_PER_DAY = 86_400;
 /** SQS's maximum retention, used for dead-letter queues so nothing expires while investigated. */
 const MAX_RETENTION_SECONDS = 14 * SECONDS_PER_DAY;
 const SQS_MAX_MESSAGES_PER_CALL = 10;
+/** The local SQS's write-ahead log, inside `DMP_DATA_DIR`. */
+export const SQS_JOURNAL_FILE = path.join('sqs', 'journal.jsonl');
+/** What platforms before the journal saved at stop; imported once, then removed. */
+const LEGACY_SNAPSHOT_FILE = 'sqs-snapshot.json';
 
 export interface LocalQueue {
   readonly definition: QueueDefinition;
@@ -30,16 +27,37 @@ export interface LocalQueue {
   readonly deadLetterArn: string;
 }
 
+/** What a start found in the journal: messages per queue, and how many had been received (in flight or awaiting a retry). */
+export interface RecoveredQueue {
+  readonly queue: string;
+  readonly messages: number;
+  readonly received: number;
+}
+
+export interface QueueDepths {
+  readonly queue: QueueDepth;
+  readonly deadLetter: QueueDepth;
+}
+
 export interface LocalSqs {
   readonly endpoint: string;
   readonly client: SQSClient;
   readonly queues: readonly LocalQueue[];
+  /** Empty when the queues are in memory or the journal was empty. */
+  readonly recovered: readonly RecoveredQueue[];
+  /** Visible, in-flight and delayed messages of each platform queue and its DLQ, by queue id. */
+  depths(): Record<string, QueueDepths>;
+  /** Bytes and commits of the journal so far (zero in memory). */
+  journalStats(): { readonly bytes: number; readonly commits: number };
   isHealthy(): Promise<boolean>;
+  /** Answers pending long polls, closes the server and the journal (everything accepted is on disk). */
   stop(): Promise<void>;
 }
 
-function queueArn(name: string): string {
-  return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${name}`;
+export interface LocalSqsOptions {
+  /** `DMP_DATA_DIR`: the journal lives there and is replayed at start. Undefined keeps queues in memory. */
+  readonly dataDirectory?: string;
+  readonly logger: Logger;
 }
 
 function deadLetterQueueName(definition: QueueDefinition): string {
@@ -47,65 +65,75 @@ function deadLetterQueueName(definition: QueueDefinition): string {
 }
 
 /**
- * Starts the in-process SQS emulator on a free loopback port and creates every queue with its
- * DLQ, redrive policy, visibility timeout and retention from the definitions.
+ * Starts the local SQS on a free loopback port and creates (or updates) every queue with its
+ * DLQ, redrive policy, visibility timeout and retention from the definitions. With a data
+ * directory every accepted message is in the journal before SendMessage answers, and a restart
+ * replays it: nothing accepted is lost, received-but-undeleted messages come back with their
+ * receive count, deleted ones never do.
  */
-export async function startLocalSqs(definitions: readonly QueueDefinition[]): Promise<LocalSqs> {
-  const server: Server = await createSqsServer({
-    port: 0,
-    hostname: LOOPBACK,
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-    emulateQueueCreationLifecycle: false,
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the SQS emulator has no TCP address');
-  const endpoint = `http://${LOOPBACK}:${address.port}`;
-  const client = new SQSClient({ endpoint, region: LOCAL_REGION, credentials: localAwsCredentials() });
-  const stop = async (): Promise<void> => {
-    client.destroy();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+export async function startLocalSqs(definitions: readonly QueueDefinition[], options: LocalSqsOptions): Promise<LocalSqs> {
+  const { logger } = options;
+  const engine = new QueueEngine({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
+  const journalFile = options.dataDirectory ? path.join(options.dataDirectory, SQS_JOURNAL_FILE) : undefined;
+  let journal: Journal | undefined;
+  if (journalFile) {
+    const replay = await replayJournal(journalFile, (record) => engine.replay(record));
+    if (replay.skipped > 0) logger.warn('unreadable lines in the SQS journal were skipped (a write cut short by a crash)', { lines: replay.skipped, file: journalFile });
+    journal = await openJournal(journalFile, () => engine.snapshot());
+    engine.useJournal(journal);
+  }
+  const recovered = engine.contents().filter((content) => content.messages > 0);
+  const server = await startSqsEndpoint(engine, logger);
+  const client = new SQSClient({ endpoint: server.endpoint, region: LOCAL_REGION, credentials: localAwsCredentials() });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      engine.close();
+      client.destroy();
+      await server.close();
+      await journal?.close();
+    })();
+    return stopped;
   };
   try {
     const queues: LocalQueue[] = [];
     for (const definition of definitions) {
       const deadLetterName = deadLetterQueueName(definition);
-      const deadLetter = await client.send(
-        new CreateQueueCommand({ QueueName: deadLetterName, Attributes: { MessageRetentionPeriod: String(MAX_RETENTION_SECONDS) } }),
-      );
-      const queue = await client.send(
-        new CreateQueueCommand({
-          QueueName: definition.id,
-          Attributes: {
-            VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
-            MessageRetentionPeriod: String(Math.min(definition.retentionDays * SECONDS_PER_DAY, MAX_RETENTION_SECONDS)),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(deadLetterName), maxReceiveCount: definition.maxReceiveCount }),
-          },
-        }),
-      );
-      if (!queue.QueueUrl || !deadLetter.QueueUrl) throw new Error(`queue ${definition.id} was created without a URL`);
+      const deadLetterUrl = await engine.putQueue(deadLetterName, { MessageRetentionPeriod: String(MAX_RETENTION_SECONDS) });
+      const url = await engine.putQueue(definition.id, {
+        VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(Math.min(definition.retentionDays * SECONDS_PER_DAY, MAX_RETENTION_SECONDS)),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: engine.arnOf(deadLetterName), maxReceiveCount: definition.maxReceiveCount }),
+      });
       queues.push({
         definition,
         name: definition.id,
-        url: queue.QueueUrl,
-        arn: queueArn(definition.id),
+        url,
+        arn: engine.arnOf(definition.id),
         deadLetterName,
-        deadLetterUrl: deadLetter.QueueUrl,
-        deadLetterArn: queueArn(deadLetterName),
+        deadLetterUrl,
+        deadLetterArn: engine.arnOf(deadLetterName),
       });
     }
-    const isHealthy = async (): Promise<boolean> => {
-      try {
-        await client.send(new ListQueuesCommand({ MaxResults: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
-        return true;
-      } catch {
-        return false;
-      }
+    const local: LocalSqs = {
+      endpoint: server.endpoint,
+      client,
+      queues,
+      recovered,
+      depths: () => Object.fromEntries(queues.map((queue) => [queue.name, { queue: engine.depth(queue.name), deadLetter: engine.depth(queue.deadLetterName) }])),
+      journalStats: () => journal?.stats() ?? { bytes: 0, commits: 0 },
+      isHealthy: async () => {
+        try {
+          await client.send(new ListQueuesCommand({ MaxResults: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      stop,
     };
-    return { endpoint, client, queues, isHealthy, stop };
+    if (options.dataDirectory) await importLegacySnapshot(local, path.join(options.dataDirectory, LEGACY_SNAPSHOT_FILE), logger);
+    return local;
   } catch (error) {
     await stop();
     throw error;
@@ -125,34 +153,13 @@ interface SqsSnapshot {
   readonly queues: Record<string, SnapshotMessage[]>;
 }
 
-/** The emulator may hand binary attribute values back as byte-indexed objects; accepts all forms. */
+/** A binary attribute value as base64, whether the SDK handed it as bytes, a byte-indexed object or already encoded. */
 export function binaryAttributeToBase64(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (typeof value === 'object') return Buffer.from(Object.values(value as Record<string, number>)).toString('base64');
   return undefined;
-}
-
-function toSnapshotMessage(message: Message): SnapshotMessage {
-  const attributes = Object.entries(message.MessageAttributes ?? {});
-  if (attributes.length === 0) return { body: message.Body ?? '' };
-  return {
-    body: message.Body ?? '',
-    messageAttributes: Object.fromEntries(
-      attributes.map(([name, value]) => {
-        const binary = binaryAttributeToBase64(value.BinaryValue);
-        return [
-          name,
-          {
-            dataType: value.DataType ?? 'String',
-            ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
-            ...(binary !== undefined && { binaryValue: binary }),
-          },
-        ];
-      }),
-    ),
-  };
 }
 
 function toAttributeValues(message: SnapshotMessage): Record<string, MessageAttributeValue> | undefined {
@@ -169,74 +176,22 @@ function toAttributeValues(message: SnapshotMessage): Record<string, MessageAttr
   );
 }
 
-/** Takes every visible message out of a queue (the platform is stopping; nobody else reads). */
-async function takeVisibleMessages(client: SQSClient, queueUrl: string, deadline: number): Promise<Message[]> {
-  const taken: Message[] = [];
-  while (Date.now() < deadline) {
-    const response = await client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: SQS_MAX_MESSAGES_PER_CALL,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 43_200,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const messages = response.Messages ?? [];
-    if (messages.length === 0) break;
-    taken.push(...messages);
-  }
-  return taken;
-}
-
-/**
- * Saves what is left in every queue and DLQ (plus the messages the pollers still hold
- * invisible) to `file`, so that a restart loses nothing. No file is written when all are empty.
- */
-export async function saveQueueSnapshot(
-  sqs: LocalSqs,
-  heldMessages: (queueId: string) => readonly Message[],
-  file: string,
-  deadline: number,
-  logger: Logger,
-): Promise<number> {
-  const queues: Record<string, SnapshotMessage[]> = {};
-  let count = 0;
-  for (const queue of sqs.queues) {
-    const byId = new Map<string, Message>();
-    for (const message of [...heldMessages(queue.definition.id), ...(await takeVisibleMessages(sqs.client, queue.url, deadline))]) {
-      byId.set(message.MessageId ?? String(byId.size), message);
-    }
-    const deadLetters = await takeVisibleMessages(sqs.client, queue.deadLetterUrl, deadline);
-    queues[queue.name] = [...byId.values()].map(toSnapshotMessage);
-    queues[queue.deadLetterName] = deadLetters.map(toSnapshotMessage);
-    count += byId.size + deadLetters.length;
-  }
-  if (Date.now() >= deadline) logger.warn('queue snapshot hit its deadline; some messages may be missing');
-  if (count === 0) {
-    await rm(file, { force: true });
-    return 0;
-  }
-  const snapshot: SqsSnapshot = { version: 1, savedAt: new Date().toISOString(), queues };
-  const partial = `${file}.partial`;
-  await writeFile(partial, JSON.stringify(snapshot));
-  await rename(partial, file);
-  return count;
-}
-
 function isSnapshot(value: unknown): value is SqsSnapshot {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<SqsSnapshot>;
   return candidate.version === 1 && typeof candidate.queues === 'object' && candidate.queues !== null;
 }
 
-/** Sends the messages of a snapshot back to their queues, then removes the snapshot file. */
-export async function restoreQueueSnapshot(sqs: LocalSqs, file: string, logger: Logger): Promise<number> {
+/**
+ * Sends the messages of a snapshot (what platforms before the journal saved at stop) to their
+ * queues, then removes the file: an upgrade loses nothing that was left queued.
+ */
+async function importLegacySnapshot(sqs: LocalSqs, file: string, logger: Logger): Promise<void> {
   let content: string;
   try {
     content = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   const snapshot: unknown = JSON.parse(content);
@@ -266,5 +221,5 @@ export async function restoreQueueSnapshot(sqs: LocalSqs, file: string, logger: 
     }
   }
   await rm(file, { force: true });
-  return restored;
+  logger.info('imported the queue snapshot of an earlier version into the SQS journal', { messages: restored });
 }

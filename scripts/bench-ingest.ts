@@ -1,7 +1,9 @@
 /**
  * `npm run bench:ingest`: Tracking API throughput and latency on this machine.
  *
- * Starts the local platform in-process (DMP_DATA_DIR :memory:) and loads `POST /v1/batch` with
+ * Starts the local platform in-process, once in memory (DMP_DATA_DIR :memory:) and once with durable
+ * queues (a fresh data directory: every accepted message in the SQS journal, fdatasync'd by group
+ * commit, before the API answers 200), and loads `POST /v1/batch` with
  * 100-event batches from autocannon (a worker thread, loopback only, 16 s of load per server).
  * Each run keeps a fixed number of batches in flight, like that many SDK clients each sending its
  * next batch on the previous answer; the sweep shows throughput against latency. The same runs
@@ -12,7 +14,10 @@
  * autocannon's `overallRate` is not used: it fires each connection's quota at the start of every
  * second (bursts) and its coordinated-omission correction assumes a 1 ms interval at low rates.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -22,10 +27,11 @@ import { startPlatform } from '../local/platform';
 
 const EVENTS_PER_BATCH = 100;
 /** Batches in flight at once, one run each. */
-const CONCURRENCY_SWEEP = [1, 2, 5, 10] as const;
+const CONCURRENCY_SWEEP = [1, 2, 5, 8, 10] as const;
 const WARM_UP_SECONDS = 2;
 const RUN_SECONDS = 4;
 const TARGET = { eventsPerSecond: 2_000, p99Milliseconds: 150 };
+const RESULT_PREFIX = 'RESULT ';
 const INGEST_ENTRY = path.resolve(__dirname, '..', 'functions/handlers/ingest.ts');
 
 /** The subset of autocannon's options and result this script uses (the package ships no types). */
@@ -129,10 +135,17 @@ function acknowledgingHandlersExceptIngest(): Partial<Record<FunctionId, LambdaH
   return Object.fromEntries(FUNCTIONS.filter(({ id }) => id !== 'ingest').map(({ id }) => [id, acknowledge]));
 }
 
-async function measurePlatform(): Promise<Measurement> {
+interface PlatformMeasurement {
+  readonly figures: Measurement;
+  /** fdatasync calls and bytes of the SQS journal per accepted event (durable run only). */
+  readonly journal?: { readonly commitsPerEvent: number; readonly bytesPerEvent: number };
+}
+
+async function measurePlatform(durable: boolean): Promise<PlatformMeasurement> {
+  const dataDir = durable ? await mkdtemp(path.join(tmpdir(), 'bench-ingest-')) : ':memory:';
   const platform = await startPlatform({
     port: 0,
-    dataDir: ':memory:',
+    dataDir,
     logLevel: 'WARN',
     handlers: acknowledgingHandlersExceptIngest(),
   });
@@ -140,10 +153,45 @@ async function measurePlatform(): Promise<Measurement> {
     const target: Target = { url: `${platform.baseUrl}/v1/batch`, writeKey: platform.writeKey };
     // JIT, SDK connection pools and the emulators warm up before anything is measured.
     await load(target, 2, WARM_UP_SECONDS);
-    return await measure(target);
+    const before = platform.journalStats();
+    const figures = await measure(target);
+    const after = platform.journalStats();
+    const events = [...figures.values()].reduce((sum, run) => sum + run.eventsPerSecond * RUN_SECONDS, 0);
+    return {
+      figures,
+      ...(durable && events > 0 && { journal: { commitsPerEvent: (after.commits - before.commits) / events, bytesPerEvent: (after.bytes - before.bytes) / events } }),
+    };
   } finally {
     await platform.stop();
+    if (durable) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One platform per process: handlers keep their SDK clients (and so the emulators' endpoints)
+ * in module scope, as on Lambda, so a second platform in the same process would reach the first's.
+ */
+function measureInChild(mode: 'memory' | 'durable'): Promise<PlatformMeasurement> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'),
+      [__filename, '--platform', mode],
+      { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`the ${mode} measurement failed: ${error.message}\n${stderr.slice(-4_000)}`));
+          return;
+        }
+        const result = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
+        if (!result) {
+          reject(new Error(`the ${mode} measurement printed no result\n${stderr.slice(-4_000)}`));
+          return;
+        }
+        const parsed = JSON.parse(result.slice(RESULT_PREFIX.length)) as { figures: [number, Figures][]; journal?: PlatformMeasurement['journal'] };
+        resolve({ figures: new Map(parsed.figures), ...(parsed.journal && { journal: parsed.journal }) });
+      },
+    );
+  });
 }
 
 async function measureBareServer(): Promise<Measurement> {
@@ -202,22 +250,25 @@ function kilobytes(bytes: number): string {
 async function main(): Promise<void> {
   // Handlers log one line per request at INFO; a benchmark wants only warnings.
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
-  const platform = await measurePlatform();
+  const memory = await measureInChild('memory');
+  const durable = await measureInChild('durable');
   const bare = await measureBareServer();
   const [allBundled, sdkExternal] = await Promise.all([ingestBundleBytes([]), ingestBundleBytes(['@aws-sdk/*'])]);
 
   const report = [
     `POST /v1/batch, ${EVENTS_PER_BATCH} events per request, ${RUN_SECONDS} s per run; latency per request (batch)`,
     line(['server', 'in flight', 'events/s', 'p50 ms', 'p99 ms', 'failed']),
-    ...[...platform].map(([connections, figures]) => row('local platform (ingest)', connections, figures)),
+    ...[...memory.figures].map(([connections, figures]) => row('platform, queues in memory', connections, figures)),
+    ...[...durable.figures].map(([connections, figures]) => row('platform, durable queues', connections, figures)),
     ...[...bare].map(([connections, figures]) => row('bare node:http answering 200', connections, figures)),
   ];
-  const meeting = [...platform].filter(
+  const meeting = [...durable.figures].filter(
     ([, figures]) =>
       figures.eventsPerSecond >= TARGET.eventsPerSecond && figures.p99 < TARGET.p99Milliseconds && figures.failed === 0,
   );
   report.push(
-    `target ${TARGET.eventsPerSecond.toLocaleString('en-US')} events/s with p99 < ${TARGET.p99Milliseconds} ms: ` +
+    `durable queues: ${durable.journal ? `${(1 / durable.journal.commitsPerEvent).toFixed(0)} events per fdatasync, ${durable.journal.bytesPerEvent.toFixed(0)} journal bytes per event (send, receive and delete records)` : 'no journal figures'}`,
+    `target (durable) ${TARGET.eventsPerSecond.toLocaleString('en-US')} events/s with p99 < ${TARGET.p99Milliseconds} ms: ` +
       (meeting.length > 0 ? `met with ${meeting.map(([connections]) => connections).join(', ')} in flight` : 'NOT met'),
     `ingest bundle (esbuild, minified): ${kilobytes(allBundled)} with every dependency, ` +
       `${kilobytes(sdkExternal)} with @aws-sdk/* left to the Lambda runtime`,
@@ -225,7 +276,14 @@ async function main(): Promise<void> {
   process.stdout.write(`${report.join('\n')}\n`);
 }
 
-main().then(
+/** `--platform memory|durable`: the child that measures one platform and prints its figures. */
+async function measureOnePlatform(mode: string): Promise<void> {
+  const measured = await measurePlatform(mode === 'durable');
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ figures: [...measured.figures], journal: measured.journal })}\n`);
+}
+
+const platformFlag = process.argv.indexOf('--platform');
+(platformFlag >= 0 ? measureOnePlatform(process.argv[platformFlag + 1] ?? '') : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -11,8 +11,9 @@
  *   --dlq-url URL [--queue-url URL]   explicit queues (the source defaults to the queue whose
  *                              redrive policy targets the DLQ)
  *   --endpoint URL             a running local SQS emulator (names `<QueueId>`, `<QueueId>-dlq`)
- *   --data-dir DIR             the queues a stopped `npm start` saved in DIR (default .dmp);
- *                              replayed messages are processed at the next start
+ *   --data-dir DIR             the queues of a stopped `npm start` on DIR (its SQS journal);
+ *                              replayed messages are processed at the next start; refused
+ *                              while a platform runs on DIR (use --endpoint then)
  *
  * `replay` sends each message (body and attributes unchanged) to the source queue and deletes it
  * from the DLQ only then. Exit 0 on success, 1 when a message could not be moved, 2 on bad usage.
@@ -126,9 +127,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     let result: { readonly output: unknown; readonly ok: boolean } | undefined;
     if (command.dataDir !== undefined) {
       const logger = new Logger({ serviceName: 'dlq', logLevel: 'WARN' });
-      result = await withSavedQueues({ dataDir: command.dataDir, queues: QUEUES, save: command.action === 'replay', logger }, (local) => run(local.client, command));
+      result = await withSavedQueues({ dataDir: command.dataDir, queues: QUEUES, logger }, (local) => run(local.client, command));
       if (result === undefined) {
-        process.stderr.write(`nothing saved in ${command.dataDir}: the platform is running (stop it, or use --endpoint) or left no messages\n`);
+        process.stderr.write(`no queues in ${command.dataDir}: no local platform has run there\n`);
         result = { output: command.action === 'list' ? [] : { queue: command.queueId, moved: 0, notDeleted: [], failed: [] }, ok: true };
       }
     } else {

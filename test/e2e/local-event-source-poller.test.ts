@@ -153,7 +153,7 @@ describe('concurrency', () => {
   let localSqs: LocalSqs;
 
   beforeAll(async () => {
-    localSqs = await startLocalSqs([{ ...EVENTS_QUEUE, id: 'Concurrency', consumer: { ...EVENTS_QUEUE.consumer, batchSize: 1 } }]);
+    localSqs = await startLocalSqs([{ ...EVENTS_QUEUE, id: 'Concurrency', consumer: { ...EVENTS_QUEUE.consumer, batchSize: 1 } }], { logger: new Logger({ serviceName: 'poller-test', logLevel: 'CRITICAL' }) });
   });
 
   afterAll(async () => {

@@ -224,6 +224,8 @@ describe('the developer endpoints', () => {
         scheduler: expect.objectContaining({ state: 'up' }),
         // One poller per queue of lib/definitions/queues.ts.
         pollers: expect.objectContaining({ Events: expect.objectContaining({ state: 'up', function: 'reconcile', inFlight: 0 }) }),
+        // Depths per queue, beside its DLQ's.
+        queues: expect.objectContaining({ Events: { visible: 0, inFlight: 0, delayed: 0, dlq: 0 } }),
       },
     });
   });

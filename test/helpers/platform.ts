@@ -63,6 +63,8 @@ export function fakeHandlers(fakes: Partial<Record<FunctionId, LambdaHandler>>):
 }
 
 export interface TestPlatform {
+  /** Pid of the platform's process (`node --import tsx local/main.ts`, as `npm start` runs it). */
+  readonly pid: number;
   readonly baseUrl: string;
   readonly writeKey: string;
   readonly adminToken: string;
@@ -70,6 +72,11 @@ export interface TestPlatform {
   output(): string;
   /** SIGTERM, then waits for the process to exit; resolves with its exit code. */
   stop(): Promise<number | null>;
+  /**
+   * SIGKILL of the platform's process, as a crash or the OOM killer would end it (no exit hook,
+   * no signal handler runs); resolves once it has exited.
+   */
+  kill(): Promise<void>;
 }
 
 /**
@@ -78,7 +85,8 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const port = await findFreePort();
-  const child = spawn(path.join(REPOSITORY_ROOT, 'node_modules', '.bin', 'tsx'), ['local/main.ts'], {
+  // As `npm start` runs it: one process, so a signal (SIGKILL included) reaches the platform itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, PORT: String(port), DMP_DATA_DIR: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,6 +109,10 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     const code = await exited;
     clearTimeout(timer);
     return code;
+  };
+  const kill = async (): Promise<void> => {
+    if (!hasExited) child.kill('SIGKILL');
+    await exited;
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -127,11 +139,13 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     throw new Error(`the local platform did not start: ${failure}\n--- output ---\n${output}`);
   }
   return {
+    pid: child.pid ?? -1,
     baseUrl,
     writeKey: env.DMP_WRITE_KEY ?? 'dev-write-key',
     adminToken: env.DMP_ADMIN_TOKEN ?? 'dev-admin-token',
     output: () => output,
     stop,
+    kill,
   };
 }
 

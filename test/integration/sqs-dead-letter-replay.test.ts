@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -19,8 +19,8 @@ import {
   type SqsSender,
 } from '../../functions/adapters/sqs-dead-letter-replay';
 import { ACTIVATION_QUEUE, QUEUES, type QueueDefinition } from '../../lib/definitions/queues';
-import { SQS_SNAPSHOT_FILE, withSavedQueues } from '../../local/saved-queues';
-import { saveQueueSnapshot, startLocalSqs, type LocalQueue, type LocalSqs } from '../../local/sqs-local';
+import { withSavedQueues } from '../../local/saved-queues';
+import { startLocalSqs, type LocalQueue, type LocalSqs } from '../../local/sqs-local';
 
 /** DLQ listing and replay against the local SQS emulator (the same API calls as on AWS). */
 const ROOT = path.join(__dirname, '..', '..');
@@ -32,7 +32,7 @@ const definition = (id: string): QueueDefinition => ({ ...ACTIVATION_QUEUE, id }
 let sqs: LocalSqs;
 
 beforeAll(async () => {
-  sqs = await startLocalSqs(TEST_QUEUES.map(definition));
+  sqs = await startLocalSqs(TEST_QUEUES.map(definition), { logger });
 }, 30_000);
 
 afterAll(async () => {
@@ -187,37 +187,48 @@ describe('listDeadLetters', () => {
 });
 
 describe('the queues a stopped local platform saved', () => {
-  /** Saves a snapshot as `npm start` does at stop, with `count` messages in Activation-dlq. */
+  /** The queues of a stopped platform on `dataDir`, with `count` messages in Activation-dlq. */
   async function savedPlatform(count: number): Promise<{ dataDir: string; bodies: string[] }> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dlq-'));
-    const platformQueues = await startLocalSqs(QUEUES);
+    const platformQueues = await startLocalSqs(QUEUES, { dataDirectory: dataDir, logger });
     try {
       const activation = platformQueues.queues.find((candidate) => candidate.name === 'Activation') as LocalQueue;
       const bodies = await deadLetters(platformQueues.client, activation.deadLetterUrl, count);
-      await saveQueueSnapshot(platformQueues, () => [], path.join(dataDir, SQS_SNAPSHOT_FILE), Date.now() + 10_000, logger);
       return { dataDir, bodies };
     } finally {
       await platformQueues.stop();
     }
   }
 
-  const savedQueues = (dataDir: string) =>
-    (JSON.parse(readFileSync(path.join(dataDir, SQS_SNAPSHOT_FILE), 'utf8')) as { queues: Record<string, Array<{ body: string }>> }).queues;
+  /** What the next start would find in each queue, read from the journal. */
+  async function savedQueues(dataDir: string): Promise<Record<string, { body: string }[]>> {
+    const reopened = await startLocalSqs(QUEUES, { dataDirectory: dataDir, logger });
+    try {
+      const contents: Record<string, { body: string }[]> = {};
+      for (const { name, url, deadLetterName, deadLetterUrl } of reopened.queues) {
+        contents[name] = (await listDeadLetters(reopened.client, url, { max: 1000 })).map(({ body }) => ({ body }));
+        contents[deadLetterName] = (await listDeadLetters(reopened.client, deadLetterUrl, { max: 1000 })).map(({ body }) => ({ body }));
+      }
+      return contents;
+    } finally {
+      await reopened.stop();
+    }
+  }
 
   it('replays the saved Activation-dlq into the saved Activation queue, which the next start sends again', async () => {
     const { dataDir, bodies } = await savedPlatform(12);
     try {
-      const listed = await withSavedQueues({ dataDir, queues: QUEUES, save: false, logger }, async (local) =>
+      const listed = await withSavedQueues({ dataDir, queues: QUEUES, logger }, async (local) =>
         listDeadLetters(local.client, (await resolveDeadLetterQueues(local.client, 'Activation', { stackName: 'DmpStorage' })).deadLetterUrl, { max: 100 }),
       );
       expect(listed).toHaveLength(12);
-      expect(savedQueues(dataDir)['Activation-dlq']).toHaveLength(12);
+      expect((await savedQueues(dataDir))['Activation-dlq']).toHaveLength(12);
 
-      const report = await withSavedQueues({ dataDir, queues: QUEUES, save: true, logger }, async (local) =>
+      const report = await withSavedQueues({ dataDir, queues: QUEUES, logger }, async (local) =>
         replayDeadLetters(local.client, await resolveDeadLetterQueues(local.client, 'Activation', { stackName: 'DmpStorage' })),
       );
       expect(report).toEqual({ moved: 12, notDeleted: [], failed: [] });
-      const saved = savedQueues(dataDir);
+      const saved = await savedQueues(dataDir);
       expect(saved['Activation-dlq']).toEqual([]);
       expect((saved.Activation ?? []).map((message) => message.body).sort()).toEqual([...bodies].sort());
     } finally {
@@ -225,10 +236,10 @@ describe('the queues a stopped local platform saved', () => {
     }
   }, 30_000);
 
-  it('runs nothing when nothing was saved', async () => {
+  it('runs nothing where no platform has run', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dlq-empty-'));
     try {
-      expect(await withSavedQueues({ dataDir, queues: QUEUES, save: true, logger }, async () => 'ran')).toBeUndefined();
+      expect(await withSavedQueues({ dataDir, queues: QUEUES, logger }, async () => 'ran')).toBeUndefined();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -249,7 +260,7 @@ describe('the queues a stopped local platform saved', () => {
       const replay = await run('replay', 'Activation', '--data-dir', dataDir);
       expect(replay.code).toBe(0);
       expect(JSON.parse(replay.stdout)).toEqual({ queue: 'Activation', moved: 3, notDeleted: [], failed: [] });
-      expect(savedQueues(dataDir).Activation).toHaveLength(3);
+      expect((await savedQueues(dataDir)).Activation).toHaveLength(3);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
