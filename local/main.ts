@@ -22,17 +22,17 @@ function banner(platform: RunningPlatform, dataDir: string | undefined): string 
 
 async function main(): Promise<void> {
   const options = platformOptionsFromEnv(process.env);
-  const platform = await startPlatform(options);
-  process.stdout.write(`${banner(platform, options.dataDir)}\n`);
-
+  let platform: RunningPlatform | undefined;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (reason: string): void => {
+    // Still starting: nothing to drain; the exit hooks release the lock and the JVM's watchdog ends it.
+    if (!platform) process.exit(1);
     if (stopping) {
-      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.stderr.write(`${reason} again: exiting without waiting\n`);
       process.exit(1);
     }
     stopping = true;
-    process.stdout.write(`${signal} received: stopping\n`);
+    process.stdout.write(`${reason}: stopping\n`);
     platform.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -41,8 +41,16 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop('SIGINT received'));
+  process.on('SIGTERM', () => stop('SIGTERM received'));
+  // For a supervisor holding a pipe to our stdin (the test suites): its end, however the
+  // supervisor died, stops the platform, which would otherwise run on unwatched.
+  if (process.env.DMP_STOP_ON_STDIN_CLOSE === '1') {
+    process.stdin.on('end', () => stop('standard input closed'));
+    process.stdin.resume();
+  }
+  platform = await startPlatform(options);
+  process.stdout.write(`${banner(platform, options.dataDir)}\n`);
 }
 
 main().catch((error: unknown) => {

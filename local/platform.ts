@@ -220,7 +220,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       if (!loadedHandlers) return Promise.reject(new Error('the handlers are not loaded yet'));
       return invokeFunction(functionDefinition(functionId), loadedHandlers[functionId], event);
     };
-    const stepFunctions = new StepFunctionsService({ stateMachines: cdkResources.stateMachines, timeScale, invoke, logger });
+    const stepFunctions = new StepFunctionsService({
+      stateMachines: cdkResources.stateMachines,
+      timeScale,
+      invoke,
+      logger,
+      // Executions are checkpointed at each state and resume there after a restart or a crash.
+      ...(dataDirectory && { directory: path.join(dataDirectory, 'step-functions') }),
+    });
     const scheduler = new SchedulerService({
       timeScale,
       ...(dataDirectory && { file: path.join(dataDirectory, 'schedules.json') }),
@@ -281,6 +288,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
 
     const handlers = await loadHandlers(options.handlers);
     loadedHandlers = handlers;
+    // Resumed tasks invoke handlers: after they load, before pollers and schedules start more work.
+    const executions = await stepFunctions.recover();
+    if (dataDirectory) logger.info('recovered Step Functions executions', { ...executions });
     const pollers = new Map<string, EventSourcePoller>();
     for (const queue of sqs.queues) {
       const consumer = functionDefinition(queue.definition.consumer.functionId);

@@ -12,6 +12,15 @@ export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** Resource of the Task states that stand in for Wait states whose duration comes from a path. */
 export const LOCAL_WAIT_RESOURCE = 'arn:aws:states:::dmp-local:wait';
 
+/**
+ * Context Object fields that `$$.Execution.Input` and `$$.Execution.StartTime` are rewritten to.
+ * aws-local-stepfunctions sets those two to the input and the time of each run, but a resumed
+ * execution (and each Map iteration) is a run of its own: the service supplies the execution's.
+ */
+export const CONTEXT_EXECUTION_INPUT = 'DmpExecutionInput';
+export const CONTEXT_EXECUTION_START_TIME = 'DmpExecutionStartTime';
+const EXECUTION_CONTEXT_PATH = /\$\$\.Execution\.(Input|StartTime)(?![\w$])/g;
+
 export type TaskKind =
   /** `arn:aws:lambda:...:function:name`: the payload in, the handler's result out. */
   | { readonly type: 'lambdaFunction'; readonly functionArn: string }
@@ -153,9 +162,19 @@ class Preparation {
   }
 }
 
+/** Points every `$$.Execution.Input`/`$$.Execution.StartTime` (paths, templates, intrinsics) at the service's fields. */
+function withExecutionContext(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.replace(EXECUTION_CONTEXT_PATH, (_match, field: string) => `$$.Execution.${field === 'Input' ? CONTEXT_EXECUTION_INPUT : CONTEXT_EXECUTION_START_TIME}`);
+  }
+  if (Array.isArray(value)) return value.map(withExecutionContext);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withExecutionContext(inner)]));
+  return value;
+}
+
 /** Adapts a synthesized definition for the local interpreter, waits and retry pauses divided by `timeScale`. */
 export function prepareStateMachine(asl: JsonObject, timeScale: number): PreparedStateMachine {
   const preparation = new Preparation(timeScale);
-  const prepared = preparation.machine(asl, true);
+  const prepared = withExecutionContext(preparation.machine(asl, true)) as JsonObject;
   return { asl: prepared, tasks: preparation.tasks, waits: preparation.waits, stateTypes: preparation.stateTypes };
 }

@@ -154,6 +154,22 @@ describeOnLinux('no DynamoDB Local JVM outlives the platform', () => {
   }, 90_000);
 });
 
+describeOnLinux('a platform whose supervisor is gone stops', () => {
+  it('stops cleanly, JVM included, once the pipe to its standard input closes (DMP_STOP_ON_STDIN_CLOSE=1)', async () => {
+    const platform = await startPlatform({ DMP_DATA_DIR: ':memory:' });
+    const { node, jvm } = platformProcesses(platform);
+    // What a killed test runner does to its end of the pipe.
+    platform.closeStdin();
+    await pollUntil(() => !stillRunning(node.pid) && !stillRunning(jvm.pid), {
+      timeoutMs: GONE_DEADLINE_MS,
+      intervalMs: 100,
+      description: 'the platform and its JVM gone',
+    });
+    expect(await platform.stop()).toBe(0);
+    expect(platform.output()).toContain('standard input closed: stopping');
+  }, 90_000);
+});
+
 /**
  * Runs `npm start`'s entry, expected to fail fast: its exit code and output. If it is still
  * running after the deadline, it is stopped (SIGTERM) and the code is 'running'.

@@ -77,6 +77,8 @@ export interface TestPlatform {
    * no signal handler runs); resolves once it has exited.
    */
   kill(): Promise<void>;
+  /** Closes the pipe to the platform's standard input, as the end of the process holding it would. */
+  closeStdin(): void;
 }
 
 /**
@@ -88,8 +90,9 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   // As `npm start` runs it: one process, so a signal (SIGKILL included) reaches the platform itself.
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, PORT: String(port), DMP_DATA_DIR: ':memory:', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The platform stops when this pipe closes: a test runner killed mid-test leaves no platform behind.
+    env: { ...process.env, PORT: String(port), DMP_DATA_DIR: ':memory:', DMP_STOP_ON_STDIN_CLOSE: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -146,6 +149,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     output: () => output,
     stop,
     kill,
+    closeStdin: () => child.stdin.end(),
   };
 }
 
