@@ -1,13 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { CORS, type RouteDefinition } from '../lib/definitions/api';
+import type { RouteDefinition } from '../lib/definitions/api';
 import { LOCAL_ACCOUNT_ID } from './lambda-runtime';
 
 /**
  * What API Gateway HTTP API (payload format 2.0) does around a Lambda integration, as pure
- * functions: route matching, the event a handler receives, the HTTP response built from its
- * result, and the CORS answers configured in lib/definitions/api.ts.
+ * functions: route matching, the event a handler receives and the HTTP response built from its
+ * result. The API has no CORS configuration, as on AWS: an OPTIONS request goes to its route like
+ * any other, and CORS headers are the functions' (functions/http/cors.ts).
  */
 
 /** API Gateway's own payload limit; larger requests never reach the function. */
@@ -247,27 +248,4 @@ export function toHttpResponse(result: unknown): HttpResponse {
   // Without a content type from the function, API Gateway labels the body as UTF-8 text.
   if (bytes.length > 0 && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8';
   return { statusCode, headers, cookies: structuredCookies(structured.cookies), body: bytes };
-}
-
-/** With CORS configured, API Gateway answers preflight itself and owns the CORS headers. */
-export function isCorsHeader(name: string): boolean {
-  return name.toLowerCase().startsWith('access-control-');
-}
-
-export function corsResponseHeaders(): Record<string, string> {
-  return { 'access-control-allow-origin': CORS.allowOrigins.join(',') };
-}
-
-export function preflightResponse(): HttpResponse {
-  return {
-    statusCode: 204,
-    headers: {
-      ...corsResponseHeaders(),
-      'access-control-allow-headers': CORS.allowHeaders.join(','),
-      'access-control-allow-methods': CORS.allowMethods.join(','),
-      'access-control-max-age': String(CORS.maxAgeSeconds),
-    },
-    cookies: [],
-    body: Buffer.alloc(0),
-  };
 }

@@ -1,19 +1,12 @@
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type MessageAttributeValue,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
-import type { FunctionDefinition } from '../lib/definitions/functions';
+import type { FunctionId } from '../lib/definitions/functions';
 import type { QueueDefinition } from '../lib/definitions/queues';
-import { invokeFunction, LOCAL_REGION, type LambdaHandler } from './lambda-runtime';
-import { binaryAttributeToBase64 } from './sqs-local';
+import { LOCAL_REGION } from './lambda-runtime';
+import type { MessageAttribute } from './sqs/message-md5';
+import type { QueueDepth, ReceivedMessage } from './sqs/queue-engine';
 
-/** SQS returns at most 10 messages per ReceiveMessage and deletes at most 10 per batch call. */
+/** SQS returns at most 10 messages per ReceiveMessage. */
 const SQS_MAX_MESSAGES_PER_CALL = 10;
 /**
  * Idle long polls are kept short so that stopping never waits long: an in-flight receive is
@@ -42,14 +35,28 @@ export interface PollerHealth extends PollerStats {
   readonly lastError?: string;
 }
 
+/**
+ * The queue as Lambda's event source mapping reaches it. The mapping is part of the AWS service,
+ * not a client of its public API: locally it calls the queue engine directly, which spares the
+ * platform's event loop an SDK call and an HTTP round trip per receive and per delete.
+ */
+export interface PolledQueue {
+  /** Long-polls up to `waitSeconds` for the first message; system and message attributes included. */
+  receive(maxMessages: number, waitSeconds: number): Promise<readonly ReceivedMessage[]>;
+  /** Resolves once the deletion is durable. */
+  delete(receiptHandle: string): Promise<void>;
+  depth(): QueueDepth;
+}
+
 export interface EventSourcePollerOptions {
   /** The queue with its consumer settings (batch size, window, concurrency, visibility). */
   readonly queue: QueueDefinition;
-  readonly queueUrl: string;
   readonly queueArn: string;
-  readonly sqs: SQSClient;
-  readonly function: FunctionDefinition;
-  readonly handler: LambdaHandler;
+  readonly source: PolledQueue;
+  /** The consumer, for logs and health. */
+  readonly functionId: FunctionId;
+  /** Runs the consumer with a batch; resolves with its result (a batch response or nothing). */
+  readonly invoke: (event: SQSEvent) => Promise<unknown>;
   readonly logger: Logger;
 }
 
@@ -62,17 +69,13 @@ function wait(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
-function recordMessageAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+function recordMessageAttributes(attributes: Readonly<Record<string, MessageAttribute>> | undefined): SQSMessageAttributes {
   const converted: SQSMessageAttributes = {};
   for (const [name, attribute] of Object.entries(attributes ?? {})) {
-    const binaryValue = binaryAttributeToBase64(attribute.BinaryValue);
-    converted[name] = {
-      ...(attribute.StringValue !== undefined && { stringValue: attribute.StringValue }),
-      ...(binaryValue !== undefined && { binaryValue }),
-      stringListValues: attribute.StringListValues ?? [],
-      binaryListValues: (attribute.BinaryListValues ?? []).flatMap((value) => binaryAttributeToBase64(value) ?? []),
-      dataType: attribute.DataType ?? 'String',
-    };
+    const value: SQSMessageAttributes[string] = { stringListValues: [], binaryListValues: [], dataType: attribute.DataType };
+    if (attribute.StringValue !== undefined) value.stringValue = attribute.StringValue;
+    if (attribute.BinaryValue !== undefined) value.binaryValue = attribute.BinaryValue;
+    converted[name] = value;
   }
   return converted;
 }
@@ -86,7 +89,7 @@ const OPTIONAL_SYSTEM_ATTRIBUTES = [
 ] as const;
 
 /** One record of the event Lambda's SQS event source mapping passes to the function. */
-export function toSqsRecord(message: Message, queueArn: string, region = LOCAL_REGION): SQSRecord {
+export function toSqsRecord(message: ReceivedMessage, queueArn: string, region = LOCAL_REGION): SQSRecord {
   const system = message.Attributes ?? {};
   const attributes: SQSRecordAttributes = {
     ApproximateReceiveCount: system.ApproximateReceiveCount ?? '1',
@@ -99,12 +102,12 @@ export function toSqsRecord(message: Message, queueArn: string, region = LOCAL_R
     if (value !== undefined) attributes[name] = value;
   }
   return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
+    messageId: message.MessageId,
+    receiptHandle: message.ReceiptHandle,
+    body: message.Body,
     attributes,
     messageAttributes: recordMessageAttributes(message.MessageAttributes),
-    md5OfBody: message.MD5OfBody ?? '',
+    md5OfBody: message.MD5OfBody,
     ...(message.MD5OfMessageAttributes !== undefined && { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
@@ -155,7 +158,7 @@ export class EventSourcePoller {
   constructor(options: EventSourcePollerOptions) {
     this.options = options;
     this.maxConcurrentBatches = Math.max(1, Math.min(options.queue.consumer.maxConcurrency, LOCAL_MAX_CONCURRENT_BATCHES));
-    this.logger = options.logger.createChild({ persistentKeys: { queue: options.queue.id, functionId: options.function.id } });
+    this.logger = options.logger.createChild({ persistentKeys: { queue: options.queue.id, functionId: options.functionId } });
   }
 
   start(): void {
@@ -172,7 +175,7 @@ export class EventSourcePoller {
     const up = this.state === 'running' && this.lastError === undefined;
     return {
       state: up ? 'up' : 'down',
-      function: this.options.function.id,
+      function: this.options.functionId,
       ...this.stats(),
       ...(this.lastError !== undefined && { lastError: this.lastError }),
     };
@@ -185,7 +188,7 @@ export class EventSourcePoller {
    */
   async drain(deadline: number): Promise<boolean> {
     for (;;) {
-      if (await this.isIdle()) return true;
+      if (this.isIdle()) return true;
       if (Date.now() >= deadline) return false;
       await wait(Math.min(DRAIN_CHECK_INTERVAL_MS, Math.max(0, deadline - Date.now())));
     }
@@ -222,19 +225,12 @@ export class EventSourcePoller {
     }
   }
 
-  private async isIdle(): Promise<boolean> {
+  private isIdle(): boolean {
     if (this.unsettled > 0) return false;
-    const response = await this.options.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.options.queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const visible = Number(response.Attributes?.ApproximateNumberOfMessages ?? 0);
-    const notVisible = Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    const { visible, inFlight } = this.options.source.depth();
     this.forgetExpired();
     // More invisible messages than the failed ones held here: a receive is still on its way.
-    return visible === 0 && notVisible <= this.held.size && this.unsettled === 0;
+    return visible === 0 && inFlight <= this.held.size;
   }
 
   private async pollUntilStopped(): Promise<void> {
@@ -243,7 +239,7 @@ export class EventSourcePoller {
         await Promise.race(this.batchesInFlight);
         continue;
       }
-      let batch: Message[];
+      let batch: ReceivedMessage[];
       try {
         batch = await this.gatherBatch();
         if (this.lastError !== undefined) this.logger.info('receiving again');
@@ -261,34 +257,23 @@ export class EventSourcePoller {
     }
   }
 
-  private async receive(maxMessages: number, waitSeconds: number): Promise<Message[]> {
-    const response = await this.options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: this.options.queueUrl,
-        MaxNumberOfMessages: maxMessages,
-        WaitTimeSeconds: waitSeconds,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const messages = response.Messages ?? [];
+  private async receive(maxMessages: number, waitSeconds: number): Promise<readonly ReceivedMessage[]> {
+    const messages = await this.options.source.receive(maxMessages, waitSeconds);
     this.forgetExpired();
     const visibleAgainAt = Date.now() + this.options.queue.visibilityTimeoutSeconds * 1000;
-    for (const message of messages) {
-      if (message.MessageId !== undefined) this.held.set(message.MessageId, { visibleAgainAt });
-    }
+    for (const message of messages) this.held.set(message.MessageId, { visibleAgainAt });
     this.counts.received += messages.length;
     this.unsettled += messages.length;
     return messages;
   }
 
   /**
-   * The first message is awaited with a short long poll; then the batch fills until it is
-   * full or the batching window closes, like the event source mapping.
+   * A short long poll waits for the first messages (it answers as soon as there is one); then
+   * the batch fills until it is full or the batching window closes, like the event source mapping.
    */
-  private async gatherBatch(): Promise<Message[]> {
+  private async gatherBatch(): Promise<ReceivedMessage[]> {
     const { batchSize, maxBatchingWindowSeconds } = this.options.queue.consumer;
-    const batch = await this.receive(1, IDLE_WAIT_SECONDS);
+    const batch = [...(await this.receive(Math.min(SQS_MAX_MESSAGES_PER_CALL, batchSize), IDLE_WAIT_SECONDS))];
     if (batch.length === 0) return batch;
     const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
     let sweptOnce = false;
@@ -308,42 +293,32 @@ export class EventSourcePoller {
     return batch;
   }
 
-  private async processBatch(messages: readonly Message[]): Promise<void> {
+  private async processBatch(messages: readonly ReceivedMessage[]): Promise<void> {
     const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, this.options.queueArn)) };
     let failed: ReadonlySet<string>;
     try {
-      const result = await invokeFunction(this.options.function, this.options.handler, event);
+      const result = await this.options.invoke(event);
       failed = failedMessageIds(result, event.Records);
     } catch (error) {
       this.logger.error('invocation failed; the whole batch will be retried', { batchSize: messages.length, error });
       failed = new Set(event.Records.map((record) => record.messageId));
     }
-    const succeeded = messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    const succeeded = messages.filter((message) => !failed.has(message.MessageId));
     if (failed.size > 0) this.logger.debug('batch item failures', { failed: failed.size, batchSize: messages.length });
-    try {
-      await this.deleteMessages(succeeded);
-    } catch (error) {
-      this.logger.error('deleting processed messages failed; they will be delivered again', { error });
-    }
+    await this.deleteMessages(succeeded);
     this.counts.succeeded += succeeded.length;
     this.counts.failed += messages.length - succeeded.length;
     this.unsettled -= messages.length;
   }
 
-  private async deleteMessages(messages: readonly Message[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += SQS_MAX_MESSAGES_PER_CALL) {
-      const chunk = messages.slice(start, start + SQS_MAX_MESSAGES_PER_CALL);
-      const response = await this.options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
-      const failedEntries = new Set((response.Failed ?? []).map((entry) => entry.Id));
-      chunk.forEach((message, index) => {
-        if (!failedEntries.has(String(index)) && message.MessageId !== undefined) this.held.delete(message.MessageId);
-      });
-      if (failedEntries.size > 0) this.logger.warn('some deletes failed; those messages will be delivered again', { failed: failedEntries.size });
-    }
+  /** Concurrent deletes share one journal commit. */
+  private async deleteMessages(messages: readonly ReceivedMessage[]): Promise<void> {
+    const outcomes = await Promise.allSettled(messages.map((message) => this.options.source.delete(message.ReceiptHandle)));
+    outcomes.forEach((outcome, index) => {
+      const messageId = messages[index]?.MessageId;
+      if (outcome.status === 'fulfilled' && messageId !== undefined) this.held.delete(messageId);
+    });
+    const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
+    if (failures.length > 0) this.logger.warn('some deletes failed; those messages will be delivered again', { failed: failures.length, error: failures[0]?.reason });
   }
 }

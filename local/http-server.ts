@@ -7,12 +7,9 @@ import * as z from 'zod';
 import { ROUTES } from '../lib/definitions/api';
 import type { FunctionId } from '../lib/definitions/functions';
 import {
-  corsResponseHeaders,
-  isCorsHeader,
   jsonResponse,
   matchRoute,
   MAX_REQUEST_BODY_BYTES,
-  preflightResponse,
   splitTarget,
   toApiGatewayEvent,
   toHttpResponse,
@@ -75,7 +72,6 @@ function send(response: ServerResponse, reply: HttpResponse, extraHeaders: Recor
   const headers: Record<string, string | string[]> = {
     ...reply.headers,
     ...extraHeaders,
-    ...corsResponseHeaders(),
     'content-length': String(reply.body.length),
   };
   if (reply.cookies.length > 0) headers['set-cookie'] = [...reply.cookies];
@@ -87,6 +83,25 @@ function send(response: ServerResponse, reply: HttpResponse, extraHeaders: Recor
 const notFound = (): HttpResponse => jsonResponse(404, { message: 'Not Found' });
 const internalServerError = (): HttpResponse => jsonResponse(500, { message: 'Internal Server Error' });
 const payloadTooLarge = (): HttpResponse => jsonResponse(413, { message: 'Request Entity Too Large' });
+const foreignOrigin = (): HttpResponse =>
+  jsonResponse(403, { message: 'developer endpoints answer only pages and tools of this machine (Host localhost or 127.0.0.1, no other Origin)' });
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
+/**
+ * Whether a request to /dev/* comes from this machine's own pages and tools, not from a page of
+ * another site in the browser: the developer endpoints grant no CORS, and on top of that refuse
+ * what a foreign page can still send without reading the answer (a form POST to
+ * /dev/outbox/clear, a simulated click), and a DNS-rebound host name (Host other than loopback).
+ */
+function fromThisMachine(request: IncomingMessage): boolean {
+  const host = request.headers.host ?? '';
+  if (!LOOPBACK_HOST.test(host)) return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`) return false;
+  const site = request.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
 
 const WEBHOOK_PATH = /^\/dev\/webhooks\/([^/]+)$/;
 const OUTBOX_ENGAGEMENT_PATH = /^\/dev\/outbox\/([^/]+)\/(open|click)$/;
@@ -152,9 +167,8 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
     const match = matchRoute(ROUTES, received.method, rawPath);
     if (!match) return notFound();
     try {
-      const result = toHttpResponse(await options.invoke(match.route.functionId, toApiGatewayEvent(received, match)));
-      // With CORS configured on the API, the gateway's CORS headers replace the function's.
-      return { ...result, headers: Object.fromEntries(Object.entries(result.headers).filter(([name]) => !isCorsHeader(name))) };
+      // No API-wide CORS configuration: CORS headers, preflights included, are the function's.
+      return toHttpResponse(await options.invoke(match.route.functionId, toApiGatewayEvent(received, match)));
     } catch (error) {
       logger.error('integration failed', { routeKey: `${match.route.method} ${match.route.path}`, requestId: received.requestId, error });
       return internalServerError();
@@ -167,9 +181,11 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
     const method = request.method ?? 'GET';
     const url = request.url ?? '/';
     const ids = { 'apigw-requestid': requestId };
-    if (method === 'OPTIONS') {
+    const { rawPath } = splitTarget(url);
+    // Developer endpoints grant no CORS (a preflight finds no route) and refuse other origins.
+    if ((rawPath === '/dev' || rawPath.startsWith('/dev/')) && !fromThisMachine(request)) {
       request.resume();
-      send(response, preflightResponse(), ids);
+      send(response, foreignOrigin());
       return;
     }
     if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BODY_BYTES) {
@@ -185,7 +201,6 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       else response.destroy();
       return;
     }
-    const { rawPath } = splitTarget(url);
     const developerReply = await developerEndpoint(method, rawPath, request, body);
     if (developerReply) {
       send(response, developerReply);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS, type FunctionDefinition, type FunctionId } from '../lib/definitions/functions';
+import { functionDefinition, type FunctionDefinition, type FunctionId } from '../lib/definitions/functions';
 
 /** Cosmetic identity of the local "account", used in ARNs exactly like AWS formats them. */
 export const LOCAL_REGION = 'us-east-1';
@@ -99,22 +99,40 @@ function exportedHandler(module: unknown): LambdaHandler | undefined {
   return typeof fallback === 'function' ? (fallback as LambdaHandler) : undefined;
 }
 
+/** Runs a function by id with the handlers loaded somewhere (this thread, a worker thread). */
+export type FunctionInvoker = (functionId: FunctionId, event: unknown) => Promise<unknown>;
+
+export interface HandlerOverrides {
+  /** Handlers given as functions: they can run only in the thread that received them. */
+  readonly handlers?: Partial<Record<FunctionId, LambdaHandler>>;
+  /** Modules (absolute paths) whose `handler` export replaces a function's entry: loadable in any thread. */
+  readonly modules?: Partial<Record<FunctionId, string>>;
+}
+
 /**
- * The handler of every function: an injected one, else the module at the definition's `entry`.
- * Call this only after process.env points at the emulators: handler modules may read it on load.
+ * The handlers of `functionIds`: an injected one, else the `handler` of an override module, else
+ * the module at the definition's `entry`. Call this only after process.env points at the
+ * emulators: handler modules may read it on load.
  */
-export async function loadHandlers(
-  injected: Partial<Record<FunctionId, LambdaHandler>> = {},
-): Promise<Record<FunctionId, LambdaHandler>> {
-  const loaded = await Promise.all(
-    FUNCTIONS.map(async (definition): Promise<[FunctionId, LambdaHandler]> => {
-      const override = injected[definition.id];
-      if (override) return [definition.id, override];
-      const modulePath = path.join(REPOSITORY_ROOT, definition.entry);
-      const handler = exportedHandler(await import(modulePath));
-      if (!handler) throw new Error(`${definition.entry} does not export a handler function`);
-      return [definition.id, handler];
+export async function loadHandlers(functionIds: readonly FunctionId[], overrides: HandlerOverrides = {}): Promise<ReadonlyMap<FunctionId, LambdaHandler>> {
+  return new Map(
+    functionIds.map((functionId): [FunctionId, LambdaHandler] => {
+      const injected = overrides.handlers?.[functionId];
+      if (injected) return [functionId, injected];
+      const modulePath = overrides.modules?.[functionId] ?? path.join(REPOSITORY_ROOT, functionDefinition(functionId).entry);
+      // require, not import(): the function worker thread registers TypeScript for require only.
+      const handler = exportedHandler(require(modulePath));
+      if (!handler) throw new Error(`${modulePath} does not export a handler function`);
+      return [functionId, handler];
     }),
   );
-  return Object.fromEntries(loaded) as Record<FunctionId, LambdaHandler>;
+}
+
+/** Invokes loaded handlers in this thread; a function that was not loaded fails its invocation. */
+export function inProcessInvoker(handlers: ReadonlyMap<FunctionId, LambdaHandler>): FunctionInvoker {
+  return (functionId, event) => {
+    const handler = handlers.get(functionId);
+    if (!handler) return Promise.reject(new Error(`${functionId} is not loaded in this thread`));
+    return invokeFunction(functionDefinition(functionId), handler, event);
+  };
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { functionDefinition, type FunctionId } from '../lib/definitions/functions';
+import { ROUTES } from '../lib/definitions/api';
+import { FUNCTIONS, type FunctionId } from '../lib/definitions/functions';
 import { EMAIL_FEEDBACK_QUEUE, QUEUES, type QueueDefinition } from '../lib/definitions/queues';
 import { SECRETS } from '../lib/definitions/secrets';
 import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
@@ -11,8 +13,9 @@ import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { findFreePort, LOOPBACK } from './free-port';
+import { startFunctionWorkers, type FunctionWorkers } from './function-worker';
 import { startHttpServer, type HealthReport, type LocalHttpServer } from './http-server';
-import { invokeFunction, LOCAL_REGION, loadHandlers, localAwsCredentials, type LambdaHandler } from './lambda-runtime';
+import { inProcessInvoker, LOCAL_REGION, loadHandlers, localAwsCredentials, type FunctionInvoker, type LambdaHandler } from './lambda-runtime';
 import { startSchedulerEndpoint } from './scheduler/scheduler-endpoint';
 import { SchedulerService } from './scheduler/scheduler-service';
 import type { AwsHttpEndpoint } from './step-functions/aws-endpoint';
@@ -22,6 +25,7 @@ import { StepFunctionsService } from './step-functions/step-functions-service';
 import { LOCAL_CONFIGURATION_SET, LocalSesEvents } from './ses-events';
 import { startLocalSes, type LocalSes } from './ses-local';
 import { startLocalSqs, type LocalSqs } from './sqs-local';
+import type { SqsRequestCounts } from './sqs/request-counts';
 
 /** `DMP_DATA_DIR` value that keeps no state. */
 export const IN_MEMORY = ':memory:';
@@ -42,8 +46,14 @@ export interface PlatformOptions {
   readonly dataDir?: string;
   /** Divides journey waits and schedule periods. Default 1. */
   readonly timeScale?: number;
-  /** Test seam: handlers used instead of importing the functions' entry modules. */
+  /**
+   * Test seam: handlers used instead of importing the functions' entry modules. Functions cannot
+   * be passed to another thread: with this seam every function runs on the platform's thread
+   * (see `handlerModules` for one that keeps the worker threads).
+   */
   readonly handlers?: Partial<Record<FunctionId, LambdaHandler>>;
+  /** Test seam: modules (absolute paths) whose `handler` export replaces a function's entry, in whichever thread runs it. */
+  readonly handlerModules?: Partial<Record<FunctionId, string>>;
   /** Test seam: the CDK app whose state machines and schedules run locally. Default: lib/stacks/platform.ts. */
   readonly cdkApp?: CdkAppDefinition;
   /** Test seam: the state machines to run from that app. Default: lib/definitions/state-machines.ts. */
@@ -85,11 +95,31 @@ export interface RunningPlatform {
   health(): Promise<HealthReport>;
   /** Bytes and commits of the SQS journal so far (zero with DMP_DATA_DIR=:memory:), for benchmarks. */
   journalStats(): { readonly bytes: number; readonly commits: number };
+  /** SQS requests answered so far by queue and action, as SQS bills them, for benchmarks. */
+  sqsRequests(): SqsRequestCounts;
   /** Waits until every queue is drained (see EventSourcePoller.drain); false on deadline. */
   drain(deadline: number): Promise<boolean>;
   /** Idempotent: HTTP first, then pollers (drained), queue snapshot, emulators, environment. */
   stop(): Promise<void>;
 }
+
+/** Functions behind HTTP routes: the request path. */
+const ROUTE_FUNCTION_IDS: ReadonlySet<FunctionId> = new Set(ROUTES.map((route) => route.functionId));
+/**
+ * Worker threads running the route functions side by side: one request's work is mostly the
+ * function's (validation, SDK calls), and this thread keeps a core for HTTP and the emulators.
+ * On two cores one thread measured better than two (each thread is another V8 heap to collect
+ * and another JIT to warm); beyond two the memory (about 40 MB a thread) buys little locally.
+ */
+const API_FUNCTION_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
+/**
+ * Nice value of the thread running every other function (queue consumers, state machine tasks,
+ * scheduled targets): on a busy machine requests are served first and the queues absorb the
+ * difference, as storage-first ingestion intends; on an idle one it makes no difference. 5 gives
+ * it a third of a normal thread's share under contention: 10 (a ninth) starved journeys and
+ * consumers when test suites ran side by side.
+ */
+const BACKGROUND_NICENESS = 5;
 
 function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -137,6 +167,9 @@ function credentialFor(secretId: 'writeKeys' | 'adminTokens', writeKey: string, 
 /**
  * Starts the whole platform locally: DynamoDB Local, the SQS and SES emulators, one event
  * source poller per queue and the HTTP API, all running the same handler code as on AWS.
+ * This thread runs the HTTP server, the emulators and the pollers; the functions run in worker
+ * threads (local/function-worker.ts): the routes' in one or two, every other one in another of
+ * lower priority. `handlers` (functions, which cannot cross threads) keeps every function on this thread.
  * One platform per process: handlers read their configuration from process.env.
  */
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
@@ -170,6 +203,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   const dataDirLock = dataDirectory ? await acquireDataDirLock(dataDirectory) : undefined;
   if (dataDirLock) cleanups.push(() => dataDirLock.release());
   let dynamoStarting: Promise<DynamoDbLocal> | undefined;
+  const functionWorkersStarting: Promise<FunctionWorkers>[] = [];
   try {
     // The JVM takes seconds to start: the in-process emulators start meanwhile.
     dynamoStarting = startDynamoDbLocal({
@@ -215,10 +249,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     const port = options.port === 0 ? await findFreePort() : (options.port ?? 3000);
 
     // Task states and scheduled invocations call the handlers, which load once the environment is set.
-    let loadedHandlers: Record<FunctionId, LambdaHandler> | undefined;
-    const invoke = (functionId: FunctionId, event: unknown): Promise<unknown> => {
-      if (!loadedHandlers) return Promise.reject(new Error('the handlers are not loaded yet'));
-      return invokeFunction(functionDefinition(functionId), loadedHandlers[functionId], event);
+    let invokeLoaded: FunctionInvoker | undefined;
+    const invoke: FunctionInvoker = (functionId, event) => {
+      if (!invokeLoaded) return Promise.reject(new Error('the handlers are not loaded yet'));
+      return invokeLoaded(functionId, event);
     };
     const stepFunctions = new StepFunctionsService({
       stateMachines: cdkResources.stateMachines,
@@ -275,10 +309,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       AWS_LAMBDA_FUNCTION_NAME: 'dmp-local',
       DMP_TIME_SCALE: String(timeScale),
       DMP_PUBLIC_URL: `http://${LOOPBACK}:${port}`,
+      // Local webhooks (a CRM stub on this machine) are allowed; on AWS loopback and private addresses are refused.
+      DMP_ALLOW_LOOPBACK_WEBHOOKS: process.env.DMP_ALLOW_LOOPBACK_WEBHOOKS ?? '1',
       // Segment schedules are created by the Segments API as this role; the local scheduler needs no real role.
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/dmp-local-scheduler',
       // Stable per admin token, so unsubscribe links survive a restart; DMP_UNSUBSCRIBE_SECRET overrides it.
       DMP_UNSUBSCRIBE_SECRET: process.env.DMP_UNSUBSCRIBE_SECRET || sha256Hex(`dmp-local-unsubscribe:${adminToken}`),
+      // Keys the pseudonyms of erased identifiers (SSM /dmp/pseudonym-secret on AWS); stable per admin token.
+      DMP_PSEUDONYM_SECRET: process.env.DMP_PSEUDONYM_SECRET || sha256Hex(`dmp-local-pseudonym:${adminToken}`),
       // Sends through it publish SES events to the EmailFeedback queue (local/ses-events.ts), as on AWS.
       SES_CONFIGURATION_SET: LOCAL_CONFIGURATION_SET,
       ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),
@@ -286,23 +324,45 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       ...Object.fromEntries(SECRETS.map((secret) => [`${secret.envPrefix}_HASHES`, sha256Hex(credentialFor(secret.id, writeKey, adminToken))])),
     });
 
-    const handlers = await loadHandlers(options.handlers);
-    loadedHandlers = handlers;
+    const allFunctionIds = FUNCTIONS.map((definition) => definition.id);
+    const modules = options.handlerModules ?? {};
+    let invokeApi: FunctionInvoker;
+    let invokeBackground: FunctionInvoker;
+    if (options.handlers) {
+      // Functions cannot be passed to another thread: with injected handlers every function runs on this one.
+      invokeApi = inProcessInvoker(await loadHandlers(allFunctionIds, { handlers: options.handlers, modules }));
+      invokeBackground = invokeApi;
+    } else {
+      const apiStarting = startFunctionWorkers({ name: 'api', functionIds: [...ROUTE_FUNCTION_IDS], modules, threads: API_FUNCTION_THREADS, niceness: 0, logger });
+      const backgroundStarting = startFunctionWorkers({
+        name: 'background',
+        functionIds: allFunctionIds.filter((id) => !ROUTE_FUNCTION_IDS.has(id)),
+        modules,
+        threads: 1,
+        niceness: BACKGROUND_NICENESS,
+        logger,
+      });
+      functionWorkersStarting.push(apiStarting, backgroundStarting);
+      for (const starting of functionWorkersStarting) starting.then((workers) => cleanups.push(() => workers.stop())).catch(() => undefined);
+      const [api, background] = await Promise.all([apiStarting, backgroundStarting]);
+      invokeApi = api.invoke;
+      invokeBackground = background.invoke;
+    }
+    invokeLoaded = (functionId, event) => (ROUTE_FUNCTION_IDS.has(functionId) ? invokeApi : invokeBackground)(functionId, event);
     // Resumed tasks invoke handlers: after they load, before pollers and schedules start more work.
     const executions = await stepFunctions.recover();
     if (dataDirectory) logger.info('recovered Step Functions executions', { ...executions });
     const pollers = new Map<string, EventSourcePoller>();
     for (const queue of sqs.queues) {
-      const consumer = functionDefinition(queue.definition.consumer.functionId);
+      const { functionId } = queue.definition.consumer;
       pollers.set(
         queue.definition.id,
         new EventSourcePoller({
           queue: queue.definition,
-          queueUrl: queue.url,
           queueArn: queue.arn,
-          sqs: sqs.client,
-          function: consumer,
-          handler: handlers[consumer.id],
+          source: sqs.polledQueue(queue.name),
+          functionId,
+          invoke: (event) => invoke(functionId, event),
           logger,
         }),
       );
@@ -361,7 +421,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     const http: LocalHttpServer = await startHttpServer({
       port,
       host: LOOPBACK,
-      invoke: (functionId, event) => invokeFunction(functionDefinition(functionId), handlers[functionId], event),
+      invoke: invokeApi,
       health,
       outbox: () => ses.outbox(),
       clearOutbox: () => ses.clearOutbox(),
@@ -398,6 +458,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       ),
       health,
       journalStats: () => sqs.journalStats(),
+      sqsRequests: () => sqs.requestCounts(),
       async drain(deadline) {
         const results = await Promise.all([...pollers.values()].map((poller) => poller.drain(deadline)));
         return results.every(Boolean);
@@ -408,8 +469,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       },
     };
   } catch (error) {
-    // A JVM still starting when another component failed registers its cleanup once started.
-    await dynamoStarting?.catch(() => undefined);
+    // A JVM or worker thread still starting when another component failed registers its cleanup once started.
+    await Promise.all([dynamoStarting, ...functionWorkersStarting].map((starting) => starting?.catch(() => undefined)));
     await runCleanups();
     throw error;
   }

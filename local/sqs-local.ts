@@ -3,10 +3,12 @@ import path from 'node:path';
 import { ListQueuesCommand, SendMessageBatchCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { QueueDefinition } from '../lib/definitions/queues';
+import type { PolledQueue } from './event-source-poller';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localAwsCredentials } from './lambda-runtime';
 import { openJournal, replayJournal, type Journal } from './sqs/journal';
 import { QueueEngine, type QueueDepth } from './sqs/queue-engine';
 import { startSqsEndpoint } from './sqs/sqs-endpoint';
+import { SqsRequestCounter, type SqsRequestCounts } from './sqs/request-counts';
 
 const SECONDS_PER_DAY = 86_400;
 /** SQS's maximum retention, used for dead-letter queues so nothing expires while investigated. */
@@ -49,6 +51,10 @@ export interface LocalSqs {
   depths(): Record<string, QueueDepths>;
   /** Bytes and commits of the journal so far (zero in memory). */
   journalStats(): { readonly bytes: number; readonly commits: number };
+  /** A queue by name as the event source pollers reach it: the engine itself, no HTTP. */
+  polledQueue(name: string): PolledQueue;
+  /** Requests answered so far, by queue and action, as SQS bills them (see sqs/request-counts.ts). */
+  requestCounts(): SqsRequestCounts;
   isHealthy(): Promise<boolean>;
   /** Answers pending long polls, closes the server and the journal (everything accepted is on disk). */
   stop(): Promise<void>;
@@ -83,7 +89,8 @@ export async function startLocalSqs(definitions: readonly QueueDefinition[], opt
     engine.useJournal(journal);
   }
   const recovered = engine.contents().filter((content) => content.messages > 0);
-  const server = await startSqsEndpoint(engine, logger);
+  const requests = new SqsRequestCounter();
+  const server = await startSqsEndpoint(engine, logger, requests);
   const client = new SQSClient({ endpoint: server.endpoint, region: LOCAL_REGION, credentials: localAwsCredentials() });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -122,6 +129,16 @@ export async function startLocalSqs(definitions: readonly QueueDefinition[], opt
       recovered,
       depths: () => Object.fromEntries(queues.map((queue) => [queue.name, { queue: engine.depth(queue.name), deadLetter: engine.depth(queue.deadLetterName) }])),
       journalStats: () => journal?.stats() ?? { bytes: 0, commits: 0 },
+      polledQueue: (name) => ({
+        receive: async (maxMessages, waitSeconds) => {
+          // A stopped engine answers every receive at once: failing keeps a poller from spinning on it.
+          if (stopped) throw new Error('the local SQS is stopped');
+          return engine.receive(name, { maxMessages, waitSeconds, systemAttributeNames: ['All'], messageAttributeNames: ['All'] });
+        },
+        delete: (receiptHandle) => engine.delete(name, receiptHandle),
+        depth: () => engine.depth(name),
+      }),
+      requestCounts: () => requests.snapshot(),
       isHealthy: async () => {
         try {
           await client.send(new ListQueuesCommand({ MaxResults: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
@@ -151,15 +168,6 @@ interface SqsSnapshot {
   readonly savedAt: string;
   /** By queue name (DLQs included). */
   readonly queues: Record<string, SnapshotMessage[]>;
-}
-
-/** A binary attribute value as base64, whether the SDK handed it as bytes, a byte-indexed object or already encoded. */
-export function binaryAttributeToBase64(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'object') return Buffer.from(Object.values(value as Record<string, number>)).toString('base64');
-  return undefined;
 }
 
 function toAttributeValues(message: SnapshotMessage): Record<string, MessageAttributeValue> | undefined {

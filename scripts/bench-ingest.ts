@@ -1,38 +1,42 @@
 /**
  * `npm run bench:ingest`: Tracking API throughput and latency on this machine.
  *
- * Starts the local platform in-process, once in memory (DMP_DATA_DIR :memory:) and once with durable
- * queues (a fresh data directory: every accepted message in the SQS journal, fdatasync'd by group
- * commit, before the API answers 200), and loads `POST /v1/batch` with
- * 100-event batches from autocannon (a worker thread, loopback only, 16 s of load per server).
+ * Starts the local platform as `npm start` runs it (functions in worker threads), each time in a
+ * child process of its own, and loads `POST /v1/batch` with 100-event batches from autocannon (in
+ * a worker thread of this script's process, loopback only). Four platforms: queues in memory (DMP_DATA_DIR :memory:) or
+ * durable (a fresh data directory: every accepted message in the SQS journal, fdatasync'd by group
+ * commit, before the API answers 200), each with consumers that only acknowledge (the figures of
+ * ingestion alone: HTTP, validation, SQS) and with the real consumers (reconcile, score, segments,
+ * journeys... working through the backlog the load builds, as a user's platform would).
  * Each run keeps a fixed number of batches in flight, like that many SDK clients each sending its
  * next batch on the previous answer; the sweep shows throughput against latency. The same runs
  * then hit a bare node:http server answering 200, the machine's own ceiling. Finally it prints the
- * minified ingest bundle size. Every function but ingest is replaced by a handler that only
- * acknowledges, so the figures are those of ingestion (HTTP, validation, SQS), not of profile updates.
+ * minified ingest bundle size.
  *
  * autocannon's `overallRate` is not used: it fires each connection's quota at the start of every
  * second (bursts) and its coordinated-omission correction assumes a 1 ms interval at low rates.
  */
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { FUNCTIONS, type FunctionId } from '../lib/definitions/functions';
-import type { LambdaHandler } from '../local/lambda-runtime';
+import { EVENTS_QUEUE, QUEUES } from '../lib/definitions/queues';
 import { startPlatform } from '../local/platform';
 
 const EVENTS_PER_BATCH = 100;
 /** Batches in flight at once, one run each. */
-const CONCURRENCY_SWEEP = [1, 2, 5, 8, 10] as const;
+const CONCURRENCY_SWEEP = [1, 5, 8, 10] as const;
 const WARM_UP_SECONDS = 2;
 const RUN_SECONDS = 4;
-const TARGET = { eventsPerSecond: 2_000, p99Milliseconds: 150 };
-const RESULT_PREFIX = 'RESULT ';
+/** The Tracking API's local target (issue 13), with this many batches in flight. */
+const TARGET = { inFlight: 8, eventsPerSecond: 3_000, p99Milliseconds: 150 };
+/** With real consumers the backlog never drains within a benchmark: stopping waits this long for it. */
+const REAL_CONSUMERS_DRAIN_MS = 2_000;
 const INGEST_ENTRY = path.resolve(__dirname, '..', 'functions/handlers/ingest.ts');
+const ACKNOWLEDGING_HANDLER = path.resolve(__dirname, 'acknowledging-handler.ts');
 
 /** The subset of autocannon's options and result this script uses (the package ships no types). */
 interface LoadOptions {
@@ -129,69 +133,142 @@ async function measure(target: Target): Promise<Measurement> {
   return figures;
 }
 
-/** Consumers report success without work (an SQS batch response with no failures). */
-function acknowledgingHandlersExceptIngest(): Partial<Record<FunctionId, LambdaHandler>> {
-  const acknowledge: LambdaHandler = async () => ({ batchItemFailures: [] });
-  return Object.fromEntries(FUNCTIONS.filter(({ id }) => id !== 'ingest').map(({ id }) => [id, acknowledge]));
+interface PlatformSetup {
+  readonly durable: boolean;
+  readonly consumers: 'acknowledging' | 'real';
 }
 
-interface PlatformMeasurement {
-  readonly figures: Measurement;
-  /** fdatasync calls and bytes of the SQS journal per accepted event (durable run only). */
+const PLATFORM_SETUPS: readonly PlatformSetup[] = [
+  { durable: false, consumers: 'acknowledging' },
+  { durable: true, consumers: 'acknowledging' },
+  { durable: false, consumers: 'real' },
+  { durable: true, consumers: 'real' },
+];
+
+function setupName({ durable, consumers }: PlatformSetup): string {
+  return `${durable ? 'durable' : 'memory'}, ${consumers === 'real' ? 'real consumers' : 'no-op consumers'}`;
+}
+
+/** What the platform's process reports about the sweep, apart from the latencies the load generator measured. */
+interface PlatformReport {
+  /** fdatasync calls and bytes of the SQS journal per accepted event (durable runs only). */
   readonly journal?: { readonly commitsPerEvent: number; readonly bytesPerEvent: number };
+  /** Events the reconcile consumer settled during the sweep, and those still queued after it. */
+  readonly reconciled: number;
+  readonly queued: number;
+  /** Resident memory of the platform's process (its threads; DynamoDB Local's JVM apart) after the sweep, and its peak. */
+  readonly rssBytes: number;
+  readonly maxRssBytes: number;
 }
 
-async function measurePlatform(durable: boolean): Promise<PlatformMeasurement> {
-  const dataDir = durable ? await mkdtemp(path.join(tmpdir(), 'bench-ingest-')) : ':memory:';
+interface PlatformMeasurement extends PlatformReport {
+  readonly figures: Measurement;
+}
+
+/** Messages between this script and the platform's process (over its IPC channel). */
+type FromPlatform = { readonly kind: 'ready'; readonly target: Target } | { readonly kind: 'report'; readonly report: PlatformReport };
+type ToPlatform = { readonly kind: 'sweep-starts' } | { readonly kind: 'sweep-ended'; readonly acceptedEvents: number };
+
+function nextMessage(child: ChildProcess): Promise<FromPlatform> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`the platform process exited with code ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (message: FromPlatform) => {
+      child.removeListener('exit', onExit);
+      resolve(message);
+    });
+  });
+}
+
+/**
+ * The platform runs in a process of its own, as `npm start` would: one platform per process
+ * (handlers keep their SDK clients, and so the emulators' endpoints, in module scope), and its
+ * memory is not mixed with the load generator's.
+ */
+async function measurePlatform(setup: PlatformSetup): Promise<PlatformMeasurement> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--platform', JSON.stringify(setup)], {
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let errorOutput = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errorOutput = (errorOutput + chunk.toString('utf8')).slice(-4_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const ready = await nextMessage(child);
+    if (ready.kind !== 'ready') throw new Error(`unexpected message ${ready.kind}`);
+    // JIT, SDK connection pools and the emulators warm up before anything is measured.
+    await load(ready.target, 2, WARM_UP_SECONDS);
+    child.send({ kind: 'sweep-starts' } satisfies ToPlatform);
+    const figures = await measure(ready.target);
+    const acceptedEvents = [...figures.values()].reduce((sum, run) => sum + run.eventsPerSecond * RUN_SECONDS, 0);
+    const reported = nextMessage(child);
+    child.send({ kind: 'sweep-ended', acceptedEvents } satisfies ToPlatform);
+    const answer = await reported;
+    if (answer.kind !== 'report') throw new Error(`unexpected message ${answer.kind}`);
+    return { ...answer.report, figures };
+  } catch (error) {
+    throw new Error(`the ${setupName(setup)} measurement failed: ${error instanceof Error ? error.message : String(error)}\n${errorOutput}`);
+  } finally {
+    // The platform stops when the channel closes; SIGKILL if it does not within a minute.
+    child.disconnect();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** `--platform <PlatformSetup as JSON>`: the child that runs one platform and reports on it. */
+async function runPlatform(setup: PlatformSetup): Promise<void> {
+  const dataDir = setup.durable ? await mkdtemp(path.join(tmpdir(), 'bench-ingest-')) : ':memory:';
   const platform = await startPlatform({
     port: 0,
     dataDir,
     logLevel: 'WARN',
-    handlers: acknowledgingHandlersExceptIngest(),
+    ...(setup.consumers === 'acknowledging'
+      ? { handlerModules: Object.fromEntries(QUEUES.map((queue) => [queue.consumer.functionId, ACKNOWLEDGING_HANDLER])) }
+      : { drainTimeoutMs: REAL_CONSUMERS_DRAIN_MS }),
   });
+  const reconciled = async (): Promise<number> => {
+    const pollers = (await platform.health()).components.pollers as Record<string, { succeeded: number }>;
+    return pollers[EVENTS_QUEUE.id]?.succeeded ?? 0;
+  };
   try {
-    const target: Target = { url: `${platform.baseUrl}/v1/batch`, writeKey: platform.writeKey };
-    // JIT, SDK connection pools and the emulators warm up before anything is measured.
-    await load(target, 2, WARM_UP_SECONDS);
-    const before = platform.journalStats();
-    const figures = await measure(target);
-    const after = platform.journalStats();
-    const events = [...figures.values()].reduce((sum, run) => sum + run.eventsPerSecond * RUN_SECONDS, 0);
-    return {
-      figures,
-      ...(durable && events > 0 && { journal: { commitsPerEvent: (after.commits - before.commits) / events, bytesPerEvent: (after.bytes - before.bytes) / events } }),
-    };
+    const send = (message: FromPlatform): void => void process.send?.(message);
+    const disconnected = new Promise<void>((resolve) => process.once('disconnect', resolve));
+    let before: { journal: { bytes: number; commits: number }; reconciled: number } | undefined;
+    process.on('message', (message: ToPlatform) => {
+      void (async () => {
+        if (message.kind === 'sweep-starts') {
+          before = { journal: platform.journalStats(), reconciled: await reconciled() };
+          return;
+        }
+        const journal = platform.journalStats();
+        const queues = (await platform.health()).components.queues as Record<string, { visible: number; inFlight: number }>;
+        const events = message.acceptedEvents;
+        send({
+          kind: 'report',
+          report: {
+            ...(setup.durable &&
+              before &&
+              events > 0 && {
+                journal: { commitsPerEvent: (journal.commits - before.journal.commits) / events, bytesPerEvent: (journal.bytes - before.journal.bytes) / events },
+              }),
+            reconciled: (await reconciled()) - (before?.reconciled ?? 0),
+            queued: (queues[EVENTS_QUEUE.id]?.visible ?? 0) + (queues[EVENTS_QUEUE.id]?.inFlight ?? 0),
+            rssBytes: process.memoryUsage.rss(),
+            maxRssBytes: process.resourceUsage().maxRSS * 1024,
+          },
+        });
+      })();
+    });
+    send({ kind: 'ready', target: { url: `${platform.baseUrl}/v1/batch`, writeKey: platform.writeKey } });
+    await disconnected;
   } finally {
     await platform.stop();
-    if (durable) await rm(dataDir, { recursive: true, force: true });
+    if (setup.durable) await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-/**
- * One platform per process: handlers keep their SDK clients (and so the emulators' endpoints)
- * in module scope, as on Lambda, so a second platform in the same process would reach the first's.
- */
-function measureInChild(mode: 'memory' | 'durable'): Promise<PlatformMeasurement> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'),
-      [__filename, '--platform', mode],
-      { env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(`the ${mode} measurement failed: ${error.message}\n${stderr.slice(-4_000)}`));
-          return;
-        }
-        const result = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
-        if (!result) {
-          reject(new Error(`the ${mode} measurement printed no result\n${stderr.slice(-4_000)}`));
-          return;
-        }
-        const parsed = JSON.parse(result.slice(RESULT_PREFIX.length)) as { figures: [number, Figures][]; journal?: PlatformMeasurement['journal'] };
-        resolve({ figures: new Map(parsed.figures), ...(parsed.journal && { journal: parsed.journal }) });
-      },
-    );
-  });
 }
 
 async function measureBareServer(): Promise<Measurement> {
@@ -226,7 +303,7 @@ async function ingestBundleBytes(external: string[]): Promise<number> {
   return output.outputFiles.reduce((total, file) => total + file.contents.length, 0);
 }
 
-const COLUMNS = [30, 10, 10, 8, 8, 8] as const;
+const COLUMNS = [34, 10, 10, 8, 8, 8] as const;
 
 function line(cells: readonly string[]): string {
   return cells.map((cell, index) => (index === 0 ? cell.padEnd(COLUMNS[0]) : cell.padStart(COLUMNS[index] ?? 8))).join('');
@@ -247,43 +324,47 @@ function kilobytes(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
 }
 
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}
+
+function meetsTarget(figures: Figures | undefined): boolean {
+  return figures !== undefined && figures.eventsPerSecond >= TARGET.eventsPerSecond && figures.p99 < TARGET.p99Milliseconds && figures.failed === 0;
+}
+
+/** What the sweep left behind on one platform: journal cost, consumer progress, memory, target. */
+function platformSummary(setup: PlatformSetup, measured: PlatformMeasurement): string {
+  const journal = measured.journal
+    ? `${(1 / measured.journal.commitsPerEvent).toFixed(0)} events per fdatasync, ${measured.journal.bytesPerEvent.toFixed(0)} journal bytes per event; `
+    : '';
+  const consumed = setup.consumers === 'real' ? `${measured.reconciled.toLocaleString('en-US')} events reconciled during the sweep, ${measured.queued.toLocaleString('en-US')} still queued; ` : '';
+  const target = meetsTarget(measured.figures.get(TARGET.inFlight)) ? 'met' : 'NOT met';
+  return `${setupName(setup)}: ${journal}${consumed}RSS ${megabytes(measured.rssBytes)} (peak ${megabytes(measured.maxRssBytes)}); target ${target}`;
+}
+
 async function main(): Promise<void> {
   // Handlers log one line per request at INFO; a benchmark wants only warnings.
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
-  const memory = await measureInChild('memory');
-  const durable = await measureInChild('durable');
+  const platforms: [PlatformSetup, PlatformMeasurement][] = [];
+  for (const setup of PLATFORM_SETUPS) platforms.push([setup, await measurePlatform(setup)]);
   const bare = await measureBareServer();
   const [allBundled, sdkExternal] = await Promise.all([ingestBundleBytes([]), ingestBundleBytes(['@aws-sdk/*'])]);
 
   const report = [
     `POST /v1/batch, ${EVENTS_PER_BATCH} events per request, ${RUN_SECONDS} s per run; latency per request (batch)`,
     line(['server', 'in flight', 'events/s', 'p50 ms', 'p99 ms', 'failed']),
-    ...[...memory.figures].map(([connections, figures]) => row('platform, queues in memory', connections, figures)),
-    ...[...durable.figures].map(([connections, figures]) => row('platform, durable queues', connections, figures)),
+    ...platforms.flatMap(([setup, measured]) => [...measured.figures].map(([connections, figures]) => row(setupName(setup), connections, figures))),
     ...[...bare].map(([connections, figures]) => row('bare node:http answering 200', connections, figures)),
-  ];
-  const meeting = [...durable.figures].filter(
-    ([, figures]) =>
-      figures.eventsPerSecond >= TARGET.eventsPerSecond && figures.p99 < TARGET.p99Milliseconds && figures.failed === 0,
-  );
-  report.push(
-    `durable queues: ${durable.journal ? `${(1 / durable.journal.commitsPerEvent).toFixed(0)} events per fdatasync, ${durable.journal.bytesPerEvent.toFixed(0)} journal bytes per event (send, receive and delete records)` : 'no journal figures'}`,
-    `target (durable) ${TARGET.eventsPerSecond.toLocaleString('en-US')} events/s with p99 < ${TARGET.p99Milliseconds} ms: ` +
-      (meeting.length > 0 ? `met with ${meeting.map(([connections]) => connections).join(', ')} in flight` : 'NOT met'),
+    `target: ${TARGET.eventsPerSecond.toLocaleString('en-US')} events/s with p99 < ${TARGET.p99Milliseconds} ms at ${TARGET.inFlight} in flight`,
+    ...platforms.map(([setup, measured]) => platformSummary(setup, measured)),
     `ingest bundle (esbuild, minified): ${kilobytes(allBundled)} with every dependency, ` +
       `${kilobytes(sdkExternal)} with @aws-sdk/* left to the Lambda runtime`,
-  );
+  ];
   process.stdout.write(`${report.join('\n')}\n`);
 }
 
-/** `--platform memory|durable`: the child that measures one platform and prints its figures. */
-async function measureOnePlatform(mode: string): Promise<void> {
-  const measured = await measurePlatform(mode === 'durable');
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ figures: [...measured.figures], journal: measured.journal })}\n`);
-}
-
 const platformFlag = process.argv.indexOf('--platform');
-(platformFlag >= 0 ? measureOnePlatform(process.argv[platformFlag + 1] ?? '') : main()).then(
+(platformFlag >= 0 ? runPlatform(JSON.parse(process.argv[platformFlag + 1] ?? '{}') as PlatformSetup) : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

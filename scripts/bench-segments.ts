@@ -16,6 +16,8 @@ import { newProfile, type ProfileRecord } from '../functions/domain/profile/prof
 import { functionDefinition } from '../lib/definitions/functions';
 import { createLambdaContext } from '../local/lambda-runtime';
 import { IN_MEMORY, startPlatform } from '../local/platform';
+import { AWS_PRICES } from './aws-prices';
+import { percentile } from './percentile';
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
 const REALTIME_SAMPLES = Number(process.env.BENCH_REALTIME_SAMPLES ?? 500);
@@ -78,10 +80,6 @@ function syntheticProfile(index: number): ProfileRecord {
     },
     consent: { categories: uniform(index, 10) < 0.5 ? {} : { marketing: { granted: true, at: seen } } },
   } as ProfileRecord;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function seed(doc: DynamoDBDocumentClient, tableName: string): Promise<void> {
@@ -158,16 +156,6 @@ async function realtimeLatencies(doc: DynamoDBDocumentClient, tableName: string,
   return latencies.sort((a, b) => a - b);
 }
 
-/** On-demand and request prices (us-east-1, arm64) used by the estimate. */
-const PRICES = {
-  readRequestUnitPerMillion: 0.125,
-  writeRequestUnitPerMillion: 0.625,
-  lambdaGbSecond: 0.0000133334,
-  lambdaRequestPerMillion: 0.2,
-  stepFunctionsTransitionPerThousand: 0.025,
-  sqsRequestPerMillion: 0.4,
-};
-
 function costEstimate(measured: { profilesPerSecondPerSlice: number; changeRate: number }): void {
   const profiles = 10_000_000;
   const segments = SEGMENTS.length;
@@ -185,11 +173,11 @@ function costEstimate(measured: { profilesPerSecondPerSlice: number; changeRate:
   const transitions = 6 + slices * 4 + invocations * 2;
   const sqsRequests = Math.ceil(changes / 10) * 3;
   const lines = {
-    'DynamoDB scan (read units)': ((scanUnits + membershipUnits) / 1e6) * PRICES.readRequestUnitPerMillion,
-    'DynamoDB writes (write units)': (writeUnits / 1e6) * PRICES.writeRequestUnitPerMillion,
-    'Lambda (1 GB, GB-s + requests)': lambdaSeconds * PRICES.lambdaGbSecond + (invocations / 1e6) * PRICES.lambdaRequestPerMillion,
-    'Step Functions (state transitions)': (transitions / 1_000) * PRICES.stepFunctionsTransitionPerThousand,
-    'SQS (activation messages)': (sqsRequests / 1e6) * PRICES.sqsRequestPerMillion,
+    'DynamoDB scan (read units)': ((scanUnits + membershipUnits) / 1e6) * AWS_PRICES.dynamoDbReadRequestUnitPerMillion,
+    'DynamoDB writes (write units)': (writeUnits / 1e6) * AWS_PRICES.dynamoDbWriteRequestUnitPerMillion,
+    'Lambda (1 GB, GB-s + requests)': lambdaSeconds * AWS_PRICES.lambdaArm64GbSecond + (invocations / 1e6) * AWS_PRICES.lambdaRequestPerMillion,
+    'Step Functions (state transitions)': (transitions / 1_000) * AWS_PRICES.stepFunctionsTransitionPerThousand,
+    'SQS (activation messages)': (sqsRequests / 1e6) * AWS_PRICES.sqsRequestPerMillion,
   };
   console.log(`\nCost estimate of one full rebuild of 10,000,000 profiles × ${segments} segments on AWS (${(measured.changeRate * 100).toFixed(1)} % of memberships changing):`);
   console.log(`  scan ${Math.round(scanUnits / 1e6)} M + membership lookups ${Math.round(membershipUnits / 1e6)} M read units, ${Math.round(writeUnits / 1e6)} M write units,`);

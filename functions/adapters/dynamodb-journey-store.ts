@@ -10,7 +10,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
-import { pseudonymOf } from '../domain/identity/pseudonym';
+import type { Pseudonyms } from '../domain/identity/pseudonym';
 import { queryAllItems } from './dynamodb-query';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
@@ -30,7 +30,9 @@ import {
 
 /**
  * Journey state in the profiles table. Items under `P#<profileId>` go with the profile on
- * erasure; addresses appear only as pseudonyms (SHA-256), never in clear.
+ * erasure; addresses appear only as keyed pseudonyms (`k1.<HMAC-SHA256>`, see
+ * domain/identity/pseudonym.ts), never in clear. Records written before keyed pseudonyms carry the
+ * unkeyed SHA-256 instead: readers check both forms, writers replace the unkeyed twin.
  * - `P#<p>` / `JOURNEY#cart`: the run responsible for the profile's cart;
  * - `P#<p>` / `MAIL#<sentAt>#<run>#<step>`: a marketing send, for the frequency cap (TTL);
  * - `P#<p>` / `PROMO#<productId>`: the product-view promotion cap (TTL);
@@ -51,11 +53,13 @@ const STALE_CLAIM_MS = 5 * 60_000;
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
-function emailPseudonym(email: string): string {
-  return pseudonymOf({ type: 'email', value: email.trim().toLowerCase() });
-}
-
 const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`, SK: 'MAILSUP' });
+const unsubscribeKey = (pseudonym: string) => ({ PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' });
+
+/** Both pseudonyms of each address, once per address whatever its case or spacing. */
+function distinctAddresses(pseudonyms: Pseudonyms, emails: readonly string[]): Array<{ readonly keyed: string; readonly legacy: string }> {
+  return [...new Map(emails.map((email) => pseudonyms.email(email)).map((address) => [address.keyed, address] as const)).values()];
+}
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -76,9 +80,14 @@ function isCounterConflict(error: unknown): boolean {
 export class DynamoJourneyStore {
   private readonly doc: DynamoDBDocumentClient;
 
+  /**
+   * @param pseudonyms the keyed pseudonyms of addresses (their secret is loaded on first use);
+   *   only the unsubscribe and suppression methods need them.
+   */
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly pseudonyms: () => Promise<Pseudonyms> = () => Promise.reject(new Error('no pseudonym secret given to the journey store')),
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -313,43 +322,58 @@ export class DynamoJourneyStore {
     return Items.map((item) => String(item.sentAt));
   }
 
+  /**
+   * Whether sending to the address is barred (erased identifier, bounce or complaint) or refused
+   * (the profile or the address unsubscribed). Each address record is looked up under its keyed and
+   * its legacy pseudonym.
+   */
   async recipientFlags(profileId: string, email: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
-    const pseudonym = emailPseudonym(email);
-    const [suppression, profileUnsubscribe, addressUnsubscribe, mailSuppression] = await Promise.all(
-      [
-        { PK: `SUP#${pseudonym}`, SK: 'SUP' },
-        { PK: `P#${profileId}`, SK: 'UNSUB' },
-        { PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' },
-        mailSuppressionKey(pseudonym),
-      ].map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }))),
-    );
-    return { suppressed: suppression?.Item !== undefined || mailSuppression?.Item !== undefined, unsubscribed: profileUnsubscribe?.Item !== undefined || addressUnsubscribe?.Item !== undefined };
+    const { keyed, legacy } = (await this.pseudonyms()).email(email);
+    const found = async (keys: ReadonlyArray<Record<string, string>>): Promise<boolean> => {
+      const items = await Promise.all(keys.map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true, ProjectionExpression: 'PK' }))));
+      return items.some((result) => result.Item !== undefined);
+    };
+    const [suppressed, unsubscribed] = await Promise.all([
+      found([keyed, legacy].flatMap((pseudonym) => [{ PK: `SUP#${pseudonym}`, SK: 'SUP' }, mailSuppressionKey(pseudonym)])),
+      found([{ PK: `P#${profileId}`, SK: 'UNSUB' }, ...[keyed, legacy].map((pseudonym) => unsubscribeKey(pseudonym))]),
+    ]);
+    return { suppressed, unsubscribed };
   }
 
   /** Effective at once for every later send check: the profile and each of its addresses. */
   async unsubscribe(profileId: string, emails: readonly string[], now: Date): Promise<void> {
     const at = now.toISOString();
-    const keys = [{ PK: `P#${profileId}`, SK: 'UNSUB' }, ...emails.map((email) => ({ PK: `UNSUB#${emailPseudonym(email)}`, SK: 'UNSUB' }))];
-    await Promise.all(keys.map((key) => this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...key, unsubscribedAt: at } }))));
+    const addresses = distinctAddresses(await this.pseudonyms(), emails);
+    await Promise.all([
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { PK: `P#${profileId}`, SK: 'UNSUB', unsubscribedAt: at } })),
+      ...addresses.map(async ({ keyed, legacy }) => {
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...unsubscribeKey(keyed), unsubscribedAt: at } }));
+        // The keyed record now stands for the address: its unkeyed twin, if any, goes.
+        await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: unsubscribeKey(legacy) }));
+      }),
+    ]);
   }
 
   /**
    * Puts the addresses on the suppression list every later send checks. The first reason and
-   * time are kept, so a re-delivered SES event changes nothing.
+   * time are kept (from an unkeyed record of the address too, which this replaces), so a
+   * re-delivered SES event changes nothing.
    */
   async suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void> {
-    const pseudonyms = [...new Set(emails.map(emailPseudonym))];
+    const addresses = distinctAddresses(await this.pseudonyms(), emails);
     await Promise.all(
-      pseudonyms.map((pseudonym) =>
-        this.doc.send(
+      addresses.map(async ({ keyed, legacy }) => {
+        const { Item: old } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: mailSuppressionKey(legacy), ConsistentRead: true }));
+        await this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: mailSuppressionKey(pseudonym),
+            Key: mailSuppressionKey(keyed),
             UpdateExpression: 'SET reason = if_not_exists(reason, :reason), suppressedAt = if_not_exists(suppressedAt, :at)',
-            ExpressionAttributeValues: { ':reason': reason, ':at': now.toISOString() },
+            ExpressionAttributeValues: { ':reason': old?.reason ?? reason, ':at': old?.suppressedAt ?? now.toISOString() },
           }),
-        ),
-      ),
+        );
+        if (old) await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: mailSuppressionKey(legacy) }));
+      }),
     );
   }
 }

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -13,17 +14,23 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { identifierKey, type Identifier } from '../domain/identity/identifiers';
-import { pseudonymOf } from '../domain/identity/pseudonym';
+import { pseudonymOf, type Pseudonyms } from '../domain/identity/pseudonym';
 import type { StoredLink } from '../domain/identity/resolution';
 import type { IdentityLink, ProfileRecord } from '../domain/profile/profile';
+import { PROFILE_LIMITS, dynamoItemSize } from '../domain/profile/limits';
+import type { RejectedValue } from '../domain/profile/limits';
+import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import {
+  CommitTooLargeError,
   ConcurrentUpdateError,
   DuplicateMessageError,
   SuppressedIdentityError,
   type IdentitySnapshot,
   type MergeLogEntry,
   type ProfileStore,
+  type QuarantineEntry,
+  type QuarantinedMessage,
   type QuarantinedValue,
   type ReconcileCommit,
   type StoredEvent,
@@ -39,24 +46,82 @@ export interface DynamoProfileStoreOptions {
   readonly lenientTypes: readonly string[];
   /** Window in which a messageId counts once. */
   readonly dedupeWindowHours: number;
+  /**
+   * Keyed pseudonyms for erasure records (`SUP#`); without them (tools, tests) records use the
+   * unkeyed SHA-256. Records are looked up under both forms either way (see pseudonym.ts).
+   */
+  readonly pseudonyms?: () => Promise<Pseudonyms>;
 }
 
 const DAY_MS = 86_400_000;
+const MAX_TRANSACTION_ITEMS = 100;
+/** A group's commit stays well below a transaction's 4 MB; a larger group is split (CommitTooLargeError). */
+const MAX_GROUP_COMMIT_BYTES = 3_000_000;
+/** One event page, compressed: far below an item's 400 KB, so a page plus its keys always fits. */
+const MAX_EVENT_PAGE_BYTES = 300_000;
 const MAX_TOMBSTONE_HOPS = 8;
 const QUARANTINE_TTL_DAYS = 90;
+/**
+ * The quarantine is spread over a few partitions (by message id) so that a flood of refused
+ * values cannot make one partition hot; `QUARANTINE` (unsharded) holds entries of earlier versions.
+ */
+const QUARANTINE_SHARDS = 4;
+const LEGACY_QUARANTINE_PARTITION = 'QUARANTINE';
+
+function quarantineShard(messageId: string): number {
+  let hash = 0;
+  for (let index = 0; index < messageId.length; index += 1) hash = (hash * 31 + messageId.charCodeAt(index)) >>> 0;
+  return hash % QUARANTINE_SHARDS;
+}
 
 /** Item keys of the single table (DESIGN.md). Identifier values appear only as pseudonyms. */
 export const keys = {
   profile: (profileId: string) => ({ PK: `P#${profileId}`, SK: 'PROFILE' }),
   identity: (identifier: Identifier) => ({ PK: `ID#${identifier.type}#${pseudonymOf(identifier)}`, SK: 'ID' }),
-  suppression: (identifier: Identifier) => ({ PK: `SUP#${pseudonymOf(identifier)}`, SK: 'SUP' }),
+  /** An erasure record under one pseudonym of the identifier (see DynamoProfileStore.suppressionKeys). */
+  suppression: (pseudonym: string) => ({ PK: `SUP#${pseudonym}`, SK: 'SUP' }),
   dedupe: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   event: (profileId: string, message: AcceptedMessage) => ({ PK: `P#${profileId}`, SK: `E#${message.timestamp}#${message.messageId}` }),
   mergeLog: (profileId: string, at: string, messageId: string, index: number) => ({ PK: `P#${profileId}`, SK: `M#${at}#${messageId}#${index}` }),
-  quarantine: (at: string, messageId: string, trait: string) => ({ PK: 'QUARANTINE', SK: `${at}#${messageId}#${trait}` }),
+  /** One entry; `part` tells the entries of one message apart (the index of a value, or `message`). */
+  quarantine: (at: string, messageId: string, part: string) => ({ PK: `QUARANTINE#${quarantineShard(messageId)}`, SK: `${at}#${messageId}#${part}` }),
+  /** Pointer from a survivor to a profile merged into it (every one, however many: erasure follows them). */
+  mergedFrom: (survivorId: string, absorbedId: string) => ({ PK: `P#${survivorId}`, SK: `MF#${absorbedId}` }),
 };
 
+/**
+ * Entries a message writes to the quarantine: at most PROFILE_LIMITS.maxQuarantinePerMessage, the
+ * last one counting those left out (a flood of refused values stays a handful of small items).
+ */
+export function boundedQuarantine(rejected: readonly RejectedValue[]): RejectedValue[] {
+  const max = PROFILE_LIMITS.maxQuarantinePerMessage;
+  if (rejected.length <= max) return [...rejected];
+  const reasons = [...new Set(rejected.slice(max - 1).map((entry) => entry.reason))];
+  return [
+    ...rejected.slice(0, max - 1),
+    { trait: '*', reason: `${rejected.length - max + 1} more values refused (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''})`, value: rejected.length - max + 1 },
+  ];
+}
+
 const epochSeconds = (time: number): number => Math.floor(time / 1000);
+
+/** The sort key of an event in its partition (`E#<time>#<messageId>`); a page is keyed by its newest. */
+const eventSortKey = (message: AcceptedMessage): string => keys.event('', message).SK;
+const compareEventKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The events an `E#` item holds: an event page (`events`, compressed JSON) or, written by earlier
+ * versions, one event (`message`).
+ */
+function eventsOfItem(item: Item): StoredEvent[] {
+  const profileId = (item.PK as string).slice(2);
+  const page = item.SK as string;
+  if (item.events instanceof Uint8Array) {
+    const entries = JSON.parse(inflateRawSync(item.events).toString('utf8')) as Array<{ message: AcceptedMessage; reconciledAt?: string }>;
+    return entries.map(({ message, reconciledAt }) => ({ profileId, message, ...(reconciledAt && { reconciledAt }), page }));
+  }
+  return [{ profileId, message: item.message as AcceptedMessage, ...(typeof item.reconciledAt === 'string' && { reconciledAt: item.reconciledAt }), page }];
+}
 
 export type Item = Record<string, unknown>;
 
@@ -127,16 +192,50 @@ export async function* scanProfilePages(
   } while (from);
 }
 
+/**
+ * Events keep the numbers they were sent with: one beyond ±2^53 (a 19-digit order id sent as a
+ * number) is stored as the double JSON.parse read, and read back as a number, not a BigInt. Without
+ * this such an event could never be written (the marshaller throws): a poison message.
+ */
+const PROFILE_STORE_TRANSLATION = {
+  marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+  unmarshallOptions: { wrapNumbers: (value: string): number => Number(value) },
+};
+
+/**
+ * A document client that always uses its own translation options. `DynamoDBDocumentClient.from`
+ * stores them on the config it shares with the base client, so another document client made from
+ * the same DynamoDBClient (the stores of one function share it) silently replaces them; they are
+ * set again, synchronously, before each command resolves its middleware.
+ */
+function ownDocumentClient(client: DynamoDBClient, translateConfig: typeof PROFILE_STORE_TRANSLATION): DynamoDBDocumentClient {
+  const doc = DynamoDBDocumentClient.from(client, translateConfig);
+  const prototype = Object.getPrototypeOf(doc) as { send: (...args: unknown[]) => unknown };
+  doc.send = ((...args: unknown[]) => {
+    doc.config.translateConfig = translateConfig;
+    // Looked up on each call, not captured: a test double replacing the class's `send` still sees the calls.
+    return prototype.send.apply(doc, args);
+  }) as DynamoDBDocumentClient['send'];
+  return doc;
+}
+
 /** The Profiles table as the ProfileStore port: transactions guard every multi-item change. */
 export class DynamoProfileStore implements ProfileStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(client: DynamoDBClient, private readonly options: DynamoProfileStoreOptions) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = ownDocumentClient(client, PROFILE_STORE_TRANSLATION);
   }
 
-  async loadSnapshot(messageId: string, identifiers: readonly Identifier[], now: Date): Promise<IdentitySnapshot> {
-    const requested = [keys.dedupe(messageId), ...identifiers.map(keys.identity), ...identifiers.map(keys.suppression)];
+  /** Every key an erasure record of the identifier may have: keyed first, then the legacy unkeyed one. */
+  private async suppressionKeys(identifier: Identifier): Promise<Array<{ PK: string; SK: string }>> {
+    const pseudonyms = await this.options.pseudonyms?.();
+    return (pseudonyms ? pseudonyms.lookups(identifier) : [pseudonymOf(identifier)]).map(keys.suppression);
+  }
+
+  async loadSnapshot(messageIds: readonly string[], identifiers: readonly Identifier[], now: Date): Promise<IdentitySnapshot> {
+    const suppressionKeys = await Promise.all(identifiers.map((identifier) => this.suppressionKeys(identifier)));
+    const requested = [...messageIds.map(keys.dedupe), ...identifiers.map(keys.identity), ...suppressionKeys.flat()];
     const items = await this.batchGet(requested);
     const byKey = new Map(items.map((item) => [`${item.PK as string}|${item.SK as string}`, item]));
     const find = (key: { PK: string; SK: string }): Item | undefined => byKey.get(`${key.PK}|${key.SK}`);
@@ -156,11 +255,15 @@ export class DynamoProfileStore implements ProfileStore {
       const live = profiles.resolved.get(stored.profileId);
       if (live) links.set(identifierKey(identifier), { profileId: live, lastSeen: stored.lastSeen });
     }
-    const dedupe = find(keys.dedupe(messageId));
+    const marked = new Map<string, string | undefined>();
+    for (const messageId of messageIds) {
+      const marker = find(keys.dedupe(messageId));
+      if (marker) marked.set(messageId, typeof marker.profileId === 'string' ? marker.profileId : undefined);
+    }
     return {
-      alreadyProcessed: dedupe !== undefined,
-      ...(typeof dedupe?.profileId === 'string' && { processedBy: dedupe.profileId }),
-      suppressed: identifiers.filter((identifier) => find(keys.suppression(identifier)) !== undefined),
+      marked,
+      lenientLinks: { types: this.options.lenientTypes, seenSince: lifetimeStart },
+      suppressed: identifiers.filter((_identifier, index) => (suppressionKeys[index] ?? []).some((key) => find(key) !== undefined)),
       links,
       storedHolders,
       profiles: profiles.live,
@@ -231,112 +334,160 @@ export class DynamoProfileStore implements ProfileStore {
     };
   }
 
-  async commit(change: ReconcileCommit, now: Date): Promise<void> {
+  async commit(changes: readonly ReconcileCommit[], now: Date): Promise<void> {
     const table = this.options.tableName;
-    const { message, profile } = change;
     const nowMs = now.getTime();
+    const at = now.toISOString();
     type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-    const items: Array<{ kind: 'dedupe' | 'suppression' | 'other'; item: TransactItem }> = [];
+    type Guard = Pick<NonNullable<TransactItem['Put']>, 'ConditionExpression' | 'ExpressionAttributeValues'>;
+    type Kind = 'dedupe' | 'suppression' | 'other';
+    /**
+     * The group's writes collapsed per item: the last state written, under the condition of the
+     * first write (the state read before the group). Sequential commits would write the same.
+     */
+    const writes = new Map<string, { kind: Kind; item: Item; guard: Guard | undefined; messageId?: string }>();
+    const write = (kind: Kind, item: Item, guard?: Guard, messageId?: string): void => {
+      const key = `${item.PK as string}|${item.SK as string}`;
+      const first = writes.get(key);
+      writes.set(key, { kind, item, guard: first ? first.guard : guard, ...(messageId && { messageId }) });
+    };
+    const checks = new Map<string, { PK: string; SK: string }>();
+    const eventsByPartition = new Map<string, StoredEvent[]>();
+    /** identifierKey → whether the group's last word on the link is a release (deleted after the commit). */
+    const released = new Map<string, { link: IdentityLink; group: readonly string[] } | undefined>();
 
-    items.push({
-      kind: 'dedupe',
-      item: {
-        Put: {
-          TableName: table,
-          Item: { ...keys.dedupe(message.messageId), profileId: profile.profileId, expiresAt: epochSeconds(nowMs + this.options.dedupeWindowHours * 3_600_000) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
-    });
-    // Identifiers new to the graph are checked against erasure here; those already linked are
-    // covered by the profile version, which an erasure bumps before deleting anything.
-    for (const { link } of change.linkWrites.filter((write) => write.previousProfileId === undefined)) {
-      items.push({ kind: 'suppression', item: { ConditionCheck: { TableName: table, Key: keys.suppression(link), ConditionExpression: 'attribute_not_exists(PK)' } } });
-    }
-    items.push({
-      kind: 'other',
-      item: {
-        Put: {
-          TableName: table,
-          Item: { ...keys.profile(profile.profileId), ...profile },
-          ...(change.expectedVersion === undefined
+    for (const change of changes) {
+      const { message, profile } = change;
+      if (change.markedByItem) {
+        write(
+          'dedupe',
+          { ...keys.dedupe(message.messageId), profileId: profile.profileId, expiresAt: epochSeconds(nowMs + this.options.dedupeWindowHours * 3_600_000) },
+          { ConditionExpression: 'attribute_not_exists(PK)' },
+          message.messageId,
+        );
+      }
+      // Identifiers new to the graph are checked against erasure here; those already linked are
+      // covered by the profile version, which an erasure bumps before deleting anything.
+      for (const { link } of change.linkWrites.filter((linkWrite) => linkWrite.previousProfileId === undefined)) {
+        for (const key of await this.suppressionKeys(link)) checks.set(`${key.PK}|${key.SK}`, key);
+      }
+      write(
+        'other',
+        { ...keys.profile(profile.profileId), ...profile },
+        change.expectedVersion === undefined
+          ? { ConditionExpression: 'attribute_not_exists(PK)' }
+          : { ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)', ExpressionAttributeValues: { ':expected': change.expectedVersion } },
+      );
+      for (const { profile: absorbed } of change.absorbed) {
+        write(
+          'other',
+          {
+            ...keys.profile(absorbed.profileId),
+            profileId: absorbed.profileId,
+            version: absorbed.version + 1,
+            createdAt: absorbed.createdAt,
+            updatedAt: at,
+            mergedInto: profile.profileId,
+            identities: absorbed.identities,
+            // Erasure follows these (with the MF# pointers) to every partition of the group.
+            mergedFrom: absorbed.mergedFrom,
+            ...(absorbed.mergedFromCount !== undefined && { mergedFromCount: absorbed.mergedFromCount }),
+          },
+          { ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)', ExpressionAttributeValues: { ':expected': absorbed.version } },
+        );
+        write('other', { ...keys.mergedFrom(profile.profileId, absorbed.profileId), profileId: absorbed.profileId, mergedAt: at });
+      }
+      for (const { link, previousProfileId } of change.linkWrites) {
+        write(
+          'other',
+          this.identityItem(link, profile.profileId),
+          previousProfileId === undefined
             ? { ConditionExpression: 'attribute_not_exists(PK)' }
-            : { ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)', ExpressionAttributeValues: { ':expected': change.expectedVersion } }),
-        },
-      },
-    });
-    for (const { profile: absorbed } of change.absorbed) {
-      items.push({
-        kind: 'other',
-        item: {
-          Put: {
-            TableName: table,
-            Item: {
-              ...keys.profile(absorbed.profileId),
-              profileId: absorbed.profileId,
-              version: absorbed.version + 1,
-              createdAt: absorbed.createdAt,
-              updatedAt: now.toISOString(),
-              mergedInto: profile.profileId,
-              identities: absorbed.identities,
-            },
-            ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)',
-            ExpressionAttributeValues: { ':expected': absorbed.version },
-          },
-        },
+            : { ConditionExpression: 'profileId = :previous', ExpressionAttributeValues: { ':previous': previousProfileId } },
+        );
+        released.set(identifierKey(link), undefined);
+      }
+      for (const { link } of change.linkReleases) released.set(identifierKey(link), { link, group: [profile.profileId, ...profile.mergedFrom] });
+      const events = eventsByPartition.get(profile.profileId) ?? [];
+      events.push({ profileId: profile.profileId, message, reconciledAt: at });
+      eventsByPartition.set(profile.profileId, events);
+      change.mergeLog.forEach((entry, index) => write('other', { ...keys.mergeLog(profile.profileId, entry.at, entry.messageId, index), ...entry }));
+      boundedQuarantine(change.quarantine).forEach((rejected, index) => {
+        const entry: QuarantinedValue = { ...rejected, at, messageId: message.messageId, profileId: profile.profileId, source: message.type };
+        write('other', { ...keys.quarantine(entry.at, entry.messageId, String(index)), ...entry, expiresAt: epochSeconds(nowMs + QUARANTINE_TTL_DAYS * DAY_MS) });
       });
     }
-    for (const { link, previousProfileId } of change.linkWrites) {
-      items.push({
-        kind: 'other',
-        item: {
-          Put: {
-            TableName: table,
-            Item: this.identityItem(link, profile.profileId),
-            ...(previousProfileId === undefined
-              ? { ConditionExpression: 'attribute_not_exists(PK)' }
-              : { ConditionExpression: 'profileId = :previous', ExpressionAttributeValues: { ':previous': previousProfileId } }),
-          },
-        },
-      });
+    for (const [profileId, events] of eventsByPartition) for (const page of this.eventPages(profileId, events)) write('other', page);
+
+    const items: Array<{ kind: Kind; item: TransactItem; messageId?: string }> = [
+      ...[...writes.values()].map(({ kind, item, guard, messageId }) => ({ kind, item: { Put: { TableName: table, Item: item, ...guard } }, ...(messageId && { messageId }) })),
+      ...[...checks.values()].map((Key) => ({ kind: 'suppression' as const, item: { ConditionCheck: { TableName: table, Key, ConditionExpression: 'attribute_not_exists(PK)' } } })),
+    ];
+    const bytes = [...writes.values()].reduce((total, { item }) => total + dynamoItemSize(item), 0);
+    // The caps (functions/domain/profile/limits.ts) keep one message far below these; a group is split.
+    if (items.length > MAX_TRANSACTION_ITEMS || (changes.length > 1 && bytes > MAX_GROUP_COMMIT_BYTES)) {
+      const detail = `${changes.length} message(s) would change ${items.length} items (${Math.round(bytes / 1024)} KiB) in one transaction (limit ${MAX_TRANSACTION_ITEMS})`;
+      if (changes.length === 1) throw new PoisonMessageError(`the message would change ${items.length} items in one transaction (limit ${MAX_TRANSACTION_ITEMS})`);
+      throw new CommitTooLargeError(detail);
     }
-    items.push({
-      kind: 'other',
-      item: {
-        Put: {
-          TableName: table,
-          Item: {
-            ...keys.event(profile.profileId, message),
-            message,
-            reconciledAt: now.toISOString(),
-            expiresAt: epochSeconds(Date.parse(message.timestamp) + this.options.eventTtlDays * DAY_MS),
-          },
-        },
-      },
-    });
-    change.mergeLog.forEach((entry, index) => {
-      items.push({ kind: 'other', item: { Put: { TableName: table, Item: { ...keys.mergeLog(profile.profileId, entry.at, entry.messageId, index), ...entry } } } });
-    });
-    for (const rejected of change.quarantine) {
-      const entry: QuarantinedValue = { ...rejected, at: now.toISOString(), messageId: message.messageId, profileId: profile.profileId, source: message.type };
-      items.push({
-        kind: 'other',
-        item: { Put: { TableName: table, Item: { ...keys.quarantine(entry.at, entry.messageId, entry.trait), ...entry, expiresAt: epochSeconds(nowMs + QUARANTINE_TTL_DAYS * DAY_MS) } } },
-      });
-    }
-    if (items.length > 100) throw new Error(`a single message would change ${items.length} items (limit 100)`);
 
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items.map((entry) => entry.item) }));
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
-      const failed = (kind: string): boolean => reasons.some((reason, index) => reason.Code === 'ConditionalCheckFailed' && items[index]?.kind === kind);
-      if (failed('dedupe')) throw new DuplicateMessageError(message.messageId);
-      if (failed('suppression')) throw new SuppressedIdentityError();
+      // An item refused by a DynamoDB limit fails every attempt: not a race (see failure-classification.ts).
+      if (reasons.some((reason) => reason.Code === 'ValidationError')) throw error;
+      const failedAt = (kind: Kind): number => reasons.findIndex((reason, index) => reason.Code === 'ConditionalCheckFailed' && items[index]?.kind === kind);
+      const duplicate = failedAt('dedupe');
+      if (duplicate >= 0) throw new DuplicateMessageError(items[duplicate]?.messageId ?? 'unknown');
+      if (failedAt('suppression') >= 0) throw new SuppressedIdentityError();
       throw new ConcurrentUpdateError(reasons.map((r) => r.Code ?? 'None').join(','));
     }
-    await this.releaseLinks(change);
+    await this.releaseLinks([...released.values()].filter((release) => release !== undefined));
+  }
+
+  /**
+   * The events one commit adds to a profile's partition, as event pages: the events JSON,
+   * compressed, in as few items as fit (one for a session's worth). A page's sort key is that of
+   * its newest event, so every event of a page sorts at or before its page.
+   */
+  private eventPages(profileId: string, events: readonly StoredEvent[]): Item[] {
+    const sorted = [...events].sort((a, b) => compareEventKeys(eventSortKey(a.message), eventSortKey(b.message)));
+    const pages = (entries: readonly StoredEvent[]): Item[] => {
+      const newest = (entries[entries.length - 1] as StoredEvent).message;
+      const item = this.eventPageItem(keys.event(profileId, newest), entries);
+      if ((item.events as Uint8Array).byteLength <= MAX_EVENT_PAGE_BYTES || entries.length === 1) return [item];
+      const half = Math.ceil(entries.length / 2);
+      return [...pages(entries.slice(0, half)), ...pages(entries.slice(half))];
+    };
+    return sorted.length > 0 ? pages(sorted) : [];
+  }
+
+  /** An event page under `key` holding `entries` (oldest first). */
+  private eventPageItem(key: { PK: string; SK: string }, entries: readonly StoredEvent[]): Item {
+    const newest = (entries[entries.length - 1] as StoredEvent).message;
+    return {
+      ...key,
+      events: deflateRawSync(JSON.stringify(entries.map(({ message, reconciledAt }) => ({ message, ...(reconciledAt && { reconciledAt }) })))),
+      count: entries.length,
+      oldest: (entries[0] as StoredEvent).message.timestamp,
+      // The newest event's retention: a page goes as a whole (a late event is kept as long as its page).
+      expiresAt: epochSeconds(Date.parse(newest.timestamp) + this.options.eventTtlDays * DAY_MS),
+    };
+  }
+
+  /**
+   * The write that takes `messageIds` out of an event page: the page rewritten with the others
+   * (same key), or deleted when none is left; undefined when the page holds none of them.
+   */
+  private withoutEvents(item: Item, messageIds: ReadonlySet<string>): { Put: Item } | { Delete: { PK: string; SK: string } } | undefined {
+    const events = eventsOfItem(item);
+    const remaining = events.filter((event) => !messageIds.has(event.message.messageId));
+    if (remaining.length === events.length) return undefined;
+    const key = { PK: item.PK as string, SK: item.SK as string };
+    if (remaining.length === 0) return { Delete: key };
+    return { Put: this.eventPageItem(key, remaining.sort((a, b) => compareEventKeys(eventSortKey(a.message), eventSortKey(b.message)))) };
   }
 
   /**
@@ -344,10 +495,9 @@ export class DynamoProfileStore implements ProfileStore {
    * where they still point into the profile's group. A crash before this leaves an item that
    * merely re-links the identifier if it is ever seen again.
    */
-  private async releaseLinks(change: ReconcileCommit): Promise<void> {
-    const group = [change.profile.profileId, ...change.profile.mergedFrom];
-    const values = Object.fromEntries(group.slice(0, 100).map((id, index) => [`:p${index}`, id]));
-    for (const { link } of change.linkReleases) {
+  private async releaseLinks(releases: ReadonlyArray<{ readonly link: IdentityLink; readonly group: readonly string[] }>): Promise<void> {
+    for (const { link, group } of releases) {
+      const values = Object.fromEntries(group.slice(0, 100).map((id, index) => [`:p${index}`, id]));
       await this.doc
         .send(
           new DeleteCommand({
@@ -407,12 +557,39 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]> {
-    const items = await this.queryProfileItems(profile, 'E#', limit);
-    return items.map((item) => ({
-      profileId: (item.PK as string).slice(2),
-      message: item.message as AcceptedMessage,
-      ...(typeof item.reconciledAt === 'string' && { reconciledAt: item.reconciledAt }),
-    }));
+    const partitions = await Promise.all([profile.profileId, ...profile.mergedFrom].map((id) => this.newestEvents(id, limit)));
+    return partitions
+      .flat()
+      .sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)))
+      .slice(0, limit);
+  }
+
+  /**
+   * The newest `limit` events of one partition. Pages are read newest first; every event of a
+   * page sorts at or before the page's key, so once `limit` events sort at or after the key of the
+   * page just read, no later page can hold a newer one.
+   */
+  private async newestEvents(profileId: string, limit: number): Promise<StoredEvent[]> {
+    const found: StoredEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
+          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':events': 'E#' },
+          ScanIndexForward: false,
+          Limit: 25,
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      );
+      const items = (page.Items ?? []) as Item[];
+      for (const item of items) found.push(...eventsOfItem(item));
+      startKey = page.LastEvaluatedKey;
+      const lastPage = items[items.length - 1]?.SK as string | undefined;
+      if (lastPage !== undefined && found.filter((event) => eventSortKey(event.message) >= lastPage).length >= limit) break;
+    } while (startKey);
+    return found.sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message))).slice(0, limit);
   }
 
   async listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]> {
@@ -420,9 +597,21 @@ export class DynamoProfileStore implements ProfileStore {
     return items.map(({ PK: _pk, SK: _sk, ...entry }) => entry as unknown as MergeLogEntry);
   }
 
-  async listQuarantine(limit: number): Promise<QuarantinedValue[]> {
-    const items = await this.queryPartition('QUARANTINE', '', limit);
-    return items.map(({ PK: _pk, SK: _sk, expiresAt: _ttl, ...entry }) => entry as unknown as QuarantinedValue);
+  async listQuarantine(limit: number): Promise<QuarantineEntry[]> {
+    const partitions = [LEGACY_QUARANTINE_PARTITION, ...Array.from({ length: QUARANTINE_SHARDS }, (_, shard) => `QUARANTINE#${shard}`)];
+    const pages = await Promise.all(partitions.map((partition) => this.queryPartition(partition, '', limit)));
+    return pages
+      .flat()
+      .sort((a, b) => ((a.SK as string) < (b.SK as string) ? 1 : -1))
+      .slice(0, limit)
+      .map(({ PK: _pk, SK: _sk, expiresAt: _ttl, ...entry }) => entry as unknown as QuarantineEntry);
+  }
+
+  async quarantineMessage(entry: QuarantinedMessage): Promise<void> {
+    const key = keys.quarantine(entry.at, entry.messageId ?? entry.sqsMessageId, `message#${entry.sqsMessageId}`);
+    await this.doc.send(
+      new PutCommand({ TableName: this.options.tableName, Item: { ...key, ...entry, expiresAt: epochSeconds(Date.parse(entry.at)) + QUARANTINE_TTL_DAYS * 86_400 } }),
+    );
   }
 
   private async batchWrite(requests: ReadonlyArray<Record<string, unknown>>): Promise<void> {
@@ -437,47 +626,168 @@ export class DynamoProfileStore implements ProfileStore {
     }
   }
 
+  /**
+   * Un-merge as one commit point (ProfileStore.applyUnmerge): the moved events are copied first
+   * into the new profile's partition, where nothing can see them until the commit creates the
+   * profile and points its identities there; the commit is one transaction guarded by the
+   * original's version and by the holder of every re-pointed identity link; the moved events'
+   * old copies go in that transaction when they fit, else after it under a journal item that
+   * `finishUnmerges` completes if this call dies. An event history can be far larger than a
+   * transaction's 100 items, so it cannot be one transaction in general.
+   */
   async applyUnmerge(change: UnmergeCommit, now: Date): Promise<void> {
     const table = this.options.tableName;
     const { split, kept, original } = change;
-    const ttl = (message: AcceptedMessage): number => epochSeconds(Date.parse(message.timestamp) + this.options.eventTtlDays * DAY_MS);
-    await this.doc.send(new PutCommand({ TableName: table, Item: { ...keys.profile(split.profileId), ...split } }));
-    await this.batchWrite(
-      change.movedEvents.map(({ message }) => ({ PutRequest: { Item: { ...keys.event(split.profileId, message), message, expiresAt: ttl(message) } } })),
-    );
-    await this.batchWrite(split.identities.map((link) => ({ PutRequest: { Item: this.identityItem(link, split.profileId) } })));
+    type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
     const at = now.toISOString();
+
+    // The holder of each identity to re-point, as read now: the commit fails if any changes meanwhile.
+    const holders = new Map((await this.batchGet(split.identities.map(keys.identity))).map((item) => [item.PK as string, item.profileId as string]));
+
+    // The pages the moved events are in, and which of their events move.
+    const sources = new Map<string, { key: { PK: string; SK: string }; events: StoredEvent[] }>();
+    for (const event of change.movedEvents) {
+      const key = { PK: `P#${event.profileId}`, SK: event.page ?? eventSortKey(event.message) };
+      const source = sources.get(`${key.PK}|${key.SK}`) ?? { key, events: [] };
+      source.events.push(event);
+      sources.set(`${key.PK}|${key.SK}`, source);
+    }
+
+    // 1. Stage the copies, a page per source page; each names its source (`movedFrom`, `movedFromPage`) for the clean-up.
+    const copies = [...sources.values()].flatMap(({ key, events }) =>
+      this.eventPages(split.profileId, events).map((page): Item => ({ ...page, movedFrom: key.PK.slice(2), movedFromPage: key.SK })),
+    );
+    const discardCopies = (): Promise<void> =>
+      this.batchWrite(copies.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }))).catch(() => undefined);
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: table,
-                Item: { ...keys.profile(kept.profileId), ...kept },
-                ConditionExpression: 'version = :expected',
-                ExpressionAttributeValues: { ':expected': original.version },
-              },
-            },
-            { Put: { TableName: table, Item: { ...keys.mergeLog(kept.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: split.profileId } } },
-            { Put: { TableName: table, Item: { ...keys.mergeLog(split.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: kept.profileId } } },
-          ],
-        }),
-      );
+      await this.batchWrite(copies.map((Item) => ({ PutRequest: { Item } })));
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new ConcurrentUpdateError('profile changed during un-merge');
+      await discardCopies();
       throw error;
     }
-    await this.batchWrite(
-      change.movedEvents.map(({ profileId, message }) => ({ DeleteRequest: { Key: keys.event(profileId, message) } })),
-    );
+
+    // 2. The commit point.
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: table,
+          Item: { ...keys.profile(kept.profileId), ...kept },
+          ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)',
+          ExpressionAttributeValues: { ':expected': original.version },
+        },
+      },
+      { Put: { TableName: table, Item: { ...keys.profile(split.profileId), ...split }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      ...split.identities.map((link): TransactItem => {
+        const item = this.identityItem(link, split.profileId);
+        const holder = holders.get(item.PK as string);
+        return {
+          Put: {
+            TableName: table,
+            Item: item,
+            ...(holder === undefined
+              ? { ConditionExpression: 'attribute_not_exists(PK)' }
+              : { ConditionExpression: 'profileId = :holder', ExpressionAttributeValues: { ':holder': holder } }),
+          },
+        };
+      }),
+      { Put: { TableName: table, Item: { ...keys.mergeLog(kept.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: split.profileId } } },
+      { Put: { TableName: table, Item: { ...keys.mergeLog(split.profileId, at, change.log.messageId, 0), ...change.log, otherProfileId: kept.profileId } } },
+    ];
+    // Source pages are only ever rewritten by an un-merge (reconcile adds new pages), which the profile version serializes.
+    const inline = items.length + sources.size <= MAX_TRANSACTION_ITEMS;
+    if (inline) {
+      const stored = await this.batchGet([...sources.values()].map(({ key }) => key));
+      for (const item of stored) {
+        const moved = new Set((sources.get(`${item.PK as string}|${item.SK as string}`)?.events ?? []).map((event) => event.message.messageId));
+        const rewrite = this.withoutEvents(item, moved);
+        if (rewrite && 'Put' in rewrite) items.push({ Put: { TableName: table, Item: rewrite.Put } });
+        else if (rewrite) items.push({ Delete: { TableName: table, Key: rewrite.Delete } });
+      }
+    } else {
+      items.push({ Put: { TableName: table, Item: { ...this.unmergeJournalKey(kept.profileId, split.profileId), splitProfileId: split.profileId, at, eventsMoved: change.movedEvents.length } } });
+    }
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      await discardCopies();
+      throw new Error(`an un-merge of ${split.identities.length} identities does not fit in one transaction`);
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        await discardCopies();
+        const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None').join(',');
+        throw new ConcurrentUpdateError(`profile or identity changed during un-merge (${reasons})`);
+      }
+      // Whether it committed is unknown: a committed journal is finished later; uncommitted copies
+      // stay invisible and expire with the event TTL.
+      throw error;
+    }
+
+    // 3. Clean up after the commit (resumable through the journal item).
+    if (!inline) await this.removeMovedOriginals(kept.profileId, split.profileId);
+  }
+
+  /** Journal of a committed un-merge whose old event copies are not all deleted yet. */
+  private unmergeJournalKey(keptProfileId: string, splitProfileId: string): { PK: string; SK: string } {
+    return { PK: `P#${keptProfileId}`, SK: `UNMERGE#${splitProfileId}` };
+  }
+
+  async finishUnmerges(profileId: string): Promise<Array<{ splitProfileId: string; eventsMoved: number }>> {
+    const journals = await this.queryPartition(`P#${profileId}`, 'UNMERGE#', 1_000);
+    const finished: Array<{ splitProfileId: string; eventsMoved: number }> = [];
+    for (const journal of journals) {
+      const splitProfileId = journal.splitProfileId as string;
+      finished.push({ splitProfileId, eventsMoved: await this.removeMovedOriginals(profileId, splitProfileId) });
+    }
+    return finished;
+  }
+
+  /**
+   * Takes the events an un-merge moved into `splitProfileId` out of their source pages (each copy
+   * names its source), then deletes the journal item. Idempotent: a repeated run finds them gone.
+   */
+  private async removeMovedOriginals(keptProfileId: string, splitProfileId: string): Promise<number> {
+    const moved = new Map<string, { key: { PK: string; SK: string }; messageIds: Set<string> }>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
+          FilterExpression: 'attribute_exists(movedFrom)',
+          ExpressionAttributeValues: { ':pk': `P#${splitProfileId}`, ':events': 'E#' },
+          ConsistentRead: true,
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const copy of (page.Items ?? []) as Item[]) {
+        // Copies staged by earlier versions were single events keyed like their source.
+        const key = { PK: `P#${copy.movedFrom as string}`, SK: typeof copy.movedFromPage === 'string' ? copy.movedFromPage : (copy.SK as string) };
+        const source = moved.get(`${key.PK}|${key.SK}`) ?? { key, messageIds: new Set<string>() };
+        for (const event of eventsOfItem(copy)) source.messageIds.add(event.message.messageId);
+        moved.set(`${key.PK}|${key.SK}`, source);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const sources = new Map((await this.batchGet([...moved.values()].map(({ key }) => key))).map((item) => [`${item.PK as string}|${item.SK as string}`, item]));
+    const rewrites = [...moved].flatMap(([id, { messageIds }]) => {
+      const stored = sources.get(id);
+      const rewrite = stored ? this.withoutEvents(stored, messageIds) : undefined;
+      if (!rewrite) return [];
+      return ['Put' in rewrite ? { PutRequest: { Item: rewrite.Put } } : { DeleteRequest: { Key: rewrite.Delete } }];
+    });
+    await this.batchWrite(rewrites);
+    await this.doc.send(new DeleteCommand({ TableName: this.options.tableName, Key: this.unmergeJournalKey(keptProfileId, splitProfileId) }));
+    return [...moved.values()].reduce((total, { messageIds }) => total + messageIds.size, 0);
   }
 
   async eraseProfile(profile: ProfileRecord, now: Date): Promise<{ eventsDeleted: number }> {
     const table = this.options.tableName;
     const suppress = async (links: ProfileRecord['identities']): Promise<void> => {
       for (const identifier of links) {
-        await this.doc.send(new PutCommand({ TableName: table, Item: { ...keys.suppression(identifier), idType: identifier.type, suppressedAt: now.toISOString() } }));
+        // Under the keyed pseudonym only (the first key): no unkeyed hash of an erased identifier is written.
+        const [key] = await this.suppressionKeys(identifier);
+        await this.doc.send(new PutCommand({ TableName: table, Item: { ...key, idType: identifier.type, suppressedAt: now.toISOString() } }));
       }
     };
     // 1. Suppress: no message can link these identifiers to a new profile from now on.
@@ -499,7 +809,6 @@ export class DynamoProfileStore implements ProfileStore {
     const known = new Set(profile.identities.map(identifierKey));
     await suppress(latest.identities.filter((link) => !known.has(identifierKey(link))));
     const identifiers = latest.identities.map(({ type, value }) => ({ type, value }));
-    const group = [profile.profileId, ...latest.mergedFrom];
     for (const identifier of identifiers) {
       await this.doc
         .send(
@@ -513,10 +822,24 @@ export class DynamoProfileStore implements ProfileStore {
           if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
         });
     }
+    // Every partition of the group: `mergedFrom` keeps only the newest merged profiles, so the walk
+    // also follows the MF# pointer items and the tombstones' own lists found in each partition.
     let eventsDeleted = 0;
-    for (const profileId of group) {
-      const items = await this.queryPartition(`P#${profileId}`, '', Number.MAX_SAFE_INTEGER);
-      eventsDeleted += items.filter((item) => (item.SK as string).startsWith('E#')).length;
+    const group = [profile.profileId, ...latest.mergedFrom];
+    const seen = new Set(group);
+    for (let next = group.shift(); next !== undefined; next = group.shift()) {
+      const items = await this.queryPartition(`P#${next}`, '', Number.MAX_SAFE_INTEGER);
+      for (const item of items) {
+        const sk = item.SK as string;
+        const members = sk.startsWith('MF#') ? [item.profileId] : sk === 'PROFILE' && Array.isArray(item.mergedFrom) ? item.mergedFrom : [];
+        for (const member of members) {
+          if (typeof member === 'string' && !seen.has(member)) {
+            seen.add(member);
+            group.push(member);
+          }
+        }
+      }
+      eventsDeleted += items.filter((item) => (item.SK as string).startsWith('E#')).reduce((total, item) => total + (typeof item.count === 'number' ? item.count : 1), 0);
       await this.batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
     }
     return { eventsDeleted };

@@ -1,11 +1,11 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
 import { DynamoJourneyStore } from './dynamodb-journey-store';
 import { DynamoScoreStore } from './dynamodb-score-store';
 import { DynamoSegmentStore } from './dynamodb-segment-store';
 import { profileEnvironment } from './profile-environment';
+import { pseudonymsFromEnvironment, secretFromEnvironment } from './secure-parameter';
 import { SesMailer } from './ses-mailer';
 
 /**
@@ -13,6 +13,8 @@ import { SesMailer } from './ses-mailer';
  * - `DMP_JOURNEY_CONFIG`: JSON overriding the journey configuration (validated at load);
  * - `DMP_PUBLIC_URL`: base URL of the public API, for unsubscribe links;
  * - `DMP_UNSUBSCRIBE_SECRET` (local) or `DMP_UNSUBSCRIBE_SECRET_PARAMETER` (an SSM SecureString on AWS);
+ * - `DMP_PSEUDONYM_SECRET` (local) or `DMP_PSEUDONYM_SECRET_PARAMETER` (idem), keying the address
+ *   pseudonyms of unsubscribe and suppression records (see secure-parameter.ts);
  * - `SES_CONFIGURATION_SET` (optional), the state machine ARNs and the profiles table.
  */
 export interface JourneyEnvironment {
@@ -33,23 +35,10 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
   const { dynamo, tableName } = profileEnvironment(env);
   const publicUrl = env.DMP_PUBLIC_URL;
   if (!publicUrl) throw new Error('DMP_PUBLIC_URL is not set');
-  let secret: Promise<string> | undefined;
-  const unsubscribeSecret = (): Promise<string> => {
-    secret ??= (async () => {
-      if (env.DMP_UNSUBSCRIBE_SECRET) return env.DMP_UNSUBSCRIBE_SECRET;
-      const name = env.DMP_UNSUBSCRIBE_SECRET_PARAMETER;
-      if (!name) throw new Error('neither DMP_UNSUBSCRIBE_SECRET nor DMP_UNSUBSCRIBE_SECRET_PARAMETER is set');
-      const { Parameter } = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-      if (!Parameter?.Value) throw new Error('the unsubscribe secret parameter has no value');
-      return Parameter.Value;
-    })();
-    // A failed read is retried on the next call rather than cached.
-    secret.catch(() => (secret = undefined));
-    return secret;
-  };
+  const unsubscribeSecret = secretFromEnvironment(env, 'DMP_UNSUBSCRIBE_SECRET');
   cached = {
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
-    journeys: new DynamoJourneyStore(dynamo, tableName),
+    journeys: new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(env)),
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),

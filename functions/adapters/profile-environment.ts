@@ -1,12 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../domain/identity/identity-config';
+import { createDynamoDbClient } from './dynamodb-client';
 import { DynamoProfileStore } from './dynamodb-profile-store';
+import { pseudonymsFromEnvironment } from './secure-parameter';
 
 /**
  * Profile settings from the function environment (all optional):
  * - `DMP_IDENTITY_CONFIG`: JSON overriding fields of the identity config (priority, limits...);
  * - `DMP_DEFAULT_PHONE_REGION`: region for national phone numbers (default US);
- * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months).
+ * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months);
+ * - `DMP_PSEUDONYM_SECRET` (local) or `DMP_PSEUDONYM_SECRET_PARAMETER` (AWS): the key of erasure
+ *   record pseudonyms (functions/adapters/secure-parameter.ts).
  */
 export interface ProfileEnvironment {
   readonly dynamo: DynamoDBClient;
@@ -44,7 +48,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
   const identityConfig = identityConfigFromEnv(env);
   const lenientTypes = ['anonymous_id', 'device_id'].filter((type) => !identityConfig.strictTypes.includes(type));
   const eventTtlDays = positiveNumber(env.DMP_EVENT_TTL_DAYS, 395, 'DMP_EVENT_TTL_DAYS');
-  const dynamo = new DynamoDBClient({});
+  const dynamo = createDynamoDbClient();
   cached = {
     dynamo,
     tableName,
@@ -57,6 +61,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
       lenientIdentifierLifetimeDays: identityConfig.anonymousIdLifetimeDays,
       lenientTypes,
       dedupeWindowHours: 24,
+      pseudonyms: pseudonymsFromEnvironment(env),
     }),
   };
   return cached;

@@ -1,8 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { definitionOf } from '../domain/segments/definition';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
 import type { AudienceTransition } from '../domain/pipeline/messages';
+import { createDynamoDbClient } from './dynamodb-client';
 import { DynamoScoreStore } from './dynamodb-score-store';
 import { DynamoSegmentStore } from './dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
@@ -34,7 +35,7 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   const queueUrl = env.ACTIVATION_QUEUE_URL;
   if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
   if (!queueUrl) throw new Error('ACTIVATION_QUEUE_URL is not set');
-  const dynamo = new DynamoDBClient({});
+  const dynamo = createDynamoDbClient();
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>

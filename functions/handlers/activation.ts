@@ -1,19 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AUDIENCE_EMAIL_STATE_MACHINE } from '../../lib/definitions/state-machines';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
 import { WebhookSender } from '../adapters/webhook-sender';
-import { retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
+import { isRefused, retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
 import { deliverTransition, type WebhookTarget } from '../domain/activation/deliver-transition';
+import { outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
 import type { ProfileSnapshot } from '../domain/activation/profile-payload';
 import { audienceJourneyStart } from '../domain/journeys/audience-journey';
 import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
@@ -53,13 +55,14 @@ function environment(): Environment {
   if (cachedEnvironment) return cachedEnvironment;
   const tableName = process.env.PROFILES_TABLE_NAME;
   if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
-  const dynamo = new DynamoDBClient({});
+  const dynamo = createDynamoDbClient();
   const timeScale = Number(process.env.DMP_TIME_SCALE ?? '1');
   cachedEnvironment = {
     segments: new DynamoSegmentStore(dynamo, { tableName }),
     log: new DynamoDeliveryLog(dynamo, tableName),
     scores: new DynamoScoreStore(dynamo, tableName),
-    sender: new WebhookSender(),
+    // Public https receivers only; loopback too on the local platform (DMP_ALLOW_LOOPBACK_WEBHOOKS).
+    sender: new WebhookSender({ policy: outboundUrlPolicyFromEnv() }),
     sqs: new SQSClient({}),
     ssm: new SSMClient({}),
     sfn: new SFNClient({}),
@@ -146,7 +149,13 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     profileOf,
     call: (request) => sender.send(request),
     isDelivered: (transitionId, destination) => log.isDelivered(transitionId, destination),
-    recordAttempt: ({ transitionId, ...attempt }, delivered) => log.recordAttempt({ transitionId, ...attempt }, delivered),
+    recordAttempt: async ({ transitionId, ...attempt }, delivered) => {
+      // The destination's key and the reason only: never its URL (it may carry a token) nor profile data.
+      if (isRefused(attempt.result)) {
+        logger.warn('webhook destination refused: not a public address', { transitionId, segmentId: attempt.segmentId, destination: attempt.destination, reason: attempt.result.refused });
+      }
+      await log.recordAttempt({ transitionId, ...attempt }, delivered);
+    },
     now: () => new Date(),
   });
   // Ids and counts only: never profile data.
@@ -165,7 +174,10 @@ async function activateRecord(record: SQSRecord): Promise<void> {
   }
 }
 
+/** A transition that can never be delivered (malformed) is quarantined instead of retried into the DLQ. */
+const activationRecord = quarantinePoisonMessages({ consumer: 'activation', logger, sink: () => profileEnvironment().store }, activateRecord);
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return processPartialResponse(event, activateRecord, processor, { context });
+  return processPartialResponse(event, activationRecord, processor, { context });
 };

@@ -4,6 +4,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
 import { DynamoJourneyStore, type CountResult } from '../adapters/dynamodb-journey-store';
 import { profileEnvironment } from '../adapters/profile-environment';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import type { QuarantinedMessage } from '../ports/profile-store';
+import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileMessage } from '../domain/profile/profile-message';
@@ -16,6 +19,8 @@ export interface EmailFeedbackDependencies {
   enqueue(messages: readonly AcceptedMessage[]): Promise<void>;
   /** Adds the outcome to its journey's report counters, once per (SES message, kind). */
   countFeedback(count: FeedbackCount, now: Date): Promise<CountResult>;
+  /** Records a message that can never be processed (a DynamoDB limit); without it such a message is retried. */
+  quarantineMessage?(entry: QuarantinedMessage): Promise<void>;
   now(): Date;
 }
 
@@ -25,13 +30,14 @@ function environmentDependencies(): EmailFeedbackDependencies {
   if (cached) return cached;
   // Not journeyEnvironment(): that one also wants the journey senders' settings (public URL, secret).
   const { dynamo, tableName, store } = profileEnvironment();
-  const journeys = new DynamoJourneyStore(dynamo, tableName);
+  const journeys = new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(process.env));
   const events = eventsQueueFromEnvironment();
   cached = {
     suppress: (emails, reason, now) => journeys.suppress(emails, reason, now),
     loadProfile: (profileId) => store.getProfile(profileId),
     enqueue: (messages) => events.enqueue(messages),
     countFeedback: (count, now) => journeys.recordFeedback(count, now),
+    quarantineMessage: (entry) => store.quarantineMessage(entry),
     now: () => new Date(),
   };
   return cached;
@@ -43,7 +49,10 @@ function environmentDependencies(): EmailFeedbackDependencies {
  * email's outcome in the journey report (once per SES message and kind), then records the outcome
  * as a `track` event of the profile named by the send's `profile` tag, through the Events queue
  * (re-delivered SES events carry the same messageId, so reconcile counts them once).
- * A body that is not an SES event fails its record every time, so it ends in the DLQ, kept.
+ * A body that is not an SES event fails its record every time, so it ends in the DLQ, kept: SES
+ * events are the platform's own input (not the public write key's), a parse failure is a bug to
+ * fix and replay, and a bounce or complaint must not be lost. A body refused by a store limit
+ * (functions/adapters/failure-classification.ts) can never succeed: it is quarantined instead.
  */
 export function createEmailFeedbackHandler(logger: Logger, dependencies: () => EmailFeedbackDependencies) {
   const processor = new BatchProcessor(EventType.SQS);
@@ -94,9 +103,20 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     logger.info('email feedback recorded', { ...ids, survivorId: profile?.profileId, messageId: message.messageId });
   }
 
+  const record = quarantinePoisonMessages(
+    {
+      consumer: 'emailFeedback',
+      logger,
+      sink: () => {
+        const deps = dependencies();
+        return deps.quarantineMessage ? { quarantineMessage: (entry: QuarantinedMessage) => deps.quarantineMessage?.(entry) ?? Promise.resolve() } : undefined;
+      },
+    },
+    processRecord,
+  );
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    return processPartialResponse(event, processRecord, processor, { context });
+    return processPartialResponse(event, record, processor, { context });
   };
 }
 

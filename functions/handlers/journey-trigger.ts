@@ -5,6 +5,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { journeyEnvironment } from '../adapters/journey-environment';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { PoisonMessageError } from '../domain/shared/poison-message';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
 import type { JourneyEvent } from '../domain/journeys/journey-event';
 import type { PromotionRun } from '../domain/journeys/journey-send';
@@ -91,6 +93,9 @@ function serializedByProfile<T>(profileId: string, work: () => Promise<T>): Prom
 
 async function triggerRecord(record: SQSRecord): Promise<void> {
   const event = JSON.parse(record.body) as JourneyEvent;
+  if (event?.kind !== 'journey-event' || typeof event.profileId !== 'string' || typeof event.messageId !== 'string' || typeof event.at !== 'string') {
+    throw new PoisonMessageError('not a journey event');
+  }
   const handle = event.event === 'Product Viewed' ? handleProductView : event.event === 'Order Completed' ? handleOrder : handleCartEvent;
   const result = await serializedByProfile(event.profileId, () => handle(event));
   logger.info('journey event', { event: event.event, profileId: event.profileId, messageId: event.messageId, result });
@@ -98,5 +103,7 @@ async function triggerRecord(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return processPartialResponse(event, triggerRecord, processor, { context });
+  // A message that can never start its journey (malformed, input refused) is quarantined instead of retried into the DLQ.
+  const record = quarantinePoisonMessages({ consumer: 'journeyTrigger', logger, sink: () => profileEnvironment().store }, triggerRecord);
+  return processPartialResponse(event, record, processor, { context });
 };

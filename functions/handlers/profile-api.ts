@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { unmergeProfile } from '../domain/reconcile/unmerge-profile';
+import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/unmerge-profile';
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import type { ProfileRecord } from '../domain/profile/profile';
@@ -13,11 +13,17 @@ import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { adminApiHandler } from '../http/admin-handler';
-import { BadRequestError, NotFoundError } from '../http/errors';
+import { BadRequestError, HttpError, NotFoundError } from '../http/errors';
+import { ConcurrentUpdateError } from '../ports/profile-store';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
 
 const logger = new Logger({ serviceName: 'profile-api' });
+
+/** The profile changed while it was being un-merged (nothing was written): read it again and retry. */
+class UnmergeConflictError extends HttpError {
+  readonly statusCode = 409;
+}
 
 const unmergeBody = z.object({
   identities: z.array(z.object({ type: z.string().min(1), value: z.string().min(1) })).min(1).max(50),
@@ -100,7 +106,12 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
         throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), reason: issue.message })));
       }
       const profile = await resolveProfile(event);
-      const outcome = await unmergeProfile(profile, parsed.data.identities, { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID });
+      const outcome = await unmergeProfile(profile, parsed.data.identities, { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID }).catch(
+        (error: unknown) => {
+          if (error instanceof ConcurrentUpdateError) throw new UnmergeConflictError('the profile changed during the un-merge; nothing was changed, retry');
+          throw error;
+        },
+      );
       if (outcome.status === 'rejected') throw new BadRequestError([{ path: 'body.identities', reason: outcome.reason }]);
       // Both people are rescored and re-segmented from their rebuilt profiles.
       const at = new Date().toISOString();
@@ -112,6 +123,8 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
     }
     case 'DELETE /v1/profiles/{profileRef}': {
       const profile = await resolveProfile(event);
+      // An un-merge of this person interrupted half way leaves copies of their events with the other profile: finish it first.
+      await finishInterruptedUnmerges(store, profile);
       const { eventsDeleted } = await store.eraseProfile(profile, new Date());
       // Memberships live outside the profile's partition; scores inside it are gone already.
       const { memberships } = await profileCollaborators().segments.removeProfile(profile.profileId);

@@ -5,8 +5,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { journeyEventOf, type JourneyEvent } from '../domain/journeys/journey-event';
 import type { ProfileChange } from '../domain/pipeline/messages';
-import { reconcileMessage } from '../domain/reconcile/reconcile-message';
+import { parseAcceptedMessage } from '../domain/reconcile/reconcile-input';
+import { extractIdentifiersWithinLimits } from '../domain/identity/identifiers';
+import { groupByPerson } from '../domain/reconcile/group-by-person';
+import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '../domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 
@@ -14,8 +18,8 @@ const logger = new Logger({ serviceName: 'reconcile' });
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
- * Records of one person in the same batch are applied one after the other (they would only
- * conflict on the profile version); different people run in parallel.
+ * Groups of one person from concurrent batches are applied one after the other in this process
+ * (they would only conflict on the profile version); different people run in parallel.
  */
 const inFlightByPerson = new Map<string, Promise<unknown>>();
 
@@ -59,24 +63,64 @@ function journeyEventsQueue(): SqsJsonQueue<JourneyEvent> {
   return journeyEvents;
 }
 
+type RecordResult = { readonly message: AcceptedMessage; readonly outcome: ReconcileOutcome } | { readonly error: unknown };
+
+/**
+ * Reconciles a batch person by person (groupByPerson): each person's messages in one read and one
+ * commit. A group that fails is retried message by message, so one bad message fails alone.
+ */
+async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string, RecordResult>> {
+  const results = new Map<string, RecordResult>();
+  const parsed: Array<{ record: SQSRecord; message: AcceptedMessage }> = [];
+  for (const record of records) {
+    try {
+      parsed.push({ record, message: parseAcceptedMessage(record.body) });
+    } catch (error) {
+      results.set(record.messageId, { error });
+    }
+  }
+  if (parsed.length === 0) return results;
+  const { store, identityConfig } = profileEnvironment();
+  const deps = { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID, backoff: jitteredBackoff, maxAttempts: 20 };
+  const identifiersOf = ({ message }: { message: AcceptedMessage }) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers;
+  const reconcileGroup = async (group: ReadonlyArray<{ record: SQSRecord; message: AcceptedMessage }>): Promise<void> => {
+    const first = group[0] as { message: AcceptedMessage };
+    const outcomes = await serializedByPerson(first.message.userId ?? first.message.anonymousId ?? first.message.messageId, () =>
+      reconcileMessages(group.map(({ message }) => message), deps),
+    );
+    group.forEach(({ record, message }, index) => results.set(record.messageId, { message, outcome: outcomes[index] as ReconcileOutcome }));
+  };
+  await Promise.all(
+    groupByPerson(parsed, identifiersOf).map(async (group) => {
+      try {
+        await reconcileGroup(group);
+      } catch (error) {
+        if (group.length === 1) {
+          results.set((group[0] as { record: SQSRecord }).record.messageId, { error });
+          return;
+        }
+        logger.warn('group failed; retrying its messages one by one', { records: group.length, error: (error as Error).name });
+        for (const entry of group) {
+          await reconcileGroup([entry]).catch((single: unknown) => results.set(entry.record.messageId, { error: single }));
+        }
+      }
+    }),
+  );
+  return results;
+}
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   const changes = new Map<string, ProfileChange>();
   const journeyTriggers: JourneyEvent[] = [];
+  const results = await reconcileBatch(event.Records);
 
-  const reconcileRecord = async (record: SQSRecord): Promise<void> => {
-    const message = JSON.parse(record.body) as AcceptedMessage;
-    const { store, identityConfig } = profileEnvironment();
-    const outcome = await serializedByPerson(message.userId ?? message.anonymousId ?? message.messageId, () =>
-      reconcileMessage(message, {
-        store,
-        config: identityConfig,
-        now: () => new Date(),
-        newProfileId: randomUUID,
-        backoff: jitteredBackoff,
-        maxAttempts: 20,
-      }),
-    );
+  // A body that breaks the message contract, or that DynamoDB refuses, is quarantined (not retried into the DLQ).
+  const reconcileRecord = quarantinePoisonMessages({ consumer: 'reconcile', logger, sink: () => profileEnvironment().store }, async (record: SQSRecord): Promise<void> => {
+    const result = results.get(record.messageId);
+    if (!result) throw new Error(`record ${record.messageId} was not reconciled`);
+    if ('error' in result) throw result.error;
+    const { message, outcome } = result;
     // Outcome, ids and counts only: never traits or identifier values (PII).
     logger.debug('message reconciled', { messageId: message.messageId, type: message.type, sqsMessageId: record.messageId, ...outcome });
     // A duplicate is announced again: its first processing may have stopped before announcing it.
@@ -91,13 +135,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         messageId: message.messageId,
         absorbedProfileIds: [...new Set([...(previous?.absorbedProfileIds ?? []), ...absorbed])],
       });
-      // Duplicates too, like changes: the journey trigger is idempotent per messageId.
-      const journeyEvent = journeyEventOf(message, outcome.profileId);
+      // Duplicates too, like changes: the journey trigger is idempotent per messageId. With the
+      // event time the profile got (bounded), not the one the client claimed.
+      const journeyEvent = journeyEventOf(withBoundedEventTime(message), outcome.profileId);
       if (journeyEvent) journeyTriggers.push(journeyEvent);
     } else {
       logger.info('message not applied', { messageId: message.messageId, status: outcome.status });
     }
-  };
+  });
 
   const response = await processPartialResponse(event, reconcileRecord, processor, { context });
   // One change per profile per batch. If it cannot be sent the whole batch fails and is retried:

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoReportStore } from '../adapters/dynamodb-report-store';
 import { dayOf } from '../domain/reports/journey-counters';
 import { buildJourneyReport, JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
@@ -79,6 +79,6 @@ let route: AdminRoute | undefined;
 
 /** Admin report API: per journey and audience, entrants, sends, engagement and lift over the holdout. */
 export const handler = adminApiHandler(logger, (event) => {
-  route ??= reportRoutes(new DynamoReportStore(new DynamoDBClient({}), process.env.PROFILES_TABLE_NAME as string));
+  route ??= reportRoutes(new DynamoReportStore(createDynamoDbClient(), process.env.PROFILES_TABLE_NAME as string));
   return route(event);
 });

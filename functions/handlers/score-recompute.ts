@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { scanLiveProfilePage } from '../adapters/dynamodb-profile-store';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import type { ProfileChange } from '../domain/pipeline/messages';
@@ -25,7 +25,7 @@ function recomputeClients(): NonNullable<typeof clients> {
   const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
   if (!tableName || !queueUrl) throw new Error('PROFILES_TABLE_NAME and PROFILE_CHANGES_QUEUE_URL must be set');
   clients = {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    doc: DynamoDBDocumentClient.from(createDynamoDbClient()),
     queue: new SqsJsonQueue<ProfileChange>({ client: new SQSClient({}), queueUrl, attributesOf: (change) => ({ kind: change.kind, reason: change.reason }) }),
     tableName,
   };

@@ -1,12 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { loadScoringModels } from '../adapters/model-registry';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { checkScoreNames, type ScoringSettings } from '../domain/scoring/profile-scores';
 import { rescoreProfile, type RescoreDependencies } from '../domain/scoring/rescore-profile';
@@ -23,7 +25,13 @@ import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scori
 const logger = new Logger({ serviceName: 'score' });
 const processor = new BatchProcessor(EventType.SQS);
 
-let dependencies: RescoreDependencies | undefined;
+/** What every invocation shares; `evaluateSegments` is per invocation (it collects the batch's changes). */
+interface ScoringEnvironment {
+  readonly dependencies: Omit<RescoreDependencies, 'evaluateSegments'>;
+  readonly segmentEvaluation: SqsJsonQueue<ProfileChange>;
+}
+
+let environment: ScoringEnvironment | undefined;
 
 function positiveInteger(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined || raw === '') return fallback;
@@ -32,8 +40,8 @@ function positiveInteger(raw: string | undefined, fallback: number, name: string
   return value;
 }
 
-function scoringDependencies(env: NodeJS.ProcessEnv = process.env): RescoreDependencies {
-  if (dependencies) return dependencies;
+function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnvironment {
+  if (environment) return environment;
   const tableName = env.PROFILES_TABLE_NAME;
   const queueUrl = env.SEGMENT_EVALUATION_QUEUE_URL;
   if (!tableName || !queueUrl) throw new Error('PROFILES_TABLE_NAME and SEGMENT_EVALUATION_QUEUE_URL must be set');
@@ -49,26 +57,38 @@ function scoringDependencies(env: NodeJS.ProcessEnv = process.env): RescoreDepen
     queueUrl,
     attributesOf: (change) => ({ kind: change.kind, reason: change.reason }),
   });
-  dependencies = {
-    profiles: profileEnvironment(env).store,
-    scores: new DynamoScoreStore(new DynamoDBClient({}), tableName),
-    evaluateSegments: (change) => segmentEvaluation.send([change]),
-    settings,
-    eventLimit: positiveInteger(env.DMP_SCORING_EVENT_LIMIT, 200, 'DMP_SCORING_EVENT_LIMIT'),
-    now: () => new Date(),
+  environment = {
+    dependencies: {
+      profiles: profileEnvironment(env).store,
+      scores: new DynamoScoreStore(createDynamoDbClient(), tableName),
+      settings,
+      eventLimit: positiveInteger(env.DMP_SCORING_EVENT_LIMIT, 200, 'DMP_SCORING_EVENT_LIMIT'),
+      now: () => new Date(),
+    },
+    segmentEvaluation,
   };
-  return dependencies;
+  return environment;
 }
 
-async function scoreRecord(record: SQSRecord): Promise<void> {
+/** Scores one record; its change goes on to segment evaluation through `evaluateSegments`. */
+async function scoreRecord(record: SQSRecord, deps: RescoreDependencies): Promise<void> {
   const change = JSON.parse(record.body) as ProfileChange;
-  if (change.kind !== 'profile-change' || typeof change.profileId !== 'string') throw new Error('not a profile change');
-  const result = await rescoreProfile(change, scoringDependencies());
+  if (change?.kind !== 'profile-change' || typeof change.profileId !== 'string') throw new PoisonMessageError('not a profile change');
+  const result = await rescoreProfile(change, deps);
   // Ids, reasons and timings only: scores are personal data.
   logger.info('profile scored', { profileId: change.profileId, reason: change.reason, sqsMessageId: record.messageId, ...result });
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return processPartialResponse(event, scoreRecord, processor, { context });
+  const shared = scoringEnvironment();
+  // The batch's changes go on to segment evaluation in one send (up to 10 per SQS request), not one request per profile.
+  const evaluations: ProfileChange[] = [];
+  const deps: RescoreDependencies = { ...shared.dependencies, evaluateSegments: async (change) => void evaluations.push(change) };
+  // A message that can never be scored is quarantined instead of being retried into the DLQ.
+  const record = quarantinePoisonMessages({ consumer: 'score', logger, sink: () => profileEnvironment().store }, (sqsRecord) => scoreRecord(sqsRecord, deps));
+  const response = await processPartialResponse(event, record, processor, { context });
+  // If it cannot be sent the batch fails and is retried: rescoring is idempotent.
+  if (evaluations.length > 0) await shared.segmentEvaluation.send(evaluations);
+  return response;
 };

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -12,10 +12,12 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecut
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { scanProfilePages } from '../adapters/dynamodb-profile-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
+import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
@@ -75,7 +77,7 @@ function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironmen
   if (cached) return cached;
   const profiles = profileEnvironment(env);
   const tableName = env.PROFILES_TABLE_NAME as string;
-  const dynamo = new DynamoDBClient({});
+  const dynamo = createDynamoDbClient();
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
   cached = {
     store: new DynamoSegmentStore(dynamo, { tableName }),
@@ -92,14 +94,21 @@ function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironmen
 // ---------------------------------------------------------------------------------------------
 // Request bodies.
 
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+/**
+ * A receiver the platform may call: https to a public host (http and loopback too on the local
+ * platform). Host names are checked again, on every address they resolve to, at each call.
+ */
+const webhookUrl = z
+  .string()
+  .max(2_048)
+  .superRefine((raw, context) => {
+    const check = checkOutboundUrl(raw, outboundUrlPolicyFromEnv());
+    if (!check.ok) context.addIssue({ code: 'custom', message: `webhook url ${check.reason}` });
+  });
 
 const webhookDestination = z.strictObject({
   type: z.literal('webhook'),
-  url: z.url().refine((raw) => {
-    const url = new URL(raw);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
-  }, 'webhook url must be https (http only on localhost)'),
+  url: webhookUrl,
   secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
   events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
   include: z

@@ -2,6 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { segmentEvaluationEnvironment } from '../adapters/segment-evaluation-environment';
+import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { evaluateProfileChange } from '../domain/segments/rebuild/evaluate-profile-change';
 
@@ -10,7 +12,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function evaluateRecord(record: SQSRecord): Promise<void> {
   const change = JSON.parse(record.body) as ProfileChange;
-  if (change.kind !== 'profile-change') throw new Error(`unexpected message kind ${String(change.kind)}`);
+  if (change?.kind !== 'profile-change' || typeof change.profileId !== 'string') throw new PoisonMessageError('not a profile change');
   const environment = segmentEvaluationEnvironment();
   const { store } = environment.profiles;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
@@ -36,5 +38,7 @@ async function evaluateRecord(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return processPartialResponse(event, evaluateRecord, processor, { context });
+  // A message that can never be evaluated is quarantined instead of being retried into the DLQ.
+  const record = quarantinePoisonMessages({ consumer: 'segmentEvaluator', logger, sink: () => segmentEvaluationEnvironment().profiles.store }, evaluateRecord);
+  return processPartialResponse(event, record, processor, { context });
 };

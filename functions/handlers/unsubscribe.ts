@@ -4,19 +4,48 @@ import { journeyEnvironment } from '../adapters/journey-environment';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
 import { escapeHtml } from '../domain/email/templates';
-import { verifyUnsubscribeToken } from '../domain/email/unsubscribe-token';
+import { checkUnsubscribeToken, UNSUBSCRIBE_TOKEN_LIFETIME_DAYS } from '../domain/email/unsubscribe-token';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileMessage } from '../domain/profile/profile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
 const logger = new Logger({ serviceName: 'unsubscribe' });
 
-function page(statusCode: number, title: string, message: string): APIGatewayProxyStructuredResultV2 {
+/**
+ * An HTML answer. The token is in the page's URL: no referrer leaves the page, no frame may hold it
+ * (the confirmation button cannot be clickjacked), nothing is cached, no script runs.
+ */
+function page(statusCode: number, title: string, body: string, extraHeaders: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-    body: `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`,
+    headers: {
+      ...extraHeaders,
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    },
+    body:
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+      `<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title></head>` +
+      `<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem"><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
   };
+}
+
+const paragraph = (text: string): string => `<p>${escapeHtml(text)}</p>`;
+
+/** GET: nothing changes yet; the form POSTs to the same link, as a one-click client would. */
+function confirmationPage(token: string): APIGatewayProxyStructuredResultV2 {
+  return page(
+    200,
+    'Unsubscribe from marketing email?',
+    paragraph('Confirm below and we will stop sending you marketing email.') +
+      `<form method="post" action="?token=${escapeHtml(encodeURIComponent(token))}">` +
+      '<input type="hidden" name="List-Unsubscribe" value="One-Click">' +
+      '<button type="submit" style="font-size: 1rem; padding: 0.5rem 1rem">Unsubscribe</button></form>',
+  );
 }
 
 /**
@@ -39,18 +68,35 @@ function unsubscribeMessage(profile: ProfileRecord, now: Date): AcceptedMessage 
 }
 
 /**
- * `GET|POST /v1/unsubscribe?token=...` (public; the token is the credential). RFC 8058 one-click
- * clients POST `List-Unsubscribe=One-Click`; people follow the link (GET). Both unsubscribe at
- * once: a direct record every later send checks, then the trait through the pipeline.
+ * `GET|POST /v1/unsubscribe?token=...` (public; the token is the credential).
+ * - GET (a person following the link, or a mail scanner prefetching it) changes nothing: it shows
+ *   a confirmation page whose button POSTs to the same link.
+ * - POST unsubscribes: RFC 8058 one-click clients POST `List-Unsubscribe=One-Click` straight to the
+ *   link from the `List-Unsubscribe` header, without any page; the confirmation form does the same.
+ *   It writes a direct record every later send checks, then the trait through the pipeline.
+ * A missing, forged or expired token gets a 400 page saying so; only a failure of the platform is a 500.
  */
 export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
   logger.addContext(context);
+  const method = event.requestContext.http.method.toUpperCase();
   try {
+    if (method !== 'GET' && method !== 'POST') {
+      return page(405, 'Method not allowed', paragraph('Open the unsubscribe link from your email.'), { allow: 'GET, POST' });
+    }
     const { journeys, unsubscribeSecret } = journeyEnvironment();
     const token = event.queryStringParameters?.token ?? '';
-    const profileId = verifyUnsubscribeToken(await unsubscribeSecret(), token);
-    if (!profileId) return page(400, 'Invalid link', 'This unsubscribe link is not valid. Please use the link from a recent email.');
     const now = new Date();
+    const check = checkUnsubscribeToken(await unsubscribeSecret(), token, now);
+    if (check.status === 'expired') {
+      logger.info('expired unsubscribe link', { method, expiredAt: check.expiredAt });
+      return page(400, 'This link has expired', paragraph(`Unsubscribe links work for ${UNSUBSCRIBE_TOKEN_LIFETIME_DAYS} days. Please use the unsubscribe link in a more recent email from us.`));
+    }
+    if (check.status === 'invalid') {
+      return page(400, 'Invalid link', paragraph('This unsubscribe link is not valid. Please use the link from a recent email.'));
+    }
+    const { profileId } = check;
+    if (method === 'GET') return confirmationPage(token);
+
     const profile = await profileEnvironment().store.getProfile(profileId);
     const emails = [
       ...(profile?.identities.filter((identity) => identity.type === 'email').map((identity) => identity.value) ?? []),
@@ -61,9 +107,9 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context): 
     const message = profile && unsubscribeMessage(profile, now);
     if (message) await eventsQueueFromEnvironment().enqueue([message]);
     logger.info('unsubscribed', { profileId, survivorId: profile?.profileId, addresses: emails.length, viaPipeline: message !== undefined });
-    return page(200, 'You are unsubscribed', 'You will no longer receive marketing email from us.');
+    return page(200, 'You are unsubscribed', paragraph('You will no longer receive marketing email from us.'));
   } catch (error) {
-    logger.error('unsubscribe failed', { error });
-    return page(500, 'Something went wrong', 'We could not unsubscribe you right now. Please try again in a minute.');
+    logger.error('unsubscribe failed', { method, error: error as Error });
+    return page(500, 'Something went wrong', paragraph('We could not unsubscribe you right now. Please try again in a minute.'));
   }
 };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { JsonObject, MessageType } from '../domain/tracking/accepted-message';
+import { identifierProblem, MESSAGE_LIMITS, type LimitIssue } from '../domain/tracking/limits';
 import { normalizeIsoTimestamp } from '../domain/tracking/timestamps';
 
 /**
@@ -9,11 +10,8 @@ import { normalizeIsoTimestamp } from '../domain/tracking/timestamps';
 
 export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const satisfies readonly MessageType[];
 
-/** Identifiers become DynamoDB key parts downstream (2 KB max): keep them well within. */
-export const MAX_IDENTIFIER_LENGTH = 255;
-
-// Control characters, lone surrogates and U+FFFE/U+FFFF: SQS rejects them in message attributes.
-const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cs}\uFFFE\uFFFF]/u;
+/** Identifiers become DynamoDB key parts downstream: see MESSAGE_LIMITS (domain/tracking/limits). */
+export const MAX_IDENTIFIER_LENGTH = MESSAGE_LIMITS.maxIdentifierLength;
 
 /** analytics.js and others send `null` for "not set" (e.g. `userId: null` for anonymous visitors). */
 const nullAsAbsent = (value: unknown): unknown => (value === null ? undefined : value);
@@ -28,8 +26,10 @@ const identifier = z.preprocess(
   z
     .union([z.string(), z.number()], { error: 'must be a string or a number' })
     .transform((value) => String(value))
-    .refine((value) => value.length <= MAX_IDENTIFIER_LENGTH, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`)
-    .refine((value) => !UNSAFE_CHARACTERS.test(value), 'must not contain control or invalid characters')
+    .superRefine((value, context) => {
+      const problem = identifierProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    })
     .transform((value) => (value.trim() === '' ? undefined : value))
     .optional(),
 );
@@ -96,17 +96,28 @@ export const batchEnvelopeSchema = z.object(
 
 export type BatchEnvelope = z.output<typeof batchEnvelopeSchema>;
 
-/** Issues as short reasons naming the field, e.g. `userId: must be a string or a number`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+/**
+ * Issues (zod's, or limits') as short reasons naming the field, e.g. `userId: must be a string or
+ * a number`, `properties.items[3].price: amount beyond ±1000000000000`.
+ */
+export function describeIssues(issues: readonly LimitIssue[]): string {
   return issues
     .map((issue) => (issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`))
     .join('; ');
 }
 
+/** Keys shown in a path: plain names as they are; others quoted, and cut (they are the client's data). */
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]{0,39}$/;
+const MAX_SHOWN_KEY_LENGTH = 40;
+
 function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((segment, position) =>
-      typeof segment === 'number' ? `[${segment}]` : `${position === 0 ? '' : '.'}${String(segment)}`,
-    )
+    .map((segment, position) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const key = String(segment);
+      if (PLAIN_KEY.test(key)) return `${position === 0 ? '' : '.'}${key}`;
+      const shown = key.length > MAX_SHOWN_KEY_LENGTH ? `${key.slice(0, MAX_SHOWN_KEY_LENGTH)}…` : key;
+      return `[${JSON.stringify(shown)}]`;
+    })
     .join('');
 }

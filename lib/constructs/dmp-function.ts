@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -10,7 +10,7 @@ import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { FunctionDefinition } from '../definitions/functions';
 import { QUEUES } from '../definitions/queues';
-import { SECRETS, type SecretDefinition } from '../definitions/secrets';
+import { SECRETS, SECURE_PARAMETERS, type SecretDefinition } from '../definitions/secrets';
 import { TABLES } from '../definitions/tables';
 import { FUNCTION_BUNDLING, REPOSITORY_ROOT } from './function-bundling';
 
@@ -37,22 +37,10 @@ export interface DmpFunctionProps {
   readonly logLevel?: FunctionLogLevel;
 }
 
-/**
- * Data-plane actions on a table. Transactions need no actions of their own: a
- * TransactWriteItems is authorized as the Put/Update/Delete/ConditionCheck it contains.
- */
-const TABLE_DATA_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DescribeTable',
-];
+/** The IAM condition that limits item actions to partitions whose key matches one of the patterns. */
+export function leadingKeysCondition(patterns: readonly string[]): Record<string, Record<string, string[]>> {
+  return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...patterns] } };
+}
 /** What DynamoDB checks on the caller when a table is encrypted with a customer managed key. */
 const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 /** A producer of a KMS-encrypted queue encrypts with a data key (and SQS may re-use one). */
@@ -92,21 +80,36 @@ export class DmpFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: definition.id,
       LOG_LEVEL: logLevel,
     };
-    for (const tableId of definition.tables) {
-      const tableDefinition = TABLES.find((table) => table.id === tableId);
-      const table = resources.tables.get(tableId);
-      if (!tableDefinition || !table) throw new Error(`function ${definition.id} uses table ${tableId}, which is not provided`);
+    // Least privilege in the single table: each grant of the definition is one statement limited
+    // to its partition key patterns (dynamodb:LeadingKeys). Transactions need no actions of their
+    // own: a TransactWriteItems is authorized item by item as the Put/Update/Delete/ConditionCheck
+    // it contains. Scan and DescribeTable have no partition key to limit, so they are granted only
+    // to the functions that scan.
+    for (const access of definition.tables) {
+      const tableDefinition = TABLES.find((table) => table.id === access.table);
+      const table = resources.tables.get(access.table);
+      if (!tableDefinition || !table) throw new Error(`function ${definition.id} uses table ${access.table}, which is not provided`);
       environment[tableDefinition.envName] = table.tableName;
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: TABLE_DATA_ACTIONS,
-          // Each index by name: `index/*` would also cover indexes added later.
-          resources: [
-            table.tableArn,
-            ...tableDefinition.globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
-          ],
-        }),
-      );
+      for (const grant of access.grants) {
+        if (grant.keys.length === 0 || grant.actions.length === 0) throw new Error(`function ${definition.id}: a grant on ${access.table} names no keys or no actions`);
+        this.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: grant.actions.map((action) => `dynamodb:${action}`),
+            resources: [table.tableArn],
+            conditions: leadingKeysCondition(grant.keys),
+          }),
+        );
+      }
+      for (const [indexName, patterns] of Object.entries(access.indexQueries ?? {})) {
+        if (!tableDefinition.globalSecondaryIndexes.some((index) => index.indexName === indexName)) {
+          throw new Error(`function ${definition.id} queries index ${indexName}, which ${access.table} does not have`);
+        }
+        this.role.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${indexName}`], conditions: leadingKeysCondition(patterns) }),
+        );
+      }
+      const unkeyed = [...(access.scan ? ['dynamodb:Scan'] : []), ...(access.describe ? ['dynamodb:DescribeTable'] : [])];
+      if (unkeyed.length > 0) this.role.addToPrincipalPolicy(new PolicyStatement({ actions: unkeyed, resources: [table.tableArn] }));
       table.encryptionKey?.grant(this.role, ...TABLE_KEY_ACTIONS);
     }
     for (const queueId of definition.sendsTo) {
@@ -125,6 +128,20 @@ export class DmpFunction extends Construct {
       environment[`${secret.envPrefix}_PARAMETER_NAME`] = parameter.parameterName;
       this.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameter.parameterArn] }),
+      );
+    }
+
+    for (const parameterId of definition.secureParameters) {
+      const parameter = SECURE_PARAMETERS.find((candidate) => candidate.id === parameterId);
+      if (!parameter) throw new Error(`function ${definition.id} reads secure parameter ${parameterId}, which is not defined`);
+      const name = (this.node.tryGetContext(parameter.contextKey) as string | undefined) ?? parameter.defaultName;
+      environment[`${parameter.envName}_PARAMETER`] = name;
+      // A SecureString created by the operator (never in a template): see the README. This one only.
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') })],
+        }),
       );
     }
 

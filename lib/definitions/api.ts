@@ -1,11 +1,11 @@
-import type { FunctionId } from './functions';
+import { functionDefinition, type FunctionId } from './functions';
 
 /**
  * The public HTTP API: every route and the function behind it, CORS and limits. The ingestion
  * stack builds API Gateway routes from this list and the local server dispatches from the same
  * list, turning each request into the API Gateway v2 event the handler receives on AWS.
  */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
@@ -57,15 +57,80 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
 /** Reports (admin): journey counters summed over a range of days. */
 export const REPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }];
 
-export const ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES, ...REPORT_ROUTES];
+const API_ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES, ...REPORT_ROUTES];
 
-/** Any origin may send (browsers run analytics.js on customer sites); preflight is answered. */
+/**
+ * Which web pages on other origins may call a route (CORS). One API-wide CORS configuration on
+ * API Gateway would give every route the same policy, so the HTTP API has none: each function
+ * answers the preflight of its paths (an OPTIONS route per path, below) and sets the CORS headers
+ * of its responses (functions/http/cors.ts), with the policy of its credential:
+ * - `any-origin`: write-key routes (the Tracking API): SDKs run in browsers on customer sites;
+ * - `admin-origins`: admin-token routes: only the origins in `DMP_ADMIN_CORS_ORIGINS` (set from
+ *   the CDK context `dmp:adminCorsOrigins`; locally from the environment); none by default;
+ * - `none`: anything else (unsubscribe links are followed and posted by mail clients, not scripts).
+ */
+export type CorsPolicy = 'any-origin' | 'admin-origins' | 'none';
+
+export function corsPolicyOf(functionId: FunctionId): CorsPolicy {
+  const { verifies } = functionDefinition(functionId);
+  if (verifies.includes('adminTokens')) return 'admin-origins';
+  if (verifies.includes('writeKeys')) return 'any-origin';
+  return 'none';
+}
+
+/** `OPTIONS <path>` for every path whose function allows some origin, on that function. */
+export const PREFLIGHT_ROUTES: readonly RouteDefinition[] = (() => {
+  const byPath = new Map<string, FunctionId>();
+  for (const route of API_ROUTES) {
+    if (corsPolicyOf(route.functionId) === 'none') continue;
+    const previous = byPath.get(route.path);
+    if (previous !== undefined && previous !== route.functionId) throw new Error(`path ${route.path} is served by ${previous} and ${route.functionId}: its preflight needs one function`);
+    byPath.set(route.path, route.functionId);
+  }
+  return [...byPath].map(([path, functionId]) => ({ method: 'OPTIONS' as const, path, functionId }));
+})();
+
+export const ROUTES: readonly RouteDefinition[] = [...API_ROUTES, ...PREFLIGHT_ROUTES];
+
+/** What a granted preflight allows (the origin is the policy's). */
 export const CORS = {
-  allowOrigins: ['*'],
   allowHeaders: ['authorization', 'content-type', 'content-encoding'],
   allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'] as const,
   maxAgeSeconds: 86_400,
 };
+
+/** The environment variable of the admin APIs' CORS allow-list (comma-separated origins). */
+export const ADMIN_CORS_ORIGINS_ENV = 'DMP_ADMIN_CORS_ORIGINS';
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text && !text.includes('*');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Origins as the context `dmp:adminCorsOrigins` gives them (a comma-separated string or a list),
+ * each exactly as browsers send it, `scheme://host[:port]` in lower case: no path, no wildcard.
+ * Throws naming the wrong entry.
+ */
+export function parseCorsOrigins(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  const entries: unknown = typeof raw === 'string' ? raw.split(',') : raw;
+  if (!Array.isArray(entries)) throw new Error('CORS origins must be a comma-separated string or a list');
+  const origins: string[] = [];
+  for (const entry of entries as unknown[]) {
+    const text = typeof entry === 'string' ? entry.trim() : undefined;
+    if (text === '') continue;
+    if (text === undefined || !isOrigin(text)) {
+      throw new Error(`CORS origin ${JSON.stringify(entry)} must be scheme://host[:port], e.g. https://console.example.com (lower case, no path, no wildcard)`);
+    }
+    origins.push(text);
+  }
+  return origins;
+}
 
 /** Stage-wide throttling (API Gateway default route settings). */
 export const THROTTLING = { rateLimit: 5_000, burstLimit: 10_000 };

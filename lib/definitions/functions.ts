@@ -1,3 +1,5 @@
+import type { SecureParameterId } from './secrets';
+
 /**
  * The Lambda functions of the platform: where each handler lives and what it may touch.
  * CDK builds `DmpFunction`s from these; the local platform imports the same entry files.
@@ -19,6 +21,35 @@ export type FunctionId =
   | 'emailFeedback'
   | 'reportApi';
 
+/** DynamoDB item actions a function may be granted (IAM `dynamodb:<action>`). */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem';
+
+/**
+ * Some actions on the items of some partitions: one IAM statement whose condition
+ * `ForAllValues:StringLike` on `dynamodb:LeadingKeys` (the partition key values of the request)
+ * allows only these patterns. A batch request must fall entirely within one grant, so a batch that
+ * mixes prefixes (a BatchGetItem of identity and profile items) needs a grant naming them all.
+ * A transaction is authorized item by item, as the Put/Update/Delete/ConditionCheck it contains.
+ */
+export interface KeyGrant {
+  readonly actions: readonly ItemAction[];
+  /** Partition key patterns (`P#*`, or an exact value such as `QUARANTINE`). */
+  readonly keys: readonly string[];
+}
+
+/** What a function does in one table, by partition key prefix (the key design in DESIGN.md). */
+export interface TableAccess {
+  /** Table id (see tables.ts). */
+  readonly table: string;
+  readonly grants: readonly KeyGrant[];
+  /** Queries of global secondary indexes: index name → patterns of the index partition key. */
+  readonly indexQueries?: Readonly<Record<string, readonly string[]>>;
+  /** Scans the whole table (parallel scans of profiles): no partition key to restrict a Scan by. */
+  readonly scan?: boolean;
+  /** Reads the table description (its approximate item count). */
+  readonly describe?: boolean;
+}
+
 export interface FunctionDefinition {
   readonly id: FunctionId;
   /** Handler module, relative to the repository root; it exports `handler`. */
@@ -26,24 +57,49 @@ export interface FunctionDefinition {
   readonly description: string;
   readonly memorySize: number;
   readonly timeoutSeconds: number;
-  /** Table ids (see tables.ts) the function reads and writes. */
-  readonly tables: readonly string[];
+  /** The tables the function uses and, in each, the partitions and actions it may touch (least privilege). */
+  readonly tables: readonly TableAccess[];
   /** Queue ids (see queues.ts) the function sends to. */
   readonly sendsTo: readonly string[];
   /** Secrets the function verifies against (hashes only), see lib/definitions/secrets.ts. */
   readonly verifies: readonly ('writeKeys' | 'adminTokens')[];
+  /** Operator-created SSM SecureStrings the function reads (lib/definitions/secrets.ts). */
+  readonly secureParameters: readonly SecureParameterId[];
 }
+
+/** The Profiles table's partitions (DESIGN.md): what each key prefix holds. */
+const PROFILE = 'P#*'; // a profile, its events, merge log, scores, journey items, unsubscribe
+const IDENTITY = 'ID#*'; // identity links (pseudonymized identifiers)
+const ERASED = 'SUP#*'; // erasure (suppression) records
+const DEDUPE = 'MSG#*'; // message ids seen within 24 h
+const QUARANTINE = 'QUARANTINE*'; // rejected values and messages (sharded `QUARANTINE#<n>`, and the unsharded partition of earlier versions)
+const SEGMENT = 'SEG#*'; // segment definitions, runs, sizes
+const MEMBERS = 'S#*'; // memberships and transitions of a segment
+const REBUILD = 'REBUILD#*'; // rebuild progress and outbox
+const WEBHOOK = 'WH#*'; // webhook delivery log
+const JOURNEY_RUN = 'JRUN#*'; // send-step claims and outcomes, conversions
+const REPORT = 'RPT#*'; // journey report day counters
+const EMAIL_FEEDBACK = 'EMAILFB#*'; // SES events counted once
+const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
+const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
+/** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
+const SEGMENT_CATALOG = 'SEGMENTS';
+const MEMBER_INDEX = 'MEMBER#*';
+const REPORT_INDEX = 'RPT';
+
+const profiles = (access: Omit<TableAccess, 'table'>): TableAccess => ({ table: 'Profiles', ...access });
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'ingest',
-    entry: 'functions/handlers/ingest.ts',
+    entry: 'functions/handlers/ingest-http.ts',
     description: 'Tracking API: authenticates, validates and durably enqueues Segment-compatible messages',
     memorySize: 512,
     timeoutSeconds: 10,
     tables: [],
     sendsTo: ['Events'],
     verifies: ['writeKeys'],
+    secureParameters: [],
   },
   {
     id: 'reconcile',
@@ -51,9 +107,19 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Consumes accepted events: resolves identities, updates profiles, stores event history',
     memorySize: 1024,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['BatchGetItem'], keys: [DEDUPE, IDENTITY, ERASED, PROFILE] },
+          { actions: ['PutItem'], keys: [DEDUPE, PROFILE, IDENTITY, QUARANTINE] },
+          { actions: ['ConditionCheckItem'], keys: [ERASED] },
+          { actions: ['DeleteItem'], keys: [IDENTITY] },
+        ],
+      }),
+    ],
     sendsTo: ['ProfileChanges', 'JourneyEvents'],
     verifies: [],
+    secureParameters: ['pseudonymSecret'],
   },
   {
     id: 'profileApi',
@@ -61,9 +127,22 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Admin Profile API: profiles, their events and merge log, un-merge, erasure',
     memorySize: 512,
     timeoutSeconds: 10,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem', 'BatchGetItem'], keys: [PROFILE, IDENTITY] },
+          { actions: ['Query'], keys: [PROFILE, QUARANTINE] },
+          { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASED] },
+          { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT] },
+          { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
+          { actions: ['BatchWriteItem'], keys: [PROFILE, MEMBERS] },
+        ],
+        indexQueries: { GSI1: [MEMBER_INDEX] },
+      }),
+    ],
     sendsTo: ['ProfileChanges'],
     verifies: ['adminTokens'],
+    secureParameters: ['pseudonymSecret'],
   },
   {
     id: 'importApi',
@@ -74,6 +153,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [],
     sendsTo: ['Events'],
     verifies: ['adminTokens'],
+    secureParameters: [],
   },
   {
     id: 'score',
@@ -81,9 +161,17 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Consumes profile changes: state scores, predictive scores and send hour, then asks for segment evaluation',
     memorySize: 1024,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [QUARANTINE] },
+        ],
+      }),
+    ],
     sendsTo: ['SegmentEvaluation'],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'segmentEvaluator',
@@ -91,9 +179,20 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Real-time segment membership: re-evaluates changed profiles, records and emits audience transitions',
     memorySize: 1024,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [PROFILE, MEMBERS] },
+          { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [MEMBERS, QUARANTINE] },
+          { actions: ['UpdateItem'], keys: [SEGMENT] },
+        ],
+        indexQueries: { GSI1: [SEGMENT_CATALOG, MEMBER_INDEX] },
+      }),
+    ],
     sendsTo: ['Activation'],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'activation',
@@ -101,9 +200,18 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Delivers audience transitions to destinations: signed webhooks',
     memorySize: 512,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [SEGMENT, PROFILE, WEBHOOK] },
+          { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [WEBHOOK, QUARANTINE] },
+        ],
+      }),
+    ],
     sendsTo: [],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'segmentApi',
@@ -111,9 +219,23 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Admin Segments API: definitions, preview, members, export, rebuild runs',
     memorySize: 1024,
     timeoutSeconds: 29,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [SEGMENT, PROFILE] },
+          { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['Query'], keys: [SEGMENT, MEMBERS, PROFILE] },
+          { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], keys: [SEGMENT] },
+          { actions: ['BatchWriteItem'], keys: [SEGMENT, MEMBERS] },
+        ],
+        indexQueries: { GSI1: [SEGMENT_CATALOG] },
+        scan: true,
+        describe: true,
+      }),
+    ],
     sendsTo: [],
     verifies: ['adminTokens'],
+    secureParameters: [],
   },
   {
     id: 'segmentRebuild',
@@ -121,9 +243,24 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Tasks of the segment rebuild state machine: plan scan slices, evaluate a slice, finish the run',
     memorySize: 1024,
     timeoutSeconds: 300,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [SEGMENT, MEMBERS, REBUILD] },
+          { actions: ['BatchGetItem'], keys: [PROFILE, MEMBERS] },
+          { actions: ['Query'], keys: [PROFILE, MEMBERS, REBUILD] },
+          { actions: ['PutItem'], keys: [SEGMENT, MEMBERS, REBUILD] },
+          { actions: ['UpdateItem'], keys: [SEGMENT] },
+          { actions: ['BatchWriteItem'], keys: [REBUILD] },
+        ],
+        indexQueries: { GSI1: [SEGMENT_CATALOG] },
+        scan: true,
+        describe: true,
+      }),
+    ],
     sendsTo: ['Activation'],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'scoreRecompute',
@@ -131,9 +268,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Task of the nightly score recompute: scans a slice of profiles and queues a recompute change for each',
     memorySize: 512,
     timeoutSeconds: 300,
-    tables: ['Profiles'],
+    tables: [profiles({ grants: [], scan: true })],
     sendsTo: ['ProfileChanges'],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'journeyTrigger',
@@ -141,9 +279,18 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Consumes journey events: starts, restarts and stops cart-abandonment runs, starts capped product-view promotions',
     memorySize: 512,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem', 'BatchGetItem', 'Query'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN, QUARANTINE] },
+          { actions: ['UpdateItem'], keys: [REPORT] },
+        ],
+      }),
+    ],
     sendsTo: [],
     verifies: [],
+    secureParameters: [],
   },
   {
     id: 'journeySend',
@@ -151,9 +298,20 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Task of the journey state machines: checks the run, applies the marketing guards and sends one email through SES',
     memorySize: 512,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [PROFILE, MEMBERS, JOURNEY_RUN, ERASED, BOUNCED, UNSUBSCRIBED] },
+          { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN] },
+          { actions: ['DeleteItem'], keys: [JOURNEY_RUN] },
+          { actions: ['UpdateItem'], keys: [REPORT] },
+        ],
+      }),
+    ],
     sendsTo: [],
     verifies: [],
+    secureParameters: ['unsubscribeSecret', 'pseudonymSecret'],
   },
   {
     id: 'unsubscribe',
@@ -161,9 +319,18 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Public one-click unsubscribe (RFC 8058): verifies the signed token and unsubscribes the profile at once',
     memorySize: 256,
     timeoutSeconds: 10,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['PutItem'], keys: [PROFILE, UNSUBSCRIBED] },
+          { actions: ['DeleteItem'], keys: [UNSUBSCRIBED] },
+        ],
+      }),
+    ],
     sendsTo: ['Events'],
     verifies: [],
+    secureParameters: ['unsubscribeSecret', 'pseudonymSecret'],
   },
   {
     id: 'emailFeedback',
@@ -171,9 +338,19 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Consumes SES events: suppresses bounced and complaining addresses, records each outcome as a profile event',
     memorySize: 256,
     timeoutSeconds: 30,
-    tables: ['Profiles'],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['GetItem', 'DeleteItem'], keys: [BOUNCED] },
+          { actions: ['UpdateItem'], keys: [BOUNCED, REPORT] },
+          { actions: ['PutItem'], keys: [EMAIL_FEEDBACK, QUARANTINE] },
+        ],
+      }),
+    ],
     sendsTo: ['Events'],
     verifies: [],
+    secureParameters: ['pseudonymSecret'],
   },
   {
     id: 'reportApi',
@@ -181,9 +358,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Admin report API: journey entrants, sends, engagement and conversions per group, lift over the holdout',
     memorySize: 512,
     timeoutSeconds: 29,
-    tables: ['Profiles'],
+    tables: [profiles({ grants: [{ actions: ['Query'], keys: [REPORT] }], indexQueries: { GSI1: [REPORT_INDEX] } })],
     sendsTo: [],
     verifies: ['adminTokens'],
+    secureParameters: [],
   },
 ];
 

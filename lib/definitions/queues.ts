@@ -30,7 +30,8 @@ export const EVENTS_QUEUE: QueueDefinition = {
   visibilityTimeoutSeconds: 180,
   maxReceiveCount: 5,
   retentionDays: 14,
-  consumer: { functionId: 'reconcile', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
+  // Large batches: a person's messages in one batch are applied in one commit (one profile write, one event page).
+  consumer: { functionId: 'reconcile', batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
 };
 
 /** Profile changes from reconciliation, consumed by the scoring function. */

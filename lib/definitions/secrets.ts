@@ -26,3 +26,37 @@ export const SECRETS: readonly SecretDefinition[] = [
     description: 'SHA-256 hashes (hex, comma-separated) of the admin API bearer tokens',
   },
 ];
+
+/**
+ * Secrets the functions hold as keys (not hashes): SSM SecureString parameters the operator
+ * creates (never in a template, so never in CloudFormation). On AWS a function receives the
+ * parameter's name in `<envName>_PARAMETER` and may read that parameter only; the local platform
+ * passes the value itself in `<envName>`.
+ */
+export interface SecureParameterDefinition {
+  readonly id: 'unsubscribeSecret' | 'pseudonymSecret';
+  readonly envName: string;
+  /** CDK context naming the parameter. */
+  readonly contextKey: string;
+  readonly defaultName: string;
+  readonly description: string;
+}
+
+export type SecureParameterId = SecureParameterDefinition['id'];
+
+export const SECURE_PARAMETERS: readonly SecureParameterDefinition[] = [
+  {
+    id: 'unsubscribeSecret',
+    envName: 'DMP_UNSUBSCRIBE_SECRET',
+    contextKey: 'dmp:unsubscribeSecretParameter',
+    defaultName: '/dmp/unsubscribe-secret',
+    description: 'HMAC key of the unsubscribe links (rotating it invalidates the links of emails already sent)',
+  },
+  {
+    id: 'pseudonymSecret',
+    envName: 'DMP_PSEUDONYM_SECRET',
+    contextKey: 'dmp:pseudonymSecretParameter',
+    defaultName: '/dmp/pseudonym-secret',
+    description: 'HMAC key of the identifier pseudonyms in the erasure, unsubscribe and bounce lists (never change it once records exist)',
+  },
+];

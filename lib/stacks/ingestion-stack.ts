@@ -1,11 +1,11 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CORS, ROUTES, THROTTLING } from '../definitions/api';
+import { ADMIN_CORS_ORIGINS_ENV, corsPolicyOf, parseCorsOrigins, ROUTES, THROTTLING } from '../definitions/api';
 import { functionDefinition, type FunctionId } from '../definitions/functions';
 import { DmpFunction, type DataResources } from '../constructs/dmp-function';
 
@@ -38,9 +38,14 @@ export interface IngestionStackProps extends StackProps {
   readonly functions: ReadonlyMap<FunctionId, IFunction>;
 }
 
+/** CDK context: the origins whose web pages may call the admin APIs (CORS); none by default. */
+export const ADMIN_CORS_ORIGINS_CONTEXT = 'dmp:adminCorsOrigins';
+
 /**
- * The public HTTP API: every route of ROUTES on the function of its `functionId`, CORS for
- * browsers, stage-wide throttling and JSON access logs; and the ingest function behind tracking.
+ * The public HTTP API: every route of ROUTES on the function of its `functionId`, stage-wide
+ * throttling and JSON access logs; and the ingest function behind tracking. No API-wide CORS
+ * configuration: the functions answer CORS by route family (`CorsPolicy` in
+ * lib/definitions/api.ts); the admin ones get the allow-list of the context `dmp:adminCorsOrigins`.
  */
 export class IngestionStack extends Stack {
   public readonly functions: ReadonlyMap<FunctionId, IFunction>;
@@ -59,12 +64,6 @@ export class IngestionStack extends Stack {
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Tracking (Segment-compatible) and admin APIs of the customer data platform',
       createDefaultStage: false,
-      corsPreflight: {
-        allowOrigins: CORS.allowOrigins,
-        allowHeaders: CORS.allowHeaders,
-        allowMethods: CORS.allowMethods.map((method) => CorsHttpMethod[method]),
-        maxAge: Duration.seconds(CORS.maxAgeSeconds),
-      },
     });
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -79,10 +78,15 @@ export class IngestionStack extends Stack {
       },
     });
 
+    const adminCorsOrigins = parseCorsOrigins(this.node.tryGetContext(ADMIN_CORS_ORIGINS_CONTEXT));
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
       const handler = this.functions.get(route.functionId) ?? props.functions.get(route.functionId);
       if (!handler) throw new Error(`route ${route.method} ${route.path} needs function ${route.functionId}`);
+      if (!integrations.has(route.functionId) && corsPolicyOf(route.functionId) === 'admin-origins' && adminCorsOrigins.length > 0) {
+        if (!(handler instanceof LambdaFunction)) throw new Error(`admin function ${route.functionId} cannot take the CORS allow-list`);
+        handler.addEnvironment(ADMIN_CORS_ORIGINS_ENV, adminCorsOrigins.join(','));
+      }
       const integration = integrations.get(route.functionId) ?? new HttpLambdaIntegration(`${route.functionId}Integration`, handler);
       integrations.set(route.functionId, integration);
       this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });

@@ -161,21 +161,36 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
   }
   const publicUrl = app.node.tryGetContext('dmp:publicUrl') as string | undefined;
   if (!publicUrl) Annotations.of(processing).addWarning('context dmp:publicUrl is not set: journey emails cannot carry unsubscribe links, so journey sends fail until it is');
-  const secretParameter = (app.node.tryGetContext('dmp:unsubscribeSecretParameter') as string | undefined) ?? '/dmp/unsubscribe-secret';
-  const parameterArn = Stack.of(processing).formatArn({ service: 'ssm', resource: 'parameter', resourceName: secretParameter.replace(/^\//, '') });
-  for (const fn of [sender, built('unsubscribe')]) {
-    fn.addEnvironment('DMP_PUBLIC_URL', publicUrl ?? '');
-    fn.addEnvironment('DMP_UNSUBSCRIBE_SECRET_PARAMETER', secretParameter);
-    // A SecureString created by the operator (never in the template): see the README.
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }));
-  }
-  const identityArn = Stack.of(processing).formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
-  sender.addToRolePolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: [identityArn] }));
-  Validations.of(sender.role ?? sender).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
-    reason: 'Sends from the verified identities of this account (the sender is configuration); no other SES action.',
-  });
+  // The unsubscribe and pseudonym secrets come with the functions' definitions (secureParameters).
+  for (const fn of [sender, built('unsubscribe')]) fn.addEnvironment('DMP_PUBLIC_URL', publicUrl ?? '');
+  allowSendingFrom(app, processing, sender);
   return stateMachines;
+}
+
+/** The SES identity journey emails are sent from: context `dmp:sesIdentity` (a verified domain or address). */
+export const SES_IDENTITY_CONTEXT = 'dmp:sesIdentity';
+
+/**
+ * SESv2 SendEmail is authorized on the sending identity (and on the configuration set, see
+ * EmailFeedback.grantSendThrough). Only the configured identity: for an address, the address and
+ * its domain (SES authorizes on the address when it is verified itself, else on its domain).
+ * Without the context the sender may send from no identity and a warning says so.
+ */
+function allowSendingFrom(app: App, processing: ProcessingStack, sender: LambdaFunction): void {
+  const identity = (app.node.tryGetContext(SES_IDENTITY_CONTEXT) as string | undefined)?.trim().toLowerCase();
+  if (!identity) {
+    Annotations.of(processing).addWarning(`context ${SES_IDENTITY_CONTEXT} is not set: journeySend may send from no SES identity, so journey emails fail until it is (the verified domain or address of DMP_JOURNEY_CONFIG's from)`);
+    return;
+  }
+  if (!/^([^\s@*]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(identity)) throw new Error(`context ${SES_IDENTITY_CONTEXT} must be a domain or an email address, not ${identity}`);
+  const domain = identity.includes('@') ? identity.slice(identity.indexOf('@') + 1) : identity;
+  const identities = [...new Set([identity, domain])];
+  sender.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: identities.map((name) => Stack.of(processing).formatArn({ service: 'ses', resource: 'identity', resourceName: name })),
+    }),
+  );
 }
 
 /**

@@ -562,13 +562,15 @@ export class QueueEngine {
       (request.messageAttributeNames ?? []).some((pattern) => pattern === 'All' || pattern === '.*' || pattern === key || (pattern.endsWith('.*') && key.startsWith(pattern.slice(0, -1)))),
     );
     const messageAttributes = Object.fromEntries(selected);
+    // Every attribute selected (the usual receive): the digest computed at send time applies.
+    const md5OfAttributes = selected.length === Object.keys(message.attributes ?? {}).length ? message.md5OfAttributes : undefined;
     return {
       MessageId: message.id,
       ReceiptHandle: message.receipt,
       MD5OfBody: message.md5OfBody,
       Body: message.body,
       ...(Object.keys(attributes).length > 0 && { Attributes: attributes }),
-      ...(selected.length > 0 && { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) }),
+      ...(selected.length > 0 && { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfAttributes ?? md5OfMessageAttributes(messageAttributes) }),
     };
   }
 

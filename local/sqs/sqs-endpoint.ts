@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { AwsServiceError, jsonBody, optionalString, requiredString, startAwsHttpEndpoint, type AwsHttpEndpoint, type AwsHttpRequest, type AwsHttpResponse } from '../step-functions/aws-endpoint';
 import type { MessageAttribute } from './message-md5';
 import { MAX_MESSAGES_PER_CALL, type QueueEngine, type SendRequest } from './queue-engine';
+import type { SqsRequestCounter } from './request-counts';
 
 /** SQS's JSON protocol (what AWS SDK v3 speaks): `x-amz-target: AmazonSQS.<Action>`. */
 const TARGET_PREFIX = 'AmazonSQS.';
@@ -194,8 +195,18 @@ async function dispatch(engine: QueueEngine, action: string, input: Record<strin
   }
 }
 
-/** The local SQS's HTTP API over the queue engine, on a free loopback port. */
-export async function startSqsEndpoint(engine: QueueEngine, logger: Logger): Promise<AwsHttpEndpoint> {
+/** The queue a request is counted under: `(no queue)` for account-level calls, `(unknown queue)` for a URL that names none. */
+function countedQueueName(engine: QueueEngine, input: Record<string, unknown>): string {
+  if (typeof input.QueueUrl !== 'string') return '(no queue)';
+  try {
+    return engine.queueByUrl(input.QueueUrl);
+  } catch {
+    return '(unknown queue)';
+  }
+}
+
+/** The local SQS's HTTP API over the queue engine, on a free loopback port; answered requests are counted. */
+export async function startSqsEndpoint(engine: QueueEngine, logger: Logger, requests: SqsRequestCounter): Promise<AwsHttpEndpoint> {
   const endpoint = await startAwsHttpEndpoint({
     service: 'sqs',
     contentType: 'application/x-amz-json-1.0',
@@ -206,7 +217,13 @@ export async function startSqsEndpoint(engine: QueueEngine, logger: Logger): Pro
       if (typeof target !== 'string' || !target.startsWith(TARGET_PREFIX)) {
         throw new AwsServiceError('UnsupportedOperation', 'only the SQS JSON protocol (x-amz-target: AmazonSQS.*) is supported locally');
       }
-      return { status: 200, body: await dispatch(engine, target.slice(TARGET_PREFIX.length), jsonBody(request)) };
+      const action = target.slice(TARGET_PREFIX.length);
+      const input = jsonBody(request);
+      // Named before the call: a DeleteQueue leaves no queue to name after it.
+      const queue = countedQueueName(engine, input);
+      const output = await dispatch(engine, action, input);
+      requests.record(queue, action, input, output);
+      return { status: 200, body: output };
     },
   });
   engine.setEndpoint(endpoint.endpoint);

@@ -108,6 +108,19 @@ describe('CRM churn push-back', () => {
     expect(((await response.json()) as { errors: Array<{ path: string }> }).errors.map((error) => error.path)).toEqual(['destinations[0].include[0]']);
   });
 
+  it('refuses a webhook URL inside the network (metadata service, private address, http), naming the field', async () => {
+    for (const url of ['https://169.254.169.254/latest/meta-data/', 'https://[::ffff:a00:8]/hook', 'http://crm.example/hook']) {
+      const response = await admin('/v1/segments', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'ssrf', definition: { score: 'churn', band: 'high' }, destinations: [{ type: 'webhook', url: webhookUrl('ok') }, { type: 'webhook', url }] }),
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: Array<{ path: string; reason: string }> }).errors).toEqual([
+        { path: 'destinations[1].url', reason: expect.stringMatching(/^webhook url must/) },
+      ]);
+    }
+  });
+
   it('sends the CRM webhook one signed delivery with the CRM id and churn score when the churn band becomes high', async () => {
     const hook = unique('crm');
     const segment = await createSegment({

@@ -112,6 +112,10 @@ test('the one-click unsubscribe link stops the journey before email 2', async ()
   const first = await pollUntil(async () => to(await outbox(), 'leaver@shop.test')[0], { timeoutMs: 20_000, description: 'email 1' });
   const link = /^<([^>]+)>$/.exec(first.headers['list-unsubscribe'] ?? '')?.[1];
   expect(link).toBeDefined();
+  // Following the link (or a mail scanner prefetching it) only asks for confirmation.
+  const page = await fetch(link as string);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<form method="post"');
   // RFC 8058: the mail client POSTs the fixed body to the link.
   const oneClick = await fetch(link as string, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
   expect(oneClick.status).toBe(200);

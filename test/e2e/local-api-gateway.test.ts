@@ -158,7 +158,7 @@ describe('SQS event source mapping rules', () => {
         Body: 'body',
         MD5OfBody: 'md5',
         Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1', SenderId: 'sender', ApproximateFirstReceiveTimestamp: '2' },
-        MessageAttributes: { kind: { DataType: 'String', StringValue: 'order' }, blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) } },
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'order' }, blob: { DataType: 'Binary', BinaryValue: 'AQI=' } },
       },
       'arn:aws:sqs:us-east-1:123456789012:Events',
     );

@@ -116,6 +116,14 @@ it('a SIGKILL while the queues drain loses nothing and applies nothing twice', a
   expect(health.components.queues.Events).toMatchObject({ dlq: 0 });
 }, 180_000);
 
+/** Email 1 sends of the cart-abandonment journey in the report, counted once a send's outcome is recorded. */
+async function emailOneSendsReported(target: TestPlatform): Promise<number> {
+  const response = await adminFetch(target, '/v1/reports/journeys?journey=cart-abandonment');
+  if (response.status !== 200) return 0;
+  const { journeys } = (await response.json()) as { journeys: { journey: string; steps: Record<string, { sent: number }> }[] };
+  return journeys.find((journey) => journey.journey === 'cart-abandonment')?.steps.email1?.sent ?? 0;
+}
+
 interface OutboxEmail {
   readonly to: string[];
   readonly subject: string;
@@ -139,6 +147,9 @@ it('an abandoned-cart journey waiting between email 1 and email 2 survives a SIG
   await sendTracking(platform, 'track', { userId: 'crash-cart', messageId: 'crash-cart-add', event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug', price: 12, cart_id: 'cart-crash' } });
   const toCustomer = async (target: TestPlatform): Promise<OutboxEmail[]> => (await devOutbox<OutboxEmail>(target)).filter((email) => email.to.includes(address));
   await pollUntil(async () => (await toCustomer(platform as TestPlatform)).length === 1, { timeoutMs: 30_000, description: 'email 1' });
+  // The kill must come in the wait, after the step's outcome is recorded (the report counts it then):
+  // one between the send and that record leaves a claim that blocks the step's retries.
+  await pollUntil(async () => (await emailOneSendsReported(platform as TestPlatform)) === 1, { timeoutMs: 30_000, description: 'email 1 recorded' });
   await platform.kill();
 
   platform = await start(env);

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { functionDefinition } from '../../lib/definitions/functions';
 import { EVENTS_QUEUE } from '../../lib/definitions/queues';
 import { EventSourcePoller } from '../../local/event-source-poller';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
@@ -169,12 +168,11 @@ describe('concurrency', () => {
     const releases: (() => void)[] = [];
     const poller = new EventSourcePoller({
       queue: queue.definition,
-      queueUrl: queue.url,
       queueArn: queue.arn,
-      sqs: localSqs.client,
-      function: functionDefinition('reconcile'),
+      source: localSqs.polledQueue(queue.name),
+      functionId: 'reconcile',
       logger: new Logger({ logLevel: 'CRITICAL' }),
-      handler: async () => {
+      invoke: async () => {
         running += 1;
         mostRunning = Math.max(mostRunning, running);
         await new Promise<void>((resolve) => releases.push(resolve));

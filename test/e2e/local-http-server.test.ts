@@ -1,7 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { adminApiHandler } from '../../functions/http/admin-handler';
+import { withCors } from '../../functions/http/cors';
+import { jsonResponse } from '../../functions/http/responses';
 import { startPlatform, type RunningPlatform } from '../../local/platform';
 import type { OutboxEmail } from '../../local/ses-local';
 import { fakeHandlers, pollUntil } from '../helpers/platform';
@@ -43,11 +47,17 @@ beforeAll(async () => {
     dataDir: ':memory:',
     logLevel: 'CRITICAL',
     handlers: fakeHandlers({
-      ingest: async (event: APIGatewayProxyEventV2) => {
+      // Behind the Tracking API's CORS policy, as functions/handlers/ingest-http.ts puts the real one.
+      ingest: withCors('any-origin', async (event: APIGatewayProxyEventV2) => {
         events.push(event);
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"success":true}' };
-      },
+      }),
       profileApi: fakeProfileApi,
+      // A real admin handler (token check, admin CORS policy) around a fake route.
+      reportApi: adminApiHandler(new Logger({ logLevel: 'SILENT' }), async (event) => {
+        events.push(event);
+        return jsonResponse(200, { ok: true });
+      }),
       reconcile: async () => undefined,
     }),
   });
@@ -142,14 +152,14 @@ describe('the API Gateway adapter', () => {
     expect(gunzipSync(Buffer.from(event.body ?? '', 'base64')).toString()).toBe(batch);
   });
 
-  it('maps a structured result: status, headers, one Set-Cookie per cookie, CORS owned by the gateway', async () => {
+  it('maps a structured result: status, headers (CORS ones included: no API-wide CORS), one Set-Cookie per cookie', async () => {
     const response = await rawRequest('GET', '/v1/profiles/user_id:u-1?case=structured', {});
     expect(response.status).toBe(201);
     expect(response.body.toString()).toBe('created');
     expect(response.headers['x-thing']).toBe('yes');
     expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(response.headers['set-cookie']).toEqual(['session=abc; Path=/', 'theme=dark']);
-    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-allow-origin']).toBe('https://not-configured.example');
   });
 
   it('maps bare objects and strings to 200 JSON, and base64 results to bytes', async () => {
@@ -168,7 +178,7 @@ describe('the API Gateway adapter', () => {
       const response = await fetch(`${platform.baseUrl}/v1/profiles/user_id:u-1?case=${failure}`);
       expect(response.status).toBe(500);
       expect(await response.json()).toEqual({ message: 'Internal Server Error' });
-      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
     }
   });
 
@@ -197,7 +207,7 @@ describe('the API Gateway adapter', () => {
     expect(events.length).toBe(handled);
   });
 
-  it('answers CORS preflight as configured', async () => {
+  it("routes a CORS preflight to the function of its path: the Tracking API's grants any origin", async () => {
     const response = await fetch(`${platform.baseUrl}/v1/t`, {
       method: 'OPTIONS',
       headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
@@ -207,6 +217,65 @@ describe('the API Gateway adapter', () => {
     expect(response.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type']));
     expect(response.headers.get('access-control-allow-methods')?.split(',')).toEqual(expect.arrayContaining(['POST', 'GET']));
     expect(response.headers.get('access-control-max-age')).toBe('86400');
+    const unrouted = await fetch(`${platform.baseUrl}/v1/nope`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    expect(unrouted.status).toBe(404);
+    expect(unrouted.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('CORS of the admin APIs and the developer endpoints', () => {
+  const EVIL = 'https://evil.example';
+  const CONSOLE = 'https://console.example.com';
+  const preflight = (path: string, origin: string) =>
+    fetch(`${platform.baseUrl}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+  const adminGet = (origin: string) =>
+    fetch(`${platform.baseUrl}/v1/reports/journeys`, { headers: { origin, authorization: 'Bearer dev-admin-token' } });
+
+  it('admin routes grant no origin without configured ones', async () => {
+    const refused = await preflight('/v1/reports/journeys', EVIL);
+    expect(refused.status).toBe(204);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const response = await adminGet(EVIL);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('admin routes grant exactly the origins of DMP_ADMIN_CORS_ORIGINS', async () => {
+    process.env.DMP_ADMIN_CORS_ORIGINS = CONSOLE;
+    try {
+      expect((await preflight('/v1/reports/journeys', CONSOLE)).headers.get('access-control-allow-origin')).toBe(CONSOLE);
+      expect((await adminGet(CONSOLE)).headers.get('access-control-allow-origin')).toBe(CONSOLE);
+      expect((await preflight('/v1/reports/journeys', EVIL)).headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      delete process.env.DMP_ADMIN_CORS_ORIGINS;
+    }
+  });
+
+  it('/dev/outbox answers a page of another site with no CORS grant: its requests and preflights are refused', async () => {
+    const read = await fetch(`${platform.baseUrl}/dev/outbox`, { headers: { origin: EVIL } });
+    expect(read.status).toBe(403);
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+    const options = await preflight('/dev/outbox', EVIL);
+    expect(options.status).toBe(403);
+    expect(options.headers.get('access-control-allow-origin')).toBeNull();
+    expect(options.headers.get('access-control-allow-methods')).toBeNull();
+    const clear = await fetch(`${platform.baseUrl}/dev/outbox/clear`, { method: 'POST', headers: { origin: EVIL, 'content-type': 'text/plain' } });
+    expect(clear.status).toBe(403);
+    const noCors = await fetch(`${platform.baseUrl}/dev/webhooks`, { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(noCors.status).toBe(403);
+    // A DNS-rebound name: the browser thinks it is evil.example's own origin.
+    const rebound = await rawRequest('GET', '/dev/outbox', { host: `evil.example:${platform.port}`, origin: `http://evil.example:${platform.port}` });
+    expect(rebound.status).toBe(403);
+  });
+
+  it('/dev/* still answers this machine: tools without Origin, and its own pages', async () => {
+    const tool = await fetch(`${platform.baseUrl}/dev/outbox`);
+    expect(tool.status).toBe(200);
+    expect(tool.headers.get('access-control-allow-origin')).toBeNull();
+    const ownPage = await fetch(`${platform.baseUrl}/dev/webhooks`, { headers: { origin: platform.baseUrl, 'sec-fetch-site': 'same-origin' } });
+    expect(ownPage.status).toBe(200);
+    const health = await fetch(`${platform.baseUrl}/health`, { headers: { origin: EVIL } });
+    expect(health.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 

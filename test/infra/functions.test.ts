@@ -91,13 +91,14 @@ describe.each(FUNCTIONS)('function $id', (definition) => {
   });
 
   it('receives and may use exactly the tables it names', () => {
-    for (const tableId of definition.tables) {
-      const table = required(platform.storage.tables, tableId);
-      const tableDefinition = TABLES.find((candidate) => candidate.id === tableId);
+    for (const access of definition.tables) {
+      const table = required(platform.storage.tables, access.table);
+      const tableDefinition = TABLES.find((candidate) => candidate.id === access.table);
       expect(followReference(synthesized, stack, environment()[tableDefinition?.envName ?? ''])).toEqual(
         attributeOf(table, table.tableName),
       );
-      expectGranted(fn, ['dynamodb:Query', 'dynamodb:UpdateItem'], attributeOf(table, table.tableArn));
+      // Partitions and actions in detail: test/infra/least-privilege.test.ts.
+      for (const grant of access.grants) expectGranted(fn, grant.actions.map((action) => `dynamodb:${action}`), attributeOf(table, table.tableArn));
       expectGranted(fn, ['kms:Decrypt', 'kms:GenerateDataKey'], attributeOf(platform.storage.dataKey, platform.storage.dataKey.keyArn));
     }
     if (definition.tables.length === 0) {

@@ -1,9 +1,11 @@
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { CORS, ROUTES, THROTTLING } from '../../lib/definitions/api';
+import { ADMIN_CORS_ORIGINS_ENV, corsPolicyOf, ROUTES, THROTTLING } from '../../lib/definitions/api';
 import type { FunctionId } from '../../lib/definitions/functions';
-import { attributeOf, followReference, required, synthesizePlatform } from './platform-fixture';
+import { definePlatform, type Platform } from '../../lib/stacks/platform';
+import { ADMIN_CORS_ORIGINS_CONTEXT } from '../../lib/stacks/ingestion-stack';
+import { attributeOf, followReference, newTestApp, required, synthesizePlatform } from './platform-fixture';
 
 const synthesized = synthesizePlatform();
 const { platform, templates } = synthesized;
@@ -33,16 +35,12 @@ describe('IngestionStack HTTP API', () => {
     expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(ROUTES.length);
   });
 
-  it('answers CORS preflights for any origin with the defined headers and methods', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      ProtocolType: 'HTTP',
-      CorsConfiguration: {
-        AllowOrigins: CORS.allowOrigins,
-        AllowHeaders: CORS.allowHeaders,
-        AllowMethods: [...CORS.allowMethods],
-        MaxAge: CORS.maxAgeSeconds,
-      },
-    });
+  it('has no API-wide CORS configuration: the functions answer CORS by route family, preflights included', () => {
+    const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api'));
+    expect(api?.Properties.CorsConfiguration).toBeUndefined();
+    const preflights = ROUTES.filter((route) => route.method === 'OPTIONS');
+    expect(preflights.map((route) => route.path)).toEqual(expect.arrayContaining(['/v1/t', '/v1/batch', '/v1/segments', '/v1/profiles/{profileRef}']));
+    expect(preflights.map((route) => route.path)).not.toContain('/v1/unsubscribe');
   });
 
   it('throttles the default stage and writes JSON access logs with the request id, not the path', () => {
@@ -84,5 +82,39 @@ describe('IngestionStack HTTP API', () => {
 
   it('publishes the API URL', () => {
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+  });
+});
+
+/** The environment of each function of the platform, by function id. */
+function environments(built: Platform): Map<FunctionId, Record<string, unknown>> {
+  const result = new Map<FunctionId, Record<string, unknown>>();
+  const resources = new Map<Stack, Record<string, { Properties: { Environment?: { Variables?: Record<string, unknown> } } }>>();
+  for (const [functionId, fn] of [...built.processing.functions, ...built.ingestion.functions]) {
+    const stack = Stack.of(fn);
+    if (!resources.has(stack)) resources.set(stack, Template.fromStack(stack).toJSON().Resources as never);
+    const resource = resources.get(stack)?.[stack.getLogicalId(fn.node.defaultChild as CfnElement)];
+    result.set(functionId, resource?.Properties.Environment?.Variables ?? {});
+  }
+  return result;
+}
+
+describe('admin CORS allow-list (context dmp:adminCorsOrigins)', () => {
+  it('is empty by default: no function gets an allow-list', () => {
+    for (const [functionId, variables] of environments(platform)) expect([functionId, variables[ADMIN_CORS_ORIGINS_ENV]]).toEqual([functionId, undefined]);
+  });
+
+  it('goes to every admin API function, and only to them', () => {
+    const configured = definePlatform(newTestApp({ [ADMIN_CORS_ORIGINS_CONTEXT]: 'https://console.example.com,http://localhost:5173' }));
+    const routed = new Set(ROUTES.map((route) => route.functionId));
+    for (const [functionId, variables] of environments(configured)) {
+      const expected = routed.has(functionId) && corsPolicyOf(functionId) === 'admin-origins' ? 'https://console.example.com,http://localhost:5173' : undefined;
+      expect([functionId, variables[ADMIN_CORS_ORIGINS_ENV]]).toEqual([functionId, expected]);
+    }
+    expect(ROUTES.some((route) => route.functionId === 'segmentApi')).toBe(true);
+  });
+
+  it('refuses a wildcard or a URL with a path', () => {
+    expect(() => definePlatform(newTestApp({ [ADMIN_CORS_ORIGINS_CONTEXT]: '*' }))).toThrow(/scheme:\/\/host/);
+    expect(() => definePlatform(newTestApp({ [ADMIN_CORS_ORIGINS_CONTEXT]: ['https://console.example.com/app'] }))).toThrow(/scheme:\/\/host/);
   });
 });

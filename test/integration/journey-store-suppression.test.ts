@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoJourneyStore } from '../../functions/adapters/dynamodb-journey-store';
 import { DynamoProfileStore } from '../../functions/adapters/dynamodb-profile-store';
+import { Pseudonyms } from '../../functions/domain/identity/pseudonym';
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
   tableName = `profiles-${randomUUID()}`;
   await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
-  journeys = new DynamoJourneyStore(dynamo.client, tableName);
+  journeys = new DynamoJourneyStore(dynamo.client, tableName, async () => new Pseudonyms('test-pseudonym-secret-0123456789'));
   profiles = new DynamoProfileStore(dynamo.client, { tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 30, lenientTypes: ['anonymous_id'], dedupeWindowHours: 24 });
 }, 90_000);
 
@@ -37,12 +38,12 @@ test('the record keeps the first reason and time and holds no address', async ()
   await journeys.suppress(['twice@shop.test'], 'bounce', new Date(now.getTime() + 60_000));
   const { Items = [] } = await DynamoDBDocumentClient.from(dynamo.client).send(new ScanCommand({ TableName: tableName }));
   const records = Items.filter((item) => String(item.PK).startsWith('MAILSUP#'));
-  expect(records).toContainEqual({ PK: expect.stringMatching(/^MAILSUP#[0-9a-f]{64}$/), SK: 'MAILSUP', reason: 'complaint', suppressedAt: now.toISOString() });
+  expect(records).toContainEqual({ PK: expect.stringMatching(/^MAILSUP#k1\.[0-9a-f]{64}$/), SK: 'MAILSUP', reason: 'complaint', suppressedAt: now.toISOString() });
   expect(JSON.stringify(Items)).not.toMatch(/@shop\.test/i);
 });
 
 test('a suppressed address is not an erased identifier: messages carrying it still reconcile', async () => {
   await journeys.suppress(['person@shop.test'], 'bounce', now);
-  const snapshot = await profiles.loadSnapshot('m-1', [{ type: 'email', value: 'person@shop.test' }], now);
+  const snapshot = await profiles.loadSnapshot(['m-1'], [{ type: 'email', value: 'person@shop.test' }], now);
   expect(snapshot.suppressed).toEqual([]);
 });

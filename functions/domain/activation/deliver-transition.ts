@@ -1,5 +1,5 @@
 import type { AudienceTransition } from '../pipeline/messages';
-import { destinationKey, destinationsFor, isDelivered, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
+import { destinationKey, destinationsFor, isDelivered, isRefused, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
 import { webhookProfile, type ProfileInclude, type ProfileSnapshot } from './profile-payload';
 import { webhookHeaders } from './standard-webhooks';
 
@@ -44,7 +44,13 @@ export interface DeliveryReport {
   readonly delivered: number;
   /** Destinations that already had this transition (a redelivered message). */
   readonly alreadyDelivered: number;
+  /** Failed for now: the message is retried for these. */
   readonly failed: number;
+  /**
+   * Destinations whose URL or address may not be called (see outbound-address.ts): nothing was
+   * sent, and they do not make the message retry (a retry for another destination checks them again).
+   */
+  readonly refused: number;
 }
 
 /**
@@ -66,6 +72,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   let delivered = 0;
   let alreadyDelivered = 0;
   let failed = 0;
+  let refused = 0;
   const wanted = destinationsFor(
     destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) })),
     transition.event,
@@ -89,7 +96,8 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
       ok,
     );
     if (ok) delivered += 1;
+    else if (isRefused(result)) refused += 1;
     else failed += 1;
   }
-  return { delivered, alreadyDelivered, failed };
+  return { delivered, alreadyDelivered, failed, refused };
 }

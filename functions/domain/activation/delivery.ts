@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AudienceTransition } from '../pipeline/messages';
+import type { OutboundUrlCheck } from './outbound-address';
 import type { WebhookProfile } from './profile-payload';
 
 export type AudienceEvent = AudienceTransition['event'];
@@ -45,12 +46,24 @@ export function destinationsFor<D extends EventFilter>(destinations: readonly D[
   return destinations.filter((destination) => destination.events === undefined || destination.events.includes(event));
 }
 
-/** The result of one HTTP attempt: a status code, or no answer at all. */
-export type AttemptResult = { readonly status: number } | { readonly error: 'timeout' | 'network' };
+/** Why a destination's URL or address may not be called (see outbound-address.ts). */
+export type WebhookRefusal = Extract<OutboundUrlCheck, { ok: false }>['refused'];
 
-/** Only a 2xx answer is a delivery; anything else is retried (receivers dedupe on `webhook-id`). */
+/**
+ * The result of one HTTP attempt: a status code, or no answer at all; or `refused`: the URL, or
+ * an address its host resolves to, may not be called (loopback, private...). Nothing was sent,
+ * and retrying would not change that: it is a permanent failure of this delivery.
+ */
+export type AttemptResult = { readonly status: number } | { readonly error: 'timeout' | 'network' } | { readonly refused: WebhookRefusal };
+
+/** Only a 2xx answer is a delivery; anything else but a refusal is retried (receivers dedupe on `webhook-id`). */
 export function isDelivered(result: AttemptResult): boolean {
   return 'status' in result && result.status >= 200 && result.status < 300;
+}
+
+/** A permanent failure: retrying the transition would be refused again. */
+export function isRefused(result: AttemptResult): result is { readonly refused: WebhookRefusal } {
+  return 'refused' in result;
 }
 
 export interface RetryPolicy {

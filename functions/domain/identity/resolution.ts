@@ -1,6 +1,7 @@
 import type { IdentityLink, ProfileRecord } from '../profile/profile';
 import { identifierKey, type Identifier } from './identifiers';
 import { identifierLimit, type IdentityConfig } from './identity-config';
+import { PROFILE_LIMITS } from '../profile/limits';
 
 /** What the identity graph says about one identifier of a message. */
 export interface StoredLink {
@@ -135,9 +136,14 @@ function chooseSurvivor(config: IdentityConfig, members: readonly string[], prof
   return ranked[0]?.profileId;
 }
 
+const leastRecentlySeenFirst = (a: IdentityLink, b: IdentityLink): number =>
+  a.lastSeen !== b.lastSeen ? (a.lastSeen < b.lastSeen ? -1 : 1) : identifierKey(a) < identifierKey(b) ? -1 : 1;
+
 /**
- * Identifiers beyond the limit of a lenient type (anonymous and device ids): the least recently
- * seen are released so the newest keep linking. Identifiers carried by the current message stay.
+ * Identifiers beyond the limit of a lenient type (anonymous, device and external ids): the least
+ * recently seen are released so the newest keep linking; then, while the profile holds more than
+ * PROFILE_LIMITS.maxIdentitiesPerProfile in all (many external id types), the least recently seen
+ * lenient ones of any type. Identifiers carried by the current message stay.
  */
 export function identitiesOverLimit(config: IdentityConfig, identities: readonly IdentityLink[], keep: readonly Identifier[]): IdentityLink[] {
   const keepKeys = new Set(keep.map(identifierKey));
@@ -145,11 +151,23 @@ export function identitiesOverLimit(config: IdentityConfig, identities: readonly
   const types = new Set(identities.map((l) => l.type));
   for (const type of types) {
     if (config.strictTypes.includes(type)) continue;
-    const ofType = identities.filter((l) => l.type === type).sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : 1));
+    const ofType = identities.filter((l) => l.type === type).sort(leastRecentlySeenFirst);
     let excess = ofType.length - identifierLimit(config, type);
     for (const link of ofType) {
       if (excess <= 0) break;
       if (keepKeys.has(identifierKey(link))) continue;
+      released.push(link);
+      excess -= 1;
+    }
+  }
+  const releasedKeys = new Set(released.map(identifierKey));
+  let excess = identities.length - released.length - PROFILE_LIMITS.maxIdentitiesPerProfile;
+  if (excess > 0) {
+    const lenient = identities
+      .filter((l) => !config.strictTypes.includes(l.type) && !releasedKeys.has(identifierKey(l)) && !keepKeys.has(identifierKey(l)))
+      .sort(leastRecentlySeenFirst);
+    for (const link of lenient) {
+      if (excess <= 0) break;
       released.push(link);
       excess -= 1;
     }

@@ -56,10 +56,12 @@ export function planUnmerge(
   );
   const kept = rebuild(profile.profileId, profile.createdAt, keptMessages, config, (id) => keptIdentifierKeys.has(identifierKey(id)), now);
   const split = rebuild(splitProfileId, now.toISOString(), splitMessages, config, (id) => !keptIdentifierKeys.has(identifierKey(id)), now);
+  // Both keep the original's dedupe window: a redelivered message finds it whichever side it resolves to.
+  const window = profile.recentMessages && { recentMessages: profile.recentMessages };
   return {
-    kept: { ...kept, version: profile.version + 1, mergedFrom: profile.mergedFrom },
+    kept: { ...kept, version: profile.version + 1, mergedFrom: profile.mergedFrom, ...window },
     keptMessages,
-    split: { ...split, version: 1 },
+    split: { ...split, version: 1, ...window },
     splitMessages,
   };
 }

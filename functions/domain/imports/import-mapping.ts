@@ -37,7 +37,7 @@ export function defaultMapping(header: readonly string[]): ImportMapping {
   for (const column of header) {
     const lower = column.trim().toLowerCase();
     const external = /^id:([a-z][a-z0-9_]{0,63})$/.exec(lower)?.[1];
-    const type = IDENTIFIER_COLUMNS[lower] ?? external;
+    const type = (Object.hasOwn(IDENTIFIER_COLUMNS, lower) ? IDENTIFIER_COLUMNS[lower] : undefined) ?? external;
     if (type) identifiers[type] = column;
     else if (lower === 'timestamp') continue;
     else traits[column] = column;

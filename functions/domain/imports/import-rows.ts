@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { normalizeIdentifier } from '../identity/identifiers';
 import type { IdentityConfig } from '../identity/identity-config';
 import type { AcceptedMessage } from '../tracking/accepted-message';
+import { messageLimitIssues } from '../tracking/limits';
+import { describeIssues } from '../../schemas/tracking';
 import type { ImportMapping, Party } from './import-mapping';
 
 /** One record of an imported file: its position and its values by column. */
@@ -27,6 +29,9 @@ export interface ImportOptions {
 }
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** A column's value: own fields only, so a column named like `constructor` reads nothing inherited. */
+const valueOf = (values: Readonly<Record<string, unknown>>, column: string): unknown => (Object.hasOwn(values, column) ? values[column] : undefined);
 
 const isBlank = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
@@ -56,8 +61,8 @@ export function rowsToMessages(
       continue;
     }
     let timestamp = importedAt;
-    if (mapping.timestamp && !isBlank(values[mapping.timestamp])) {
-      const time = Date.parse(String(values[mapping.timestamp]));
+    if (mapping.timestamp && !isBlank(valueOf(values, mapping.timestamp))) {
+      const time = Date.parse(String(valueOf(values, mapping.timestamp)));
       if (Number.isNaN(time)) {
         reject(`column "${mapping.timestamp}" is not an ISO 8601 date-time`);
         continue;
@@ -67,7 +72,7 @@ export function rowsToMessages(
     const identifiers: Record<string, string> = {};
     const invalid: string[] = [];
     for (const [type, column] of Object.entries(mapping.identifiers)) {
-      const raw = values[column];
+      const raw = valueOf(values, column);
       if (isBlank(raw)) continue;
       const identifier = normalizeIdentifier(options.config, type, raw);
       if (identifier) identifiers[type] = identifier.value;
@@ -79,11 +84,12 @@ export function rowsToMessages(
     }
     const traits: Record<string, unknown> = {};
     for (const [trait, column] of Object.entries(mapping.traits)) {
-      if (!isBlank(values[column])) traits[trait] = values[column];
+      const value = valueOf(values, column);
+      if (!isBlank(value)) traits[trait] = value;
     }
     const { user_id: userId, anonymous_id: anonymousId, device_id: deviceId, email, phone, ...external } = identifiers;
     const digest = createHash('sha256').update(`${options.source}|${options.party}|${JSON.stringify(values)}`).digest('hex');
-    messages.push({
+    const message: AcceptedMessage = {
       type: 'identify',
       messageId: `import-${digest.slice(0, 40)}`,
       ...(userId && { userId }),
@@ -100,7 +106,15 @@ export function rowsToMessages(
       },
       timestamp,
       receivedAt: importedAt,
-    });
+    };
+    // The same limits as the Tracking API (tracking/limits): a row reconcile could not store is
+    // reported here rather than failing in the queue for ever.
+    const overLimits = messageLimitIssues(message);
+    if (overLimits.length > 0) {
+      reject(`over a limit: ${describeIssues(overLimits)}`);
+      continue;
+    }
+    messages.push(message);
   }
   return { messages, rejected };
 }

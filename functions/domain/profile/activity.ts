@@ -1,5 +1,6 @@
 import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
 import { asObject } from '../tracking/json';
+import { PROFILE_LIMITS, quarantinePreview, reservedName, utf8Bytes, type RejectedValue } from './limits';
 
 /**
  * Behavioural aggregates of a profile (hot data), kept so that every update is a commutative fold:
@@ -54,8 +55,10 @@ export interface Activity {
 }
 
 export const DAILY_RETENTION_DAYS = 95;
-const MAX_EVENT_NAMES = 200;
-const MAX_CATEGORIES = 100;
+const MAX_EVENT_NAMES = PROFILE_LIMITS.maxEventNames;
+const MAX_CATEGORIES = PROFILE_LIMITS.maxCategories;
+const MAX_CART_LINES = PROFILE_LIMITS.maxCartLines;
+const CURRENCY = /^[A-Za-z]{3}$/;
 
 export const EMPTY_ACTIVITY: Activity = {
   eventsTotal: 0,
@@ -95,17 +98,56 @@ export function productsOf(properties: JsonObject): JsonObject[] {
   return asText(properties.product_id ?? properties.sku) !== undefined ? [properties] : [];
 }
 
-function cartLineFrom(product: JsonObject, at: string, cartId: string | undefined): CartLine {
+/** Collects what a message carries beyond the profile caps, for the quarantine. */
+type Rejections = RejectedValue[];
+
+/** A text property within `maxBytes` (UTF-8); longer ones are recorded as rejected and left out. */
+function boundedText(value: unknown, maxBytes: number, field: string, rejected: Rejections): string | undefined {
+  const text = asText(value);
+  if (text === undefined || utf8Bytes(text) <= maxBytes) return text;
+  rejected.push({ trait: field, reason: `longer than ${maxBytes} bytes`, value: quarantinePreview(text, 256) });
+  return undefined;
+}
+
+/** A text used as a key of a profile map (product id, category, event name): bounded and not a reserved name. */
+function boundedKey(value: unknown, maxBytes: number, field: string, rejected: Rejections): string | undefined {
+  const text = boundedText(value, maxBytes, field, rejected);
+  if (text === undefined || !reservedName(text)) return text;
+  rejected.push({ trait: field, reason: `"${text}" is a reserved name`, value: text });
+  return undefined;
+}
+
+/** An amount (price, revenue) within ±PROFILE_LIMITS.maxAmount; others are recorded as rejected and left out. */
+function boundedAmount(value: number | undefined, field: string, rejected: Rejections): number | undefined {
+  if (value === undefined || Math.abs(value) <= PROFILE_LIMITS.maxAmount) return value;
+  rejected.push({ trait: field, reason: `amount beyond ±${PROFILE_LIMITS.maxAmount}`, value });
+  return undefined;
+}
+
+function cartLineFrom(product: JsonObject, at: string, cartId: string | undefined, rejected: Rejections): CartLine | undefined {
+  const productId = boundedKey(product.product_id ?? product.sku, PROFILE_LIMITS.maxCartIdBytes, 'activity.cart.product_id', rejected);
+  if (productId === undefined) return undefined;
+  const quantity = Math.max(1, Math.round(asNumber(product.quantity) ?? 1));
+  if (quantity > PROFILE_LIMITS.maxQuantity) {
+    rejected.push({ trait: 'activity.cart.quantity', reason: `quantity above ${PROFILE_LIMITS.maxQuantity}`, value: quantity });
+    return undefined;
+  }
+  const name = boundedText(product.name, PROFILE_LIMITS.maxCartNameBytes, 'activity.cart.name', rejected);
+  const sku = boundedText(product.sku, PROFILE_LIMITS.maxCartIdBytes, 'activity.cart.sku', rejected);
+  const category = boundedText(product.category, PROFILE_LIMITS.maxCategoryBytes, 'activity.cart.category', rejected);
+  const price = boundedAmount(asNumber(product.price), 'activity.cart.price', rejected);
+  const url = boundedText(product.url, PROFILE_LIMITS.maxCartUrlBytes, 'activity.cart.url', rejected);
+  const imageUrl = boundedText(product.image_url, PROFILE_LIMITS.maxCartUrlBytes, 'activity.cart.image_url', rejected);
   const line: CartLine = {
-    productId: asText(product.product_id ?? product.sku) as string,
-    quantity: Math.max(1, Math.round(asNumber(product.quantity) ?? 1)),
+    productId,
+    quantity,
     addedAt: at,
-    ...(asText(product.name) && { name: asText(product.name) }),
-    ...(asText(product.sku) && { sku: asText(product.sku) }),
-    ...(asText(product.category) && { category: asText(product.category) }),
-    ...(asNumber(product.price) !== undefined && { price: asNumber(product.price) }),
-    ...(asText(product.url) && { url: asText(product.url) }),
-    ...(asText(product.image_url) && { imageUrl: asText(product.image_url) }),
+    ...(name && { name }),
+    ...(sku && { sku }),
+    ...(category && { category }),
+    ...(price !== undefined && { price }),
+    ...(url && { url }),
+    ...(imageUrl && { imageUrl }),
     ...(cartId && { cartId }),
   };
   return line;
@@ -150,6 +192,15 @@ export function channelOf(message: AcceptedMessage): string {
 const DELIVERY_OUTCOMES: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced', 'Email Rejected']);
 
 export function activityOf(message: AcceptedMessage): Activity {
+  return activityOfMessage(message).activity;
+}
+
+/**
+ * The activity of one message, and what of it is beyond the profile caps (too long names and
+ * ids, amounts out of range), left out and returned for the quarantine.
+ */
+export function activityOfMessage(message: AcceptedMessage): { activity: Activity; rejected: RejectedValue[] } {
+  const rejected: Rejections = [];
   const at = message.timestamp;
   const totals: Counters = {};
   const cart: Record<string, CartLine> = {};
@@ -158,11 +209,17 @@ export function activityOf(message: AcceptedMessage): Activity {
   let currency: string | undefined;
   let lastOrderAt: string | undefined;
   const properties = message.properties;
-  const cartId = asText(properties.cart_id);
+  const cartId = boundedText(properties.cart_id, PROFILE_LIMITS.maxCartIdBytes, 'activity.cart.cart_id', rejected);
   const countCategories = (products: JsonObject[]): void => {
     for (const product of products) {
-      const category = asText(product.category);
+      const category = boundedKey(product.category, PROFILE_LIMITS.maxCategoryBytes, 'activity.categories', rejected);
       if (category) categories[category] = (categories[category] ?? 0) + 1;
+    }
+  };
+  const addLines = (products: JsonObject[], addedAt: string, removedAt?: string): void => {
+    for (const product of products) {
+      const line = cartLineFrom(product, addedAt, cartId, rejected);
+      if (line) cart[line.productId] = removedAt ? { ...line, removedAt } : line;
     }
   };
 
@@ -178,31 +235,25 @@ export function activityOf(message: AcceptedMessage): Activity {
       case 'Product Added':
         totals.cart_adds = 1;
         countCategories(products);
-        for (const product of products) {
-          const line = cartLineFrom(product, at, cartId);
-          cart[line.productId] = line;
-        }
+        addLines(products, at);
         break;
       case 'Product Removed':
-        for (const product of products) {
-          const line = cartLineFrom(product, '', cartId);
-          cart[line.productId] = { ...line, removedAt: at };
-        }
+        addLines(products, '', at);
         break;
       case 'Checkout Started':
         totals.checkouts = 1;
-        for (const product of products) {
-          const line = cartLineFrom(product, at, cartId);
-          cart[line.productId] = line;
-        }
+        addLines(products, at);
         break;
-      case 'Order Completed':
+      case 'Order Completed': {
         totals.orders = 1;
-        revenue = orderRevenue(properties);
-        currency = asText(properties.currency)?.toUpperCase();
+        revenue = boundedAmount(orderRevenue(properties), 'activity.revenue', rejected) ?? 0;
+        const code = asText(properties.currency);
+        if (code !== undefined && CURRENCY.test(code)) currency = code.toUpperCase();
+        else if (code !== undefined) rejected.push({ trait: 'activity.currency', reason: 'expected an ISO 4217 currency code', value: quarantinePreview(code, 64) });
         lastOrderAt = at;
         countCategories(products);
         break;
+      }
       case 'Email Opened':
         totals.email_opens = 1;
         break;
@@ -216,7 +267,8 @@ export function activityOf(message: AcceptedMessage): Activity {
   // What the platform's email did rather than what the person did: it must not make a profile
   // look active (recency, tenure, channels) just because it was emailed.
   const personActed = !(message.type === 'track' && message.event !== undefined && DELIVERY_OUTCOMES.has(message.event));
-  return {
+  const eventName = message.type === 'track' ? boundedKey(message.event, PROFILE_LIMITS.maxEventNameBytes, 'activity.events', rejected) : undefined;
+  const activity: Activity = {
     ...(personActed && { firstSeen: at, lastSeen: at }),
     eventsTotal: 1,
     totals,
@@ -227,16 +279,28 @@ export function activityOf(message: AcceptedMessage): Activity {
     cart,
     categories,
     channels: personActed ? { [channelOf(message)]: at } : {},
-    events: message.type === 'track' && message.event ? { [message.event]: { count: 1, last: at } } : {},
+    events: eventName ? { [eventName]: { count: 1, last: at } } : {},
   };
+  return { activity, rejected };
 }
 
+/** The `limit` entries of highest rank (ties by key), so the choice does not depend on the fold order. */
 function keepNewest<T>(entries: Record<string, T>, limit: number, rank: (value: T) => string | number): Record<string, T> {
   const keys = Object.keys(entries);
   if (keys.length <= limit) return entries;
-  const kept = keys.sort((a, b) => (rank(entries[b] as T) > rank(entries[a] as T) ? 1 : -1)).slice(0, limit);
+  const kept = keys
+    .sort((a, b) => {
+      const rankA = rank(entries[a] as T);
+      const rankB = rank(entries[b] as T);
+      if (rankA !== rankB) return rankB > rankA ? 1 : -1;
+      return a < b ? -1 : 1;
+    })
+    .slice(0, limit);
   return Object.fromEntries(kept.map((key) => [key, entries[key] as T]));
 }
+
+/** When a cart line last changed (its newest add or removal). */
+const lineChangedAt = (line: CartLine): string => maxTime(line.addedAt, line.removedAt) ?? '';
 
 /**
  * Folds two activities into one. Commutative and associative, so the result does not depend on
@@ -274,7 +338,7 @@ export function mergeActivity(a: Activity, b: Activity, now: Date): Activity {
     revenue: Math.round((a.revenue + b.revenue) * 100) / 100,
     ...(currency && { currency }),
     ...(lastOrderAt && { lastOrderAt }),
-    cart,
+    cart: keepNewest(cart, MAX_CART_LINES, lineChangedAt),
     categories: keepNewest(categories, MAX_CATEGORIES, (count) => count),
     channels,
     events: keepNewest(events, MAX_EVENT_NAMES, (stats) => stats.last),

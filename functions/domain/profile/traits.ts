@@ -1,4 +1,6 @@
 import { normalizeEmail, normalizePhone } from '../identity/identifiers';
+import { precedenceTime } from '../tracking/timestamps';
+import { PROFILE_LIMITS, dynamoSize, jsonDepth, quarantinePreview, reservedName, unsafeValueReason, utf8Bytes, type RejectedValue } from './limits';
 
 /** Who supplied a value. First-party data outranks partner (second) and bought (third) data. */
 export type Party = 'first' | 'second' | 'third';
@@ -8,8 +10,10 @@ const PARTY_RANK: Record<Party, number> = { first: 3, second: 2, third: 1 };
 /** A trait value with its provenance: when it was true (event time), where it came from. */
 export interface TraitValue {
   readonly value: unknown;
-  /** Event time of the message that set it, ISO 8601. */
+  /** Event time of the message that set it (bounded: see functions/domain/tracking/timestamps.ts), ISO 8601. */
   readonly at: string;
+  /** When the platform received that message; absent on values stored before it was kept. */
+  readonly receivedAt?: string;
   readonly source: string;
   readonly party: Party;
   readonly messageId: string;
@@ -17,13 +21,18 @@ export interface TraitValue {
 
 /**
  * Whether `candidate` replaces `current`: a less trusted party never overwrites a more trusted
- * one; within a party the newest event time wins, whatever the arrival order (ties broken by
- * message id so that any delivery order ends in the same state).
+ * one; within a party the newest event time wins, whatever the arrival order, where the time is
+ * never later than the value's receipt (`precedenceTime`): a forged future time cannot outrank a
+ * message received after it. Ties go to the later event time, then the larger message id, so that
+ * any delivery order ends in the same state.
  */
 export function supersedes(candidate: TraitValue, current: TraitValue | undefined): boolean {
   if (!current) return true;
   const byParty = PARTY_RANK[candidate.party] - PARTY_RANK[current.party];
   if (byParty !== 0) return byParty > 0;
+  const candidateTime = precedenceTime(candidate.at, candidate.receivedAt);
+  const currentTime = precedenceTime(current.at, current.receivedAt);
+  if (candidateTime !== currentTime) return candidateTime > currentTime;
   if (candidate.at !== current.at) return candidate.at > current.at;
   return candidate.messageId > current.messageId;
 }
@@ -32,18 +41,60 @@ export function mergeTraitMaps(
   base: Readonly<Record<string, TraitValue>>,
   incoming: Readonly<Record<string, TraitValue>>,
 ): Record<string, TraitValue> {
-  const merged: Record<string, TraitValue> = { ...base };
-  for (const [name, value] of Object.entries(incoming)) {
-    if (supersedes(value, merged[name])) merged[name] = value;
-  }
-  return merged;
+  return mergeTraitMapsWithinLimits(base, incoming).traits;
 }
 
-export interface RejectedTrait {
-  readonly trait: string;
-  readonly reason: string;
-  readonly value: unknown;
+/** Whether a trait is one of the typed schema (bounded by its rules, never counted against the custom caps). */
+export const isSchemaTrait = (name: string): boolean => Object.hasOwn(KNOWN_TRAITS, name);
+
+/** What a custom trait costs against PROFILE_LIMITS.maxCustomTraitsBytes: its stored name, value and provenance. */
+export const storedTraitBytes = (name: string, value: TraitValue): number => 1 + utf8Bytes(name) + dynamoSize(value);
+
+/**
+ * Merges incoming trait values (a message's, or an absorbed profile's) into a profile's traits
+ * within the profile caps: schema traits always; a custom trait only while the profile keeps
+ * fewer than `maxCustomTraits` of them and their stored size stays within `maxCustomTraitsBytes`.
+ * Existing traits always accept newer values that fit. What does not fit is returned, with the
+ * reason, for the quarantine; the profile keeps what it had.
+ */
+export function mergeTraitMapsWithinLimits(
+  base: Readonly<Record<string, TraitValue>>,
+  incoming: Readonly<Record<string, TraitValue>>,
+): { traits: Record<string, TraitValue>; rejected: RejectedValue[] } {
+  const merged: Record<string, TraitValue> = { ...base };
+  const rejected: RejectedValue[] = [];
+  let customCount = 0;
+  let customBytes = 0;
+  for (const [name, value] of Object.entries(merged)) {
+    if (isSchemaTrait(name)) continue;
+    customCount += 1;
+    customBytes += storedTraitBytes(name, value);
+  }
+  // Sorted, so that which traits fit under a cap does not depend on the JSON key order.
+  for (const name of Object.keys(incoming).sort()) {
+    const value = incoming[name] as TraitValue;
+    const current = merged[name];
+    if (!supersedes(value, current)) continue;
+    if (isSchemaTrait(name)) {
+      merged[name] = value;
+      continue;
+    }
+    const growth = storedTraitBytes(name, value) - (current ? storedTraitBytes(name, current) : 0);
+    if (!current && customCount >= PROFILE_LIMITS.maxCustomTraits) {
+      rejected.push({ trait: name, reason: `profile already keeps ${PROFILE_LIMITS.maxCustomTraits} custom traits`, value: quarantinePreview(value.value) });
+    } else if (customBytes + growth > PROFILE_LIMITS.maxCustomTraitsBytes) {
+      rejected.push({ trait: name, reason: `custom traits of the profile would exceed ${PROFILE_LIMITS.maxCustomTraitsBytes / 1024} KiB`, value: quarantinePreview(value.value) });
+    } else {
+      if (!current) customCount += 1;
+      customBytes += growth;
+      merged[name] = value;
+    }
+  }
+  return { traits: merged, rejected };
 }
+
+/** A trait value that was refused, with the reason (kept in the quarantine). */
+export type RejectedTrait = RejectedValue;
 
 export interface TraitNormalization {
   readonly accepted: Record<string, unknown>;
@@ -54,7 +105,11 @@ type TraitRule = (value: unknown, options: { defaultPhoneRegion: string }) => { 
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const COUNTRY_CODE = /^[A-Za-z]{2}$/;
-const MAX_TRAIT_BYTES = 4_096;
+const MAX_TRAIT_BYTES = PROFILE_LIMITS.maxTraitValueBytes;
+/** RFC 5321: an address is at most 254 characters. */
+const MAX_EMAIL_LENGTH = 254;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 const text = (max: number): TraitRule => (value) =>
   typeof value === 'string' && value.trim() !== '' && value.length <= max
@@ -101,7 +156,7 @@ const booleanTrait: TraitRule = (value) => {
  */
 const KNOWN_TRAITS: Record<string, TraitRule> = {
   email: (value) => {
-    const email = typeof value === 'string' ? normalizeEmail(value) : undefined;
+    const email = typeof value === 'string' && value.trim().length <= MAX_EMAIL_LENGTH ? normalizeEmail(value) : undefined;
     return email ? { value: email } : { reason: 'invalid email address' };
   },
   phone: (value, { defaultPhoneRegion }) => {
@@ -143,18 +198,41 @@ const TRAIT_ALIASES: Record<string, string> = {
   time_zone: 'timezone',
 };
 
+/** Why a trait name cannot be kept, if it cannot. */
+function traitNameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'empty trait name';
+  if (name.length > PROFILE_LIMITS.maxTraitNameLength) return `trait name longer than ${PROFILE_LIMITS.maxTraitNameLength} characters`;
+  if (CONTROL_CHARACTERS.test(name)) return 'control character in the trait name';
+  if (reservedName(name)) return `"${name}" is a reserved name`;
+  return undefined;
+}
+
 /** Validates and normalizes incoming traits; nothing is dropped silently. */
 export function normalizeTraits(raw: Readonly<Record<string, unknown>>, options: { defaultPhoneRegion: string }): TraitNormalization {
   const accepted: Record<string, unknown> = {};
   const rejected: RejectedTrait[] = [];
   for (const [rawName, value] of Object.entries(raw)) {
-    const name = TRAIT_ALIASES[rawName] ?? rawName;
+    const name = Object.hasOwn(TRAIT_ALIASES, rawName) ? (TRAIT_ALIASES[rawName] as string) : rawName;
     if (value === undefined) continue;
-    if (JSON.stringify(value).length > MAX_TRAIT_BYTES) {
+    const nameProblem = traitNameProblem(name);
+    if (nameProblem) {
+      rejected.push({ trait: quarantinePreview(name, 256) as string, reason: nameProblem, value: quarantinePreview(value) });
+      continue;
+    }
+    if (utf8Bytes(JSON.stringify(value)) > MAX_TRAIT_BYTES) {
       rejected.push({ trait: name, reason: `value larger than ${MAX_TRAIT_BYTES} bytes`, value: '[too large]' });
       continue;
     }
-    const rule = KNOWN_TRAITS[name];
+    if (jsonDepth(value) > PROFILE_LIMITS.maxTraitValueDepth) {
+      rejected.push({ trait: name, reason: `value nested deeper than ${PROFILE_LIMITS.maxTraitValueDepth} levels`, value: '[too deep]' });
+      continue;
+    }
+    const unsafe = unsafeValueReason(value);
+    if (unsafe) {
+      rejected.push({ trait: name, reason: unsafe, value: quarantinePreview(value) });
+      continue;
+    }
+    const rule = Object.hasOwn(KNOWN_TRAITS, name) ? KNOWN_TRAITS[name] : undefined;
     if (!rule || value === null) {
       accepted[name] = value;
       continue;

@@ -8,18 +8,12 @@ import {
   type TrackingMessageFields,
 } from '../../schemas/tracking';
 import type { AcceptedMessage, JsonObject, MessageType } from './accepted-message';
+import { messageLimitIssues, tooDeepIssue, TRACKING_LIMITS } from './limits';
+
+export { TRACKING_LIMITS } from './limits';
 
 /** What a Tracking API route receives: one message of a type, or a batch of typed messages. */
 export type TrackingEndpoint = MessageType | 'batch';
-
-/** Segment's own limits (CONTRACT.md §3). */
-export const TRACKING_LIMITS = {
-  /** One message, serialized: past it the message is rejected (400). */
-  maxMessageBytes: 32 * 1024,
-  /** One request body, decoded: past it the request is refused (413). */
-  maxRequestBytes: 500 * 1024,
-  maxBatchMessages: 2_500,
-} as const;
 
 const ENDPOINTS_BY_PATH_SEGMENT: Readonly<Record<string, TrackingEndpoint>> = {
   track: 'track',
@@ -127,6 +121,9 @@ function acceptMessage(
   context: AcceptanceContext,
 ): MessageOutcome {
   if (!isJsonObject(raw)) return rejection(raw, index, 'message must be a JSON object');
+  // Before anything recurses into it (JSON.stringify would overflow the stack on 100,000 levels).
+  const tooDeep = tooDeepIssue(raw);
+  if (tooDeep) return rejection(raw, index, describeIssues([tooDeep]));
   if (Buffer.byteLength(JSON.stringify(raw), 'utf8') > TRACKING_LIMITS.maxMessageBytes) {
     return rejection(raw, index, `message exceeds ${TRACKING_LIMITS.maxMessageBytes / 1024} KB`);
   }
@@ -137,7 +134,11 @@ function acceptMessage(
   if (!parsed.success) return rejection(raw, index, describeIssues(parsed.error.issues));
   const missing = missingRequiredFields(type, parsed.data);
   if (missing.length > 0) return rejection(raw, index, missing.join('; '));
-  return { accepted: toAcceptedMessage(type, parsed.data, envelope, context) };
+  // The limits apply to the message as it will be queued: the batch's defaults merged in.
+  const accepted = toAcceptedMessage(type, parsed.data, envelope, context);
+  const overLimits = messageLimitIssues(accepted);
+  if (overLimits.length > 0) return rejection(raw, index, describeIssues(overLimits));
+  return { accepted };
 }
 
 /** Per-type requirements of the Segment spec; identity is what every message needs. */

@@ -6,6 +6,8 @@
  * Identifiers (`messageId`, `userId`, `anonymousId`, `previousId`, `groupId`) are non-blank
  * strings of at most 255 characters (numbers sent by clients arrive as strings); at least one of
  * `userId` and `anonymousId` is present. Absent optional fields are omitted from the JSON.
+ * Whatever the ingest function or an import queues is within MESSAGE_LIMITS (./limits.ts): nesting,
+ * keys, names, numbers, external ids and size a consumer can always store.
  */
 export type MessageType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
 

@@ -46,3 +46,57 @@ function parseOffsetMinutes(offset: string): number | undefined {
   if (hours > 23 || minutes > 59) return undefined;
   return (offset.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
 }
+
+/**
+ * How far event times may stray from the receipt time (issue "Hostile input"). The write key is
+ * public, so the time a message claims is only a claim:
+ * - a client clock is corrected with `sentAt` as Segment does: `timestamp + (receivedAt - sentAt)`
+ *   (the client's own clock error cancels out), when the message carries `sentAt` and a time of its own;
+ * - a time more than MAX_FUTURE_SKEW_MS after receipt is clamped to the receipt time;
+ * - a time older than MAX_EVENT_AGE_DAYS before receipt (the hot event retention, 13 months, as
+ *   CONTRACT.md §14 allows histories to be loaded) is raised to that bound.
+ */
+export const EVENT_TIME_BOUNDS = {
+  maxFutureSkewMs: 5 * 60_000,
+  maxEventAgeDays: 395,
+} as const;
+
+const DAY_MS = 86_400_000;
+
+/** What the bounded event time is computed from (the fields of an accepted message). */
+export interface ClaimedTimes {
+  /** Event time as accepted: `timestamp`, else `originalTimestamp`, else the receipt time. */
+  readonly timestamp: string;
+  /** Receipt time stamped by the ingest function (never the client's). */
+  readonly receivedAt: string;
+  readonly sentAt?: string;
+}
+
+/**
+ * The event time the platform uses: corrected for the client clock, then bounded to
+ * [receivedAt - maxEventAgeDays, receivedAt + maxFutureSkewMs]. A deterministic function of the
+ * message, so every delivery of it (and every rebuild) gives the same time.
+ */
+export function boundedEventTime(times: ClaimedTimes, bounds: typeof EVENT_TIME_BOUNDS = EVENT_TIME_BOUNDS): string {
+  const received = Date.parse(times.receivedAt);
+  let event = Date.parse(times.timestamp);
+  if (Number.isNaN(received)) return times.timestamp;
+  if (Number.isNaN(event)) return times.receivedAt;
+  const sent = times.sentAt === undefined ? Number.NaN : Date.parse(times.sentAt);
+  // A message without a time of its own was stamped with the receipt time: nothing to correct.
+  if (!Number.isNaN(sent) && times.timestamp !== times.receivedAt) event += received - sent;
+  if (event > received + bounds.maxFutureSkewMs) event = received;
+  const oldest = received - bounds.maxEventAgeDays * DAY_MS;
+  if (event < oldest) event = oldest;
+  return new Date(event).toISOString();
+}
+
+/**
+ * The time that decides which value wins (traits, consent, the newest contact identifier): the
+ * bounded event time, but never later than the receipt time. A message can therefore never
+ * outrank one the platform received after it by claiming a future time; it can only lose by
+ * claiming an older one. Messages received together keep their order by event time (the tie-break).
+ */
+export function precedenceTime(eventTime: string, receivedAt: string | undefined): string {
+  return receivedAt !== undefined && receivedAt < eventTime ? receivedAt : eventTime;
+}

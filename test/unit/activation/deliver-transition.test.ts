@@ -63,7 +63,7 @@ describe('deliverTransition', () => {
   it('posts the transition signed per Standard Webhooks, webhook-id = transitionId', async () => {
     const { deps, calls, attempts } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/hook', secretRef: 'vip-hook' }], () => ({ status: 200 }));
     const report = await deliverTransition(transition, 1, deps);
-    expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0 });
+    expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0 });
     const [call] = calls;
     expect(call?.headers['webhook-id']).toBe('transition-1');
     expect(call?.headers['webhook-timestamp']).toBe(String(NOW.getTime() / 1000));
@@ -80,10 +80,25 @@ describe('deliverTransition', () => {
       ],
       (call) => (call.url.endsWith('down') ? { status: 503 } : { error: 'timeout' }),
     );
-    expect(await deliverTransition(transition, 3, deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 2 });
+    expect(await deliverTransition(transition, 3, deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 2, refused: 0 });
     expect(attempts.map((a) => [a.attempt.result, a.delivered])).toEqual([
       [{ status: 503 }, false],
       [{ error: 'timeout' }, false],
+    ]);
+  });
+
+  it('counts a refused destination (not a public address) apart: a permanent failure that does not make the message retry', async () => {
+    const { deps, attempts } = fakes(
+      [
+        { type: 'webhook', url: 'https://rebound.example.com/hook' },
+        { type: 'webhook', url: 'https://crm.example.com/hook' },
+      ],
+      (call) => (call.url.includes('rebound') ? { refused: 'private' } : { status: 200 }),
+    );
+    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 1 });
+    expect(attempts.map((a) => [a.attempt.result, a.delivered])).toEqual([
+      [{ refused: 'private' }, false],
+      [{ status: 200 }, true],
     ]);
   });
 
@@ -98,16 +113,16 @@ describe('deliverTransition', () => {
     );
     expect(await deliverTransition(transition, 1, deps)).toMatchObject({ delivered: 1, failed: 1 });
     firstDown = false;
-    expect(await deliverTransition(transition, 2, deps)).toEqual({ delivered: 1, alreadyDelivered: 1, failed: 0 });
+    expect(await deliverTransition(transition, 2, deps)).toEqual({ delivered: 1, alreadyDelivered: 1, failed: 0, refused: 0 });
     expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/a', 'http://127.0.0.1/b', 'http://127.0.0.1/b']);
   });
 
   it('sends each destination only the transitions it asked for, nothing for a deleted segment', async () => {
     const exitsOnly = fakes([{ type: 'webhook', url: 'http://127.0.0.1/exits', events: ['Audience Exited'] }], () => ({ status: 200 }));
-    expect(await deliverTransition(transition, 1, exitsOnly.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0 });
+    expect(await deliverTransition(transition, 1, exitsOnly.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0, refused: 0 });
     expect(exitsOnly.calls).toHaveLength(0);
     const deleted = fakes(undefined, () => ({ status: 200 }));
-    expect(await deliverTransition(transition, 1, deleted.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0 });
+    expect(await deliverTransition(transition, 1, deleted.deps)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 0, refused: 0 });
   });
 
   it('without a secret reference sends id and timestamp but no signature', async () => {
@@ -125,7 +140,7 @@ describe('deliverTransition', () => {
       ],
       () => ({ status: 200 }),
     );
-    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 3, alreadyDelivered: 0, failed: 0 });
+    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 3, alreadyDelivered: 0, failed: 0, refused: 0 });
     const [crm, crmIdOnly, plain] = calls;
     expect(payloadOf(crm).data.profile).toEqual({ crmId: 'C-1001', scores: { churn: { score: 0.6655, band: 'high' }, lifecycle: 'customer' } });
     expect(verifyWebhook(crm?.headers ?? {}, crm?.body ?? '', SECRET, NOW.getTime() / 1000)).toBe(true);

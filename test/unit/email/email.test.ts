@@ -1,6 +1,13 @@
 import { checkSendGuards, quietHoursEnd, type RecipientState } from '../../../functions/domain/email/send-guards';
 import { describePlaceholders, renderEmail, traitValues, unknownPlaceholders } from '../../../functions/domain/email/templates';
-import { unsubscribeToken, verifyUnsubscribeToken } from '../../../functions/domain/email/unsubscribe-token';
+import { createHmac } from 'node:crypto';
+import {
+  checkUnsubscribeToken,
+  LEGACY_V1_ACCEPTED_UNTIL,
+  UNSUBSCRIBE_TOKEN_LIFETIME_DAYS,
+  unsubscribeToken,
+  verifyUnsubscribeToken,
+} from '../../../functions/domain/email/unsubscribe-token';
 import { DEFAULT_JOURNEY_CONFIG } from '../../../functions/domain/journeys/journey-config';
 
 const NOON_UTC = new Date('2026-03-01T12:00:00.000Z');
@@ -64,13 +71,46 @@ describe('template values', () => {
 });
 
 describe('unsubscribe tokens', () => {
+  const issued = new Date('2026-12-01T10:00:00.000Z');
+  const day = 86_400_000;
+
   test('round trip, and tampering or another secret fails', () => {
-    const token = unsubscribeToken('secret-1', 'profile-42');
-    expect(verifyUnsubscribeToken('secret-1', token)).toBe('profile-42');
-    expect(verifyUnsubscribeToken('secret-2', token)).toBeUndefined();
-    const [version, , mac] = token.split('.');
-    const forged = `${version}.${Buffer.from('profile-43').toString('base64url')}.${mac}`;
-    expect(verifyUnsubscribeToken('secret-1', forged)).toBeUndefined();
-    expect(verifyUnsubscribeToken('secret-1', 'garbage')).toBeUndefined();
+    const token = unsubscribeToken('secret-1', 'profile-42', issued);
+    expect(verifyUnsubscribeToken('secret-1', token, issued)).toBe('profile-42');
+    expect(verifyUnsubscribeToken('secret-2', token, issued)).toBeUndefined();
+    const [version, , expires, mac] = token.split('.');
+    const forged = `${version}.${Buffer.from('profile-43').toString('base64url')}.${expires}.${mac}`;
+    expect(verifyUnsubscribeToken('secret-1', forged, issued)).toBeUndefined();
+    expect(verifyUnsubscribeToken('secret-1', 'garbage', issued)).toBeUndefined();
   });
+
+  test(`expires ${UNSUBSCRIBE_TOKEN_LIFETIME_DAYS} days after the send, and the expiry cannot be extended`, () => {
+    expect(UNSUBSCRIBE_TOKEN_LIFETIME_DAYS).toBe(90);
+    const token = unsubscribeToken('secret-1', 'profile-42', issued);
+    const lastSecond = new Date(issued.getTime() + 90 * day - 1_000);
+    const expiry = new Date(issued.getTime() + 90 * day);
+    expect(checkUnsubscribeToken('secret-1', token, lastSecond)).toEqual({ status: 'valid', profileId: 'profile-42', expiresAt: expiry.toISOString() });
+    expect(checkUnsubscribeToken('secret-1', token, expiry)).toEqual({ status: 'expired', expiredAt: expiry.toISOString() });
+    expect(verifyUnsubscribeToken('secret-1', token, expiry)).toBeUndefined();
+    const [version, profile, expires, mac] = token.split('.');
+    const extended = `${version}.${profile}.${Number(expires) + 365 * 86_400}.${mac}`;
+    expect(checkUnsubscribeToken('secret-1', extended, lastSecond)).toEqual({ status: 'invalid' });
+  });
+
+  test('v1 links (no expiry, sent before v2) work until the documented cutoff', () => {
+    const v1 = `v1.${Buffer.from('profile-7').toString('base64url')}.${createHmac('sha256', 'secret-1').update('unsubscribe:v1:profile-7').digest('base64url')}`;
+    const cutoff = new Date(LEGACY_V1_ACCEPTED_UNTIL);
+    expect(checkUnsubscribeToken('secret-1', v1, issued)).toMatchObject({ status: 'valid', profileId: 'profile-7' });
+    expect(checkUnsubscribeToken('secret-1', v1, new Date(cutoff.getTime() + 1_000))).toMatchObject({ status: 'expired' });
+    expect(checkUnsubscribeToken('secret-2', v1, issued)).toEqual({ status: 'invalid' });
+    expect(cutoff.getTime() - issued.getTime()).toBeGreaterThanOrEqual(UNSUBSCRIBE_TOKEN_LIFETIME_DAYS * day);
+  });
+
+  const malformed = ['', '.', 'v2', 'v2...', 'v2.cA.1e9.x', 'v2.cA.-5.AAAA', 'v3.cA.1.AAAA', 'v1.cA', `v2.cA.1.${'A'.repeat(5_000)}`, 'v2.\u0000.\u0000.\u0000'];
+  test.each(malformed.map((token) => [token.length > 24 ? `${token.slice(0, 12)}… (${token.length} chars)` : JSON.stringify(token), token]))(
+    'never throws on a malformed token: %s is invalid',
+    (_label, token) => {
+      expect(checkUnsubscribeToken('secret-1', token, issued)).toEqual({ status: 'invalid' });
+    },
+  );
 });
