@@ -36,6 +36,7 @@ import {
   type StoredEvent,
   type UnmergeCommit,
 } from '../ports/profile-store';
+import { queryAllItems, queryPages } from './dynamodb-query';
 
 export interface DynamoProfileStoreOptions {
   readonly tableName: string;
@@ -571,24 +572,18 @@ export class DynamoProfileStore implements ProfileStore {
    */
   private async newestEvents(profileId: string, limit: number): Promise<StoredEvent[]> {
     const found: StoredEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
-          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':events': 'E#' },
-          ScanIndexForward: false,
-          Limit: 25,
-          ...(startKey && { ExclusiveStartKey: startKey }),
-        }),
-      );
-      const items = (page.Items ?? []) as Item[];
+    const pages = queryPages(this.doc, {
+      TableName: this.options.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':events': 'E#' },
+      ScanIndexForward: false,
+      Limit: 25,
+    });
+    for await (const items of pages) {
       for (const item of items) found.push(...eventsOfItem(item));
-      startKey = page.LastEvaluatedKey;
       const lastPage = items[items.length - 1]?.SK as string | undefined;
       if (lastPage !== undefined && found.filter((event) => eventSortKey(event.message) >= lastPage).length >= limit) break;
-    } while (startKey);
+    }
     return found.sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message))).slice(0, limit);
   }
 
@@ -748,27 +743,20 @@ export class DynamoProfileStore implements ProfileStore {
    */
   private async removeMovedOriginals(keptProfileId: string, splitProfileId: string): Promise<number> {
     const moved = new Map<string, { key: { PK: string; SK: string }; messageIds: Set<string> }>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
-          FilterExpression: 'attribute_exists(movedFrom)',
-          ExpressionAttributeValues: { ':pk': `P#${splitProfileId}`, ':events': 'E#' },
-          ConsistentRead: true,
-          ...(startKey && { ExclusiveStartKey: startKey }),
-        }),
-      );
-      for (const copy of (page.Items ?? []) as Item[]) {
-        // Copies staged by earlier versions were single events keyed like their source.
-        const key = { PK: `P#${copy.movedFrom as string}`, SK: typeof copy.movedFromPage === 'string' ? copy.movedFromPage : (copy.SK as string) };
-        const source = moved.get(`${key.PK}|${key.SK}`) ?? { key, messageIds: new Set<string>() };
-        for (const event of eventsOfItem(copy)) source.messageIds.add(event.message.messageId);
-        moved.set(`${key.PK}|${key.SK}`, source);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const copies = await queryAllItems(this.doc, {
+      TableName: this.options.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
+      FilterExpression: 'attribute_exists(movedFrom)',
+      ExpressionAttributeValues: { ':pk': `P#${splitProfileId}`, ':events': 'E#' },
+      ConsistentRead: true,
+    });
+    for (const copy of copies) {
+      // Copies staged by earlier versions were single events keyed like their source.
+      const key = { PK: `P#${copy.movedFrom as string}`, SK: typeof copy.movedFromPage === 'string' ? copy.movedFromPage : (copy.SK as string) };
+      const source = moved.get(`${key.PK}|${key.SK}`) ?? { key, messageIds: new Set<string>() };
+      for (const event of eventsOfItem(copy)) source.messageIds.add(event.message.messageId);
+      moved.set(`${key.PK}|${key.SK}`, source);
+    }
     const sources = new Map((await this.batchGet([...moved.values()].map(({ key }) => key))).map((item) => [`${item.PK as string}|${item.SK as string}`, item]));
     const rewrites = [...moved].flatMap(([id, { messageIds }]) => {
       const stored = sources.get(id);

@@ -5,7 +5,6 @@ import type { SQSRecord } from 'aws-lambda';
 import { classifyFailure } from '../../functions/adapters/failure-classification';
 import { DynamoProfileStore, keys } from '../../functions/adapters/dynamodb-profile-store';
 import { quarantinePoisonMessages } from '../../functions/adapters/poison-message-quarantine';
-import { DEFAULT_IDENTITY_CONFIG as config } from '../../functions/domain/identity/identity-config';
 import { hasMarketingConsent } from '../../functions/domain/profile/consent';
 import { PROFILE_LIMITS, dynamoItemSize } from '../../functions/domain/profile/limits';
 import { newestIdentity } from '../../functions/domain/profile/profile';
@@ -14,9 +13,9 @@ import { parseAcceptedMessage } from '../../functions/domain/reconcile/reconcile
 import { reconcileMessage, type ReconcileOutcome } from '../../functions/domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
 import type { QuarantinedMessage } from '../../functions/ports/profile-store';
-import { PROFILES_TABLE } from '../../lib/definitions/tables';
-import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { acceptedMessage } from '../helpers/messages';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
 
 /**
  * Issue "Hostile input", through the real reconcile use case against DynamoDB Local: the write key
@@ -28,16 +27,8 @@ let doc: DynamoDBDocumentClient;
 let tableName: string;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
-  tableName = `profiles-${randomUUID()}`;
-  await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
-  store = new DynamoProfileStore(dynamo.client, {
-    tableName,
-    eventTtlDays: 395,
-    lenientIdentifierLifetimeDays: config.anonymousIdLifetimeDays,
-    lenientTypes: ['anonymous_id', 'device_id'],
-    dedupeWindowHours: 24,
-  });
+  ({ dynamo, tableName } = await startProfilesTable());
+  store = new DynamoProfileStore(dynamo.client, profileStoreOptions(tableName));
   doc = DynamoDBDocumentClient.from(dynamo.client);
 }, 90_000);
 
@@ -45,16 +36,7 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const deps = {
-  get store() {
-    return store;
-  },
-  config,
-  now: () => new Date(),
-  newProfileId: randomUUID,
-  backoff: (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt))),
-  maxAttempts: 50,
-};
+const deps = reconcileDependencies(() => store);
 
 const reconcile = (message: AcceptedMessage): Promise<ReconcileOutcome> => reconcileMessage(message, deps);
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;

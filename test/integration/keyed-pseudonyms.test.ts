@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoJourneyStore } from '../../functions/adapters/dynamodb-journey-store';
 import { DynamoProfileStore } from '../../functions/adapters/dynamodb-profile-store';
-import { DEFAULT_IDENTITY_CONFIG as config } from '../../functions/domain/identity/identity-config';
 import { pseudonymOf, Pseudonyms } from '../../functions/domain/identity/pseudonym';
 import { reconcileMessage } from '../../functions/domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
@@ -12,6 +11,7 @@ import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { deniedRequests, recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
+import { reconcileDependencies } from '../helpers/profiles-table';
 
 /**
  * Keyed pseudonyms of the unsubscribe, bounce and erasure records against DynamoDB Local: records
@@ -58,6 +58,9 @@ afterAll(async () => {
 const exists = async (PK: string, SK: string): Promise<boolean> => (await doc.send(new GetCommand({ TableName: tableName, Key: { PK, SK }, ConsistentRead: true }))).Item !== undefined;
 const legacyOf = (email: string): string => pseudonymOf({ type: 'email', value: email });
 
+/** Reconcile on the store with reconcile's grants, retrying at once. */
+const reconcilerDeps = () => reconcileDependencies(() => reconciler, { maxAttempts: 10, backoff: () => Promise.resolve() });
+
 describe('keyed pseudonyms in the table', () => {
   it('records written before the switch (unkeyed SHA-256) keep suppressing and refusing', async () => {
     const [bounced, erased, unsubscribed] = [unique('bounced'), unique('erased'), unique('unsub')];
@@ -101,15 +104,7 @@ describe('keyed pseudonyms in the table', () => {
 
   it('keeps an erased person suppressed end to end: no new profile, no email', async () => {
     const email = unique('erased');
-    const deps = {
-      store: reconciler,
-      config,
-      now: () => new Date(),
-      newProfileId: randomUUID,
-      backoff: () => Promise.resolve(),
-      maxAttempts: 10,
-    };
-    const reconcile = (message: AcceptedMessage) => reconcileMessage(message, deps);
+    const reconcile = (message: AcceptedMessage) => reconcileMessage(message, reconcilerDeps());
     expect(await reconcile(acceptedMessage({ type: 'identify', userId: randomUUID(), timestamp: now.toISOString(), traits: { email } }))).toMatchObject({ status: 'applied' });
     const profile = await profileApi.findProfile({ type: 'email', value: email });
     if (!profile) throw new Error('no profile');
@@ -130,14 +125,7 @@ describe('keyed pseudonyms in the table', () => {
     await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `SUP#${legacyOf(email)}`, SK: 'SUP', idType: 'email', suppressedAt: '2026-01-01T00:00:00.000Z' } }));
     const snapshot = await reconciler.loadSnapshot([randomUUID()], [{ type: 'email', value: email }], new Date());
     expect(snapshot.suppressed).toEqual([{ type: 'email', value: email }]);
-    const outcome = await reconcileMessage(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }), {
-      store: reconciler,
-      config,
-      now: () => new Date(),
-      newProfileId: randomUUID,
-      backoff: () => Promise.resolve(),
-      maxAttempts: 10,
-    });
+    const outcome = await reconcileMessage(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }), reconcilerDeps());
     expect(outcome).toEqual({ status: 'suppressed' });
   });
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoProfileStore, keys } from '../../functions/adapters/dynamodb-profile-store';
 import { DEFAULT_IDENTITY_CONFIG as config } from '../../functions/domain/identity/identity-config';
@@ -7,10 +6,10 @@ import { MAX_WINDOW_IDS, windowSize } from '../../functions/domain/profile/dedup
 import { reconcileMessage, reconcileMessages } from '../../functions/domain/reconcile/reconcile-message';
 import { unmergeProfile } from '../../functions/domain/reconcile/unmerge-profile';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
-import { PROFILES_TABLE } from '../../lib/definitions/tables';
-import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
 
 /**
  * A person's messages of one batch, reconciled together (one read, one commit, one event page)
@@ -27,11 +26,9 @@ const recent = (minutesAgo: number): string => new Date(now - minutesAgo * 60_00
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
-  tableName = `profiles-${randomUUID()}`;
-  await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
+  ({ dynamo, tableName } = await startProfilesTable());
   requests = recordRequests(dynamo.client);
-  store = new DynamoProfileStore(dynamo.client, { tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 30, lenientTypes: ['anonymous_id', 'device_id'], dedupeWindowHours: 24 });
+  store = new DynamoProfileStore(dynamo.client, profileStoreOptions(tableName));
   doc = DynamoDBDocumentClient.from(dynamo.client);
 }, 90_000);
 
@@ -39,16 +36,7 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const deps = {
-  get store() {
-    return store;
-  },
-  config,
-  now: () => new Date(),
-  newProfileId: randomUUID,
-  backoff: () => Promise.resolve(),
-  maxAttempts: 20,
-};
+const deps = reconcileDependencies(() => store, { maxAttempts: 20, backoff: () => Promise.resolve() });
 
 async function profileOf(type: string, value: string) {
   const profile = await store.findProfile({ type, value });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoProfileStore, keys } from '../../functions/adapters/dynamodb-profile-store';
@@ -8,10 +7,10 @@ import { reconcileMessage } from '../../functions/domain/reconcile/reconcile-mes
 import { finishInterruptedUnmerges, unmergeProfile } from '../../functions/domain/reconcile/unmerge-profile';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
 import { ConcurrentUpdateError } from '../../functions/ports/profile-store';
-import { PROFILES_TABLE } from '../../lib/definitions/tables';
-import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { deniedRequests, recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
 
 /**
  * Un-merge against the real engine (DynamoDB Local), with faults injected between its steps: a
@@ -27,15 +26,13 @@ let api: DynamoProfileStore;
 let reconcileRequests: RecordedRequest[] = [];
 let apiRequests: RecordedRequest[] = [];
 const faultyRequests: RecordedRequest[][] = [];
-const storeOptions = () => ({ tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: config.anonymousIdLifetimeDays, lenientTypes: ['anonymous_id', 'device_id'], dedupeWindowHours: 24 });
+const storeOptions = () => profileStoreOptions(tableName);
 const now = Date.now();
 const recent = (minutesAgo: number): string => new Date(now - minutesAgo * 60_000).toISOString();
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
-  tableName = `profiles-${randomUUID()}`;
-  await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
+  ({ dynamo, tableName } = await startProfilesTable());
   const [reconcileClient, apiClient] = [newClient(), newClient()];
   reconcileRequests = recordRequests(reconcileClient);
   apiRequests = recordRequests(apiClient);
@@ -48,15 +45,7 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const reconcileDeps = () => ({
-  store,
-  config,
-  now: () => new Date(),
-  newProfileId: randomUUID,
-  backoff: (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt))),
-  maxAttempts: 50,
-});
-const reconcile = (message: AcceptedMessage) => reconcileMessage(message, reconcileDeps());
+const reconcile = (message: AcceptedMessage) => reconcileMessage(message, reconcileDependencies(() => store));
 
 function newClient(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
@@ -93,6 +82,18 @@ async function wronglyMerged(count: number) {
   const merged = await api.findProfile({ type: 'user_id', value: user });
   if (!merged || merged.mergedFrom.length !== 1) throw new Error('the profiles did not merge');
   return { user, sharedCookie, ownCookie, merged, request: [{ type: 'anonymous_id', value: sharedCookie }] };
+}
+
+/** Starts the un-merge of the setup and kills it right after its commit (its clean-up fails); returns the split profile's id. */
+async function unmergeDyingAfterCommit(setup: Awaited<ReturnType<typeof wronglyMerged>>): Promise<string> {
+  const splitProfileId = randomUUID();
+  let committed = false;
+  const crashing = faultyStore(async (request) => {
+    if (isTransaction(request)) committed = true;
+    else if (committed && batchWrites(request, 'DeleteRequest')) throw new Error('injected: function timed out');
+  });
+  await expect(unmergeProfile(setup.merged, setup.request, { store: crashing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toThrow('injected');
+  return splitProfileId;
 }
 
 async function partition(profileId: string): Promise<Record<string, unknown>[]> {
@@ -154,13 +155,7 @@ describe('un-merge against DynamoDB Local', () => {
 
   it('finishes an un-merge interrupted after its commit when the request is repeated', async () => {
     const setup = await wronglyMerged(120);
-    const splitProfileId = randomUUID();
-    let committed = false;
-    const crashing = faultyStore(async (request) => {
-      if (isTransaction(request)) committed = true;
-      else if (committed && batchWrites(request, 'DeleteRequest')) throw new Error('injected: function timed out');
-    });
-    await expect(unmergeProfile(setup.merged, setup.request, { store: crashing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toThrow('injected');
+    const splitProfileId = await unmergeDyingAfterCommit(setup);
 
     // Committed: both people have their profile and links, the journal says the clean-up is due.
     expect((await api.findProfile({ type: 'anonymous_id', value: setup.sharedCookie }))?.profileId).toBe(splitProfileId);
@@ -187,13 +182,7 @@ describe('un-merge against DynamoDB Local', () => {
 
   it('leaves none of the split-off person\'s events with the other profile when they are erased after an interrupted un-merge', async () => {
     const setup = await wronglyMerged(110);
-    const splitProfileId = randomUUID();
-    let committed = false;
-    const crashing = faultyStore(async (request) => {
-      if (isTransaction(request)) committed = true;
-      else if (committed && batchWrites(request, 'DeleteRequest')) throw new Error('injected: function timed out');
-    });
-    await expect(unmergeProfile(setup.merged, setup.request, { store: crashing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toThrow('injected');
+    const splitProfileId = await unmergeDyingAfterCommit(setup);
     const split = await api.getProfile(splitProfileId);
     if (!split) throw new Error('split profile missing');
 

@@ -210,10 +210,11 @@ function decide(prepared: PreparedMessage, state: WorkingState, deps: ReconcileD
   // The message id joins the profile's dedupe window; a full window marks it with its own item.
   const window = recordInWindow(profile.recentMessages, messageId, now, deps.dedupeWindowHours);
   if (window) profile = { ...profile, recentMessages: window };
-  let applied = applyMessageWithinLimits(profile, message, traits, provenanceOf(bounded), now);
+  const provenance = provenanceOf(bounded);
+  let applied = applyMessageWithinLimits(profile, message, traits, provenance, now);
   if (profileItemSize(applied.profile) > PROFILE_LIMITS.itemBudgetBytes) {
     // Last guard (only reachable with raised identity limits): the event still counts.
-    applied = applyMessageWithinLimits(profile, message, traits, provenanceOf(bounded), now, { countersOnly: true });
+    applied = applyMessageWithinLimits(profile, message, traits, provenance, now, { countersOnly: true });
     rejected.push(
       ...Object.entries(traits).map(([trait, value]) => ({ trait, reason: `profile at its size budget (${PROFILE_LIMITS.itemBudgetBytes / 1024} KiB): only counters applied`, value: quarantinePreview(value) })),
     );
