@@ -77,7 +77,9 @@ class FunctionThread {
 
   /** Resolves once every handler is loaded; rejects if the thread fails first (a handler module that throws on load). */
   static start(data: FunctionWorkerData): Promise<FunctionThread> {
-    const worker = new Worker(typescriptWorkerSource(WORKER_ENTRY), { eval: true, workerData: data });
+    // The environment as this module sees it, passed explicitly: a thread otherwise copies the native
+    // one, which differs where `process.env` is replaced (a Jest test's sandbox).
+    const worker = new Worker(typescriptWorkerSource(WORKER_ENTRY), { eval: true, workerData: data, env: { ...process.env } });
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     const thread = new FunctionThread(worker, exited);
     return new Promise((resolve, reject) => {
