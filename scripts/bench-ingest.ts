@@ -230,9 +230,10 @@ async function runPlatform(setup: PlatformSetup): Promise<void> {
       ? { handlerModules: Object.fromEntries(QUEUES.map((queue) => [queue.consumer.functionId, ACKNOWLEDGING_HANDLER])) }
       : { drainTimeoutMs: REAL_CONSUMERS_DRAIN_MS }),
   });
+  // Each 100-event request is one Events queue body (functions/adapters/sqs-event-queue.ts): bodies × 100 = events.
   const reconciled = async (): Promise<number> => {
     const pollers = (await platform.health()).components.pollers as Record<string, { succeeded: number }>;
-    return pollers[EVENTS_QUEUE.id]?.succeeded ?? 0;
+    return (pollers[EVENTS_QUEUE.id]?.succeeded ?? 0) * EVENTS_PER_BATCH;
   };
   try {
     const send = (message: FromPlatform): void => void process.send?.(message);
@@ -256,7 +257,7 @@ async function runPlatform(setup: PlatformSetup): Promise<void> {
                 journal: { commitsPerEvent: (journal.commits - before.journal.commits) / events, bytesPerEvent: (journal.bytes - before.journal.bytes) / events },
               }),
             reconciled: (await reconciled()) - (before?.reconciled ?? 0),
-            queued: (queues[EVENTS_QUEUE.id]?.visible ?? 0) + (queues[EVENTS_QUEUE.id]?.inFlight ?? 0),
+            queued: ((queues[EVENTS_QUEUE.id]?.visible ?? 0) + (queues[EVENTS_QUEUE.id]?.inFlight ?? 0)) * EVENTS_PER_BATCH,
             rssBytes: process.memoryUsage.rss(),
             maxRssBytes: process.resourceUsage().maxRSS * 1024,
           },

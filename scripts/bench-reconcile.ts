@@ -429,7 +429,7 @@ function printCost(pipeline: PipelinePhase, capacity: CapacityPhase, statesPerEx
         `Not in the total: items kept without TTL (profiles, scores, memberships), ${kept.gigabytes.toFixed(2)} GB per million events of this mix ($${kept.dollarsPerMonth.toFixed(2)} a month while kept); ` +
         'idle long polls of the queues (per hour, not per event); X-Ray traces; KMS requests; SES sends.',
       '',
-      costTable(lines),
+      costTable(lines, Object.values(pipeline.executions).reduce((sum, runs) => sum + runs, 0) / pipeline.events),
     ].join('\n'),
   );
 }

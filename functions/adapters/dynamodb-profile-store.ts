@@ -37,6 +37,7 @@ import {
   type UnmergeCommit,
 } from '../ports/profile-store';
 import { queryAllItems, queryPages } from './dynamodb-query';
+import { retiredScoresItem } from './dynamodb-score-store';
 
 export interface DynamoProfileStoreOptions {
   readonly tableName: string;
@@ -367,10 +368,13 @@ export class DynamoProfileStore implements ProfileStore {
           message.messageId,
         );
       }
-      // Identifiers new to the graph are checked against erasure here; those already linked are
-      // covered by the profile version, which an erasure bumps before deleting anything.
+      // Identifiers new to the graph are checked against an erasure since the snapshot here; those
+      // already linked are covered by the profile version, which an erasure bumps before deleting
+      // anything. Only the keyed record: erasures write no other, and older (unkeyed) records were
+      // read with the snapshot. Each check costs two write units.
       for (const { link } of change.linkWrites.filter((linkWrite) => linkWrite.previousProfileId === undefined)) {
-        for (const key of await this.suppressionKeys(link)) checks.set(`${key.PK}|${key.SK}`, key);
+        const [key] = await this.suppressionKeys(link);
+        if (key) checks.set(`${key.PK}|${key.SK}`, key);
       }
       write(
         'other',
@@ -828,7 +832,11 @@ export class DynamoProfileStore implements ProfileStore {
         }
       }
       eventsDeleted += items.filter((item) => (item.SK as string).startsWith('E#')).reduce((total, item) => total + (typeof item.count === 'number' ? item.count : 1), 0);
-      await this.batchWrite(items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
+      // The scores item is retired rather than deleted: a score computed before the erasure cannot land after it.
+      await this.batchWrite([
+        ...items.filter((item) => item.SK !== 'SCORES').map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),
+        { PutRequest: { Item: retiredScoresItem(next, now) } },
+      ]);
     }
     return { eventsDeleted };
   }

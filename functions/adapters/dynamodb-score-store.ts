@@ -1,5 +1,5 @@
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProfileScores } from '../domain/scoring/profile-scores';
 import type { ScoreStore } from '../ports/score-store';
 
@@ -9,10 +9,22 @@ export const scoreKeys = {
   profile: (profileId: string) => ({ PK: `P#${profileId}`, SK: 'PROFILE' }),
 };
 
+/** How long a retired scores item blocks late writes: far longer than any scoring takes, then TTL removes it. */
+const RETIRED_SCORES_TTL_SECONDS = 2 * 86_400;
+
 /**
- * Scores on the profiles table. The write is a transaction with a check on the profile item, so
- * scores computed from a profile that was erased, merged away or changed meanwhile never land
- * (an erasure must leave nothing behind).
+ * The SCORES item of a profile that no longer exists on its own (merged away, erased): no scores,
+ * only the key and when it was retired, so that scores computed before that can no longer land.
+ */
+export function retiredScoresItem(profileId: string, now: Date): Record<string, unknown> {
+  return { ...scoreKeys.scores(profileId), retiredAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + RETIRED_SCORES_TTL_SECONDS };
+}
+
+/**
+ * Scores on the profiles table. One conditional put of the SCORES item (no transaction, no check
+ * of the profile item, which would cost its whole size twice): scores computed from an older
+ * profile version than the stored ones never overwrite them, and a retired item (the profile was
+ * merged away or erased) refuses every write, so an erasure leaves no scores behind.
  */
 export class DynamoScoreStore implements ScoreStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -29,36 +41,23 @@ export class DynamoScoreStore implements ScoreStore {
   async putScores(profile: { readonly profileId: string; readonly version: number }, scores: ProfileScores, now: Date): Promise<'written' | 'profile-changed'> {
     try {
       await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: scoreKeys.profile(profile.profileId),
-                ConditionExpression: 'version = :version AND attribute_not_exists(mergedInto)',
-                ExpressionAttributeValues: { ':version': profile.version },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...scoreKeys.scores(profile.profileId), profileId: profile.profileId, profileVersion: profile.version, scores, updatedAt: now.toISOString() },
-              },
-            },
-          ],
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...scoreKeys.scores(profile.profileId), profileId: profile.profileId, profileVersion: profile.version, scores, updatedAt: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(PK) OR (attribute_not_exists(retiredAt) AND profileVersion <= :version)',
+          ExpressionAttributeValues: { ':version': profile.version },
         }),
       );
       return 'written';
     } catch (error) {
-      const failedCheck = error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
-      if (failedCheck) return 'profile-changed';
+      if (error instanceof ConditionalCheckFailedException) return 'profile-changed';
       throw error;
     }
   }
 
-  async deleteScores(profileIds: readonly string[]): Promise<void> {
+  async retireScores(profileIds: readonly string[], now: Date): Promise<void> {
     for (let start = 0; start < profileIds.length; start += 25) {
-      let pending: Array<Record<string, unknown>> = profileIds.slice(start, start + 25).map((id) => ({ DeleteRequest: { Key: scoreKeys.scores(id) } }));
+      let pending: Array<Record<string, unknown>> = profileIds.slice(start, start + 25).map((id) => ({ PutRequest: { Item: retiredScoresItem(id, now) } }));
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
         pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;

@@ -31,33 +31,51 @@ function platformMessageId(body: string): string | undefined {
   return undefined;
 }
 
+/** The ids and size of a message that failed: the SQS message, and the platform message inside it when known. */
+export interface FailedMessage {
+  readonly sqsMessageId: string;
+  readonly messageId?: string;
+  readonly bytes: number;
+}
+
 /**
- * Wraps the record handler of an SQS consumer so that a message it can never process (see
- * classifyFailure) is recorded in the quarantine with its reason and ids, and reported processed:
- * SQS deletes it instead of redelivering it until the DLQ. Other failures are rethrown, so the
- * record is reported in batchItemFailures and retried. If the quarantine cannot be written, the
- * record is retried too: nothing is dropped unrecorded. Logs carry ids, sizes and the reason only.
+ * Records a message that failed for good (see classifyFailure) in the quarantine with its reason
+ * and ids; answers false, recording nothing, when the failure is transient or there is no sink (the
+ * caller then retries it). Logs carry ids, sizes and the reason only.
+ */
+export async function quarantineIfPermanent(options: PoisonMessageOptions, error: unknown, failed: FailedMessage): Promise<boolean> {
+  const failure = classifyFailure(error);
+  const sink = failure.kind === 'permanent' ? options.sink() : undefined;
+  if (!sink) return false;
+  const entry: QuarantinedMessage = {
+    kind: 'message',
+    at: (options.now ?? (() => new Date()))().toISOString(),
+    consumer: options.consumer,
+    reason: failure.reason,
+    sqsMessageId: failed.sqsMessageId,
+    ...(failed.messageId && { messageId: failed.messageId }),
+    bytes: failed.bytes,
+  };
+  await sink.quarantineMessage(entry);
+  options.logger.warn('poison message quarantined', { consumer: entry.consumer, reason: entry.reason, sqsMessageId: entry.sqsMessageId, messageId: entry.messageId, bytes: entry.bytes });
+  return true;
+}
+
+/**
+ * Wraps the record handler of an SQS consumer so that a message it can never process is recorded
+ * in the quarantine (quarantineIfPermanent) and reported processed: SQS deletes it instead of
+ * redelivering it until the DLQ. Other failures are rethrown, so the record is reported in
+ * batchItemFailures and retried. If the quarantine cannot be written, the record is retried too:
+ * nothing is dropped unrecorded.
  */
 export function quarantinePoisonMessages(options: PoisonMessageOptions, handle: (record: SQSRecord) => Promise<void>): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     try {
       await handle(record);
     } catch (error) {
-      const failure = classifyFailure(error);
-      const sink = failure.kind === 'permanent' ? options.sink() : undefined;
-      if (!sink) throw error;
       const messageId = platformMessageId(record.body);
-      const entry: QuarantinedMessage = {
-        kind: 'message',
-        at: (options.now ?? (() => new Date()))().toISOString(),
-        consumer: options.consumer,
-        reason: failure.reason,
-        sqsMessageId: record.messageId,
-        ...(messageId && { messageId }),
-        bytes: Buffer.byteLength(record.body, 'utf8'),
-      };
-      await sink.quarantineMessage(entry);
-      options.logger.warn('poison message quarantined', { consumer: entry.consumer, reason: entry.reason, sqsMessageId: entry.sqsMessageId, messageId: entry.messageId, bytes: entry.bytes });
+      const failed = { sqsMessageId: record.messageId, ...(messageId && { messageId }), bytes: Buffer.byteLength(record.body, 'utf8') };
+      if (!(await quarantineIfPermanent(options, error, failed))) throw error;
     }
   };
 }

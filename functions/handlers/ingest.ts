@@ -17,6 +17,8 @@ import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, typ
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse, toHttpResponse } from '../http/responses';
 import { EventQueueUnavailableError, type EventQueue } from '../ports/event-queue';
+import { groupByPerson } from '../domain/reconcile/group-by-person';
+import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
 /** Tracking API (CONTRACT.md §3): authenticate, validate, durably enqueue, answer. */
 export interface IngestDependencies {
@@ -53,6 +55,12 @@ export function createIngestHandler(logger: Logger, resolveDependencies: () => I
   };
 }
 
+/** The ids an SDK sends with a message: enough to keep one visitor's messages together. */
+const senderKeys = (message: AcceptedMessage): string[] => [
+  ...(message.userId ? [`user:${message.userId}`] : []),
+  ...(message.anonymousId ? [`anonymous:${message.anonymousId}`] : []),
+];
+
 async function acceptTrackingRequest(
   event: APIGatewayProxyEventV2,
   { queue, writeKeyHashes, now, newMessageId }: IngestDependencies,
@@ -75,7 +83,9 @@ async function acceptTrackingRequest(
   const { accepted, rejected } = outcome;
   if (accepted.length > 0) {
     try {
-      await queue.enqueue(accepted);
+      // One person's messages side by side (a server-side SDK interleaves its users): they then
+      // tend to reach the same reconcile batch, which applies them in one commit.
+      await queue.enqueue(groupByPerson(accepted, senderKeys).flat());
     } catch (error) {
       if (!(error instanceof EventQueueUnavailableError)) throw error;
       logger.error('events not queued', { ...requestIds, messages: accepted.length, error });

@@ -8,6 +8,7 @@ import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
+import { canReceiveMarketingEmail } from '../domain/email/recipient';
 import type { JourneyEvent } from '../domain/journeys/journey-event';
 import type { PromotionRun } from '../domain/journeys/journey-send';
 
@@ -27,6 +28,13 @@ async function stopRun(executionArn: string, cause: string): Promise<void> {
   }
 }
 
+/** What reconcile said, else (a re-announced duplicate) what the profile says now. */
+async function emailable(event: JourneyEvent): Promise<boolean> {
+  if (event.emailable !== undefined) return event.emailable;
+  const profile = await profileEnvironment().store.getProfile(event.profileId);
+  return profile !== undefined && canReceiveMarketingEmail(profile);
+}
+
 async function handleCartEvent(event: JourneyEvent): Promise<string> {
   const { journeys } = journeyEnvironment();
   const decision = decideCartTrigger(event, await journeys.cartState(event.profileId));
@@ -37,6 +45,7 @@ async function handleCartEvent(event: JourneyEvent): Promise<string> {
       await stopRun(decision.current.executionArn, 'order completed');
       return 'stopped';
     case 'start': {
+      if (!(await emailable(event))) return 'not-emailable';
       const machineArn = stateMachineArnFromEnv('CART_ABANDONMENT_STATE_MACHINE_ARN');
       const { firstDelaySeconds, secondDelaySeconds } = journeyEnvironment().config.cartAbandonment;
       const input = { run: decision.run, delays: { firstSeconds: firstDelaySeconds, secondSeconds: secondDelaySeconds } };
@@ -64,6 +73,7 @@ async function handleOrder(event: JourneyEvent): Promise<string> {
 
 async function handleProductView(event: JourneyEvent): Promise<string> {
   if (!event.productId) return 'no-product';
+  if (!(await emailable(event))) return 'not-emailable';
   const { journeys, config } = journeyEnvironment();
   if (!(await journeys.claimPromotion(event.profileId, event.productId, event.messageId, config.productView.capDays, new Date()))) return 'capped';
   const run: PromotionRun = {

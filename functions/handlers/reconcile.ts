@@ -3,14 +3,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { journeyEventOf, type JourneyEvent } from '../domain/journeys/journey-event';
+import { cartReachableEvent, journeyEventOf, needsEmailableProfile, type JourneyEvent } from '../domain/journeys/journey-event';
 import type { ProfileChange } from '../domain/pipeline/messages';
-import { parseAcceptedMessage } from '../domain/reconcile/reconcile-input';
-import { extractIdentifiersWithinLimits } from '../domain/identity/identifiers';
+import { parseEventsBody } from '../domain/reconcile/reconcile-input';
+import { extractIdentifiersWithinLimits, identifierKey } from '../domain/identity/identifiers';
 import { groupByPerson } from '../domain/reconcile/group-by-person';
 import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '../domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
-import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { quarantineIfPermanent, quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 
@@ -63,50 +63,75 @@ function journeyEventsQueue(): SqsJsonQueue<JourneyEvent> {
   return journeyEvents;
 }
 
-type RecordResult = { readonly message: AcceptedMessage; readonly outcome: ReconcileOutcome } | { readonly error: unknown };
+/** What became of one message of an Events body: applied (or not) with its outcome, or failed. */
+type MessageResult =
+  | { readonly message: AcceptedMessage; readonly outcome: ReconcileOutcome }
+  | { readonly error: unknown; readonly messageId?: string; readonly bytes: number };
+
+/** A message read from a record, where it sits in it. */
+interface Entry {
+  readonly record: SQSRecord;
+  readonly position: number;
+  readonly message: AcceptedMessage;
+}
+
+/** Each record's messages in body order, or why the body itself cannot be read. */
+type RecordResults = { readonly results: MessageResult[] } | { readonly error: unknown };
+
+const messageBytes = (message: AcceptedMessage): number => Buffer.byteLength(JSON.stringify(message), 'utf8');
 
 /**
- * Reconciles a batch person by person (groupByPerson): each person's messages in one read and one
- * commit. A group that fails is retried message by message, so one bad message fails alone.
+ * Reconciles a batch person by person across all its bodies (groupByPerson): each person's
+ * messages in one read and one commit. A group that fails is retried message by message, so one
+ * bad message fails alone.
  */
-async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string, RecordResult>> {
-  const results = new Map<string, RecordResult>();
-  const parsed: Array<{ record: SQSRecord; message: AcceptedMessage }> = [];
+async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string, RecordResults>> {
+  const byRecord = new Map<string, RecordResults>();
+  const entries: Entry[] = [];
   for (const record of records) {
     try {
-      parsed.push({ record, message: parseAcceptedMessage(record.body) });
+      const results: MessageResult[] = parseEventsBody(record.body).map((entry, position) => {
+        if ('error' in entry) return entry;
+        entries.push({ record, position, message: entry.message });
+        // Replaced once its group settles; left as is, the record is retried.
+        return { error: new Error('message left unreconciled'), messageId: entry.message.messageId, bytes: 0 };
+      });
+      byRecord.set(record.messageId, { results });
     } catch (error) {
-      results.set(record.messageId, { error });
+      byRecord.set(record.messageId, { error });
     }
   }
-  if (parsed.length === 0) return results;
+  if (entries.length === 0) return byRecord;
+  const settle = (entry: Entry, result: MessageResult): void => {
+    const recordResults = byRecord.get(entry.record.messageId);
+    if (recordResults && 'results' in recordResults) recordResults.results[entry.position] = result;
+  };
   const { store, identityConfig } = profileEnvironment();
   const deps = { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID, backoff: jitteredBackoff, maxAttempts: 20 };
-  const identifiersOf = ({ message }: { message: AcceptedMessage }) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers;
-  const reconcileGroup = async (group: ReadonlyArray<{ record: SQSRecord; message: AcceptedMessage }>): Promise<void> => {
-    const first = group[0] as { message: AcceptedMessage };
-    const outcomes = await serializedByPerson(first.message.userId ?? first.message.anonymousId ?? first.message.messageId, () =>
-      reconcileMessages(group.map(({ message }) => message), deps),
-    );
-    group.forEach(({ record, message }, index) => results.set(record.messageId, { message, outcome: outcomes[index] as ReconcileOutcome }));
+  const identifierKeysOf = ({ message }: Entry) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers.map(identifierKey);
+  const reconcileGroup = async (group: readonly Entry[]): Promise<void> => {
+    const first = (group[0] as Entry).message;
+    const outcomes = await serializedByPerson(first.userId ?? first.anonymousId ?? first.messageId, () => reconcileMessages(group.map(({ message }) => message), deps));
+    group.forEach((entry, index) => settle(entry, { message: entry.message, outcome: outcomes[index] as ReconcileOutcome }));
   };
   await Promise.all(
-    groupByPerson(parsed, identifiersOf).map(async (group) => {
+    groupByPerson(entries, identifierKeysOf).map(async (group) => {
       try {
         await reconcileGroup(group);
       } catch (error) {
+        const failed = (entry: Entry, cause: unknown): void => settle(entry, { error: cause, messageId: entry.message.messageId, bytes: messageBytes(entry.message) });
         if (group.length === 1) {
-          results.set((group[0] as { record: SQSRecord }).record.messageId, { error });
+          failed(group[0] as Entry, error);
           return;
         }
         logger.warn('group failed; retrying its messages one by one', { records: group.length, error: (error as Error).name });
         for (const entry of group) {
-          await reconcileGroup([entry]).catch((single: unknown) => results.set(entry.record.messageId, { error: single }));
+          await reconcileGroup([entry]).catch((single: unknown) => failed(entry, single));
         }
       }
     }),
   );
-  return results;
+  return byRecord;
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -115,12 +140,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const journeyTriggers: JourneyEvent[] = [];
   const results = await reconcileBatch(event.Records);
 
-  // A body that breaks the message contract, or that DynamoDB refuses, is quarantined (not retried into the DLQ).
-  const reconcileRecord = quarantinePoisonMessages({ consumer: 'reconcile', logger, sink: () => profileEnvironment().store }, async (record: SQSRecord): Promise<void> => {
-    const result = results.get(record.messageId);
-    if (!result) throw new Error(`record ${record.messageId} was not reconciled`);
-    if ('error' in result) throw result.error;
-    const { message, outcome } = result;
+  const poison = { consumer: 'reconcile', logger, sink: () => profileEnvironment().store };
+  const announce = (record: SQSRecord, message: AcceptedMessage, outcome: ReconcileOutcome): void => {
     // Outcome, ids and counts only: never traits or identifier values (PII).
     logger.debug('message reconciled', { messageId: message.messageId, type: message.type, sqsMessageId: record.messageId, ...outcome });
     // A duplicate is announced again: its first processing may have stopped before announcing it.
@@ -135,13 +156,33 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         messageId: message.messageId,
         absorbedProfileIds: [...new Set([...(previous?.absorbedProfileIds ?? []), ...absorbed])],
       });
-      // Duplicates too, like changes: the journey trigger is idempotent per messageId. With the
-      // event time the profile got (bounded), not the one the client claimed.
-      const journeyEvent = journeyEventOf(withBoundedEventTime(message), outcome.profileId);
-      if (journeyEvent) journeyTriggers.push(journeyEvent);
+      // Duplicates too, like changes: the journey trigger is idempotent per messageId (and checks
+      // the profile itself, as a duplicate does not say whether it can be emailed). With the event
+      // time the profile got (bounded), not the one the client claimed. Journeys start only for
+      // profiles that can be emailed: most visitors are anonymous, and a run for them would only
+      // end at its first send (Step Functions transitions and Lambda time for nothing).
+      const emailable = outcome.status === 'applied' ? outcome.emailable : undefined;
+      const journeyEvent = journeyEventOf(withBoundedEventTime(message), outcome.profileId, emailable);
+      if (journeyEvent && !(journeyEvent.emailable === false && needsEmailableProfile(journeyEvent.event))) journeyTriggers.push(journeyEvent);
+      if (outcome.status === 'applied' && outcome.reachableCartSince) journeyTriggers.push(cartReachableEvent(outcome.profileId, message.messageId, outcome.reachableCartSince));
     } else {
       logger.info('message not applied', { messageId: message.messageId, status: outcome.status });
     }
+  };
+
+  // A body that cannot be read is quarantined whole; a message of a body that breaks the message
+  // contract, or that DynamoDB refuses, is quarantined alone. A transient failure of any message
+  // retries the record (its applied messages are then duplicates): nothing goes to the DLQ unrecorded.
+  const reconcileRecord = quarantinePoisonMessages(poison, async (record: SQSRecord): Promise<void> => {
+    const recordResults = results.get(record.messageId);
+    if (!recordResults) throw new Error(`record ${record.messageId} was not reconciled`);
+    if ('error' in recordResults) throw recordResults.error;
+    let retry: unknown;
+    for (const result of recordResults.results) {
+      if ('outcome' in result) announce(record, result.message, result.outcome);
+      else if (!(await quarantineIfPermanent(poison, result.error, { sqsMessageId: record.messageId, ...(result.messageId && { messageId: result.messageId }), bytes: result.bytes }))) retry ??= result.error;
+    }
+    if (retry !== undefined) throw retry;
   });
 
   const response = await processPartialResponse(event, reconcileRecord, processor, { context });
@@ -149,7 +190,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   // its messages are then duplicates, whose changes are announced again.
   if (changes.size > 0) await profileChangesQueue().send([...changes.values()]);
   if (journeyTriggers.length > 0) await journeyEventsQueue().send(journeyTriggers);
-  const applied = event.Records.length - response.batchItemFailures.length;
-  logger.info('batch reconciled', { records: event.Records.length, applied, failed: response.batchItemFailures.length, profilesChanged: changes.size });
+  const messages = [...results.values()].reduce((total, recordResults) => total + ('results' in recordResults ? recordResults.results.length : 1), 0);
+  logger.info('batch reconciled', { records: event.Records.length, messages, recordsRetried: response.batchItemFailures.length, profilesChanged: changes.size });
   return response;
 };

@@ -8,10 +8,10 @@ export interface ScoreStore {
   /** What the Profile API shows as `scores`; undefined when the profile was never scored. */
   getScores(profileId: string): Promise<ProfileScores | undefined>;
   /**
-   * Writes the scores only while the profile item is still at `profileVersion` and not merged
-   * away or erased; `'profile-changed'` otherwise (a newer change will rescore it, or nobody should).
+   * Writes the scores unless the stored ones come from a newer profile version or the profile was
+   * retired (merged away, erased); `'profile-changed'` then (a newer change rescores it, or nobody should).
    */
   putScores(profile: { readonly profileId: string; readonly version: number }, scores: ProfileScores, now: Date): Promise<'written' | 'profile-changed'>;
-  /** Removes the scores of profiles that no longer exist on their own (merged away, erased). */
-  deleteScores(profileIds: readonly string[]): Promise<void>;
+  /** Removes the scores of profiles that no longer exist on their own (merged away, erased), and refuses their late writes. */
+  retireScores(profileIds: readonly string[], now: Date): Promise<void>;
 }

@@ -36,7 +36,18 @@ export interface StorageInputs {
   readonly keptBytes: number;
 }
 
+/**
+ * `event path`: what every event costs, from the API to the profile, its scores and segments.
+ * `journeys`: the Step Functions runs the mix's emailable carts and views start, and the functions
+ * serving them: activation a marketer configures, priced per run rather than per event.
+ */
+export type CostScope = 'event path' | 'journeys';
+
+/** Functions that serve journeys only (their Lambda cost is in the journeys scope). */
+const JOURNEY_FUNCTIONS: ReadonlySet<FunctionId> = new Set<FunctionId>(['journeyTrigger', 'journeySend']);
+
 export interface CostLine {
+  readonly scope: CostScope;
   readonly item: string;
   /** The measured figures the line is computed from, per event of the mix. */
   readonly basis: string;
@@ -69,11 +80,13 @@ export function costPerMillionEvents(inputs: CostInputs): CostLine[] {
 
   return [
     {
+      scope: 'event path',
       item: 'API Gateway HTTP API',
       basis: `${fixed(perEvent(meteredRequests), 4)} requests (batches of 100 events, ${fixed(sum(inputs.apiRequestBytes) / apiRequests / 1024, 1)} KB each: 1 metered request per 512 KB)`,
       dollarsPerMillionEvents: perEvent(meteredRequests) * AWS_PRICES.apiGatewayHttpRequestPerMillion,
     },
     {
+      scope: 'event path',
       item: 'SQS standard',
       basis:
         `${fixed(perEvent(sum(sqsByQueue.values())))} requests (64 KB chunks): ` +
@@ -81,40 +94,55 @@ export function costPerMillionEvents(inputs: CostInputs): CostLine[] {
         '; sends counted by the local SQS, receives and deletes as the event source mapping makes them (⌈n/10⌉ each per batch of n)',
       dollarsPerMillionEvents: perEvent(sum(sqsByQueue.values())) * AWS_PRICES.sqsRequestPerMillion,
     },
+    ...(['event path', 'journeys'] as const).flatMap((scope): CostLine[] => {
+      const served = functions.filter(([id]) => JOURNEY_FUNCTIONS.has(id) === (scope === 'journeys'));
+      const seconds = served.map(([id]) => [id, gbSeconds.get(id) ?? 0] as const);
+      const calls = sum(served.map(([, use]) => use.invocations));
+      const of = scope === 'journeys' ? ' (journey functions)' : '';
+      return [
+        {
+          scope,
+          item: `Lambda duration${of} (x86 price; arm64 is 20 % less)`,
+          basis:
+            `${(perEvent(sum(seconds.map(([, value]) => value))) * 1000).toFixed(2)} GB-ms measured on this machine: ` +
+            seconds.map(([id, value]) => `${id} ${(perEvent(value) * 1000).toFixed(2)} (${functionDefinition(id).memorySize} MB)`).join(', '),
+          dollarsPerMillionEvents: perEvent(sum(seconds.map(([, value]) => value))) * MILLION * AWS_PRICES.lambdaX86GbSecond,
+        },
+        {
+          scope,
+          item: `Lambda requests${of}`,
+          basis: `${fixed(perEvent(calls))} invocations: ` + served.map(([id, use]) => `${id} ${fixed(perEvent(use.invocations))}`).join(', '),
+          dollarsPerMillionEvents: perEvent(calls) * AWS_PRICES.lambdaRequestPerMillion,
+        },
+      ];
+    }),
     {
-      item: 'Lambda duration (x86 price; arm64 is 20 % less)',
-      basis:
-        `${(perEvent(sum(gbSeconds.values())) * 1000).toFixed(2)} GB-ms measured on this machine: ` +
-        [...gbSeconds].map(([id, seconds]) => `${id} ${(perEvent(seconds) * 1000).toFixed(2)} (${functionDefinition(id).memorySize} MB)`).join(', '),
-      dollarsPerMillionEvents: perEvent(sum(gbSeconds.values())) * MILLION * AWS_PRICES.lambdaX86GbSecond,
-    },
-    {
-      item: 'Lambda requests',
-      basis: `${fixed(perEvent(invocations))} invocations: ` + functions.map(([id, use]) => `${id} ${fixed(perEvent(use.invocations))}`).join(', '),
-      dollarsPerMillionEvents: perEvent(invocations) * AWS_PRICES.lambdaRequestPerMillion,
-    },
-    {
+      scope: 'event path',
       item: 'DynamoDB on-demand writes',
       basis: `${fixed(writeUnits, 2)} write units (measured, see the breakdown)`,
       dollarsPerMillionEvents: writeUnits * AWS_PRICES.dynamoDbWriteRequestUnitPerMillion,
     },
     {
+      scope: 'event path',
       item: 'DynamoDB on-demand reads',
       basis: `${fixed(readUnits, 2)} read units (measured, see the breakdown)`,
       dollarsPerMillionEvents: readUnits * AWS_PRICES.dynamoDbReadRequestUnitPerMillion,
     },
     {
+      scope: 'event path',
       item: 'DynamoDB storage of the hot history until its TTL',
       basis: `${Math.round(historyBytes)} bytes kept ${(historyByteMonths / historyBytes).toFixed(1)} months on average (items with a TTL beyond 2 days, 100 B overhead each, index entries included)`,
       dollarsPerMillionEvents: ((historyByteMonths * MILLION) / GIBIBYTE) * AWS_PRICES.dynamoDbStorageGbMonth,
     },
     {
+      scope: 'event path',
       item: 'CloudWatch Logs ingestion',
       basis: `${Math.round(perEvent(logBytes))} bytes: ${Math.round(perEvent(inputs.logBytes))} logged by the functions at INFO (measured) + ${LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION} B of Lambda platform records per invocation (assumed)`,
       dollarsPerMillionEvents: ((perEvent(logBytes) * MILLION) / GIBIBYTE) * AWS_PRICES.cloudWatchLogsIngestedGb,
     },
     {
-      item: 'Step Functions standard (journeys; estimate)',
+      scope: 'journeys',
+      item: 'Step Functions standard (estimate)',
       basis:
         `${fixed(perEvent(transitions))} transitions: executions started (measured) × states of a run down the default path (assumed: no deferral, no early end; entered so far in the run, measured: in brackets): ` +
         Object.entries(inputs.executions)
@@ -132,15 +160,30 @@ export function keptStoragePerMillionEvents(storage: StorageInputs): { readonly 
   return { gigabytes, dollarsPerMonth: gigabytes * AWS_PRICES.dynamoDbStorageGbMonth };
 }
 
-/** The lines as a markdown table, then the total in bold. */
-export function costTable(lines: readonly CostLine[]): string {
-  const total = sum(lines.map((line) => line.dollarsPerMillionEvents));
-  return [
+/**
+ * The event path's lines as a markdown table with its total in bold, then the journeys' lines
+ * apart, with their total per million events of the mix and per 1,000 runs.
+ */
+export function costTable(lines: readonly CostLine[], journeyRunsPerEvent: number): string {
+  const table = (scoped: readonly CostLine[], label: string): string[] => [
     '| item | measured per event of this mix | $ per million events |',
     '|---|---|---:|',
-    ...lines.map((line) => `| ${line.item} | ${line.basis} | ${line.dollarsPerMillionEvents.toFixed(2)} |`),
-    `| **total** | | **${total.toFixed(2)}** |`,
+    ...scoped.map((line) => `| ${line.item} | ${line.basis} | ${line.dollarsPerMillionEvents.toFixed(2)} |`),
+    `| **${label}** | | **${sum(scoped.map((line) => line.dollarsPerMillionEvents)).toFixed(2)}** |`,
+  ];
+  const eventPath = lines.filter((line) => line.scope === 'event path');
+  const journeys = lines.filter((line) => line.scope === 'journeys');
+  const eventPathTotal = sum(eventPath.map((line) => line.dollarsPerMillionEvents));
+  const journeysTotal = sum(journeys.map((line) => line.dollarsPerMillionEvents));
+  return [
+    ...table(eventPath, 'total, event path'),
     '',
-    `**$${total.toFixed(2)} per million events**`,
+    `**$${eventPathTotal.toFixed(2)} per million events**`,
+    '',
+    `Journeys this mix starts (${fixed(journeyRunsPerEvent * 1000, 1)} runs per 1,000 events: carts and product views of people who can be emailed), apart: activation is priced per run, not per event.`,
+    '',
+    ...table(journeys, 'total, journeys'),
+    '',
+    `$${journeysTotal.toFixed(2)} per million events of this mix, $${journeyRunsPerEvent > 0 ? ((journeysTotal / (journeyRunsPerEvent * MILLION)) * 1000).toFixed(3) : '0.000'} per 1,000 journey runs; with them, $${(eventPathTotal + journeysTotal).toFixed(2)} per million events.`,
   ].join('\n');
 }

@@ -4,7 +4,8 @@ import type { Identifier } from '../../functions/domain/identity/identifiers';
  * The benchmark's traffic: SDK batches of 100 events, each made of 10 people's sessions of 10
  * events (page, screen, track, identify). Of every 10 people one logs in on two devices (a web
  * cookie and an app install with its device id, each identified with the user id: two device
- * profiles merge), three identify on the one device they use, six stay anonymous.
+ * profiles merge), three identify on the one device they use, six stay anonymous. Those who
+ * identify give an address and marketing consent, so their carts and views start journeys.
  */
 
 export const EVENTS_PER_BATCH = 100;
@@ -62,6 +63,7 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
   const web = { anonymousId: cookie, context: WEB };
   const mobile = { anonymousId: install, context: app };
   const cart = `${person.id}-cart`;
+  const consent = { consent: { categoryPreferences: { marketing: true } } };
   const steps: Message[] =
     person.kind === 'merges two devices'
       ? [
@@ -70,7 +72,7 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
           { type: 'screen', ...mobile, name: 'Home' },
           { type: 'track', ...mobile, event: 'Product Viewed', properties: product(seed, 2) },
           { type: 'track', ...mobile, event: 'Product Added', properties: { ...product(seed, 2), quantity: 1, cart_id: cart } },
-          { type: 'identify', ...mobile, userId, traits },
+          { type: 'identify', ...mobile, context: { ...app, ...consent }, userId, traits },
           { type: 'identify', ...web, userId },
           { type: 'track', ...web, userId, event: 'Checkout Started', properties: { cart_id: cart, revenue: 20, currency: 'USD' } },
           { type: 'track', ...mobile, userId, event: 'Order Completed', properties: { order_id: `${person.id}-order`, cart_id: cart, revenue: 20, currency: 'USD', products: [product(seed, 2)] } },
@@ -81,7 +83,7 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
             { type: 'page', ...web, name: 'Home' },
             { type: 'track', ...web, event: 'Product Viewed', properties: product(seed, 1) },
             { type: 'page', ...web, name: 'Product' },
-            { type: 'identify', ...web, userId, traits },
+            { type: 'identify', ...web, context: { ...WEB, ...consent }, userId, traits },
             { type: 'track', ...web, userId, event: 'Product Added', properties: { ...product(seed, 1), quantity: 2, cart_id: cart } },
             { type: 'page', ...web, userId, name: 'Cart' },
             { type: 'track', ...web, userId, event: 'Checkout Started', properties: { cart_id: cart, revenue: 24, currency: 'USD' } },

@@ -136,6 +136,20 @@ test('the one-click unsubscribe link stops the journey before email 2', async ()
   expect(to(await outbox(), 'leaver@shop.test')).toHaveLength(1);
 }, 60_000);
 
+test('a cart filled anonymously enters the journey when its visitor later gives an address and consent', async () => {
+  const cookie = 'anon-cart-cookie';
+  await send('track', { anonymousId: cookie, messageId: 'add-anonymous', event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug <Deluxe>', price: 12, cart_id: 'cart-anon' } });
+  await pollUntil(async () => (await adminFetch(platform, `/v1/profiles/anonymous_id:${cookie}`)).status === 200, { timeoutMs: 15_000, description: 'the anonymous cart reconciled' });
+  // Nobody to email yet: the cart waits without a journey run; the newsletter form then gives both.
+  await send('identify', { anonymousId: cookie, userId: 'u-late', traits: { email: 'late@shop.test' }, context: { consent: { categoryPreferences: { marketing: true } } } });
+  const [first] = (await pollUntil(async () => {
+    const emails = to(await outbox(), 'late@shop.test');
+    return emails.length >= 1 && emails;
+  }, { timeoutMs: 30_000, description: 'email 1 for the cart filled before the login' })) as [OutboxEmail];
+  expect(first.tags).toMatchObject({ journey: 'cart-abandonment', step: 'email1' });
+  expect(first.html).toContain('Mug &lt;Deluxe&gt;');
+}, 60_000);
+
 const reconciled = (userId: string): Promise<unknown> =>
   pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, { timeoutMs: 15_000, description: `profile ${userId} reconciled` });
 

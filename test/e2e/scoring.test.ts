@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoScoreStore } from '../../functions/adapters/dynamodb-score-store';
 import type { ProfileChange } from '../../functions/domain/pipeline/messages';
@@ -15,13 +15,15 @@ import { pollUntil, writeKeyAuthorization, adminFetch } from '../helpers/platfor
  */
 let platform: RunningPlatform;
 let scores: DynamoScoreStore;
+let dynamo: DynamoDBClient;
 let sqs: SQSClient;
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
   platform = await startPlatform({ port: 0, dataDir: IN_MEMORY, logLevel: 'CRITICAL' });
-  scores = new DynamoScoreStore(new DynamoDBClient({ endpoint: platform.endpoints.dynamodb, region: 'us-east-1', credentials }), platform.tableNames.Profiles!);
+  dynamo = new DynamoDBClient({ endpoint: platform.endpoints.dynamodb, region: 'us-east-1', credentials });
+  scores = new DynamoScoreStore(dynamo, platform.tableNames.Profiles!);
   sqs = new SQSClient({ endpoint: platform.endpoints.sqs, region: 'us-east-1', credentials });
 }, 90_000);
 
@@ -104,7 +106,7 @@ describe('scoring on the local platform', () => {
     await scoresWhen(profileId, (s) => 'churn' in s);
 
     // What the nightly recompute sends: the score function takes it like any change.
-    await scores.deleteScores([profileId]);
+    await dynamo.send(new DeleteItemCommand({ TableName: platform.tableNames.Profiles!, Key: { PK: { S: `P#${profileId}` }, SK: { S: 'SCORES' } } }));
     const change: ProfileChange = { kind: 'profile-change', profileId, reason: 'recompute', at: new Date().toISOString() };
     await sqs.send(new SendMessageCommand({ QueueUrl: platform.queues.ProfileChanges!.url, MessageBody: JSON.stringify(change) }));
     await scoresWhen(profileId, (s) => 'churn' in s);

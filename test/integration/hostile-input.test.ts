@@ -9,7 +9,7 @@ import { hasMarketingConsent } from '../../functions/domain/profile/consent';
 import { PROFILE_LIMITS, dynamoItemSize } from '../../functions/domain/profile/limits';
 import { newestIdentity } from '../../functions/domain/profile/profile';
 import { isSchemaTrait } from '../../functions/domain/profile/traits';
-import { parseAcceptedMessage } from '../../functions/domain/reconcile/reconcile-input';
+import { parseEventsBody } from '../../functions/domain/reconcile/reconcile-input';
 import { reconcileMessage, type ReconcileOutcome } from '../../functions/domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
 import type { QuarantinedMessage } from '../../functions/ports/profile-store';
@@ -148,7 +148,8 @@ describe('bounded profiles', () => {
     expect(await store.eraseProfile(profile, new Date())).toEqual({ eventsDeleted: 110 });
     for (const id of [profile.profileId, ...absorbed]) {
       const left = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${id}` } }));
-      expect(left.Items).toEqual([]);
+      // Only the retired-scores marker stays, without data, until its TTL: it refuses scores computed before the erasure.
+      expect(left.Items).toEqual([{ PK: `P#${id}`, SK: 'SCORES', retiredAt: expect.any(String), expiresAt: expect.any(Number) }]);
     }
   }, 120_000);
 });
@@ -255,7 +256,9 @@ describe('no poison messages', () => {
   const record = (message: AcceptedMessage | string): SQSRecord =>
     ({ messageId: randomUUID(), body: typeof message === 'string' ? message : JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
   const consume = quarantinePoisonMessages({ consumer: 'reconcile', logger, sink: () => store }, async (sqsRecord) => {
-    await reconcile(parseAcceptedMessage(sqsRecord.body));
+    const [entry] = parseEventsBody(sqsRecord.body);
+    if (!entry || 'error' in entry) throw entry?.error ?? new Error('empty body');
+    await reconcile(entry.message);
   });
 
   // Random, so that the event page's compression cannot bring it under 400 KB.

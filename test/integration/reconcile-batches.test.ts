@@ -217,3 +217,101 @@ describe('reconciling a person per batch', () => {
     expect(keptPartitions.flat().map((event) => event.message.properties.product_id)).not.toContain('drill');
   });
 });
+
+describe('what journeys learn from a reconciled group', () => {
+  const consenting = (user: string, cookie: string, minutesAgo: number): AcceptedMessage =>
+    acceptedMessage({
+      type: 'identify',
+      userId: user,
+      anonymousId: cookie,
+      timestamp: recent(minutesAgo),
+      traits: { email: `${user}@shop.test` },
+      context: { consent: { categoryPreferences: { email_marketing: true } } },
+    });
+  const applied = (outcome: Awaited<ReturnType<typeof reconcileMessage>>) => {
+    if (outcome.status !== 'applied') throw new Error(`expected applied, got ${outcome.status}`);
+    return outcome;
+  };
+
+  it('tells every message of a group whether its profile can be emailed once the group is stored', async () => {
+    const [user, cookie, stranger] = [unique('u'), unique('c'), unique('s')];
+    const outcomes = await reconcileMessages(
+      [
+        acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: cookie, timestamp: recent(10), properties: { product_id: 'p1' } }),
+        consenting(user, cookie, 9),
+        acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: stranger, timestamp: recent(8), properties: { product_id: 'p2' } }),
+      ],
+      deps,
+    );
+    // The view came before the identify, in the same group: the profile it went to is emailable now.
+    expect(outcomes.map((outcome) => applied(outcome).emailable)).toEqual([true, true, false]);
+    // An address without marketing consent is not enough.
+    const unconsented = unique('n');
+    expect(applied(await reconcileMessage(acceptedMessage({ type: 'identify', userId: unconsented, timestamp: recent(7), traits: { email: `${unconsented}@shop.test` } }), deps)).emailable).toBe(false);
+  });
+
+  it('names the cart of a profile that becomes emailable, once, with its newest change', async () => {
+    const [user, cookie] = [unique('u'), unique('c')];
+    const added = recent(20);
+    const first = applied(await reconcileMessage(acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(25), properties: { product_id: 'p1', price: 12 } }), deps));
+    const second = applied(await reconcileMessage(acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: added, properties: { product_id: 'p2', price: 8 } }), deps));
+    expect([first, second].map(({ emailable, reachableCartSince }) => ({ emailable, reachableCartSince }))).toEqual([
+      { emailable: false, reachableCartSince: undefined },
+      { emailable: false, reachableCartSince: undefined },
+    ]);
+
+    const login = applied(await reconcileMessage(consenting(user, cookie, 5), deps));
+    expect(login).toEqual(expect.objectContaining({ emailable: true, reachableCartSince: added }));
+    // Already emailable: a later message does not announce the cart again.
+    const later = applied(await reconcileMessage(acceptedMessage({ type: 'page', userId: user, timestamp: recent(4), properties: { path: '/' } }), deps));
+    expect(later.emailable).toBe(true);
+    expect(later.reachableCartSince).toBeUndefined();
+  });
+
+  it('does not name a cart the order emptied', async () => {
+    const [user, cookie] = [unique('u'), unique('c')];
+    const outcomes = await reconcileMessages(
+      [
+        acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(30), properties: { product_id: 'p1', price: 12 } }),
+        acceptedMessage({ type: 'track', event: 'Order Completed', anonymousId: cookie, timestamp: recent(29), properties: { order_id: unique('o'), revenue: 12 } }),
+        consenting(user, cookie, 28),
+      ],
+      deps,
+    );
+    expect(outcomes.map((outcome) => applied(outcome).reachableCartSince)).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('erasure racing a reconcile', () => {
+  it('does not link an identifier that was new when the group was read and erased before its commit', async () => {
+    const [erased, newcomer] = [unique('erased'), unique('newcomer')];
+    const address = `${erased}@shop.test`;
+    let raced = false;
+    /** The real store, except that the first snapshot read is followed by the erased person's own login and erasure. */
+    const racing = new Proxy(store, {
+      get(target, property) {
+        if (property === 'loadSnapshot') {
+          return async (...args: Parameters<DynamoProfileStore['loadSnapshot']>) => {
+            const snapshot = await target.loadSnapshot(...args);
+            if (!raced) {
+              raced = true;
+              await reconcileMessage(acceptedMessage({ type: 'identify', userId: erased, timestamp: recent(3), traits: { email: address } }), deps);
+              await store.eraseProfile(await profileOf('user_id', erased), new Date());
+            }
+            return snapshot;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const racingDeps = reconcileDependencies(() => racing, { maxAttempts: 20, backoff: () => Promise.resolve() });
+
+    const outcome = await reconcileMessage(acceptedMessage({ type: 'identify', userId: newcomer, timestamp: recent(2), traits: { email: address } }), racingDeps);
+    expect(raced).toBe(true);
+    // Decided again after the commit failed on the erased link's marker: applied without the address.
+    expect(outcome).toMatchObject({ status: 'applied', identifiersSuppressed: 1 });
+    expect(await store.findProfile({ type: 'email', value: address })).toBeUndefined();
+    expect((await profileOf('user_id', newcomer)).identities.map(({ type }) => type)).toEqual(['user_id']);
+  });
+});

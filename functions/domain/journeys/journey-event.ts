@@ -7,7 +7,12 @@ import type { AcceptedMessage } from '../tracking/accepted-message';
  */
 export const JOURNEY_EVENT_NAMES = ['Product Added', 'Product Removed', 'Checkout Started', 'Order Completed', 'Product Viewed'] as const;
 
-export type JourneyEventName = (typeof JOURNEY_EVENT_NAMES)[number];
+/**
+ * The tracked events above, and `Cart Reachable`: reconcile's own, when a message (an identify
+ * with an address or a consent) makes a profile with an open cart emailable; `at` is the cart's
+ * newest change, `messageId` the message that made it reachable.
+ */
+export type JourneyEventName = (typeof JOURNEY_EVENT_NAMES)[number] | 'Cart Reachable';
 
 export interface JourneyEvent {
   readonly kind: 'journey-event';
@@ -22,10 +27,15 @@ export interface JourneyEvent {
   readonly cartId?: string;
   /** The order's revenue (`Order Completed` only), for the journeys' conversions. */
   readonly revenue?: number;
+  /** Whether the profile could receive marketing email once the event was applied; absent when reconcile did not tell (a duplicate). */
+  readonly emailable?: boolean;
 }
 
-/** Events that change the cart (and so restart the cart-abandonment wait). */
-export const CART_CHANGES: readonly JourneyEventName[] = ['Product Added', 'Product Removed', 'Checkout Started'];
+/** Events that change the cart (and so restart the cart-abandonment wait), or make it reachable. */
+export const CART_CHANGES: readonly JourneyEventName[] = ['Product Added', 'Product Removed', 'Checkout Started', 'Cart Reachable'];
+
+/** Events that start a journey for an emailable profile only; an order always counts (conversions, the cart's stop). */
+export const needsEmailableProfile = (event: JourneyEventName): boolean => event !== 'Order Completed';
 
 function isJourneyEventName(name: string | undefined): name is JourneyEventName {
   return (JOURNEY_EVENT_NAMES as readonly (string | undefined)[]).includes(name);
@@ -36,8 +46,13 @@ function idOf(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+/** A profile with an open cart became emailable (see `Cart Reachable`). */
+export function cartReachableEvent(profileId: string, messageId: string, cartChangedAt: string): JourneyEvent {
+  return { kind: 'journey-event', event: 'Cart Reachable', profileId, messageId, at: cartChangedAt, emailable: true };
+}
+
 /** The journey event of an applied message, or undefined when no journey cares about it. */
-export function journeyEventOf(message: AcceptedMessage, profileId: string): JourneyEvent | undefined {
+export function journeyEventOf(message: AcceptedMessage, profileId: string, emailable?: boolean): JourneyEvent | undefined {
   if (message.type !== 'track' || !isJourneyEventName(message.event)) return undefined;
   const products = Array.isArray(message.properties.products) ? (message.properties.products as unknown[]) : [];
   const firstProduct = typeof products[0] === 'object' && products[0] !== null ? (products[0] as Record<string, unknown>) : {};
@@ -54,5 +69,6 @@ export function journeyEventOf(message: AcceptedMessage, profileId: string): Jou
     ...(productName && { productName }),
     ...(cartId && { cartId }),
     ...(message.event === 'Order Completed' && { revenue: orderRevenue(message.properties) }),
+    ...(emailable !== undefined && { emailable }),
   };
 }

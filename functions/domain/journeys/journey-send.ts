@@ -1,6 +1,7 @@
 import { hasMarketingConsent } from '../profile/consent';
 import type { CartLine } from '../profile/activity';
-import { newestIdentity, type ProfileRecord } from '../profile/profile';
+import type { ProfileRecord } from '../profile/profile';
+import { emailOf, traitText } from '../email/recipient';
 import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
@@ -97,19 +98,6 @@ export class SendInProgressError extends Error {
     super(`another attempt is sending step ${step} of run ${runId}`);
     this.name = 'SendInProgressError';
   }
-}
-
-function traitText(profile: ProfileRecord, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = profile.traits[name]?.value;
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
-
-/** The newest email identity, else the `email` trait. */
-export function emailOf(profile: ProfileRecord): string | undefined {
-  return newestIdentity(profile.identities, 'email') ?? traitText(profile, 'email');
 }
 
 function cartView(lines: readonly CartLine[], currency: string | undefined) {

@@ -4,6 +4,23 @@
  * Every consumer is idempotent: a message may arrive twice, or after a newer one.
  */
 
+import type { AcceptedMessage } from '../tracking/accepted-message';
+
+/**
+ * An Events queue body: the accepted messages of one Tracking API request (or import chunk), in
+ * order, one visitor's messages side by side. One SQS message per request rather than one per
+ * event: a tenth of the SQS requests and of the ingest function's work, and a person's messages
+ * reach reconcile together. A body that is a single AcceptedMessage (earlier versions, replays of
+ * their dead letters) is read too.
+ */
+export interface AcceptedMessages {
+  readonly kind: 'accepted-messages';
+  readonly messages: readonly AcceptedMessage[];
+}
+
+/** At most this many messages per Events queue body: a reconcile batch of 10 bodies stays at 1,000 messages. */
+export const MAX_MESSAGES_PER_EVENTS_BODY = 100;
+
 /** A profile's data changed; the receiver reloads the profile and recomputes what depends on it. */
 export interface ProfileChange {
   readonly kind: 'profile-change';

@@ -1,13 +1,12 @@
-import { identifierKey, type Identifier } from '../identity/identifiers';
-
 /**
  * The messages of a batch, grouped by person: two messages are in one group when they share an
  * identifier, directly or through other messages of the batch (a cookie's page views and the
  * login that names the user). Each group is reconciled in one read and one commit; groups are
  * independent of each other. Messages keep their batch order within a group; a message without
- * identifiers is a group of its own.
+ * identifiers is a group of its own. `keysOf` gives each entry's identifiers as keys (e.g.
+ * identifierKey), so that callers as small as the ingest function need no identity code.
  */
-export function groupByPerson<T>(entries: readonly T[], identifiersOf: (entry: T) => readonly Identifier[]): T[][] {
+export function groupByPerson<T>(entries: readonly T[], keysOf: (entry: T) => readonly string[]): T[][] {
   const parent = entries.map((_entry, index) => index);
   const root = (index: number): number => {
     let current = index;
@@ -20,8 +19,7 @@ export function groupByPerson<T>(entries: readonly T[], identifiersOf: (entry: T
   };
   const holder = new Map<string, number>();
   entries.forEach((entry, index) => {
-    for (const identifier of identifiersOf(entry)) {
-      const key = identifierKey(identifier);
+    for (const key of keysOf(entry)) {
       const other = holder.get(key);
       if (other === undefined) holder.set(key, index);
       else {

@@ -39,19 +39,13 @@ function isoTime(message: JsonObject, field: string, required: boolean): string 
 }
 
 /**
- * Reads an Events queue body as an AcceptedMessage, or throws PoisonMessageError naming what is
- * wrong (never a value). The reconcile function cannot trust the queue more than the ingest
- * function trusts the internet: a body that breaks the message contract or that DynamoDB could
- * never store (nesting, number range, empty names) can never be applied, however often retried.
+ * Reads one message of an Events queue body as an AcceptedMessage, or throws PoisonMessageError
+ * naming what is wrong (never a value). The reconcile function cannot trust the queue more than the
+ * ingest function trusts the internet: a message that breaks the message contract or that DynamoDB
+ * could never store (nesting, number range, empty names) can never be applied, however often retried.
  */
-export function parseAcceptedMessage(body: string): AcceptedMessage {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new PoisonMessageError('body is not JSON', { cause: error });
-  }
-  if (!isObject(parsed)) throw new PoisonMessageError('body is not a JSON object');
+export function acceptedMessageOf(parsed: unknown): AcceptedMessage {
+  if (!isObject(parsed)) throw new PoisonMessageError('message is not a JSON object');
   if (typeof parsed.type !== 'string' || !MESSAGE_TYPES.has(parsed.type)) throw new PoisonMessageError('type is not a message type');
   if (typeof parsed.messageId !== 'string' || parsed.messageId === '' || parsed.messageId.length > MAX_ID_LENGTH) {
     throw new PoisonMessageError(`messageId is not a non-empty string of at most ${MAX_ID_LENGTH} characters`);
@@ -78,4 +72,36 @@ export function parseAcceptedMessage(body: string): AcceptedMessage {
     ...(sentAt && { sentAt }),
     ...(originalTimestamp && { originalTimestamp }),
   };
+}
+
+/** One message of an Events queue body: read, or refused with the id it names (when it has one) and its size. */
+export type EventsBodyEntry =
+  | { readonly message: AcceptedMessage }
+  | { readonly error: PoisonMessageError; readonly messageId?: string; readonly bytes: number };
+
+/**
+ * Reads an Events queue body: an AcceptedMessages envelope, each message read on its own (one bad
+ * message does not condemn the others), or a single message as earlier versions queued. Throws
+ * PoisonMessageError when the body itself is unreadable (not JSON, a malformed envelope, or a
+ * single message that breaks the contract).
+ */
+export function parseEventsBody(body: string): EventsBodyEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new PoisonMessageError('body is not JSON', { cause: error });
+  }
+  if (!isObject(parsed)) throw new PoisonMessageError('body is not a JSON object');
+  if (parsed.kind !== 'accepted-messages') return [{ message: acceptedMessageOf(parsed) }];
+  if (!Array.isArray(parsed.messages)) throw new PoisonMessageError('messages is not an array');
+  return parsed.messages.map((entry: unknown): EventsBodyEntry => {
+    try {
+      return { message: acceptedMessageOf(entry) };
+    } catch (error) {
+      if (!(error instanceof PoisonMessageError)) throw error;
+      const messageId = isObject(entry) && typeof entry.messageId === 'string' && entry.messageId.length <= MAX_ID_LENGTH ? entry.messageId : undefined;
+      return { error, ...(messageId && { messageId }), bytes: Buffer.byteLength(JSON.stringify(entry) ?? '', 'utf8') };
+    }
+  });
 }

@@ -9,6 +9,8 @@ import { provenanceOf } from '../identity/provenance';
 import { asObject } from '../tracking/json';
 import { boundedEventTime } from '../tracking/timestamps';
 import { recordInWindow, windowHolds } from '../profile/dedupe-window';
+import { openCartLines } from '../profile/activity';
+import { canReceiveMarketingEmail } from '../email/recipient';
 import {
   CommitTooLargeError,
   ConcurrentUpdateError,
@@ -31,6 +33,13 @@ export type ReconcileOutcome =
       readonly quarantined: number;
       /** Erased identifiers the message carried, left out of the profile and the stored event. */
       readonly identifiersSuppressed: number;
+      /** Whether the profile, once the message's group is stored, may receive marketing email (journeys start only then). */
+      readonly emailable: boolean;
+      /**
+       * Set on the last message of a group that made its profile emailable while the profile has an
+       * open cart: the time of the cart's newest change (its abandonment journey can start now).
+       */
+      readonly reachableCartSince?: string;
     }
   /** Already applied; `profileId` tells where, so downstream notifications can be re-sent safely. */
   | { readonly status: 'duplicate'; readonly profileId?: string }
@@ -280,8 +289,42 @@ function decide(prepared: PreparedMessage, state: WorkingState, deps: ReconcileD
       attempts: attempt,
       quarantined: rejected.length,
       identifiersSuppressed: prepared.identifiers.length - identifiers.length,
+      // Completed by withJourneyReach once the whole group is decided.
+      emailable: false,
     },
   };
+}
+
+/**
+ * The applied outcomes told what journeys need, from the state the group leaves: whether each
+ * message's profile (followed through the group's merges) can be emailed, and, for a profile that
+ * could not before the group and can now with items in its cart, the cart's newest change.
+ */
+function withJourneyReach(decisions: readonly Decision[], state: WorkingState): ReconcileOutcome[] {
+  const absorbedInto = new Map<string, string>();
+  for (const { change } of decisions) {
+    if (change) for (const { profile } of change.absorbed) absorbedInto.set(profile.profileId, change.profile.profileId);
+  }
+  const finalIdOf = (profileId: string): string => {
+    let id = profileId;
+    for (let hops = 0; absorbedInto.has(id) && hops <= absorbedInto.size; hops += 1) id = absorbedInto.get(id) as string;
+    return id;
+  };
+  const emailableBefore = new Set<string>();
+  for (const [id, profile] of state.snapshot.profiles) if (canReceiveMarketingEmail(profile)) emailableBefore.add(finalIdOf(id));
+  const lastApplied = new Map<string, number>();
+  decisions.forEach(({ outcome }, position) => {
+    if (outcome.status === 'applied') lastApplied.set(finalIdOf(outcome.profileId), position);
+  });
+  return decisions.map(({ outcome }, position) => {
+    if (outcome.status !== 'applied') return outcome;
+    const finalId = finalIdOf(outcome.profileId);
+    const profile = state.profiles.get(finalId);
+    const emailable = profile !== undefined && canReceiveMarketingEmail(profile);
+    const cart = emailable && !emailableBefore.has(finalId) && lastApplied.get(finalId) === position ? openCartLines((profile as ProfileRecord).activity) : [];
+    const newestChange = cart.map((line) => line.addedAt).sort().at(-1);
+    return { ...outcome, emailable, ...(newestChange && { reachableCartSince: newestChange }) };
+  });
 }
 
 /**
@@ -324,8 +367,8 @@ export async function reconcileMessages(received: readonly AcceptedMessage[], de
     const changes = decisions.flatMap((decision) => (decision.change ? [decision.change] : []));
     try {
       if (changes.length > 0) await store.commit(changes, now);
-      decisions.forEach((decision, position) => {
-        outcomes[(attributable[position] as { index: number }).index] = decision.outcome;
+      withJourneyReach(decisions, state).forEach((outcome, position) => {
+        outcomes[(attributable[position] as { index: number }).index] = outcome;
       });
       return outcomes as ReconcileOutcome[];
     } catch (error) {

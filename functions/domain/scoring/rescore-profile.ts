@@ -33,15 +33,15 @@ export type RescoreOutcome =
 
 export async function rescoreProfile(change: ProfileChange, deps: RescoreDependencies): Promise<RescoreOutcome> {
   const absorbed = change.absorbedProfileIds ?? [];
-  if (absorbed.length > 0) await deps.scores.deleteScores(absorbed);
+  if (absorbed.length > 0) await deps.scores.retireScores(absorbed, deps.now());
   const profile = await deps.profiles.getProfile(change.profileId);
   if (!profile) {
-    await deps.scores.deleteScores([change.profileId]);
+    await deps.scores.retireScores([change.profileId], deps.now());
     return { outcome: 'skipped', reason: 'erased' };
   }
   if (profile.profileId !== change.profileId) {
     // Its survivor has its own change in the queue; the scores of a merged-away id must go.
-    await deps.scores.deleteScores([change.profileId]);
+    await deps.scores.retireScores([change.profileId], deps.now());
     return { outcome: 'skipped', reason: 'merged' };
   }
   const [events, current] = await Promise.all([deps.profiles.listEvents(profile, deps.eventLimit), deps.scores.getScores(profile.profileId)]);

@@ -85,7 +85,7 @@ describe('POST /v1/unsubscribe (RFC 8058 one-click)', () => {
     expect(put).toContainEqual(expect.stringMatching(/^UNSUB#k1\.[0-9a-f]{64}$/));
     expect(JSON.stringify(writes().map((call) => call.args[0].input))).not.toContain('ana@shop.io');
     const [sent] = sqs.commandCalls(SendMessageBatchCommand);
-    expect(JSON.parse(sent?.args[0].input.Entries?.[0]?.MessageBody ?? '{}')).toMatchObject({ type: 'identify', userId: 'u-1', traits: { unsubscribed: true } });
+    expect(JSON.parse(sent?.args[0].input.Entries?.[0]?.MessageBody ?? '{}')).toMatchObject({ kind: 'accepted-messages', messages: [{ type: 'identify', userId: 'u-1', traits: { unsubscribed: true } }] });
   });
 
   it('needs no more than the function role allows', async () => {

@@ -6,7 +6,7 @@ import { hasMarketingConsent, mergeConsentWithinLimits, consentOfMessage, EMPTY_
 import { PROFILE_LIMITS, dynamoItemSize } from '../../../functions/domain/profile/limits';
 import { applyMessageWithinLimits, mergeProfiles, newProfile, type IdentityLink, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { mergeTraitMapsWithinLimits, normalizeTraits, supersedes, type TraitValue } from '../../../functions/domain/profile/traits';
-import { parseAcceptedMessage } from '../../../functions/domain/reconcile/reconcile-input';
+import { parseEventsBody } from '../../../functions/domain/reconcile/reconcile-input';
 import { PoisonMessageError } from '../../../functions/domain/shared/poison-message';
 import { acceptedMessage } from '../../helpers/messages';
 
@@ -214,11 +214,23 @@ describe('dynamoItemSize', () => {
   });
 });
 
-describe('parseAcceptedMessage (the Events queue body)', () => {
+describe('parseEventsBody (the Events queue body)', () => {
   const valid = { type: 'track', messageId: 'm-1', userId: 'u', event: 'Viewed', properties: {}, traits: {}, context: {}, timestamp: '2026-11-20T10:00:00.000Z', receivedAt: '2026-11-20T10:00:01.000Z' };
 
-  it('reads a valid body', () => {
-    expect(parseAcceptedMessage(JSON.stringify(valid))).toEqual(valid);
+  it('reads a single message (as earlier versions queued) and an envelope of several', () => {
+    expect(parseEventsBody(JSON.stringify(valid))).toEqual([{ message: valid }]);
+    const second = { ...valid, messageId: 'm-2' };
+    expect(parseEventsBody(JSON.stringify({ kind: 'accepted-messages', messages: [valid, second] }))).toEqual([{ message: valid }, { message: second }]);
+  });
+
+  it('refuses one bad message of an envelope on its own, with its id and size, and reads the others', () => {
+    const bad = { ...valid, messageId: 'm-bad', timestamp: 'yesterday' };
+    const [first, refused, last] = parseEventsBody(JSON.stringify({ kind: 'accepted-messages', messages: [valid, bad, { ...valid, messageId: 'm-3' }] }));
+    expect(first).toEqual({ message: valid });
+    expect(refused).toEqual({ error: expect.any(PoisonMessageError), messageId: 'm-bad', bytes: Buffer.byteLength(JSON.stringify(bad)) });
+    expect((refused as { error: PoisonMessageError }).error.reason).toBe('timestamp is not an ISO 8601 time');
+    expect(last).toEqual({ message: { ...valid, messageId: 'm-3' } });
+    expect(() => parseEventsBody(JSON.stringify({ kind: 'accepted-messages', messages: 'all' }))).toThrow('messages is not an array');
   });
 
   it.each([
@@ -231,9 +243,9 @@ describe('parseAcceptedMessage (the Events queue body)', () => {
     ['a number DynamoDB cannot store', `{"type":"track","messageId":"m","event":"e","userId":"u","timestamp":"2026-11-20T10:00:00Z","receivedAt":"2026-11-20T10:00:00Z","properties":{"x":1e300}}`, 'the message holds a number outside the range DynamoDB stores'],
     ['an empty property name', JSON.stringify({ ...valid, properties: { '': 1 } }), 'the message holds an empty property name'],
   ])('refuses a body with %s as a poison message', (_case, body, reason) => {
-    expect(() => parseAcceptedMessage(body)).toThrow(PoisonMessageError);
+    expect(() => parseEventsBody(body)).toThrow(PoisonMessageError);
     try {
-      parseAcceptedMessage(body);
+      parseEventsBody(body);
     } catch (error) {
       expect((error as PoisonMessageError).reason).toBe(reason);
     }

@@ -1,5 +1,5 @@
 import { groupByPerson } from '../../../functions/domain/reconcile/group-by-person';
-import type { Identifier } from '../../../functions/domain/identity/identifiers';
+import { identifierKey, type Identifier } from '../../../functions/domain/identity/identifiers';
 
 const cookie = (value: string): Identifier => ({ type: 'anonymous_id', value });
 const user = (value: string): Identifier => ({ type: 'user_id', value });
@@ -16,12 +16,12 @@ describe('groupByPerson', () => {
       { id: 'none', identifiers: [] },
       { id: 'b2', identifiers: [cookie('b')] },
     ];
-    const groups = groupByPerson(messages, (message) => message.identifiers).map((group) => group.map((message) => message.id));
+    const groups = groupByPerson(messages, (message) => message.identifiers.map(identifierKey)).map((group) => group.map((message) => message.id));
     expect(groups).toEqual([['a1', 'a2'], ['b1', 'u1', 'login', 'b2'], ['none']]);
   });
 
   it('keeps identifiers of different types with the same value apart', () => {
-    const groups = groupByPerson([{ ids: [cookie('x')] }, { ids: [user('x')] }], (message) => message.ids);
+    const groups = groupByPerson([{ ids: [cookie('x')] }, { ids: [user('x')] }], (message) => message.ids.map(identifierKey));
     expect(groups).toHaveLength(2);
   });
 });

@@ -115,14 +115,18 @@ class MemoryScoreStore implements ScoreStore {
   async getScores(profileId: string): Promise<ProfileScores | undefined> {
     return this.items.get(profileId);
   }
+  readonly retired = new Set<string>();
   async putScores(profile: { profileId: string; version: number }, scores: ProfileScores): Promise<'written' | 'profile-changed'> {
-    if ((this.versions.get(profile.profileId) ?? profile.version) !== profile.version) return 'profile-changed';
+    if (this.retired.has(profile.profileId) || (this.versions.get(profile.profileId) ?? profile.version) !== profile.version) return 'profile-changed';
     this.writes += 1;
     this.items.set(profile.profileId, scores);
     return 'written';
   }
-  async deleteScores(profileIds: readonly string[]): Promise<void> {
-    for (const id of profileIds) this.items.delete(id);
+  async retireScores(profileIds: readonly string[]): Promise<void> {
+    for (const id of profileIds) {
+      this.items.delete(id);
+      this.retired.add(id);
+    }
   }
 }
 

@@ -115,6 +115,21 @@ describe('ingest handler: success', () => {
     expect(queue.calls).toBe(1);
   });
 
+  it('queues each visitor of an interleaved batch together, in their own order (so reconcile applies them in one commit)', async () => {
+    const reply = await post('/v1/batch', {
+      batch: [
+        { type: 'page', anonymousId: 'cookie-a', messageId: 'a1' },
+        { type: 'page', userId: 'user-b', messageId: 'b1' },
+        { type: 'identify', anonymousId: 'cookie-a', userId: 'user-a', messageId: 'a2' },
+        { type: 'track', userId: 'user-b', event: 'E', messageId: 'b2' },
+        { type: 'track', userId: 'user-a', event: 'E', messageId: 'a3' },
+        { type: 'page', anonymousId: 'cookie-c', messageId: 'c1' },
+      ],
+    });
+    expect(reply.status).toBe(200);
+    expect(queue.queued.map((queued) => queued.messageId)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1']);
+  });
+
   it('generates a messageId for a message without one and uses the receipt time as event time', async () => {
     await post('/v1/track', { anonymousId: 'a', event: 'E' });
     expect(queue.queued[0]).toMatchObject({ messageId: 'generated-1', timestamp: '2026-03-01T12:00:00.000Z' });
