@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole platform on this machine (CONTRACT.md §2). Stops cleanly on
+ * `npm start`: the whole platform on this machine (docs/contract.md §2). Stops cleanly on
  * SIGINT/SIGTERM: HTTP first, then the queues drain, then the emulators and the JVM.
  */
 import { DataDirInUseError } from './data-dir-lock';

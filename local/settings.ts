@@ -1,7 +1,7 @@
 import type { PlatformOptions } from './platform';
 
 /**
- * `npm start`'s configuration from the environment (CONTRACT.md §2), all optional:
+ * `npm start`'s configuration from the environment (docs/contract.md §2), all optional:
  * PORT, DMP_WRITE_KEY, DMP_ADMIN_TOKEN, DMP_DATA_DIR, DMP_TIME_SCALE.
  */
 export function platformOptionsFromEnv(env: NodeJS.ProcessEnv): PlatformOptions {

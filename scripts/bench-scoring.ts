@@ -1,5 +1,5 @@
 /**
- * Scoring benchmark (`npm run bench:scoring`): for each shared data set, the time to train
+ * Scoring benchmark (`npm run bench:scoring`): for each public data set (test/fixtures/datasets), the time to train
  * the default model, its 5-fold cross-validated AUC, and online scoring time per row.
  */
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { scoreRow } from '../functions/domain/scoring/score';
 import { labeledTableFromCsv } from '../functions/domain/scoring/table';
 import { crossValidate, trainModel, trainingSettings } from '../functions/domain/scoring/train';
 
-const DATASETS = join(__dirname, '..', '..', 'shared', 'datasets');
+const DATASETS = join(__dirname, '..', 'test', 'fixtures', 'datasets');
 const SCORED_ROWS = 10_000;
 const WARM_UP_ROWS = 1_000;
 

@@ -76,7 +76,7 @@ function quarantineShard(messageId: string): number {
   return hash % QUARANTINE_SHARDS;
 }
 
-/** Item keys of the single table (DESIGN.md). Identifier values appear only as pseudonyms. */
+/** Item keys of the single table (PARTITIONS in lib/definitions/functions.ts). Identifier values appear only as pseudonyms. */
 export const keys = {
   profile: (profileId: string) => ({ PK: `P#${profileId}`, SK: 'PROFILE' }),
   identity: (identifier: Identifier) => ({ PK: `ID#${identifier.type}#${pseudonymOf(identifier)}`, SK: 'ID' }),

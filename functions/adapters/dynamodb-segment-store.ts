@@ -42,7 +42,7 @@ const MAX_TRANSACTION_ATTEMPTS = 5;
 const MAX_QUERIES_PER_PAGE = 20;
 
 /**
- * Item keys of segments in the single Profiles table (DESIGN.md), next to `keys` of the profile
+ * Item keys of segments in the single Profiles table (PARTITIONS in lib/definitions/functions.ts), next to `keys` of the profile
  * store. GSI1 indexes the segment catalog (`SEGMENTS`) and everything of a profile
  * (`MEMBER#<profileId>`: memberships `S#…` and transitions `T#…`) for lookups and erasure.
  */

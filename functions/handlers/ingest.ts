@@ -20,7 +20,7 @@ import { EventQueueUnavailableError, type EventQueue } from '../ports/event-queu
 import { groupByPerson } from '../domain/reconcile/group-by-person';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
-/** Tracking API (CONTRACT.md §3): authenticate, validate, durably enqueue, answer. */
+/** Tracking API (docs/contract.md §3): authenticate, validate, durably enqueue, answer. */
 export interface IngestDependencies {
   readonly queue: EventQueue;
   /** SHA-256 hashes of the write keys currently accepted. */

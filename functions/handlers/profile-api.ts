@@ -138,5 +138,5 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
   }
 }
 
-/** Admin Profile API (CONTRACT.md §4): bearer token, then one route per case. */
+/** Admin Profile API (docs/contract.md §4): bearer token, then one route per case. */
 export const handler = adminApiHandler(logger, route);

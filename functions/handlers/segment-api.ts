@@ -186,7 +186,7 @@ async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
   return parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES));
 }
 
-/** 400 with the JSON path of every wrong part (CONTRACT.md §7). */
+/** 400 with the JSON path of every wrong part (docs/contract.md §7). */
 function validDefinition(json: unknown): SegmentDefinition {
   const parsed = parseSegmentDefinition(json, 'definition');
   if (!parsed.ok) throw new BadRequestError(parsed.errors);
@@ -526,5 +526,5 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
   }
 }
 
-/** Admin Segments API (CONTRACT.md §7): bearer token, then one route per case. */
+/** Admin Segments API (docs/contract.md §7): bearer token, then one route per case. */
 export const handler = adminApiHandler(logger, route);

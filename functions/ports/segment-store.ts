@@ -25,7 +25,7 @@ export interface WebhookDestination {
 /** Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts). */
 export type SegmentDestination = WebhookDestination | AudienceJourneyDestination;
 
-/** A segment as stored and as the API shows it (CONTRACT.md §7), plus bookkeeping. */
+/** A segment as stored and as the API shows it (docs/contract.md §7), plus bookkeeping. */
 export interface SegmentRecord {
   readonly id: string;
   readonly name: string;

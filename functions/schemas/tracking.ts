@@ -4,7 +4,7 @@ import { identifierProblem, MESSAGE_LIMITS, type LimitIssue } from '../domain/tr
 import { normalizeIsoTimestamp } from '../domain/tracking/timestamps';
 
 /**
- * Wire format of the Segment-compatible Tracking API (CONTRACT.md §3): the shape of each field.
+ * Wire format of the Segment-compatible Tracking API (docs/contract.md §3): the shape of each field.
  * Which fields a message type requires is decided in functions/domain/tracking.
  */
 

@@ -33,7 +33,7 @@ export const PROFILE_ROUTES: readonly RouteDefinition[] = [
 
 export const IMPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'POST', path: '/v1/imports', functionId: 'importApi' }];
 
-/** Segments API (CONTRACT.md §7); `preview` is a literal path, so it never reaches `{segmentId}`. */
+/** Segments API (docs/contract.md §7); `preview` is a literal path, so it never reaches `{segmentId}`. */
 export const SEGMENT_ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/segments', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments', functionId: 'segmentApi' },

@@ -37,7 +37,7 @@ export interface KeyGrant {
   readonly keys: readonly string[];
 }
 
-/** What a function does in one table, by partition key prefix (the key design in DESIGN.md). */
+/** What a function does in one table, by partition key prefix (the key design: PARTITIONS below). */
 export interface TableAccess {
   /** Table id (see tables.ts). */
   readonly table: string;
@@ -67,7 +67,7 @@ export interface FunctionDefinition {
   readonly secureParameters: readonly SecureParameterId[];
 }
 
-/** The Profiles table's partitions (DESIGN.md): what each key prefix holds. */
+/** The Profiles table's partitions, the key design: what each key prefix holds. */
 const PROFILE = 'P#*'; // a profile, its events, merge log, scores, journey items, unsubscribe
 const IDENTITY = 'ID#*'; // identity links (pseudonymized identifiers)
 const ERASED = 'SUP#*'; // erasure (suppression) records

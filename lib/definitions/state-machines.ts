@@ -34,7 +34,7 @@ export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
   startedBy: [],
 };
 
-/** Cart abandonment (CONTRACT.md §6): wait, check, email 1, wait, check, email 2 with the incentive. */
+/** Cart abandonment (docs/contract.md §6): wait, check, email 1, wait, check, email 2 with the incentive. */
 export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
   id: 'CartAbandonment',
   envName: 'CART_ABANDONMENT_STATE_MACHINE_ARN',
@@ -43,7 +43,7 @@ export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
   startedBy: ['journeyTrigger'],
 };
 
-/** Product-view promotion (CONTRACT.md §6): one guarded send, waiting out quiet hours. */
+/** Product-view promotion (docs/contract.md §6): one guarded send, waiting out quiet hours. */
 export const PRODUCT_VIEW_STATE_MACHINE: StateMachineDefinition = {
   id: 'ProductViewPromotion',
   envName: 'PRODUCT_VIEW_STATE_MACHINE_ARN',

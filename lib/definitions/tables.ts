@@ -28,7 +28,7 @@ export interface TableDefinition {
 }
 
 /**
- * The single table of the platform (see DESIGN.md "single-table sketch"): profiles, identities,
+ * The single table of the platform (the key design: PARTITIONS in lib/definitions/functions.ts): profiles, identities,
  * events (hot data, TTL), merge log, segment membership and message dedupe markers.
  * GSI1 is the generic inverted index (for example segment membership looked up by profile).
  */

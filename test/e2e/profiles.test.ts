@@ -4,7 +4,7 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization, adminFetch } from '../helpers/platform';
 
 /**
- * Events sent by real SDKs end up on unified profiles (CONTRACT.md §3-4), through the whole local
+ * Events sent by real SDKs end up on unified profiles (docs/contract.md §3-4), through the whole local
  * pipeline: Tracking API → events queue → reconcile function → DynamoDB Local → Profile API.
  */
 let platform: TestPlatform;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
- * The Segments API (CONTRACT.md §7) on the local platform: definitions, preview over profiles
+ * The Segments API (docs/contract.md §7) on the local platform: definitions, preview over profiles
  * built from tracking calls, real-time members, export with customer-match hashing, errors.
  */
 let platform: TestPlatform;

@@ -4,7 +4,7 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
- * The Tracking API (CONTRACT.md §3) on the running local platform (`npm start`), spoken to the
+ * The Tracking API (docs/contract.md §3) on the running local platform (`npm start`), spoken to the
  * way apps do: raw HTTP, analytics.js-style browser requests, and the unmodified Segment and
  * RudderStack server SDKs.
  */

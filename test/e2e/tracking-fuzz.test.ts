@@ -416,7 +416,7 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
   return { status: response.status, body: await response.text() };
 }
 
-/** The indexes of a request's messages the API accepted, from its answer (CONTRACT.md §3). */
+/** The indexes of a request's messages the API accepted, from its answer (docs/contract.md §3). */
 function acceptedIndexes(sent: Sent, count: number): number[] {
   if (sent.status === 200) return Array.from({ length: count }, (_, index) => index);
   if (sent.status !== 400) return [];

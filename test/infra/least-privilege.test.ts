@@ -101,7 +101,7 @@ describe.each(FUNCTIONS.map((definition) => [definition.id] as const))('function
   });
 });
 
-describe('partitions per function (the key design in DESIGN.md)', () => {
+describe('partitions per function (the key design: PARTITIONS in lib/definitions/functions.ts)', () => {
   /** Every table partition pattern a function may touch, whatever the action. */
   const partitionsOf = (id: FunctionId): string[] =>
     [

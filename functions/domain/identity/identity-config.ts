@@ -1,5 +1,5 @@
 /**
- * Identity resolution settings. Defaults follow DESIGN.md "Identity rules"; every value can be
+ * Identity resolution settings. Defaults follow the README's "Identity and profiles"; every value can be
  * overridden per deployment (see functions/adapters/identity-config-from-env.ts).
  */
 export interface IdentityConfig {

@@ -3,7 +3,7 @@ import { openCartLines, type Activity, type CartLine } from '../profile/activity
 import { CART_CHANGES, type JourneyEvent } from './journey-event';
 
 /**
- * Cart abandonment (CONTRACT.md §6): one run per profile and cart version. A cart change starts
+ * Cart abandonment (docs/contract.md §6): one run per profile and cart version. A cart change starts
  * a new run and stops the previous one; an order stops the run. Before each send the run checks
  * the profile again, so no email follows a purchase even when a stop was missed.
  */

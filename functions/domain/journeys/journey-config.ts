@@ -2,7 +2,7 @@ import { validTimeZone } from '../email/send-guards';
 import { describePlaceholders, unknownPlaceholders } from '../email/templates';
 
 /**
- * Configuration of the triggered journeys (CONTRACT.md §6): delays, incentive, templates, holdout,
+ * Configuration of the triggered journeys (docs/contract.md §6): delays, incentive, templates, holdout,
  * frequency cap and quiet hours. Defaults follow the contract; `DMP_JOURNEY_CONFIG` (JSON) may
  * override any field, and the result is validated so a bad override fails at start, not at send.
  */

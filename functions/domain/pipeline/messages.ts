@@ -35,7 +35,7 @@ export interface ProfileChange {
   readonly absorbedProfileIds?: readonly string[];
 }
 
-/** A profile entered or left a segment (CONTRACT.md §7), for webhooks and journeys. */
+/** A profile entered or left a segment (docs/contract.md §7), for webhooks and journeys. */
 export interface AudienceTransition {
   readonly kind: 'audience-transition';
   readonly event: 'Audience Entered' | 'Audience Exited';

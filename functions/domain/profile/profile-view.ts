@@ -3,7 +3,7 @@ import { computeTraits, type ComputedTraits } from './computed-traits';
 import type { ProfileRecord } from './profile';
 import type { TraitValue } from './traits';
 
-/** The Profile API representation (CONTRACT.md §4). */
+/** The Profile API representation (docs/contract.md §4). */
 export interface ProfileView {
   readonly profileId: string;
   readonly identities: ReadonlyArray<{ type: string; value: string; firstSeen: string; lastSeen: string }>;

@@ -2,7 +2,7 @@ import type { ComputedTraits } from '../profile/computed-traits';
 import { parseDuration, type Duration } from './duration';
 
 /**
- * The segment definition language (CONTRACT.md §7, documented in docs/segments.md): JSON in,
+ * The segment definition language (docs/contract.md §7, documented in docs/segments.md): JSON in,
  * a typed condition tree out, or every problem with the JSON path of the wrong part
  * (`definition.and[1].op`: "unknown operator"). Parsing is strict (unknown fields are errors) so
  * a typo never silently widens an audience.

@@ -10,7 +10,7 @@ import type { AcceptedMessage, JsonObject } from './accepted-message';
  * the limit; an import rejects the row. Each value says which downstream limit it protects.
  */
 
-/** Segment's own limits (CONTRACT.md §3). */
+/** Segment's own limits (docs/contract.md §3). */
 export const TRACKING_LIMITS = {
   /** One message, serialized as sent: past it the message is rejected (400). */
   maxMessageBytes: 32 * 1024,

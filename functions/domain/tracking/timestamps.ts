@@ -54,7 +54,7 @@ function parseOffsetMinutes(offset: string): number | undefined {
  *   (the client's own clock error cancels out), when the message carries `sentAt` and a time of its own;
  * - a time more than MAX_FUTURE_SKEW_MS after receipt is clamped to the receipt time;
  * - a time older than MAX_EVENT_AGE_DAYS before receipt (the hot event retention, 13 months, as
- *   CONTRACT.md §14 allows histories to be loaded) is raised to that bound.
+ *   docs/contract.md §14 allows histories to be loaded) is raised to that bound.
  */
 export const EVENT_TIME_BOUNDS = {
   maxFutureSkewMs: 5 * 60_000,

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { parseCsv } from '../../../functions/domain/files/csv';
 import { type LabeledTable, labeledTableFromCsv } from '../../../functions/domain/scoring/table';
 
-/** The shared data sets, beside the project at ../shared (see its README). */
-export const DATASETS_DIR = join(__dirname, '..', '..', '..', '..', 'shared', 'datasets');
+/** The public data sets vendored as test fixtures (licence and provenance in their README). */
+export const DATASETS_DIR = join(__dirname, '..', '..', 'fixtures', 'datasets');
 
 export const SHOPPERS = { file: join(DATASETS_DIR, 'online_shoppers_intention.csv'), label: 'MadePurchase', positive: 'TRUE', drop: [] };
 export const BANK = { file: join(DATASETS_DIR, 'bank_marketing.csv'), label: 'y', positive: '1', drop: ['duration'] };
 
 export function loadTable(set: typeof SHOPPERS | typeof BANK): LabeledTable {
   if (!existsSync(set.file)) {
-    throw new Error(`shared data set not found at ${set.file}: ../shared must sit beside the project (see ../shared/README.md)`);
+    throw new Error(`data set not found at ${set.file} (test/fixtures/datasets)`);
   }
   const csv = parseCsv(readFileSync(set.file, 'utf8'));
   return labeledTableFromCsv(csv, { label: { column: set.label, positive: set.positive }, drop: set.drop });
