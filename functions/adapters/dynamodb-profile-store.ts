@@ -1,8 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -36,7 +34,7 @@ import {
   type StoredEvent,
   type UnmergeCommit,
 } from '../ports/profile-store';
-import { queryAllItems, queryPages } from './dynamodb-query';
+import { batchGetAll, batchWriteAll, queryAllItems, queryPages } from './dynamodb-toolkit';
 import { retiredScoresItem } from './dynamodb-score-store';
 
 export interface DynamoProfileStoreOptions {
@@ -306,21 +304,8 @@ export class DynamoProfileStore implements ProfileStore {
     return { resolved, live };
   }
 
-  private async batchGet(requested: ReadonlyArray<{ PK: string; SK: string }>): Promise<Item[]> {
-    const unique = [...new Map(requested.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
-    const found: Item[] = [];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keysToGet: Array<Record<string, unknown>> = unique.slice(start, start + 100);
-      for (let attempt = 0; keysToGet.length > 0; attempt += 1) {
-        const result = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: keysToGet, ConsistentRead: true } } }),
-        );
-        found.push(...((result.Responses?.[this.options.tableName] ?? []) as Item[]));
-        keysToGet = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
-        if (keysToGet.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      }
-    }
-    return found;
+  private batchGet(requested: ReadonlyArray<{ PK: string; SK: string }>): Promise<Item[]> {
+    return batchGetAll(this.doc, this.options.tableName, requested, { consistentRead: true, parallel: false });
   }
 
   /** An identity link item; lenient identifiers (cookies, devices) expire when unseen for their lifetime. */
@@ -613,16 +598,8 @@ export class DynamoProfileStore implements ProfileStore {
     );
   }
 
-  private async batchWrite(requests: ReadonlyArray<Record<string, unknown>>): Promise<void> {
-    const table = this.options.tableName;
-    for (let start = 0; start < requests.length; start += 25) {
-      let pending = requests.slice(start, start + 25);
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      }
-    }
+  private batchWrite(requests: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    return batchWriteAll(this.doc, this.options.tableName, requests);
   }
 
   /**

@@ -1,9 +1,10 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProfileRecord } from '../domain/profile/profile';
 import type { IntentOutbox, MembershipIntent, ScanCursor, SliceProgress } from '../domain/segments/rebuild/evaluate-slice';
 import { scanLiveProfilePage, toProfile } from './dynamodb-profile-store';
 import { scoreKeys } from './dynamodb-score-store';
+import { batchGetAll, batchWriteAll } from './dynamodb-toolkit';
 import { segmentKeys } from './dynamodb-segment-store';
 
 /** Progress and outbox items outlive any run (a Standard execution lasts at most a year; ours 6 h). */
@@ -19,14 +20,6 @@ export const rebuildKeys = {
 };
 
 type Item = Record<string, unknown>;
-
-async function withUnprocessedRetries<T>(first: T, call: (pending: T) => Promise<T | undefined>): Promise<void> {
-  let pending: T | undefined = first;
-  for (let attempt = 0; pending !== undefined; attempt += 1) {
-    pending = await call(pending);
-    if (pending !== undefined) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** attempt)));
-  }
-}
 
 /** Segments up to this many members are read once per run and container, in one pass over their partition. */
 const MAX_CACHED_MEMBERS = 250_000;
@@ -65,31 +58,8 @@ export class DynamoRebuildStore {
     return { profiles: page.items.map(toProfile), ...(page.next && { next: page.next }) };
   }
 
-  private async batchGet(keys: ReadonlyArray<Record<string, string>>, projection: string, names: Record<string, string> = {}): Promise<Item[]> {
-    const found: Item[] = [];
-    const chunks: Array<ReadonlyArray<Record<string, string>>> = [];
-    for (let start = 0; start < keys.length; start += 100) chunks.push(keys.slice(start, start + 100));
-    await Promise.all(
-      chunks.map((chunk) =>
-        withUnprocessedRetries<Array<Record<string, unknown>>>([...chunk], async (pending) => {
-          const result = await this.doc.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.tableName]: {
-                  Keys: pending,
-                  ProjectionExpression: projection,
-                  ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
-                },
-              },
-            }),
-          );
-          found.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
-          const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined;
-          return unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-        }),
-      ),
-    );
-    return found;
+  private batchGet(keys: ReadonlyArray<Record<string, string>>, projection: string, names: Record<string, string> = {}): Promise<Item[]> {
+    return batchGetAll(this.doc, this.tableName, keys, { projection, names });
   }
 
   /** Every member of a segment, or undefined past MAX_CACHED_MEMBERS items read. */
@@ -219,16 +189,7 @@ export class DynamoRebuildStore {
   }
 
   outbox(runId: string, slice: string, now: () => Date): IntentOutbox {
-    const write = (requests: Array<Record<string, unknown>>): Promise<void> =>
-      Promise.all(
-        Array.from({ length: Math.ceil(requests.length / 25) }, (_, index) =>
-          withUnprocessedRetries(requests.slice(index * 25, index * 25 + 25), async (pending) => {
-            const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-            const unprocessed = result.UnprocessedItems?.[this.tableName] as Array<Record<string, unknown>> | undefined;
-            return unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-          }),
-        ),
-      ).then(() => undefined);
+    const write = (requests: Array<Record<string, unknown>>): Promise<void> => batchWriteAll(this.doc, this.tableName, requests, { parallel: true });
     return {
       pending: async () => {
         const intents: MembershipIntent[] = [];

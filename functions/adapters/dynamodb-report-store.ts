@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ReportCounterItem } from '../domain/reports/journey-report';
 import type { ReportStore } from '../ports/report-store';
-import { queryAllItems } from './dynamodb-query';
+import { queryAllItems } from './dynamodb-toolkit';
 
 const GSI = 'GSI1';
 const REPORT_INDEX_PARTITION = 'RPT';

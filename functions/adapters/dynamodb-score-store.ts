@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './dynamodb-toolkit';
 import type { ProfileScores } from '../domain/scoring/profile-scores';
 import type { ScoreStore } from '../ports/score-store';
 
@@ -55,14 +56,7 @@ export class DynamoScoreStore implements ScoreStore {
     }
   }
 
-  async retireScores(profileIds: readonly string[], now: Date): Promise<void> {
-    for (let start = 0; start < profileIds.length; start += 25) {
-      let pending: Array<Record<string, unknown>> = profileIds.slice(start, start + 25).map((id) => ({ PutRequest: { Item: retiredScoresItem(id, now) } }));
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      }
-    }
+  retireScores(profileIds: readonly string[], now: Date): Promise<void> {
+    return batchWriteAll(this.doc, this.tableName, profileIds.map((id) => ({ PutRequest: { Item: retiredScoresItem(id, now) } })));
   }
 }

@@ -1,6 +1,5 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -10,7 +9,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { queryAllItems } from './dynamodb-query';
+import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { audienceTransition } from '../domain/segments/membership';
 import {
@@ -104,15 +103,8 @@ export class DynamoSegmentStore implements SegmentStore {
     return queryAllItems(this.doc, { TableName: this.table, ...input });
   }
 
-  private async deleteItems(items: readonly Item[]): Promise<void> {
-    for (let start = 0; start < items.length; start += 25) {
-      let pending: Array<Record<string, unknown>> = items.slice(start, start + 25).map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } }));
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = (result.UnprocessedItems?.[this.table] ?? []) as Array<Record<string, unknown>>;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-      }
-    }
+  private deleteItems(items: readonly Item[]): Promise<void> {
+    return batchWriteAll(this.doc, this.table, items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
   }
 
   async listSegments(): Promise<SegmentRecord[]> {
