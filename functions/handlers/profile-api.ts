@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/unmerge-profile';
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
@@ -12,7 +12,8 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { SqsJsonQueue } from '../adapters/sqs-message-queue';
-import { adminApiHandler } from '../http/admin-handler';
+import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
+import type { ProfileRouteKey } from '../../lib/definitions/api';
 import { BadRequestError, HttpError, NotFoundError } from '../http/errors';
 import { ConcurrentUpdateError } from '../ports/profile-store';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
@@ -71,10 +72,10 @@ async function resolveProfile(event: APIGatewayProxyEventV2): Promise<ProfileRec
   return profile;
 }
 
-async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const { store, identityConfig, lenientTypes } = profileEnvironment();
-  switch (event.routeKey) {
-    case 'GET /v1/profiles/{profileRef}': {
+/** One handler per route of PROFILE_ROUTES: a route without a handler, or a misspelled one, does not compile. */
+function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeof profileEnvironment>): RouteTable<ProfileRouteKey> {
+  return {
+    'GET /v1/profiles/{profileRef}': async (event) => {
       const profile = await resolveProfile(event);
       const { scores, segments } = profileCollaborators();
       const [profileScores, segmentIds] = await Promise.all([scores.getScores(profile.profileId), segments.segmentIdsOf(profile.profileId)]);
@@ -88,19 +89,19 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
           segments: segmentIds,
         }),
       );
-    }
-    case 'GET /v1/profiles/{profileRef}/events': {
+    },
+    'GET /v1/profiles/{profileRef}/events': async (event) => {
       const limit = limitOf(event);
       const profile = await resolveProfile(event);
       const events = await store.listEvents(profile, limit);
       return jsonResponse(200, { profileId: profile.profileId, events: events.map(({ message }) => message) });
-    }
-    case 'GET /v1/profiles/{profileRef}/merges': {
+    },
+    'GET /v1/profiles/{profileRef}/merges': async (event) => {
       const limit = limitOf(event);
       const profile = await resolveProfile(event);
       return jsonResponse(200, { profileId: profile.profileId, merges: await store.listMergeLog(profile, limit) });
-    }
-    case 'POST /v1/profiles/{profileRef}/unmerge': {
+    },
+    'POST /v1/profiles/{profileRef}/unmerge': async (event) => {
       const parsed = unmergeBody.safeParse(parseJsonBody(await readRequestBody(event, 64 * 1024)));
       if (!parsed.success) {
         throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), reason: issue.message })));
@@ -120,8 +121,8 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       );
       logger.info('profile unmerged', { ...outcome });
       return jsonResponse(200, outcome);
-    }
-    case 'DELETE /v1/profiles/{profileRef}': {
+    },
+    'DELETE /v1/profiles/{profileRef}': async (event) => {
       const profile = await resolveProfile(event);
       // An un-merge of this person interrupted half way leaves copies of their events with the other profile: finish it first.
       await finishInterruptedUnmerges(store, profile);
@@ -130,13 +131,10 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       const { memberships } = await profileCollaborators().segments.removeProfile(profile.profileId);
       logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, memberships, identities: profile.identities.length });
       return jsonResponse(200, { success: true, profileId: profile.profileId, eventsDeleted, identitiesSuppressed: profile.identities.length, membershipsRemoved: memberships });
-    }
-    case 'GET /v1/quarantine':
-      return jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) });
-    default:
-      throw new NotFoundError(`no route ${event.routeKey}`);
-  }
+    },
+    'GET /v1/quarantine': async (event) => jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) }),
+  };
 }
 
-/** Admin Profile API (docs/contract.md §4): bearer token, then one route per case. */
-export const handler = adminApiHandler(logger, route);
+/** Admin Profile API (docs/contract.md §4): bearer token, then the handler of the route (profileRoutes). */
+export const handler = adminApiHandler(logger, (event) => dispatchRoute(profileRoutes(profileEnvironment()), event));

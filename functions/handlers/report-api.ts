@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoReportStore } from '../adapters/dynamodb-report-store';
 import { dayOf } from '../domain/reports/journey-counters';
 import { buildJourneyReport, JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
-import { adminApiHandler, type AdminRoute } from '../http/admin-handler';
-import { BadRequestError, NotFoundError } from '../http/errors';
+import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
+import type { ReportRouteKey } from '../../lib/definitions/api';
+import { BadRequestError } from '../http/errors';
 import { jsonResponse } from '../http/responses';
 import type { ReportStore } from '../ports/report-store';
 
@@ -66,13 +66,15 @@ export function parseReportQuery(query: Readonly<Record<string, string | undefin
 
 /** The routes of the report API over a store and a clock (the handler's composition below). */
 export function reportRoutes(store: ReportStore, clock: () => Date = () => new Date()): AdminRoute {
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    if (event.routeKey !== 'GET /v1/reports/journeys') throw new NotFoundError(`no route ${event.routeKey}`);
-    const range = parseReportQuery(event.queryStringParameters ?? {}, clock());
-    const items = await store.listCounters(range);
-    logger.info('journey report', { from: range.from, to: range.to, journeyKey: range.journeyKey, items: items.length });
-    return jsonResponse(200, buildJourneyReport(items, { from: range.from, to: range.to, ...(range.journeyKey !== undefined && { journeyKeys: [range.journeyKey] }) }));
+  const routes: RouteTable<ReportRouteKey> = {
+    'GET /v1/reports/journeys': async (event) => {
+      const range = parseReportQuery(event.queryStringParameters ?? {}, clock());
+      const items = await store.listCounters(range);
+      logger.info('journey report', { from: range.from, to: range.to, journeyKey: range.journeyKey, items: items.length });
+      return jsonResponse(200, buildJourneyReport(items, { from: range.from, to: range.to, ...(range.journeyKey !== undefined && { journeyKeys: [range.journeyKey] }) }));
+    },
   };
+  return (event) => dispatchRoute(routes, event);
 }
 
 let route: AdminRoute | undefined;

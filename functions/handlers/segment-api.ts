@@ -26,7 +26,8 @@ import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segmen
 import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
 import { exportColumns, exportRow, toCsv, toNdjson, type ExportRow } from '../domain/segments/export';
 import { ratePeriodSeconds, usesScores } from '../domain/segments/rebuild/plan';
-import { adminApiHandler } from '../http/admin-handler';
+import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
+import type { SegmentRouteKey } from '../../lib/definitions/api';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
@@ -444,13 +445,11 @@ function fieldsOf(id: string, body: z.infer<typeof updateBody> | z.infer<typeof 
   };
 }
 
-async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const { store } = environment();
-  const now = new Date();
-  switch (event.routeKey) {
-    case 'GET /v1/segments':
-      return jsonResponse(200, { segments: await store.listSegments() });
-    case 'POST /v1/segments': {
+/** One handler per route of SEGMENT_ROUTES (a route without one, or a misspelled one, does not compile), at the time `now`. */
+function segmentRoutes(store: SegmentApiEnvironment['store'], now: Date): RouteTable<SegmentRouteKey> {
+  return {
+    'GET /v1/segments': async () => jsonResponse(200, { segments: await store.listSegments() }),
+    'POST /v1/segments': async (event) => {
       const body = parseBody(createBody, await jsonBody(event));
       validDefinition(body.definition);
       const segment = await store.putSegment(fieldsOf(body.id ?? randomUUID(), body), now).catch((error: unknown) => {
@@ -461,10 +460,9 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       await syncSchedule(segment.id, segment.schedule);
       const runId = await rebuildForDefinition(segment, now);
       return jsonResponse(201, { ...segment, ...(runId && { runId }) });
-    }
-    case 'GET /v1/segments/{segmentId}':
-      return jsonResponse(200, await existingSegment(event));
-    case 'PUT /v1/segments/{segmentId}': {
+    },
+    'GET /v1/segments/{segmentId}': async (event) => jsonResponse(200, await existingSegment(event)),
+    'PUT /v1/segments/{segmentId}': async (event) => {
       const body = parseBody(updateBody, await jsonBody(event));
       validDefinition(body.definition);
       const current = await existingSegment(event);
@@ -477,20 +475,20 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       const definitionChanged = JSON.stringify(current.definition) !== JSON.stringify(segment.definition);
       const runId = definitionChanged ? await rebuildForDefinition(segment, now) : undefined;
       return jsonResponse(200, { ...segment, ...(runId && { runId }) });
-    }
-    case 'DELETE /v1/segments/{segmentId}': {
+    },
+    'DELETE /v1/segments/{segmentId}': async (event) => {
       const segmentId = event.pathParameters?.segmentId ?? '';
       if (!(await store.deleteSegment(segmentId))) throw new NotFoundError('segment not found');
       await syncSchedule(segmentId, null);
       logger.info('segment deleted', { segmentId });
       return jsonResponse(200, { success: true, id: segmentId });
-    }
-    case 'POST /v1/segments/preview': {
+    },
+    'POST /v1/segments/preview': async (event) => {
       const body = parseBody(previewBody, await jsonBody(event));
       const definition = validDefinition(body.definition);
       return jsonResponse(200, await preview(definition, body.sampleSize ?? PREVIEW.defaultSampleSize, now));
-    }
-    case 'GET /v1/segments/{segmentId}/members': {
+    },
+    'GET /v1/segments/{segmentId}/members': async (event) => {
       const segment = await existingSegment(event);
       const limit = integerParameter(event, 'limit', 100, 1_000);
       const cursor = event.queryStringParameters?.cursor;
@@ -499,32 +497,30 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
         throw error;
       });
       return jsonResponse(200, { segmentId: segment.id, members: page.members, next: page.next ?? null });
-    }
-    case 'GET /v1/segments/{segmentId}/export': {
+    },
+    'GET /v1/segments/{segmentId}/export': async (event) => {
       const segment = await existingSegment(event);
       return exportMembers(segment, event).catch((error: unknown) => {
         if (error instanceof InvalidCursorError) throw new BadRequestError([{ path: 'cursor', reason: 'invalid cursor' }]);
         throw error;
       });
-    }
-    case 'GET /v1/segments/{segmentId}/sizes': {
+    },
+    'GET /v1/segments/{segmentId}/sizes': async (event) => {
       const segment = await existingSegment(event);
       const limit = integerParameter(event, 'limit', 100, 1_000);
       return jsonResponse(200, { segmentId: segment.id, size: segment.size, sizes: await store.listSizes(segment.id, limit) });
-    }
-    case 'POST /v1/segments/{segmentId}/rebuild': {
+    },
+    'POST /v1/segments/{segmentId}/rebuild': async (event) => {
       const segment = await existingSegment(event);
       const run = await startRebuild(segment, 'api', now);
       return jsonResponse(202, { segmentId: segment.id, runId: run.runId, status: run.status });
-    }
-    case 'GET /v1/segments/{segmentId}/runs/{runId}': {
+    },
+    'GET /v1/segments/{segmentId}/runs/{runId}': async (event) => {
       const segment = await existingSegment(event);
       return jsonResponse(200, await runStatus(segment, event.pathParameters?.runId ?? ''));
-    }
-    default:
-      throw new NotFoundError(`no route ${event.routeKey}`);
-  }
+    },
+  };
 }
 
-/** Admin Segments API (docs/contract.md §7): bearer token, then one route per case. */
-export const handler = adminApiHandler(logger, route);
+/** Admin Segments API (docs/contract.md §7): bearer token, then the handler of the route (segmentRoutes). */
+export const handler = adminApiHandler(logger, (event) => dispatchRoute(segmentRoutes(environment().store, new Date()), event));

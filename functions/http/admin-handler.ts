@@ -3,9 +3,20 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { loadCredentialHashes } from '../adapters/credential-hashes';
 import { requireAdminToken } from './auth';
 import { withCors } from './cors';
+import { NotFoundError } from './errors';
 import { toHttpResponse } from './responses';
 
 export type AdminRoute = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** A handler for every route key of a function (RouteKeys in lib/definitions/api.ts): one missing, or misspelled, does not compile. */
+export type RouteTable<Key extends string> = Readonly<Record<Key, AdminRoute>>;
+
+/** Runs the handler of the request's route key; 404 for a key the table does not hold. */
+export async function dispatchRoute<Key extends string>(table: RouteTable<Key>, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const handle = Object.hasOwn(table, event.routeKey) ? table[event.routeKey as Key] : undefined;
+  if (!handle) throw new NotFoundError(`no route ${event.routeKey}`);
+  return handle(event);
+}
 
 /**
  * The shape of every admin API function: the bearer token is checked against the admin token

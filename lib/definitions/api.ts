@@ -22,19 +22,27 @@ export const TRACKING_ROUTES: readonly RouteDefinition[] = TRACKING_TYPES.flatMa
   { method: 'POST' as const, path: `/v1/${type[0]}`, functionId: 'ingest' as const },
 ]);
 
-export const PROFILE_ROUTES: readonly RouteDefinition[] = [
+/** The API Gateway route keys (`METHOD /path`) of a list of routes, as literal types (lists declared `as const`). */
+export type RouteKeys<Routes extends readonly RouteDefinition[]> = Routes[number] extends infer Route
+  ? Route extends { readonly method: infer Method extends string; readonly path: infer Path extends string }
+    ? `${Method} ${Path}`
+    : never
+  : never;
+
+export const PROFILE_ROUTES = [
   { method: 'GET', path: '/v1/profiles/{profileRef}', functionId: 'profileApi' },
   { method: 'DELETE', path: '/v1/profiles/{profileRef}', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/events', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/merges', functionId: 'profileApi' },
   { method: 'POST', path: '/v1/profiles/{profileRef}/unmerge', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/quarantine', functionId: 'profileApi' },
-];
+] as const satisfies readonly RouteDefinition[];
+export type ProfileRouteKey = RouteKeys<typeof PROFILE_ROUTES>;
 
 export const IMPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'POST', path: '/v1/imports', functionId: 'importApi' }];
 
 /** Segments API (docs/contract.md §7); `preview` is a literal path, so it never reaches `{segmentId}`. */
-export const SEGMENT_ROUTES: readonly RouteDefinition[] = [
+export const SEGMENT_ROUTES = [
   { method: 'GET', path: '/v1/segments', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments/preview', functionId: 'segmentApi' },
@@ -46,7 +54,8 @@ export const SEGMENT_ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/segments/{segmentId}/sizes', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments/{segmentId}/rebuild', functionId: 'segmentApi' },
   { method: 'GET', path: '/v1/segments/{segmentId}/runs/{runId}', functionId: 'segmentApi' },
-];
+] as const satisfies readonly RouteDefinition[];
+export type SegmentRouteKey = RouteKeys<typeof SEGMENT_ROUTES>;
 
 /** One-click unsubscribe (RFC 8058): public, the signed token in the query string is the credential. */
 export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
@@ -55,7 +64,8 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
 ];
 
 /** Reports (admin): journey counters summed over a range of days. */
-export const REPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }];
+export const REPORT_ROUTES = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }] as const satisfies readonly RouteDefinition[];
+export type ReportRouteKey = RouteKeys<typeof REPORT_ROUTES>;
 
 const API_ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES, ...REPORT_ROUTES];
 
