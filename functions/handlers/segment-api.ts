@@ -1,37 +1,27 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException as SchedulerResourceNotFoundException,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { scanProfilePages } from '../adapters/dynamodb-profile-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from '../adapters/profile-environment';
-import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
-import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
-import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
-import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
+import { SegmentRebuildRuns } from '../adapters/segment-rebuild-runs';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segments/definition';
 import { evaluateSegment, historyNeeded, segmentSubject } from '../domain/segments/evaluate';
 import { exportColumns, exportRow, toCsv, toNdjson, type ExportRow } from '../domain/segments/export';
-import { ratePeriodSeconds, usesScores } from '../domain/segments/rebuild/plan';
+import { usesScores } from '../domain/segments/rebuild/plan';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
 import type { SegmentRouteKey } from '../../lib/definitions/api';
-import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
+import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
-import { InvalidCursorError, SegmentConflictError, type SegmentFields, type SegmentRecord, type SegmentRun } from '../ports/segment-store';
+import { createBody, parseBody, previewBody, updateBody, type SegmentRequestBody } from '../schemas/segments';
+import { mapConcurrently } from '../domain/shared/concurrency';
+import { InvalidCursorError, SegmentConflictError, type SegmentFields, type SegmentRecord } from '../ports/segment-store';
 
 const logger = new Logger({ serviceName: 'segment-api' });
 
@@ -48,7 +38,6 @@ const PREVIEW = {
   maxEventsPerProfile: 1_000,
   concurrency: 8,
   defaultSampleSize: 10,
-  maxSampleSize: 50,
 };
 const EXPORT = { defaultLimit: 10_000, maxLimit: 10_000, concurrency: 16 };
 
@@ -67,12 +56,10 @@ interface SegmentApiEnvironment {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
   /** Absent when no rebuild state machine is configured. */
-  readonly rebuild?: { readonly sfn: SFNClient; readonly stateMachineArn: string };
+  readonly rebuilds?: SegmentRebuildRuns;
 }
 
 let cached: SegmentApiEnvironment | undefined;
-
-let scheduler: SchedulerClient | undefined;
 
 function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
   if (cached) return cached;
@@ -80,107 +67,25 @@ function environment(env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironmen
   const tableName = env.PROFILES_TABLE_NAME as string;
   const dynamo = createDynamoDbClient();
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
+  const store = new DynamoSegmentStore(dynamo, { tableName });
   cached = {
-    store: new DynamoSegmentStore(dynamo, { tableName }),
+    store,
     profiles,
     scores: new DynamoScoreStore(dynamo, tableName),
     dynamo,
     doc: DynamoDBDocumentClient.from(dynamo),
     tableName,
-    ...(stateMachineArn && { rebuild: { sfn: new SFNClient({}), stateMachineArn } }),
+    ...(stateMachineArn && {
+      rebuilds: new SegmentRebuildRuns({
+        store,
+        stateMachineArn,
+        logger,
+        ...(env.SCHEDULER_ROLE_ARN && { schedulerRoleArn: env.SCHEDULER_ROLE_ARN }),
+        ...(env.SEGMENT_SCHEDULE_GROUP && { scheduleGroup: env.SEGMENT_SCHEDULE_GROUP }),
+      }),
+    }),
   };
   return cached;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request bodies.
-
-/**
- * A receiver the platform may call: https to a public host (http and loopback too on the local
- * platform). Host names are checked again, on every address they resolve to, at each call.
- */
-const webhookUrl = z
-  .string()
-  .max(2_048)
-  .superRefine((raw, context) => {
-    const check = checkOutboundUrl(raw, outboundUrlPolicyFromEnv());
-    if (!check.ok) context.addIssue({ code: 'custom', message: `webhook url ${check.reason}` });
-  });
-
-const webhookDestination = z.strictObject({
-  type: z.literal('webhook'),
-  url: webhookUrl,
-  secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
-  events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
-  include: z
-    .array(z.enum(PROFILE_INCLUDES))
-    .min(1)
-    .refine((include) => new Set(include).size === include.length, 'include lists each item once')
-    .optional(),
-});
-
-/** Subject one line; bodies up to what one SES message comfortably holds. */
-const emailTemplate = z
-  .strictObject({
-    subject: z.string().trim().min(1).max(998).refine((subject) => !/[\r\n]/.test(subject), 'subject is one line'),
-    html: z.string().min(1).max(200_000),
-    text: z.string().min(1).max(200_000),
-  })
-  .superRefine((template, context) => {
-    for (const name of unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)) {
-      context.addIssue({ code: 'custom', message: `{{${name}}} is not a template value; use ${describePlaceholders(AUDIENCE_TEMPLATE_VALUES)}` });
-    }
-  });
-
-const journeyDestination = z.strictObject({
-  type: z.literal('journey'),
-  journey: z.literal('audience-email'),
-  template: emailTemplate,
-  /** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
-  delaySeconds: z.number().int().min(0).max(14 * 86_400).optional(),
-});
-
-const schedule = z
-  .string()
-  .refine((expression) => ratePeriodSeconds(expression) !== undefined, 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild')
-  .nullable();
-
-const segmentBody = {
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2_000).optional(),
-  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
-  schedule: schedule.optional(),
-  destinations: z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination])).max(10).optional(),
-};
-
-const createBody = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _').optional(),
-  ...segmentBody,
-});
-
-const updateBody = z.strictObject({
-  ...segmentBody,
-  /** Optimistic locking: the version the client read; 409 when the segment changed since. */
-  version: z.number().int().positive().optional(),
-});
-
-const previewBody = z.strictObject({
-  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
-  sampleSize: z.number().int().min(0).max(PREVIEW.maxSampleSize).optional(),
-});
-
-const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const details: ErrorDetail[] = parsed.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), reason: 'unknown field' }))
-      : [{ path: formatPath(issue.path) || 'body', reason: issue.message }],
-  );
-  throw new BadRequestError(details);
 }
 
 async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
@@ -212,127 +117,33 @@ async function existingSegment(event: APIGatewayProxyEventV2): Promise<SegmentRe
   return segment;
 }
 
-/** Time-sortable, unique, valid as a Step Functions execution name. */
-function newRunId(now: Date): string {
-  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-}
-
-/**
- * Starts a rebuild: the run record first (so GET .../runs/{runId} answers at once), then the
- * execution, named after the run (a retried start is idempotent).
- */
-async function startRebuild(segment: SegmentRecord, trigger: SegmentRun['trigger'], now: Date): Promise<SegmentRun> {
-  const { store, rebuild } = environment();
-  if (!rebuild) throw new ServiceUnavailableError('segment rebuilds are not configured (SEGMENT_REBUILD_STATE_MACHINE_ARN)');
-  const run: SegmentRun = { segmentId: segment.id, runId: newRunId(now), status: 'running', trigger, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
-  await store.putRun(run);
-  try {
-    const { executionArn } = await rebuild.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: rebuild.stateMachineArn, name: run.runId, input: JSON.stringify({ segmentId: segment.id, runId: run.runId, trigger }) }),
-    );
-    logger.info('rebuild started', { segmentId: segment.id, runId: run.runId, trigger });
-    return { ...run, ...(executionArn && { executionArn }) };
-  } catch (error) {
-    await store.finishRun(segment.id, run.runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the state machine execution could not be started' });
-    throw error;
-  }
-}
-
 /**
  * A new or changed definition is rebuilt at once so existing profiles are counted; real-time
  * evaluation covers later changes. Without a state machine (unit deployments) it waits for the next change.
  */
 async function rebuildForDefinition(segment: SegmentRecord, now: Date): Promise<string | undefined> {
-  if (!environment().rebuild) return undefined;
+  const { rebuilds } = environment();
+  if (!rebuilds) return undefined;
   try {
-    return (await startRebuild(segment, 'definition', now)).runId;
+    return (await rebuilds.start(segment, 'definition', now)).runId;
   } catch (error) {
     logger.error('rebuild after a definition change could not start', { segmentId: segment.id, error: error as Error });
     return undefined;
   }
 }
 
-/**
- * A segment's own EventBridge Scheduler schedule mirrors its `schedule` field: `rate(...)` starts
- * the rebuild state machine with `{segmentId, trigger: "schedule"}`, `null` (or deletion) removes
- * it. Without a state machine or scheduler role (unit deployments) there is nothing to schedule.
- */
-async function syncSchedule(segmentId: string, expression: string | null): Promise<void> {
-  const { rebuild } = environment();
-  const roleArn = process.env.SCHEDULER_ROLE_ARN;
-  if (!rebuild || !roleArn) return;
-  scheduler ??= new SchedulerClient({});
-  const group = process.env.SEGMENT_SCHEDULE_GROUP;
-  const name = `segment-${segmentId}`;
-  if (expression === null) {
-    await scheduler.send(new DeleteScheduleCommand({ Name: name, ...(group && { GroupName: group }) })).catch((error: unknown) => {
-      if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
-    });
-    return;
-  }
-  const schedule = {
-    Name: name,
-    ...(group && { GroupName: group }),
-    ScheduleExpression: expression,
-    FlexibleTimeWindow: { Mode: 'OFF' as const },
-    State: 'ENABLED' as const,
-    Target: { Arn: rebuild.stateMachineArn, RoleArn: roleArn, Input: JSON.stringify({ segmentId, trigger: 'schedule' }) },
-  };
-  try {
-    await scheduler.send(new UpdateScheduleCommand(schedule));
-  } catch (error) {
-    if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
-    await scheduler.send(new CreateScheduleCommand(schedule));
-  }
-  logger.info('segment schedule set', { segmentId, expression });
+function rebuildsOrUnavailable(): SegmentRebuildRuns {
+  const { rebuilds } = environment();
+  if (!rebuilds) throw new ServiceUnavailableError('segment rebuilds are not configured (SEGMENT_REBUILD_STATE_MACHINE_ARN)');
+  return rebuilds;
 }
 
-function executionArnOf(stateMachineArn: string, runId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
-}
-
-async function runStatus(segment: SegmentRecord, runId: string): Promise<Record<string, unknown>> {
-  const { store, rebuild } = environment();
-  const run = await store.getRun(segment.id, runId);
-  if (!run) throw new NotFoundError('run not found');
-  if (!rebuild) return { ...run };
-  try {
-    const execution = await rebuild.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn ?? executionArnOf(rebuild.stateMachineArn, runId) }));
-    // An execution that died before its own failure handler ran leaves the record running.
-    const ended = execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED';
-    return {
-      ...run,
-      ...(run.status === 'running' && ended && { status: 'failed', error: `the execution ended ${execution.status}` }),
-      execution: {
-        status: execution.status,
-        startDate: execution.startDate?.toISOString(),
-        ...(execution.stopDate && { stopDate: execution.stopDate.toISOString() }),
-      },
-    };
-  } catch (error) {
-    // Scheduled runs name their execution differently; the run record still answers.
-    if (error instanceof ExecutionDoesNotExist) return { ...run };
-    throw error;
-  }
-}
+/** The segment's schedule follows its `schedule` field (nothing to do without rebuilds). */
+const syncSchedule = (segmentId: string, expression: string | null): Promise<void> => environment().rebuilds?.syncSchedule(segmentId, expression) ?? Promise.resolve();
 
 // ---------------------------------------------------------------------------------------------
 // Preview.
 
-
-async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
 
 interface ProfileSample {
   readonly profiles: ProfileRecord[];
@@ -434,7 +245,7 @@ async function exportMembers(segment: SegmentRecord, event: APIGatewayProxyEvent
 // ---------------------------------------------------------------------------------------------
 // Routes.
 
-function fieldsOf(id: string, body: z.infer<typeof updateBody> | z.infer<typeof createBody>, current?: SegmentRecord): SegmentFields {
+function fieldsOf(id: string, body: SegmentRequestBody, current?: SegmentRecord): SegmentFields {
   return {
     id,
     name: body.name,
@@ -512,12 +323,16 @@ function segmentRoutes(store: SegmentApiEnvironment['store'], now: Date): RouteT
     },
     'POST /v1/segments/{segmentId}/rebuild': async (event) => {
       const segment = await existingSegment(event);
-      const run = await startRebuild(segment, 'api', now);
+      const run = await rebuildsOrUnavailable().start(segment, 'api', now);
       return jsonResponse(202, { segmentId: segment.id, runId: run.runId, status: run.status });
     },
     'GET /v1/segments/{segmentId}/runs/{runId}': async (event) => {
       const segment = await existingSegment(event);
-      return jsonResponse(200, await runStatus(segment, event.pathParameters?.runId ?? ''));
+      const runId = event.pathParameters?.runId ?? '';
+      const { rebuilds, store } = environment();
+      const status = rebuilds ? await rebuilds.status(segment, runId) : await store.getRun(segment.id, runId);
+      if (!status) throw new NotFoundError('run not found');
+      return jsonResponse(200, status);
     },
   };
 }

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException as SchedulerResourceNotFoundException,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
+import type { SegmentRecord, SegmentRun, SegmentStore } from '../ports/segment-store';
+
+/** Time-sortable, unique, valid as a Step Functions execution name. */
+function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+function executionArnOf(stateMachineArn: string, runId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+}
+
+export interface SegmentRebuildRunsOptions {
+  readonly store: SegmentStore;
+  readonly stateMachineArn: string;
+  readonly logger: Logger;
+  /** The role EventBridge Scheduler starts rebuilds with; without it segments keep no schedule. */
+  readonly schedulerRoleArn?: string;
+  readonly scheduleGroup?: string;
+  readonly sfn?: SFNClient;
+  readonly scheduler?: SchedulerClient;
+}
+
+/**
+ * Segment rebuilds on Step Functions (the SegmentRebuild state machine) and each segment's own
+ * EventBridge Scheduler schedule: start a run, report its status, keep the schedule in step with
+ * the segment's `schedule` field.
+ */
+export class SegmentRebuildRuns {
+  private readonly sfn: SFNClient;
+  private scheduler: SchedulerClient | undefined;
+
+  constructor(private readonly options: SegmentRebuildRunsOptions) {
+    this.sfn = options.sfn ?? new SFNClient({});
+    this.scheduler = options.scheduler;
+  }
+
+  /**
+   * Starts a rebuild: the run record first (so GET .../runs/{runId} answers at once), then the
+   * execution, named after the run (a retried start is idempotent).
+   */
+  async start(segment: SegmentRecord, trigger: SegmentRun['trigger'], now: Date): Promise<SegmentRun> {
+    const { store, stateMachineArn, logger } = this.options;
+    const run: SegmentRun = { segmentId: segment.id, runId: newRunId(now), status: 'running', trigger, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
+    await store.putRun(run);
+    try {
+      const { executionArn } = await this.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name: run.runId, input: JSON.stringify({ segmentId: segment.id, runId: run.runId, trigger }) }),
+      );
+      logger.info('rebuild started', { segmentId: segment.id, runId: run.runId, trigger });
+      return { ...run, ...(executionArn && { executionArn }) };
+    } catch (error) {
+      await store.finishRun(segment.id, run.runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the state machine execution could not be started' });
+      throw error;
+    }
+  }
+
+  /** The run record, with its execution's status (a run whose execution died is reported failed); undefined for an unknown run. */
+  async status(segment: SegmentRecord, runId: string): Promise<Record<string, unknown> | undefined> {
+    const run = await this.options.store.getRun(segment.id, runId);
+    if (!run) return undefined;
+    try {
+      const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn ?? executionArnOf(this.options.stateMachineArn, runId) }));
+      // An execution that died before its own failure handler ran leaves the record running.
+      const ended = execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED';
+      return {
+        ...run,
+        ...(run.status === 'running' && ended && { status: 'failed', error: `the execution ended ${execution.status}` }),
+        execution: {
+          status: execution.status,
+          startDate: execution.startDate?.toISOString(),
+          ...(execution.stopDate && { stopDate: execution.stopDate.toISOString() }),
+        },
+      };
+    } catch (error) {
+      // Scheduled runs name their execution differently; the run record still answers.
+      if (error instanceof ExecutionDoesNotExist) return { ...run };
+      throw error;
+    }
+  }
+
+  /**
+   * A segment's own schedule mirrors its `schedule` field: `rate(...)` starts the rebuild state
+   * machine with `{segmentId, trigger: "schedule"}`, `null` (or deletion) removes it. Without a
+   * scheduler role (unit deployments) there is nothing to schedule.
+   */
+  async syncSchedule(segmentId: string, expression: string | null): Promise<void> {
+    const { schedulerRoleArn: roleArn, scheduleGroup: group, stateMachineArn, logger } = this.options;
+    if (!roleArn) return;
+    this.scheduler ??= new SchedulerClient({});
+    const name = `segment-${segmentId}`;
+    if (expression === null) {
+      await this.scheduler.send(new DeleteScheduleCommand({ Name: name, ...(group && { GroupName: group }) })).catch((error: unknown) => {
+        if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
+      });
+      return;
+    }
+    const schedule = {
+      Name: name,
+      ...(group && { GroupName: group }),
+      ScheduleExpression: expression,
+      FlexibleTimeWindow: { Mode: 'OFF' as const },
+      State: 'ENABLED' as const,
+      Target: { Arn: stateMachineArn, RoleArn: roleArn, Input: JSON.stringify({ segmentId, trigger: 'schedule' }) },
+    };
+    try {
+      await this.scheduler.send(new UpdateScheduleCommand(schedule));
+    } catch (error) {
+      if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
+      await this.scheduler.send(new CreateScheduleCommand(schedule));
+    }
+    logger.info('segment schedule set', { segmentId, expression });
+  }
+}

@@ -1,0 +1,107 @@
+import * as z from 'zod';
+import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
+import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
+import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
+import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
+import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
+import { BadRequestError, type ErrorDetail } from '../http/errors';
+
+/**
+ * Request bodies of the Segments API (docs/contract.md §7): the segment's fields, its destinations
+ * (webhooks, audience journeys) and the preview. The definition itself is checked by the domain
+ * (functions/domain/segments/definition.ts), which names the JSON path of every wrong part.
+ */
+
+/** Profiles a preview may show at most. */
+export const MAX_PREVIEW_SAMPLE_SIZE = 50;
+
+/**
+ * A receiver the platform may call: https to a public host (http and loopback too on the local
+ * platform). Host names are checked again, on every address they resolve to, at each call.
+ */
+const webhookUrl = z
+  .string()
+  .max(2_048)
+  .superRefine((raw, context) => {
+    const check = checkOutboundUrl(raw, outboundUrlPolicyFromEnv());
+    if (!check.ok) context.addIssue({ code: 'custom', message: `webhook url ${check.reason}` });
+  });
+
+const webhookDestination = z.strictObject({
+  type: z.literal('webhook'),
+  url: webhookUrl,
+  secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
+  events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
+  include: z
+    .array(z.enum(PROFILE_INCLUDES))
+    .min(1)
+    .refine((include) => new Set(include).size === include.length, 'include lists each item once')
+    .optional(),
+});
+
+/** Subject one line; bodies up to what one SES message comfortably holds. */
+const emailTemplate = z
+  .strictObject({
+    subject: z.string().trim().min(1).max(998).refine((subject) => !/[\r\n]/.test(subject), 'subject is one line'),
+    html: z.string().min(1).max(200_000),
+    text: z.string().min(1).max(200_000),
+  })
+  .superRefine((template, context) => {
+    for (const name of unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)) {
+      context.addIssue({ code: 'custom', message: `{{${name}}} is not a template value; use ${describePlaceholders(AUDIENCE_TEMPLATE_VALUES)}` });
+    }
+  });
+
+const journeyDestination = z.strictObject({
+  type: z.literal('journey'),
+  journey: z.literal('audience-email'),
+  template: emailTemplate,
+  /** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
+  delaySeconds: z.number().int().min(0).max(14 * 86_400).optional(),
+});
+
+const schedule = z
+  .string()
+  .refine((expression) => ratePeriodSeconds(expression) !== undefined, 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild')
+  .nullable();
+
+const segmentBody = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2_000).optional(),
+  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
+  schedule: schedule.optional(),
+  destinations: z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination])).max(10).optional(),
+};
+
+export const createBody = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _').optional(),
+  ...segmentBody,
+});
+
+export const updateBody = z.strictObject({
+  ...segmentBody,
+  /** Optimistic locking: the version the client read; 409 when the segment changed since. */
+  version: z.number().int().positive().optional(),
+});
+
+export const previewBody = z.strictObject({
+  definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
+  sampleSize: z.number().int().min(0).max(MAX_PREVIEW_SAMPLE_SIZE).optional(),
+});
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const details: ErrorDetail[] = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), reason: 'unknown field' }))
+      : [{ path: formatPath(issue.path) || 'body', reason: issue.message }],
+  );
+  throw new BadRequestError(details);
+}
+
+/** The fields of a create or update request. */
+export type SegmentRequestBody = z.infer<typeof createBody> | z.infer<typeof updateBody>;
