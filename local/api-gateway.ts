@@ -106,7 +106,9 @@ function queryParameters(rawQueryString: string): Record<string, string> | undef
 }
 
 function traceId(at: Date): string {
-  const epochSeconds = Math.floor(at.getTime() / 1000).toString(16).padStart(8, '0');
+  const epochSeconds = Math.floor(at.getTime() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `Root=1-${epochSeconds}-${randomBytes(12).toString('hex')}`;
 }
 
@@ -121,7 +123,12 @@ function headersAndCookies(request: ReceivedRequest): { headers: Record<string, 
     const name = (request.rawHeaders[index] ?? '').toLowerCase();
     const value = request.rawHeaders[index + 1] ?? '';
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie !== ''));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter((cookie) => cookie !== ''),
+      );
       continue;
     }
     const previous = headers[name];

@@ -299,10 +299,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
 }
 
 function keySchema(partitionKey: KeyAttribute, sortKey: KeyAttribute | undefined): KeySchemaElement[] {
-  return [
-    { AttributeName: partitionKey.name, KeyType: 'HASH' },
-    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
-  ];
+  return [{ AttributeName: partitionKey.name, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : [])];
 }
 
 function attributeDefinitions(keys: readonly (KeyAttribute | undefined)[]): AttributeDefinition[] {
@@ -339,11 +336,7 @@ async function describeTable(client: DynamoDBClient, tableName: string) {
  * Creates each table of the definitions that does not exist yet (on-demand, with its GSIs and
  * TTL), and adds GSIs or TTL that a persisted table from an older version lacks.
  */
-export async function ensureTables(
-  client: DynamoDBClient,
-  tables: readonly TableDefinition[],
-  tableName: (table: TableDefinition) => string,
-): Promise<void> {
+export async function ensureTables(client: DynamoDBClient, tables: readonly TableDefinition[], tableName: (table: TableDefinition) => string): Promise<void> {
   for (const table of tables) {
     const name = tableName(table);
     const existing = await describeTable(client, name);

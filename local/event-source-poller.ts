@@ -80,13 +80,7 @@ function recordMessageAttributes(attributes: Readonly<Record<string, MessageAttr
   return converted;
 }
 
-const OPTIONAL_SYSTEM_ATTRIBUTES = [
-  'AWSTraceHeader',
-  'SequenceNumber',
-  'MessageGroupId',
-  'MessageDeduplicationId',
-  'DeadLetterQueueSourceArn',
-] as const;
+const OPTIONAL_SYSTEM_ATTRIBUTES = ['AWSTraceHeader', 'SequenceNumber', 'MessageGroupId', 'MessageDeduplicationId', 'DeadLetterQueueSourceArn'] as const;
 
 /** One record of the event Lambda's SQS event source mapping passes to the function. */
 export function toSqsRecord(message: ReceivedMessage, queueArn: string, region = LOCAL_REGION): SQSRecord {
@@ -319,6 +313,7 @@ export class EventSourcePoller {
       if (outcome.status === 'fulfilled' && messageId !== undefined) this.held.delete(messageId);
     });
     const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
-    if (failures.length > 0) this.logger.warn('some deletes failed; those messages will be delivered again', { failed: failures.length, error: failures[0]?.reason });
+    if (failures.length > 0)
+      this.logger.warn('some deletes failed; those messages will be delivered again', { failed: failures.length, error: failures[0]?.reason });
   }
 }

@@ -93,7 +93,8 @@ class FunctionThread {
       });
       void exited.then((code) => {
         const error =
-          startError ?? new Error(thread.terminating ? 'the platform stopped before the invocation finished' : `the function worker thread exited with code ${code}`);
+          startError ??
+          new Error(thread.terminating ? 'the platform stopped before the invocation finished' : `the function worker thread exited with code ${code}`);
         // After a ready thread this is a no-op: the promise was settled then.
         reject(error);
         thread.failPending(error);
@@ -209,7 +210,14 @@ export async function startFunctionWorkers(options: FunctionWorkersOptions): Pro
     await Promise.all(Array.from({ length: options.threads }, (_, slot) => startThread(slot)));
   } catch (error) {
     stopping = true;
-    await Promise.all(slots.map((starting) => starting?.then((thread) => thread.terminate(), () => undefined)));
+    await Promise.all(
+      slots.map((starting) =>
+        starting?.then(
+          (thread) => thread.terminate(),
+          () => undefined,
+        ),
+      ),
+    );
     throw error;
   }
   return {
@@ -219,7 +227,14 @@ export async function startFunctionWorkers(options: FunctionWorkersOptions): Pro
     },
     async stop() {
       stopping = true;
-      await Promise.all(slots.map((starting) => starting?.then((thread) => thread.terminate(), () => undefined)));
+      await Promise.all(
+        slots.map((starting) =>
+          starting?.then(
+            (thread) => thread.terminate(),
+            () => undefined,
+          ),
+        ),
+      );
     },
   };
 }

@@ -159,7 +159,8 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
     }
     const result = await options.engageOutbox(messageId, engagement);
     if (result === 'unknown-message') return jsonResponse(404, { message: 'no email with this message id in the outbox' });
-    if (result === 'no-configuration-set') return jsonResponse(409, { message: 'this email was sent without the platform configuration set: SES publishes no events for it' });
+    if (result === 'no-configuration-set')
+      return jsonResponse(409, { message: 'this email was sent without the platform configuration set: SES publishes no events for it' });
     return jsonResponse(200, { published: kind === 'click' ? 'Click' : 'Open', messageId });
   }
 

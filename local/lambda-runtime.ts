@@ -66,11 +66,7 @@ export function createLambdaContext(definition: FunctionDefinition, deadlineEpoc
  * Invokes a handler the way the Lambda runtime does: fresh context, the function's timeout
  * enforced (a late result counts as a failure even though the promise keeps running here).
  */
-export async function invokeFunction(
-  definition: FunctionDefinition,
-  handler: LambdaHandler,
-  event: unknown,
-): Promise<unknown> {
+export async function invokeFunction(definition: FunctionDefinition, handler: LambdaHandler, event: unknown): Promise<unknown> {
   const timeoutMs = definition.timeoutSeconds * 1000;
   const context = createLambdaContext(definition, Date.now() + timeoutMs);
   // The handler was checked to be a function; the runtime passes whatever event it has.

@@ -333,7 +333,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       invokeApi = inProcessInvoker(await loadHandlers(allFunctionIds, { handlers: options.handlers, modules }));
       invokeBackground = invokeApi;
     } else {
-      const apiStarting = startFunctionWorkers({ name: 'api', functionIds: [...ROUTE_FUNCTION_IDS], modules, threads: API_FUNCTION_THREADS, niceness: 0, logger });
+      const apiStarting = startFunctionWorkers({
+        name: 'api',
+        functionIds: [...ROUTE_FUNCTION_IDS],
+        modules,
+        threads: API_FUNCTION_THREADS,
+        niceness: 0,
+        logger,
+      });
       const backgroundStarting = startFunctionWorkers({
         name: 'background',
         functionIds: allFunctionIds.filter((id) => !ROUTE_FUNCTION_IDS.has(id)),
@@ -410,7 +417,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           queues: Object.fromEntries(
             Object.entries(sqs.depths()).map(([id, depth]) => [
               id,
-              { visible: depth.queue.visible, inFlight: depth.queue.inFlight, delayed: depth.queue.delayed, dlq: depth.deadLetter.visible + depth.deadLetter.inFlight + depth.deadLetter.delayed },
+              {
+                visible: depth.queue.visible,
+                inFlight: depth.queue.inFlight,
+                delayed: depth.queue.delayed,
+                dlq: depth.deadLetter.visible + depth.deadLetter.inFlight + depth.deadLetter.delayed,
+              },
             ]),
           ),
         },
@@ -450,11 +462,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         stepFunctions: stepFunctionsEndpoint.endpoint,
         scheduler: schedulerEndpoint.endpoint,
       },
-      stateMachineArns: Object.fromEntries(stateMachineDefinitions.map((definition) => [definition.id, localStateMachineArn(localStateMachineName(definition))])),
+      stateMachineArns: Object.fromEntries(
+        stateMachineDefinitions.map((definition) => [definition.id, localStateMachineArn(localStateMachineName(definition))]),
+      ),
       dynamodbPid: dynamo.pid,
       tableNames: Object.fromEntries(TABLES.map((table) => [table.id, localTableName(table)])),
       queues: Object.fromEntries(
-        sqs.queues.map((queue) => [queue.definition.id, { url: queue.url, arn: queue.arn, deadLetterUrl: queue.deadLetterUrl, deadLetterArn: queue.deadLetterArn }]),
+        sqs.queues.map((queue) => [
+          queue.definition.id,
+          { url: queue.url, arn: queue.arn, deadLetterUrl: queue.deadLetterUrl, deadLetterArn: queue.deadLetterArn },
+        ]),
       ),
       health,
       journalStats: () => sqs.journalStats(),

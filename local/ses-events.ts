@@ -66,11 +66,22 @@ export function deliveryEvents(sent: SentEmail, at: Date): SesEvent[] {
   const mail = mailOf(sent);
   const timestamp = at.toISOString();
   const bounce = (emailAddress: string, bounceSubType: string): SesEvent => {
-    const detail = { bounceType: 'Permanent' as const, bounceSubType, bouncedRecipients: [{ emailAddress, action: 'failed', status: '5.1.1' }], timestamp, feedbackId: `local-${sent.messageId}` };
+    const detail = {
+      bounceType: 'Permanent' as const,
+      bounceSubType,
+      bouncedRecipients: [{ emailAddress, action: 'failed', status: '5.1.1' }],
+      timestamp,
+      feedbackId: `local-${sent.messageId}`,
+    };
     return { eventType: 'Bounce', mail, bounce: detail };
   };
   const delivery = (recipient: string): SesEvent => {
-    const detail = { timestamp, processingTimeMillis: Math.max(0, at.getTime() - Date.parse(sent.sentAt)), recipients: [recipient], smtpResponse: '250 2.6.0 Message received' };
+    const detail = {
+      timestamp,
+      processingTimeMillis: Math.max(0, at.getTime() - Date.parse(sent.sentAt)),
+      recipients: [recipient],
+      smtpResponse: '250 2.6.0 Message received',
+    };
     return { eventType: 'Delivery', mail, delivery: detail };
   };
   return sent.destination.flatMap((recipient): SesEvent[] => {
@@ -80,7 +91,12 @@ export function deliveryEvents(sent: SentEmail, at: Date): SesEvent[] {
       case 'suppressionlist':
         return [bounce(recipient, 'OnAccountSuppressionList')];
       case 'complaint': {
-        const detail = { complainedRecipients: [{ emailAddress: recipient }], complaintFeedbackType: 'abuse', timestamp, feedbackId: `local-${sent.messageId}` };
+        const detail = {
+          complainedRecipients: [{ emailAddress: recipient }],
+          complaintFeedbackType: 'abuse',
+          timestamp,
+          feedbackId: `local-${sent.messageId}`,
+        };
         return [delivery(recipient), { eventType: 'Complaint', mail, complaint: detail }];
       }
       case 'delivery':

@@ -86,10 +86,7 @@ function readBody(stream: IncomingMessage): Promise<Buffer> {
 function forward(port: number, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     const upstream = httpRequest({ host: LOOPBACK, port, method, path, headers }, (response) => {
-      readBody(response).then(
-        (responseBody) => resolve({ statusCode: response.statusCode ?? 502, headers: response.headers, body: responseBody }),
-        reject,
-      );
+      readBody(response).then((responseBody) => resolve({ statusCode: response.statusCode ?? 502, headers: response.headers, body: responseBody }), reject);
     });
     upstream.on('error', reject);
     upstream.end(body);
@@ -144,7 +141,11 @@ function parseJson(body: Buffer): Record<string, unknown> {
 
 const addresses = (list: unknown): string[] => (Array.isArray(list) ? list.filter((value): value is string => typeof value === 'string') : []);
 
-function optionalSending(from: string | undefined, destination: readonly string[], configurationSet: string | undefined): Pick<SendRecord, 'from' | 'destination' | 'configurationSet'> {
+function optionalSending(
+  from: string | undefined,
+  destination: readonly string[],
+  configurationSet: string | undefined,
+): Pick<SendRecord, 'from' | 'destination' | 'configurationSet'> {
   return { ...(from && { from }), ...(destination.length > 0 && { destination }), ...(configurationSet && { configurationSet }) };
 }
 
@@ -254,7 +255,11 @@ function entryOf(line: unknown): OutboxEntry | undefined {
   if (!nullableString(html) || !nullableString(text) || !isStringRecord(tags) || !isStringRecord(headers)) return undefined;
   if (typeof sending !== 'object' || sending === null) return undefined;
   const { from: sender, destination, configurationSet } = sending as Record<string, unknown>;
-  if ((sender !== undefined && !isString(sender)) || (destination !== undefined && !isStringList(destination)) || (configurationSet !== undefined && !isString(configurationSet))) {
+  if (
+    (sender !== undefined && !isString(sender)) ||
+    (destination !== undefined && !isStringList(destination)) ||
+    (configurationSet !== undefined && !isString(configurationSet))
+  ) {
     return undefined;
   }
   return {

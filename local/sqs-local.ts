@@ -84,7 +84,8 @@ export async function startLocalSqs(definitions: readonly QueueDefinition[], opt
   let journal: Journal | undefined;
   if (journalFile) {
     const replay = await replayJournal(journalFile, (record) => engine.replay(record));
-    if (replay.skipped > 0) logger.warn('unreadable lines in the SQS journal were skipped (a write cut short by a crash)', { lines: replay.skipped, file: journalFile });
+    if (replay.skipped > 0)
+      logger.warn('unreadable lines in the SQS journal were skipped (a write cut short by a crash)', { lines: replay.skipped, file: journalFile });
     journal = await openJournal(journalFile, () => engine.snapshot());
     engine.useJournal(journal);
   }
@@ -127,7 +128,8 @@ export async function startLocalSqs(definitions: readonly QueueDefinition[], opt
       client,
       queues,
       recovered,
-      depths: () => Object.fromEntries(queues.map((queue) => [queue.name, { queue: engine.depth(queue.name), deadLetter: engine.depth(queue.deadLetterName) }])),
+      depths: () =>
+        Object.fromEntries(queues.map((queue) => [queue.name, { queue: engine.depth(queue.name), deadLetter: engine.depth(queue.deadLetterName) }])),
       journalStats: () => journal?.stats() ?? { bytes: 0, commits: 0 },
       polledQueue: (name) => ({
         receive: async (maxMessages, waitSeconds) => {

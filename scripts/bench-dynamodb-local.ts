@@ -13,19 +13,23 @@ const TABLE = 'bench-dynamodb-local';
 
 type Operation = (doc: DynamoDBDocumentClient, key: string) => Promise<unknown>;
 
-const transaction = (items: number): Operation => (doc, key) =>
-  doc.send(
-    new TransactWriteCommand({
-      TransactItems: Array.from({ length: items }, (_, i) => ({
-        Put: { TableName: TABLE, Item: { PK: `${key}-${i}`, SK: 'x', v: 1 }, ConditionExpression: 'attribute_not_exists(PK)' },
-      })),
-    }),
-  );
+const transaction =
+  (items: number): Operation =>
+  (doc, key) =>
+    doc.send(
+      new TransactWriteCommand({
+        TransactItems: Array.from({ length: items }, (_, i) => ({
+          Put: { TableName: TABLE, Item: { PK: `${key}-${i}`, SK: 'x', v: 1 }, ConditionExpression: 'attribute_not_exists(PK)' },
+        })),
+      }),
+    );
 
 const OPERATIONS_BY_NAME: Record<string, Operation> = {
   put: (doc, key) => doc.send(new PutCommand({ TableName: TABLE, Item: { PK: key, SK: 'x', v: 1 } })),
   'batch-get-5': (doc, key) =>
-    doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: Array.from({ length: 5 }, (_, i) => ({ PK: `${key}-${i}`, SK: 'x' })), ConsistentRead: true } } })),
+    doc.send(
+      new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: Array.from({ length: 5 }, (_, i) => ({ PK: `${key}-${i}`, SK: 'x' })), ConsistentRead: true } } }),
+    ),
   'transaction-3': transaction(3),
   'transaction-6': transaction(6),
   'transaction-30': transaction(30),

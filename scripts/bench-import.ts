@@ -17,11 +17,16 @@ async function main(): Promise<void> {
   const file = path.join(directory, 'customers.csv');
   const lines = ['email;Customer no.;First name;Tier;Birth date'];
   for (let row = 0; row < ROWS; row += 1) {
-    lines.push(`customer${row}@bench.shop;C-${row};Name${row % 997};${['gold', 'silver', 'bronze'][row % 3]};19${50 + (row % 50)}-0${1 + (row % 9)}-1${row % 10}`);
+    lines.push(
+      `customer${row}@bench.shop;C-${row};Name${row % 997};${['gold', 'silver', 'bronze'][row % 3]};19${50 + (row % 50)}-0${1 + (row % 9)}-1${row % 10}`,
+    );
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
   const mapping = path.join(directory, 'mapping.json');
-  writeFileSync(mapping, JSON.stringify({ identifiers: { email: 'email', crm_id: 'Customer no.' }, traits: { firstName: 'First name', plan: 'Tier', birthday: 'Birth date' } }));
+  writeFileSync(
+    mapping,
+    JSON.stringify({ identifiers: { email: 'email', crm_id: 'Customer no.' }, traits: { firstName: 'First name', plan: 'Tier', birthday: 'Birth date' } }),
+  );
 
   // Reconciliation is not what this measures: the consumers only acknowledge while the file is imported.
   const acknowledge = async () => ({ batchItemFailures: [] });
@@ -34,7 +39,13 @@ async function main(): Promise<void> {
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
     const report = JSON.parse(output) as { rowsRead: number; accepted: number; rejected: number; seconds: number; rowsPerMinute: number };
-    console.log(JSON.stringify({ rows: ROWS, accepted: report.accepted, rejected: report.rejected, seconds: report.seconds, rowsPerMinute: report.rowsPerMinute }, null, 2));
+    console.log(
+      JSON.stringify(
+        { rows: ROWS, accepted: report.accepted, rejected: report.rejected, seconds: report.seconds, rowsPerMinute: report.rowsPerMinute },
+        null,
+        2,
+      ),
+    );
     if (report.accepted !== ROWS) throw new Error(`expected ${ROWS} accepted rows`);
   } finally {
     await platform.stop();

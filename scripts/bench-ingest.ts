@@ -254,7 +254,10 @@ async function runPlatform(setup: PlatformSetup): Promise<void> {
             ...(setup.durable &&
               before &&
               events > 0 && {
-                journal: { commitsPerEvent: (journal.commits - before.journal.commits) / events, bytesPerEvent: (journal.bytes - before.journal.bytes) / events },
+                journal: {
+                  commitsPerEvent: (journal.commits - before.journal.commits) / events,
+                  bytesPerEvent: (journal.bytes - before.journal.bytes) / events,
+                },
               }),
             reconciled: (await reconciled()) - (before?.reconciled ?? 0),
             queued: ((queues[EVENTS_QUEUE.id]?.visible ?? 0) + (queues[EVENTS_QUEUE.id]?.inFlight ?? 0)) * EVENTS_PER_BATCH,
@@ -338,7 +341,10 @@ function platformSummary(setup: PlatformSetup, measured: PlatformMeasurement): s
   const journal = measured.journal
     ? `${(1 / measured.journal.commitsPerEvent).toFixed(0)} events per fdatasync, ${measured.journal.bytesPerEvent.toFixed(0)} journal bytes per event; `
     : '';
-  const consumed = setup.consumers === 'real' ? `${measured.reconciled.toLocaleString('en-US')} events reconciled during the sweep, ${measured.queued.toLocaleString('en-US')} still queued; ` : '';
+  const consumed =
+    setup.consumers === 'real'
+      ? `${measured.reconciled.toLocaleString('en-US')} events reconciled during the sweep, ${measured.queued.toLocaleString('en-US')} still queued; `
+      : '';
   const target = meetsTarget(measured.figures.get(TARGET.inFlight)) ? 'met' : 'NOT met';
   return `${setupName(setup)}: ${journal}${consumed}RSS ${megabytes(measured.rssBytes)} (peak ${megabytes(measured.maxRssBytes)}); target ${target}`;
 }

@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   });
   const platform = await startPlatform({ port: 0, dataDir: IN_MEMORY, logLevel: 'WARN', timeScale: TIME_SCALE });
   try {
-    const sfn = new SFNClient({ endpoint: platform.endpoints.stepFunctions, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sfn = new SFNClient({
+      endpoint: platform.endpoints.stepFunctions,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const machineArn = platform.stateMachineArns[CART_ABANDONMENT_STATE_MACHINE.id];
     if (!machineArn) throw new Error('the cart-abandonment state machine is not running locally');
     const carts = Array.from({ length: CARTS }, (_, cart) => cart);
@@ -128,7 +132,10 @@ async function main(): Promise<void> {
     });
     // Each wave (all email 1, all email 2) is as fast as carts reach the journey; the peak second is the sending capacity.
     const wave = (step: string) => {
-      const times = emails.filter((email) => email.tags.step === step).map((email) => Date.parse(email.sentAt)).sort((a, b) => a - b);
+      const times = emails
+        .filter((email) => email.tags.step === step)
+        .map((email) => Date.parse(email.sentAt))
+        .sort((a, b) => a - b);
       const seconds = ((times[times.length - 1] ?? 0) - (times[0] ?? 0)) / 1000;
       return { emails: times.length, seconds, perSecond: Math.round(times.length / Math.max(seconds, 0.001)) };
     };

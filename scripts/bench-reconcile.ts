@@ -28,7 +28,12 @@ import { CapacityTally, type CapacityReport } from '../functions/adapters/dynamo
 import { profileEnvironment } from '../functions/adapters/profile-environment';
 import type { FunctionId } from '../lib/definitions/functions';
 import { QUEUES } from '../lib/definitions/queues';
-import { CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE, AUDIENCE_EMAIL_STATE_MACHINE, SEGMENT_REBUILD_STATE_MACHINE } from '../lib/definitions/state-machines';
+import {
+  CART_ABANDONMENT_STATE_MACHINE,
+  PRODUCT_VIEW_STATE_MACHINE,
+  AUDIENCE_EMAIL_STATE_MACHINE,
+  SEGMENT_REBUILD_STATE_MACHINE,
+} from '../lib/definitions/state-machines';
 import { LOCAL_REGION, localAwsCredentials } from '../local/lambda-runtime';
 import { startPlatform, type RunningPlatform } from '../local/platform';
 import { percentile } from './percentile';
@@ -146,7 +151,11 @@ async function pushBacklog(bench: Bench, runId: string, events: number): Promise
 }
 
 const refusedNote = (refused: Readonly<Record<string, number>>): string =>
-  Object.keys(refused).length === 0 ? '' : ` (batches refused: ${Object.entries(refused).map(([status, times]) => `${times} × ${status === '0' ? 'no answer' : status}`).join(', ')})`;
+  Object.keys(refused).length === 0
+    ? ''
+    : ` (batches refused: ${Object.entries(refused)
+        .map(([status, times]) => `${times} × ${status === '0' ? 'no answer' : status}`)
+        .join(', ')})`;
 
 interface CapacityPhase {
   readonly events: number;
@@ -164,7 +173,9 @@ async function capacityPhase(bench: Bench): Promise<CapacityPhase> {
   const report = await tally.stop();
   tally.close();
   const stored = storedSince(before, await scanStoredBytes(bench.dynamo, tableName, Date.now()));
-  console.log(`capacity phase: ${count(eventsIn(backlog.accepted))} events through the whole pipeline, DynamoDB capacity measured${refusedNote(backlog.refused)}`);
+  console.log(
+    `capacity phase: ${count(eventsIn(backlog.accepted))} events through the whole pipeline, DynamoDB capacity measured${refusedNote(backlog.refused)}`,
+  );
   return { events: eventsIn(backlog.accepted), report, stored };
 }
 
@@ -238,7 +249,11 @@ async function pipelinePhase(bench: Bench, journeyArns: Record<string, string>):
     ...throughputOf(backlog, drained),
     batches: backlog.accepted,
     functions,
-    sqsSends: Object.fromEntries(Object.entries(sendsAfter).map(([queue, sends]) => [queue, sends - (sendsBefore[queue] ?? 0)]).filter(([, sends]) => Number(sends) > 0)),
+    sqsSends: Object.fromEntries(
+      Object.entries(sendsAfter)
+        .map(([queue, sends]) => [queue, sends - (sendsBefore[queue] ?? 0)])
+        .filter(([, sends]) => Number(sends) > 0),
+    ),
     logBytes: bench.logs.totals().bytes - logsBefore,
     executions: await countExecutions(bench.sfn, journeyArns, backlog.started),
     transitionsSoFar: await transitionsSoFar(bench.sfn, journeyArns, backlog.started, EXECUTIONS_SAMPLED),
@@ -269,12 +284,21 @@ function spreadSample(people: readonly Person[], size: number): Person[] {
 
 async function latencyPhase(bench: Bench): Promise<LatencyPhase> {
   const started = Date.now();
-  const sent = await bench.tracking.sendAtRate(`rate-${randomUUID().slice(0, 8)}`, SETTINGS.ratePerSecond, SETTINGS.seconds, RATE_MAX_IN_FLIGHT, bench.deadline);
+  const sent = await bench.tracking.sendAtRate(
+    `rate-${randomUUID().slice(0, 8)}`,
+    SETTINGS.ratePerSecond,
+    SETTINGS.seconds,
+    RATE_MAX_IN_FLIGHT,
+    bench.deadline,
+  );
   const sentAt = Date.now();
   const drainedAt = await settled(bench);
   const drainAfterMs = drainedAt === undefined ? undefined : drainedAt - sentAt;
   const store = profileEnvironment().store;
-  const sample = spreadSample(sent.accepted.flatMap((batch) => batch.people), SETTINGS.samplePeople);
+  const sample = spreadSample(
+    sent.accepted.flatMap((batch) => batch.people),
+    SETTINGS.samplePeople,
+  );
   const lagsMs: number[] = [];
   let sampledEvents = 0;
   let notReconciled = 0;
@@ -331,22 +355,32 @@ function capacityTables(phase: CapacityPhase): string {
   const storage = [...phase.stored].filter(([, entry]) => entry.items > 0).sort(([, a], [, b]) => b.bytes - a.bytes);
   return [
     `${count(requests)} DynamoDB requests for ${count(events)} events. ` +
-      (unreported.length === 0 ? 'DynamoDB Local returned ConsumedCapacity for every one of them' : `Answered without ConsumedCapacity (missing below): ${unreported.map(([operation, times]) => `${operation} ${times}`).join(', ')}`) +
+      (unreported.length === 0
+        ? 'DynamoDB Local returned ConsumedCapacity for every one of them'
+        : `Answered without ConsumedCapacity (missing below): ${unreported.map(([operation, times]) => `${operation} ${times}`).join(', ')}`) +
       `; TransactWriteItems units are computed from item sizes (DynamoDB Local reported ${count(report.transactWriteUnitsReported)} write units for them, not per item).` +
       (failed.length === 0 ? '' : ` Failed requests (not in the units): ${failed.map(([what, times]) => `${what} ${times}`).join(', ')}.`),
     '',
     '| operation | item kind | items/event | write units/event | read units/event | source |',
     '|---|---|---:|---:|---:|---|',
-    ...rows.map((row) => `| ${row.operation} | ${row.itemKind} | ${perEvent(row.items)} | ${perEvent(row.writeUnits)} | ${perEvent(row.readUnits)} | ${row.source} |`),
+    ...rows.map(
+      (row) => `| ${row.operation} | ${row.itemKind} | ${perEvent(row.items)} | ${perEvent(row.writeUnits)} | ${perEvent(row.readUnits)} | ${row.source} |`,
+    ),
     `| **total** | | | **${perEvent(writeUnits)}** | **${perEvent(readUnits)}** | |`,
     '',
-    `By item kind (write/read units per event): ${[...kinds].sort(([, a], [, b]) => b.writeUnits + b.readUnits - a.writeUnits - a.readUnits).map(([kind, units]) => `${kind} ${perEvent(units.writeUnits, 2)}/${perEvent(units.readUnits, 2)}`).join(', ')}`,
+    `By item kind (write/read units per event): ${[...kinds]
+      .sort(([, a], [, b]) => b.writeUnits + b.readUnits - a.writeUnits - a.readUnits)
+      .map(([kind, units]) => `${kind} ${perEvent(units.writeUnits, 2)}/${perEvent(units.readUnits, 2)}`)
+      .join(', ')}`,
     '',
     'Storage added (table scanned before and after; items + 100 B each, index entries included):',
     '',
     '| item kind | retention | items/event | bytes/event | kept (days, mean) |',
     '|---|---|---:|---:|---:|',
-    ...storage.map(([kind, entry]) => `| ${kind} | ${entry.retention} | ${perEvent(entry.items)} | ${perEvent(entry.bytes, 0)} | ${entry.retention === 'hot history' ? (entry.byteSeconds / entry.bytes / 86_400).toFixed(0) : ''} |`),
+    ...storage.map(
+      ([kind, entry]) =>
+        `| ${kind} | ${entry.retention} | ${perEvent(entry.items)} | ${perEvent(entry.bytes, 0)} | ${entry.retention === 'hot history' ? (entry.byteSeconds / entry.bytes / 86_400).toFixed(0) : ''} |`,
+    ),
   ].join('\n');
 }
 
@@ -362,8 +396,12 @@ function printHeader(): void {
   const mix = mixOf(batchOf('mix', 0));
   console.log(
     `# bench:reconcile (${new Date().toISOString()}, ${cpus().length} cores, durable queues in a temporary data directory)\n\n` +
-      `Mix: batches of ${EVENTS_PER_BATCH} events = 10 people × ${EVENTS_PER_SESSION}-event sessions; people per batch: ${Object.entries(mix.people).map(([kind, people]) => `${people} ${kind}`).join(', ')}; ` +
-      `events per batch: ${Object.entries(mix.types).map(([type, events]) => `${events} ${type}`).join(', ')}. Segments evaluated on every change: ${SEGMENTS.map((segment) => segment.id).join(', ')}.\n`,
+      `Mix: batches of ${EVENTS_PER_BATCH} events = 10 people × ${EVENTS_PER_SESSION}-event sessions; people per batch: ${Object.entries(mix.people)
+        .map(([kind, people]) => `${people} ${kind}`)
+        .join(', ')}; ` +
+      `events per batch: ${Object.entries(mix.types)
+        .map(([type, events]) => `${events} ${type}`)
+        .join(', ')}. Segments evaluated on every change: ${SEGMENTS.map((segment) => segment.id).join(', ')}.\n`,
   );
 }
 
@@ -381,7 +419,9 @@ function printMeasurements(alone: ThroughputFigures, pipeline: PipelinePhase, la
       `## Latency at ${count(latency.offeredPerSecond)} events/s for ${SETTINGS.seconds} s (BENCH_RATE, BENCH_SECONDS)`,
       '',
       `Accepted ${count(latency.accepted)} events (${count(latency.acceptedPerSecond)}/s; sends at most ${count(latency.lateMs)} ms behind schedule)${refusedNote(latency.refused)}; ` +
-        (latency.drainAfterMs === undefined ? 'the queues had not drained at the deadline.' : `every queue drained ${seconds(latency.drainAfterMs)} after the last batch.`),
+        (latency.drainAfterMs === undefined
+          ? 'the queues had not drained at the deadline.'
+          : `every queue drained ${seconds(latency.drainAfterMs)} after the last batch.`),
       `Accepted → profile updated (receivedAt → reconciledAt), ${count(latency.lagsMs.length)} events of ${latency.sampledPeople} people sampled across the run: ` +
         `**p50 ${count(percentile(latency.lagsMs, 50))} ms, p95 ${count(percentile(latency.lagsMs, 95))} ms** (p99 ${count(percentile(latency.lagsMs, 99))} ms, max ${count(latency.lagsMs.at(-1) ?? Number.NaN)} ms).`,
       `Check: ${count(latency.sampledEvents)} of ${count(latency.sampledPeople * EVENTS_PER_SESSION)} sampled events found on their person's profile (${latency.notReconciled} without reconciledAt, ${latency.peopleWithoutProfile} people without a profile); ` +

@@ -45,7 +45,5 @@ for (const bench of benchmarks) {
   console.log(`${bench.file} (${csv.rows.length} rows, ${table.featureNames.length} features)`);
   console.log(`  training (gbt, ${model.training.rounds} rounds): ${trainSeconds.toFixed(2)} s`);
   console.log(`  5-fold CV AUC: ${cv.aucMean.toFixed(4)} ± ${cv.aucSd.toFixed(4)} (${cvSeconds.toFixed(1)} s)`);
-  console.log(
-    `  scoreRow over ${SCORED_ROWS} rows: p50 ${quantileOfSorted(micros, 0.5).toFixed(1)} µs, p99 ${quantileOfSorted(micros, 0.99).toFixed(1)} µs`,
-  );
+  console.log(`  scoreRow over ${SCORED_ROWS} rows: p50 ${quantileOfSorted(micros, 0.5).toFixed(1)} µs, p99 ${quantileOfSorted(micros, 0.99).toFixed(1)} µs`);
 }

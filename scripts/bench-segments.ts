@@ -31,14 +31,31 @@ const DAY = 86_400_000;
 /** Ten segments of 1-15 % each: traits, computed traits, behaviour aggregates, consent, identifiers. */
 const SEGMENTS: ReadonlyArray<{ id: string; definition: unknown }> = [
   { id: 'premium', definition: { trait: 'plan', op: 'in', value: ['gold', 'platinum'] } },
-  { id: 'fr-over-50', definition: { and: [{ trait: 'country', op: 'eq', value: 'FR' }, { trait: 'age', op: 'gte', value: 50 }] } },
+  {
+    id: 'fr-over-50',
+    definition: {
+      and: [
+        { trait: 'country', op: 'eq', value: 'FR' },
+        { trait: 'age', op: 'gte', value: 50 },
+      ],
+    },
+  },
   { id: 'repeat-buyers', definition: { computed: 'orders_total', op: 'gte', value: 5 } },
   { id: 'active-30d', definition: { computed: 'last_seen', op: 'within', value: 'P30D' } },
   { id: 'recent-buyers', definition: { event: 'Order Completed', within: 'P14D' } },
   { id: 'marketable-paying', definition: { and: [{ consent: 'marketing' }, { has: 'email' }, { not: { trait: 'plan', op: 'eq', value: 'free' } }] } },
   { id: 'vip', definition: { trait: 'vip', op: 'exists', value: true } },
   { id: 'big-spenders', definition: { computed: 'total_revenue', op: 'gt', value: 500 } },
-  { id: 'gold-lapsed-fr', definition: { and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { trait: 'country', op: 'eq', value: 'FR' }, { not: { computed: 'last_seen', op: 'within', value: 'P30D' } }] } },
+  {
+    id: 'gold-lapsed-fr',
+    definition: {
+      and: [
+        { trait: 'plan', op: 'eq', value: 'gold' },
+        { trait: 'country', op: 'eq', value: 'FR' },
+        { not: { computed: 'last_seen', op: 'within', value: 'P30D' } },
+      ],
+    },
+  },
   { id: 'over-70', definition: { trait: 'age', op: 'gte', value: 70 } },
 ];
 
@@ -138,7 +155,12 @@ async function realtimeLatencies(doc: DynamoDBDocumentClient, tableName: string,
           messageId: randomUUID(),
           receiptHandle: 'bench',
           body: JSON.stringify(change),
-          attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'bench', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: String(Date.now()),
+            SenderId: 'bench',
+            ApproximateFirstReceiveTimestamp: String(Date.now()),
+          },
           messageAttributes: {},
           md5OfBody: '',
           eventSource: 'aws:sqs',
@@ -179,11 +201,21 @@ function costEstimate(measured: { profilesPerSecondPerSlice: number; changeRate:
     'Step Functions (state transitions)': (transitions / 1_000) * AWS_PRICES.stepFunctionsTransitionPerThousand,
     'SQS (activation messages)': (sqsRequests / 1e6) * AWS_PRICES.sqsRequestPerMillion,
   };
-  console.log(`\nCost estimate of one full rebuild of 10,000,000 profiles × ${segments} segments on AWS (${(measured.changeRate * 100).toFixed(1)} % of memberships changing):`);
-  console.log(`  scan ${Math.round(scanUnits / 1e6)} M + membership lookups ${Math.round(membershipUnits / 1e6)} M read units, ${Math.round(writeUnits / 1e6)} M write units,`);
-  console.log(`  ${Math.round(lambdaSeconds)} Lambda GB-s in ${invocations} invocations over ${slices} slices, ${transitions} state transitions, ${sqsRequests} SQS requests`);
+  console.log(
+    `\nCost estimate of one full rebuild of 10,000,000 profiles × ${segments} segments on AWS (${(measured.changeRate * 100).toFixed(1)} % of memberships changing):`,
+  );
+  console.log(
+    `  scan ${Math.round(scanUnits / 1e6)} M + membership lookups ${Math.round(membershipUnits / 1e6)} M read units, ${Math.round(writeUnits / 1e6)} M write units,`,
+  );
+  console.log(
+    `  ${Math.round(lambdaSeconds)} Lambda GB-s in ${invocations} invocations over ${slices} slices, ${transitions} state transitions, ${sqsRequests} SQS requests`,
+  );
   for (const [line, dollars] of Object.entries(lines)) console.log(`  ${line.padEnd(36)} $${dollars.toFixed(2)}`);
-  console.log(`  ${'total'.padEnd(36)} $${Object.values(lines).reduce((sum, value) => sum + value, 0).toFixed(2)}`);
+  console.log(
+    `  ${'total'.padEnd(36)} $${Object.values(lines)
+      .reduce((sum, value) => sum + value, 0)
+      .toFixed(2)}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -218,12 +250,16 @@ async function main(): Promise<void> {
     console.log(`full rebuild (segments up to date):  ${second.seconds.toFixed(1)} s (${Math.round(PROFILES / second.seconds)} profiles/s)`);
 
     const latencies = await realtimeLatencies(doc, tableName, platform.queues.SegmentEvaluation?.arn ?? '');
-    console.log(`real-time evaluation of one profile change against ${SEGMENTS.length} segments (${latencies.length} samples): p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms`);
+    console.log(
+      `real-time evaluation of one profile change against ${SEGMENTS.length} segments (${latencies.length} samples): p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms`,
+    );
 
     const totalSize = (await Promise.all(SEGMENTS.map(async (segment) => (await store.getSegment(segment.id))?.size ?? 0))).reduce((a, b) => a + b, 0);
     // A steady-state scheduled rebuild changes a small share; the estimate assumes 1 % (the first fill changes every member once).
     costEstimate({ profilesPerSecondPerSlice: PROFILES / second.seconds / 4, changeRate: 0.01 });
-    console.log(`\n(the first fill entered ${totalSize} memberships: ${((totalSize / (PROFILES * SEGMENTS.length)) * 100).toFixed(0)} % of profile × segment pairs)`);
+    console.log(
+      `\n(the first fill entered ${totalSize} memberships: ${((totalSize / (PROFILES * SEGMENTS.length)) * 100).toFixed(0)} % of profile × segment pairs)`,
+    );
   } finally {
     await platform.stop();
   }

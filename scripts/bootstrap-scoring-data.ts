@@ -113,17 +113,30 @@ export function simulatePerson(index: number, random: Random): AcceptedMessage[]
     const visits = stopped ? (random() < a.strayVisitPerWeek / 7 ? 1 : 0) : poisson(random, visitRate / 7);
     for (let visit = 0; visit < visits; visit += 1) {
       const hour = Math.min(23, Math.max(0, habitHour + Math.round(normal(random) * 2)));
-      for (let view = 0; view < 1 + poisson(random, a.pageViewsPerVisit); view += 1) emit(day, hour, { type: 'page', properties: {}, traits: {}, context: web });
+      for (let view = 0; view < 1 + poisson(random, a.pageViewsPerVisit); view += 1)
+        emit(day, hour, { type: 'page', properties: {}, traits: {}, context: web });
       for (let view = 0; view < poisson(random, a.productViewsPerVisit); view += 1) {
         emit(day, hour, { type: 'track', event: 'Product Viewed', properties: { product_id: `p${Math.floor(random() * 50)}` }, traits: {}, context: web });
       }
       if (random() < cartAddChance) {
         openCart = { productId: `p${Math.floor(random() * 50)}`, price: Math.round(a.orderValue.median * Math.exp(a.orderValue.logSd * normal(random))) };
-        emit(day, hour, { type: 'track', event: 'Product Added', properties: { product_id: openCart.productId, price: openCart.price, quantity: 1 }, traits: {}, context: web });
+        emit(day, hour, {
+          type: 'track',
+          event: 'Product Added',
+          properties: { product_id: openCart.productId, price: openCart.price, quantity: 1 },
+          traits: {},
+          context: web,
+        });
       }
       if (random() < (openCart ? a.orderGivenOpenCart : a.orderWithoutCart)) {
         const revenue = openCart?.price ?? Math.round(a.orderValue.median * Math.exp(a.orderValue.logSd * normal(random)));
-        emit(day, hour, { type: 'track', event: 'Order Completed', properties: { order_id: `o${sequence}`, revenue, currency: 'EUR' }, traits: {}, context: web });
+        emit(day, hour, {
+          type: 'track',
+          event: 'Order Completed',
+          properties: { order_id: `o${sequence}`, revenue, currency: 'EUR' },
+          traits: {},
+          context: web,
+        });
         openCart = undefined;
       }
     }

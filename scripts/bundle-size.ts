@@ -36,8 +36,7 @@ async function measure(functionId: FunctionId, entry: string): Promise<BundleSiz
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     external: FUNCTION_BUNDLING.externalModules,
   });
-  const bytesOf = (suffix: string): number =>
-    result.outputFiles.find((file) => file.path.endsWith(suffix))?.contents.byteLength ?? 0;
+  const bytesOf = (suffix: string): number => result.outputFiles.find((file) => file.path.endsWith(suffix))?.contents.byteLength ?? 0;
   return {
     functionId,
     codeBytes: bytesOf('.js'),

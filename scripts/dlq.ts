@@ -108,7 +108,11 @@ async function run(sqs: SqsSender, command: Command): Promise<{ readonly output:
   if (command.action === 'list') {
     const messages = await listDeadLetters(sqs, queues.deadLetterUrl, { max: command.max ?? Number.POSITIVE_INFINITY });
     // Bodies may hold personal data (an Events message is a tracking call): shown only on request.
-    const output = messages.map(({ body, attributes: _attributes, ...message }) => ({ ...message, bytes: Buffer.byteLength(body), ...(command.showBodies && { body }) }));
+    const output = messages.map(({ body, attributes: _attributes, ...message }) => ({
+      ...message,
+      bytes: Buffer.byteLength(body),
+      ...(command.showBodies && { body }),
+    }));
     return { output, ok: true };
   }
   const report = await replayDeadLetters(sqs, queues, { ...(command.max !== undefined && { max: command.max }) });

@@ -56,11 +56,19 @@ export async function exportFeatures(options: ExportOptions): Promise<ExportResu
   const definition = LABELS[options.label];
   const windowEnd = labelWindowEnd(definition, options.asOf);
   if (windowEnd > options.now) {
-    throw new Error(`${options.label} labels need ${definition.horizonDays} days of events after the cut-off: choose --as-of on or before ${new Date(options.now.getTime() - definition.horizonDays * 86_400_000).toISOString().slice(0, 10)}`);
+    throw new Error(
+      `${options.label} labels need ${definition.horizonDays} days of events after the cut-off: choose --as-of on or before ${new Date(options.now.getTime() - definition.horizonDays * 86_400_000).toISOString().slice(0, 10)}`,
+    );
   }
   const doc = DynamoDBDocumentClient.from(options.client);
   // Only reads: the write-side settings of the store do not matter here.
-  const store = new DynamoProfileStore(options.client, { tableName: options.tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 395, lenientTypes: [], dedupeWindowHours: 24 });
+  const store = new DynamoProfileStore(options.client, {
+    tableName: options.tableName,
+    eventTtlDays: 395,
+    lenientIdentifierLifetimeDays: 395,
+    lenientTypes: [],
+    dedupeWindowHours: 24,
+  });
   const cutOff = options.asOf.toISOString();
   const rows: Array<{ features: ProfileFeatures; label: 0 | 1 }> = [];
   let skipped = 0;
@@ -76,7 +84,13 @@ export async function exportFeatures(options: ExportOptions): Promise<ExportResu
       }
     }),
   );
-  return { csv: featureCsv(definition.column, rows), rows: rows.length, positives: rows.filter((row) => row.label === 1).length, labelColumn: definition.column, skipped };
+  return {
+    csv: featureCsv(definition.column, rows),
+    rows: rows.length,
+    positives: rows.filter((row) => row.label === 1).length,
+    labelColumn: definition.column,
+    skipped,
+  };
 }
 
 function parseOptions(argv: readonly string[]): { options: Omit<ExportOptions, 'client'>; out: string; endpoint?: string } {
@@ -85,7 +99,14 @@ function parseOptions(argv: readonly string[]): { options: Omit<ExportOptions, '
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { 'as-of': { type: 'string' }, label: { type: 'string' }, out: { type: 'string' }, endpoint: { type: 'string' }, table: { type: 'string' }, segments: { type: 'string' } },
+      options: {
+        'as-of': { type: 'string' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+        endpoint: { type: 'string' },
+        table: { type: 'string' },
+        segments: { type: 'string' },
+      },
     }));
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -108,10 +129,14 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const { options, out, endpoint } = parseOptions(argv);
     // The local emulator accepts any credentials; fixed ones keep it working without an AWS profile.
-    const client = new DynamoDBClient(endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {});
+    const client = new DynamoDBClient(
+      endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {},
+    );
     const result = await exportFeatures({ ...options, client });
     writeFileSync(out, result.csv);
-    process.stdout.write(`${JSON.stringify({ out, rows: result.rows, positives: result.positives, labelColumn: result.labelColumn, skipped: result.skipped })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ out, rows: result.rows, positives: result.positives, labelColumn: result.labelColumn, skipped: result.skipped })}\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -17,7 +17,8 @@ import { detectSeparator, readCsvRecords } from '../functions/domain/files/csv';
 import type { ImportReport } from '../functions/domain/imports/import-file-use-case';
 import type { RowRejection } from '../functions/domain/imports/import-rows';
 
-const USAGE = 'usage: npm run import -- <file> --source <name> --party first|second|third [--mapping mapping.json] [--format csv|ndjson] [--sep ;] [--url URL] [--token TOKEN] [--rows-per-request N]';
+const USAGE =
+  'usage: npm run import -- <file> --source <name> --party first|second|third [--mapping mapping.json] [--format csv|ndjson] [--sep ;] [--url URL] [--token TOKEN] [--rows-per-request N]';
 
 interface Part {
   readonly body: string;
@@ -26,8 +27,7 @@ interface Part {
   readonly lines: readonly number[];
 }
 
-const quoteCsv = (field: string, separator: string): string =>
-  /["\r\n]/.test(field) || field.includes(separator) ? `"${field.replace(/"/g, '""')}"` : field;
+const quoteCsv = (field: string, separator: string): string => (/["\r\n]/.test(field) || field.includes(separator) ? `"${field.replace(/"/g, '""')}"` : field);
 
 function csvParts(text: string, separator: string, rowsPerPart: number): Part[] {
   const [header, ...records] = readCsvRecords(text, separator);
@@ -46,7 +46,10 @@ function csvParts(text: string, separator: string, rowsPerPart: number): Part[] 
 }
 
 function ndjsonParts(text: string, rowsPerPart: number): Part[] {
-  const rows = text.split(/\r?\n/).map((content, index) => ({ content, line: index + 1 })).filter((r) => r.content.trim() !== '');
+  const rows = text
+    .split(/\r?\n/)
+    .map((content, index) => ({ content, line: index + 1 }))
+    .filter((r) => r.content.trim() !== '');
   const parts: Part[] = [];
   for (let start = 0; start < rows.length; start += rowsPerPart) {
     const slice = rows.slice(start, start + rowsPerPart);

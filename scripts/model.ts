@@ -55,8 +55,18 @@ function parseCommandLine(argv: readonly string[]): { command: 'train' | 'eval';
       allowPositionals: true,
       strict: true,
       options: {
-        data: text, label: text, positive: text, sep: text, drop: text, out: text, model: text,
-        algorithm: text, seed: text, folds: text, 'high-share': text, 'medium-share': text,
+        data: text,
+        label: text,
+        positive: text,
+        sep: text,
+        drop: text,
+        out: text,
+        model: text,
+        algorithm: text,
+        seed: text,
+        folds: text,
+        'high-share': text,
+        'medium-share': text,
       },
     });
   } catch (error) {
@@ -65,9 +75,10 @@ function parseCommandLine(argv: readonly string[]): { command: 'train' | 'eval';
   const [command, ...extra] = parsed.positionals;
   if (command !== 'train' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const allowed = command === 'train'
-    ? ['data', 'label', 'positive', 'sep', 'drop', 'out', 'algorithm', 'seed', 'folds', 'high-share', 'medium-share']
-    : ['model', 'data', 'sep'];
+  const allowed =
+    command === 'train'
+      ? ['data', 'label', 'positive', 'sep', 'drop', 'out', 'algorithm', 'seed', 'folds', 'high-share', 'medium-share']
+      : ['model', 'data', 'sep'];
   const flags: Flags = parsed.values;
   for (const [name, value] of Object.entries(flags)) {
     if (value !== undefined && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to ${command}`);
@@ -92,7 +103,10 @@ function train(flags: Flags): void {
   if (!(bands.highShare > 0 && bands.mediumShare >= 0 && bands.highShare + bands.mediumShare < 1)) {
     throw new UsageError('--high-share must be above 0, --medium-share at least 0, and together below 1');
   }
-  const drop = (flags.drop ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const drop = (flags.drop ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
 
   const csv = readCsv(flags.data!, flags.sep);
   const table = labeledTableFromCsv(csv, { label: { column: flags.label!, positive: flags.positive! }, drop });

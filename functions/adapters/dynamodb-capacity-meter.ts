@@ -70,7 +70,8 @@ const INDEX_KEYS = PROFILES_TABLE.globalSecondaryIndexes.map((index) => [index.p
 const BATCH_GET_MAX_KEYS = 100;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isAttributeValue = (value: unknown): boolean => isRecord(value) && Object.keys(value).length === 1 && ATTRIBUTE_VALUE_TYPES.has(Object.keys(value)[0] as string);
+const isAttributeValue = (value: unknown): boolean =>
+  isRecord(value) && Object.keys(value).length === 1 && ATTRIBUTE_VALUE_TYPES.has(Object.keys(value)[0] as string);
 
 /**
  * An item as plain values. Requests of the document client arrive plain and those of the low-level
@@ -151,7 +152,10 @@ function itemWeights(operation: string, input: Item, output: Item): ItemWeight[]
     case 'Scan':
       return sizedItems(output.Items, consistent);
     case 'TransactGetItems':
-      return sizedItems(recordsOf(output.Responses).map((response) => response.Item), true);
+      return sizedItems(
+        recordsOf(output.Responses).map((response) => response.Item),
+        true,
+      );
     case 'BatchGetItem': {
       const tables = Object.values(isRecord(input.RequestItems) ? input.RequestItems : {}).filter(isRecord);
       const responses = Object.values(isRecord(output.Responses) ? output.Responses : {}).flatMap((items) => recordsOf(items).map(plainItem));
@@ -200,7 +204,8 @@ function transactItems(input: Item): TransactItem[] {
 function indexWrites(before: Item | undefined, after: Item | undefined): number {
   let writes = 0;
   for (const names of INDEX_KEYS) {
-    const keyIn = (item: Item | undefined): string | undefined => (item && names.every((name) => item[name] !== undefined) ? JSON.stringify(names.map((name) => item[name])) : undefined);
+    const keyIn = (item: Item | undefined): string | undefined =>
+      item && names.every((name) => item[name] !== undefined) ? JSON.stringify(names.map((name) => item[name])) : undefined;
     const [old, next] = [keyIn(before), keyIn(after)];
     if (old !== undefined && next !== undefined) writes += old === next ? 1 : 2;
     else if (old !== undefined || next !== undefined) writes += 1;
@@ -213,7 +218,8 @@ function transactionUnits(items: readonly TransactItem[], before: ReadonlyMap<st
   return items.map((transactItem) => {
     const id = `${transactItem.tableName}\u0000${keyId(transactItem.key)}`;
     const old = before.get(id);
-    const next = transactItem.action === 'Put' ? transactItem.item : transactItem.action === 'Update' ? after.get(id) : transactItem.action === 'Delete' ? undefined : old;
+    const next =
+      transactItem.action === 'Put' ? transactItem.item : transactItem.action === 'Update' ? after.get(id) : transactItem.action === 'Delete' ? undefined : old;
     const units = 2 * writeUnitsOf(Math.max(itemBytes(old), itemBytes(next)));
     const indexEntries = transactItem.action === 'ConditionCheck' ? 0 : indexWrites(old, next);
     return { itemKind: itemKind(transactItem.key), units: units * (1 + indexEntries) };
@@ -223,7 +229,13 @@ function transactionUnits(items: readonly TransactItem[], before: ReadonlyMap<st
 /** What meters (in any thread) and a tally say on the channel. */
 type CapacityMessage =
   | { readonly kind: 'measure'; readonly on: boolean }
-  | { readonly kind: 'request'; readonly operation: string; readonly source: 'reported' | 'computed'; readonly charges: readonly Charge[]; readonly transactWriteUnitsReported: number }
+  | {
+      readonly kind: 'request';
+      readonly operation: string;
+      readonly source: 'reported' | 'computed';
+      readonly charges: readonly Charge[];
+      readonly transactWriteUnitsReported: number;
+    }
   | { readonly kind: 'unreported'; readonly operation: string }
   | { readonly kind: 'failed'; readonly what: string };
 
@@ -292,8 +304,12 @@ export function itemReaderOf(client: DynamoDBClient): ItemReader {
   return async (tableName, keys) => {
     const found: Item[] = [];
     for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS) {
-      const Keys = keys.slice(start, start + BATCH_GET_MAX_KEYS).map((key) => ({ [PARTITION_KEY]: { S: key.partition }, ...(SORT_KEY && { [SORT_KEY]: { S: key.sort } }) }));
-      let pending: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> | undefined = { [tableName]: { Keys, ConsistentRead: true } };
+      const Keys = keys
+        .slice(start, start + BATCH_GET_MAX_KEYS)
+        .map((key) => ({ [PARTITION_KEY]: { S: key.partition }, ...(SORT_KEY && { [SORT_KEY]: { S: key.sort } }) }));
+      let pending: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> | undefined = {
+        [tableName]: { Keys, ConsistentRead: true },
+      };
       while (pending && Object.keys(pending).length > 0) {
         const output = await client.send(new BatchGetItemCommand({ RequestItems: pending }));
         found.push(...(output.Responses?.[tableName] ?? []).map((raw) => unmarshall(raw)));
@@ -340,9 +356,22 @@ export class DynamoCapacityMeter {
         const reported = reportedUnits(output.ConsumedCapacity);
         if (transaction && before) {
           const after = await this.readStored(transaction.filter((item) => item.action === 'Update'));
-          this.post({ kind: 'request', operation, source: 'computed', charges: transactionUnits(transaction, before, after), transactWriteUnitsReported: reported ?? 0 });
+          this.post({
+            kind: 'request',
+            operation,
+            source: 'computed',
+            charges: transactionUnits(transaction, before, after),
+            transactWriteUnitsReported: reported ?? 0,
+          });
         } else if (reported === undefined) this.post({ kind: 'unreported', operation });
-        else this.post({ kind: 'request', operation, source: 'reported', charges: shareOut(reported, itemWeights(operation, input, output)), transactWriteUnitsReported: 0 });
+        else
+          this.post({
+            kind: 'request',
+            operation,
+            source: 'reported',
+            charges: shareOut(reported, itemWeights(operation, input, output)),
+            transactWriteUnitsReported: 0,
+          });
         return result;
       },
       { step: 'initialize', name: 'dmpConsumedCapacityMeter' },
@@ -363,7 +392,8 @@ export class DynamoCapacityMeter {
     for (const item of items) tables.set(item.tableName, [...(tables.get(item.tableName) ?? []), item.key]);
     const found = new Map<string, Item>();
     try {
-      for (const [tableName, keys] of tables) for (const item of await this.readItems(tableName, keys)) found.set(`${tableName}\u0000${keyId(keyOf(item))}`, item);
+      for (const [tableName, keys] of tables)
+        for (const item of await this.readItems(tableName, keys)) found.set(`${tableName}\u0000${keyId(keyOf(item))}`, item);
     } catch (error) {
       // Sizes then count as the 1 KB minimum: the transaction itself must not fail because of the meter.
       this.post({ kind: 'failed', what: `TransactWriteItems item size read ${error instanceof Error ? error.name : 'Error'}` });

@@ -29,7 +29,10 @@ export interface DeliveryAttempt {
 export class DynamoDeliveryLog {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -42,10 +45,21 @@ export class DynamoDeliveryLog {
 
   async recordAttempt(attempt: DeliveryAttempt, delivered: boolean): Promise<void> {
     const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + RETENTION_DAYS * 86_400;
-    const fields = { segmentId: attempt.segmentId, destination: attempt.destination, at: attempt.at, receiveCount: attempt.receiveCount, ...attempt.result, expiresAt };
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.attempt(attempt.transitionId, attempt.destination, attempt.at), ...fields } }));
+    const fields = {
+      segmentId: attempt.segmentId,
+      destination: attempt.destination,
+      at: attempt.at,
+      receiveCount: attempt.receiveCount,
+      ...attempt.result,
+      expiresAt,
+    };
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.attempt(attempt.transitionId, attempt.destination, attempt.at), ...fields } }),
+    );
     if (delivered) {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.delivered(attempt.transitionId, attempt.destination), ...fields } }));
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...deliveryKeys.delivered(attempt.transitionId, attempt.destination), ...fields } }),
+      );
     }
   }
 }

@@ -93,7 +93,9 @@ export class DynamoJourneyStore {
   }
 
   async cartState(profileId: string): Promise<CartJourneyState | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { PK: `P#${profileId}`, SK: 'JOURNEY#cart' }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: `P#${profileId}`, SK: 'JOURNEY#cart' }, ConsistentRead: true }),
+    );
     return Item ? { runId: String(Item.runId), executionArn: String(Item.executionArn), cartChangedAt: String(Item.cartChangedAt) } : undefined;
   }
 
@@ -124,7 +126,13 @@ export class DynamoJourneyStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { PK: `P#${profileId}`, SK: `PROMO#${productId}`, claimedBy: messageId, claimedAt: now.toISOString(), expiresAt: epochSeconds(now) + Math.round(capDays * 86_400) },
+          Item: {
+            PK: `P#${profileId}`,
+            SK: `PROMO#${productId}`,
+            claimedBy: messageId,
+            claimedAt: now.toISOString(),
+            expiresAt: epochSeconds(now) + Math.round(capDays * 86_400),
+          },
           // TTL deletion lags up to days: an expired item is treated as absent.
           ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :now OR claimedBy = :messageId',
           ExpressionAttributeValues: { ':now': epochSeconds(now), ':messageId': messageId },
@@ -163,7 +171,11 @@ export class DynamoJourneyStore {
   async releaseSend(runId: string, step: JourneyStep): Promise<void> {
     try {
       await this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { PK: `JRUN#${runId}`, SK: `STEP#${step}` }, ConditionExpression: 'attribute_not_exists(outcome)' }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { PK: `JRUN#${runId}`, SK: `STEP#${step}` },
+          ConditionExpression: 'attribute_not_exists(outcome)',
+        }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -183,7 +195,15 @@ export class DynamoJourneyStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { PK: `JRUN#${run.runId}`, SK: `STEP#${step}`, journey: run.journey, profileId: run.profileId, outcome, recordedAt: at, expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+          Item: {
+            PK: `JRUN#${run.runId}`,
+            SK: `STEP#${step}`,
+            journey: run.journey,
+            profileId: run.profileId,
+            outcome,
+            recordedAt: at,
+            expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400,
+          },
           ConditionExpression: 'attribute_not_exists(outcome)',
         },
       },
@@ -192,14 +212,23 @@ export class DynamoJourneyStore {
     if (group) {
       const entry: JourneyEntry = { runId: run.runId, journeyKey, group, at };
       items.push({
-        Put: { TableName: this.tableName, Item: { PK: `P#${run.profileId}`, SK: `JENTRY#${journeyKey}#${run.runId}`, ...entry, expiresAt: epochSeconds(now) + ENTRY_RETENTION_DAYS * 86_400 } },
+        Put: {
+          TableName: this.tableName,
+          Item: { PK: `P#${run.profileId}`, SK: `JENTRY#${journeyKey}#${run.runId}`, ...entry, expiresAt: epochSeconds(now) + ENTRY_RETENTION_DAYS * 86_400 },
+        },
       });
     }
     if (outcome.outcome === 'sent') {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { PK: `P#${run.profileId}`, SK: `MAIL#${at}#${run.runId}#${step}`, sentAt: at, journey: run.journey, expiresAt: epochSeconds(now) + Math.ceil(frequencyWindowHours * 3_600) + 86_400 },
+          Item: {
+            PK: `P#${run.profileId}`,
+            SK: `MAIL#${at}#${run.runId}#${step}`,
+            sentAt: at,
+            journey: run.journey,
+            expiresAt: epochSeconds(now) + Math.ceil(frequencyWindowHours * 3_600) + 86_400,
+          },
         },
       });
     }
@@ -221,7 +250,12 @@ export class DynamoJourneyStore {
    * `profileIds`: the profile and those merged into it (`mergedFrom`), whose entries stay in their
    * own partitions: an order after a merge still converts what the absorbed profile entered.
    */
-  async recordConversions(profileIds: readonly string[], orderAt: string, revenue: number, now: Date): Promise<Array<JourneyEntry & { readonly result: CountResult }>> {
+  async recordConversions(
+    profileIds: readonly string[],
+    orderAt: string,
+    revenue: number,
+    now: Date,
+  ): Promise<Array<JourneyEntry & { readonly result: CountResult }>> {
     const day = dayOf(orderAt);
     const entries = (await Promise.all(profileIds.map((profileId) => this.journeyEntries(profileId)))).flat();
     const converted = attributedEntries(entries, orderAt);
@@ -231,7 +265,16 @@ export class DynamoJourneyStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: { PK: `JRUN#${entry.runId}`, SK: 'CONV', journeyKey: entry.journeyKey, group: entry.group, orderAt, revenue, recordedAt: now.toISOString(), expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+              Item: {
+                PK: `JRUN#${entry.runId}`,
+                SK: 'CONV',
+                journeyKey: entry.journeyKey,
+                group: entry.group,
+                orderAt,
+                revenue,
+                recordedAt: now.toISOString(),
+                expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400,
+              },
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
@@ -249,7 +292,14 @@ export class DynamoJourneyStore {
         Put: {
           TableName: this.tableName,
           // Kept as long as the counter it added to, so a late open is not counted a second time.
-          Item: { PK: `EMAILFB#${count.sesMessageId}`, SK: count.kind, journeyKey: count.journeyKey, counter: count.counter, recordedAt: now.toISOString(), expiresAt: counterExpiresAt(count.day) },
+          Item: {
+            PK: `EMAILFB#${count.sesMessageId}`,
+            SK: count.kind,
+            journeyKey: count.journeyKey,
+            counter: count.counter,
+            recordedAt: now.toISOString(),
+            expiresAt: counterExpiresAt(count.day),
+          },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
@@ -274,7 +324,13 @@ export class DynamoJourneyStore {
   private counterUpdate(journeyKey: string, day: string, increments: Readonly<Record<string, number>>): TransactItem {
     // Counter names contain `:`, so they always go through attribute names.
     const names: Record<string, string> = { '#day': 'day' };
-    const values: Record<string, unknown> = { ':journeyKey': journeyKey, ':day': day, ':rpt': 'RPT', ':gsi1sk': `D#${day}#${journeyKey}`, ':expiresAt': counterExpiresAt(day) };
+    const values: Record<string, unknown> = {
+      ':journeyKey': journeyKey,
+      ':day': day,
+      ':rpt': 'RPT',
+      ':gsi1sk': `D#${day}#${journeyKey}`,
+      ':expiresAt': counterExpiresAt(day),
+    };
     const adds = Object.entries(increments).map(([counter, amount], index) => {
       names[`#c${index}`] = counter;
       values[`:c${index}`] = amount;
@@ -330,7 +386,9 @@ export class DynamoJourneyStore {
   async recipientFlags(profileId: string, email: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
     const { keyed, legacy } = (await this.pseudonyms()).email(email);
     const found = async (keys: ReadonlyArray<Record<string, string>>): Promise<boolean> => {
-      const items = await Promise.all(keys.map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true, ProjectionExpression: 'PK' }))));
+      const items = await Promise.all(
+        keys.map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true, ProjectionExpression: 'PK' }))),
+      );
       return items.some((result) => result.Item !== undefined);
     };
     const [suppressed, unsubscribed] = await Promise.all([

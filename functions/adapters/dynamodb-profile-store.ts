@@ -99,7 +99,11 @@ export function boundedQuarantine(rejected: readonly RejectedValue[]): RejectedV
   const reasons = [...new Set(rejected.slice(max - 1).map((entry) => entry.reason))];
   return [
     ...rejected.slice(0, max - 1),
-    { trait: '*', reason: `${rejected.length - max + 1} more values refused (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''})`, value: rejected.length - max + 1 },
+    {
+      trait: '*',
+      reason: `${rejected.length - max + 1} more values refused (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''})`,
+      value: rejected.length - max + 1,
+    },
   ];
 }
 
@@ -223,7 +227,10 @@ function ownDocumentClient(client: DynamoDBClient, translateConfig: typeof PROFI
 export class DynamoProfileStore implements ProfileStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly options: DynamoProfileStoreOptions) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly options: DynamoProfileStoreOptions,
+  ) {
     this.doc = ownDocumentClient(client, PROFILE_STORE_TRANSLATION);
   }
 
@@ -366,7 +373,10 @@ export class DynamoProfileStore implements ProfileStore {
         { ...keys.profile(profile.profileId), ...profile },
         change.expectedVersion === undefined
           ? { ConditionExpression: 'attribute_not_exists(PK)' }
-          : { ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)', ExpressionAttributeValues: { ':expected': change.expectedVersion } },
+          : {
+              ConditionExpression: 'version = :expected AND attribute_not_exists(mergedInto)',
+              ExpressionAttributeValues: { ':expected': change.expectedVersion },
+            },
       );
       for (const { profile: absorbed } of change.absorbed) {
         write(
@@ -404,20 +414,32 @@ export class DynamoProfileStore implements ProfileStore {
       change.mergeLog.forEach((entry, index) => write('other', { ...keys.mergeLog(profile.profileId, entry.at, entry.messageId, index), ...entry }));
       boundedQuarantine(change.quarantine).forEach((rejected, index) => {
         const entry: QuarantinedValue = { ...rejected, at, messageId: message.messageId, profileId: profile.profileId, source: message.type };
-        write('other', { ...keys.quarantine(entry.at, entry.messageId, String(index)), ...entry, expiresAt: epochSeconds(nowMs + QUARANTINE_TTL_DAYS * DAY_MS) });
+        write('other', {
+          ...keys.quarantine(entry.at, entry.messageId, String(index)),
+          ...entry,
+          expiresAt: epochSeconds(nowMs + QUARANTINE_TTL_DAYS * DAY_MS),
+        });
       });
     }
     for (const [profileId, events] of eventsByPartition) for (const page of this.eventPages(profileId, events)) write('other', page);
 
     const items: Array<{ kind: Kind; item: TransactItem; messageId?: string }> = [
-      ...[...writes.values()].map(({ kind, item, guard, messageId }) => ({ kind, item: { Put: { TableName: table, Item: item, ...guard } }, ...(messageId && { messageId }) })),
-      ...[...checks.values()].map((Key) => ({ kind: 'suppression' as const, item: { ConditionCheck: { TableName: table, Key, ConditionExpression: 'attribute_not_exists(PK)' } } })),
+      ...[...writes.values()].map(({ kind, item, guard, messageId }) => ({
+        kind,
+        item: { Put: { TableName: table, Item: item, ...guard } },
+        ...(messageId && { messageId }),
+      })),
+      ...[...checks.values()].map((Key) => ({
+        kind: 'suppression' as const,
+        item: { ConditionCheck: { TableName: table, Key, ConditionExpression: 'attribute_not_exists(PK)' } },
+      })),
     ];
     const bytes = [...writes.values()].reduce((total, { item }) => total + dynamoItemSize(item), 0);
     // The caps (functions/domain/profile/limits.ts) keep one message far below these; a group is split.
     if (items.length > MAX_TRANSACTION_ITEMS || (changes.length > 1 && bytes > MAX_GROUP_COMMIT_BYTES)) {
       const detail = `${changes.length} message(s) would change ${items.length} items (${Math.round(bytes / 1024)} KiB) in one transaction (limit ${MAX_TRANSACTION_ITEMS})`;
-      if (changes.length === 1) throw new PoisonMessageError(`the message would change ${items.length} items in one transaction (limit ${MAX_TRANSACTION_ITEMS})`);
+      if (changes.length === 1)
+        throw new PoisonMessageError(`the message would change ${items.length} items in one transaction (limit ${MAX_TRANSACTION_ITEMS})`);
       throw new CommitTooLargeError(detail);
     }
 
@@ -477,7 +499,12 @@ export class DynamoProfileStore implements ProfileStore {
     if (remaining.length === events.length) return undefined;
     const key = { PK: item.PK as string, SK: item.SK as string };
     if (remaining.length === 0) return { Delete: key };
-    return { Put: this.eventPageItem(key, remaining.sort((a, b) => compareEventKeys(eventSortKey(a.message), eventSortKey(b.message)))) };
+    return {
+      Put: this.eventPageItem(
+        key,
+        remaining.sort((a, b) => compareEventKeys(eventSortKey(a.message), eventSortKey(b.message))),
+      ),
+    };
   }
 
   /**
@@ -594,7 +621,10 @@ export class DynamoProfileStore implements ProfileStore {
   async quarantineMessage(entry: QuarantinedMessage): Promise<void> {
     const key = keys.quarantine(entry.at, entry.messageId ?? entry.sqsMessageId, `message#${entry.sqsMessageId}`);
     await this.doc.send(
-      new PutCommand({ TableName: this.options.tableName, Item: { ...key, ...entry, expiresAt: epochSeconds(Date.parse(entry.at)) + QUARANTINE_TTL_DAYS * 86_400 } }),
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: { ...key, ...entry, expiresAt: epochSeconds(Date.parse(entry.at)) + QUARANTINE_TTL_DAYS * 86_400 },
+      }),
     );
   }
 
@@ -633,8 +663,7 @@ export class DynamoProfileStore implements ProfileStore {
     const copies = [...sources.values()].flatMap(({ key, events }) =>
       this.eventPages(split.profileId, events).map((page): Item => ({ ...page, movedFrom: key.PK.slice(2), movedFromPage: key.SK })),
     );
-    const discardCopies = (): Promise<void> =>
-      this.batchWrite(copies.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }))).catch(() => undefined);
+    const discardCopies = (): Promise<void> => this.batchWrite(copies.map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }))).catch(() => undefined);
     try {
       await this.batchWrite(copies.map((Item) => ({ PutRequest: { Item } })));
     } catch (error) {
@@ -680,7 +709,12 @@ export class DynamoProfileStore implements ProfileStore {
         else if (rewrite) items.push({ Delete: { TableName: table, Key: rewrite.Delete } });
       }
     } else {
-      items.push({ Put: { TableName: table, Item: { ...this.unmergeJournalKey(kept.profileId, split.profileId), splitProfileId: split.profileId, at, eventsMoved: change.movedEvents.length } } });
+      items.push({
+        Put: {
+          TableName: table,
+          Item: { ...this.unmergeJournalKey(kept.profileId, split.profileId), splitProfileId: split.profileId, at, eventsMoved: change.movedEvents.length },
+        },
+      });
     }
     if (items.length > MAX_TRANSACTION_ITEMS) {
       await discardCopies();
@@ -738,7 +772,9 @@ export class DynamoProfileStore implements ProfileStore {
       for (const event of eventsOfItem(copy)) source.messageIds.add(event.message.messageId);
       moved.set(`${key.PK}|${key.SK}`, source);
     }
-    const sources = new Map((await this.batchGet([...moved.values()].map(({ key }) => key))).map((item) => [`${item.PK as string}|${item.SK as string}`, item]));
+    const sources = new Map(
+      (await this.batchGet([...moved.values()].map(({ key }) => key))).map((item) => [`${item.PK as string}|${item.SK as string}`, item]),
+    );
     const rewrites = [...moved].flatMap(([id, { messageIds }]) => {
       const stored = sources.get(id);
       const rewrite = stored ? this.withoutEvents(stored, messageIds) : undefined;
@@ -808,7 +844,9 @@ export class DynamoProfileStore implements ProfileStore {
           }
         }
       }
-      eventsDeleted += items.filter((item) => (item.SK as string).startsWith('E#')).reduce((total, item) => total + (typeof item.count === 'number' ? item.count : 1), 0);
+      eventsDeleted += items
+        .filter((item) => (item.SK as string).startsWith('E#'))
+        .reduce((total, item) => total + (typeof item.count === 'number' ? item.count : 1), 0);
       // The scores item is retired rather than deleted: a score computed before the erasure cannot land after it.
       await this.batchWrite([
         ...items.filter((item) => item.SK !== 'SCORES').map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),

@@ -42,7 +42,10 @@ export class ProgressConflictError extends Error {
 export class DynamoRebuildStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -53,7 +56,12 @@ export class DynamoRebuildStore {
   }
 
   /** One page of a parallel scan: live PROFILE items only (tombstones of merged profiles skipped). */
-  async scanProfiles(segment: number, totalSegments: number, cursor: ScanCursor | undefined, pageSize: number): Promise<{ profiles: ProfileRecord[]; next?: ScanCursor }> {
+  async scanProfiles(
+    segment: number,
+    totalSegments: number,
+    cursor: ScanCursor | undefined,
+    pageSize: number,
+  ): Promise<{ profiles: ProfileRecord[]; next?: ScanCursor }> {
     const page = await scanLiveProfilePage(this.doc, this.tableName, { segment, totalSegments, pageSize, ...(cursor && { from: cursor }) });
     return { profiles: page.items.map(toProfile), ...(page.next && { next: page.next }) };
   }
@@ -133,12 +141,17 @@ export class DynamoRebuildStore {
 
   async scores(profileIds: readonly string[]): Promise<Map<string, Readonly<Record<string, unknown>>>> {
     const items = await this.batchGet(profileIds.map(scoreKeys.scores), 'PK, scores');
-    return new Map(items.filter((item) => item.scores !== undefined).map((item) => [(item.PK as string).slice(2), item.scores as Readonly<Record<string, unknown>>]));
+    return new Map(
+      items.filter((item) => item.scores !== undefined).map((item) => [(item.PK as string).slice(2), item.scores as Readonly<Record<string, unknown>>]),
+    );
   }
 
   /** The ids among `profileIds` whose profile still exists on its own (not erased, not merged away). */
   async liveProfileIds(profileIds: readonly string[]): Promise<Set<string>> {
-    const items = await this.batchGet(profileIds.map((profileId) => ({ PK: `P#${profileId}`, SK: 'PROFILE' })), 'profileId, mergedInto');
+    const items = await this.batchGet(
+      profileIds.map((profileId) => ({ PK: `P#${profileId}`, SK: 'PROFILE' })),
+      'profileId, mergedInto',
+    );
     return new Set(items.filter((item) => item.mergedInto === undefined).map((item) => item.profileId as string));
   }
 

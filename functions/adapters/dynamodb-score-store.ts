@@ -30,7 +30,10 @@ export function retiredScoresItem(profileId: string, now: Date): Record<string, 
 export class DynamoScoreStore implements ScoreStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -57,6 +60,10 @@ export class DynamoScoreStore implements ScoreStore {
   }
 
   retireScores(profileIds: readonly string[], now: Date): Promise<void> {
-    return batchWriteAll(this.doc, this.tableName, profileIds.map((id) => ({ PutRequest: { Item: retiredScoresItem(id, now) } })));
+    return batchWriteAll(
+      this.doc,
+      this.tableName,
+      profileIds.map((id) => ({ PutRequest: { Item: retiredScoresItem(id, now) } })),
+    );
   }
 }

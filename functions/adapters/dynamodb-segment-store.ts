@@ -89,7 +89,10 @@ export class DynamoSegmentStore implements SegmentStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
 
-  constructor(client: DynamoDBClient, private readonly options: DynamoSegmentStoreOptions) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly options: DynamoSegmentStoreOptions,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
   }
@@ -104,7 +107,11 @@ export class DynamoSegmentStore implements SegmentStore {
   }
 
   private deleteItems(items: readonly Item[]): Promise<void> {
-    return batchWriteAll(this.doc, this.table, items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
+    return batchWriteAll(
+      this.doc,
+      this.table,
+      items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),
+    );
   }
 
   async listSegments(): Promise<SegmentRecord[]> {
@@ -127,7 +134,16 @@ export class DynamoSegmentStore implements SegmentStore {
         await this.doc.send(
           new PutCommand({
             TableName: this.table,
-            Item: { ...segmentKeys.definition(fields.id), ...segmentKeys.catalog(at, fields.id), ...rest, definitionJson, createdAt: at, updatedAt: at, size: 0, version: 1 },
+            Item: {
+              ...segmentKeys.definition(fields.id),
+              ...segmentKeys.catalog(at, fields.id),
+              ...rest,
+              definitionJson,
+              createdAt: at,
+              updatedAt: at,
+              size: 0,
+              version: 1,
+            },
             ConditionExpression: 'attribute_not_exists(PK)',
           }),
         );
@@ -177,7 +193,11 @@ export class DynamoSegmentStore implements SegmentStore {
     // The definition goes first: from then on applyMembership writes nothing for this segment,
     // so the partitions read below cannot grow again.
     for (const partition of [`S#${segmentId}`, `SEG#${segmentId}`]) {
-      const items = await this.queryAll({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition }, ProjectionExpression: 'PK, SK' });
+      const items = await this.queryAll({
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': partition },
+        ProjectionExpression: 'PK, SK',
+      });
       await this.deleteItems(items);
     }
     return true;
@@ -210,7 +230,8 @@ export class DynamoSegmentStore implements SegmentStore {
       const current = await this.getMembership(segment.id, profileId);
       if ((current?.member ?? false) === shouldBeMember) {
         // The same change already written (a retry): the same transition again, consumers dedupe it.
-        if (current && current.changedAt === changedAt) return audienceTransition(segment, profileId, current.member, current.version, changedAt, current.runId);
+        if (current && current.changedAt === changedAt)
+          return audienceTransition(segment, profileId, current.member, current.version, changedAt, current.runId);
         return undefined;
       }
       const version = (current?.version ?? 0) + 1;
@@ -410,7 +431,11 @@ export class DynamoSegmentStore implements SegmentStore {
   }
 
   async removeProfile(profileId: string): Promise<{ memberships: number }> {
-    const items = await this.queryAll({ IndexName: GSI, KeyConditionExpression: 'GSI1PK = :member', ExpressionAttributeValues: { ':member': `MEMBER#${profileId}` } });
+    const items = await this.queryAll({
+      IndexName: GSI,
+      KeyConditionExpression: 'GSI1PK = :member',
+      ExpressionAttributeValues: { ':member': `MEMBER#${profileId}` },
+    });
     let memberships = 0;
     for (const item of items.filter((entry) => entry.isMember === true)) {
       const segmentId = item.segmentId as string;

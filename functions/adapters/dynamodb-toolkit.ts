@@ -74,7 +74,12 @@ export async function batchGetAll(doc: DynamoDBDocumentClient, tableName: string
 }
 
 /** Writes `requests` (PutRequest / DeleteRequest) by BatchWriteItem calls of 25, unprocessed ones sent again. */
-export async function batchWriteAll(doc: DynamoDBDocumentClient, tableName: string, requests: readonly Item[], options: { readonly parallel?: boolean } = {}): Promise<void> {
+export async function batchWriteAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly Item[],
+  options: { readonly parallel?: boolean } = {},
+): Promise<void> {
   await inChunks(requests, 25, options.parallel ?? false, (chunk) =>
     untilProcessed(chunk, async (pending) => {
       const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: [...pending] } }));

@@ -57,7 +57,13 @@ export async function quarantineIfPermanent(options: PoisonMessageOptions, error
     bytes: failed.bytes,
   };
   await sink.quarantineMessage(entry);
-  options.logger.warn('poison message quarantined', { consumer: entry.consumer, reason: entry.reason, sqsMessageId: entry.sqsMessageId, messageId: entry.messageId, bytes: entry.bytes });
+  options.logger.warn('poison message quarantined', {
+    consumer: entry.consumer,
+    reason: entry.reason,
+    sqsMessageId: entry.sqsMessageId,
+    messageId: entry.messageId,
+    bytes: entry.bytes,
+  });
   return true;
 }
 

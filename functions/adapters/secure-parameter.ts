@@ -34,7 +34,10 @@ export function secretFromEnvironment(env: NodeJS.ProcessEnv, name: string, ssm:
 export function pseudonymsFromEnvironment(env: NodeJS.ProcessEnv): () => Promise<Pseudonyms> {
   const derivedLocally = !env.DMP_PSEUDONYM_SECRET && !env.DMP_PSEUDONYM_SECRET_PARAMETER && env.DMP_UNSUBSCRIBE_SECRET;
   const secret = derivedLocally
-    ? async () => createHmac('sha256', env.DMP_UNSUBSCRIBE_SECRET ?? '').update('dmp-local-pseudonym-secret').digest('hex')
+    ? async () =>
+        createHmac('sha256', env.DMP_UNSUBSCRIBE_SECRET ?? '')
+          .update('dmp-local-pseudonym-secret')
+          .digest('hex')
     : secretFromEnvironment(env, 'DMP_PSEUDONYM_SECRET');
   let pseudonyms: Promise<Pseudonyms> | undefined;
   return () => {

@@ -56,7 +56,12 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
     activation: new SqsJsonQueue<AudienceTransition>({
       client: new SQSClient({}),
       queueUrl,
-      attributesOf: (transition) => ({ kind: transition.kind, event: transition.event, segmentId: transition.segmentId, transitionId: transition.transitionId }),
+      attributesOf: (transition) => ({
+        kind: transition.kind,
+        event: transition.event,
+        segmentId: transition.segmentId,
+        transitionId: transition.transitionId,
+      }),
     }),
     evaluableSegments() {
       if (!list || list.until <= Date.now()) {

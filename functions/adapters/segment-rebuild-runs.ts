@@ -50,7 +50,16 @@ export class SegmentRebuildRuns {
    */
   async start(segment: SegmentRecord, trigger: SegmentRun['trigger'], now: Date): Promise<SegmentRun> {
     const { store, stateMachineArn, logger } = this.options;
-    const run: SegmentRun = { segmentId: segment.id, runId: newRunId(now), status: 'running', trigger, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
+    const run: SegmentRun = {
+      segmentId: segment.id,
+      runId: newRunId(now),
+      status: 'running',
+      trigger,
+      startedAt: now.toISOString(),
+      evaluated: 0,
+      entered: 0,
+      exited: 0,
+    };
     await store.putRun(run);
     try {
       const { executionArn } = await this.sfn.send(
@@ -59,7 +68,11 @@ export class SegmentRebuildRuns {
       logger.info('rebuild started', { segmentId: segment.id, runId: run.runId, trigger });
       return { ...run, ...(executionArn && { executionArn }) };
     } catch (error) {
-      await store.finishRun(segment.id, run.runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the state machine execution could not be started' });
+      await store.finishRun(segment.id, run.runId, {
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: 'the state machine execution could not be started',
+      });
       throw error;
     }
   }
@@ -69,7 +82,9 @@ export class SegmentRebuildRuns {
     const run = await this.options.store.getRun(segment.id, runId);
     if (!run) return undefined;
     try {
-      const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn ?? executionArnOf(this.options.stateMachineArn, runId) }));
+      const execution = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: run.executionArn ?? executionArnOf(this.options.stateMachineArn, runId) }),
+      );
       // An execution that died before its own failure handler ran leaves the record running.
       const ended = execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED';
       return {

@@ -139,7 +139,9 @@ async function receive(sqs: SqsSender, queueUrl: string, max: number, visibility
 /** Best effort: a message left hidden reappears by itself when its visibility timeout ends. */
 async function makeVisible(sqs: SqsSender, queueUrl: string, messages: readonly Message[]): Promise<void> {
   for (let start = 0; start < messages.length; start += SQS_BATCH) {
-    const entries = messages.slice(start, start + SQS_BATCH).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+    const entries = messages
+      .slice(start, start + SQS_BATCH)
+      .map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
     await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
   }
 }
@@ -220,11 +222,18 @@ export async function replayDeadLetters(sqs: SqsSender, queues: DeadLetterQueues
     }
     const sent = batch.filter((_, index) => sentIds.has(String(index)));
     const unsent = batch.filter((_, index) => !sentIds.has(String(index)));
-    failed.push(...unsent.map((message) => ({ messageId: message.MessageId ?? '', reason: reasons.get(String(batch.indexOf(message))) ?? 'not acknowledged' })));
+    failed.push(
+      ...unsent.map((message) => ({ messageId: message.MessageId ?? '', reason: reasons.get(String(batch.indexOf(message))) ?? 'not acknowledged' })),
+    );
     await makeVisible(sqs, queues.deadLetterUrl, unsent);
     if (sent.length === 0) continue;
     const deleted = await sqs
-      .send(new DeleteMessageBatchCommand({ QueueUrl: queues.deadLetterUrl, Entries: sent.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }))
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.deadLetterUrl,
+          Entries: sent.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      )
       .then(
         (result) => new Set((result.Successful ?? []).map((entry) => entry.Id ?? '')),
         () => new Set<string>(),

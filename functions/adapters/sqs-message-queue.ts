@@ -1,9 +1,4 @@
-import {
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { EventQueueUnavailableError } from '../ports/event-queue';
 
 /** SendMessageBatch limits: 10 entries and 256 KiB of bodies plus attributes per call. */
@@ -70,9 +65,7 @@ export class SqsJsonQueue<T> {
       if (pending.length === 0) return;
       if (attempt >= this.maxAttempts) {
         const codes = [...new Set(failedCodes.values())].join(', ');
-        throw new EventQueueUnavailableError(
-          `SQS did not accept ${pending.length} messages after ${attempt} attempts (${codes})`,
-        );
+        throw new EventQueueUnavailableError(`SQS did not accept ${pending.length} messages after ${attempt} attempts (${codes})`);
       }
       await this.wait(this.backoffDelay(attempt));
     }
@@ -150,11 +143,7 @@ function chunkForSendMessageBatch(entries: readonly PreparedEntry[]): PreparedEn
 }
 
 /** Runs `work` over every item with at most `limit` in flight; after a failure starts no more, then rethrows it. */
-async function forEachWithConcurrency<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
+async function forEachWithConcurrency<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const failures: unknown[] = [];
   const worker = async (): Promise<void> => {

@@ -99,7 +99,11 @@ export class WebhookSender {
     const [first] = pinned as [ResolvedAddress];
     // The socket connects to the checked addresses (in turn, with Node's happy eyeballs), whatever a new lookup would answer now.
     const lookup: LookupFunction = (_hostname, options, callback) => {
-      if (options.all) callback(null, pinned.map(({ address, family }) => ({ address, family })));
+      if (options.all)
+        callback(
+          null,
+          pinned.map(({ address, family }) => ({ address, family })),
+        );
       else callback(null, first.address, first.family);
     };
     const https = url.protocol === 'https:';

@@ -152,7 +152,12 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     recordAttempt: async ({ transitionId, ...attempt }, delivered) => {
       // The destination's key and the reason only: never its URL (it may carry a token) nor profile data.
       if (isRefused(attempt.result)) {
-        logger.warn('webhook destination refused: not a public address', { transitionId, segmentId: attempt.segmentId, destination: attempt.destination, reason: attempt.result.refused });
+        logger.warn('webhook destination refused: not a public address', {
+          transitionId,
+          segmentId: attempt.segmentId,
+          destination: attempt.destination,
+          reason: attempt.result.refused,
+        });
       }
       await log.recordAttempt({ transitionId, ...attempt }, delivered);
     },

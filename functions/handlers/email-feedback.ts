@@ -75,7 +75,8 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     if (feedback.suppressReason) await deps.suppress(feedback.suppress, feedback.suppressReason, now);
     const ids = { sesMessageId: feedback.sesMessageId, kind: feedback.kind, profileId: feedback.profileId, suppressed: feedback.suppress.length };
     const count = feedbackCount(feedback);
-    if (count) logger.info('journey email outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countFeedback(count, now) });
+    if (count)
+      logger.info('journey email outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countFeedback(count, now) });
     if (!feedback.profileId) {
       logger.info('SES event without a profile tag: no profile event', ids);
       return;

@@ -66,7 +66,13 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
       },
       { queue, config: identityConfigFromEnv(process.env), now: () => new Date() },
     );
-    logger.info('import queued', { source: report.source, party: report.party, rowsRead: report.rowsRead, accepted: report.accepted, rejected: report.rejected });
+    logger.info('import queued', {
+      source: report.source,
+      party: report.party,
+      rowsRead: report.rowsRead,
+      accepted: report.accepted,
+      rejected: report.rejected,
+    });
     return jsonResponse(200, report);
   } catch (error) {
     if (error instanceof DataError) throw new BadRequestError([{ path: 'body', reason: error.message }]);

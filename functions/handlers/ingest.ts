@@ -6,12 +6,7 @@ import { EVENTS_QUEUE } from '../../lib/definitions/queues';
 import { SECRETS } from '../../lib/definitions/secrets';
 import { loadCredentialHashes } from '../adapters/credential-hashes';
 import { SqsEventQueue } from '../adapters/sqs-event-queue';
-import {
-  payloadWriteKey,
-  trackingEndpointForPath,
-  TRACKING_LIMITS,
-  validateTrackingPayload,
-} from '../domain/tracking/accept-tracking-payload';
+import { payloadWriteKey, trackingEndpointForPath, TRACKING_LIMITS, validateTrackingPayload } from '../domain/tracking/accept-tracking-payload';
 import { basicAuthUser, requireCredential } from '../http/auth';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
@@ -29,10 +24,7 @@ export interface IngestDependencies {
   readonly newMessageId: () => string;
 }
 
-export type IngestHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Pick<Context, 'awsRequestId'>,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+export type IngestHandler = (event: APIGatewayProxyEventV2, context: Pick<Context, 'awsRequestId'>) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Dependencies are resolved per invocation, inside the error mapping, so a misconfiguration is a logged 500. */
 export function createIngestHandler(logger: Logger, resolveDependencies: () => IngestDependencies): IngestHandler {

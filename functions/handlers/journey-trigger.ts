@@ -67,7 +67,8 @@ async function handleOrder(event: JourneyEvent): Promise<string> {
   const profile = await profileEnvironment().store.getProfile(event.profileId);
   const profileIds = profile ? [profile.profileId, ...profile.mergedFrom] : [event.profileId];
   const conversions = await journeyEnvironment().journeys.recordConversions(profileIds, event.at, event.revenue ?? 0, new Date());
-  for (const { journeyKey, runId, group, result } of conversions) logger.info('journey conversion', { journeyKey, runId, group, result, messageId: event.messageId });
+  for (const { journeyKey, runId, group, result } of conversions)
+    logger.info('journey conversion', { journeyKey, runId, group, result, messageId: event.messageId });
   return handleCartEvent(event);
 }
 

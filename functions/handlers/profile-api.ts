@@ -27,7 +27,10 @@ class UnmergeConflictError extends HttpError {
 }
 
 const unmergeBody = z.object({
-  identities: z.array(z.object({ type: z.string().min(1), value: z.string().min(1) })).min(1).max(50),
+  identities: z
+    .array(z.object({ type: z.string().min(1), value: z.string().min(1) }))
+    .min(1)
+    .max(50),
 });
 
 /** Scores, memberships and the ProfileChanges queue, built once per container. */
@@ -107,12 +110,15 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
         throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), reason: issue.message })));
       }
       const profile = await resolveProfile(event);
-      const outcome = await unmergeProfile(profile, parsed.data.identities, { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID }).catch(
-        (error: unknown) => {
-          if (error instanceof ConcurrentUpdateError) throw new UnmergeConflictError('the profile changed during the un-merge; nothing was changed, retry');
-          throw error;
-        },
-      );
+      const outcome = await unmergeProfile(profile, parsed.data.identities, {
+        store,
+        config: identityConfig,
+        now: () => new Date(),
+        newProfileId: randomUUID,
+      }).catch((error: unknown) => {
+        if (error instanceof ConcurrentUpdateError) throw new UnmergeConflictError('the profile changed during the un-merge; nothing was changed, retry');
+        throw error;
+      });
       if (outcome.status === 'rejected') throw new BadRequestError([{ path: 'body.identities', reason: outcome.reason }]);
       // Both people are rescored and re-segmented from their rebuilt profiles.
       const at = new Date().toISOString();
@@ -130,7 +136,13 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
       // Memberships live outside the profile's partition; scores inside it are gone already.
       const { memberships } = await profileCollaborators().segments.removeProfile(profile.profileId);
       logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, memberships, identities: profile.identities.length });
-      return jsonResponse(200, { success: true, profileId: profile.profileId, eventsDeleted, identitiesSuppressed: profile.identities.length, membershipsRemoved: memberships });
+      return jsonResponse(200, {
+        success: true,
+        profileId: profile.profileId,
+        eventsDeleted,
+        identitiesSuppressed: profile.identities.length,
+        membershipsRemoved: memberships,
+      });
     },
     'GET /v1/quarantine': async (event) => jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) }),
   };

@@ -34,8 +34,7 @@ function serializedByPerson<T>(key: string, work: () => Promise<T>): Promise<T> 
   return next;
 }
 
-const jitteredBackoff = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
+const jitteredBackoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
 
 let profileChanges: SqsJsonQueue<ProfileChange> | undefined;
 
@@ -65,8 +64,7 @@ function journeyEventsQueue(): SqsJsonQueue<JourneyEvent> {
 
 /** What became of one message of an Events body: applied (or not) with its outcome, or failed. */
 type MessageResult =
-  | { readonly message: AcceptedMessage; readonly outcome: ReconcileOutcome }
-  | { readonly error: unknown; readonly messageId?: string; readonly bytes: number };
+  { readonly message: AcceptedMessage; readonly outcome: ReconcileOutcome } | { readonly error: unknown; readonly messageId?: string; readonly bytes: number };
 
 /** A message read from a record, where it sits in it. */
 interface Entry {
@@ -111,7 +109,12 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
   const identifierKeysOf = ({ message }: Entry) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers.map(identifierKey);
   const reconcileGroup = async (group: readonly Entry[]): Promise<void> => {
     const first = (group[0] as Entry).message;
-    const outcomes = await serializedByPerson(first.userId ?? first.anonymousId ?? first.messageId, () => reconcileMessages(group.map(({ message }) => message), deps));
+    const outcomes = await serializedByPerson(first.userId ?? first.anonymousId ?? first.messageId, () =>
+      reconcileMessages(
+        group.map(({ message }) => message),
+        deps,
+      ),
+    );
     group.forEach((entry, index) => settle(entry, { message: entry.message, outcome: outcomes[index] as ReconcileOutcome }));
   };
   await Promise.all(
@@ -119,7 +122,8 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
       try {
         await reconcileGroup(group);
       } catch (error) {
-        const failed = (entry: Entry, cause: unknown): void => settle(entry, { error: cause, messageId: entry.message.messageId, bytes: messageBytes(entry.message) });
+        const failed = (entry: Entry, cause: unknown): void =>
+          settle(entry, { error: cause, messageId: entry.message.messageId, bytes: messageBytes(entry.message) });
         if (group.length === 1) {
           failed(group[0] as Entry, error);
           return;
@@ -164,7 +168,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       const emailable = outcome.status === 'applied' ? outcome.emailable : undefined;
       const journeyEvent = journeyEventOf(withBoundedEventTime(message), outcome.profileId, emailable);
       if (journeyEvent && !(journeyEvent.emailable === false && needsEmailableProfile(journeyEvent.event))) journeyTriggers.push(journeyEvent);
-      if (outcome.status === 'applied' && outcome.reachableCartSince) journeyTriggers.push(cartReachableEvent(outcome.profileId, message.messageId, outcome.reachableCartSince));
+      if (outcome.status === 'applied' && outcome.reachableCartSince)
+        journeyTriggers.push(cartReachableEvent(outcome.profileId, message.messageId, outcome.reachableCartSince));
     } else {
       logger.info('message not applied', { messageId: message.messageId, status: outcome.status });
     }
@@ -180,7 +185,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     let retry: unknown;
     for (const result of recordResults.results) {
       if ('outcome' in result) announce(record, result.message, result.outcome);
-      else if (!(await quarantineIfPermanent(poison, result.error, { sqsMessageId: record.messageId, ...(result.messageId && { messageId: result.messageId }), bytes: result.bytes }))) retry ??= result.error;
+      else if (
+        !(await quarantineIfPermanent(poison, result.error, {
+          sqsMessageId: record.messageId,
+          ...(result.messageId && { messageId: result.messageId }),
+          bytes: result.bytes,
+        }))
+      )
+        retry ??= result.error;
     }
     if (retry !== undefined) throw retry;
   });
@@ -191,6 +203,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   if (changes.size > 0) await profileChangesQueue().send([...changes.values()]);
   if (journeyTriggers.length > 0) await journeyEventsQueue().send(journeyTriggers);
   const messages = [...results.values()].reduce((total, recordResults) => total + ('results' in recordResults ? recordResults.results.length : 1), 0);
-  logger.info('batch reconciled', { records: event.Records.length, messages, recordsRetried: response.batchItemFailures.length, profilesChanged: changes.size });
+  logger.info('batch reconciled', {
+    records: event.Records.length,
+    messages,
+    recordsRetried: response.batchItemFailures.length,
+    profilesChanged: changes.size,
+  });
   return response;
 };

@@ -71,7 +71,10 @@ export function reportRoutes(store: ReportStore, clock: () => Date = () => new D
       const range = parseReportQuery(event.queryStringParameters ?? {}, clock());
       const items = await store.listCounters(range);
       logger.info('journey report', { from: range.from, to: range.to, journeyKey: range.journeyKey, items: items.length });
-      return jsonResponse(200, buildJourneyReport(items, { from: range.from, to: range.to, ...(range.journeyKey !== undefined && { journeyKeys: [range.journeyKey] }) }));
+      return jsonResponse(
+        200,
+        buildJourneyReport(items, { from: range.from, to: range.to, ...(range.journeyKey !== undefined && { journeyKeys: [range.journeyKey] }) }),
+      );
     },
   };
   return (event) => dispatchRoute(routes, event);

@@ -139,11 +139,11 @@ function rebuildsOrUnavailable(): SegmentRebuildRuns {
 }
 
 /** The segment's schedule follows its `schedule` field (nothing to do without rebuilds). */
-const syncSchedule = (segmentId: string, expression: string | null): Promise<void> => environment().rebuilds?.syncSchedule(segmentId, expression) ?? Promise.resolve();
+const syncSchedule = (segmentId: string, expression: string | null): Promise<void> =>
+  environment().rebuilds?.syncSchedule(segmentId, expression) ?? Promise.resolve();
 
 // ---------------------------------------------------------------------------------------------
 // Preview.
-
 
 interface ProfileSample {
   readonly profiles: ProfileRecord[];
@@ -170,7 +170,11 @@ async function sampleProfiles(maxProfiles: number): Promise<ProfileSample> {
       return { profiles: profiles.slice(0, perSegment.profiles), scanned, complete: finished && profiles.length <= perSegment.profiles };
     }),
   );
-  return { profiles: slices.flatMap((s) => s.profiles), itemsScanned: slices.reduce((sum, s) => sum + s.scanned, 0), complete: slices.every((s) => s.complete) };
+  return {
+    profiles: slices.flatMap((s) => s.profiles),
+    itemsScanned: slices.reduce((sum, s) => sum + s.scanned, 0),
+    complete: slices.every((s) => s.complete),
+  };
 }
 
 /**
@@ -188,7 +192,11 @@ async function preview(definition: SegmentDefinition, sampleSize: number, now: D
   const matches = await mapConcurrently(sample.profiles, PREVIEW.concurrency, async (profile) => {
     const events = need ? (await profiles.store.listEvents(profile, PREVIEW.maxEventsPerProfile)).map((stored) => stored.message) : undefined;
     const profileScores = withScores ? await scores.getScores(profile.profileId) : undefined;
-    const subject = segmentSubject(profile, { now, ...(profileScores && { scores: profileScores as unknown as Record<string, unknown> }), ...(events && { events }) });
+    const subject = segmentSubject(profile, {
+      now,
+      ...(profileScores && { scores: profileScores as unknown as Record<string, unknown> }),
+      ...(events && { events }),
+    });
     return evaluateSegment(definition, subject, now);
   });
   const matched = sample.profiles.filter((_, index) => matches[index]);
@@ -218,7 +226,10 @@ async function exportMembers(segment: SegmentRecord, event: APIGatewayProxyEvent
   const format = query.format ?? 'csv';
   if (format !== 'csv' && format !== 'ndjson') throw new BadRequestError([{ path: 'format', reason: 'format must be csv or ndjson' }]);
   if (query.hash !== undefined && query.hash !== 'sha256') throw new BadRequestError([{ path: 'hash', reason: 'hash must be sha256' }]);
-  const identifierTypes = (query.identifiers ?? '').split(',').map((type) => type.trim()).filter((type) => type !== '');
+  const identifierTypes = (query.identifiers ?? '')
+    .split(',')
+    .map((type) => type.trim())
+    .filter((type) => type !== '');
   const wrongType = identifierTypes.find((type) => !IDENTIFIER_TYPE.test(type));
   if (wrongType !== undefined) throw new BadRequestError([{ path: 'identifiers', reason: `not an identifier type: ${wrongType.slice(0, 64)}` }]);
   const limit = integerParameter(event, 'limit', EXPORT.defaultLimit, EXPORT.maxLimit);
@@ -278,7 +289,8 @@ function segmentRoutes(store: SegmentApiEnvironment['store'], now: Date): RouteT
       validDefinition(body.definition);
       const current = await existingSegment(event);
       const segment = await store.putSegment(fieldsOf(current.id, body, current), now, body.version ?? current.version).catch((error: unknown) => {
-        if (error instanceof SegmentConflictError) throw new ConflictError([{ path: 'version', reason: 'the segment changed since it was read: read it again' }]);
+        if (error instanceof SegmentConflictError)
+          throw new ConflictError([{ path: 'version', reason: 'the segment changed since it was read: read it again' }]);
         throw error;
       });
       logger.info('segment updated', { segmentId: segment.id, version: segment.version });

@@ -59,7 +59,9 @@ async function plan(task: Extract<RebuildTask, { action: 'plan' }>): Promise<{ p
   const trigger = request.trigger ?? (request.runId ? 'api' : 'schedule');
   const startedAt = new Date(task.startedAt);
   const segmentIds = request.segmentId
-    ? (await environment.segments.getSegment(request.segmentId)) ? [request.segmentId] : []
+    ? (await environment.segments.getSegment(request.segmentId))
+      ? [request.segmentId]
+      : []
     : (await environment.segments.listSegments()).map((segment) => segment.id);
   // A schedule repeats the same input: a run id already used by a finished run names this execution instead.
   const previous = request.runId && request.segmentId ? await environment.segments.getRun(request.segmentId, request.runId) : undefined;

@@ -89,7 +89,11 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context): 
     const check = checkUnsubscribeToken(await unsubscribeSecret(), token, now);
     if (check.status === 'expired') {
       logger.info('expired unsubscribe link', { method, expiredAt: check.expiredAt });
-      return page(400, 'This link has expired', paragraph(`Unsubscribe links work for ${UNSUBSCRIBE_TOKEN_LIFETIME_DAYS} days. Please use the unsubscribe link in a more recent email from us.`));
+      return page(
+        400,
+        'This link has expired',
+        paragraph(`Unsubscribe links work for ${UNSUBSCRIBE_TOKEN_LIFETIME_DAYS} days. Please use the unsubscribe link in a more recent email from us.`),
+      );
     }
     if (check.status === 'invalid') {
       return page(400, 'Invalid link', paragraph('This unsubscribe link is not valid. Please use the link from a recent email.'));

@@ -12,11 +12,7 @@ export function basicAuthUser(event: RequestHeaders): string | undefined {
 }
 
 /** Throws 401 unless the credential hashes to one of the accepted (active) hashes. */
-export function requireCredential(
-  credential: string | undefined,
-  acceptedHashes: readonly string[],
-  kind: 'write key' | 'admin token',
-): void {
+export function requireCredential(credential: string | undefined, acceptedHashes: readonly string[], kind: 'write key' | 'admin token'): void {
   if (credential === undefined || credential === '') throw new UnauthorizedError(`missing ${kind}`);
   if (!credentialMatches(credential, acceptedHashes)) throw new UnauthorizedError(`invalid ${kind}`);
 }

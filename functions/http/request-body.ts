@@ -18,10 +18,7 @@ const utf8 = new TextDecoder('utf-8');
  * stopped at `maxBytes` instead of filling memory. Over the cap: 413; undecodable: 400; an
  * encoding we do not speak: 415.
  */
-export async function readRequestBody(
-  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>,
-  maxBytes: number,
-): Promise<string> {
+export async function readRequestBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>, maxBytes: number): Promise<string> {
   const body = event.body ?? '';
   const encodings = contentEncodings(requestHeader(event, 'content-encoding'));
   const raw = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
@@ -62,9 +59,7 @@ async function decodeContent(bytes: Buffer, encoding: string, maxBytes: number):
         return await gunzipAsync(bytes, options);
       case 'deflate':
         // RFC 9110 deflate is zlib-wrapped, but some clients send raw deflate: accept both.
-        return await inflateAsync(bytes, options).catch((error: unknown) =>
-          isTooLarge(error) ? Promise.reject(error) : inflateRawAsync(bytes, options),
-        );
+        return await inflateAsync(bytes, options).catch((error: unknown) => (isTooLarge(error) ? Promise.reject(error) : inflateRawAsync(bytes, options)));
       default:
         throw new UnsupportedMediaTypeError('unsupported content-encoding (use gzip or deflate)');
     }

@@ -3,11 +3,7 @@ import { HttpError } from './errors';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
-export function jsonResponse(
-  statusCode: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): APIGatewayProxyStructuredResultV2 {
+export function jsonResponse(statusCode: number, body: unknown, headers: Readonly<Record<string, string>> = {}): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 

@@ -30,8 +30,14 @@ const webhookUrl = z
 const webhookDestination = z.strictObject({
   type: z.literal('webhook'),
   url: webhookUrl,
-  secretRef: z.string().regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself').optional(),
-  events: z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1).optional(),
+  secretRef: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself')
+    .optional(),
+  events: z
+    .array(z.enum(['Audience Entered', 'Audience Exited']))
+    .min(1)
+    .optional(),
   include: z
     .array(z.enum(PROFILE_INCLUDES))
     .min(1)
@@ -42,7 +48,12 @@ const webhookDestination = z.strictObject({
 /** Subject one line; bodies up to what one SES message comfortably holds. */
 const emailTemplate = z
   .strictObject({
-    subject: z.string().trim().min(1).max(998).refine((subject) => !/[\r\n]/.test(subject), 'subject is one line'),
+    subject: z
+      .string()
+      .trim()
+      .min(1)
+      .max(998)
+      .refine((subject) => !/[\r\n]/.test(subject), 'subject is one line'),
     html: z.string().min(1).max(200_000),
     text: z.string().min(1).max(200_000),
   })
@@ -57,7 +68,12 @@ const journeyDestination = z.strictObject({
   journey: z.literal('audience-email'),
   template: emailTemplate,
   /** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
-  delaySeconds: z.number().int().min(0).max(14 * 86_400).optional(),
+  delaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(14 * 86_400)
+    .optional(),
 });
 
 const schedule = z
@@ -70,11 +86,17 @@ const segmentBody = {
   description: z.string().max(2_000).optional(),
   definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
   schedule: schedule.optional(),
-  destinations: z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination])).max(10).optional(),
+  destinations: z
+    .array(z.discriminatedUnion('type', [webhookDestination, journeyDestination]))
+    .max(10)
+    .optional(),
 };
 
 export const createBody = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _').optional(),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _')
+    .optional(),
   ...segmentBody,
 });
 

@@ -36,10 +36,7 @@ const identifier = z.preprocess(
 
 const text = z.preprocess(nullAsAbsent, z.string({ error: 'must be a string' }).optional());
 
-const jsonObject = z.preprocess(
-  nullAsAbsent,
-  z.custom<JsonObject>(isJsonObject, { error: 'must be a JSON object' }).optional(),
-);
+const jsonObject = z.preprocess(nullAsAbsent, z.custom<JsonObject>(isJsonObject, { error: 'must be a JSON object' }).optional());
 
 /** ISO 8601 date-time, normalized to `toISOString()` form. */
 const timestamp = z.preprocess(
@@ -101,9 +98,7 @@ export type BatchEnvelope = z.output<typeof batchEnvelopeSchema>;
  * a number`, `properties.items[3].price: amount beyond ±1000000000000`.
  */
 export function describeIssues(issues: readonly LimitIssue[]): string {
-  return issues
-    .map((issue) => (issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`))
-    .join('; ');
+  return issues.map((issue) => (issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`)).join('; ');
 }
 
 /** Keys shown in a path: plain names as they are; others quoted, and cut (they are the client's data). */

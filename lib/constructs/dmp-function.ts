@@ -91,7 +91,8 @@ export class DmpFunction extends Construct {
       if (!tableDefinition || !table) throw new Error(`function ${definition.id} uses table ${access.table}, which is not provided`);
       environment[tableDefinition.envName] = table.tableName;
       for (const grant of access.grants) {
-        if (grant.keys.length === 0 || grant.actions.length === 0) throw new Error(`function ${definition.id}: a grant on ${access.table} names no keys or no actions`);
+        if (grant.keys.length === 0 || grant.actions.length === 0)
+          throw new Error(`function ${definition.id}: a grant on ${access.table} names no keys or no actions`);
         this.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: grant.actions.map((action) => `dynamodb:${action}`),
@@ -126,9 +127,7 @@ export class DmpFunction extends Construct {
       const parameter = resources.secretParameters.get(secretId);
       if (!secret || !parameter) throw new Error(`function ${definition.id} verifies ${secretId}, which is not provided`);
       environment[`${secret.envPrefix}_PARAMETER_NAME`] = parameter.parameterName;
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameter.parameterArn] }),
-      );
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameter.parameterArn] }));
     }
 
     for (const parameterId of definition.secureParameters) {

@@ -13,9 +13,7 @@ export const REPOSITORY_ROOT = path.resolve(__dirname, '..', '..');
  * `@smithy/*` goes with it: a bundled copy next to the runtime's SDK would be a second version
  * of the same classes (what CDK's `sdkV3ExcludeSmithyPackages` flag does by default).
  */
-export const FUNCTION_BUNDLING: Readonly<
-  Required<Pick<BundlingOptions, 'target' | 'minify' | 'sourceMap' | 'sourcesContent' | 'externalModules'>>
-> = {
+export const FUNCTION_BUNDLING: Readonly<Required<Pick<BundlingOptions, 'target' | 'minify' | 'sourceMap' | 'sourcesContent' | 'externalModules'>>> = {
   target: 'node22',
   minify: true,
   // Stack traces point into the TypeScript sources (the runtime gets --enable-source-maps);

@@ -1,19 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  Choice,
-  Condition,
-  JsonPath,
-  Pass,
-  Result,
-  StateMachine,
-  Succeed,
-  TaskInput,
-  Wait,
-  WaitTime,
-  type IChainable,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Choice, Condition, JsonPath, Pass, Result, StateMachine, Succeed, TaskInput, Wait, WaitTime, type IChainable } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { dmpStateMachine } from './dmp-state-machine';
@@ -87,6 +75,5 @@ export class JourneyStateMachine extends Construct {
       distributedMap: false,
       ...(props.logRetention && { logRetention: props.logRetention }),
     });
-
   }
 }

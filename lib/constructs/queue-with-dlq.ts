@@ -28,9 +28,7 @@ export class QueueWithDlq extends Construct {
   constructor(scope: Construct, id: string, props: QueueWithDlqProps) {
     super(scope, id);
     const { definition, encryptionKey } = props;
-    const encryption = encryptionKey
-      ? { encryption: QueueEncryption.KMS, encryptionMasterKey: encryptionKey }
-      : { encryption: QueueEncryption.SQS_MANAGED };
+    const encryption = encryptionKey ? { encryption: QueueEncryption.KMS, encryptionMasterKey: encryptionKey } : { encryption: QueueEncryption.SQS_MANAGED };
     // Undelivered messages are data: removing the construct must not delete them.
     const removalPolicy = RemovalPolicy.RETAIN;
 

@@ -3,18 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import {
-  Choice,
-  Condition,
-  DistributedMap,
-  JsonPath,
-  Pass,
-  Result,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Choice, Condition, DistributedMap, JsonPath, Pass, Result, StateMachine, StateMachineType, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { dmpStateMachine } from './dmp-state-machine';
@@ -63,11 +52,7 @@ export class ScoreRecomputeStateMachine extends Construct {
     });
     // A retried page is queued again: harmless, rescoring is idempotent.
     queueSlice.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(60) });
-    queueSlice.next(
-      new Choice(this, 'MoreToScan')
-        .when(Condition.booleanEquals('$.done', false), queueSlice)
-        .otherwise(new Succeed(this, 'SliceDone')),
-    );
+    queueSlice.next(new Choice(this, 'MoreToScan').when(Condition.booleanEquals('$.done', false), queueSlice).otherwise(new Succeed(this, 'SliceDone')));
 
     const slices = new DistributedMap(this, 'Slices', {
       itemsPath: '$.slices',
@@ -91,6 +76,5 @@ export class ScoreRecomputeStateMachine extends Construct {
       schedule: props.schedule ?? ScheduleExpression.cron({ minute: '0', hour: '3' }),
       target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }), retryAttempts: 3 }),
     });
-
   }
 }

@@ -3,17 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import {
-  Choice,
-  Condition,
-  DistributedMap,
-  Fail,
-  JsonPath,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Choice, Condition, DistributedMap, Fail, JsonPath, StateMachine, StateMachineType, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { dmpStateMachine } from './dmp-state-machine';
@@ -71,9 +61,7 @@ export class SegmentRebuildStateMachine extends Construct {
     // A retried slice resumes from its last committed page and re-emits nothing (outbox).
     evaluateSlice.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(60) });
     const sliceDone = new Succeed(this, 'SliceDone');
-    const moreToScan = new Choice(this, 'MoreToScan')
-      .when(Condition.booleanEquals('$.done', false), evaluateSlice)
-      .otherwise(sliceDone);
+    const moreToScan = new Choice(this, 'MoreToScan').when(Condition.booleanEquals('$.done', false), evaluateSlice).otherwise(sliceDone);
     evaluateSlice.next(moreToScan);
 
     const slices = new DistributedMap(this, 'Slices', {
@@ -109,6 +97,5 @@ export class SegmentRebuildStateMachine extends Construct {
       description: 'Lets the per-segment rebuild schedules start the segment rebuild state machine',
     });
     this.stateMachine.grantStartExecution(this.schedulerRole);
-
   }
 }

@@ -67,7 +67,14 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
 export const REPORT_ROUTES = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }] as const satisfies readonly RouteDefinition[];
 export type ReportRouteKey = RouteKeys<typeof REPORT_ROUTES>;
 
-const API_ROUTES: readonly RouteDefinition[] = [...TRACKING_ROUTES, ...PROFILE_ROUTES, ...IMPORT_ROUTES, ...SEGMENT_ROUTES, ...UNSUBSCRIBE_ROUTES, ...REPORT_ROUTES];
+const API_ROUTES: readonly RouteDefinition[] = [
+  ...TRACKING_ROUTES,
+  ...PROFILE_ROUTES,
+  ...IMPORT_ROUTES,
+  ...SEGMENT_ROUTES,
+  ...UNSUBSCRIBE_ROUTES,
+  ...REPORT_ROUTES,
+];
 
 /**
  * Which web pages on other origins may call a route (CORS). One API-wide CORS configuration on
@@ -94,7 +101,8 @@ export const PREFLIGHT_ROUTES: readonly RouteDefinition[] = (() => {
   for (const route of API_ROUTES) {
     if (corsPolicyOf(route.functionId) === 'none') continue;
     const previous = byPath.get(route.path);
-    if (previous !== undefined && previous !== route.functionId) throw new Error(`path ${route.path} is served by ${previous} and ${route.functionId}: its preflight needs one function`);
+    if (previous !== undefined && previous !== route.functionId)
+      throw new Error(`path ${route.path} is served by ${previous} and ${route.functionId}: its preflight needs one function`);
     byPath.set(route.path, route.functionId);
   }
   return [...byPath].map(([path, functionId]) => ({ method: 'OPTIONS' as const, path, functionId }));

@@ -29,7 +29,7 @@ export const SEGMENT_REBUILD_STATE_MACHINE: StateMachineDefinition = {
 export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
   id: 'ScoreRecompute',
   envName: 'SCORE_RECOMPUTE_STATE_MACHINE_ARN',
-  description: 'Recomputes every profile\'s scores: maps over parallel scan slices of the profiles, queueing a recompute change per profile',
+  description: "Recomputes every profile's scores: maps over parallel scan slices of the profiles, queueing a recompute change per profile",
   taskFunctions: ['scoreRecompute'],
   startedBy: [],
 };
@@ -38,7 +38,7 @@ export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
 export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
   id: 'CartAbandonment',
   envName: 'CART_ABANDONMENT_STATE_MACHINE_ARN',
-  description: 'Cart abandonment journey: waits after the cart\'s last change, checks for an order, sends email 1, waits, checks again, sends email 2',
+  description: "Cart abandonment journey: waits after the cart's last change, checks for an order, sends email 1, waits, checks again, sends email 2",
   taskFunctions: ['journeySend'],
   startedBy: ['journeyTrigger'],
 };

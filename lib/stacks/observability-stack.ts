@@ -1,15 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  Alarm,
-  AlarmStatusWidget,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  Metric,
-  TreatMissingData,
-  type IMetric,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, AlarmStatusWidget, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -104,10 +95,7 @@ export class ObservabilityStack extends Stack {
       new GraphWidget({
         title: 'API requests',
         left: [props.httpApi.metricCount({ period: ONE_MINUTE, statistic: 'Sum' })],
-        right: [
-          props.httpApi.metricClientError({ period: ONE_MINUTE }),
-          props.httpApi.metricServerError({ period: ONE_MINUTE }),
-        ],
+        right: [props.httpApi.metricClientError({ period: ONE_MINUTE }), props.httpApi.metricServerError({ period: ONE_MINUTE })],
         width: 12,
       }),
       new GraphWidget({
@@ -150,7 +138,10 @@ export class ObservabilityStack extends Stack {
       dashboard.addWidgets(
         new GraphWidget({
           title: `${stateMachineId} runs`,
-          left: [stateMachine.metricStarted({ period: FIVE_MINUTES, statistic: 'Sum' }), stateMachine.metricSucceeded({ period: FIVE_MINUTES, statistic: 'Sum' })],
+          left: [
+            stateMachine.metricStarted({ period: FIVE_MINUTES, statistic: 'Sum' }),
+            stateMachine.metricSucceeded({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          ],
           right: [failed, timedOut],
           width: 12,
         }),
@@ -159,7 +150,13 @@ export class ObservabilityStack extends Stack {
 
     for (const [ruleName, rule] of props.eventRules) {
       // EventBridge retries for 24 h; FailedInvocations counts the events it finally gave up on.
-      const failedInvocations = new Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: rule.ruleName }, period: FIVE_MINUTES, statistic: 'Sum' });
+      const failedInvocations = new Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: rule.ruleName },
+        period: FIVE_MINUTES,
+        statistic: 'Sum',
+      });
       alarm(`${ruleName}FailedInvocationsAlarm`, failedInvocations, `EventBridge could not deliver events of the ${ruleName} rule to its target`, 0);
     }
 

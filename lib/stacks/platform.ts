@@ -119,7 +119,7 @@ function addSegmentRebuild(processing: ProcessingStack, functions: ReadonlyMap<F
       },
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${groupName}/*]`,
-        reason: 'Manages the per-segment rebuild schedules, only inside the platform\'s own schedule group.',
+        reason: "Manages the per-segment rebuild schedules, only inside the platform's own schedule group.",
       },
     );
   }
@@ -140,7 +140,13 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
   };
   const sender = built('journeySend');
   const journeys = [
-    { definition: CART_ABANDONMENT_STATE_MACHINE, steps: [{ step: 'email1', delaySecondsPath: '$.delays.firstSeconds' }, { step: 'email2', delaySecondsPath: '$.delays.secondSeconds' }] },
+    {
+      definition: CART_ABANDONMENT_STATE_MACHINE,
+      steps: [
+        { step: 'email1', delaySecondsPath: '$.delays.firstSeconds' },
+        { step: 'email2', delaySecondsPath: '$.delays.secondSeconds' },
+      ],
+    },
     { definition: PRODUCT_VIEW_STATE_MACHINE, steps: [{ step: 'promotion' }] },
     { definition: AUDIENCE_EMAIL_STATE_MACHINE, steps: [{ step: 'audience', delaySecondsPath: '$.delays.seconds' }] },
   ];
@@ -160,7 +166,8 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
     }
   }
   const publicUrl = app.node.tryGetContext('dmp:publicUrl') as string | undefined;
-  if (!publicUrl) Annotations.of(processing).addWarning('context dmp:publicUrl is not set: journey emails cannot carry unsubscribe links, so journey sends fail until it is');
+  if (!publicUrl)
+    Annotations.of(processing).addWarning('context dmp:publicUrl is not set: journey emails cannot carry unsubscribe links, so journey sends fail until it is');
   // The unsubscribe and pseudonym secrets come with the functions' definitions (secureParameters).
   for (const fn of [sender, built('unsubscribe')]) fn.addEnvironment('DMP_PUBLIC_URL', publicUrl ?? '');
   allowSendingFrom(app, processing, sender);
@@ -179,10 +186,13 @@ export const SES_IDENTITY_CONTEXT = 'dmp:sesIdentity';
 function allowSendingFrom(app: App, processing: ProcessingStack, sender: LambdaFunction): void {
   const identity = (app.node.tryGetContext(SES_IDENTITY_CONTEXT) as string | undefined)?.trim().toLowerCase();
   if (!identity) {
-    Annotations.of(processing).addWarning(`context ${SES_IDENTITY_CONTEXT} is not set: journeySend may send from no SES identity, so journey emails fail until it is (the verified domain or address of DMP_JOURNEY_CONFIG's from)`);
+    Annotations.of(processing).addWarning(
+      `context ${SES_IDENTITY_CONTEXT} is not set: journeySend may send from no SES identity, so journey emails fail until it is (the verified domain or address of DMP_JOURNEY_CONFIG's from)`,
+    );
     return;
   }
-  if (!/^([^\s@*]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(identity)) throw new Error(`context ${SES_IDENTITY_CONTEXT} must be a domain or an email address, not ${identity}`);
+  if (!/^([^\s@*]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(identity))
+    throw new Error(`context ${SES_IDENTITY_CONTEXT} must be a domain or an email address, not ${identity}`);
   const domain = identity.includes('@') ? identity.slice(identity.indexOf('@') + 1) : identity;
   const identities = [...new Set([identity, domain])];
   sender.addToRolePolicy(

@@ -40,9 +40,7 @@ export class ProcessingStack extends Stack {
       }
       const consumerTimeoutSeconds = functionDefinition(consumer.functionId).timeoutSeconds;
       if (queueDefinition.visibilityTimeoutSeconds < VISIBILITY_TO_TIMEOUT_RATIO * consumerTimeoutSeconds) {
-        throw new Error(
-          `queue ${queueDefinition.id}: visibility timeout must be at least ${VISIBILITY_TO_TIMEOUT_RATIO}x the ${consumer.functionId} timeout`,
-        );
+        throw new Error(`queue ${queueDefinition.id}: visibility timeout must be at least ${VISIBILITY_TO_TIMEOUT_RATIO}x the ${consumer.functionId} timeout`);
       }
       consumerFunction.addEventSource(
         new SqsEventSource(queue, {

@@ -37,12 +37,7 @@ export class StorageStack extends Stack {
 
     this.tables = new Map(TABLES.map((definition) => [definition.id, this.createTable(definition)]));
 
-    this.queues = new Map(
-      QUEUES.map((definition) => [
-        definition.id,
-        new QueueWithDlq(this, definition.id, { definition, encryptionKey: this.dataKey }),
-      ]),
-    );
+    this.queues = new Map(QUEUES.map((definition) => [definition.id, new QueueWithDlq(this, definition.id, { definition, encryptionKey: this.dataKey })]));
 
     this.secretParameters = new Map(
       SECRETS.map((secret) => {

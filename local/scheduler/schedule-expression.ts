@@ -197,7 +197,11 @@ export function assertTimeZone(timeZone: string): void {
 
 /** The wall-clock time at `instant` (epoch ms) in `timeZone`. */
 export function wallTimeAt(instant: number, timeZone: string): WallTime {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(new Date(instant)).map((part) => [part.type, part.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(new Date(instant))
+      .map((part) => [part.type, part.value]),
+  );
   return {
     year: Number(parts.year),
     month: Number(parts.month),

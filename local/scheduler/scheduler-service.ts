@@ -6,14 +6,7 @@ import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localFunctionName } from '../lambda-runtime';
 import { AwsServiceError } from '../step-functions/aws-endpoint';
 import type { SynthesizedSchedule } from '../step-functions/cdk-resources';
-import {
-  assertTimeZone,
-  instantOf,
-  nextCronTime,
-  parseScheduleExpression,
-  ScheduleExpressionError,
-  type ScheduleExpression,
-} from './schedule-expression';
+import { assertTimeZone, instantOf, nextCronTime, parseScheduleExpression, ScheduleExpressionError, type ScheduleExpression } from './schedule-expression';
 
 /** A schedule as GetSchedule describes it, dates as epoch ms. */
 export interface Schedule {
@@ -123,9 +116,19 @@ export class SchedulerService {
     }
     for (const synthesized of options.staticSchedules) {
       try {
-        this.install(this.validated({ ...synthesized, StartDate: this.date(synthesized.StartDate), EndDate: this.date(synthesized.EndDate), FlexibleTimeWindow: { Mode: 'OFF' } }, now, now), true);
+        this.install(
+          this.validated(
+            { ...synthesized, StartDate: this.date(synthesized.StartDate), EndDate: this.date(synthesized.EndDate), FlexibleTimeWindow: { Mode: 'OFF' } },
+            now,
+            now,
+          ),
+          true,
+        );
       } catch (error) {
-        options.logger.warn('schedule from the CDK app not run locally', { schedule: synthesized.Name, reason: error instanceof Error ? error.message : String(error) });
+        options.logger.warn('schedule from the CDK app not run locally', {
+          schedule: synthesized.Name,
+          reason: error instanceof Error ? error.message : String(error),
+        });
       }
     }
   }
@@ -255,10 +258,15 @@ export class SchedulerService {
     const state = input.State ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED') throw new AwsServiceError('ValidationException', `invalid State ${state}`);
     const actionAfterCompletion = input.ActionAfterCompletion ?? 'NONE';
-    if (actionAfterCompletion !== 'NONE' && actionAfterCompletion !== 'DELETE') throw new AwsServiceError('ValidationException', `invalid ActionAfterCompletion ${actionAfterCompletion}`);
-    if (typeof input.Target.Arn !== 'string' || typeof input.Target.RoleArn !== 'string') throw new AwsServiceError('ValidationException', 'Target.Arn and Target.RoleArn are required');
+    if (actionAfterCompletion !== 'NONE' && actionAfterCompletion !== 'DELETE')
+      throw new AwsServiceError('ValidationException', `invalid ActionAfterCompletion ${actionAfterCompletion}`);
+    if (typeof input.Target.Arn !== 'string' || typeof input.Target.RoleArn !== 'string')
+      throw new AwsServiceError('ValidationException', 'Target.Arn and Target.RoleArn are required');
     if (!this.options.targets.isStateMachine(input.Target.Arn) && !functionIdOf(input.Target.Arn)) {
-      throw new AwsServiceError('ValidationException', `the local scheduler can only target the platform's state machines and functions, not ${input.Target.Arn}`);
+      throw new AwsServiceError(
+        'ValidationException',
+        `the local scheduler can only target the platform's state machines and functions, not ${input.Target.Arn}`,
+      );
     }
     return {
       ...input,
@@ -339,10 +347,14 @@ export class SchedulerService {
     const { schedule } = armed;
     const executionId = randomUUID();
     const input = (schedule.Target.Input ?? '{}')
-      .split('<aws.scheduler.schedule-arn>').join(scheduleArn(schedule.GroupName, schedule.Name))
-      .split('<aws.scheduler.scheduled-time>').join(new Date(scheduledTime).toISOString().replace(/\.\d{3}Z$/, 'Z'))
-      .split('<aws.scheduler.execution-id>').join(executionId)
-      .split('<aws.scheduler.attempt-number>').join('1');
+      .split('<aws.scheduler.schedule-arn>')
+      .join(scheduleArn(schedule.GroupName, schedule.Name))
+      .split('<aws.scheduler.scheduled-time>')
+      .join(new Date(scheduledTime).toISOString().replace(/\.\d{3}Z$/, 'Z'))
+      .split('<aws.scheduler.execution-id>')
+      .join(executionId)
+      .split('<aws.scheduler.attempt-number>')
+      .join('1');
     const logContext = { schedule: schedule.Name, group: schedule.GroupName, target: schedule.Target.Arn };
     const invocation = (async (): Promise<void> => {
       if (this.options.targets.isStateMachine(schedule.Target.Arn)) {

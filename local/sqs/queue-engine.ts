@@ -223,7 +223,8 @@ export class QueueEngine {
     const queue = this.queue(name);
     const now = this.now();
     const records = requests.map((request) => {
-      if (Buffer.byteLength(request.body) > MAX_MESSAGE_BYTES) throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
+      if (Buffer.byteLength(request.body) > MAX_MESSAGE_BYTES)
+        throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
       const delay = integerIn(request.delaySeconds, 'DelaySeconds', 0, MAX_DELAY_SECONDS) ?? Number(queue.attributes.DelaySeconds ?? 0);
       const hasAttributes = request.attributes !== undefined && Object.keys(request.attributes).length > 0;
       return {
@@ -251,7 +252,8 @@ export class QueueEngine {
   async receive(name: string, request: ReceiveRequest): Promise<ReceivedMessage[]> {
     const maxMessages = integerIn(request.maxMessages, 'MaxNumberOfMessages', 1, MAX_MESSAGES_PER_CALL) ?? 1;
     const visibility = integerIn(request.visibilityTimeoutSeconds, 'VisibilityTimeout', 0, MAX_VISIBILITY_SECONDS);
-    const waitSeconds = integerIn(request.waitSeconds, 'WaitTimeSeconds', 0, MAX_WAIT_SECONDS) ?? Number(this.queue(name).attributes.ReceiveMessageWaitTimeSeconds ?? 0);
+    const waitSeconds =
+      integerIn(request.waitSeconds, 'WaitTimeSeconds', 0, MAX_WAIT_SECONDS) ?? Number(this.queue(name).attributes.ReceiveMessageWaitTimeSeconds ?? 0);
     const deadline = this.now() + waitSeconds * 1000;
     for (;;) {
       const received = this.take(name, maxMessages, visibility, request);
@@ -275,7 +277,10 @@ export class QueueEngine {
     const queue = this.queue(name);
     const message = queue.messages.get(id);
     if (!message || message.receipt !== handle || !queue.hidden.has(id)) {
-      throw new AwsServiceError('MessageNotInflight', `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
+      throw new AwsServiceError(
+        'MessageNotInflight',
+        `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+      );
     }
     this.hide(queue, message, this.now() + seconds * 1000);
   }
@@ -313,7 +318,9 @@ export class QueueEngine {
   /** Queues whose redrive policy points at `name`. */
   deadLetterSources(name: string): string[] {
     const arn = this.queue(name).arn;
-    return [...this.queues.values()].filter((queue) => parseRedrivePolicy(queue.attributes.RedrivePolicy)?.deadLetterTargetArn === arn).map((queue) => this.urlOf(queue.name));
+    return [...this.queues.values()]
+      .filter((queue) => parseRedrivePolicy(queue.attributes.RedrivePolicy)?.deadLetterTargetArn === arn)
+      .map((queue) => this.urlOf(queue.name));
   }
 
   /** Every long poll answers now, and later receives at once (the server is closing). */
@@ -559,7 +566,9 @@ export class QueueEngine {
     };
     const attributes = systemNames.includes('All') ? system : Object.fromEntries(Object.entries(system).filter(([key]) => systemNames.includes(key)));
     const selected = Object.entries(message.attributes ?? {}).filter(([key]) =>
-      (request.messageAttributeNames ?? []).some((pattern) => pattern === 'All' || pattern === '.*' || pattern === key || (pattern.endsWith('.*') && key.startsWith(pattern.slice(0, -1)))),
+      (request.messageAttributeNames ?? []).some(
+        (pattern) => pattern === 'All' || pattern === '.*' || pattern === key || (pattern.endsWith('.*') && key.startsWith(pattern.slice(0, -1))),
+      ),
     );
     const messageAttributes = Object.fromEntries(selected);
     // Every attribute selected (the usual receive): the digest computed at send time applies.
@@ -570,7 +579,10 @@ export class QueueEngine {
       MD5OfBody: message.md5OfBody,
       Body: message.body,
       ...(Object.keys(attributes).length > 0 && { Attributes: attributes }),
-      ...(selected.length > 0 && { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfAttributes ?? md5OfMessageAttributes(messageAttributes) }),
+      ...(selected.length > 0 && {
+        MessageAttributes: messageAttributes,
+        MD5OfMessageAttributes: md5OfAttributes ?? md5OfMessageAttributes(messageAttributes),
+      }),
     };
   }
 
@@ -588,10 +600,13 @@ export class QueueEngine {
     return new Promise((resolve) => {
       let nextDue = deadline;
       for (const message of queue.hidden.values()) nextDue = Math.min(nextDue, message.visibleAt);
-      const timer = setTimeout(() => {
-        queue.waiters.delete(done);
-        resolve();
-      }, Math.max(1, nextDue - this.now()));
+      const timer = setTimeout(
+        () => {
+          queue.waiters.delete(done);
+          resolve();
+        },
+        Math.max(1, nextDue - this.now()),
+      );
       const done = (): void => {
         clearTimeout(timer);
         resolve();

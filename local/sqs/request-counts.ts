@@ -88,6 +88,8 @@ export class SqsRequestCounter {
   }
 
   snapshot(): SqsRequestCounts {
-    return Object.fromEntries([...this.counts].map(([queue, byAction]) => [queue, Object.fromEntries([...byAction].map(([action, count]) => [action, { ...count }]))]));
+    return Object.fromEntries(
+      [...this.counts].map(([queue, byAction]) => [queue, Object.fromEntries([...byAction].map(([action, count]) => [action, { ...count }]))]),
+    );
   }
 }

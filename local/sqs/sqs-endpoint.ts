@@ -1,5 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { AwsServiceError, jsonBody, optionalString, requiredString, startAwsHttpEndpoint, type AwsHttpEndpoint, type AwsHttpRequest, type AwsHttpResponse } from '../step-functions/aws-endpoint';
+import {
+  AwsServiceError,
+  jsonBody,
+  optionalString,
+  requiredString,
+  startAwsHttpEndpoint,
+  type AwsHttpEndpoint,
+  type AwsHttpRequest,
+  type AwsHttpResponse,
+} from '../step-functions/aws-endpoint';
 import type { MessageAttribute } from './message-md5';
 import { MAX_MESSAGES_PER_CALL, type QueueEngine, type SendRequest } from './queue-engine';
 import type { SqsRequestCounter } from './request-counts';
@@ -33,7 +42,8 @@ function errorResponse(error: AwsServiceError): AwsHttpResponse {
 function stringList(input: Record<string, unknown>, field: string): string[] {
   const value = input[field];
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new AwsServiceError('InvalidParameterValue', `${field} must be a list of strings`);
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    throw new AwsServiceError('InvalidParameterValue', `${field} must be a list of strings`);
   return value as string[];
 }
 
@@ -58,10 +68,15 @@ function messageAttributes(value: unknown): Record<string, MessageAttribute> | u
   const attributes: Record<string, MessageAttribute> = {};
   for (const [name, raw] of Object.entries(value as Record<string, Record<string, unknown>>)) {
     const dataType = typeof raw?.DataType === 'string' ? raw.DataType : '';
-    if (!/^(String|Number|Binary)(\..+)?$/.test(dataType)) throw new AwsServiceError('InvalidParameterValue', `The message attribute '${name}' has an invalid DataType.`);
+    if (!/^(String|Number|Binary)(\..+)?$/.test(dataType))
+      throw new AwsServiceError('InvalidParameterValue', `The message attribute '${name}' has an invalid DataType.`);
     const binary = dataType.startsWith('Binary');
     const content = binary ? raw.BinaryValue : raw.StringValue;
-    if (typeof content !== 'string') throw new AwsServiceError('InvalidParameterValue', `The message attribute '${name}' must contain a non-empty value of type '${binary ? 'Binary' : 'String'}'.`);
+    if (typeof content !== 'string')
+      throw new AwsServiceError(
+        'InvalidParameterValue',
+        `The message attribute '${name}' must contain a non-empty value of type '${binary ? 'Binary' : 'String'}'.`,
+      );
     attributes[name] = binary ? { DataType: dataType, BinaryValue: content } : { DataType: dataType, StringValue: content };
   }
   return Object.keys(attributes).length > 0 ? attributes : undefined;
@@ -71,11 +86,13 @@ function messageAttributes(value: unknown): Record<string, MessageAttribute> | u
 function batchEntries(input: Record<string, unknown>): Record<string, unknown>[] {
   const entries = input.Entries;
   if (!Array.isArray(entries) || entries.length === 0) throw new AwsServiceError('EmptyBatchRequest', 'There should be at least one entry in the request.');
-  if (entries.length > MAX_MESSAGES_PER_CALL) throw new AwsServiceError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_MESSAGES_PER_CALL}.`);
+  if (entries.length > MAX_MESSAGES_PER_CALL)
+    throw new AwsServiceError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_MESSAGES_PER_CALL}.`);
   const ids = new Set<string>();
   for (const entry of entries as Record<string, unknown>[]) {
     const id = entry?.Id;
-    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(id)) throw new AwsServiceError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores.');
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(id))
+      throw new AwsServiceError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores.');
     if (ids.has(id)) throw new AwsServiceError('BatchEntryIdsNotDistinct', `Id ${id} repeated.`);
     ids.add(id);
   }
@@ -107,7 +124,10 @@ async function dispatch(engine: QueueEngine, action: string, input: Record<strin
     case 'ListQueues': {
       const prefix = optionalString(input, 'QueueNamePrefix') ?? '';
       const max = optionalInteger(input, 'MaxResults');
-      const urls = engine.queueNames().filter((name) => name.startsWith(prefix)).map((name) => engine.urlOf(name));
+      const urls = engine
+        .queueNames()
+        .filter((name) => name.startsWith(prefix))
+        .map((name) => engine.urlOf(name));
       return { QueueUrls: max === undefined ? urls : urls.slice(0, max) };
     }
     case 'DeleteQueue':
@@ -139,7 +159,13 @@ async function dispatch(engine: QueueEngine, action: string, input: Record<strin
           failed.push(failedEntry(entry.Id as string, error));
         }
       }
-      const sent = valid.length > 0 ? await engine.send(queue, valid.map((entry) => entry.request)) : [];
+      const sent =
+        valid.length > 0
+          ? await engine.send(
+              queue,
+              valid.map((entry) => entry.request),
+            )
+          : [];
       return { Successful: sent.map((message, index) => ({ Id: valid[index]?.id, ...message })), Failed: failed };
     }
     case 'ReceiveMessage': {

@@ -265,8 +265,10 @@ function buildResources(defineApp: CdkAppDefinition, definitions: readonly State
     }
 
     const resolver = new LocalTokenResolver(arnByLogicalId);
-    const resolveIn = (scope: IConstruct) => (value: unknown): unknown =>
-      evaluateIntrinsics(Tokenization.resolve(value, { scope, resolver }), resolver.unresolved);
+    const resolveIn =
+      (scope: IConstruct) =>
+      (value: unknown): unknown =>
+        evaluateIntrinsics(Tokenization.resolve(value, { scope, resolver }), resolver.unresolved);
 
     const stateMachines = matched.map(([resource, definition]): SynthesizedStateMachine => {
       const name = localStateMachineName(definition);
@@ -299,10 +301,7 @@ const cache = new WeakMap<CdkAppDefinition, CachedResources>();
  * The app's state machines and schedules with local ARNs. Cached per process and app definition:
  * the constructs take about a second to build and do not change while the process runs.
  */
-export function synthesizeLocalResources(
-  definitions: readonly StateMachineDefinition[],
-  defineApp: CdkAppDefinition = definePlatform,
-): SynthesizedResources {
+export function synthesizeLocalResources(definitions: readonly StateMachineDefinition[], defineApp: CdkAppDefinition = definePlatform): SynthesizedResources {
   const cached = cache.get(defineApp);
   if (cached && cached.definitions === definitions) return cached.resources;
   const resources = buildResources(defineApp, definitions);

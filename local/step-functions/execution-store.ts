@@ -481,6 +481,11 @@ export class ExecutionStore {
         if (!isErrnoCode(unlinkError, 'ENOENT')) this.logger.error('could not remove a temporary journal', { file: temporary, error: unlinkError });
       }
     }
-    this.logger.debug('execution journal compacted', { file: journal.file, executions: journal.sources.size, bytes: buffer.length, ms: Math.round(performance.now() - started) });
+    this.logger.debug('execution journal compacted', {
+      file: journal.file,
+      executions: journal.sources.size,
+      bytes: buffer.length,
+      ms: Math.round(performance.now() - started),
+    });
   }
 }

@@ -165,7 +165,10 @@ class Preparation {
 /** Points every `$$.Execution.Input`/`$$.Execution.StartTime` (paths, templates, intrinsics) at the service's fields. */
 function withExecutionContext(value: unknown): unknown {
   if (typeof value === 'string') {
-    return value.replace(EXECUTION_CONTEXT_PATH, (_match, field: string) => `$$.Execution.${field === 'Input' ? CONTEXT_EXECUTION_INPUT : CONTEXT_EXECUTION_START_TIME}`);
+    return value.replace(
+      EXECUTION_CONTEXT_PATH,
+      (_match, field: string) => `$$.Execution.${field === 'Input' ? CONTEXT_EXECUTION_INPUT : CONTEXT_EXECUTION_START_TIME}`,
+    );
   }
   if (Array.isArray(value)) return value.map(withExecutionContext);
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withExecutionContext(inner)]));

@@ -211,10 +211,13 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new ExecutionStoppedError());
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, milliseconds));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, milliseconds),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -229,7 +232,8 @@ function bounded<T>(work: Promise<T>, signal: AbortSignal, timeoutMs?: number): 
       outcome();
     };
     const onAbort = (): void => settle(() => reject(new ExecutionStoppedError()));
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => settle(() => reject(new TaskFailure('States.Timeout', 'the task timed out'))), timeoutMs);
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => settle(() => reject(new TaskFailure('States.Timeout', 'the task timed out'))), timeoutMs);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     work.then(
@@ -274,7 +278,11 @@ export class StepFunctionsService {
       });
       for (const [stateName, task] of prepared.tasks) {
         if (task.kind.type === 'unsupported') {
-          options.logger.warn('task resource not supported locally: the state fails when reached', { stateMachine: synthesized.name, stateName, resource: task.kind.resource });
+          options.logger.warn('task resource not supported locally: the state fails when reached', {
+            stateMachine: synthesized.name,
+            stateName,
+            resource: task.kind.resource,
+          });
         }
       }
     }
@@ -291,10 +299,23 @@ export class StepFunctionsService {
   }
 
   listStateMachines(): { stateMachineArn: string; name: string; type: 'STANDARD'; creationDate: Date }[] {
-    return [...this.machines.values()].map((machine) => ({ stateMachineArn: machine.arn, name: machine.name, type: 'STANDARD', creationDate: machine.creationDate }));
+    return [...this.machines.values()].map((machine) => ({
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      type: 'STANDARD',
+      creationDate: machine.creationDate,
+    }));
   }
 
-  describeStateMachine(stateMachineArn: string): { stateMachineArn: string; name: string; status: 'ACTIVE'; definition: string; roleArn: string; type: 'STANDARD'; creationDate: Date } {
+  describeStateMachine(stateMachineArn: string): {
+    stateMachineArn: string;
+    name: string;
+    status: 'ACTIVE';
+    definition: string;
+    roleArn: string;
+    type: 'STANDARD';
+    creationDate: Date;
+  } {
     const machine = this.machine(stateMachineArn);
     return {
       stateMachineArn: machine.arn,
@@ -554,10 +575,20 @@ export class StepFunctionsService {
       const arn = machine && `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:execution:${machine.name}:${record.name}`;
       if (!machine || record.executionArn !== arn || machine.executions.has(record.name)) {
         skipped += 1;
-        logger.warn('execution not recovered: its ARN is not its state machine\'s or an execution of that name is already known', { execution: record.executionArn });
+        logger.warn("execution not recovered: its ARN is not its state machine's or an execution of that name is already known", {
+          execution: record.executionArn,
+        });
         continue;
       }
-      const checkpoint = record.status === 'RUNNING' ? (record.checkpoint ?? { state: String(machine.prepared.asl.StartAt), input: record.input, enteredAt: Date.parse(record.startDate), historyLength: 0 }) : undefined;
+      const checkpoint =
+        record.status === 'RUNNING'
+          ? (record.checkpoint ?? {
+              state: String(machine.prepared.asl.StartAt),
+              input: record.input,
+              enteredAt: Date.parse(record.startDate),
+              historyLength: 0,
+            })
+          : undefined;
       // A running execution's history resumes after its checkpoint's StateEntered event: the rest is done again.
       const history = checkpoint ? record.history.slice(0, checkpoint.historyLength) : record.history;
       const execution: Execution = {
@@ -589,7 +620,10 @@ export class StepFunctionsService {
       evicted += this.evictClosedExecutions(machine);
       for (const execution of machine.executions.values()) if (execution.status !== 'RUNNING') closed += 1;
       // Its journal rewritten with what is kept: a line per execution, histories cut back to their checkpoints.
-      store.adopt(machine.name, [...machine.executions.values()].flatMap((execution) => (execution.journal ? [execution.journal] : [])));
+      store.adopt(
+        machine.name,
+        [...machine.executions.values()].flatMap((execution) => (execution.journal ? [execution.journal] : [])),
+      );
     }
     return { resumed, closed, evicted, skipped };
   }
@@ -600,14 +634,22 @@ export class StepFunctionsService {
     const checkpoint = execution.checkpoint as StoredCheckpoint;
     const { logger } = this.options;
     if (!machine.topLevelStates.has(checkpoint.state)) {
-      logger.warn('running execution not resumed: its state is no longer in the state machine', { stateMachine: machine.name, execution: execution.name, state: checkpoint.state });
+      logger.warn('running execution not resumed: its state is no longer in the state machine', {
+        stateMachine: machine.name,
+        execution: execution.name,
+        state: checkpoint.state,
+      });
       const cause = `the state ${checkpoint.state} the execution was in is no longer in the definition of ${machine.name}`;
       this.appendHistory(execution, 'ExecutionFailed', { executionFailedEventDetails: { error: 'States.Runtime', cause } });
       this.close(execution, 'FAILED', { error: 'States.Runtime', cause });
       return false;
     }
     if (execution.definitionHash !== '' && execution.definitionHash !== machine.definitionHash) {
-      logger.warn('the state machine changed since the execution started: it resumes in the current definition', { stateMachine: machine.name, execution: execution.name, state: checkpoint.state });
+      logger.warn('the state machine changed since the execution started: it resumes in the current definition', {
+        stateMachine: machine.name,
+        execution: execution.name,
+        state: checkpoint.state,
+      });
       execution.definitionHash = machine.definitionHash;
     }
     // The execution's TimeoutSeconds counts from its start, not from the resume.
@@ -810,7 +852,9 @@ export class StepFunctionsService {
    */
   private async waitForTaskToken(execution: Execution, task: LocalTask, functionName: string, parameters: Record<string, unknown>): Promise<unknown> {
     const { signal } = execution.controller;
-    const tokenValue = [...stringsIn(parameters)].find((value) => this.tokens.get(value)?.execution === execution && this.tokens.get(value)?.state === 'issued');
+    const tokenValue = [...stringsIn(parameters)].find(
+      (value) => this.tokens.get(value)?.execution === execution && this.tokens.get(value)?.state === 'issued',
+    );
     const token = tokenValue === undefined ? undefined : this.tokens.get(tokenValue);
     if (!token) throw new TaskFailure('States.Runtime', 'a .waitForTaskToken task must pass $$.Task.Token in its Parameters');
     const { timeScale } = this.options;
@@ -819,10 +863,13 @@ export class StepFunctionsService {
       const armHeartbeat = (): void => {
         clearTimeout(heartbeatTimer);
         if (task.heartbeatSeconds === undefined) return;
-        heartbeatTimer = setTimeout(() => {
-          token.state = 'timedOut';
-          reject(new TaskFailure('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds'));
-        }, (task.heartbeatSeconds * 1000) / timeScale);
+        heartbeatTimer = setTimeout(
+          () => {
+            token.state = 'timedOut';
+            reject(new TaskFailure('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds'));
+          },
+          (task.heartbeatSeconds * 1000) / timeScale,
+        );
       };
       const settle = (): void => {
         clearTimeout(heartbeatTimer);
@@ -862,7 +909,8 @@ export class StepFunctionsService {
     const from = enteredAt ?? Date.now();
     let milliseconds: number;
     if (parameters.seconds !== undefined) {
-      if (typeof parameters.seconds !== 'number' || !(parameters.seconds >= 0)) throw new TaskFailure('States.Runtime', 'SecondsPath must point to a non-negative number');
+      if (typeof parameters.seconds !== 'number' || !(parameters.seconds >= 0))
+        throw new TaskFailure('States.Runtime', 'SecondsPath must point to a non-negative number');
       milliseconds = parameters.seconds * 1000;
     } else {
       const timestamp = typeof parameters.timestamp === 'string' ? Date.parse(parameters.timestamp) : Number.NaN;
@@ -885,7 +933,17 @@ export class StepFunctionsService {
     for await (const raw of events) {
       // Paused by a graceful stop: what the winding-down run reports is not part of the execution.
       if (execution.paused) continue;
-      const event = raw as { type: string; timestamp: number; state?: { name: string; input?: unknown; output?: unknown }; index?: number; parentState?: { name: string }; output?: unknown; input?: unknown; Error?: string; Cause?: unknown };
+      const event = raw as {
+        type: string;
+        timestamp: number;
+        state?: { name: string; input?: unknown; output?: unknown };
+        index?: number;
+        parentState?: { name: string };
+        output?: unknown;
+        input?: unknown;
+        Error?: string;
+        Cause?: unknown;
+      };
       // Events of states in Map iterations carry their index; state names are unique across the machine.
       const topLevelEntry = event.type === 'StateEntered' && event.index === undefined && event.state !== undefined && topLevelStates.has(event.state.name);
       if (resume?.skipExecutionStarted && event.type === 'ExecutionStarted') {
@@ -914,7 +972,12 @@ export class StepFunctionsService {
           case 'StateExited':
             return [`${stateType}StateExited`, { stateExitedEventDetails: { name: event.state?.name, output: json(event.state?.output) } }];
           case 'StateFailed':
-            return stateType === 'Task' ? ['TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: event.state?.name, error: event.Error, cause: String(event.Cause) } }] : undefined;
+            return stateType === 'Task'
+              ? [
+                  'TaskFailed',
+                  { taskFailedEventDetails: { resourceType: 'lambda', resource: event.state?.name, error: event.Error, cause: String(event.Cause) } },
+                ]
+              : undefined;
           case 'MapIterationStarted':
           case 'MapIterationSucceeded':
           case 'MapIterationFailed': {

@@ -19,7 +19,8 @@ export class LogMeter {
       const original = stream.write.bind(stream) as (chunk: string, callback?: (error?: Error | null) => void) => boolean;
       const counting = (chunk: unknown, ...rest: unknown[]): boolean => {
         const callback = rest.find((argument): argument is (error?: Error | null) => void => typeof argument === 'function');
-        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
+        const text =
+          typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
         const passed: string[] = [];
         for (const line of text.split(/(?<=\n)/)) {
           const service = SERVICE.exec(line)?.[1];

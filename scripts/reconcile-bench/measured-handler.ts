@@ -18,7 +18,14 @@ export const FUNCTIONS_CHANNEL = 'dmp-bench-functions';
 export type FunctionsMessage =
   | { readonly kind: 'acknowledge-downstream'; readonly on: boolean }
   | { readonly kind: 'started'; readonly functionId: FunctionId }
-  | { readonly kind: 'invocation'; readonly functionId: FunctionId; readonly billedMs: number; readonly records: number; readonly recordBytes: number; readonly failedRecords: number };
+  | {
+      readonly kind: 'invocation';
+      readonly functionId: FunctionId;
+      readonly billedMs: number;
+      readonly records: number;
+      readonly recordBytes: number;
+      readonly failedRecords: number;
+    };
 
 /** Queue consumers downstream of reconcile. */
 const DOWNSTREAM = new Set<FunctionId>(QUEUES.map((queue) => queue.consumer.functionId).filter((id) => id !== 'reconcile'));
@@ -42,7 +49,10 @@ function realHandler(id: FunctionId): Promise<LambdaHandler> {
 function sqsBatchOf(event: unknown): { records: number; bytes: number } {
   const records = (event as { Records?: unknown }).Records;
   if (!Array.isArray(records)) return { records: 0, bytes: 0 };
-  return { records: records.length, bytes: records.reduce((sum: number, record: { body?: unknown }) => sum + (typeof record.body === 'string' ? Buffer.byteLength(record.body) : 0), 0) };
+  return {
+    records: records.length,
+    bytes: records.reduce((sum: number, record: { body?: unknown }) => sum + (typeof record.body === 'string' ? Buffer.byteLength(record.body) : 0), 0),
+  };
 }
 
 function failuresIn(result: unknown): number {
@@ -63,7 +73,14 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     return result;
   } finally {
     const { records, bytes } = sqsBatchOf(event);
-    const message: FunctionsMessage = { kind: 'invocation', functionId, billedMs: Math.ceil(performance.now() - started), records, recordBytes: bytes, failedRecords: failuresIn(result) };
+    const message: FunctionsMessage = {
+      kind: 'invocation',
+      functionId,
+      billedMs: Math.ceil(performance.now() - started),
+      records,
+      recordBytes: bytes,
+      failedRecords: failuresIn(result),
+    };
     channel.postMessage(message);
   }
 }

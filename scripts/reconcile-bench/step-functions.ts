@@ -1,4 +1,11 @@
-import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, type ExecutionListItem, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 
 /** Executions of a state machine started since `since` (epoch ms), optionally only those in one status. */
 async function executionsOf(client: SFNClient, stateMachineArn: string, since: number, status?: ExecutionStatus): Promise<ExecutionListItem[]> {
@@ -13,7 +20,12 @@ async function executionsOf(client: SFNClient, stateMachineArn: string, since: n
 }
 
 /** Executions of each state machine (by id) started since `since` (epoch ms), optionally only those in one status. */
-export async function countExecutions(client: SFNClient, arns: Readonly<Record<string, string>>, since: number, status?: ExecutionStatus): Promise<Record<string, number>> {
+export async function countExecutions(
+  client: SFNClient,
+  arns: Readonly<Record<string, string>>,
+  since: number,
+  status?: ExecutionStatus,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const [id, stateMachineArn] of Object.entries(arns)) counts[id] = (await executionsOf(client, stateMachineArn, since, status)).length;
   return counts;
@@ -23,7 +35,12 @@ export async function countExecutions(client: SFNClient, arns: Readonly<Record<s
  * Mean states entered so far per execution started since `since`, over up to `sample` executions
  * of each machine: the transitions already billed, a lower bound for runs still waiting.
  */
-export async function transitionsSoFar(client: SFNClient, arns: Readonly<Record<string, string>>, since: number, sample: number): Promise<Record<string, number>> {
+export async function transitionsSoFar(
+  client: SFNClient,
+  arns: Readonly<Record<string, string>>,
+  since: number,
+  sample: number,
+): Promise<Record<string, number>> {
   const means: Record<string, number> = {};
   for (const [id, stateMachineArn] of Object.entries(arns)) {
     const executions = await executionsOf(client, stateMachineArn, since);
@@ -33,7 +50,9 @@ export async function transitionsSoFar(client: SFNClient, arns: Readonly<Record<
     for (const execution of sampled) {
       let nextToken: string | undefined;
       do {
-        const page = await client.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn, includeExecutionData: false, maxResults: 1_000, nextToken }));
+        const page = await client.send(
+          new GetExecutionHistoryCommand({ executionArn: execution.executionArn, includeExecutionData: false, maxResults: 1_000, nextToken }),
+        );
         entered += (page.events ?? []).filter((event) => event.type?.endsWith('StateEntered')).length;
         nextToken = page.nextToken;
       } while (nextToken);
@@ -60,7 +79,7 @@ export async function defaultPathStates(client: SFNClient, arns: Readonly<Record
     const machine = await client.send(new DescribeStateMachineCommand({ stateMachineArn }));
     const definition = JSON.parse(machine.definition ?? '{}') as { StartAt?: string; States?: Record<string, AslState> };
     const entered = new Set<string>();
-    for (let name = definition.StartAt; name !== undefined && !entered.has(name); ) {
+    for (let name = definition.StartAt; name !== undefined && !entered.has(name);) {
       entered.add(name);
       const state = definition.States?.[name];
       if (!state || state.End || state.Type === 'Succeed' || state.Type === 'Fail') break;

@@ -58,7 +58,15 @@ export function storedSince(before: StoredBytes, after: StoredBytes): StoredByte
       const earlier = before.get(kind);
       // Items already there lived on meanwhile: their remaining lifetime is what `after` says.
       const earlierByteSeconds = (earlier?.bytes ?? 0) * (entry.bytes > 0 ? entry.byteSeconds / entry.bytes : 0);
-      return [kind, { retention: entry.retention, items: entry.items - (earlier?.items ?? 0), bytes: entry.bytes - (earlier?.bytes ?? 0), byteSeconds: entry.byteSeconds - earlierByteSeconds }];
+      return [
+        kind,
+        {
+          retention: entry.retention,
+          items: entry.items - (earlier?.items ?? 0),
+          bytes: entry.bytes - (earlier?.bytes ?? 0),
+          byteSeconds: entry.byteSeconds - earlierByteSeconds,
+        },
+      ];
     }),
   );
 }

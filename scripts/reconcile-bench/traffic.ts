@@ -59,7 +59,11 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
   const install = `${person.id}-app`;
   const userId = `${person.id}-user`;
   const traits = { email: `${person.id}@bench.example`, first_name: 'Bench', plan: 'free' };
-  const app = { library: { name: 'analytics-ios', version: '4.1.8' }, device: { id: `${person.id}-device`, type: 'ios', model: 'iPhone15,2' }, os: { name: 'iOS', version: '18.1' } };
+  const app = {
+    library: { name: 'analytics-ios', version: '4.1.8' },
+    device: { id: `${person.id}-device`, type: 'ios', model: 'iPhone15,2' },
+    os: { name: 'iOS', version: '18.1' },
+  };
   const web = { anonymousId: cookie, context: WEB };
   const mobile = { anonymousId: install, context: app };
   const cart = `${person.id}-cart`;
@@ -75,7 +79,13 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
           { type: 'identify', ...mobile, context: { ...app, ...consent }, userId, traits },
           { type: 'identify', ...web, userId },
           { type: 'track', ...web, userId, event: 'Checkout Started', properties: { cart_id: cart, revenue: 20, currency: 'USD' } },
-          { type: 'track', ...mobile, userId, event: 'Order Completed', properties: { order_id: `${person.id}-order`, cart_id: cart, revenue: 20, currency: 'USD', products: [product(seed, 2)] } },
+          {
+            type: 'track',
+            ...mobile,
+            userId,
+            event: 'Order Completed',
+            properties: { order_id: `${person.id}-order`, cart_id: cart, revenue: 20, currency: 'USD', products: [product(seed, 2)] },
+          },
           { type: 'screen', ...mobile, userId, name: 'Order Confirmation' },
         ]
       : person.kind === 'identified on one device'
@@ -103,7 +113,11 @@ function session(person: Person, seed: number, startedAt: number): Message[] {
             { type: 'track', ...web, event: 'Cart Viewed', properties: { cart_id: cart } },
             { type: 'page', ...web, name: 'Home' },
           ];
-  return steps.map((message, step) => ({ ...message, messageId: `${person.id}-${step}`, timestamp: new Date(startedAt + step * SESSION_STEP_MS).toISOString() }));
+  return steps.map((message, step) => ({
+    ...message,
+    messageId: `${person.id}-${step}`,
+    timestamp: new Date(startedAt + step * SESSION_STEP_MS).toISOString(),
+  }));
 }
 
 function personAt(runId: string, batchIndex: number, position: number): Person {
@@ -152,7 +166,11 @@ export class TrackingClient {
   /** The status of the answer, 0 when none came. */
   async send(batch: Batch): Promise<number> {
     try {
-      const response = await fetch(`${this.baseUrl}/v1/batch`, { method: 'POST', headers: { authorization: this.authorization, 'content-type': 'application/json' }, body: batch.body });
+      const response = await fetch(`${this.baseUrl}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: this.authorization, 'content-type': 'application/json' },
+        body: batch.body,
+      });
       await response.arrayBuffer();
       return response.status;
     } catch {
@@ -166,7 +184,8 @@ export class TrackingClient {
     let next = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
-        for (let index = next++; index < batches.length && Date.now() < deadline; index = next++) this.count(outcome, batches[index] as Batch, await this.send(batches[index] as Batch));
+        for (let index = next++; index < batches.length && Date.now() < deadline; index = next++)
+          this.count(outcome, batches[index] as Batch, await this.send(batches[index] as Batch));
       }),
     );
     return outcome;
@@ -177,7 +196,13 @@ export class TrackingClient {
    * whether or not earlier ones were answered, at most `maxInFlight` unanswered). Batches are made
    * when sent, so their timestamps are current.
    */
-  async sendAtRate(runId: string, perSecond: number, seconds: number, maxInFlight: number, deadline: number): Promise<SendOutcome & { readonly lateMs: number }> {
+  async sendAtRate(
+    runId: string,
+    perSecond: number,
+    seconds: number,
+    maxInFlight: number,
+    deadline: number,
+  ): Promise<SendOutcome & { readonly lateMs: number }> {
     const outcome = { accepted: [] as Batch[], refused: {} as Record<string, number> };
     const intervalMs = (EVENTS_PER_BATCH / perSecond) * 1000;
     const total = Math.round((perSecond * seconds) / EVENTS_PER_BATCH);

@@ -102,7 +102,11 @@ describe('CRM churn push-back', () => {
   it('refuses an include it does not know, naming the path', async () => {
     const response = await admin('/v1/segments', {
       method: 'POST',
-      body: JSON.stringify({ name: 'bad', definition: { score: 'churn', band: 'high' }, destinations: [{ type: 'webhook', url: webhookUrl('x'), include: ['email'] }] }),
+      body: JSON.stringify({
+        name: 'bad',
+        definition: { score: 'churn', band: 'high' },
+        destinations: [{ type: 'webhook', url: webhookUrl('x'), include: ['email'] }],
+      }),
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { errors: Array<{ path: string }> }).errors.map((error) => error.path)).toEqual(['destinations[0].include[0]']);
@@ -112,7 +116,14 @@ describe('CRM churn push-back', () => {
     for (const url of ['https://169.254.169.254/latest/meta-data/', 'https://[::ffff:a00:8]/hook', 'http://crm.example/hook']) {
       const response = await admin('/v1/segments', {
         method: 'POST',
-        body: JSON.stringify({ name: 'ssrf', definition: { score: 'churn', band: 'high' }, destinations: [{ type: 'webhook', url: webhookUrl('ok') }, { type: 'webhook', url }] }),
+        body: JSON.stringify({
+          name: 'ssrf',
+          definition: { score: 'churn', band: 'high' },
+          destinations: [
+            { type: 'webhook', url: webhookUrl('ok') },
+            { type: 'webhook', url },
+          ],
+        }),
       });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { errors: Array<{ path: string; reason: string }> }).errors).toEqual([
@@ -147,10 +158,13 @@ describe('CRM churn push-back', () => {
     expect(imported.status).toBe(200);
     expect(await imported.json()).toMatchObject({ accepted: 1, rejected: 0 });
 
-    const [delivery] = await pollUntil(async () => {
-      const found = await deliveriesTo(hook);
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 30_000, description: 'the CRM webhook' });
+    const [delivery] = await pollUntil(
+      async () => {
+        const found = await deliveriesTo(hook);
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the CRM webhook' },
+    );
     if (!delivery) throw new Error('no delivery');
     const high = await profileWhen(userId, (profile) => churnOf(profile)?.band === 'high', 'the high churn band');
     const payload = payloadOf(delivery);
@@ -182,10 +196,13 @@ describe('webhook retries', () => {
 
   it('retries a receiver that answers 503 twice until it accepts, with the same webhook-id and a valid signature', async () => {
     const { hook, profileId } = await memberWithFlakyHook(2);
-    const attempts = await pollUntil(async () => {
-      const found = await deliveriesTo(hook);
-      return found.some((delivery) => delivery.status === 200) ? found : undefined;
-    }, { timeoutMs: 30_000, description: 'an accepted delivery' });
+    const attempts = await pollUntil(
+      async () => {
+        const found = await deliveriesTo(hook);
+        return found.some((delivery) => delivery.status === 200) ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'an accepted delivery' },
+    );
     expect(await platform.drain(Date.now() + 20_000)).toBe(true);
     expect((await deliveriesTo(hook)).map((delivery) => delivery.status)).toEqual([503, 503, 200]);
     expect(new Set(attempts.map((delivery) => delivery.headers['webhook-id'])).size).toBe(1);
@@ -201,10 +218,13 @@ describe('webhook retries', () => {
     // The receiver accepts from the first attempt after the replay on.
     const { hook, profileId } = await memberWithFlakyHook(attemptsBeforeDlq);
     const deadLetterUrl = platform.queues.Activation?.deadLetterUrl as string;
-    const [deadLetter] = await pollUntil(async () => {
-      const found = (await listDeadLetters(sqs, deadLetterUrl, { max: 10 })).filter((message) => message.body.includes(profileId));
-      return found.length > 0 ? found : undefined;
-    }, { timeoutMs: 30_000, description: 'the transition in Activation-dlq' });
+    const [deadLetter] = await pollUntil(
+      async () => {
+        const found = (await listDeadLetters(sqs, deadLetterUrl, { max: 10 })).filter((message) => message.body.includes(profileId));
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the transition in Activation-dlq' },
+    );
     const failures = Array.from({ length: attemptsBeforeDlq }, () => 503);
     expect((await deliveriesTo(hook)).map((delivery) => delivery.status)).toEqual(failures);
 
@@ -212,10 +232,13 @@ describe('webhook retries', () => {
     expect({ code: replay.code, stderr: replay.stderr }).toMatchObject({ code: 0 });
     expect(JSON.parse(replay.stdout)).toMatchObject({ queue: 'Activation', moved: 1, failed: [] });
 
-    const attempts = await pollUntil(async () => {
-      const found = await deliveriesTo(hook);
-      return found.some((delivery) => delivery.status === 200) ? found : undefined;
-    }, { timeoutMs: 30_000, description: 'the replayed delivery' });
+    const attempts = await pollUntil(
+      async () => {
+        const found = await deliveriesTo(hook);
+        return found.some((delivery) => delivery.status === 200) ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the replayed delivery' },
+    );
     expect(attempts.map((delivery) => delivery.status)).toEqual([...failures, 200]);
     const accepted = attempts[attemptsBeforeDlq] as WebhookDelivery;
     expect(accepted.body).toBe(attempts[0]?.body);

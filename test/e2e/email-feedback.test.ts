@@ -60,7 +60,10 @@ const nonEmpty = <T>(list: T[]): T[] | false => list.length > 0 && list;
 
 async function shopper(userId: string, email: string): Promise<void> {
   await send('identify', { userId, traits: { email, firstName: 'Ana' }, context: { consent: { categoryPreferences: { marketing: true } } } });
-  await pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, { timeoutMs: 15_000, description: `profile ${userId}` });
+  await pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, {
+    timeoutMs: 15_000,
+    description: `profile ${userId}`,
+  });
 }
 
 const engage = (messageId: string, action: 'open' | 'click', body?: unknown): Promise<Response> =>
@@ -72,15 +75,26 @@ const engage = (messageId: string, action: 'open' | 'click', body?: unknown): Pr
 
 test('a bounce suppresses the address (no email 2) and shows as Email Bounced; a delivered email opened and clicked shows as Delivered, Opened, Link Clicked', async () => {
   await Promise.all([shopper('u-bounce', BOUNCING), shopper('u-engaged', ENGAGED)]);
-  const addToCart = (userId: string) => send('track', { userId, event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug', price: 12, cart_id: `cart-${userId}` } });
+  const addToCart = (userId: string) =>
+    send('track', { userId, event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug', price: 12, cart_id: `cart-${userId}` } });
   await Promise.all([addToCart('u-bounce'), addToCart('u-engaged')]);
 
   // Email 1 to both; the bouncing address's outcome comes back as a profile event, ids only.
   const [bounced] = await pollUntil(async () => nonEmpty(to(await outbox(), BOUNCING)), { timeoutMs: 30_000, description: 'email 1 to the bouncing address' });
   expect(bounced?.tags).toMatchObject({ journey: 'cart-abandonment', step: 'email1', profile: expect.any(String) });
-  const [bounceEvent] = await pollUntil(async () => nonEmpty(named(await events('u-bounce'), 'Email Bounced')), { timeoutMs: 20_000, description: 'Email Bounced on the profile' });
+  const [bounceEvent] = await pollUntil(async () => nonEmpty(named(await events('u-bounce'), 'Email Bounced')), {
+    timeoutMs: 20_000,
+    description: 'Email Bounced on the profile',
+  });
   expect(bounceEvent?.messageId).toBe(`ses-${bounced?.messageId}-Bounce`);
-  expect(bounceEvent?.properties).toEqual({ email_id: bounced?.messageId, journey: 'cart-abandonment', step: 'email1', run: expect.any(String), bounce_type: 'Permanent', bounce_sub_type: 'General' });
+  expect(bounceEvent?.properties).toEqual({
+    email_id: bounced?.messageId,
+    journey: 'cart-abandonment',
+    step: 'email1',
+    run: expect.any(String),
+    bounce_type: 'Permanent',
+    bounce_sub_type: 'General',
+  });
   expect(bounceEvent?.context).toMatchObject({ channel: 'email' });
   expect(JSON.stringify(bounceEvent)).not.toContain(BOUNCING);
 

@@ -1,13 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { ROUTES } from '../../lib/definitions/api';
-import {
-  matchRoute,
-  MalformedLambdaResponseError,
-  requestTime,
-  toApiGatewayEvent,
-  toHttpResponse,
-  type ReceivedRequest,
-} from '../../local/api-gateway';
+import { matchRoute, MalformedLambdaResponseError, requestTime, toApiGatewayEvent, toHttpResponse, type ReceivedRequest } from '../../local/api-gateway';
 import { failedMessageIds, toSqsRecord } from '../../local/event-source-poller';
 import { mimeHeaders, sendRecords } from '../../local/ses-local';
 import { platformOptionsFromEnv } from '../../local/settings';
@@ -83,7 +76,10 @@ describe('API Gateway v2 event', () => {
   });
 
   it('base64-encodes a body with a Content-Encoding or that is not UTF-8, and omits an empty one', () => {
-    const compressed = toApiGatewayEvent(request({ method: 'POST', url: '/v1/track', rawHeaders: ['Content-Encoding', 'gzip'], body: Buffer.from('abc') }), track);
+    const compressed = toApiGatewayEvent(
+      request({ method: 'POST', url: '/v1/track', rawHeaders: ['Content-Encoding', 'gzip'], body: Buffer.from('abc') }),
+      track,
+    );
     expect(compressed).toMatchObject({ body: Buffer.from('abc').toString('base64'), isBase64Encoded: true });
     const binary = toApiGatewayEvent(request({ method: 'POST', url: '/v1/track', body: Buffer.from([0xff, 0xfe, 0x00]) }), track);
     expect(binary).toMatchObject({ body: '//4A', isBase64Encoded: true });

@@ -142,10 +142,23 @@ it('an abandoned-cart journey waiting between email 1 and email 2 survives a SIG
   };
   platform = await start(env);
   const address = 'crash-cart@shop.test';
-  await sendTracking(platform, 'identify', { userId: 'crash-cart', traits: { email: address }, context: { consent: { categoryPreferences: { marketing: true } } } });
-  await pollUntil(async () => (await adminFetch(platform as TestPlatform, '/v1/profiles/user_id:crash-cart')).status === 200, { timeoutMs: 20_000, description: 'the profile' });
-  await sendTracking(platform, 'track', { userId: 'crash-cart', messageId: 'crash-cart-add', event: 'Product Added', properties: { product_id: 'mug-1', name: 'Mug', price: 12, cart_id: 'cart-crash' } });
-  const toCustomer = async (target: TestPlatform): Promise<OutboxEmail[]> => (await devOutbox<OutboxEmail>(target)).filter((email) => email.to.includes(address));
+  await sendTracking(platform, 'identify', {
+    userId: 'crash-cart',
+    traits: { email: address },
+    context: { consent: { categoryPreferences: { marketing: true } } },
+  });
+  await pollUntil(async () => (await adminFetch(platform as TestPlatform, '/v1/profiles/user_id:crash-cart')).status === 200, {
+    timeoutMs: 20_000,
+    description: 'the profile',
+  });
+  await sendTracking(platform, 'track', {
+    userId: 'crash-cart',
+    messageId: 'crash-cart-add',
+    event: 'Product Added',
+    properties: { product_id: 'mug-1', name: 'Mug', price: 12, cart_id: 'cart-crash' },
+  });
+  const toCustomer = async (target: TestPlatform): Promise<OutboxEmail[]> =>
+    (await devOutbox<OutboxEmail>(target)).filter((email) => email.to.includes(address));
   await pollUntil(async () => (await toCustomer(platform as TestPlatform)).length === 1, { timeoutMs: 30_000, description: 'email 1' });
   // The kill must come in the wait, after the step's outcome is recorded (the report counts it then):
   // one between the send and that record leaves a claim that blocks the step's retries.
@@ -153,16 +166,21 @@ it('an abandoned-cart journey waiting between email 1 and email 2 survives a SIG
   await platform.kill();
 
   platform = await start(env);
-  const emails = await pollUntil(async () => {
-    const sent = await toCustomer(platform as TestPlatform);
-    return sent.length >= 2 ? sent : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 500, description: 'email 2 after the restart' });
+  const emails = await pollUntil(
+    async () => {
+      const sent = await toCustomer(platform as TestPlatform);
+      return sent.length >= 2 ? sent : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, description: 'email 2 after the restart' },
+  );
   expect(emails).toHaveLength(2);
   expect(emails[1]?.html).toContain('Free shipping');
   expect(emails[0]?.html).not.toContain('Free shipping');
   // Nothing more comes: the journey ended (checked through the running-executions count).
   await pollUntil(
-    async () => ((await (await fetch(`${(platform as TestPlatform).baseUrl}/health`)).json()) as { components: { stepFunctions: { runningExecutions: number } } }).components.stepFunctions.runningExecutions === 0,
+    async () =>
+      ((await (await fetch(`${(platform as TestPlatform).baseUrl}/health`)).json()) as { components: { stepFunctions: { runningExecutions: number } } })
+        .components.stepFunctions.runningExecutions === 0,
     { timeoutMs: 30_000, description: 'no execution left running' },
   );
   expect(await toCustomer(platform)).toHaveLength(2);

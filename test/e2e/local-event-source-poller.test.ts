@@ -80,7 +80,10 @@ it('delivers a batch shaped like Lambda and redelivers only the reported failure
   });
   await sendBodies(queueUrl(), bodies);
 
-  await pollUntil(() => deliveriesOf('retry-1').length === 2 && deliveriesOf('retry-2').length === 2, { timeoutMs: 15_000, description: 'failed messages redelivered' });
+  await pollUntil(() => deliveriesOf('retry-1').length === 2 && deliveriesOf('retry-2').length === 2, {
+    timeoutMs: 15_000,
+    description: 'failed messages redelivered',
+  });
   await drained();
 
   expect(batches).toContainEqual(bodies);
@@ -152,7 +155,9 @@ describe('concurrency', () => {
   let localSqs: LocalSqs;
 
   beforeAll(async () => {
-    localSqs = await startLocalSqs([{ ...EVENTS_QUEUE, id: 'Concurrency', consumer: { ...EVENTS_QUEUE.consumer, batchSize: 1 } }], { logger: new Logger({ serviceName: 'poller-test', logLevel: 'CRITICAL' }) });
+    localSqs = await startLocalSqs([{ ...EVENTS_QUEUE, id: 'Concurrency', consumer: { ...EVENTS_QUEUE.consumer, batchSize: 1 } }], {
+      logger: new Logger({ serviceName: 'poller-test', logLevel: 'CRITICAL' }),
+    });
   });
 
   afterAll(async () => {
@@ -182,7 +187,12 @@ describe('concurrency', () => {
     });
     poller.start();
     try {
-      await localSqs.client.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: Array.from({ length: 8 }, (_, index) => ({ Id: String(index), MessageBody: `m-${index}` })) }));
+      await localSqs.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: Array.from({ length: 8 }, (_, index) => ({ Id: String(index), MessageBody: `m-${index}` })),
+        }),
+      );
       await pollUntil(() => running === 4, { description: 'four batches running' });
       expect(poller.stats()).toMatchObject({ received: 4, inFlight: 4 });
       while (finished < 8) {

@@ -31,7 +31,12 @@ async function fakeProfileApi(event: APIGatewayProxyEventV2): Promise<unknown> {
     case 'string':
       return 'plain words';
     case 'binary':
-      return { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 1, 254]).toString('base64'), isBase64Encoded: true };
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.from([0, 1, 254]).toString('base64'),
+        isBase64Encoded: true,
+      };
     case 'throws':
       throw new Error('handler exploded');
     case 'malformed':
@@ -217,7 +222,10 @@ describe('the API Gateway adapter', () => {
     expect(response.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type']));
     expect(response.headers.get('access-control-allow-methods')?.split(',')).toEqual(expect.arrayContaining(['POST', 'GET']));
     expect(response.headers.get('access-control-max-age')).toBe('86400');
-    const unrouted = await fetch(`${platform.baseUrl}/v1/nope`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    const unrouted = await fetch(`${platform.baseUrl}/v1/nope`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    });
     expect(unrouted.status).toBe(404);
     expect(unrouted.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -227,9 +235,11 @@ describe('CORS of the admin APIs and the developer endpoints', () => {
   const EVIL = 'https://evil.example';
   const CONSOLE = 'https://console.example.com';
   const preflight = (path: string, origin: string) =>
-    fetch(`${platform.baseUrl}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
-  const adminGet = (origin: string) =>
-    fetch(`${platform.baseUrl}/v1/reports/journeys`, { headers: { origin, authorization: 'Bearer dev-admin-token' } });
+    fetch(`${platform.baseUrl}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+  const adminGet = (origin: string) => fetch(`${platform.baseUrl}/v1/reports/journeys`, { headers: { origin, authorization: 'Bearer dev-admin-token' } });
 
   it('admin routes grant no origin without configured ones', async () => {
     const refused = await preflight('/v1/reports/journeys', EVIL);
@@ -306,7 +316,12 @@ describe('the developer endpoints', () => {
       body: '{"order":42}',
     });
     expect(post.status).toBe(200);
-    const deliveries = (await (await fetch(`${platform.baseUrl}/dev/webhooks`)).json()) as { name: string; headers: Record<string, string>; body: string; receivedAt: string }[];
+    const deliveries = (await (await fetch(`${platform.baseUrl}/dev/webhooks`)).json()) as {
+      name: string;
+      headers: Record<string, string>;
+      body: string;
+      receivedAt: string;
+    }[];
     const delivery = deliveries.find((candidate) => candidate.name === 'orders');
     expect(delivery).toMatchObject({ body: '{"order":42}', headers: { 'x-signature': 'sig-1', 'content-type': 'application/json' } });
     expect(Number.isNaN(Date.parse(delivery?.receivedAt ?? ''))).toBe(false);

@@ -45,7 +45,7 @@ function descendants(root: number): ProcessInfo[] {
   const processes = allProcesses();
   const found: ProcessInfo[] = [];
   const parents = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const candidate of processes) {
       if (parents.has(candidate.ppid) && !parents.has(candidate.pid)) {
@@ -206,7 +206,11 @@ describeOnLinux('one platform per DMP_DATA_DIR', () => {
 
     const second = await runUntilExit({ DMP_DATA_DIR: dataDir }, 30_000);
     expect(second.code).toBe(1);
-    expect(second.output).toMatch(new RegExp(`DMP_DATA_DIR ${dataDir} is in use by another local platform \\(pid ${node.pid}, started [0-9T:.Z-]+\\); stop it or choose another DMP_DATA_DIR`));
+    expect(second.output).toMatch(
+      new RegExp(
+        `DMP_DATA_DIR ${dataDir} is in use by another local platform \\(pid ${node.pid}, started [0-9T:.Z-]+\\); stop it or choose another DMP_DATA_DIR`,
+      ),
+    );
     // The message alone, no stack trace.
     expect(second.output).not.toMatch(/^\s+at /m);
     // The second started no JVM of its own on that directory.

@@ -44,7 +44,11 @@ it('restores table items, unprocessed messages and dead letters after a restart'
   await firstSqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queue.url,
-      Entries: ['a', 'b', 'c'].map((body, index) => ({ Id: String(index), MessageBody: body, MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' } } })),
+      Entries: ['a', 'b', 'c'].map((body, index) => ({
+        Id: String(index),
+        MessageBody: body,
+        MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' } },
+      })),
     }),
   );
   await firstSqs.send(new SendMessageCommand({ QueueUrl: queue.deadLetterUrl, MessageBody: 'dead' }));
@@ -70,7 +74,9 @@ it('restores table items, unprocessed messages and dead letters after a restart'
 
   const secondSqs = new SQSClient({ endpoint: second.endpoints.sqs, region: 'us-east-1', credentials });
   const secondDynamo = new DynamoDBClient({ endpoint: second.endpoints.dynamodb, region: 'us-east-1', credentials });
-  const deadLetters = await secondSqs.send(new ReceiveMessageCommand({ QueueUrl: second.queues.Events?.deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const deadLetters = await secondSqs.send(
+    new ReceiveMessageCommand({ QueueUrl: second.queues.Events?.deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
   expect(deadLetters.Messages?.map((message) => message.Body)).toEqual(['dead']);
   const item = await secondDynamo.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'P#kept' }, SK: { S: 'PROFILE' } } }));
   expect(item.Item?.PK?.S).toBe('P#kept');

@@ -1,11 +1,4 @@
-import {
-  instantOf,
-  nextCronTime,
-  parseCron,
-  parseScheduleExpression,
-  ScheduleExpressionError,
-  wallTimeAt,
-} from '../../local/scheduler/schedule-expression';
+import { instantOf, nextCronTime, parseCron, parseScheduleExpression, ScheduleExpressionError, wallTimeAt } from '../../local/scheduler/schedule-expression';
 
 /** Successive firing times, as ISO strings, from `after`. */
 function firings(cron: string, after: string, timeZone: string, count: number): string[] {

@@ -86,7 +86,9 @@ function reportArn(): string {
 /** Inputs of the report executions so far. */
 async function reportInputs(): Promise<unknown[]> {
   const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: reportArn() }));
-  const described = await Promise.all((listed.executions ?? []).map((execution) => sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))));
+  const described = await Promise.all(
+    (listed.executions ?? []).map((execution) => sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))),
+  );
   return described.map((execution) => JSON.parse(execution.input ?? 'null') as unknown);
 }
 
@@ -117,14 +119,23 @@ test('CreateSchedule rate(1 hour) starts the state machine within seconds; Delet
   );
   expect(created.ScheduleArn).toBe('arn:aws:scheduler:us-east-1:123456789012:schedule/default/hourly-rebuild');
 
-  const inputs = await pollUntil(async () => {
-    const all = await reportInputs();
-    return countOf(all, 'api-schedule') >= 1 ? all : undefined;
-  }, { timeoutMs: 5_000, description: 'the first scheduled run' });
+  const inputs = await pollUntil(
+    async () => {
+      const all = await reportInputs();
+      return countOf(all, 'api-schedule') >= 1 ? all : undefined;
+    },
+    { timeoutMs: 5_000, description: 'the first scheduled run' },
+  );
   expect(inputs).toContainEqual({ trigger: 'api-schedule', schedule: created.ScheduleArn });
 
   const described = await scheduler.send(new GetScheduleCommand({ Name: 'hourly-rebuild' }));
-  expect(described).toMatchObject({ Name: 'hourly-rebuild', GroupName: 'default', State: 'ENABLED', ScheduleExpression: 'rate(1 hour)', Target: { Arn: reportArn() } });
+  expect(described).toMatchObject({
+    Name: 'hourly-rebuild',
+    GroupName: 'default',
+    State: 'ENABLED',
+    ScheduleExpression: 'rate(1 hour)',
+    Target: { Arn: reportArn() },
+  });
   expect(described.CreationDate).toBeInstanceOf(Date);
   // Persisted for the next start; the CDK app's own schedule is not (it comes from the app).
   const persisted = JSON.parse(readFileSync(path.join(dataDir, 'schedules.json'), 'utf8')) as { schedules: { Name: string }[] };
@@ -153,20 +164,40 @@ test('a one-time schedule invokes a function once and deletes itself after compl
   );
   await pollUntil(() => scoreEvents.length >= 1, { timeoutMs: 5_000, description: 'the function invocation' });
   expect(scoreEvents).toEqual([{ reason: 'nightly' }]);
-  await pollUntil(async () => (await scheduler.send(new ListSchedulesCommand({ NamePrefix: 'rescore' }))).Schedules?.length === 0, { description: 'the schedule to delete itself' });
+  await pollUntil(async () => (await scheduler.send(new ListSchedulesCommand({ NamePrefix: 'rescore' }))).Schedules?.length === 0, {
+    description: 'the schedule to delete itself',
+  });
 });
 
 test('answers the Scheduler API errors: invalid expression, duplicate name, unknown schedule, unknown target', async () => {
   const create = (name: string, expression: string, target = reportArn()) =>
-    scheduler.send(new CreateScheduleCommand({ Name: name, ScheduleExpression: expression, FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: target, RoleArn: ROLE_ARN } }));
+    scheduler.send(
+      new CreateScheduleCommand({
+        Name: name,
+        ScheduleExpression: expression,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: target, RoleArn: ROLE_ARN },
+      }),
+    );
   await expect(create('bad', 'cron(0 9 * * MON *)')).rejects.toMatchObject({ name: 'ValidationException' });
   await expect(create('elsewhere', 'rate(1 day)', 'arn:aws:sqs:us-east-1:123456789012:elsewhere')).rejects.toMatchObject({ name: 'ValidationException' });
   await create('weekly', 'cron(0 9 ? * MON *)');
   await expect(create('weekly', 'rate(1 day)')).rejects.toMatchObject({ name: 'ConflictException' });
   await scheduler.send(
-    new UpdateScheduleCommand({ Name: 'weekly', ScheduleExpression: 'cron(0 10 ? * MON *)', ScheduleExpressionTimezone: 'Europe/Paris', State: 'DISABLED', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: reportArn(), RoleArn: ROLE_ARN } }),
+    new UpdateScheduleCommand({
+      Name: 'weekly',
+      ScheduleExpression: 'cron(0 10 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      State: 'DISABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: reportArn(), RoleArn: ROLE_ARN },
+    }),
   );
-  expect(await scheduler.send(new GetScheduleCommand({ Name: 'weekly' }))).toMatchObject({ ScheduleExpression: 'cron(0 10 ? * MON *)', ScheduleExpressionTimezone: 'Europe/Paris', State: 'DISABLED' });
+  expect(await scheduler.send(new GetScheduleCommand({ Name: 'weekly' }))).toMatchObject({
+    ScheduleExpression: 'cron(0 10 ? * MON *)',
+    ScheduleExpressionTimezone: 'Europe/Paris',
+    State: 'DISABLED',
+  });
   await expect(scheduler.send(new DeleteScheduleCommand({ Name: 'never-created' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 });
 
@@ -179,11 +210,21 @@ describe('persistence across restarts', () => {
       startExecution: (_arn, input) => started.push(input),
       invoke: async () => undefined,
     };
-    const options = { timeScale: TIME_SCALE, file: path.join(directory, 'schedules.json'), staticSchedules: [], targets, logger: new Logger({ logLevel: 'CRITICAL' }) };
+    const options = {
+      timeScale: TIME_SCALE,
+      file: path.join(directory, 'schedules.json'),
+      staticSchedules: [],
+      targets,
+      logger: new Logger({ logLevel: 'CRITICAL' }),
+    };
     try {
       const first = new SchedulerService(options);
       first.start();
-      first.create('kept', { ScheduleExpression: 'rate(1 hour)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: reportArn(), RoleArn: ROLE_ARN, Input: '{"run":"kept"}' } });
+      first.create('kept', {
+        ScheduleExpression: 'rate(1 hour)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: reportArn(), RoleArn: ROLE_ARN, Input: '{"run":"kept"}' },
+      });
       await first.stop(Date.now());
 
       const second = new SchedulerService(options);

@@ -108,11 +108,7 @@ function toyApp(app: App): void {
     resultSelector: { 'total.$': '$.Payload.total', 'statusCode.$': '$.StatusCode' },
     resultPath: '$.summary',
   });
-  defineMachine(
-    stack,
-    BATCH,
-    eachItem.next(new Wait(stack, 'WaitFromInput', { time: WaitTime.secondsPath('$.delaySeconds') })).next(summarize),
-  );
+  defineMachine(stack, BATCH, eachItem.next(new Wait(stack, 'WaitFromInput', { time: WaitTime.secondsPath('$.delaySeconds') })).next(summarize));
 
   const flaky = task('ReadSlice', { action: 'flaky' });
   flaky.addRetry({ errors: ['States.ALL'], interval: Duration.minutes(1), maxAttempts: 2, backoffRate: 2 });
@@ -194,14 +190,23 @@ test('handlers receive each state machine ARN and the endpoint through the envir
 
 test('runs the synthesized Map → Task → Choice → Wait definition with waits divided by the time scale', async () => {
   const startedAt = Date.now();
-  const executionArn = await start(BATCH, { items: [{ id: 'a', value: 3 }, { id: 'b', value: 8 }], delaySeconds: 3600 });
+  const executionArn = await start(BATCH, {
+    items: [
+      { id: 'a', value: 3 },
+      { id: 'b', value: 8 },
+    ],
+    delaySeconds: 3600,
+  });
 
   const description = await closed(executionArn);
   const elapsedMs = Date.now() - startedAt;
 
   expect(description).toMatchObject({ status: 'SUCCEEDED', stateMachineArn: arnOf(BATCH) });
   expect(parsed(description.output)).toEqual({
-    items: [{ id: 'a', value: 3 }, { id: 'b', value: 8 }],
+    items: [
+      { id: 'a', value: 3 },
+      { id: 'b', value: 8 },
+    ],
     delaySeconds: 3600,
     results: [
       { id: 'a', value: 6, size: 'small' },
@@ -270,6 +275,8 @@ test('StartExecution is idempotent by name while running, StopExecution aborts a
   await sfn.send(new StopExecutionCommand({ executionArn, error: 'Cancelled', cause: 'cart emptied' }));
 
   expect(await closed(executionArn)).toMatchObject({ status: 'ABORTED', error: 'Cancelled', cause: 'cart emptied' });
-  await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: approvalTokens.at(-1) ?? '', output: '{}' }))).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+  await expect(sfn.send(new SendTaskSuccessCommand({ taskToken: approvalTokens.at(-1) ?? '', output: '{}' }))).rejects.toMatchObject({
+    name: 'TaskDoesNotExist',
+  });
   await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${executionArn}-unknown` }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
 });

@@ -62,13 +62,25 @@ describe('profiles from real SDK traffic', () => {
     analytics.page({ anonymousId: cookie, name: 'Mugs', properties: { url: 'https://shop.io/mugs' }, timestamp: at(40) });
     analytics.track({ anonymousId: cookie, event: 'Product Viewed', properties: { product_id: 'mug-1', category: 'mugs', price: 12 }, timestamp: at(30) });
     analytics.identify({ userId: user, anonymousId: cookie, traits: { email: email.toUpperCase(), firstName: 'Ana', plan: 'gold' }, timestamp: at(20) });
-    analytics.track({ userId: user, event: 'Order Completed', properties: { order_id: 'o-1', revenue: 36, currency: 'EUR', products: [{ product_id: 'mug-1', price: 12, quantity: 3 }] }, timestamp: at(10) });
+    analytics.track({
+      userId: user,
+      event: 'Order Completed',
+      properties: { order_id: 'o-1', revenue: 36, currency: 'EUR', products: [{ product_id: 'mug-1', price: 12, quantity: 3 }] },
+      timestamp: at(10),
+    });
     await analytics.closeAndFlush({ timeout: 15_000 });
 
     const profile = await profileWhen(`user_id:${user}`, (p) => (p.computed.events_total as number) >= 4);
     expect(profile.traits).toMatchObject({ email, firstName: 'Ana', plan: 'gold' });
     expect(profile.traitSources.plan).toMatchObject({ source: 'tracking', party: 'first' });
-    expect(profile.computed).toMatchObject({ events_total: 4, page_views_7d: 1, product_views_7d: 1, orders_total: 1, total_revenue: 36, favourite_category: 'mugs' });
+    expect(profile.computed).toMatchObject({
+      events_total: 4,
+      page_views_7d: 1,
+      product_views_7d: 1,
+      orders_total: 1,
+      total_revenue: 36,
+      favourite_category: 'mugs',
+    });
     expect(profile.identities).toEqual(expect.arrayContaining([{ type: 'user_id', value: user, firstSeen: expect.any(String), lastSeen: expect.any(String) }]));
     expect(profile).toMatchObject({ segments: [], consent: { marketing: false, unsubscribed: false } });
 
@@ -77,7 +89,9 @@ describe('profiles from real SDK traffic', () => {
       expect(other.status).toBe(200);
       expect(((await other.json()) as ProfileBody).profileId).toBe(profile.profileId);
     }
-    const events = (await (await admin(`/v1/profiles/${encodeURIComponent(`user_id:${user}`)}/events?limit=2`)).json()) as { events: Array<{ type: string; event?: string }> };
+    const events = (await (await admin(`/v1/profiles/${encodeURIComponent(`user_id:${user}`)}/events?limit=2`)).json()) as {
+      events: Array<{ type: string; event?: string }>;
+    };
     expect(events.events.map((e) => e.event ?? e.type)).toEqual(['Order Completed', 'identify']);
   });
 
@@ -111,7 +125,12 @@ describe('profiles from real SDK traffic', () => {
     const email = `${unique('crm')}@shop.io`;
     await sendBatch([{ type: 'identify', userId: user, traits: { email, plan: 'gold' } }]);
     await profileWhen(`user_id:${user}`, () => true);
-    const csv = ['Email;Customer no.;Tier;Birth date', `${email};C-1;bronze;1990-04-01`, 'not-an-email;;silver;1991-01-01', `${unique('new')}@shop.io;C-3;silver`].join('\n');
+    const csv = [
+      'Email;Customer no.;Tier;Birth date',
+      `${email};C-1;bronze;1990-04-01`,
+      'not-an-email;;silver;1991-01-01',
+      `${unique('new')}@shop.io;C-3;silver`,
+    ].join('\n');
     const mapping = { identifiers: { email: 'Email', crm_id: 'Customer no.' }, traits: { plan: 'Tier', birthday: 'Birth date' } };
     const response = await admin('/v1/imports?source=acme-crm&party=third', {
       method: 'POST',
@@ -158,7 +177,10 @@ describe('profiles from real SDK traffic', () => {
     expect((await admin(`/v1/profiles/user_id:${user}`)).status).toBe(404);
 
     const marker = unique('marker');
-    await sendBatch([{ type: 'page', anonymousId: cookie, name: 'Back' }, { type: 'page', anonymousId: marker, name: 'Other' }]);
+    await sendBatch([
+      { type: 'page', anonymousId: cookie, name: 'Back' },
+      { type: 'page', anonymousId: marker, name: 'Other' },
+    ]);
     // Once the later message of the same batch is on a profile, the erased cookie's message was handled too.
     await profileWhen(`anonymous_id:${marker}`, () => true);
     expect((await admin(`/v1/profiles/anonymous_id:${cookie}`)).status).toBe(404);

@@ -79,7 +79,10 @@ test('the report counts entrants per group, email 1 sends and skips, and each co
   // Profiles first, so each cart meets its profile's consent.
   await Promise.all(
     customers.map((userId) =>
-      pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, { timeoutMs: 20_000, description: `profile ${userId}` }),
+      pollUntil(async () => (await adminFetch(platform, `/v1/profiles/user_id:${userId}`)).status === 200, {
+        timeoutMs: 20_000,
+        description: `profile ${userId}`,
+      }),
     ),
   );
   await Promise.all(
@@ -148,7 +151,8 @@ test('the report counts entrants per group, email 1 sends and skips, and each co
   const rate = (conversions: number, entrants: number): number | null => (entrants === 0 ? null : conversions / entrants);
   const rateT = rate(converted.conversions.treatment, converted.entrants.treatment);
   const rateH = rate(converted.conversions.holdout, converted.entrants.holdout);
-  const expectFigure = (actual: number | null, figure: number | null): void => (figure === null ? expect(actual).toBeNull() : expect(actual).toBeCloseTo(figure, 4));
+  const expectFigure = (actual: number | null, figure: number | null): void =>
+    figure === null ? expect(actual).toBeNull() : expect(actual).toBeCloseTo(figure, 4);
   expectFigure(converted.conversionRate.treatment, rateT);
   expectFigure(converted.conversionRate.holdout, rateH);
   expectFigure(converted.incrementalConversions, rateT === null || rateH === null ? null : (rateT - rateH) * converted.entrants.treatment);

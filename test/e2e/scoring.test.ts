@@ -69,7 +69,13 @@ describe('scoring on the local platform', () => {
     const userId = `shopper-${randomUUID().slice(0, 8)}`;
     const web = { library: { name: 'analytics.js' }, timezone: 'America/New_York' };
     await track([
-      { type: 'identify', userId, traits: { email: `${userId}@shop.io`, firstName: 'Ana' }, context: { ...web, consent: { categoryPreferences: { marketing: true } } }, timestamp: ago(72) },
+      {
+        type: 'identify',
+        userId,
+        traits: { email: `${userId}@shop.io`, firstName: 'Ana' },
+        context: { ...web, consent: { categoryPreferences: { marketing: true } } },
+        timestamp: ago(72),
+      },
       { type: 'page', userId, name: 'Home', context: web, timestamp: ago(50) },
       { type: 'track', userId, event: 'Product Viewed', properties: { product_id: 'mug' }, context: web, timestamp: ago(49) },
       { type: 'track', userId, event: 'Product Added', properties: { product_id: 'mug', price: 40, quantity: 1 }, context: web, timestamp: ago(48) },
@@ -136,7 +142,10 @@ describe('scoring on the local platform', () => {
     const client = new DynamoDBClient({ endpoint: platform.endpoints.dynamodb, region: 'us-east-1', credentials });
     const options = { client, tableName: platform.tableNames.Profiles!, asOf: new Date(Date.now() - 50 * 86_400_000), segments: 2, now: new Date() };
     const propensity = await exportFeatures({ ...options, label: 'propensity' });
-    const [header, ...lines] = propensity.csv.trim().split('\n').map((line) => line.split(','));
+    const [header, ...lines] = propensity.csv
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
     const rows = lines.map((fields) => Object.fromEntries(header!.map((name, i) => [name, fields[i]])));
     const buyerRow = rows.find((row) => row.page_views_30d === '3');
     const browserRow = rows.find((row) => row.product_views_30d === '2');

@@ -67,7 +67,12 @@ describe('Segments API', () => {
   });
 
   it('creates, lists, reads, updates and deletes a segment', async () => {
-    const definition = { and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { event: 'Order Completed', within: 'P30D' }] };
+    const definition = {
+      and: [
+        { trait: 'plan', op: 'eq', value: 'gold' },
+        { event: 'Order Completed', within: 'P30D' },
+      ],
+    };
     const created = await admin('/v1/segments', { method: 'POST', json: { name: 'Gold buyers', definition } });
     expect(created.status).toBe(201);
     const { runId: _definitionRebuild, ...segment } = (await created.json()) as SegmentBody & { runId?: string };
@@ -77,9 +82,19 @@ describe('Segments API', () => {
     expect(list.segments.map((s) => s.id)).toContain(segment.id);
     expect(await (await admin(`/v1/segments/${segment.id}`)).json()).toEqual(segment);
 
-    const updated = await admin(`/v1/segments/${segment.id}`, { method: 'PUT', json: { name: 'Gold', definition: { has: 'email' }, schedule: null, version: 1 } });
+    const updated = await admin(`/v1/segments/${segment.id}`, {
+      method: 'PUT',
+      json: { name: 'Gold', definition: { has: 'email' }, schedule: null, version: 1 },
+    });
     expect(updated.status).toBe(200);
-    expect(await updated.json()).toMatchObject({ id: segment.id, name: 'Gold', definition: { has: 'email' }, schedule: null, version: 2, createdAt: segment.createdAt });
+    expect(await updated.json()).toMatchObject({
+      id: segment.id,
+      name: 'Gold',
+      definition: { has: 'email' },
+      schedule: null,
+      version: 2,
+      createdAt: segment.createdAt,
+    });
     const stale = await admin(`/v1/segments/${segment.id}`, { method: 'PUT', json: { name: 'Gold', definition: { has: 'email' }, version: 1 } });
     expect(stale.status).toBe(409);
 
@@ -91,7 +106,15 @@ describe('Segments API', () => {
   it('answers 400 naming the JSON path of the wrong part', async () => {
     const response = await admin('/v1/segments', {
       method: 'POST',
-      json: { name: 'Broken', definition: { and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { trait: 'plan', op: 'equals', value: 'gold' }] } },
+      json: {
+        name: 'Broken',
+        definition: {
+          and: [
+            { trait: 'plan', op: 'eq', value: 'gold' },
+            { trait: 'plan', op: 'equals', value: 'gold' },
+          ],
+        },
+      },
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ success: false, errors: [{ path: 'definition.and[1].op', reason: 'unknown operator' }] });
@@ -103,7 +126,10 @@ describe('Segments API', () => {
 
     const preview = await admin('/v1/segments/preview', { method: 'POST', json: { definition: { or: [{ event: 'X', within: 'seven days' }] } } });
     expect(preview.status).toBe(400);
-    expect(await preview.json()).toEqual({ success: false, errors: [{ path: 'definition.or[0].within', reason: 'within takes an ISO 8601 duration such as P7D' }] });
+    expect(await preview.json()).toEqual({
+      success: false,
+      errors: [{ path: 'definition.or[0].within', reason: 'within takes an ISO 8601 duration such as P7D' }],
+    });
   });
 
   it('previews a definition on profiles created by tracking calls', async () => {
@@ -121,14 +147,23 @@ describe('Segments API', () => {
       json: { definition: { and: [{ trait: 'cohort', op: 'eq', value: cohort }, { trait: 'plan', op: 'in', value: ['gold', 'platinum'] }, { has: 'email' }] } },
     });
     expect(response.status).toBe(200);
-    const preview = (await response.json()) as { estimatedSize: number; exact: boolean; sampled: number; matched: number; sample: Array<{ profileId: string }> };
+    const preview = (await response.json()) as {
+      estimatedSize: number;
+      exact: boolean;
+      sampled: number;
+      matched: number;
+      sample: Array<{ profileId: string }>;
+    };
     expect(preview).toMatchObject({ estimatedSize: 1, exact: true, matched: 1, sample: [{ profileId: goldProfile }] });
     expect(preview.sampled).toBeGreaterThanOrEqual(2);
   });
 
   it('lists members in pages and exports them as CSV or NDJSON, hashed for customer match', async () => {
     const cohort = unique('vip');
-    const created = await admin('/v1/segments', { method: 'POST', json: { name: 'VIP cohort', definition: { trait: 'cohort', op: 'eq', value: cohort }, schedule: null } });
+    const created = await admin('/v1/segments', {
+      method: 'POST',
+      json: { name: 'VIP cohort', definition: { trait: 'cohort', op: 'eq', value: cohort }, schedule: null },
+    });
     expect(created.status).toBe(201);
     const segment = (await created.json()) as SegmentBody;
 
@@ -144,7 +179,10 @@ describe('Segments API', () => {
       },
       { timeoutMs: 30_000, intervalMs: 200, description: 'three members' },
     );
-    const first = (await (await admin(`/v1/segments/${segment.id}/members?limit=2`)).json()) as { members: Array<{ profileId: string; enteredAt: string }>; next: string | null };
+    const first = (await (await admin(`/v1/segments/${segment.id}/members?limit=2`)).json()) as {
+      members: Array<{ profileId: string; enteredAt: string }>;
+      next: string | null;
+    };
     expect(first.members).toHaveLength(2);
     expect(first.next).toEqual(expect.any(String));
     const second = (await (await admin(`/v1/segments/${segment.id}/members?limit=2&cursor=${encodeURIComponent(first.next as string)}`)).json()) as {
@@ -172,7 +210,10 @@ describe('Segments API', () => {
 
     const plain = await admin(`/v1/segments/${segment.id}/export?format=ndjson`);
     expect(plain.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const records = (await plain.text()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+    const records = (await plain.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string>);
     expect(records.map((r) => r.email).sort()).toEqual(users.map((u) => u.email.trim().toLowerCase()).sort());
     expect(records.map((r) => r.phone).sort()).toEqual(users.map((u) => u.phone).sort());
 
@@ -187,7 +228,10 @@ describe('Segments API', () => {
     const user = unique('rebuilt');
     await identify([{ userId: user, traits: { plan } }]);
     const profileId = await profileIdOf(user);
-    const created = await admin('/v1/segments', { method: 'POST', json: { name: 'Rebuilt', definition: { trait: 'plan', op: 'eq', value: plan }, schedule: null } });
+    const created = await admin('/v1/segments', {
+      method: 'POST',
+      json: { name: 'Rebuilt', definition: { trait: 'plan', op: 'eq', value: plan }, schedule: null },
+    });
     const segment = (await created.json()) as SegmentBody;
 
     const started = await admin(`/v1/segments/${segment.id}/rebuild`, { method: 'POST' });

@@ -87,20 +87,26 @@ describe('real-time membership', () => {
     await identify(userId, { plan: 'gold' });
     const profileId = await profileIdOf(userId);
 
-    const [entered] = await pollUntil(async () => {
-      const deliveries = await deliveriesTo(hook);
-      return deliveries.length > 0 ? deliveries : undefined;
-    }, { timeoutMs: 30_000, description: 'Audience Entered webhook' });
+    const [entered] = await pollUntil(
+      async () => {
+        const deliveries = await deliveriesTo(hook);
+        return deliveries.length > 0 ? deliveries : undefined;
+      },
+      { timeoutMs: 30_000, description: 'Audience Entered webhook' },
+    );
     if (!entered) throw new Error('no delivery');
     expect(payloadOf(entered)).toMatchObject({ type: 'audience.entered', data: { event: 'Audience Entered', segmentId: segment.id, profileId } });
     expect(entered.headers['webhook-id']).toBe(payloadOf(entered).data.transitionId);
     expect(verifyWebhook(entered.headers, entered.body, SECRET, Math.floor(Date.now() / 1000))).toBe(true);
 
     await identify(userId, { plan: 'silver' });
-    const deliveries = await pollUntil(async () => {
-      const found = await deliveriesTo(hook);
-      return found.some((delivery) => payloadOf(delivery).type === 'audience.exited') ? found : undefined;
-    }, { timeoutMs: 30_000, description: 'Audience Exited webhook' });
+    const deliveries = await pollUntil(
+      async () => {
+        const found = await deliveriesTo(hook);
+        return found.some((delivery) => payloadOf(delivery).type === 'audience.exited') ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'Audience Exited webhook' },
+    );
     expect(deliveries.map((delivery) => [payloadOf(delivery).data.event, payloadOf(delivery).data.profileId])).toEqual([
       ['Audience Entered', profileId],
       ['Audience Exited', profileId],
@@ -147,10 +153,13 @@ describe('scheduled rebuild', () => {
     const members = (await (await admin(`/v1/segments/${segment.id}/members?limit=10`)).json()) as { members: Array<{ profileId: string }> };
     expect(members.members.map((member) => member.profileId).sort()).toEqual([...profileIds].sort());
     // Each profile entered once, whichever run (definition or schedule) found it first.
-    const deliveries = await pollUntil(async () => {
-      const found = await deliveriesTo(hook);
-      return found.length >= 3 ? found : undefined;
-    }, { timeoutMs: 20_000, description: 'three Audience Entered webhooks' });
+    const deliveries = await pollUntil(
+      async () => {
+        const found = await deliveriesTo(hook);
+        return found.length >= 3 ? found : undefined;
+      },
+      { timeoutMs: 20_000, description: 'three Audience Entered webhooks' },
+    );
     expect(deliveries.map((delivery) => payloadOf(delivery).data.profileId).sort()).toEqual([...profileIds].sort());
     expect(deliveries.every((delivery) => typeof payloadOf(delivery).data.runId === 'string')).toBe(true);
     const sizes = (await store.listSizes(segment.id, 10)).map((point) => point.size);

@@ -18,7 +18,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-
 async function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${platform.baseUrl}${path}`, {
     method: 'POST',

@@ -74,8 +74,36 @@ const EVENTS = ['Product Viewed', 'Product Added', 'Product Removed', 'Checkout 
 const RESERVED = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
 const CONTROL = ['\u0000', '\u0001', '\u0007', '\b', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029'];
 const UNICODE = ['😀', '👩‍👩‍👧', 'é', 'e\u0301', '\u202e', '\u200b', '\ufeff', 'ß', '中文', 'עברית', '𝔘𝔫𝔦', '\uFFFF', '\uFFFE', '\ud800', '\udc00', '\uFFFD'];
-const NAN_ISH = ['NaN', 'Infinity', '-Infinity', '1e400', '-1e400', '1e300', '1e13', '9007199254740993', '0x1F', '-0', '', '   ', '1,5', '٣', 'null', 'true', '1e-400'];
-const BAD_TIMES = ['2026-02-30', '9999-12-31T23:59:59Z', '0001-01-01', '2026-01-01T00:00:00+25:00', '2026-13-01', 'yesterday', '', '2026-11-01T10:00:00.123456789Z', '+275760-09-13T00:00:00Z'];
+const NAN_ISH = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e400',
+  '-1e400',
+  '1e300',
+  '1e13',
+  '9007199254740993',
+  '0x1F',
+  '-0',
+  '',
+  '   ',
+  '1,5',
+  '٣',
+  'null',
+  'true',
+  '1e-400',
+];
+const BAD_TIMES = [
+  '2026-02-30',
+  '9999-12-31T23:59:59Z',
+  '0001-01-01',
+  '2026-01-01T00:00:00+25:00',
+  '2026-13-01',
+  'yesterday',
+  '',
+  '2026-11-01T10:00:00.123456789Z',
+  '+275760-09-13T00:00:00Z',
+];
 
 interface FuzzCase {
   readonly index: number;
@@ -190,7 +218,19 @@ type Mutation = (random: Random, fuzz: FuzzCase) => string;
 
 const MUTATIONS: Readonly<Record<string, Mutation>> = {
   fieldType: (random, { message }) => {
-    const field = random.pick(['event', 'name', 'category', 'properties', 'traits', 'context', 'integrations', 'timestamp', 'originalTimestamp', 'sentAt', 'type']);
+    const field = random.pick([
+      'event',
+      'name',
+      'category',
+      'properties',
+      'traits',
+      'context',
+      'integrations',
+      'timestamp',
+      'originalTimestamp',
+      'sentAt',
+      'type',
+    ]);
     message[field] = hostileValue(random);
     return field;
   },
@@ -252,9 +292,11 @@ const MUTATIONS: Readonly<Record<string, Mutation>> = {
   arraysForObjects: (random, { message }) => {
     const value = random.pick<unknown>([[], ['x'], [[{}]], [{ a: 1 }]]);
     const where = random.pick(['context', 'properties', 'traits', 'integrations', 'device', 'consent', 'categoryPreferences', 'contextTraits', 'products']);
-    if (where === 'device' || where === 'consent' || where === 'contextTraits') object(message, 'context')[where === 'contextTraits' ? 'traits' : where] = value;
+    if (where === 'device' || where === 'consent' || where === 'contextTraits')
+      object(message, 'context')[where === 'contextTraits' ? 'traits' : where] = value;
     else if (where === 'categoryPreferences') object(object(message, 'context'), 'consent').categoryPreferences = value;
-    else if (where === 'products') object(message, 'properties').products = random.pick<unknown>([{}, 'x', [null, 1, 'a', [], { product_id: {} }, { sku: 12 }]]);
+    else if (where === 'products')
+      object(message, 'properties').products = random.pick<unknown>([{}, 'x', [null, 1, 'a', [], { product_id: {} }, { sku: 12 }]]);
     else message[where] = value;
     return `array for ${where}`;
   },
@@ -484,7 +526,11 @@ describe(`Tracking API fuzz (seed ${SEED})`, () => {
     const singles = new Random(SEED ^ 0x5eed);
     for (const fuzz of cases) {
       const json = toJson(fuzz.message);
-      if (singles.chance(0.1) && typeof fuzz.message.type === 'string' && ['track', 'identify', 'page', 'screen', 'group', 'alias'].includes(fuzz.message.type)) {
+      if (
+        singles.chance(0.1) &&
+        typeof fuzz.message.type === 'string' &&
+        ['track', 'identify', 'page', 'screen', 'group', 'alias'].includes(fuzz.message.type)
+      ) {
         const sent = await post(`/v1/${fuzz.message.type}`, json);
         statuses.push(sent.status);
         if (acceptedIndexes(sent, 1).length === 1) {
@@ -550,7 +596,9 @@ describe(`Tracking API fuzz (seed ${SEED})`, () => {
     expect(missing.map(describe)).toEqual([]);
 
     // ... and a trait value that failed validation is in the quarantine.
-    const expectedInQuarantine = accepted.flatMap((fuzz) => (fuzz.quarantined ? [{ messageId: fuzz.quarantined.messageId, trait: fuzz.quarantined.trait }] : []));
+    const expectedInQuarantine = accepted.flatMap((fuzz) =>
+      fuzz.quarantined ? [{ messageId: fuzz.quarantined.messageId, trait: fuzz.quarantined.trait }] : [],
+    );
     const quarantine = await pollUntil(
       async () => {
         const { items } = (await (await adminFetch(platform, '/v1/quarantine?limit=1000')).json()) as { items: Array<{ messageId: string; trait: string }> };

@@ -61,8 +61,8 @@ function authorizationsOf({ command, input }: RecordedRequest): Authorization[] 
       return [
         {
           action,
-          keys: Object.values(input.RequestItems as Record<string, Array<{ PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }>>).flatMap((requests) =>
-            requests.map((request) => pk(request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
+          keys: Object.values(input.RequestItems as Record<string, Array<{ PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }>>).flatMap(
+            (requests) => requests.map((request) => pk(request.PutRequest?.Item ?? request.DeleteRequest?.Key)),
           ),
         },
       ];
@@ -85,14 +85,24 @@ function authorizationsOf({ command, input }: RecordedRequest): Authorization[] 
 }
 
 const matches = (pattern: string, value: string): boolean =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(value);
 
 function allowed(access: TableAccess, authorization: Authorization): boolean {
   const { action, index, keys } = authorization;
   if (action === 'Scan') return access.scan === true;
   if (action === 'DescribeTable') return access.describe === true;
-  if (index !== undefined) return (access.indexQueries?.[index] ?? []).length > 0 && keys.every((key) => (access.indexQueries?.[index] ?? []).some((pattern) => matches(pattern, key)));
-  return access.grants.some((grant) => grant.actions.includes(action as ItemAction) && keys.every((key) => grant.keys.some((pattern) => matches(pattern, key))));
+  if (index !== undefined)
+    return (
+      (access.indexQueries?.[index] ?? []).length > 0 && keys.every((key) => (access.indexQueries?.[index] ?? []).some((pattern) => matches(pattern, key)))
+    );
+  return access.grants.some(
+    (grant) => grant.actions.includes(action as ItemAction) && keys.every((key) => grant.keys.some((pattern) => matches(pattern, key))),
+  );
 }
 
 /** The requests (one line each) the function's role would be refused on AWS. */
@@ -102,7 +112,10 @@ export function deniedRequests(functionId: FunctionId, requests: readonly Record
   return requests.flatMap((request) =>
     authorizationsOf(request)
       .filter((authorization) => !access || !allowed(access, authorization))
-      .map((authorization) => `${authorization.action}${authorization.index ? ` on ${authorization.index}` : ''} of ${authorization.keys.join(', ') || '(no key)'}`),
+      .map(
+        (authorization) =>
+          `${authorization.action}${authorization.index ? ` on ${authorization.index}` : ''} of ${authorization.keys.join(', ') || '(no key)'}`,
+      ),
   );
 }
 

@@ -167,7 +167,11 @@ export function adminFetch(platform: { readonly baseUrl: string; readonly adminT
 }
 
 /** Sends one tracking message (`type`: identify, track, page...) with the write key; throws unless accepted. */
-export async function sendTracking(platform: { readonly baseUrl: string; readonly writeKey: string }, type: string, message: Record<string, unknown>): Promise<void> {
+export async function sendTracking(
+  platform: { readonly baseUrl: string; readonly writeKey: string },
+  type: string,
+  message: Record<string, unknown>,
+): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/${type}`, {
     method: 'POST',
     headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },

@@ -24,7 +24,8 @@ export const profileStoreOptions = (tableName: string): DynamoProfileStoreOption
   dedupeWindowHours: 24,
 });
 
-const jitteredBackoff = (attempt: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
+const jitteredBackoff = (attempt: number): Promise<void> =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
 
 /**
  * Reconcile's dependencies on a store (read when used, so it may be created in beforeAll), with a

@@ -36,7 +36,9 @@ describe('SES feedback', () => {
   });
 
   it("routes the set's SES events, as their detail, to the EmailFeedback queue", () => {
-    const rules = Object.values(processing.findResources('AWS::Events::Rule', { Properties: Match.objectLike({ EventPattern: Match.objectLike({ source: ['aws.ses'] }) }) }));
+    const rules = Object.values(
+      processing.findResources('AWS::Events::Rule', { Properties: Match.objectLike({ EventPattern: Match.objectLike({ source: ['aws.ses'] }) }) }),
+    );
     expect(rules).toHaveLength(1);
     const { EventPattern, Targets } = rules[0]?.Properties as { EventPattern: unknown; Targets: { Arn: unknown; InputPath?: string }[] };
     expect(EventPattern).toEqual({ source: ['aws.ses'], detail: { mail: { tags: { 'ses:configuration-set': [configurationSetRef] } } } });
@@ -54,13 +56,28 @@ describe('SES feedback', () => {
       Queues: [queueRef],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: Match.arrayWith(['sqs:SendMessage']), Condition: sameAccount }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Condition: sameAccount,
+          }),
         ]),
       },
     });
     const keyId = platform.storage.getLogicalId(platform.storage.dataKey.node.defaultChild as CfnElement);
-    const keyStatements = templates.storage.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as { Principal?: { Service?: string }; Action: string[]; Condition?: unknown }[];
-    expect(keyStatements).toContainEqual(expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']), Condition: sameAccount }));
+    const keyStatements = templates.storage.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as {
+      Principal?: { Service?: string };
+      Action: string[];
+      Condition?: unknown;
+    }[];
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']),
+        Condition: sameAccount,
+      }),
+    );
   });
 
   it('gives journeySend the set name and the right to send through it', () => {
@@ -73,7 +90,9 @@ describe('SES feedback', () => {
     const statements = Object.values(processing.findResources('AWS::IAM::Policy', { Properties: { Roles: [roleRef] } })).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
     );
-    const configurationSetArn = statements.find((statement) => statement.Action === 'ses:SendEmail' && JSON.stringify(statement.Resource).includes(':configuration-set/'));
+    const configurationSetArn = statements.find(
+      (statement) => statement.Action === 'ses:SendEmail' && JSON.stringify(statement.Resource).includes(':configuration-set/'),
+    );
     expect(JSON.stringify(configurationSetArn?.Resource)).toContain(JSON.stringify(configurationSetRef));
   });
 

@@ -5,14 +5,7 @@ import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
 import { QUEUES } from '../../lib/definitions/queues';
 import { SECRETS } from '../../lib/definitions/secrets';
 import { TABLES } from '../../lib/definitions/tables';
-import {
-  attributeOf,
-  expectResourceLike,
-  followReference,
-  required,
-  synthesizePlatform,
-  type LocatedExpression,
-} from './platform-fixture';
+import { attributeOf, expectResourceLike, followReference, required, synthesizePlatform, type LocatedExpression } from './platform-fixture';
 
 const synthesized = synthesizePlatform();
 const { platform, templates } = synthesized;
@@ -76,9 +69,8 @@ describe.each(FUNCTIONS)('function $id', (definition) => {
         LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.objectLike({ Ref: Match.anyValue() }) }),
       }),
     });
-    const logGroupRef = (template.toJSON().Resources as Record<string, { Properties: { LoggingConfig: { LogGroup: { Ref: string } } } }>)[
-      logicalIdOf(fn)
-    ]?.Properties.LoggingConfig.LogGroup.Ref;
+    const logGroupRef = (template.toJSON().Resources as Record<string, { Properties: { LoggingConfig: { LogGroup: { Ref: string } } } }>)[logicalIdOf(fn)]
+      ?.Properties.LoggingConfig.LogGroup.Ref;
     expectResourceLike(template, 'AWS::Logs::LogGroup', logGroupRef ?? '', { Properties: { RetentionInDays: 30 } });
   });
 
@@ -94,15 +86,22 @@ describe.each(FUNCTIONS)('function $id', (definition) => {
     for (const access of definition.tables) {
       const table = required(platform.storage.tables, access.table);
       const tableDefinition = TABLES.find((candidate) => candidate.id === access.table);
-      expect(followReference(synthesized, stack, environment()[tableDefinition?.envName ?? ''])).toEqual(
-        attributeOf(table, table.tableName),
-      );
+      expect(followReference(synthesized, stack, environment()[tableDefinition?.envName ?? ''])).toEqual(attributeOf(table, table.tableName));
       // Partitions and actions in detail: test/infra/least-privilege.test.ts.
-      for (const grant of access.grants) expectGranted(fn, grant.actions.map((action) => `dynamodb:${action}`), attributeOf(table, table.tableArn));
+      for (const grant of access.grants)
+        expectGranted(
+          fn,
+          grant.actions.map((action) => `dynamodb:${action}`),
+          attributeOf(table, table.tableArn),
+        );
       expectGranted(fn, ['kms:Decrypt', 'kms:GenerateDataKey'], attributeOf(platform.storage.dataKey, platform.storage.dataKey.keyArn));
     }
     if (definition.tables.length === 0) {
-      expect(statementsOf(fn).flatMap((statement) => statement.actions).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+      expect(
+        statementsOf(fn)
+          .flatMap((statement) => statement.actions)
+          .filter((action) => action.startsWith('dynamodb:')),
+      ).toEqual([]);
     }
   });
 
@@ -110,9 +109,7 @@ describe.each(FUNCTIONS)('function $id', (definition) => {
     for (const queueId of definition.sendsTo) {
       const { queue } = required(platform.storage.queues, queueId);
       const queueDefinition = QUEUES.find((candidate) => candidate.id === queueId);
-      expect(followReference(synthesized, stack, environment()[queueDefinition?.envName ?? ''])).toEqual(
-        attributeOf(queue, queue.queueUrl),
-      );
+      expect(followReference(synthesized, stack, environment()[queueDefinition?.envName ?? ''])).toEqual(attributeOf(queue, queue.queueUrl));
       expectGranted(fn, ['sqs:SendMessage'], attributeOf(queue, queue.queueArn));
     }
     if (definition.sendsTo.length === 0) {

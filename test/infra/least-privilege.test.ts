@@ -13,7 +13,8 @@ import { followReference, newTestApp, required, synthesizePlatform, type Synthes
  */
 const synthesized = synthesizePlatform();
 const { platform } = synthesized;
-const functionsOf = (synth: SynthesizedPlatform) => new Map<FunctionId, IFunction>([...synth.platform.processing.functions, ...synth.platform.ingestion.functions]);
+const functionsOf = (synth: SynthesizedPlatform) =>
+  new Map<FunctionId, IFunction>([...synth.platform.processing.functions, ...synth.platform.ingestion.functions]);
 const functions = functionsOf(synthesized);
 const table = required(platform.storage.tables, 'Profiles');
 const tableArn = JSON.stringify(platform.storage.resolve(table.tableArn));
@@ -72,7 +73,9 @@ function definedPermissions(id: FunctionId): string[] {
     .sort();
 }
 
-const ITEM_ACTIONS = ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'].map((action) => `dynamodb:${action}`);
+const ITEM_ACTIONS = ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'].map(
+  (action) => `dynamodb:${action}`,
+);
 
 describe.each(FUNCTIONS.map((definition) => [definition.id] as const))('function %s', (id) => {
   const fn = required(functions, id);
@@ -136,7 +139,9 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
   it('lets only reconcile and the Profile API near identity links, and only erasure write erasure records', () => {
     const touching = (pattern: string, actions?: readonly string[]) =>
       FUNCTIONS.filter((definition) =>
-        dynamoPermissions(required(functions, definition.id)).some((permission) => permission.split(' ')[2]?.split(',').includes(pattern) && (!actions || actions.includes(permission.split(' ')[0] ?? ''))),
+        dynamoPermissions(required(functions, definition.id)).some(
+          (permission) => permission.split(' ')[2]?.split(',').includes(pattern) && (!actions || actions.includes(permission.split(' ')[0] ?? '')),
+        ),
       ).map((definition) => definition.id);
     expect(touching('ID#*')).toEqual(['reconcile', 'profileApi']);
     expect(touching('SUP#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual(['profileApi']);
@@ -144,7 +149,9 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
   });
 
   it('lets only the scanning functions scan, and queries GSI1 only on the partitions named', () => {
-    const scanners = FUNCTIONS.filter((definition) => dynamoPermissions(required(functions, definition.id)).includes('dynamodb:Scan table')).map((definition) => definition.id);
+    const scanners = FUNCTIONS.filter((definition) => dynamoPermissions(required(functions, definition.id)).includes('dynamodb:Scan table')).map(
+      (definition) => definition.id,
+    );
     expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'scoreRecompute']);
     expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual(['dynamodb:Query index GSI1 RPT', 'dynamodb:Query table RPT#*']);
   });
@@ -152,7 +159,11 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
 
 describe('SES send rights', () => {
   const sesStatements = (fns: ReadonlyMap<FunctionId, IFunction>, synth: SynthesizedPlatform) =>
-    [...fns.values()].flatMap((fn) => statementsOf(fn, synth).filter((statement) => statement.actions.some((action) => action.startsWith('ses:'))).map((statement) => ({ fn, statement })));
+    [...fns.values()].flatMap((fn) =>
+      statementsOf(fn, synth)
+        .filter((statement) => statement.actions.some((action) => action.startsWith('ses:')))
+        .map((statement) => ({ fn, statement })),
+    );
 
   it('are journeySend\'s only, never on "*" or identity/*, and only ses:SendEmail', () => {
     for (const { fn, statement } of sesStatements(functions, synthesized)) {
@@ -167,7 +178,10 @@ describe('SES send rights', () => {
     const named = definePlatform(app);
     const synth: SynthesizedPlatform = { app, platform: named, templates: synthesizePlatformTemplates(named) };
     const resources = sesStatements(functionsOf(synth), synth).flatMap(({ statement }) => statement.resources);
-    expect(resources.filter((resource) => resource.includes(':identity/'))).toEqual([expect.stringContaining(':identity/news@shop.example"'), expect.stringContaining(':identity/shop.example"')]);
+    expect(resources.filter((resource) => resource.includes(':identity/'))).toEqual([
+      expect.stringContaining(':identity/news@shop.example"'),
+      expect.stringContaining(':identity/shop.example"'),
+    ]);
     expect(resources.filter((resource) => !resource.includes(':identity/'))).toEqual([expect.stringContaining(':configuration-set/')]);
   });
 
@@ -183,26 +197,33 @@ describe('SES send rights', () => {
 });
 
 describe('secure parameters (SSM SecureString)', () => {
-  it.each(SECURE_PARAMETERS.map((parameter) => [parameter.id, parameter] as const))('%s is readable by exactly the functions that name it, and only that parameter', (_id, parameter) => {
-    const readers = FUNCTIONS.filter((definition) => definition.secureParameters.includes(parameter.id)).map((definition) => definition.id);
-    for (const definition of FUNCTIONS) {
-      const fn = required(functions, definition.id);
-      const granted = statementsOf(fn)
-        .filter((statement) => statement.actions.includes('ssm:GetParameter'))
-        .flatMap((statement) => statement.resources)
-        .filter((resource) => resource.includes(`:parameter${parameter.defaultName}"`));
-      expect(granted).toHaveLength(readers.includes(definition.id) ? 1 : 0);
-    }
-    expect(readers).toContain(parameter.id === 'pseudonymSecret' ? 'emailFeedback' : 'unsubscribe');
-  });
+  it.each(SECURE_PARAMETERS.map((parameter) => [parameter.id, parameter] as const))(
+    '%s is readable by exactly the functions that name it, and only that parameter',
+    (_id, parameter) => {
+      const readers = FUNCTIONS.filter((definition) => definition.secureParameters.includes(parameter.id)).map((definition) => definition.id);
+      for (const definition of FUNCTIONS) {
+        const fn = required(functions, definition.id);
+        const granted = statementsOf(fn)
+          .filter((statement) => statement.actions.includes('ssm:GetParameter'))
+          .flatMap((statement) => statement.resources)
+          .filter((resource) => resource.includes(`:parameter${parameter.defaultName}"`));
+        expect(granted).toHaveLength(readers.includes(definition.id) ? 1 : 0);
+      }
+      expect(readers).toContain(parameter.id === 'pseudonymSecret' ? 'emailFeedback' : 'unsubscribe');
+    },
+  );
 
   it('are named from context, and the functions receive the names', () => {
     const app = newTestApp({ 'dmp:pseudonymSecretParameter': '/shop/pseudonyms' });
     const named = definePlatform(app);
     const synth: SynthesizedPlatform = { app, platform: named, templates: synthesizePlatformTemplates(named) };
     const sender = required(functionsOf(synth), 'journeySend');
-    const resources = statementsOf(sender, synth).filter((statement) => statement.actions.includes('ssm:GetParameter')).flatMap((statement) => statement.resources);
-    expect(resources).toEqual(expect.arrayContaining([expect.stringContaining(':parameter/shop/pseudonyms"'), expect.stringContaining(':parameter/dmp/unsubscribe-secret"')]));
+    const resources = statementsOf(sender, synth)
+      .filter((statement) => statement.actions.includes('ssm:GetParameter'))
+      .flatMap((statement) => statement.resources);
+    expect(resources).toEqual(
+      expect.arrayContaining([expect.stringContaining(':parameter/shop/pseudonyms"'), expect.stringContaining(':parameter/dmp/unsubscribe-secret"')]),
+    );
     const variables = JSON.stringify(synth.templates.processing.toJSON().Resources);
     expect(variables).toContain('"DMP_PSEUDONYM_SECRET_PARAMETER":"/shop/pseudonyms"');
     expect(variables).toContain('"DMP_UNSUBSCRIBE_SECRET_PARAMETER":"/dmp/unsubscribe-secret"');

@@ -35,9 +35,7 @@ function alarmedDimensions(namespace: string, metricName: string, threshold: num
 describe('ObservabilityStack', () => {
   it.each(QUEUES)('alarms as soon as a message of the $id queue lands in its DLQ', (definition) => {
     const { deadLetterQueue } = required(platform.storage.queues, definition.id);
-    expect(alarmedDimensions('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 0)).toContainEqual(
-      attributeOf(deadLetterQueue, deadLetterQueue.queueName),
-    );
+    expect(alarmedDimensions('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 0)).toContainEqual(attributeOf(deadLetterQueue, deadLetterQueue.queueName));
   });
 
   it.each(QUEUES)('alarms when the oldest message of the $id queue is older than five minutes', (definition) => {
@@ -70,17 +68,13 @@ describe('ObservabilityStack', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
       },
     });
   });

@@ -82,9 +82,7 @@ export function followReference(synthesized: SynthesizedPlatform, consumer: Stac
 }
 
 function outputValue(synthesized: SynthesizedPlatform, reference: StackOutputReference): unknown {
-  const producer = (Object.keys(synthesized.platform) as (keyof Platform)[]).find(
-    (key) => synthesized.platform[key].stackName === reference.StackName,
-  );
+  const producer = (Object.keys(synthesized.platform) as (keyof Platform)[]).find((key) => synthesized.platform[key].stackName === reference.StackName);
   if (producer === undefined) throw new Error(`no stack named ${reference.StackName}`);
   const outputs = synthesized.templates[producer].toJSON().Outputs as Record<string, { Value: unknown }> | undefined;
   const output = outputs?.[reference.OutputName];

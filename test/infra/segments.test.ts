@@ -36,8 +36,20 @@ describe('segment rebuild state machine', () => {
     const asl = rebuildAsl() as { StartAt: string; QueryLanguage?: string; States: Record<string, Record<string, unknown>> };
     expect(asl.QueryLanguage).toBeUndefined();
     expect(asl.StartAt).toBe('Plan');
-    const slices = asl.States.Slices as { Type: string; ItemsPath: string; MaxConcurrency: number; ItemProcessor: { ProcessorConfig: unknown; States: Record<string, Record<string, unknown>> }; Catch: unknown[]; Next: string };
-    expect(slices).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.slices', Next: 'Finish', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } } });
+    const slices = asl.States.Slices as {
+      Type: string;
+      ItemsPath: string;
+      MaxConcurrency: number;
+      ItemProcessor: { ProcessorConfig: unknown; States: Record<string, Record<string, unknown>> };
+      Catch: unknown[];
+      Next: string;
+    };
+    expect(slices).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.slices',
+      Next: 'Finish',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
     expect(slices.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'MarkFailed' })]);
     const evaluate = slices.ItemProcessor.States.EvaluateSlice as { Retry: Array<{ ErrorEquals: string[] }>; Parameters: { Payload: unknown } };
     expect(evaluate.Retry.some((retry) => retry.ErrorEquals.includes('States.ALL'))).toBe(true);
@@ -64,7 +76,8 @@ describe('segment rebuild state machine', () => {
 
   it('lets the activation function read webhook secrets under /dmp/webhooks/ only', () => {
     const statements = Object.values(processing.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
     );
     const ssmReads = statements.filter((statement) => statement.Action === 'ssm:GetParameter').map((statement) => JSON.stringify(statement.Resource));
     expect(ssmReads.some((resource) => resource.includes(':parameter/dmp/webhooks/*'))).toBe(true);
@@ -79,15 +92,21 @@ describe('the synthesized definition, run by the local interpreter', () => {
 
   async function runRebuild(task: (input: Task) => unknown): Promise<JSONValue> {
     const machine = new LocalStateMachine(rebuildAsl() as never, { validationOptions: { checkArn: false } });
-    const invoke = async (input: JSONValue): Promise<JSONValue> => ({ StatusCode: 200, Payload: (await task((input as unknown as { Payload: Task }).Payload)) as JSONValue });
-    const execution = machine.run({ segmentId: 'vip', runId: 'run-1' }, {
-      // What Step Functions provides (the local platform too): the plan reads the name and start time.
-      context: { Execution: { Id: 'local:run-1', Name: 'run-1', StartTime: '2026-02-01T00:00:00.000Z', Input: {}, RoleArn: 'role' } } as never,
-      overrides: {
-        taskResourceLocalHandlers: { Plan: invoke, EvaluateSlice: invoke, Finish: invoke, MarkFailed: invoke },
-        retryIntervalOverrides: { Plan: 0, EvaluateSlice: 0, Finish: 0, MarkFailed: 0 },
-      },
+    const invoke = async (input: JSONValue): Promise<JSONValue> => ({
+      StatusCode: 200,
+      Payload: (await task((input as unknown as { Payload: Task }).Payload)) as JSONValue,
     });
+    const execution = machine.run(
+      { segmentId: 'vip', runId: 'run-1' },
+      {
+        // What Step Functions provides (the local platform too): the plan reads the name and start time.
+        context: { Execution: { Id: 'local:run-1', Name: 'run-1', StartTime: '2026-02-01T00:00:00.000Z', Input: {}, RoleArn: 'role' } } as never,
+        overrides: {
+          taskResourceLocalHandlers: { Plan: invoke, EvaluateSlice: invoke, Finish: invoke, MarkFailed: invoke },
+          retryIntervalOverrides: { Plan: 0, EvaluateSlice: 0, Finish: 0, MarkFailed: 0 },
+        },
+      },
+    );
     return execution.result;
   }
 

@@ -10,8 +10,7 @@ import { expectResourceLike, newTestApp, required, synthesizePlatform } from './
 const synthesized = synthesizePlatform();
 const storage = synthesized.platform.storage;
 const template = synthesized.templates.storage;
-const logicalId = (element: { node: { defaultChild?: unknown } }): string =>
-  storage.getLogicalId(element.node.defaultChild as CfnElement);
+const logicalId = (element: { node: { defaultChild?: unknown } }): string => storage.getLogicalId(element.node.defaultChild as CfnElement);
 const dataKeyRef = { 'Fn::GetAtt': [logicalId(storage.dataKey), 'Arn'] };
 
 describe('StorageStack', () => {
@@ -67,9 +66,7 @@ describe('StorageStack', () => {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: logicalId(sslOnlyQueue) }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -87,8 +84,7 @@ describe('StorageStack', () => {
 describe('credential hashes from CDK context', () => {
   const hashA = 'a'.repeat(64);
   const hashB = '0123456789abcdef'.repeat(4);
-  const storageWith = (context: Record<string, unknown>): StorageStack =>
-    new StorageStack(newTestApp(context), 'Storage');
+  const storageWith = (context: Record<string, unknown>): StorageStack => new StorageStack(newTestApp(context), 'Storage');
   const parameterValue = (stack: StorageStack, secretId: 'writeKeys' | 'adminTokens'): unknown => {
     const parameter = required(stack.secretParameters, secretId);
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Properties: { Value: unknown } }>;

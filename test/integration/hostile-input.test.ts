@@ -59,20 +59,39 @@ async function storedProfileSize(profileId: string): Promise<number> {
 describe('bounded profiles', () => {
   it('a profile flooded with thousands of large traits still accepts an ordinary event and stays under its size bound', async () => {
     const user = unique('flood');
-    expect((await reconcile(acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(600), traits: { firstName: 'Ana', plan: 'gold' } }))).status).toBe('applied');
+    expect(
+      (await reconcile(acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(600), traits: { firstName: 'Ana', plan: 'gold' } }))).status,
+    ).toBe('applied');
     // 40 messages of 100 traits of 280 bytes (each message just under the 32 KB ingest limit),
     // then two of 2,000 traits in a 200 KB body (what SQS would still carry): 8,000 traits, 1.5 MB.
     const flood: AcceptedMessage[] = [
       ...Array.from({ length: 40 }, (_, m) =>
-        acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(500 - m), traits: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${m}_${i}`, 'x'.repeat(280)])) }),
+        acceptedMessage({
+          type: 'identify',
+          userId: user,
+          timestamp: secondsAgo(500 - m),
+          traits: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${m}_${i}`, 'x'.repeat(280)])),
+        }),
       ),
       ...Array.from({ length: 2 }, (_, m) =>
-        acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(400 - m), traits: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`g${m}_${i}`, 'y'.repeat(90)])) }),
+        acceptedMessage({
+          type: 'identify',
+          userId: user,
+          timestamp: secondsAgo(400 - m),
+          traits: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`g${m}_${i}`, 'y'.repeat(90)])),
+        }),
       ),
     ];
     for (const message of flood) expect((await reconcile(message)).status).toBe('applied');
 
-    const ordinary = acceptedMessage({ type: 'track', event: 'Product Viewed', userId: user, timestamp: secondsAgo(10), properties: { product_id: 'mug' }, traits: {} });
+    const ordinary = acceptedMessage({
+      type: 'track',
+      event: 'Product Viewed',
+      userId: user,
+      timestamp: secondsAgo(10),
+      properties: { product_id: 'mug' },
+      traits: {},
+    });
     expect(await reconcile(ordinary)).toMatchObject({ status: 'applied', quarantined: 0 });
     const identify = acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(5), traits: { plan: 'platinum', lastName: 'Lopez' } });
     expect(await reconcile(identify)).toMatchObject({ status: 'applied', quarantined: 0 });
@@ -92,12 +111,20 @@ describe('bounded profiles', () => {
     const ofLast = quarantine.filter((entry) => entry.messageId === flood[flood.length - 1]?.messageId);
     expect(ofLast).toHaveLength(PROFILE_LIMITS.maxQuarantinePerMessage);
     expect(ofLast).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/^1991 more values refused \(/), profileId: profile.profileId }));
-    expect(ofLast).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/custom traits|custom traits of the profile/), profileId: profile.profileId }));
+    expect(ofLast).toContainEqual(
+      expect.objectContaining({ reason: expect.stringMatching(/custom traits|custom traits of the profile/), profileId: profile.profileId }),
+    );
   }, 120_000);
 
   it('caps cart lines, event names, categories, consent categories and identifiers of a flooded profile', async () => {
     const user = unique('many');
-    const products = Array.from({ length: 300 }, (_, i) => ({ product_id: `p-${i}`, name: 'n'.repeat(190), url: `https://shop.io/${'u'.repeat(480)}`, category: `cat-${i}`, price: 3 }));
+    const products = Array.from({ length: 300 }, (_, i) => ({
+      product_id: `p-${i}`,
+      name: 'n'.repeat(190),
+      url: `https://shop.io/${'u'.repeat(480)}`,
+      category: `cat-${i}`,
+      price: 3,
+    }));
     await reconcile(acceptedMessage({ type: 'track', event: 'Product Added', userId: user, timestamp: secondsAgo(300), properties: { products } }));
     await reconcile(
       acceptedMessage({
@@ -109,7 +136,9 @@ describe('bounded profiles', () => {
     );
     for (let batch = 0; batch < 12; batch += 1) {
       const externalIds = Array.from({ length: 15 }, (_, i) => ({ type: `ext-${batch}-${i}`, id: `${'v'.repeat(200)}-${i}` }));
-      expect((await reconcile(acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(290 - batch), context: { externalIds } }))).status).toBe('applied');
+      expect((await reconcile(acceptedMessage({ type: 'identify', userId: user, timestamp: secondsAgo(290 - batch), context: { externalIds } }))).status).toBe(
+        'applied',
+      );
     }
     for (let i = 0; i < 230; i += 1) {
       await reconcile(acceptedMessage({ type: 'track', event: `Custom Event ${i} ${'e'.repeat(60)}`, userId: user, timestamp: secondsAgo(250 - i / 10) }));
@@ -139,7 +168,13 @@ describe('bounded profiles', () => {
     expect(profile.mergedFromCount).toBe(54);
     expect(profile.activity.eventsTotal).toBe(110);
 
-    const pointers = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :mf)', ExpressionAttributeValues: { ':pk': `P#${profile.profileId}`, ':mf': 'MF#' } }));
+    const pointers = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :mf)',
+        ExpressionAttributeValues: { ':pk': `P#${profile.profileId}`, ':mf': 'MF#' },
+      }),
+    );
     const absorbed = (pointers.Items ?? []).map((item) => item.profileId as string);
     expect(absorbed).toHaveLength(54);
     const compactedOut = absorbed.filter((id) => !profile.mergedFrom.includes(id));
@@ -147,7 +182,9 @@ describe('bounded profiles', () => {
 
     expect(await store.eraseProfile(profile, new Date())).toEqual({ eventsDeleted: 110 });
     for (const id of [profile.profileId, ...absorbed]) {
-      const left = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${id}` } }));
+      const left = await doc.send(
+        new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${id}` } }),
+      );
       // Only the retired-scores marker stays, without data, until its TTL: it refuses scores computed before the erasure.
       expect(left.Items).toEqual([{ PK: `P#${id}`, SK: 'SCORES', retiredAt: expect.any(String), expiresAt: expect.any(Number) }]);
     }
@@ -201,7 +238,16 @@ describe('clock skew is bounded', () => {
   it('stores a far-future event at its receipt time and keeps the claimed time as originalTimestamp', async () => {
     const user = unique('future');
     const receivedAt = secondsAgo(30);
-    await reconcile(acceptedMessage({ type: 'track', event: 'Product Viewed', userId: user, timestamp: '2999-01-01T00:00:00.000Z', receivedAt, properties: { product_id: 'x' } }));
+    await reconcile(
+      acceptedMessage({
+        type: 'track',
+        event: 'Product Viewed',
+        userId: user,
+        timestamp: '2999-01-01T00:00:00.000Z',
+        receivedAt,
+        properties: { product_id: 'x' },
+      }),
+    );
     const profile = await profileOf('user_id', user);
     const [event] = await store.listEvents(profile, 10);
     expect(event?.message).toMatchObject({ timestamp: receivedAt, originalTimestamp: '2999-01-01T00:00:00.000Z' });
@@ -221,14 +267,20 @@ describe('clock skew is bounded', () => {
 });
 
 describe('erasure suppresses identifiers, not messages', () => {
-  it('tracks person B on the browser person A used before being erased, without A\'s cookie, and never re-creates A', async () => {
+  it("tracks person B on the browser person A used before being erased, without A's cookie, and never re-creates A", async () => {
     const [userA, userB, cookie] = [unique('a'), unique('b'), unique('shared-cookie')];
     const emailA = `${unique('a')}@shop.io`;
     await reconcile(acceptedMessage({ type: 'identify', userId: userA, anonymousId: cookie, timestamp: secondsAgo(100), traits: { email: emailA } }));
     const profileA = await profileOf('user_id', userA);
     await store.eraseProfile(profileA, new Date());
 
-    const identifyB = acceptedMessage({ type: 'identify', userId: userB, anonymousId: cookie, timestamp: secondsAgo(50), traits: { firstName: 'Bea', email: emailA } });
+    const identifyB = acceptedMessage({
+      type: 'identify',
+      userId: userB,
+      anonymousId: cookie,
+      timestamp: secondsAgo(50),
+      traits: { firstName: 'Bea', email: emailA },
+    });
     expect(await reconcile(identifyB)).toMatchObject({ status: 'applied', identifiersSuppressed: 2 });
     const pageB = acceptedMessage({ type: 'page', userId: userB, anonymousId: cookie, timestamp: secondsAgo(40) });
     expect(await reconcile(pageB)).toMatchObject({ status: 'applied', identifiersSuppressed: 1 });
@@ -247,14 +299,20 @@ describe('erasure suppresses identifiers, not messages', () => {
     expect(await store.findProfile({ type: 'email', value: emailA })).toBeUndefined();
     expect(await store.findProfile({ type: 'user_id', value: userA })).toBeUndefined();
     // A message that is A's own (its most trusted identifier is A's) is still dropped.
-    expect(await reconcile(acceptedMessage({ type: 'page', userId: userA, anonymousId: unique('new-cookie'), timestamp: secondsAgo(1) }))).toEqual({ status: 'suppressed' });
+    expect(await reconcile(acceptedMessage({ type: 'page', userId: userA, anonymousId: unique('new-cookie'), timestamp: secondsAgo(1) }))).toEqual({
+      status: 'suppressed',
+    });
   });
 });
 
 describe('no poison messages', () => {
   const logger = new Logger({ logLevel: 'SILENT' });
   const record = (message: AcceptedMessage | string): SQSRecord =>
-    ({ messageId: randomUUID(), body: typeof message === 'string' ? message : JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
+    ({
+      messageId: randomUUID(),
+      body: typeof message === 'string' ? message : JSON.stringify(message),
+      attributes: { ApproximateReceiveCount: '1' },
+    }) as unknown as SQSRecord;
   const consume = quarantinePoisonMessages({ consumer: 'reconcile', logger, sink: () => store }, async (sqsRecord) => {
     const [entry] = parseEventsBody(sqsRecord.body);
     if (!entry || 'error' in entry) throw entry?.error ?? new Error('empty body');
@@ -264,7 +322,13 @@ describe('no poison messages', () => {
   // Random, so that the event page's compression cannot bring it under 400 KB.
   it('quarantines a message DynamoDB refuses (an event item over 400 KB) and the profile keeps taking events', async () => {
     const user = unique('poison');
-    const huge = acceptedMessage({ type: 'track', event: 'Huge', userId: user, timestamp: secondsAgo(20), properties: { blob: randomBytes(450_000).toString('base64') } });
+    const huge = acceptedMessage({
+      type: 'track',
+      event: 'Huge',
+      userId: user,
+      timestamp: secondsAgo(20),
+      properties: { blob: randomBytes(450_000).toString('base64') },
+    });
     const failure = await reconcile(huge).then(
       () => undefined,
       (error: unknown) => error,
@@ -273,8 +337,17 @@ describe('no poison messages', () => {
 
     const sqsRecord = record(huge);
     await expect(consume(sqsRecord)).resolves.toBeUndefined();
-    const entries = (await store.listQuarantine(1_000)).filter((entry): entry is QuarantinedMessage => entry.kind === 'message' && entry.sqsMessageId === sqsRecord.messageId);
-    expect(entries).toEqual([expect.objectContaining({ consumer: 'reconcile', messageId: huge.messageId, reason: 'item larger than DynamoDB allows (400 KB)', bytes: sqsRecord.body.length })]);
+    const entries = (await store.listQuarantine(1_000)).filter(
+      (entry): entry is QuarantinedMessage => entry.kind === 'message' && entry.sqsMessageId === sqsRecord.messageId,
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({
+        consumer: 'reconcile',
+        messageId: huge.messageId,
+        reason: 'item larger than DynamoDB allows (400 KB)',
+        bytes: sqsRecord.body.length,
+      }),
+    ]);
     expect(JSON.stringify(entries)).not.toContain(String(huge.properties.blob).slice(0, 40));
 
     await consume(record(acceptedMessage({ type: 'page', userId: user, timestamp: secondsAgo(10) })));
@@ -282,9 +355,22 @@ describe('no poison messages', () => {
   });
 
   it('quarantines a body that breaks the message contract', async () => {
-    const sqsRecord = record('{"type":"track","messageId":"m-deep","userId":"u","event":"e","timestamp":"2026-11-20T10:00:00Z","receivedAt":"2026-11-20T10:00:00Z","properties":' + '{"a":'.repeat(40) + '1' + '}'.repeat(40) + '}');
+    const sqsRecord = record(
+      '{"type":"track","messageId":"m-deep","userId":"u","event":"e","timestamp":"2026-11-20T10:00:00Z","receivedAt":"2026-11-20T10:00:00Z","properties":' +
+        '{"a":'.repeat(40) +
+        '1' +
+        '}'.repeat(40) +
+        '}',
+    );
     await expect(consume(sqsRecord)).resolves.toBeUndefined();
-    expect(await store.listQuarantine(1_000)).toContainEqual(expect.objectContaining({ kind: 'message', sqsMessageId: sqsRecord.messageId, messageId: 'm-deep', reason: 'the message holds nested deeper than 30 levels' }));
+    expect(await store.listQuarantine(1_000)).toContainEqual(
+      expect.objectContaining({
+        kind: 'message',
+        sqsMessageId: sqsRecord.messageId,
+        messageId: 'm-deep',
+        reason: 'the message holds nested deeper than 30 levels',
+      }),
+    );
   });
 
   it('stores a number beyond 2^53 (a 19-digit id sent as a number) instead of failing on it forever', async () => {

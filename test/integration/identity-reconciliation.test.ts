@@ -59,23 +59,52 @@ describe('identity reconciliation on DynamoDB Local', () => {
     const email = `${unique('ana')}@shop.io`;
     const messages = [
       acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(60), context: { library: { name: 'analytics.js' } } }),
-      acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: cookie, timestamp: recent(59), properties: { product_id: 'mug', category: 'mugs' } }),
+      acceptedMessage({
+        type: 'track',
+        event: 'Product Viewed',
+        anonymousId: cookie,
+        timestamp: recent(59),
+        properties: { product_id: 'mug', category: 'mugs' },
+      }),
       acceptedMessage({ type: 'identify', userId: user, anonymousId: cookie, timestamp: recent(58), traits: { email, firstName: 'Ana' } }),
       acceptedMessage({ type: 'screen', anonymousId: appInstall, name: 'Home', timestamp: recent(30), context: { device: { id: device, type: 'ios' } } }),
-      acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: appInstall, timestamp: recent(29), properties: { product_id: 'tee', price: 20 }, context: { device: { id: device } } }),
+      acceptedMessage({
+        type: 'track',
+        event: 'Product Added',
+        anonymousId: appInstall,
+        timestamp: recent(29),
+        properties: { product_id: 'tee', price: 20 },
+        context: { device: { id: device } },
+      }),
       acceptedMessage({ type: 'identify', userId: user, anonymousId: appInstall, timestamp: recent(28), context: { device: { id: device } } }),
-      acceptedMessage({ type: 'identify', timestamp: recent(5), traits: { email: email.toUpperCase(), crm_id: 'CRM-1', plan: 'gold' }, context: { channel: 'crm', dmp: { origin: { source: 'crm', party: 'first' } } } }),
+      acceptedMessage({
+        type: 'identify',
+        timestamp: recent(5),
+        traits: { email: email.toUpperCase(), crm_id: 'CRM-1', plan: 'gold' },
+        context: { channel: 'crm', dmp: { origin: { source: 'crm', party: 'first' } } },
+      }),
     ];
     for (const message of messages) expect((await reconcile(message)).status).toBe('applied');
 
     const profile = await profileOf('user_id', user);
-    for (const [type, value] of [['anonymous_id', cookie], ['anonymous_id', appInstall], ['device_id', device], ['email', email], ['crm_id', 'CRM-1']] as const) {
+    for (const [type, value] of [
+      ['anonymous_id', cookie],
+      ['anonymous_id', appInstall],
+      ['device_id', device],
+      ['email', email],
+      ['crm_id', 'CRM-1'],
+    ] as const) {
       expect((await profileOf(type, value)).profileId).toBe(profile.profileId);
     }
     const events = await store.listEvents(profile, 100);
     expect(events.map((e) => e.message.messageId).sort()).toEqual(messages.map((m) => m.messageId).sort());
     expect(events.map((e) => e.message.timestamp)).toEqual([...events.map((e) => e.message.timestamp)].sort().reverse());
-    expect(Object.fromEntries(Object.entries(profile.traits).map(([k, v]) => [k, v.value]))).toEqual({ email, firstName: 'Ana', crm_id: 'CRM-1', plan: 'gold' });
+    expect(Object.fromEntries(Object.entries(profile.traits).map(([k, v]) => [k, v.value]))).toEqual({
+      email,
+      firstName: 'Ana',
+      crm_id: 'CRM-1',
+      plan: 'gold',
+    });
     expect(computeTraits(profile.activity, new Date()).channels).toEqual(['crm', 'mobile', 'server', 'web']);
     const merges = await store.listMergeLog(profile, 10);
     expect(merges.filter((m) => m.kind === 'merge')).toHaveLength(1);
@@ -86,7 +115,9 @@ describe('identity reconciliation on DynamoDB Local', () => {
   it('keeps the two people of a shared family computer apart and records the conflict', async () => {
     const [familyPc, parent, child] = [unique('pc'), unique('parent'), unique('child')];
     await reconcile(acceptedMessage({ type: 'identify', userId: parent, anonymousId: familyPc, timestamp: recent(20), traits: { firstName: 'Parent' } }));
-    await reconcile(acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: familyPc, timestamp: recent(15), properties: { product_id: 'lego' } }));
+    await reconcile(
+      acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: familyPc, timestamp: recent(15), properties: { product_id: 'lego' } }),
+    );
     const childLogin = acceptedMessage({ type: 'identify', userId: child, anonymousId: familyPc, timestamp: recent(10), traits: { firstName: 'Child' } });
     expect(await reconcile(childLogin)).toMatchObject({ status: 'applied', conflicts: 1, absorbedProfileIds: [] });
 
@@ -97,7 +128,12 @@ describe('identity reconciliation on DynamoDB Local', () => {
     expect(childProfile.traits.firstName?.value).toBe('Child');
     expect((await profileOf('anonymous_id', familyPc)).profileId).toBe(parentProfile.profileId);
     expect(await store.listMergeLog(childProfile, 10)).toEqual([
-      expect.objectContaining({ kind: 'conflict', otherProfileId: parentProfile.profileId, messageId: childLogin.messageId, identifiers: [{ type: 'anonymous_id', value: familyPc }] }),
+      expect.objectContaining({
+        kind: 'conflict',
+        otherProfileId: parentProfile.profileId,
+        messageId: childLogin.messageId,
+        identifiers: [{ type: 'anonymous_id', value: familyPc }],
+      }),
     ]);
   });
 
@@ -147,11 +183,21 @@ describe('identity reconciliation on DynamoDB Local', () => {
         acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(40), properties: { product_id: 'x', price: 5 } }),
         acceptedMessage({ type: 'identify', userId: user, anonymousId: cookie, timestamp: recent(30), traits: { plan: 'old' } }),
         acceptedMessage({ type: 'identify', userId: user, timestamp: recent(20), traits: { plan: 'new' } }),
-        acceptedMessage({ type: 'track', event: 'Order Completed', userId: user, timestamp: recent(10), properties: { revenue: 5, products: [{ product_id: 'x' }] } }),
+        acceptedMessage({
+          type: 'track',
+          event: 'Order Completed',
+          userId: user,
+          timestamp: recent(10),
+          properties: { revenue: 5, products: [{ product_id: 'x' }] },
+        }),
       ];
       for (const index of order) await reconcile(story[index] as AcceptedMessage);
       const profile = await profileOf('user_id', user);
-      return { traits: Object.fromEntries(Object.entries(profile.traits).map(([k, v]) => [k, v.value])), activity: profile.activity, identities: profile.identities.length };
+      return {
+        traits: Object.fromEntries(Object.entries(profile.traits).map(([k, v]) => [k, v.value])),
+        activity: profile.activity,
+        identities: profile.identities.length,
+      };
     };
     const inOrder = await build([0, 1, 2, 3, 4]);
     expect(inOrder.traits).toEqual({ plan: 'new' });
@@ -170,7 +216,9 @@ describe('identity reconciliation on DynamoDB Local', () => {
     expect(await store.listEvents(profile, 10)).toEqual([]);
 
     expect(await reconcile(acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(1) }))).toEqual({ status: 'suppressed' });
-    expect(await reconcile(acceptedMessage({ type: 'identify', timestamp: recent(1), anonymousId: unique('new'), traits: { email } }))).toEqual({ status: 'suppressed' });
+    expect(await reconcile(acceptedMessage({ type: 'identify', timestamp: recent(1), anonymousId: unique('new'), traits: { email } }))).toEqual({
+      status: 'suppressed',
+    });
     expect(await store.findProfile({ type: 'anonymous_id', value: cookie })).toBeUndefined();
   });
 
@@ -201,14 +249,24 @@ describe('identity reconciliation on DynamoDB Local', () => {
     await reconcile(message);
     expect((await profileOf('user_id', user)).traits.email).toBeUndefined();
     const quarantined = await store.listQuarantine(100);
-    expect(quarantined).toContainEqual(expect.objectContaining({ trait: 'email', reason: 'invalid email address', value: 'not-an-email', messageId: message.messageId }));
+    expect(quarantined).toContainEqual(
+      expect.objectContaining({ trait: 'email', reason: 'invalid email address', value: 'not-an-email', messageId: message.messageId }),
+    );
   });
 
   it('un-merges a wrongly merged identity, rebuilding both profiles from their own events', async () => {
     const [user, sharedCookie, ownCookie] = [unique('u'), unique('shared'), unique('own')];
     await reconcile(acceptedMessage({ type: 'identify', userId: user, anonymousId: ownCookie, timestamp: recent(30), traits: { firstName: 'Ana' } }));
     // A cookie of somebody else got linked by a login on their device.
-    await reconcile(acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: sharedCookie, timestamp: recent(25), properties: { product_id: 'drill', category: 'tools' } }));
+    await reconcile(
+      acceptedMessage({
+        type: 'track',
+        event: 'Product Viewed',
+        anonymousId: sharedCookie,
+        timestamp: recent(25),
+        properties: { product_id: 'drill', category: 'tools' },
+      }),
+    );
     await reconcile(acceptedMessage({ type: 'alias', userId: user, previousId: sharedCookie, timestamp: recent(20) }));
     const merged = await profileOf('user_id', user);
     expect((await profileOf('anonymous_id', sharedCookie)).profileId).toBe(merged.profileId);

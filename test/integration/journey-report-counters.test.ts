@@ -46,7 +46,11 @@ async function counters(journeyKey: string, day = '2026-03-01'): Promise<Record<
 
 async function profileItems(profileId: string, prefix: string): Promise<Record<string, unknown>[]> {
   const { Items = [] } = await doc.send(
-    new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)', ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': prefix } }),
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': prefix },
+    }),
   );
   return Items;
 }
@@ -72,7 +76,15 @@ test('an outcome recorded twice counts once, with its entrant, and the second re
   });
   expect(await journeys.recordedOutcome(run.runId, 'audience')).toEqual({ outcome: 'sent', messageId: 'ses-1' });
   expect(await profileItems('p-once', 'JENTRY#')).toEqual([
-    { PK: 'P#p-once', SK: `JENTRY#${journeyKey}#${run.runId}`, runId: run.runId, journeyKey, group: 'treatment', at: now.toISOString(), expiresAt: now.getTime() / 1000 + 30 * 86_400 },
+    {
+      PK: 'P#p-once',
+      SK: `JENTRY#${journeyKey}#${run.runId}`,
+      runId: run.runId,
+      journeyKey,
+      group: 'treatment',
+      at: now.toISOString(),
+      expiresAt: now.getTime() / 1000 + 30 * 86_400,
+    },
   ]);
   // The frequency-cap entry is written once, with the outcome.
   expect(await journeys.recentSends('p-once', later(-1).toISOString())).toEqual([now.toISOString()]);
@@ -92,7 +104,17 @@ test('holdout and treatment entrants come from the first step only; ended runs d
   await journeys.recordOutcome(ordered, 'email1', { outcome: 'ended', reason: 'ordered' }, now, 24);
 
   const after = await counters(journeyKey);
-  expect(['entrants:holdout', 'entrants:treatment', 'skipped:holdout:email1', 'skipped:holdout:email2', 'skipped:no-consent:email1', 'sent:email2', 'ended:ordered:email1'].map((counter) => [counter, value(counter, after)])).toEqual([
+  expect(
+    [
+      'entrants:holdout',
+      'entrants:treatment',
+      'skipped:holdout:email1',
+      'skipped:holdout:email2',
+      'skipped:no-consent:email1',
+      'sent:email2',
+      'ended:ordered:email1',
+    ].map((counter) => [counter, value(counter, after)]),
+  ).toEqual([
     ['entrants:holdout', 1],
     ['entrants:treatment', 1],
     ['skipped:holdout:email1', 1],
@@ -109,9 +131,24 @@ test('holdout and treatment entrants come from the first step only; ended runs d
 test('concurrent outcomes of one journey and day all count', async () => {
   const segment = `seg-${randomUUID()}`;
   const runs = Array.from({ length: 24 }, (_, index) => audienceRun(`p-busy-${index}`, segment));
-  const results = await Promise.all(runs.map((run, index) => journeys.recordOutcome(run, 'audience', index % 2 === 0 ? { outcome: 'sent', messageId: `ses-${index}` } : { outcome: 'skipped', reason: 'holdout' }, now, 24)));
+  const results = await Promise.all(
+    runs.map((run, index) =>
+      journeys.recordOutcome(
+        run,
+        'audience',
+        index % 2 === 0 ? { outcome: 'sent', messageId: `ses-${index}` } : { outcome: 'skipped', reason: 'holdout' },
+        now,
+        24,
+      ),
+    ),
+  );
   expect(results.every((result) => result === 'counted')).toBe(true);
-  expect(await counters(`audience-email:${segment}`)).toMatchObject({ 'sent:audience': 12, 'skipped:holdout:audience': 12, 'entrants:treatment': 12, 'entrants:holdout': 12 });
+  expect(await counters(`audience-email:${segment}`)).toMatchObject({
+    'sent:audience': 12,
+    'skipped:holdout:audience': 12,
+    'entrants:treatment': 12,
+    'entrants:holdout': 12,
+  });
 });
 
 describe('conversions', () => {
@@ -139,13 +176,20 @@ describe('conversions', () => {
     const again = await journeys.recordConversions([profileId], orderAt, 59.9, later(49));
     expect(again.map((conversion) => conversion.result)).toEqual(['already-counted', 'already-counted']);
     // A second order of the same runs' window: one conversion per run.
-    expect((await journeys.recordConversions([profileId], later(50).toISOString(), 10, later(50))).map((conversion) => conversion.result)).toEqual(['already-counted', 'already-counted']);
+    expect((await journeys.recordConversions([profileId], later(50).toISOString(), 10, later(50))).map((conversion) => conversion.result)).toEqual([
+      'already-counted',
+      'already-counted',
+    ]);
 
     const cart = (await counters('cart-abandonment', '2026-03-03')) ?? {};
     expect(Number(cart['conversions:holdout'] ?? 0) - Number(cartBefore['conversions:holdout'] ?? 0)).toBe(1);
     expect(Number(cart['revenue:holdout'] ?? 0) - Number(cartBefore['revenue:holdout'] ?? 0)).toBeCloseTo(59.9, 6);
     expect(Number(cart['conversions:treatment'] ?? 0)).toBe(Number(cartBefore['conversions:treatment'] ?? 0));
-    expect(await counters(audienceKey, '2026-03-03')).toMatchObject({ 'conversions:treatment': 1, 'revenue:treatment': 59.9, GSI1SK: `D#2026-03-03#${audienceKey}` });
+    expect(await counters(audienceKey, '2026-03-03')).toMatchObject({
+      'conversions:treatment': 1,
+      'revenue:treatment': 59.9,
+      GSI1SK: `D#2026-03-03#${audienceKey}`,
+    });
   });
 
   test('an order after a merge converts what the absorbed profile entered', async () => {

@@ -19,7 +19,13 @@ beforeAll(async () => {
   tableName = `profiles-${randomUUID()}`;
   await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
   journeys = new DynamoJourneyStore(dynamo.client, tableName, async () => new Pseudonyms('test-pseudonym-secret-0123456789'));
-  profiles = new DynamoProfileStore(dynamo.client, { tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 30, lenientTypes: ['anonymous_id'], dedupeWindowHours: 24 });
+  profiles = new DynamoProfileStore(dynamo.client, {
+    tableName,
+    eventTtlDays: 395,
+    lenientIdentifierLifetimeDays: 30,
+    lenientTypes: ['anonymous_id'],
+    dedupeWindowHours: 24,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -38,7 +44,12 @@ test('the record keeps the first reason and time and holds no address', async ()
   await journeys.suppress(['twice@shop.test'], 'bounce', new Date(now.getTime() + 60_000));
   const { Items = [] } = await DynamoDBDocumentClient.from(dynamo.client).send(new ScanCommand({ TableName: tableName }));
   const records = Items.filter((item) => String(item.PK).startsWith('MAILSUP#'));
-  expect(records).toContainEqual({ PK: expect.stringMatching(/^MAILSUP#k1\.[0-9a-f]{64}$/), SK: 'MAILSUP', reason: 'complaint', suppressedAt: now.toISOString() });
+  expect(records).toContainEqual({
+    PK: expect.stringMatching(/^MAILSUP#k1\.[0-9a-f]{64}$/),
+    SK: 'MAILSUP',
+    reason: 'complaint',
+    suppressedAt: now.toISOString(),
+  });
   expect(JSON.stringify(Items)).not.toMatch(/@shop\.test/i);
 });
 

@@ -46,7 +46,14 @@ beforeAll(async () => {
   sender = new DynamoJourneyStore(clientOf('journeySend'), tableName, async () => pseudonyms);
   unsubscriber = new DynamoJourneyStore(clientOf('unsubscribe'), tableName, async () => pseudonyms);
   feedback = new DynamoJourneyStore(clientOf('emailFeedback'), tableName, async () => pseudonyms);
-  const profileOptions = { tableName, eventTtlDays: 395, lenientIdentifierLifetimeDays: 395, lenientTypes: ['anonymous_id', 'device_id'], dedupeWindowHours: 24, pseudonyms: async () => pseudonyms };
+  const profileOptions = {
+    tableName,
+    eventTtlDays: 395,
+    lenientIdentifierLifetimeDays: 395,
+    lenientTypes: ['anonymous_id', 'device_id'],
+    dedupeWindowHours: 24,
+    pseudonyms: async () => pseudonyms,
+  };
   reconciler = new DynamoProfileStore(clientOf('reconcile'), profileOptions);
   profileApi = new DynamoProfileStore(clientOf('profileApi'), profileOptions);
 }, 90_000);
@@ -55,7 +62,8 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const exists = async (PK: string, SK: string): Promise<boolean> => (await doc.send(new GetCommand({ TableName: tableName, Key: { PK, SK }, ConsistentRead: true }))).Item !== undefined;
+const exists = async (PK: string, SK: string): Promise<boolean> =>
+  (await doc.send(new GetCommand({ TableName: tableName, Key: { PK, SK }, ConsistentRead: true }))).Item !== undefined;
 const legacyOf = (email: string): string => pseudonymOf({ type: 'email', value: email });
 
 /** Reconcile on the store with reconcile's grants, retrying at once. */
@@ -65,9 +73,18 @@ describe('keyed pseudonyms in the table', () => {
   it('records written before the switch (unkeyed SHA-256) keep suppressing and refusing', async () => {
     const [bounced, erased, unsubscribed] = [unique('bounced'), unique('erased'), unique('unsub')];
     // As the previous version wrote them.
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `MAILSUP#${legacyOf(bounced)}`, SK: 'MAILSUP', reason: 'bounce', suppressedAt: '2026-01-01T00:00:00.000Z' } }));
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `SUP#${legacyOf(erased)}`, SK: 'SUP', idType: 'email', suppressedAt: '2026-01-01T00:00:00.000Z' } }));
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `UNSUB#${legacyOf(unsubscribed)}`, SK: 'UNSUB', unsubscribedAt: '2026-01-01T00:00:00.000Z' } }));
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { PK: `MAILSUP#${legacyOf(bounced)}`, SK: 'MAILSUP', reason: 'bounce', suppressedAt: '2026-01-01T00:00:00.000Z' },
+      }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { PK: `SUP#${legacyOf(erased)}`, SK: 'SUP', idType: 'email', suppressedAt: '2026-01-01T00:00:00.000Z' } }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { PK: `UNSUB#${legacyOf(unsubscribed)}`, SK: 'UNSUB', unsubscribedAt: '2026-01-01T00:00:00.000Z' } }),
+    );
 
     expect(await sender.recipientFlags('p-1', bounced.toUpperCase())).toEqual({ suppressed: true, unsubscribed: false });
     expect(await sender.recipientFlags('p-1', erased)).toEqual({ suppressed: true, unsubscribed: false });
@@ -77,14 +94,26 @@ describe('keyed pseudonyms in the table', () => {
 
   it('writes new records under the keyed pseudonym only, and a rewrite replaces the unkeyed twin keeping the first reason', async () => {
     const [bounced, unsubscribed] = [unique('bounced'), unique('unsub')];
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `MAILSUP#${legacyOf(bounced)}`, SK: 'MAILSUP', reason: 'complaint', suppressedAt: '2026-01-01T00:00:00.000Z' } }));
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `UNSUB#${legacyOf(unsubscribed)}`, SK: 'UNSUB', unsubscribedAt: '2026-01-01T00:00:00.000Z' } }));
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { PK: `MAILSUP#${legacyOf(bounced)}`, SK: 'MAILSUP', reason: 'complaint', suppressedAt: '2026-01-01T00:00:00.000Z' },
+      }),
+    );
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { PK: `UNSUB#${legacyOf(unsubscribed)}`, SK: 'UNSUB', unsubscribedAt: '2026-01-01T00:00:00.000Z' } }),
+    );
 
     await feedback.suppress([bounced], 'bounce', now);
     await unsubscriber.unsubscribe('p-2', [unsubscribed], now);
 
     const keyedBounce = await doc.send(new GetCommand({ TableName: tableName, Key: { PK: `MAILSUP#${pseudonyms.email(bounced).keyed}`, SK: 'MAILSUP' } }));
-    expect(keyedBounce.Item).toEqual({ PK: `MAILSUP#${pseudonyms.email(bounced).keyed}`, SK: 'MAILSUP', reason: 'complaint', suppressedAt: '2026-01-01T00:00:00.000Z' });
+    expect(keyedBounce.Item).toEqual({
+      PK: `MAILSUP#${pseudonyms.email(bounced).keyed}`,
+      SK: 'MAILSUP',
+      reason: 'complaint',
+      suppressedAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(await exists(`MAILSUP#${legacyOf(bounced)}`, 'MAILSUP')).toBe(false);
     expect(await exists(`UNSUB#${pseudonyms.email(unsubscribed).keyed}`, 'UNSUB')).toBe(true);
     expect(await exists(`UNSUB#${legacyOf(unsubscribed)}`, 'UNSUB')).toBe(false);
@@ -105,12 +134,16 @@ describe('keyed pseudonyms in the table', () => {
   it('keeps an erased person suppressed end to end: no new profile, no email', async () => {
     const email = unique('erased');
     const reconcile = (message: AcceptedMessage) => reconcileMessage(message, reconcilerDeps());
-    expect(await reconcile(acceptedMessage({ type: 'identify', userId: randomUUID(), timestamp: now.toISOString(), traits: { email } }))).toMatchObject({ status: 'applied' });
+    expect(await reconcile(acceptedMessage({ type: 'identify', userId: randomUUID(), timestamp: now.toISOString(), traits: { email } }))).toMatchObject({
+      status: 'applied',
+    });
     const profile = await profileApi.findProfile({ type: 'email', value: email });
     if (!profile) throw new Error('no profile');
     await profileApi.eraseProfile(profile, new Date());
 
-    expect(await reconcile(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }))).toEqual({ status: 'suppressed' });
+    expect(await reconcile(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }))).toEqual({
+      status: 'suppressed',
+    });
     expect(await profileApi.findProfile({ type: 'email', value: email })).toBeUndefined();
     expect(await sender.recipientFlags(profile.profileId, email.toUpperCase())).toEqual({ suppressed: true, unsubscribed: false });
     const { Items = [] } = await doc.send(new ScanCommand({ TableName: tableName }));
@@ -122,10 +155,15 @@ describe('keyed pseudonyms in the table', () => {
 
   it('keeps an identifier erased before the switch (unkeyed record) out of reconcile', async () => {
     const email = unique('erased-before');
-    await doc.send(new PutCommand({ TableName: tableName, Item: { PK: `SUP#${legacyOf(email)}`, SK: 'SUP', idType: 'email', suppressedAt: '2026-01-01T00:00:00.000Z' } }));
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { PK: `SUP#${legacyOf(email)}`, SK: 'SUP', idType: 'email', suppressedAt: '2026-01-01T00:00:00.000Z' } }),
+    );
     const snapshot = await reconciler.loadSnapshot([randomUUID()], [{ type: 'email', value: email }], new Date());
     expect(snapshot.suppressed).toEqual([{ type: 'email', value: email }]);
-    const outcome = await reconcileMessage(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }), reconcilerDeps());
+    const outcome = await reconcileMessage(
+      acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }),
+      reconcilerDeps(),
+    );
     expect(outcome).toEqual({ status: 'suppressed' });
   });
 

@@ -45,7 +45,9 @@ async function profileOf(type: string, value: string) {
 }
 
 async function partitionItems(profileId: string): Promise<Array<Record<string, unknown>>> {
-  const { Items = [] } = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${profileId}` } }));
+  const { Items = [] } = await doc.send(
+    new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${profileId}` } }),
+  );
   return Items;
 }
 
@@ -53,11 +55,35 @@ async function partitionItems(profileId: string): Promise<Array<Record<string, u
 function session(user: string, cookie: string, firstMinute: number): AcceptedMessage[] {
   return [
     acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(firstMinute), properties: { path: '/' } }),
-    acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: cookie, timestamp: recent(firstMinute - 1), properties: { product_id: 'p1', category: 'tools' } }),
-    acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(firstMinute - 2), properties: { product_id: 'p1', price: 12 } }),
+    acceptedMessage({
+      type: 'track',
+      event: 'Product Viewed',
+      anonymousId: cookie,
+      timestamp: recent(firstMinute - 1),
+      properties: { product_id: 'p1', category: 'tools' },
+    }),
+    acceptedMessage({
+      type: 'track',
+      event: 'Product Added',
+      anonymousId: cookie,
+      timestamp: recent(firstMinute - 2),
+      properties: { product_id: 'p1', price: 12 },
+    }),
     acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(firstMinute - 3), properties: { path: '/cart' } }),
-    acceptedMessage({ type: 'identify', userId: user, anonymousId: cookie, timestamp: recent(firstMinute - 4), traits: { email: `${user}@shop.test`, plan: 'gold' } }),
-    acceptedMessage({ type: 'track', event: 'Order Completed', userId: user, timestamp: recent(firstMinute - 5), properties: { order_id: unique('o'), revenue: 12 } }),
+    acceptedMessage({
+      type: 'identify',
+      userId: user,
+      anonymousId: cookie,
+      timestamp: recent(firstMinute - 4),
+      traits: { email: `${user}@shop.test`, plan: 'gold' },
+    }),
+    acceptedMessage({
+      type: 'track',
+      event: 'Order Completed',
+      userId: user,
+      timestamp: recent(firstMinute - 5),
+      properties: { order_id: unique('o'), revenue: 12 },
+    }),
     acceptedMessage({ type: 'page', userId: user, timestamp: recent(firstMinute - 6), properties: { path: '/thanks' } }),
   ];
 }
@@ -120,7 +146,10 @@ describe('reconciling a person per batch', () => {
   it('merges and keeps the family computer apart within one batch, as message by message', async () => {
     const [parent, child, shared, phone] = [unique('parent'), unique('child'), unique('pc'), unique('phone')];
     // The parent's phone profile exists; the shared computer's cookie then logs in as parent, then as child.
-    await reconcileMessage(acceptedMessage({ type: 'identify', userId: parent, anonymousId: phone, timestamp: recent(60), traits: { firstName: 'Parent' } }), deps);
+    await reconcileMessage(
+      acceptedMessage({ type: 'identify', userId: parent, anonymousId: phone, timestamp: recent(60), traits: { firstName: 'Parent' } }),
+      deps,
+    );
     const batch = [
       acceptedMessage({ type: 'page', anonymousId: shared, timestamp: recent(10) }),
       acceptedMessage({ type: 'identify', userId: parent, anonymousId: shared, timestamp: recent(9) }),
@@ -148,7 +177,12 @@ describe('reconciling a person per batch', () => {
     const user = unique('loud');
     // Each message quarantines values (its own items): 40 of them cannot share one transaction.
     const messages = Array.from({ length: 40 }, (_, index) =>
-      acceptedMessage({ type: 'identify', userId: user, timestamp: recent(40 - index), traits: { email: `not-an-email-${index}`, phone: 'nope', birthday: 'never' } }),
+      acceptedMessage({
+        type: 'identify',
+        userId: user,
+        timestamp: recent(40 - index),
+        traits: { email: `not-an-email-${index}`, phone: 'nope', birthday: 'never' },
+      }),
     );
     requests.length = 0;
     const outcomes = await reconcileMessages(messages, deps);
@@ -159,7 +193,7 @@ describe('reconciling a person per batch', () => {
     expect(await store.listEvents(profile, 100)).toHaveLength(40);
   });
 
-  it('marks messages with their own item once a busy profile\'s window is full, and honours marker items', async () => {
+  it("marks messages with their own item once a busy profile's window is full, and honours marker items", async () => {
     const user = unique('busy');
     const first = acceptedMessage({ type: 'identify', userId: user, timestamp: recent(5) });
     await reconcileMessage(first, deps);
@@ -171,7 +205,9 @@ describe('reconciling a person per batch', () => {
 
     const next = acceptedMessage({ type: 'track', event: 'Product Viewed', userId: user, timestamp: recent(4), properties: { product_id: 'p' } });
     expect(await reconcileMessage(next, deps)).toEqual(expect.objectContaining({ status: 'applied' }));
-    const marker = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `MSG#${next.messageId}` } }));
+    const marker = await doc.send(
+      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `MSG#${next.messageId}` } }),
+    );
     expect(marker.Items).toEqual([expect.objectContaining({ profileId: profile.profileId })]);
     expect(await reconcileMessage(next, deps)).toEqual({ status: 'duplicate', profileId: profile.profileId });
 
@@ -193,7 +229,9 @@ describe('reconciling a person per batch', () => {
     );
     const profile = await profileOf('user_id', user);
     const legacy = acceptedMessage({ type: 'page', userId: user, timestamp: recent(28) });
-    await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.event(profile.profileId, legacy), message: legacy, reconciledAt: new Date().toISOString() } }));
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { ...keys.event(profile.profileId, legacy), message: legacy, reconciledAt: new Date().toISOString() } }),
+    );
     // Somebody else's cookie, merged by a wrong alias, within one batch with the person's own events.
     await reconcileMessages(
       [
@@ -213,7 +251,9 @@ describe('reconciling a person per batch', () => {
     expect((await store.listEvents(kept, 100)).map((event) => event.message.type)).toEqual(['page', 'alias', 'page', 'page', 'identify']);
     expect((await store.listEvents(split, 100)).map((event) => event.message.type)).toEqual(['track']);
     // The split-off person's event left the page it shared with the other's: nowhere in their partitions.
-    const keptPartitions = await Promise.all([kept.profileId, ...kept.mergedFrom].map((profileId) => store.listEvents({ ...kept, profileId, mergedFrom: [] }, 100)));
+    const keptPartitions = await Promise.all(
+      [kept.profileId, ...kept.mergedFrom].map((profileId) => store.listEvents({ ...kept, profileId, mergedFrom: [] }, 100)),
+    );
     expect(keptPartitions.flat().map((event) => event.message.properties.product_id)).not.toContain('drill');
   });
 });
@@ -247,14 +287,31 @@ describe('what journeys learn from a reconciled group', () => {
     expect(outcomes.map((outcome) => applied(outcome).emailable)).toEqual([true, true, false]);
     // An address without marketing consent is not enough.
     const unconsented = unique('n');
-    expect(applied(await reconcileMessage(acceptedMessage({ type: 'identify', userId: unconsented, timestamp: recent(7), traits: { email: `${unconsented}@shop.test` } }), deps)).emailable).toBe(false);
+    expect(
+      applied(
+        await reconcileMessage(
+          acceptedMessage({ type: 'identify', userId: unconsented, timestamp: recent(7), traits: { email: `${unconsented}@shop.test` } }),
+          deps,
+        ),
+      ).emailable,
+    ).toBe(false);
   });
 
   it('names the cart of a profile that becomes emailable, once, with its newest change', async () => {
     const [user, cookie] = [unique('u'), unique('c')];
     const added = recent(20);
-    const first = applied(await reconcileMessage(acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(25), properties: { product_id: 'p1', price: 12 } }), deps));
-    const second = applied(await reconcileMessage(acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: added, properties: { product_id: 'p2', price: 8 } }), deps));
+    const first = applied(
+      await reconcileMessage(
+        acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(25), properties: { product_id: 'p1', price: 12 } }),
+        deps,
+      ),
+    );
+    const second = applied(
+      await reconcileMessage(
+        acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: added, properties: { product_id: 'p2', price: 8 } }),
+        deps,
+      ),
+    );
     expect([first, second].map(({ emailable, reachableCartSince }) => ({ emailable, reachableCartSince }))).toEqual([
       { emailable: false, reachableCartSince: undefined },
       { emailable: false, reachableCartSince: undefined },
@@ -273,7 +330,13 @@ describe('what journeys learn from a reconciled group', () => {
     const outcomes = await reconcileMessages(
       [
         acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: cookie, timestamp: recent(30), properties: { product_id: 'p1', price: 12 } }),
-        acceptedMessage({ type: 'track', event: 'Order Completed', anonymousId: cookie, timestamp: recent(29), properties: { order_id: unique('o'), revenue: 12 } }),
+        acceptedMessage({
+          type: 'track',
+          event: 'Order Completed',
+          anonymousId: cookie,
+          timestamp: recent(29),
+          properties: { order_id: unique('o'), revenue: 12 },
+        }),
         consenting(user, cookie, 28),
       ],
       deps,
@@ -307,7 +370,10 @@ describe('erasure racing a reconcile', () => {
     });
     const racingDeps = reconcileDependencies(() => racing, { maxAttempts: 20, backoff: () => Promise.resolve() });
 
-    const outcome = await reconcileMessage(acceptedMessage({ type: 'identify', userId: newcomer, timestamp: recent(2), traits: { email: address } }), racingDeps);
+    const outcome = await reconcileMessage(
+      acceptedMessage({ type: 'identify', userId: newcomer, timestamp: recent(2), traits: { email: address } }),
+      racingDeps,
+    );
     expect(raced).toBe(true);
     // Decided again after the commit failed on the erased link's marker: applied without the address.
     expect(outcome).toMatchObject({ status: 'applied', identifiersSuppressed: 1 });

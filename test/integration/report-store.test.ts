@@ -49,7 +49,9 @@ beforeAll(async () => {
   await count('product-view', '2026-03-03', { 'entrants:holdout': 1, 'skipped:holdout:promotion': 1 });
   await count('product-view', '2026-03-04', { 'entrants:treatment': 50 });
   // Other items of the index (a segment in the catalog) are not counters.
-  await doc.send(new PutCommand({ TableName: tableName, Item: { PK: 'SEG#gold', SK: 'DEF', GSI1PK: 'SEGMENTS', GSI1SK: 'SEG#2026-03-02#gold', name: 'Gold' } }));
+  await doc.send(
+    new PutCommand({ TableName: tableName, Item: { PK: 'SEG#gold', SK: 'DEF', GSI1PK: 'SEGMENTS', GSI1SK: 'SEG#2026-03-02#gold', name: 'Gold' } }),
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -88,7 +90,9 @@ test('reads one journey from its own partition, in range only', async () => {
     ['product-view', '2026-03-03'],
     ['product-view', '2026-03-04'],
   ]);
-  expect(await new DynamoReportStore(dynamo.client, tableName).listCounters({ from: '2026-03-01', to: '2026-03-04', journeyKey: 'audience-email:silver' })).toEqual([]);
+  expect(
+    await new DynamoReportStore(dynamo.client, tableName).listCounters({ from: '2026-03-01', to: '2026-03-04', journeyKey: 'audience-email:silver' }),
+  ).toEqual([]);
 });
 
 test('follows the pages of both queries to the end', async () => {

@@ -38,13 +38,33 @@ function fields(overrides: Partial<SegmentFields> = {}): SegmentFields {
 describe('DynamoSegmentStore', () => {
   it('creates, lists, reads, updates with optimistic locking and deletes segments', async () => {
     const created = await store.putSegment(fields({ description: 'who pays most' }), now);
-    expect(created).toMatchObject({ name: 'Gold customers', size: 0, version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString(), schedule: 'rate(1 hour)' });
+    expect(created).toMatchObject({
+      name: 'Gold customers',
+      size: 0,
+      version: 1,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      schedule: 'rate(1 hour)',
+    });
     await expect(store.putSegment(fields({ id: created.id }), now)).rejects.toThrow(SegmentConflictError);
     expect(await store.getSegment(created.id)).toEqual(created);
     expect((await store.listSegments()).map((s) => s.id)).toContain(created.id);
 
-    const updated = await store.putSegment(fields({ id: created.id, name: 'Gold', schedule: null, definition: { has: 'email' }, destinations: [] }), later(5), 1);
-    expect(updated).toMatchObject({ id: created.id, name: 'Gold', schedule: null, definition: { has: 'email' }, destinations: [], version: 2, createdAt: created.createdAt, updatedAt: later(5).toISOString() });
+    const updated = await store.putSegment(
+      fields({ id: created.id, name: 'Gold', schedule: null, definition: { has: 'email' }, destinations: [] }),
+      later(5),
+      1,
+    );
+    expect(updated).toMatchObject({
+      id: created.id,
+      name: 'Gold',
+      schedule: null,
+      definition: { has: 'email' },
+      destinations: [],
+      version: 2,
+      createdAt: created.createdAt,
+      updatedAt: later(5).toISOString(),
+    });
     expect(updated).not.toHaveProperty('description');
     await expect(store.putSegment(fields({ id: created.id }), later(6), 1)).rejects.toThrow(SegmentConflictError);
     await expect(store.putSegment(fields({ id: unique('missing') }), later(6), 1)).rejects.toThrow(SegmentConflictError);
@@ -59,9 +79,23 @@ describe('DynamoSegmentStore', () => {
     const segment = await store.putSegment(fields(), now);
     const profileId = unique('p');
     const entered = await store.applyMembership(segment, profileId, true, later(1));
-    expect(entered).toMatchObject({ kind: 'audience-transition', event: 'Audience Entered', segmentId: segment.id, segmentName: 'Gold customers', profileId, at: later(1).toISOString() });
+    expect(entered).toMatchObject({
+      kind: 'audience-transition',
+      event: 'Audience Entered',
+      segmentId: segment.id,
+      segmentName: 'Gold customers',
+      profileId,
+      at: later(1).toISOString(),
+    });
     expect(await store.applyMembership(segment, profileId, true, later(2))).toBeUndefined();
-    expect(await store.getMembership(segment.id, profileId)).toEqual({ segmentId: segment.id, profileId, member: true, version: 1, changedAt: later(1).toISOString(), enteredAt: later(1).toISOString() });
+    expect(await store.getMembership(segment.id, profileId)).toEqual({
+      segmentId: segment.id,
+      profileId,
+      member: true,
+      version: 1,
+      changedAt: later(1).toISOString(),
+      enteredAt: later(1).toISOString(),
+    });
     expect((await store.getSegment(segment.id))?.size).toBe(1);
     expect(await store.segmentIdsOf(profileId)).toEqual([segment.id]);
 
@@ -140,12 +174,32 @@ describe('DynamoSegmentStore', () => {
       { at: later(1).toISOString(), size: 10, runId: 'r1' },
     ]);
 
-    const run = { segmentId: segment.id, runId: '20261120T120000Z-a', status: 'running' as const, trigger: 'api' as const, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
+    const run = {
+      segmentId: segment.id,
+      runId: '20261120T120000Z-a',
+      status: 'running' as const,
+      trigger: 'api' as const,
+      startedAt: now.toISOString(),
+      evaluated: 0,
+      entered: 0,
+      exited: 0,
+    };
     await store.putRun(run);
     await store.putRun({ ...run, status: 'failed' });
-    await Promise.all([store.addRunCounts(segment.id, run.runId, { evaluated: 10, entered: 2, exited: 1 }), store.addRunCounts(segment.id, run.runId, { evaluated: 5, entered: 1, exited: 0 })]);
+    await Promise.all([
+      store.addRunCounts(segment.id, run.runId, { evaluated: 10, entered: 2, exited: 1 }),
+      store.addRunCounts(segment.id, run.runId, { evaluated: 5, entered: 1, exited: 0 }),
+    ]);
     await store.finishRun(segment.id, run.runId, { status: 'succeeded', finishedAt: later(30).toISOString(), size: 12 });
-    expect(await store.getRun(segment.id, run.runId)).toEqual({ ...run, evaluated: 15, entered: 3, exited: 1, status: 'succeeded', finishedAt: later(30).toISOString(), size: 12 });
+    expect(await store.getRun(segment.id, run.runId)).toEqual({
+      ...run,
+      evaluated: 15,
+      entered: 3,
+      exited: 1,
+      status: 'succeeded',
+      finishedAt: later(30).toISOString(),
+      size: 12,
+    });
     expect((await store.listRuns(segment.id, 5)).map((r) => r.runId)).toEqual([run.runId]);
     expect(await store.getRun(segment.id, 'unknown')).toBeUndefined();
 

@@ -60,7 +60,9 @@ async function deadLetters(client: SQSClient, queueUrl: string, count: number): 
     await client.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: bodies.slice(start, start + 10).map((body, offset) => ({ Id: String(offset), MessageBody: body, MessageAttributes: attributesOf(start + offset) })),
+        Entries: bodies
+          .slice(start, start + 10)
+          .map((body, offset) => ({ Id: String(offset), MessageBody: body, MessageAttributes: attributesOf(start + offset) })),
       }),
     );
   }
@@ -76,7 +78,9 @@ interface Received {
 async function drain(client: SQSClient, queueUrl: string): Promise<Received[]> {
   const taken: Received[] = [];
   for (;;) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }));
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }),
+    );
     if (Messages.length === 0) return taken;
     for (const message of Messages) {
       const attributes = Object.fromEntries(
@@ -113,11 +117,21 @@ describe('resolveDeadLetterQueues', () => {
     const source = await sqs.client.send(
       new CreateQueueCommand({
         QueueName: `${prefixes.source}1A2B3C4D-Z9x8C7v6B5n4`,
-        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `arn:aws:sqs:us-east-1:123456789012:${prefixes.deadLetter}5E6F7A8B-Q1w2E3r4T5y6`, maxReceiveCount: 10 }) },
+        Attributes: {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:us-east-1:123456789012:${prefixes.deadLetter}5E6F7A8B-Q1w2E3r4T5y6`,
+            maxReceiveCount: 10,
+          }),
+        },
       }),
     );
-    expect(await resolveDeadLetterQueues(sqs.client, 'Activation', { stackName: 'DmpStorage' })).toEqual({ sourceUrl: source.QueueUrl, deadLetterUrl: dlq.QueueUrl });
-    await expect(resolveDeadLetterQueues(sqs.client, 'Activation', { stackName: 'OtherStack' })).rejects.toThrow(/no queue named OtherStack-ActivationDeadLetterQueue\*/);
+    expect(await resolveDeadLetterQueues(sqs.client, 'Activation', { stackName: 'DmpStorage' })).toEqual({
+      sourceUrl: source.QueueUrl,
+      deadLetterUrl: dlq.QueueUrl,
+    });
+    await expect(resolveDeadLetterQueues(sqs.client, 'Activation', { stackName: 'OtherStack' })).rejects.toThrow(
+      /no queue named OtherStack-ActivationDeadLetterQueue\*/,
+    );
   });
 });
 
@@ -157,8 +171,14 @@ describe('replayDeadLetters', () => {
       send: (async (command: unknown) => {
         if (!(command instanceof SendMessageBatchCommand)) return sqs.client.send(command as never);
         const [first, ...rest] = command.input.Entries ?? [];
-        for (const entry of rest) await sqs.client.send(new SendMessageCommand({ QueueUrl: command.input.QueueUrl, MessageBody: entry.MessageBody, MessageAttributes: entry.MessageAttributes }));
-        return { Successful: rest.map((entry) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [{ Id: first?.Id, Code: 'KMS.ThrottlingException', SenderFault: false }] };
+        for (const entry of rest)
+          await sqs.client.send(
+            new SendMessageCommand({ QueueUrl: command.input.QueueUrl, MessageBody: entry.MessageBody, MessageAttributes: entry.MessageAttributes }),
+          );
+        return {
+          Successful: rest.map((entry) => ({ Id: entry.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+          Failed: [{ Id: first?.Id, Code: 'KMS.ThrottlingException', SenderFault: false }],
+        };
       }) as SqsSender['send'],
     };
     const report = await replayDeadLetters(partlyFailing, pairOf('PartlyFails'));
@@ -178,7 +198,13 @@ describe('listDeadLetters', () => {
     const bodies = await deadLetters(sqs.client, queue('Listing').deadLetterUrl, 13);
     const first = await listDeadLetters(sqs.client, queue('Listing').deadLetterUrl, { max: 100 });
     expect(first.map((message) => message.body).sort()).toEqual([...bodies].sort());
-    expect(first[0]).toEqual({ messageId: expect.any(String), sentAt: expect.any(String), receiveCount: 1, body: expect.any(String), attributes: expect.any(Object) });
+    expect(first[0]).toEqual({
+      messageId: expect.any(String),
+      sentAt: expect.any(String),
+      receiveCount: 1,
+      body: expect.any(String),
+      attributes: expect.any(Object),
+    });
     // Listed messages are visible again at once: a second listing sees them all.
     const second = await listDeadLetters(sqs.client, queue('Listing').deadLetterUrl, { max: 100 });
     expect(second.map((message) => message.messageId).sort()).toEqual(first.map((message) => message.messageId).sort());

@@ -125,7 +125,8 @@ function expectContinuous(history: readonly HistoryEvent[], ordered = false): vo
   });
 }
 
-const stepsOf = (calls: readonly TaskCall[], execution: string, step: string): TaskCall[] => calls.filter((call) => call.step === step && call.execution === execution);
+const stepsOf = (calls: readonly TaskCall[], execution: string, step: string): TaskCall[] =>
+  calls.filter((call) => call.step === step && call.execution === execution);
 
 test('after a crash (SIGKILL) a new service resumes each running execution at its checkpoint: the wait only what remains, no task run twice', async () => {
   const directory = temporaryDirectory();
@@ -152,7 +153,12 @@ test('after a crash (SIGKILL) a new service resumes each running execution at it
       const itemsWaiting = child.calls().filter((call) => call.step === 'Item').length === 2;
       const approvalRequested = child.calls().some((call) => call.step === 'Approve');
       const ready =
-        journey?.checkpoint?.state === 'Pause' && pathWait?.checkpoint?.state === 'Pause' && fanOut?.checkpoint && itemsWaiting && approval?.checkpoint && approvalRequested;
+        journey?.checkpoint?.state === 'Pause' &&
+        pathWait?.checkpoint?.state === 'Pause' &&
+        fanOut?.checkpoint &&
+        itemsWaiting &&
+        approval?.checkpoint &&
+        approvalRequested;
       return ready && { journey, pathWait, fanOut, approval };
     },
     { timeoutMs: 30_000, description: 'the child to checkpoint every execution' },
@@ -264,7 +270,10 @@ test('a graceful stop pauses running executions: the next start resumes them; St
 
   const second = service(directory, calls);
   expect(await second.recover()).toEqual({ resumed: 1, closed: 0, evicted: 0, skipped: 0 });
-  expect(second.startExecution({ stateMachineArn: JOURNEY.arn, name: 'cart-2', input })).toEqual({ executionArn: arn, startDate: first.describeExecution(arn).startDate });
+  expect(second.startExecution({ stateMachineArn: JOURNEY.arn, name: 'cart-2', input })).toEqual({
+    executionArn: arn,
+    startDate: first.describeExecution(arn).startDate,
+  });
   expect(() => second.startExecution({ stateMachineArn: JOURNEY.arn, name: 'cart-2', input: '{"cart":"other"}' })).toThrow(/Execution Already Exists/);
 
   expect(await closedDescription(second, arn)).toMatchObject({ status: 'SUCCEEDED' });
@@ -327,7 +336,8 @@ test('recovery keeps the newest 1,000 closed executions, sets aside a corrupt jo
   const directory = temporaryDirectory();
   const base = Date.parse('2024-01-01T00:00:00.000Z');
   const lines: string[] = [];
-  for (let index = 0; index < 1_003; index += 1) lines.push(journalLineOf(closedRecord(`closed-${String(index).padStart(4, '0')}`, new Date(base + index * 1000))));
+  for (let index = 0; index < 1_003; index += 1)
+    lines.push(journalLineOf(closedRecord(`closed-${String(index).padStart(4, '0')}`, new Date(base + index * 1000))));
   // Unreadable: a line that is not JSON, and the line of an execution whose first line is missing.
   lines.push('{"n":"garbled", not JSON}\n');
   lines.push(`${JSON.stringify({ n: 'headless', from: 3, events: [], status: 'RUNNING', definitionHash: '' })}\n`);
@@ -357,7 +367,9 @@ test('recovery keeps the newest 1,000 closed executions, sets aside a corrupt jo
   // A journal whose last line the crash tore is read up to that line, and is not corrupt.
   writeFileSync(journalFile(directory, PATH_WAIT.name), `${journalLineOf(closedRecord('path-closed', new Date(), PATH_WAIT))}{"n":"path-torn","h":{"vers`);
   const unknownJournal = journalFile(directory, 'dmp-local-Removed');
-  const unknownJournalText = journalLineOf(closedRecord('old', new Date(), { name: 'dmp-local-Removed', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:dmp-local-Removed' }));
+  const unknownJournalText = journalLineOf(
+    closedRecord('old', new Date(), { name: 'dmp-local-Removed', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:dmp-local-Removed' }),
+  );
   writeFileSync(unknownJournal, unknownJournalText);
 
   const logs: LogEntry[] = [];

@@ -45,10 +45,19 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const reconcile = (message: AcceptedMessage) => reconcileMessage(message, reconcileDependencies(() => store));
+const reconcile = (message: AcceptedMessage) =>
+  reconcileMessage(
+    message,
+    reconcileDependencies(() => store),
+  );
 
 function newClient(): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
 }
 
 type Request = { readonly input: Record<string, unknown> };
@@ -76,7 +85,15 @@ async function wronglyMerged(count: number) {
   await reconcile(acceptedMessage({ type: 'identify', userId: user, anonymousId: ownCookie, timestamp: recent(500), traits: { firstName: 'Ana' } }));
   await reconcile(acceptedMessage({ type: 'page', userId: user, anonymousId: ownCookie, timestamp: recent(499) }));
   for (let i = 0; i < count; i += 1) {
-    await reconcile(acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: sharedCookie, timestamp: recent(400 - i), properties: { product_id: `drill-${i}` } }));
+    await reconcile(
+      acceptedMessage({
+        type: 'track',
+        event: 'Product Viewed',
+        anonymousId: sharedCookie,
+        timestamp: recent(400 - i),
+        properties: { product_id: `drill-${i}` },
+      }),
+    );
   }
   await reconcile(acceptedMessage({ type: 'alias', userId: user, previousId: sharedCookie, timestamp: recent(10) }));
   const merged = await api.findProfile({ type: 'user_id', value: user });
@@ -92,21 +109,32 @@ async function unmergeDyingAfterCommit(setup: Awaited<ReturnType<typeof wronglyM
     if (isTransaction(request)) committed = true;
     else if (committed && batchWrites(request, 'DeleteRequest')) throw new Error('injected: function timed out');
   });
-  await expect(unmergeProfile(setup.merged, setup.request, { store: crashing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toThrow('injected');
+  await expect(
+    unmergeProfile(setup.merged, setup.request, { store: crashing, config, now: () => new Date(), newProfileId: () => splitProfileId }),
+  ).rejects.toThrow('injected');
   return splitProfileId;
 }
 
 async function partition(profileId: string): Promise<Record<string, unknown>[]> {
-  const { Items = [] } = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${profileId}` }, ConsistentRead: true }));
+  const { Items = [] } = await doc.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}` },
+      ConsistentRead: true,
+    }),
+  );
   return Items;
 }
 
 /** Everything an un-merge of the setup could touch: both partitions and the identity links, as stored. */
 async function state(setup: Awaited<ReturnType<typeof wronglyMerged>>) {
   const links = await Promise.all(
-    [{ type: 'user_id', value: setup.user }, { type: 'anonymous_id', value: setup.sharedCookie }, { type: 'anonymous_id', value: setup.ownCookie }].map(
-      async (identifier) => (await doc.send(new GetCommand({ TableName: tableName, Key: keys.identity(identifier), ConsistentRead: true }))).Item,
-    ),
+    [
+      { type: 'user_id', value: setup.user },
+      { type: 'anonymous_id', value: setup.sharedCookie },
+      { type: 'anonymous_id', value: setup.ownCookie },
+    ].map(async (identifier) => (await doc.send(new GetCommand({ TableName: tableName, Key: keys.identity(identifier), ConsistentRead: true }))).Item),
   );
   const partitions = await Promise.all([setup.merged.profileId, ...setup.merged.mergedFrom].map(partition));
   return { links, partitions };
@@ -120,10 +148,14 @@ describe('un-merge against DynamoDB Local', () => {
     const racing = faultyStore(async (request) => {
       if (!isTransaction(request) || before) return;
       // A message for the person lands after the un-merge read the profile, before its commit.
-      expect(await reconcile(acceptedMessage({ type: 'track', event: 'Order Completed', userId: setup.user, timestamp: recent(1), properties: { revenue: 9 } }))).toMatchObject({ status: 'applied' });
+      expect(
+        await reconcile(acceptedMessage({ type: 'track', event: 'Order Completed', userId: setup.user, timestamp: recent(1), properties: { revenue: 9 } })),
+      ).toMatchObject({ status: 'applied' });
       before = await state(setup);
     });
-    await expect(unmergeProfile(setup.merged, setup.request, { store: racing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    await expect(
+      unmergeProfile(setup.merged, setup.request, { store: racing, config, now: () => new Date(), newProfileId: () => splitProfileId }),
+    ).rejects.toBeInstanceOf(ConcurrentUpdateError);
 
     expect(before).toBeDefined();
     expect(await state(setup)).toEqual(before);
@@ -134,7 +166,10 @@ describe('un-merge against DynamoDB Local', () => {
     // Read again, the un-merge goes through.
     const fresh = await api.findProfile({ type: 'user_id', value: setup.user });
     if (!fresh) throw new Error('profile gone');
-    expect(await unmergeProfile(fresh, setup.request, { store: api, config, now: () => new Date(), newProfileId: randomUUID })).toMatchObject({ status: 'split', eventsMoved: 30 });
+    expect(await unmergeProfile(fresh, setup.request, { store: api, config, now: () => new Date(), newProfileId: randomUUID })).toMatchObject({
+      status: 'split',
+      eventsMoved: 30,
+    });
     const kept = await api.findProfile({ type: 'user_id', value: setup.user });
     expect(kept?.activity.revenue).toBe(9);
   });
@@ -147,7 +182,9 @@ describe('un-merge against DynamoDB Local', () => {
     const failing = faultyStore(async (request) => {
       if (batchWrites(request, 'PutRequest') && ++puts === 2) throw new Error('injected: connection reset');
     });
-    await expect(unmergeProfile(setup.merged, setup.request, { store: failing, config, now: () => new Date(), newProfileId: () => splitProfileId })).rejects.toThrow('injected');
+    await expect(
+      unmergeProfile(setup.merged, setup.request, { store: failing, config, now: () => new Date(), newProfileId: () => splitProfileId }),
+    ).rejects.toThrow('injected');
     expect(puts).toBe(2);
     expect(await state(setup)).toEqual(before);
     expect(await partition(splitProfileId)).toEqual([]);
@@ -180,7 +217,7 @@ describe('un-merge against DynamoDB Local', () => {
     expect((await partition(setup.merged.mergedFrom[0] as string)).filter((item) => String(item.SK).startsWith('E#'))).toEqual([]);
   }, 120_000);
 
-  it('leaves none of the split-off person\'s events with the other profile when they are erased after an interrupted un-merge', async () => {
+  it("leaves none of the split-off person's events with the other profile when they are erased after an interrupted un-merge", async () => {
     const setup = await wronglyMerged(110);
     const splitProfileId = await unmergeDyingAfterCommit(setup);
     const split = await api.getProfile(splitProfileId);
@@ -219,7 +256,11 @@ describe('un-merge against DynamoDB Local', () => {
     expect(deniedRequests('reconcile', reconcileRequests)).toEqual([]);
     expect(deniedRequests('profileApi', [...apiRequests, ...faultyRequests.flat()])).toEqual([]);
     // The check can fail: another role would be refused these requests.
-    expect(deniedRequests('score', apiRequests)).toEqual(expect.arrayContaining([expect.stringMatching(/^PutItem of ID#email#|^PutItem of ID#anonymous_id#/), expect.stringMatching(/^GetItem of ID#/)]));
-    expect(deniedRequests('unsubscribe', reconcileRequests)).toEqual(expect.arrayContaining([expect.stringMatching(/^BatchGetItem of MSG#/), expect.stringMatching(/^ConditionCheckItem of SUP#/)]));
+    expect(deniedRequests('score', apiRequests)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^PutItem of ID#email#|^PutItem of ID#anonymous_id#/), expect.stringMatching(/^GetItem of ID#/)]),
+    );
+    expect(deniedRequests('unsubscribe', reconcileRequests)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^BatchGetItem of MSG#/), expect.stringMatching(/^ConditionCheckItem of SUP#/)]),
+    );
   });
 });

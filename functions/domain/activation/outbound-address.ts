@@ -12,15 +12,7 @@ import { BlockList, isIP } from 'node:net';
  */
 
 /** Why an address is refused; named in the 400 answer and in the delivery log. */
-export type RefusedAddressClass =
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'unique-local'
-  | 'multicast'
-  | 'unspecified'
-  | 'carrier-grade-nat'
-  | 'reserved';
+export type RefusedAddressClass = 'loopback' | 'private' | 'link-local' | 'unique-local' | 'multicast' | 'unspecified' | 'carrier-grade-nat' | 'reserved';
 
 interface Ipv4Range {
   readonly network: string;
@@ -83,7 +75,16 @@ function embeddedForms(range: Ipv4Range): ReadonlyArray<{ readonly network: stri
  * also ::0.0.0.1), and the catch-all ::/96 last, after the special IPv4 addresses it embeds.
  */
 const BLOCK_LISTS: ReadonlyArray<readonly [RefusedAddressClass, BlockList]> = (() => {
-  const order: readonly RefusedAddressClass[] = ['loopback', 'unspecified', 'private', 'link-local', 'carrier-grade-nat', 'unique-local', 'multicast', 'reserved'];
+  const order: readonly RefusedAddressClass[] = [
+    'loopback',
+    'unspecified',
+    'private',
+    'link-local',
+    'carrier-grade-nat',
+    'unique-local',
+    'multicast',
+    'reserved',
+  ];
   const lists = new Map(order.map((name) => [name, new BlockList()] as const));
   const listOf = (name: RefusedAddressClass): BlockList => lists.get(name) as BlockList;
   for (const range of IPV4_RANGES) {
@@ -157,7 +158,11 @@ export function checkOutboundUrl(raw: string, policy: OutboundUrlPolicy): Outbou
   } catch {
     return { ok: false, reason: 'must be an absolute URL', refused: 'url' };
   }
-  const httpsOnly: OutboundUrlCheck = { ok: false, reason: policy.allowLoopback ? 'must be https (http only on loopback)' : 'must be https', refused: 'scheme' };
+  const httpsOnly: OutboundUrlCheck = {
+    ok: false,
+    reason: policy.allowLoopback ? 'must be https (http only on loopback)' : 'must be https',
+    refused: 'scheme',
+  };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return httpsOnly;
   // URL has already normalized IPv4 spellings to dotted quads and IPv6 to its compressed form.
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');

@@ -27,11 +27,7 @@ export interface ProfileSnapshot {
 }
 
 /** A predictive score as the probability and band, the send hour as hour and zone, other scores as they are. */
-export type CompactScore =
-  | { readonly score: number; readonly band: string }
-  | { readonly hour: number; readonly timeZone: string }
-  | string
-  | number;
+export type CompactScore = { readonly score: number; readonly band: string } | { readonly hour: number; readonly timeZone: string } | string | number;
 
 /** `data.profile` of a webhook payload: only the fields the destination included. */
 export interface WebhookProfile {

@@ -8,8 +8,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** The credential carried by an `Authorization` header, by scheme. */
 export type AuthorizationCredential =
-  | { readonly scheme: 'basic'; readonly user: string; readonly password: string }
-  | { readonly scheme: 'bearer'; readonly token: string };
+  { readonly scheme: 'basic'; readonly user: string; readonly password: string } | { readonly scheme: 'bearer'; readonly token: string };
 
 /** Hex SHA-256 of a credential, the form in which it is configured. */
 export function sha256Hex(secret: string): string {

@@ -216,7 +216,13 @@ export function feedbackOf(input: unknown): EmailFeedback {
       const { bounce } = event;
       // Only a permanent bounce says the address is bad; SES retried transient ones already.
       const addresses = bounce.bounceType === 'Permanent' ? bounce.bouncedRecipients.map((recipient) => recipient.emailAddress) : [];
-      return outcome('bounce', bounce.timestamp, { bounce_type: bounce.bounceType, bounce_sub_type: bounce.bounceSubType }, '', addresses.length > 0 ? { addresses, reason: 'bounce' } : undefined);
+      return outcome(
+        'bounce',
+        bounce.timestamp,
+        { bounce_type: bounce.bounceType, bounce_sub_type: bounce.bounceSubType },
+        '',
+        addresses.length > 0 ? { addresses, reason: 'bounce' } : undefined,
+      );
     }
     case 'Complaint': {
       const { complaint } = event;
@@ -224,7 +230,13 @@ export function feedbackOf(input: unknown): EmailFeedback {
       // The mailbox provider reporting that the recipient said it is not spam is no complaint.
       if (feedbackType === 'not-spam') return { kind: 'ignored', eventType: event.eventType, sesMessageId };
       const addresses = complaint.complainedRecipients.map((recipient) => recipient.emailAddress);
-      return outcome('complaint', complaint.timestamp, feedbackType ? { complaint_feedback_type: feedbackType } : {}, '', addresses.length > 0 ? { addresses, reason: 'complaint' } : undefined);
+      return outcome(
+        'complaint',
+        complaint.timestamp,
+        feedbackType ? { complaint_feedback_type: feedbackType } : {},
+        '',
+        addresses.length > 0 ? { addresses, reason: 'complaint' } : undefined,
+      );
     }
     case 'Reject':
       return outcome('reject', undefined, event.reject.reason ? { reject_reason: event.reject.reason } : {});

@@ -9,9 +9,7 @@ import type { JourneyConfig } from '../journeys/journey-config';
 export type SkipReason = 'no-email' | 'invalid-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout' | 'rejected';
 
 export type GuardDecision =
-  | { readonly kind: 'send' }
-  | { readonly kind: 'skip'; readonly reason: SkipReason }
-  | { readonly kind: 'defer'; readonly until: string };
+  { readonly kind: 'send' } | { readonly kind: 'skip'; readonly reason: SkipReason } | { readonly kind: 'defer'; readonly until: string };
 
 export interface RecipientState {
   readonly email?: string;

@@ -54,7 +54,9 @@ function fill(template: string, values: TemplateValues, escape: (value: string) 
 
 function renderPart(template: string, input: RenderInput, escape: (value: string) => string): string {
   const withSections = template.replace(SECTION, (_match, body: string) =>
-    input.cart.map((line) => fill(body, { ...input.values, name: line.name, quantity: line.quantity, price: line.price, productId: line.productId }, escape)).join(''),
+    input.cart
+      .map((line) => fill(body, { ...input.values, name: line.name, quantity: line.quantity, price: line.price, productId: line.productId }, escape))
+      .join(''),
   );
   return fill(withSections, input.values, escape);
 }
@@ -68,7 +70,8 @@ export function unknownPlaceholders(template: EmailTemplate, allowed: readonly s
   const unknown = new Set<string>();
   const collect = (text: string, names: readonly string[]): void => {
     for (const [, name] of text.matchAll(PLACEHOLDER)) {
-      if (name !== undefined && !names.includes(name) && !(allowed.includes(`${TRAIT_PLACEHOLDER_PREFIX}*`) && name.startsWith(TRAIT_PLACEHOLDER_PREFIX))) unknown.add(name);
+      if (name !== undefined && !names.includes(name) && !(allowed.includes(`${TRAIT_PLACEHOLDER_PREFIX}*`) && name.startsWith(TRAIT_PLACEHOLDER_PREFIX)))
+        unknown.add(name);
     }
   };
   for (const part of [template.subject, template.html, template.text]) {

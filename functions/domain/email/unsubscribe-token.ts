@@ -31,7 +31,12 @@ function signatureMatches(secret: string, payload: string, signature: string): b
 }
 
 /** A token for `profileId` valid until `lifetimeDays` after `issuedAt`. */
-export function unsubscribeToken(secret: string, profileId: string, issuedAt: Date = new Date(), lifetimeDays: number = UNSUBSCRIBE_TOKEN_LIFETIME_DAYS): string {
+export function unsubscribeToken(
+  secret: string,
+  profileId: string,
+  issuedAt: Date = new Date(),
+  lifetimeDays: number = UNSUBSCRIBE_TOKEN_LIFETIME_DAYS,
+): string {
   const expires = Math.floor(issuedAt.getTime() / 1000) + Math.round(lifetimeDays * DAY_SECONDS);
   const signature = mac(secret, `unsubscribe:v2:${profileId}:${expires}`).toString('base64url');
   return `v2.${Buffer.from(profileId, 'utf8').toString('base64url')}.${expires}.${signature}`;
@@ -55,12 +60,16 @@ export function checkUnsubscribeToken(secret: string, token: string, now: Date =
     const [, , expires = '', signature = ''] = parts;
     if (!/^\d{1,12}$/.test(expires) || !signatureMatches(secret, `unsubscribe:v2:${profileId}:${expires}`, signature)) return { status: 'invalid' };
     const expiresAt = new Date(Number(expires) * 1000);
-    return now.getTime() < expiresAt.getTime() ? { status: 'valid', profileId, expiresAt: expiresAt.toISOString() } : { status: 'expired', expiredAt: expiresAt.toISOString() };
+    return now.getTime() < expiresAt.getTime()
+      ? { status: 'valid', profileId, expiresAt: expiresAt.toISOString() }
+      : { status: 'expired', expiredAt: expiresAt.toISOString() };
   }
   if (version === 'v1' && parts.length === 3) {
     if (!signatureMatches(secret, `unsubscribe:v1:${profileId}`, parts[2] ?? '')) return { status: 'invalid' };
     const until = new Date(LEGACY_V1_ACCEPTED_UNTIL);
-    return now.getTime() <= until.getTime() ? { status: 'valid', profileId, expiresAt: until.toISOString() } : { status: 'expired', expiredAt: until.toISOString() };
+    return now.getTime() <= until.getTime()
+      ? { status: 'valid', profileId, expiresAt: until.toISOString() }
+      : { status: 'expired', expiredAt: until.toISOString() };
   }
   return { status: 'invalid' };
 }

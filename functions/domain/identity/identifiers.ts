@@ -46,7 +46,6 @@ export function normalizeIdentifier(config: IdentityConfig, type: string, raw: u
   return { type, value: text };
 }
 
-
 /** Where a message may carry identifiers, as (type, raw value) pairs, most trusted fields first. */
 function identifierCandidates(config: IdentityConfig, message: AcceptedMessage): Array<[string, unknown]> {
   const traits = { ...asObject(message.context.traits), ...message.traits };
@@ -106,12 +105,21 @@ export function extractIdentifiersWithinLimits(config: IdentityConfig, message: 
     if (!identifier || seen.has(identifierKey(identifier))) continue;
     seen.add(identifierKey(identifier));
     const problem = identifierCapProblem(identifier);
-    if (problem) rejected.push({ trait: `identifier:${quarantinePreview(identifier.type, 128) as string}`, reason: problem, value: quarantinePreview(identifier.value, 256) });
+    if (problem)
+      rejected.push({
+        trait: `identifier:${quarantinePreview(identifier.type, 128) as string}`,
+        reason: problem,
+        value: quarantinePreview(identifier.value, 256),
+      });
     else identifiers.push(identifier);
   }
   identifiers.sort((a, b) => identifierRank(config, a.type) - identifierRank(config, b.type));
   for (const identifier of identifiers.slice(PROFILE_LIMITS.maxIdentifiersPerMessage)) {
-    rejected.push({ trait: `identifier:${identifier.type}`, reason: `more than ${PROFILE_LIMITS.maxIdentifiersPerMessage} identifiers in one message`, value: identifier.value });
+    rejected.push({
+      trait: `identifier:${identifier.type}`,
+      reason: `more than ${PROFILE_LIMITS.maxIdentifiersPerMessage} identifiers in one message`,
+      value: identifier.value,
+    });
   }
   return { identifiers: identifiers.slice(0, PROFILE_LIMITS.maxIdentifiersPerMessage), rejected };
 }

@@ -2,7 +2,6 @@ import type { Provenance } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import { asObject } from '../tracking/json';
 
-
 /** Imports mark their rows with `context.dmp.origin`; everything else is the company's own tracking. */
 export function provenanceOf(message: AcceptedMessage): Provenance {
   const origin = asObject(asObject(message.context.dmp).origin);
@@ -10,4 +9,3 @@ export function provenanceOf(message: AcceptedMessage): Provenance {
   const source = typeof origin.source === 'string' ? origin.source : 'tracking';
   return { source, party };
 }
-

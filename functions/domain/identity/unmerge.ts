@@ -16,8 +16,14 @@ export interface UnmergePlan {
   readonly splitMessages: readonly AcceptedMessage[];
 }
 
-
-function rebuild(profileId: string, createdAt: string, messages: readonly AcceptedMessage[], config: IdentityConfig, only: (id: Identifier) => boolean, now: Date): ProfileRecord {
+function rebuild(
+  profileId: string,
+  createdAt: string,
+  messages: readonly AcceptedMessage[],
+  config: IdentityConfig,
+  only: (id: Identifier) => boolean,
+  now: Date,
+): ProfileRecord {
   let profile: ProfileRecord = { ...newProfile(profileId, now), createdAt };
   for (const message of [...messages].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1))) {
     const links: IdentityLink[] = extractIdentifiers(config, message)
@@ -52,7 +58,10 @@ export function planUnmerge(
     (top && splitKeys.has(identifierKey(top)) ? splitMessages : keptMessages).push(message);
   }
   const keptIdentifierKeys = new Set(
-    keptMessages.flatMap((m) => extractIdentifiers(config, m)).map(identifierKey).filter((key) => !splitKeys.has(key)),
+    keptMessages
+      .flatMap((m) => extractIdentifiers(config, m))
+      .map(identifierKey)
+      .filter((key) => !splitKeys.has(key)),
   );
   const kept = rebuild(profile.profileId, profile.createdAt, keptMessages, config, (id) => keptIdentifierKeys.has(identifierKey(id)), now);
   const split = rebuild(splitProfileId, now.toISOString(), splitMessages, config, (id) => !keptIdentifierKeys.has(identifierKey(id)), now);

@@ -39,7 +39,7 @@ export async function importFile(request: ImportRequest, deps: { queue: EventQue
   const mapping = request.mapping ?? defaultMapping(file.header);
   const missing = missingColumns(mapping, file.header);
   if (missing.length > 0) {
-    const only = file.header.length === 1 ? file.header[0] ?? '' : '';
+    const only = file.header.length === 1 ? (file.header[0] ?? '') : '';
     const hint = SEPARATOR_HINTS.find((separator) => only.includes(separator));
     throw new DataError(
       `the mapping names columns the file does not have: ${missing.map((c) => `"${c}"`).join(', ')}` +
@@ -47,7 +47,12 @@ export async function importFile(request: ImportRequest, deps: { queue: EventQue
     );
   }
   if (Object.keys(mapping.identifiers).length === 0) throw new DataError('no identifier column: map at least one of user_id, email, phone or an external id');
-  const { messages, rejected } = rowsToMessages(file.rows, mapping, { source: request.source, party: request.party, importedAt: deps.now(), config: deps.config });
+  const { messages, rejected } = rowsToMessages(file.rows, mapping, {
+    source: request.source,
+    party: request.party,
+    importedAt: deps.now(),
+    config: deps.config,
+  });
   if (messages.length > 0) await deps.queue.enqueue(messages);
   const errors = [...file.rejected, ...rejected].sort((a, b) => a.row - b.row);
   return {

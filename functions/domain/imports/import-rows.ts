@@ -88,7 +88,9 @@ export function rowsToMessages(
       if (!isBlank(value)) traits[trait] = value;
     }
     const { user_id: userId, anonymous_id: anonymousId, device_id: deviceId, email, phone, ...external } = identifiers;
-    const digest = createHash('sha256').update(`${options.source}|${options.party}|${JSON.stringify(values)}`).digest('hex');
+    const digest = createHash('sha256')
+      .update(`${options.source}|${options.party}|${JSON.stringify(values)}`)
+      .digest('hex');
     const message: AcceptedMessage = {
       type: 'identify',
       messageId: `import-${digest.slice(0, 40)}`,

@@ -41,7 +41,11 @@ export interface AudienceJourneyStart {
  * The run an `Audience Entered` transition starts for a segment's journey destination, or
  * undefined for an exit. `position` tells two journeys of one segment apart.
  */
-export function audienceJourneyStart(transition: AudienceTransition, destination: AudienceJourneyDestination, position: number): AudienceJourneyStart | undefined {
+export function audienceJourneyStart(
+  transition: AudienceTransition,
+  destination: AudienceJourneyDestination,
+  position: number,
+): AudienceJourneyStart | undefined {
   if (transition.event !== 'Audience Entered') return undefined;
   const runId = runName('aud', transition.transitionId, String(position));
   return {

@@ -69,8 +69,7 @@ export function decideCartTrigger(event: JourneyEvent, current: CartJourneyState
 }
 
 export type CartCheck =
-  | { readonly kind: 'continue'; readonly lines: readonly CartLine[] }
-  | { readonly kind: 'end'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' };
+  { readonly kind: 'continue'; readonly lines: readonly CartLine[] } | { readonly kind: 'end'; readonly reason: 'ordered' | 'superseded' | 'cart-empty' };
 
 /** Before a send: an order since the cart change, a newer run or an empty cart ends this run. */
 export function checkCartRun(run: CartRun, activity: Activity, current: CartJourneyState | undefined): CartCheck {

@@ -129,7 +129,9 @@ function templateProblems(path: string, template: unknown, allowed: readonly str
   if (!isObject(template)) return [`${path} must be an object`];
   const missing = (['subject', 'html', 'text'] as const).filter((field) => typeof template[field] !== 'string' || template[field] === '');
   if (missing.length > 0) return missing.map((field) => `${path}.${field} must be a non-empty string`);
-  return unknownPlaceholders(template as unknown as EmailTemplate, allowed, cartFields).map((name) => `${path} uses {{${name}}}, which is not one of ${describePlaceholders(allowed)}`);
+  return unknownPlaceholders(template as unknown as EmailTemplate, allowed, cartFields).map(
+    (name) => `${path} uses {{${name}}}, which is not one of ${describePlaceholders(allowed)}`,
+  );
 }
 
 export function validateJourneyConfig(config: JourneyConfig): string[] {
@@ -153,7 +155,8 @@ export function validateJourneyConfig(config: JourneyConfig): string[] {
   positive('frequencyCap.windowHours', config.frequencyCap.windowHours);
   hour('quietHours.startHour', config.quietHours.startHour);
   hour('quietHours.endHour', config.quietHours.endHour);
-  if (typeof config.defaultTimeZone !== 'string' || validTimeZone(config.defaultTimeZone) === undefined) problems.push('defaultTimeZone must be an IANA time zone');
+  if (typeof config.defaultTimeZone !== 'string' || validTimeZone(config.defaultTimeZone) === undefined)
+    problems.push('defaultTimeZone must be an IANA time zone');
   const steps: unknown = config.sendHour.steps;
   if (!Array.isArray(steps) || !steps.every((step) => typeof step === 'string' && JOURNEY_STEPS.includes(step))) {
     problems.push(`sendHour.steps must list steps among ${JOURNEY_STEPS.join(', ')}`);

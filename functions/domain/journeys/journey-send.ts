@@ -101,7 +101,12 @@ export class SendInProgressError extends Error {
 }
 
 function cartView(lines: readonly CartLine[], currency: string | undefined) {
-  return lines.map((line) => ({ name: line.name ?? line.productId, quantity: line.quantity, price: formatPrice(line.price, currency), productId: line.productId }));
+  return lines.map((line) => ({
+    name: line.name ?? line.productId,
+    quantity: line.quantity,
+    price: formatPrice(line.price, currency),
+    productId: line.productId,
+  }));
 }
 
 interface Content {

@@ -7,15 +7,7 @@ import { PROFILE_LIMITS, quarantinePreview, reservedName, utf8Bytes, type Reject
  * counters add, times take min/max and cart lines keep the newest change. The same events in any
  * order, or split across profiles that merge later, give the same aggregates.
  */
-export type Counter =
-  | 'page_views'
-  | 'screen_views'
-  | 'product_views'
-  | 'cart_adds'
-  | 'checkouts'
-  | 'orders'
-  | 'email_opens'
-  | 'email_clicks';
+export type Counter = 'page_views' | 'screen_views' | 'product_views' | 'cart_adds' | 'checkouts' | 'orders' | 'email_opens' | 'email_clicks';
 
 export type Counters = Partial<Record<Counter, number>>;
 
@@ -79,7 +71,6 @@ function addCounters(a: Counters, b: Counters): Counters {
   for (const [name, value] of Object.entries(b) as Array<[Counter, number]>) sum[name] = (sum[name] ?? 0) + value;
   return sum;
 }
-
 
 function asNumber(value: unknown): number | undefined {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -249,7 +240,8 @@ export function activityOfMessage(message: AcceptedMessage): { activity: Activit
         revenue = boundedAmount(orderRevenue(properties), 'activity.revenue', rejected) ?? 0;
         const code = asText(properties.currency);
         if (code !== undefined && CURRENCY.test(code)) currency = code.toUpperCase();
-        else if (code !== undefined) rejected.push({ trait: 'activity.currency', reason: 'expected an ISO 4217 currency code', value: quarantinePreview(code, 64) });
+        else if (code !== undefined)
+          rejected.push({ trait: 'activity.currency', reason: 'expected an ISO 4217 currency code', value: quarantinePreview(code, 64) });
         lastOrderAt = at;
         countCategories(products);
         break;

@@ -16,7 +16,15 @@ export interface ComputedTraits {
   readonly average_order_value: number;
   readonly last_order_at?: string;
   readonly open_cart: {
-    readonly products: ReadonlyArray<{ product_id: string; name?: string; price?: number; quantity: number; category?: string; url?: string; image_url?: string }>;
+    readonly products: ReadonlyArray<{
+      product_id: string;
+      name?: string;
+      price?: number;
+      quantity: number;
+      category?: string;
+      url?: string;
+      image_url?: string;
+    }>;
     readonly value: number;
     readonly currency?: string;
     readonly updated_at?: string;

@@ -65,7 +65,11 @@ export function mergeConsentWithinLimits(a: ConsentState, b: ConsentState): { co
     const decision = b.categories[name] as ConsentDecision;
     if (!categories[name]) {
       if (count >= PROFILE_LIMITS.maxConsentCategories) {
-        rejected.push({ trait: 'consent.categories', reason: `profile already keeps ${PROFILE_LIMITS.maxConsentCategories} consent categories`, value: quarantinePreview(name, 256) });
+        rejected.push({
+          trait: 'consent.categories',
+          reason: `profile already keeps ${PROFILE_LIMITS.maxConsentCategories} consent categories`,
+          value: quarantinePreview(name, 256),
+        });
         continue;
       }
       count += 1;
@@ -75,7 +79,6 @@ export function mergeConsentWithinLimits(a: ConsentState, b: ConsentState): { co
   const unsubscribed = b.unsubscribed ? newer(a.unsubscribed, b.unsubscribed, true) : a.unsubscribed;
   return { consent: { categories, ...(unsubscribed && { unsubscribed }) }, rejected };
 }
-
 
 /** Consent expressed by one message (its normalized `unsubscribed` trait included). */
 export function consentOf(message: AcceptedMessage, unsubscribedTrait: unknown): ConsentState {
@@ -91,7 +94,11 @@ export function consentOfMessage(message: AcceptedMessage, unsubscribedTrait: un
   for (const [name, granted] of Object.entries(preferences)) {
     if (typeof granted !== 'boolean') continue;
     if (name.trim() === '' || name.length > PROFILE_LIMITS.maxConsentCategoryLength || reservedName(name)) {
-      rejected.push({ trait: 'consent.categories', reason: `consent category name empty, reserved or longer than ${PROFILE_LIMITS.maxConsentCategoryLength} characters`, value: quarantinePreview(name, 256) });
+      rejected.push({
+        trait: 'consent.categories',
+        reason: `consent category name empty, reserved or longer than ${PROFILE_LIMITS.maxConsentCategoryLength} characters`,
+        value: quarantinePreview(name, 256),
+      });
       continue;
     }
     categories[name] = { granted, ...stamp };

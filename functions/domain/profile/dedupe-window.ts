@@ -53,7 +53,12 @@ export function prunedWindow(window: DedupeWindow | undefined, now: Date, hours 
  * The window with the message recorded, or undefined when the window is full (the caller marks the
  * message with its own item instead).
  */
-export function recordInWindow(window: DedupeWindow | undefined, messageId: string, now: Date, hours = DEDUPE_WINDOW_HOURS): Record<string, string> | undefined {
+export function recordInWindow(
+  window: DedupeWindow | undefined,
+  messageId: string,
+  now: Date,
+  hours = DEDUPE_WINDOW_HOURS,
+): Record<string, string> | undefined {
   const pruned = prunedWindow(window, now, hours);
   if (windowSize(pruned) >= MAX_WINDOW_IDS) return undefined;
   const hour = hourOf(now.getTime());
@@ -65,7 +70,9 @@ export function unionWindows(a: DedupeWindow | undefined, b: DedupeWindow | unde
   const union: Record<string, string> = { ...prunedWindow(a, now, hours) };
   for (const [hour, bucket] of Object.entries(prunedWindow(b, now, hours))) {
     const held = new Set(digestsOf(union[hour] ?? ''));
-    union[hour] = `${union[hour] ?? ''}${digestsOf(bucket).filter((digest) => !held.has(digest)).join('')}`;
+    union[hour] = `${union[hour] ?? ''}${digestsOf(bucket)
+      .filter((digest) => !held.has(digest))
+      .join('')}`;
   }
   return union;
 }

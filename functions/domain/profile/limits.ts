@@ -131,8 +131,7 @@ export function jsonDepth(value: unknown, limit = 64): number {
 }
 
 /** DynamoDB numbers: magnitudes from 1E-130 to below 1E+126 (and 0). */
-export const storableNumber = (value: number): boolean =>
-  Number.isFinite(value) && (value === 0 || (Math.abs(value) < 1e126 && Math.abs(value) >= 1e-130));
+export const storableNumber = (value: number): boolean => Number.isFinite(value) && (value === 0 || (Math.abs(value) < 1e126 && Math.abs(value) >= 1e-130));
 
 /** What makes a JSON value unstorable in a PROFILE item (numbers outside ±2^53 are read back as BigInt). */
 export function unsafeValueReason(value: unknown): string | undefined {

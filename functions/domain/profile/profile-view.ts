@@ -42,7 +42,10 @@ export function toProfileView(profile: ProfileRecord, options: ProfileViewOption
     traitSources[name] = source;
   }
   const decisions = [...Object.values(profile.consent.categories), ...(profile.consent.unsubscribed ? [profile.consent.unsubscribed] : [])];
-  const updatedAt = decisions.map((d) => d.at).sort().pop();
+  const updatedAt = decisions
+    .map((d) => d.at)
+    .sort()
+    .pop();
   return {
     profileId: profile.profileId,
     identities: profile.identities

@@ -115,9 +115,15 @@ export function applyMessageWithinLimits(
   const consentMerge = mergeConsentWithinLimits(profile.consent, ownConsent.consent);
   const activity = mergeActivity(profile.activity, own.activity, now);
   const dropped: RejectedValue[] = [
-    ...Object.keys(own.activity.events).filter((name) => !activity.events[name]).map((name) => ({ trait: 'activity.events', reason: `not among the ${PROFILE_LIMITS.maxEventNames} most recent event names kept`, value: name })),
-    ...Object.keys(own.activity.categories).filter((name) => activity.categories[name] === undefined).map((name) => ({ trait: 'activity.categories', reason: `not among the ${PROFILE_LIMITS.maxCategories} most frequent categories kept`, value: name })),
-    ...Object.keys(own.activity.cart).filter((id) => !activity.cart[id]).map((id) => ({ trait: 'activity.cart', reason: `not among the ${PROFILE_LIMITS.maxCartLines} most recent cart lines kept`, value: id })),
+    ...Object.keys(own.activity.events)
+      .filter((name) => !activity.events[name])
+      .map((name) => ({ trait: 'activity.events', reason: `not among the ${PROFILE_LIMITS.maxEventNames} most recent event names kept`, value: name })),
+    ...Object.keys(own.activity.categories)
+      .filter((name) => activity.categories[name] === undefined)
+      .map((name) => ({ trait: 'activity.categories', reason: `not among the ${PROFILE_LIMITS.maxCategories} most frequent categories kept`, value: name })),
+    ...Object.keys(own.activity.cart)
+      .filter((id) => !activity.cart[id])
+      .map((id) => ({ trait: 'activity.cart', reason: `not among the ${PROFILE_LIMITS.maxCartLines} most recent cart lines kept`, value: id })),
   ];
   return {
     profile: { ...profile, updatedAt: now.toISOString(), traits: traitMerge.traits, activity, consent: consentMerge.consent },

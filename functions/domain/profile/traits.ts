@@ -37,10 +37,7 @@ export function supersedes(candidate: TraitValue, current: TraitValue | undefine
   return candidate.messageId > current.messageId;
 }
 
-export function mergeTraitMaps(
-  base: Readonly<Record<string, TraitValue>>,
-  incoming: Readonly<Record<string, TraitValue>>,
-): Record<string, TraitValue> {
+export function mergeTraitMaps(base: Readonly<Record<string, TraitValue>>, incoming: Readonly<Record<string, TraitValue>>): Record<string, TraitValue> {
   return mergeTraitMapsWithinLimits(base, incoming).traits;
 }
 
@@ -83,7 +80,11 @@ export function mergeTraitMapsWithinLimits(
     if (!current && customCount >= PROFILE_LIMITS.maxCustomTraits) {
       rejected.push({ trait: name, reason: `profile already keeps ${PROFILE_LIMITS.maxCustomTraits} custom traits`, value: quarantinePreview(value.value) });
     } else if (customBytes + growth > PROFILE_LIMITS.maxCustomTraitsBytes) {
-      rejected.push({ trait: name, reason: `custom traits of the profile would exceed ${PROFILE_LIMITS.maxCustomTraitsBytes / 1024} KiB`, value: quarantinePreview(value.value) });
+      rejected.push({
+        trait: name,
+        reason: `custom traits of the profile would exceed ${PROFILE_LIMITS.maxCustomTraitsBytes / 1024} KiB`,
+        value: quarantinePreview(value.value),
+      });
     } else {
       if (!current) customCount += 1;
       customBytes += growth;
@@ -111,10 +112,12 @@ const MAX_EMAIL_LENGTH = 254;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-const text = (max: number): TraitRule => (value) =>
-  typeof value === 'string' && value.trim() !== '' && value.length <= max
-    ? { value: value.trim() }
-    : { reason: `expected a non-empty string of at most ${max} characters` };
+const text =
+  (max: number): TraitRule =>
+  (value) =>
+    typeof value === 'string' && value.trim() !== '' && value.length <= max
+      ? { value: value.trim() }
+      : { reason: `expected a non-empty string of at most ${max} characters` };
 
 const dateOnly: TraitRule = (value) => {
   if (typeof value !== 'string') return { reason: 'expected an ISO 8601 date' };

@@ -27,7 +27,8 @@ function storageProblem(value: unknown, depth: number): string | undefined {
 
 function optionalText(message: JsonObject, field: string, maxLength = Number.POSITIVE_INFINITY): void {
   const value = message[field];
-  if (value !== undefined && (typeof value !== 'string' || value.length > maxLength)) throw new PoisonMessageError(`${field} is not a string${Number.isFinite(maxLength) ? ` of at most ${maxLength} characters` : ''}`);
+  if (value !== undefined && (typeof value !== 'string' || value.length > maxLength))
+    throw new PoisonMessageError(`${field} is not a string${Number.isFinite(maxLength) ? ` of at most ${maxLength} characters` : ''}`);
 }
 
 function isoTime(message: JsonObject, field: string, required: boolean): string | undefined {
@@ -76,8 +77,7 @@ export function acceptedMessageOf(parsed: unknown): AcceptedMessage {
 
 /** One message of an Events queue body: read, or refused with the id it names (when it has one) and its size. */
 export type EventsBodyEntry =
-  | { readonly message: AcceptedMessage }
-  | { readonly error: PoisonMessageError; readonly messageId?: string; readonly bytes: number };
+  { readonly message: AcceptedMessage } | { readonly error: PoisonMessageError; readonly messageId?: string; readonly bytes: number };
 
 /**
  * Reads an Events queue body: an AcceptedMessages envelope, each message read on its own (one bad

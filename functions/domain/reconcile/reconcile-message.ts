@@ -2,7 +2,15 @@ import { extractIdentifiersWithinLimits, identifierKey, withoutIdentifiers, type
 import type { IdentityConfig } from '../identity/identity-config';
 import { identitiesOverLimit, planResolution, type StoredLink } from '../identity/resolution';
 import { PROFILE_LIMITS, dynamoItemSize, quarantinePreview, type RejectedValue } from '../profile/limits';
-import { applyMessageWithinLimits, linkTimeOf, mergeIdentityLinks, mergeProfilesWithinLimits, newProfile, type IdentityLink, type ProfileRecord } from '../profile/profile';
+import {
+  applyMessageWithinLimits,
+  linkTimeOf,
+  mergeIdentityLinks,
+  mergeProfilesWithinLimits,
+  newProfile,
+  type IdentityLink,
+  type ProfileRecord,
+} from '../profile/profile';
 import { normalizeTraits } from '../profile/traits';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import { provenanceOf } from '../identity/provenance';
@@ -60,7 +68,6 @@ export interface ReconcileDependencies {
 
 /** Updates of an identifier's last-seen time are batched: at most one write a day per identifier. */
 const LAST_SEEN_RESOLUTION_MS = 86_400_000;
-
 
 /** Identifiers listed in one `release` entry of the merge log; more are counted in `omitted`. */
 const MAX_RELEASE_LOG_IDENTIFIERS = 20;
@@ -225,7 +232,11 @@ function decide(prepared: PreparedMessage, state: WorkingState, deps: ReconcileD
     // Last guard (only reachable with raised identity limits): the event still counts.
     applied = applyMessageWithinLimits(profile, message, traits, provenance, now, { countersOnly: true });
     rejected.push(
-      ...Object.entries(traits).map(([trait, value]) => ({ trait, reason: `profile at its size budget (${PROFILE_LIMITS.itemBudgetBytes / 1024} KiB): only counters applied`, value: quarantinePreview(value) })),
+      ...Object.entries(traits).map(([trait, value]) => ({
+        trait,
+        reason: `profile at its size budget (${PROFILE_LIMITS.itemBudgetBytes / 1024} KiB): only counters applied`,
+        value: quarantinePreview(value),
+      })),
     );
   }
   rejected.push(...applied.rejected);
@@ -322,7 +333,10 @@ function withJourneyReach(decisions: readonly Decision[], state: WorkingState): 
     const profile = state.profiles.get(finalId);
     const emailable = profile !== undefined && canReceiveMarketingEmail(profile);
     const cart = emailable && !emailableBefore.has(finalId) && lastApplied.get(finalId) === position ? openCartLines((profile as ProfileRecord).activity) : [];
-    const newestChange = cart.map((line) => line.addedAt).sort().at(-1);
+    const newestChange = cart
+      .map((line) => line.addedAt)
+      .sort()
+      .at(-1);
     return { ...outcome, emailable, ...(newestChange && { reachableCartSince: newestChange }) };
   });
 }
@@ -356,7 +370,9 @@ export async function reconcileMessages(received: readonly AcceptedMessage[], de
 
   for (let attempt = 1; ; attempt += 1) {
     const now = deps.now();
-    const identifiers = [...new Map(attributable.flatMap(({ entry }) => entry.identifiers).map((identifier) => [identifierKey(identifier), identifier])).values()];
+    const identifiers = [
+      ...new Map(attributable.flatMap(({ entry }) => entry.identifiers).map((identifier) => [identifierKey(identifier), identifier])).values(),
+    ];
     const snapshot = await store.loadSnapshot(
       attributable.map(({ entry }) => entry.message.messageId),
       identifiers,
@@ -375,7 +391,10 @@ export async function reconcileMessages(received: readonly AcceptedMessage[], de
       if (error instanceof CommitTooLargeError && attributable.length > 1) {
         const half = Math.ceil(attributable.length / 2);
         for (const part of [attributable.slice(0, half), attributable.slice(half)]) {
-          const partOutcomes = await reconcileMessages(part.map(({ entry }) => entry.message), deps);
+          const partOutcomes = await reconcileMessages(
+            part.map(({ entry }) => entry.message),
+            deps,
+          );
           part.forEach(({ index }, position) => {
             outcomes[index] = partOutcomes[position];
           });

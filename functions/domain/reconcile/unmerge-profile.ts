@@ -48,9 +48,19 @@ export async function unmergeProfile(
   }
   const now = deps.now();
   const stored = await deps.store.listEvents(profile, MAX_EVENTS);
-  const plan = planUnmerge(profile, stored.map((event) => event.message), splitOff, deps.newProfileId(), deps.config, now);
+  const plan = planUnmerge(
+    profile,
+    stored.map((event) => event.message),
+    splitOff,
+    deps.newProfileId(),
+    deps.config,
+    now,
+  );
   if (plan.split.identities.length > MAX_UNMERGE_IDENTITIES) {
-    return { status: 'rejected', reason: `the split-off profile would hold ${plan.split.identities.length} identities (at most ${MAX_UNMERGE_IDENTITIES} per un-merge)` };
+    return {
+      status: 'rejected',
+      reason: `the split-off profile would hold ${plan.split.identities.length} identities (at most ${MAX_UNMERGE_IDENTITIES} per un-merge)`,
+    };
   }
   const splitIds = new Set(plan.splitMessages.map((message) => message.messageId));
   const movedEvents = stored.filter((event) => splitIds.has(event.message.messageId));

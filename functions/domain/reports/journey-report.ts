@@ -119,7 +119,9 @@ function addCounter(totals: JourneyTotals, name: string, value: number): void {
 
 /** The journey and, for a segment's journey, the segment id named by a journey key. */
 export function parseJourneyKey(journeyKey: string): { readonly journey: string; readonly segmentId?: string } {
-  return journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX) ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) } : { journey: journeyKey };
+  return journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX)
+    ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) }
+    : { journey: journeyKey };
 }
 
 /** Code-point order: the same on every runtime, whatever its locale. */

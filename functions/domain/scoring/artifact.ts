@@ -136,9 +136,7 @@ export type Algorithm = ModelArtifact['algorithm'];
 export function parseModelArtifact(json: unknown): ModelArtifact {
   const header = z.object({ format: z.string(), version: z.number() }).safeParse(json);
   if (header.success && (header.data.format !== MODEL_FORMAT || header.data.version !== MODEL_FORMAT_VERSION)) {
-    throw new Error(
-      `unsupported model artifact ${header.data.format} v${header.data.version}: this code reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}`,
-    );
+    throw new Error(`unsupported model artifact ${header.data.format} v${header.data.version}: this code reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}`);
   }
   const parsed = modelArtifactSchema.safeParse(json);
   if (!parsed.success) throw new Error(`invalid model artifact: ${z.prettifyError(parsed.error)}`);

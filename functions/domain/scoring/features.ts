@@ -24,9 +24,7 @@ export function fitFeatureSpecs(table: LabeledTable, rows: Uint32Array, options:
   const priorRate = positives / rows.length;
   return table.featureNames.map((name, f) => {
     const column = table.columns[f]!;
-    return table.kinds[f] === 'numeric'
-      ? fitNumeric(name, column, rows)
-      : fitCategorical(name, column, table.labels, rows, priorRate, options);
+    return table.kinds[f] === 'numeric' ? fitNumeric(name, column, rows) : fitCategorical(name, column, table.labels, rows, priorRate, options);
   });
 }
 
@@ -41,11 +39,7 @@ function fitNumeric(name: string, column: readonly string[], rows: Uint32Array):
   const sorted = Float64Array.from(values).sort();
   const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
   const std = Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length);
-  const quartiles: [number, number, number] = [
-    quantileOfSorted(sorted, 0.25),
-    quantileOfSorted(sorted, 0.5),
-    quantileOfSorted(sorted, 0.75),
-  ];
+  const quartiles: [number, number, number] = [quantileOfSorted(sorted, 0.25), quantileOfSorted(sorted, 0.5), quantileOfSorted(sorted, 0.75)];
   return { name, kind: 'numeric', mean, std, quartiles, missingShare };
 }
 
@@ -85,10 +79,9 @@ function fitCategorical(
     share: entry.count / rows.length,
     positiveRate: (entry.positives + m * priorRate) / (entry.count + m),
   });
-  const levels: CategoricalFeatureSpec['levels'] = [
-    ...kept.map((entry) => level(entry.value, entry)),
-    { ...level(POOLED_LEVEL, pooled), pooled: true },
-  ].sort((a, b) => a.positiveRate - b.positiveRate || compareText(a.value, b.value));
+  const levels: CategoricalFeatureSpec['levels'] = [...kept.map((entry) => level(entry.value, entry)), { ...level(POOLED_LEVEL, pooled), pooled: true }].sort(
+    (a, b) => a.positiveRate - b.positiveRate || compareText(a.value, b.value),
+  );
   const otherLevel = levels.findIndex((l) => l.pooled === true);
   return { name, kind: 'categorical', levels, otherLevel, missingShare: missing / rows.length };
 }

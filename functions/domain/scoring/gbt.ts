@@ -365,15 +365,7 @@ class TreeGrower {
   }
 
   /** Adds a node for rows[start..end) with its value, and finds its best split if it may split. */
-  private openLeaf(
-    tree: BinnedTree,
-    histogram: Float64Array,
-    rows: Uint32Array,
-    start: number,
-    end: number,
-    depth: number,
-    features: Uint32Array,
-  ): OpenLeaf {
+  private openLeaf(tree: BinnedTree, histogram: Float64Array, rows: Uint32Array, start: number, end: number, depth: number, features: Uint32Array): OpenLeaf {
     const { l2, learningRate, maxDepth, minLeafSize } = this.params;
     let g = 0;
     let h = 0;

@@ -49,12 +49,7 @@ function standardize(mean: number, std: number, value: number, clip: number): nu
   return min(max((value - mean) / std, -clip), clip);
 }
 
-export function trainLogreg(
-  specs: readonly FeatureSpec[],
-  encoded: readonly Float64Array[],
-  labels: Uint8Array,
-  params: LogregParams,
-): LogregModel {
+export function trainLogreg(specs: readonly FeatureSpec[], encoded: readonly Float64Array[], labels: Uint8Array, params: LogregParams): LogregModel {
   const n = labels.length;
   const d = logregInputCount(specs) + 1;
   // Design matrix, row-major, column 0 the intercept.
@@ -186,12 +181,7 @@ export function logregLogit(specs: readonly FeatureSpec[], model: LogregModel, r
  * standardized value for numerics, the level's weight minus the levels' average weight for
  * categoricals. Adds them to `contributions`; returns the expected log-odds they start from.
  */
-export function logregContributions(
-  specs: readonly FeatureSpec[],
-  model: LogregModel,
-  row: ArrayLike<number>,
-  contributions: Float64Array,
-): number {
+export function logregContributions(specs: readonly FeatureSpec[], model: LogregModel, row: ArrayLike<number>, contributions: Float64Array): number {
   let expected = model.intercept;
   let offset = 0;
   specs.forEach((spec, f) => {

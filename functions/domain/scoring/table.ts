@@ -96,7 +96,10 @@ function readLabels(csv: CsvTable, labelIndex: number, label: LabelSpec): Uint8A
   });
   const positives = valuesSeen.get(label.positive) ?? 0;
   if (positives === 0 || positives === csv.rows.length) {
-    const seen = [...valuesSeen.keys()].slice(0, 10).map((v) => `"${v}"`).join(', ');
+    const seen = [...valuesSeen.keys()]
+      .slice(0, 10)
+      .map((v) => `"${v}"`)
+      .join(', ');
     const which = positives === 0 ? `no row has the positive value "${label.positive}"` : `every row has the positive value "${label.positive}"`;
     throw new DataError(`the label column "${label.column}" has a single class: ${which} (values seen: ${seen})`);
   }

@@ -142,7 +142,10 @@ export function crossValidate(
   const testFolds = stratifiedFolds(allRows, table.labels, folds, seededRandom(settings.seed + 7919));
   const aucPerFold = testFolds.map((testRows, k) => {
     const fitted = fitOnRows(table, rowsExcept(allRows, testRows), settings, settings.seed + 1000 * (k + 1));
-    const auc = areaUnderRoc(predictRows(fitted, table, testRows), testRows.map((r) => table.labels[r]!));
+    const auc = areaUnderRoc(
+      predictRows(fitted, table, testRows),
+      testRows.map((r) => table.labels[r]!),
+    );
     progress(`fold ${k + 1}/${folds}: AUC ${auc.toFixed(4)}`);
     return auc;
   });

@@ -76,8 +76,7 @@ export interface DefinitionError {
 }
 
 export type DefinitionParseResult =
-  | { readonly ok: true; readonly definition: SegmentDefinition }
-  | { readonly ok: false; readonly errors: readonly DefinitionError[] };
+  { readonly ok: true; readonly definition: SegmentDefinition } | { readonly ok: false; readonly errors: readonly DefinitionError[] };
 
 /** Bounds that keep evaluation cheap whatever is submitted. */
 export const DEFINITION_LIMITS = { maxDepth: 10, maxConditions: 100, maxListValues: 1_000, maxTextLength: 512 } as const;

@@ -169,8 +169,7 @@ function timeOf(value: unknown): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-const present = (value: unknown): boolean =>
-  value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
+const present = (value: unknown): boolean => value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
 
 /** Equality as marketers expect it: numbers match numeric strings ("5" = 5); strings are case-sensitive. */
 function matches(actual: unknown, expected: Scalar): boolean {
@@ -233,7 +232,7 @@ function passes(actual: unknown, test: ValueTest, now: Date): boolean {
  */
 export function testValues(values: readonly unknown[], test: ValueTest, now: Date): boolean {
   const found = values.filter(present);
-  if (test.op === 'exists') return (found.length > 0) === test.value;
+  if (test.op === 'exists') return found.length > 0 === test.value;
   if (test.op === 'neq') return found.length > 0 && found.every((value) => passes(value, test, now));
   return found.some((value) => passes(value, test, now));
 }

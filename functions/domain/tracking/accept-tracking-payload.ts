@@ -68,25 +68,17 @@ export function payloadWriteKey(payload: unknown): string | undefined {
  * into an `AcceptedMessage`. Bad messages do not spoil good ones: each is accepted or rejected on
  * its own, so a batch can be partly accepted.
  */
-export function validateTrackingPayload(
-  endpoint: TrackingEndpoint,
-  payload: unknown,
-  context: AcceptanceContext,
-): TrackingPayloadOutcome {
+export function validateTrackingPayload(endpoint: TrackingEndpoint, payload: unknown, context: AcceptanceContext): TrackingPayloadOutcome {
   if (endpoint !== 'batch') {
     if (!isJsonObject(payload)) return { kind: 'invalid-request', reason: 'body must be a JSON object' };
-    return collectOutcomes([payload], (raw, index) =>
-      acceptMessage(raw, index, () => ({ type: endpoint }), undefined, context),
-    );
+    return collectOutcomes([payload], (raw, index) => acceptMessage(raw, index, () => ({ type: endpoint }), undefined, context));
   }
   const envelope = batchEnvelopeSchema.safeParse(payload);
   if (!envelope.success) return { kind: 'invalid-request', reason: describeIssues(envelope.error.issues) };
   if (envelope.data.batch.length > TRACKING_LIMITS.maxBatchMessages) {
     return { kind: 'invalid-request', reason: `batch exceeds ${TRACKING_LIMITS.maxBatchMessages} messages` };
   }
-  return collectOutcomes(envelope.data.batch, (raw, index) =>
-    acceptMessage(raw, index, batchMessageType, envelope.data, context),
-  );
+  return collectOutcomes(envelope.data.batch, (raw, index) => acceptMessage(raw, index, batchMessageType, envelope.data, context));
 }
 
 /** On a batch each message names its own type; on the other routes the path does. */
@@ -99,10 +91,7 @@ function batchMessageType(raw: JsonObject): MessageTypeResolution {
 
 type MessageOutcome = { readonly accepted: AcceptedMessage } | { readonly rejected: RejectedMessage };
 
-function collectOutcomes(
-  messages: readonly unknown[],
-  judge: (raw: unknown, index: number) => MessageOutcome,
-): TrackingPayloadOutcome {
+function collectOutcomes(messages: readonly unknown[], judge: (raw: unknown, index: number) => MessageOutcome): TrackingPayloadOutcome {
   const accepted: AcceptedMessage[] = [];
   const rejected: RejectedMessage[] = [];
   messages.forEach((raw, index) => {
@@ -156,12 +145,7 @@ function missingRequiredFields(type: MessageType, fields: TrackingMessageFields)
   return missing;
 }
 
-function toAcceptedMessage(
-  type: MessageType,
-  fields: TrackingMessageFields,
-  envelope: BatchEnvelope | undefined,
-  context: AcceptanceContext,
-): AcceptedMessage {
+function toAcceptedMessage(type: MessageType, fields: TrackingMessageFields, envelope: BatchEnvelope | undefined, context: AcceptanceContext): AcceptedMessage {
   const receivedAt = context.receivedAt.toISOString();
   const hasName = type === 'page' || type === 'screen';
   return {
@@ -174,10 +158,7 @@ function toAcceptedMessage(
     previousId: type === 'alias' ? fields.previousId : undefined,
     groupId: type === 'group' ? fields.groupId : undefined,
     // Segment's page/screen `category` lives on as a property rather than being dropped.
-    properties:
-      hasName && fields.category !== undefined
-        ? { category: fields.category, ...fields.properties }
-        : (fields.properties ?? {}),
+    properties: hasName && fields.category !== undefined ? { category: fields.category, ...fields.properties } : (fields.properties ?? {}),
     traits: fields.traits ?? {},
     context: mergeBatchDefaults(envelope?.context, fields.context) ?? {},
     timestamp: fields.timestamp ?? fields.originalTimestamp ?? receivedAt,

@@ -206,7 +206,9 @@ export function tooDeepIssue(value: unknown, maxDepth: number = MESSAGE_LIMITS.m
       for (let step: Node | undefined = node; step?.key !== undefined; step = step.parent) path.unshift(step.key);
       return { path, message: `nested deeper than ${maxDepth} levels` };
     }
-    const children: ReadonlyArray<readonly [PropertyKey, unknown]> = Array.isArray(node.value) ? node.value.map((item, index) => [index, item] as const) : Object.entries(node.value);
+    const children: ReadonlyArray<readonly [PropertyKey, unknown]> = Array.isArray(node.value)
+      ? node.value.map((item, index) => [index, item] as const)
+      : Object.entries(node.value);
     for (const [key, child] of children) {
       if (typeof child === 'object' && child !== null) stack.push({ value: child, level: node.level + 1, key, parent: node });
     }
@@ -298,7 +300,10 @@ function amountOf(value: unknown): number | undefined {
 function checkCommerce(issues: IssueList, message: AcceptedMessage): void {
   const { properties } = message;
   const products = Array.isArray(properties.products) ? properties.products : [];
-  const items: Array<[readonly PropertyKey[], unknown]> = [[['properties'], properties], ...products.map((product, index): [readonly PropertyKey[], unknown] => [['properties', 'products', index], product])];
+  const items: Array<[readonly PropertyKey[], unknown]> = [
+    [['properties'], properties],
+    ...products.map((product, index): [readonly PropertyKey[], unknown] => [['properties', 'products', index], product]),
+  ];
   for (const [path, item] of items) {
     if (!isObject(item)) continue;
     for (const field of AMOUNT_FIELDS) {

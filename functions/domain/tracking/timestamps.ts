@@ -3,8 +3,7 @@
  * 2024-02-30 over to March and reads zone-less times in the host's zone), so dates are checked
  * field by field. A time without an offset is UTC, as on every Lambda host.
  */
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /** The instant an ISO 8601 date or date-time names, as a normalized `toISOString()`; else undefined. */
 export function normalizeIsoTimestamp(text: string): string | undefined {

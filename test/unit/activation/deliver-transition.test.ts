@@ -1,4 +1,10 @@
-import { deliverTransition, type AttemptRecord, type DeliveryDependencies, type WebhookCall, type WebhookTarget } from '../../../functions/domain/activation/deliver-transition';
+import {
+  deliverTransition,
+  type AttemptRecord,
+  type DeliveryDependencies,
+  type WebhookCall,
+  type WebhookTarget,
+} from '../../../functions/domain/activation/deliver-transition';
 import type { AttemptResult, AudienceWebhookPayload } from '../../../functions/domain/activation/delivery';
 import type { ProfileSnapshot } from '../../../functions/domain/activation/profile-payload';
 import { verifyWebhook } from '../../../functions/domain/activation/standard-webhooks';
@@ -28,7 +34,11 @@ const churner: ProfileSnapshot = {
   },
 };
 
-function fakes(destinations: readonly WebhookTarget[] | undefined, answer: (call: WebhookCall) => AttemptResult, profile: ProfileSnapshot | 'erased' = churner) {
+function fakes(
+  destinations: readonly WebhookTarget[] | undefined,
+  answer: (call: WebhookCall) => AttemptResult,
+  profile: ProfileSnapshot | 'erased' = churner,
+) {
   const calls: WebhookCall[] = [];
   const profileReads: string[] = [];
   const attempts: Array<{ attempt: AttemptRecord; delivered: boolean }> = [];
@@ -69,7 +79,9 @@ describe('deliverTransition', () => {
     expect(call?.headers['webhook-timestamp']).toBe(String(NOW.getTime() / 1000));
     expect(verifyWebhook(call?.headers ?? {}, call?.body ?? '', SECRET, NOW.getTime() / 1000)).toBe(true);
     expect(JSON.parse(call?.body ?? '{}')).toMatchObject({ type: 'audience.entered', data: { profileId: 'p1', segmentId: 'vip' } });
-    expect(attempts).toEqual([{ attempt: expect.objectContaining({ transitionId: 'transition-1', receiveCount: 1, result: { status: 200 } }), delivered: true }]);
+    expect(attempts).toEqual([
+      { attempt: expect.objectContaining({ transitionId: 'transition-1', receiveCount: 1, result: { status: 200 } }), delivered: true },
+    ]);
   });
 
   it('reports a failure for a non-2xx answer or no answer, and records the attempt', async () => {

@@ -47,12 +47,21 @@ describe('refusedAddressClass', () => {
     expect(refusedAddressClass(address)).toBe(expected);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '2a00:1450:4007::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', '[2606:4700::1]'])(
-    '%s is public',
-    (address) => {
-      expect(refusedAddressClass(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '192.169.0.1',
+    '2606:4700:4700::1111',
+    '2a00:1450:4007::200e',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+    '[2606:4700::1]',
+  ])('%s is public', (address) => {
+    expect(refusedAddressClass(address)).toBeUndefined();
+  });
 
   it('throws for what is not an IP address', () => {
     expect(() => refusedAddressClass('example.com')).toThrow(TypeError);
@@ -68,7 +77,13 @@ describe('checkOutboundUrl', () => {
   };
 
   it('accepts https to a public host name or address', () => {
-    for (const url of ['https://crm.example/hooks/dmp', 'https://hooks.example.com:8443/a?b=c', 'https://8.8.8.8/x', 'https://[2606:4700::1111]/x', 'https://crm.example./trailing-dot']) {
+    for (const url of [
+      'https://crm.example/hooks/dmp',
+      'https://hooks.example.com:8443/a?b=c',
+      'https://8.8.8.8/x',
+      'https://[2606:4700::1111]/x',
+      'https://crm.example./trailing-dot',
+    ]) {
       expect(checkOutboundUrl(url, strict)).toMatchObject({ ok: true });
     }
   });

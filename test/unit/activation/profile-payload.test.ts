@@ -4,7 +4,13 @@ import type { ProfileScores } from '../../../functions/domain/scoring/profile-sc
 const seen = (day: number): string => `2026-02-${String(day).padStart(2, '0')}T00:00:00.000Z`;
 
 const scores: ProfileScores = {
-  propensity: { probability: 0.12, band: 'low', modelVersion: 'gbt-a', computedAt: seen(1), contributions: [{ feature: 'recency_days', value: 60, contribution: 0.3, label: 'last visit 60 days ago' }] },
+  propensity: {
+    probability: 0.12,
+    band: 'low',
+    modelVersion: 'gbt-a',
+    computedAt: seen(1),
+    contributions: [{ feature: 'recency_days', value: 60, contribution: 0.3, label: 'last visit 60 days ago' }],
+  },
   churn: { probability: 0.8312, band: 'high', modelVersion: 'gbt-b', computedAt: seen(1), contributions: [] },
   send_hour: { hour: 19, confidence: 0.4, timeZone: 'Europe/Paris', evidence: 3, computedAt: seen(1) },
   lifecycle: 'customer',
@@ -23,7 +29,12 @@ describe('crmIdOf', () => {
   });
 
   it('falls back to the user id, then to null', () => {
-    expect(crmIdOf([{ type: 'email', value: 'ana@shop.io', lastSeen: seen(1) }, { type: 'user_id', value: 'u-1', lastSeen: seen(1) }])).toBe('u-1');
+    expect(
+      crmIdOf([
+        { type: 'email', value: 'ana@shop.io', lastSeen: seen(1) },
+        { type: 'user_id', value: 'u-1', lastSeen: seen(1) },
+      ]),
+    ).toBe('u-1');
     expect(crmIdOf([{ type: 'anonymous_id', value: 'a-1', lastSeen: seen(1) }])).toBeNull();
   });
 });

@@ -48,7 +48,11 @@ describe('WebhookSender', () => {
 
   it('POSTs the body as JSON with the given headers and reports the status', async () => {
     expect(await sender.send({ url: `${baseUrl}/ok`, headers: { 'webhook-id': 'w1' }, body: '{"a":1}' })).toEqual({ status: 204 });
-    expect(received.at(-1)).toMatchObject({ path: '/ok', body: '{"a":1}', headers: { 'webhook-id': 'w1', 'content-type': 'application/json', 'content-length': '7' } });
+    expect(received.at(-1)).toMatchObject({
+      path: '/ok',
+      body: '{"a":1}',
+      headers: { 'webhook-id': 'w1', 'content-type': 'application/json', 'content-length': '7' },
+    });
     expect(await sender.send({ url: `${baseUrl}/down`, headers: {}, body: '{}' })).toEqual({ status: 503 });
   });
 
@@ -149,7 +153,9 @@ describe('WebhookSender against SSRF', () => {
   });
 
   it('reports a name that does not resolve as a network error (retried), not a refusal', async () => {
-    expect(await new WebhookSender({ resolve: fakeResolver({}) }).send({ url: 'https://gone.example.com/', headers: {}, body: '{}' })).toEqual({ error: 'network' });
+    expect(await new WebhookSender({ resolve: fakeResolver({}) }).send({ url: 'https://gone.example.com/', headers: {}, body: '{}' })).toEqual({
+      error: 'network',
+    });
     expect(connect).not.toHaveBeenCalled();
   });
 });

@@ -13,7 +13,12 @@ import { createEmailFeedbackHandler, type EmailFeedbackDependencies } from '../.
 const NOW = new Date('2026-03-01T12:05:00.000Z');
 const context = { awsRequestId: 'req-1', functionName: 'emailFeedback' } as Context;
 
-const link = (type: string, value: string, lastSeen = '2026-02-01T00:00:00.000Z'): IdentityLink => ({ type, value, firstSeen: '2026-01-01T00:00:00.000Z', lastSeen });
+const link = (type: string, value: string, lastSeen = '2026-02-01T00:00:00.000Z'): IdentityLink => ({
+  type,
+  value,
+  firstSeen: '2026-01-01T00:00:00.000Z',
+  lastSeen,
+});
 const profileWith = (profileId: string, identities: IdentityLink[]): ProfileRecord => ({ ...newProfile(profileId, NOW), identities });
 
 class Fakes implements EmailFeedbackDependencies {
@@ -47,14 +52,21 @@ class Fakes implements EmailFeedbackDependencies {
 let fakes: Fakes;
 const run = (bodies: string[]) =>
   createEmailFeedbackHandler(new Logger({ logLevel: 'SILENT' }), () => fakes)(
-    { Records: bodies.map((body, index) => ({ messageId: `sqs-${index}`, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord) } as SQSEvent,
+    {
+      Records: bodies.map((body, index) => ({ messageId: `sqs-${index}`, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord),
+    } as SQSEvent,
     context,
   );
 
 const sesEvent = (eventType: string, detail: Record<string, unknown>, profile = 'p-ana') =>
   JSON.stringify({
     eventType,
-    mail: { messageId: 'ses-1', timestamp: '2026-03-01T12:00:00.000Z', destination: ['ana@shop.test'], tags: { profile: [profile], journey: ['cart-abandonment'], step: ['email1'], run: ['run-1'] } },
+    mail: {
+      messageId: 'ses-1',
+      timestamp: '2026-03-01T12:00:00.000Z',
+      destination: ['ana@shop.test'],
+      tags: { profile: [profile], journey: ['cart-abandonment'], step: ['email1'], run: ['run-1'] },
+    },
     ...detail,
   });
 
@@ -64,7 +76,16 @@ beforeEach(() => {
 });
 
 test('a bounce suppresses the address and sends Email Bounced for the profile, keyed on its user id', async () => {
-  const result = await run([sesEvent('Bounce', { bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'ana@shop.test' }], timestamp: '2026-03-01T12:00:01.000Z' } })]);
+  const result = await run([
+    sesEvent('Bounce', {
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: [{ emailAddress: 'ana@shop.test' }],
+        timestamp: '2026-03-01T12:00:01.000Z',
+      },
+    }),
+  ]);
   expect(result.batchItemFailures).toEqual([]);
   expect(fakes.suppressed).toEqual([{ emails: ['ana@shop.test'], reason: 'bounce' }]);
   expect(fakes.queued).toEqual([
@@ -83,7 +104,12 @@ test('a bounce suppresses the address and sends Email Bounced for the profile, k
 });
 
 test('a poison body fails only its own record (to the DLQ after retries); ignored types and good records pass', async () => {
-  const result = await run(['not json', sesEvent('Send', { send: {} }), JSON.stringify({ eventType: 'Delivery', mail: { messageId: 'x' } }), sesEvent('Delivery', { delivery: {} })]);
+  const result = await run([
+    'not json',
+    sesEvent('Send', { send: {} }),
+    JSON.stringify({ eventType: 'Delivery', mail: { messageId: 'x' } }),
+    sesEvent('Delivery', { delivery: {} }),
+  ]);
   expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'sqs-0' }, { itemIdentifier: 'sqs-2' }]);
   expect(fakes.queued.map((message) => message.event)).toEqual(['Email Delivered']);
   expect(fakes.suppressed).toEqual([]);
@@ -114,7 +140,11 @@ test('an unknown profile gets no event, one known only by its address gets it ke
 test('a journey email outcome is counted in the report of its journey, step and day; an audience email by its segment tag', async () => {
   const audience = JSON.stringify({
     eventType: 'Click',
-    mail: { messageId: 'ses-2', timestamp: '2026-03-01T23:59:00.000Z', tags: { profile: ['p-ana'], journey: ['audience-email'], step: ['audience'], run: ['run-2'], segment: ['vip'] } },
+    mail: {
+      messageId: 'ses-2',
+      timestamp: '2026-03-01T23:59:00.000Z',
+      tags: { profile: ['p-ana'], journey: ['audience-email'], step: ['audience'], run: ['run-2'], segment: ['vip'] },
+    },
     click: { link: 'https://shop.test/', timestamp: '2026-03-02T00:00:01.000Z' },
   });
   const result = await run([sesEvent('Delivery', { delivery: {} }), sesEvent('Delivery', { delivery: {} }), audience, sesEvent('Reject', { reject: {} })]);
@@ -131,17 +161,30 @@ describe('profileMessage', () => {
   const fields = { type: 'identify', messageId: 'm-1', traits: { unsubscribed: true }, timestamp: NOW.toISOString() } as const;
 
   test('keys on the user id when the profile has one', () => {
-    expect(profileMessage(profileWith('p', [link('anonymous_id', 'a-1'), link('user_id', 'u-1')]), fields, NOW)).toMatchObject({ userId: 'u-1', traits: { unsubscribed: true }, properties: {}, context: {} });
+    expect(profileMessage(profileWith('p', [link('anonymous_id', 'a-1'), link('user_id', 'u-1')]), fields, NOW)).toMatchObject({
+      userId: 'u-1',
+      traits: { unsubscribed: true },
+      properties: {},
+      context: {},
+    });
   });
 
   test('else on the most recently seen anonymous id', () => {
-    const message = profileMessage(profileWith('p', [link('anonymous_id', 'a-old', '2026-01-02T00:00:00.000Z'), link('anonymous_id', 'a-new', '2026-02-20T00:00:00.000Z')]), fields, NOW);
+    const message = profileMessage(
+      profileWith('p', [link('anonymous_id', 'a-old', '2026-01-02T00:00:00.000Z'), link('anonymous_id', 'a-new', '2026-02-20T00:00:00.000Z')]),
+      fields,
+      NOW,
+    );
     expect(message).toMatchObject({ anonymousId: 'a-new' });
     expect(message).not.toHaveProperty('userId');
   });
 
   test('else on its newest email (or phone) as context traits, which reconcile resolves like an import row', () => {
-    const message = profileMessage(profileWith('p', [link('email', 'old@shop.test', '2026-01-02T00:00:00.000Z'), link('email', 'ana@shop.test', '2026-02-20T00:00:00.000Z')]), { ...fields, context: { channel: 'email' } }, NOW);
+    const message = profileMessage(
+      profileWith('p', [link('email', 'old@shop.test', '2026-01-02T00:00:00.000Z'), link('email', 'ana@shop.test', '2026-02-20T00:00:00.000Z')]),
+      { ...fields, context: { channel: 'email' } },
+      NOW,
+    );
     expect(message).toMatchObject({ traits: { unsubscribed: true }, context: { channel: 'email', traits: { email: 'ana@shop.test' } } });
     expect(message).not.toHaveProperty('userId');
     expect(message).not.toHaveProperty('anonymousId');

@@ -25,12 +25,17 @@ describe('send guards', () => {
   });
 
   test('sends that left the cap window no longer count', () => {
-    expect(checkSendGuards({ ...ready, recentSends: ['2026-02-28T11:00:00.000Z', '2026-03-01T11:00:00.000Z'] }, DEFAULT_JOURNEY_CONFIG, NOON_UTC)).toEqual({ kind: 'send' });
+    expect(checkSendGuards({ ...ready, recentSends: ['2026-02-28T11:00:00.000Z', '2026-03-01T11:00:00.000Z'] }, DEFAULT_JOURNEY_CONFIG, NOON_UTC)).toEqual({
+      kind: 'send',
+    });
   });
 
   test('quiet hours in the profile time zone defer the send to their end', () => {
     // 12:00 UTC is 21:00 in Tokyo: quiet until 08:00 there, 23:00 UTC.
-    expect(checkSendGuards({ ...ready, timeZone: 'Asia/Tokyo' }, DEFAULT_JOURNEY_CONFIG, NOON_UTC)).toEqual({ kind: 'defer', until: '2026-03-01T23:00:00.000Z' });
+    expect(checkSendGuards({ ...ready, timeZone: 'Asia/Tokyo' }, DEFAULT_JOURNEY_CONFIG, NOON_UTC)).toEqual({
+      kind: 'defer',
+      until: '2026-03-01T23:00:00.000Z',
+    });
     expect(checkSendGuards({ ...ready, timeZone: 'Not/AZone' }, DEFAULT_JOURNEY_CONFIG, NOON_UTC)).toEqual({ kind: 'send' });
   });
 
@@ -44,8 +49,18 @@ describe('send guards', () => {
 describe('templates', () => {
   test('values are escaped in HTML, kept in text, and the subject stays one line', () => {
     const rendered = renderEmail(
-      { subject: 'Hi {{firstName}}', html: '<p>{{firstName}}</p><ul>{{#cart}}<li>{{name}} x{{quantity}} {{price}}</li>{{/cart}}</ul>{{missing}}', text: '{{#cart}}{{name}};{{/cart}}' },
-      { values: { firstName: '<script>x</script>\r\nBcc: evil@x' }, cart: [{ name: 'A & B', quantity: 2, price: '3.00 EUR', productId: 'p1' }, { name: '"C"', quantity: 1, price: '', productId: 'p2' }] },
+      {
+        subject: 'Hi {{firstName}}',
+        html: '<p>{{firstName}}</p><ul>{{#cart}}<li>{{name}} x{{quantity}} {{price}}</li>{{/cart}}</ul>{{missing}}',
+        text: '{{#cart}}{{name}};{{/cart}}',
+      },
+      {
+        values: { firstName: '<script>x</script>\r\nBcc: evil@x' },
+        cart: [
+          { name: 'A & B', quantity: 2, price: '3.00 EUR', productId: 'p1' },
+          { name: '"C"', quantity: 1, price: '', productId: 'p2' },
+        ],
+      },
     );
     expect(rendered.subject).toBe('Hi <script>x</script> Bcc: evil@x');
     expect(rendered.html).toBe('<p>&lt;script&gt;x&lt;/script&gt;\r\nBcc: evil@x</p><ul><li>A &amp; B x2 3.00 EUR</li><li>&quot;C&quot; x1 </li></ul>');
@@ -106,7 +121,18 @@ describe('unsubscribe tokens', () => {
     expect(cutoff.getTime() - issued.getTime()).toBeGreaterThanOrEqual(UNSUBSCRIBE_TOKEN_LIFETIME_DAYS * day);
   });
 
-  const malformed = ['', '.', 'v2', 'v2...', 'v2.cA.1e9.x', 'v2.cA.-5.AAAA', 'v3.cA.1.AAAA', 'v1.cA', `v2.cA.1.${'A'.repeat(5_000)}`, 'v2.\u0000.\u0000.\u0000'];
+  const malformed = [
+    '',
+    '.',
+    'v2',
+    'v2...',
+    'v2.cA.1e9.x',
+    'v2.cA.-5.AAAA',
+    'v3.cA.1.AAAA',
+    'v1.cA',
+    `v2.cA.1.${'A'.repeat(5_000)}`,
+    'v2.\u0000.\u0000.\u0000',
+  ];
   test.each(malformed.map((token) => [token.length > 24 ? `${token.slice(0, 12)}… (${token.length} chars)` : JSON.stringify(token), token]))(
     'never throws on a malformed token: %s is invalid',
     (_label, token) => {

@@ -28,7 +28,11 @@ const outcome = (event: unknown): EmailOutcome => {
 
 describe('feedbackOf', () => {
   test('a delivery becomes Email Delivered on the tagged profile, at the delivery time, ids only', () => {
-    const feedback = outcome({ eventType: 'Delivery', mail, delivery: { timestamp: '2026-03-01T12:00:02.000Z', recipients: ['ana@shop.test'], smtpResponse: '250 ok' } });
+    const feedback = outcome({
+      eventType: 'Delivery',
+      mail,
+      delivery: { timestamp: '2026-03-01T12:00:02.000Z', recipients: ['ana@shop.test'], smtpResponse: '250 ok' },
+    });
     expect(feedback).toEqual({
       kind: 'delivery',
       sesMessageId: mail.messageId,
@@ -46,7 +50,12 @@ describe('feedbackOf', () => {
     const feedback = outcome({
       eventType: 'Bounce',
       mail,
-      bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'ana@shop.test', status: '5.1.1' }], timestamp: '2026-03-01T12:00:03.000Z' },
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: [{ emailAddress: 'ana@shop.test', status: '5.1.1' }],
+        timestamp: '2026-03-01T12:00:03.000Z',
+      },
     });
     expect(feedback).toMatchObject({
       kind: 'bounce',
@@ -60,7 +69,11 @@ describe('feedbackOf', () => {
   });
 
   test.each(['Transient', 'Undetermined'])('a %s bounce is recorded but suppresses nothing', (bounceType) => {
-    const feedback = outcome({ eventType: 'Bounce', mail, bounce: { bounceType, bounceSubType: 'MailboxFull', bouncedRecipients: [{ emailAddress: 'ana@shop.test' }] } });
+    const feedback = outcome({
+      eventType: 'Bounce',
+      mail,
+      bounce: { bounceType, bounceSubType: 'MailboxFull', bouncedRecipients: [{ emailAddress: 'ana@shop.test' }] },
+    });
     expect(feedback).toMatchObject({ kind: 'bounce', properties: { bounce_type: bounceType, bounce_sub_type: 'MailboxFull' }, suppress: [] });
     expect(feedback).not.toHaveProperty('suppressReason');
     // No own timestamp: the send's.
@@ -71,7 +84,12 @@ describe('feedbackOf', () => {
     const feedback = outcome({
       eventType: 'Complaint',
       mail,
-      complaint: { complainedRecipients: [{ emailAddress: 'ana@shop.test' }], complaintFeedbackType: 'abuse', timestamp: '2026-03-02T08:00:00.000Z', userAgent: 'Mail' },
+      complaint: {
+        complainedRecipients: [{ emailAddress: 'ana@shop.test' }],
+        complaintFeedbackType: 'abuse',
+        timestamp: '2026-03-02T08:00:00.000Z',
+        userAgent: 'Mail',
+      },
     });
     expect(feedback).toMatchObject({
       kind: 'complaint',
@@ -84,7 +102,9 @@ describe('feedbackOf', () => {
   });
 
   test('a "not-spam" feedback report is no complaint', () => {
-    expect(feedbackOf({ eventType: 'Complaint', mail, complaint: { complainedRecipients: [{ emailAddress: 'ana@shop.test' }], complaintFeedbackType: 'not-spam' } })).toEqual({
+    expect(
+      feedbackOf({ eventType: 'Complaint', mail, complaint: { complainedRecipients: [{ emailAddress: 'ana@shop.test' }], complaintFeedbackType: 'not-spam' } }),
+    ).toEqual({
       kind: 'ignored',
       eventType: 'Complaint',
       sesMessageId: mail.messageId,
@@ -119,7 +139,11 @@ describe('feedbackOf', () => {
 
   test('without a profile tag (an email the journeys did not send) it still suppresses, with no profile', () => {
     const untagged = { ...mail, tags: { 'ses:configuration-set': ['dmp-email'] } };
-    const feedback = outcome({ eventType: 'Bounce', mail: untagged, bounce: { bounceType: 'Permanent', bounceSubType: 'Suppressed', bouncedRecipients: [{ emailAddress: 'x@shop.test' }] } });
+    const feedback = outcome({
+      eventType: 'Bounce',
+      mail: untagged,
+      bounce: { bounceType: 'Permanent', bounceSubType: 'Suppressed', bouncedRecipients: [{ emailAddress: 'x@shop.test' }] },
+    });
     expect(feedback).not.toHaveProperty('profileId');
     expect(feedback.properties).toEqual({ email_id: mail.messageId, bounce_type: 'Permanent', bounce_sub_type: 'Suppressed' });
     expect(feedback.suppress).toEqual(['x@shop.test']);
@@ -133,7 +157,11 @@ describe('feedbackOf', () => {
     ['no eventType', { mail }, 'eventType'],
     ['no mail', { eventType: 'Delivery', delivery: {} }, 'mail'],
     ['a bounce without its bounce', { eventType: 'Bounce', mail }, 'bounce'],
-    ['an unknown bounce type', { eventType: 'Bounce', mail, bounce: { bounceType: 'Soft', bounceSubType: 'General', bouncedRecipients: [] } }, 'bounce.bounceType'],
+    [
+      'an unknown bounce type',
+      { eventType: 'Bounce', mail, bounce: { bounceType: 'Soft', bounceSubType: 'General', bouncedRecipients: [] } },
+      'bounce.bounceType',
+    ],
     ['a click without a link', { eventType: 'Click', mail, click: { timestamp: SENT_AT } }, 'click.link'],
     ['a send time that is no date', { eventType: 'Delivery', mail: { ...mail, timestamp: 'yesterday' }, delivery: {} }, 'mail.timestamp'],
     ['not an object', 'Delivery', '(root)'],

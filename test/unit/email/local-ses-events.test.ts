@@ -16,7 +16,9 @@ const sentTo = (...destination: string[]): SentEmail => ({
 const outcomesOf = (sent: SentEmail) =>
   deliveryEvents(sent, AT).map((event) => {
     const feedback = feedbackOf(JSON.parse(JSON.stringify(event)));
-    return feedback.kind === 'ignored' ? 'ignored' : { kind: feedback.kind, suppress: feedback.suppress, profileId: feedback.profileId, properties: feedback.properties };
+    return feedback.kind === 'ignored'
+      ? 'ignored'
+      : { kind: feedback.kind, suppress: feedback.suppress, profileId: feedback.profileId, properties: feedback.properties };
   });
 
 interface Expected {
@@ -30,7 +32,13 @@ test.each<[string, Expected[]]>([
   ['bounce@simulator.amazonses.com', [{ kind: 'bounce', suppress: ['bounce@simulator.amazonses.com'], sub: 'General' }]],
   ['Bounce+label@Simulator.AmazonSES.com', [{ kind: 'bounce', suppress: ['Bounce+label@Simulator.AmazonSES.com'], sub: 'General' }]],
   ['suppressionlist@simulator.amazonses.com', [{ kind: 'bounce', suppress: ['suppressionlist@simulator.amazonses.com'], sub: 'OnAccountSuppressionList' }]],
-  ['complaint@simulator.amazonses.com', [{ kind: 'delivery', suppress: [] }, { kind: 'complaint', suppress: ['complaint@simulator.amazonses.com'] }]],
+  [
+    'complaint@simulator.amazonses.com',
+    [
+      { kind: 'delivery', suppress: [] },
+      { kind: 'complaint', suppress: ['complaint@simulator.amazonses.com'] },
+    ],
+  ],
   ['success@simulator.amazonses.com', [{ kind: 'delivery', suppress: [] }]],
   ['ana@shop.test', [{ kind: 'delivery', suppress: [] }]],
 ])('a send to %s publishes what the SES mailbox simulator would, and the handler reads it', (recipient, expected) => {
@@ -41,7 +49,13 @@ test.each<[string, Expected[]]>([
         kind,
         suppress,
         profileId: 'p-1',
-        properties: expect.objectContaining({ email_id: 'local-msg-1', journey: 'cart-abandonment', step: 'email1', run: 'run-1', ...(sub && { bounce_type: 'Permanent', bounce_sub_type: sub }) }),
+        properties: expect.objectContaining({
+          email_id: 'local-msg-1',
+          journey: 'cart-abandonment',
+          step: 'email1',
+          run: 'run-1',
+          ...(sub && { bounce_type: 'Permanent', bounce_sub_type: sub }),
+        }),
       }),
     ),
   );
@@ -71,8 +85,23 @@ test('the SES proxy notes sender, recipients and configuration set of a SESv2 se
     EmailTags: [{ Name: 'profile', Value: 'p-1' }],
     Content: { Simple: {} },
   };
-  const records = sendRecords('/v2/email/outbound-emails', Buffer.from(JSON.stringify(request)), Buffer.from('{"MessageId":"m-1"}'), '2026-03-01T12:00:00.000Z');
-  expect(records.get('m-1')).toMatchObject({ from: 'shop@shop.test', destination: ['ana@shop.test', 'bob@shop.test'], configurationSet: LOCAL_CONFIGURATION_SET, tags: { profile: 'p-1' } });
-  const withoutSet = sendRecords('/v2/email/outbound-emails', Buffer.from(JSON.stringify({ ...request, ConfigurationSetName: undefined })), Buffer.from('{"MessageId":"m-2"}'), '2026-03-01T12:00:00.000Z');
+  const records = sendRecords(
+    '/v2/email/outbound-emails',
+    Buffer.from(JSON.stringify(request)),
+    Buffer.from('{"MessageId":"m-1"}'),
+    '2026-03-01T12:00:00.000Z',
+  );
+  expect(records.get('m-1')).toMatchObject({
+    from: 'shop@shop.test',
+    destination: ['ana@shop.test', 'bob@shop.test'],
+    configurationSet: LOCAL_CONFIGURATION_SET,
+    tags: { profile: 'p-1' },
+  });
+  const withoutSet = sendRecords(
+    '/v2/email/outbound-emails',
+    Buffer.from(JSON.stringify({ ...request, ConfigurationSetName: undefined })),
+    Buffer.from('{"MessageId":"m-2"}'),
+    '2026-03-01T12:00:00.000Z',
+  );
   expect(withoutSet.get('m-2')).not.toHaveProperty('configurationSet');
 });

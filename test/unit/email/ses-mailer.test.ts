@@ -39,7 +39,9 @@ describe('SES mailer', () => {
   test('tells a rejection from a certain non-send from a failure that may have sent', async () => {
     await expect(mailerAnswering(() => Promise.reject(new MessageRejected(metadata))).mailer.send(email)).rejects.toBeInstanceOf(EmailRejectedError);
     await expect(mailerAnswering(() => Promise.reject(new TooManyRequestsException(metadata))).mailer.send(email)).rejects.toBeInstanceOf(EmailNotSentError);
-    await expect(mailerAnswering(() => Promise.reject(new InternalServiceErrorException(metadata))).mailer.send(email)).rejects.toBeInstanceOf(InternalServiceErrorException);
+    await expect(mailerAnswering(() => Promise.reject(new InternalServiceErrorException(metadata))).mailer.send(email)).rejects.toBeInstanceOf(
+      InternalServiceErrorException,
+    );
     const network = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
     await expect(mailerAnswering(() => Promise.reject(network)).mailer.send(email)).rejects.toBe(network);
   });

@@ -37,10 +37,19 @@ const profileItem = {
 };
 
 function request(method: string, token: string | undefined, body?: string): APIGatewayProxyEventV2 {
-  const event = apiGatewayEvent({ method, path: '/v1/unsubscribe', ...(body !== undefined && { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }) });
-  return { ...event, rawQueryString: token === undefined ? '' : `token=${encodeURIComponent(token)}`, ...(token !== undefined && { queryStringParameters: { token } }) };
+  const event = apiGatewayEvent({
+    method,
+    path: '/v1/unsubscribe',
+    ...(body !== undefined && { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+  });
+  return {
+    ...event,
+    rawQueryString: token === undefined ? '' : `token=${encodeURIComponent(token)}`,
+    ...(token !== undefined && { queryStringParameters: { token } }),
+  };
 }
-const call = async (event: APIGatewayProxyEventV2) => (await handler(event, context)) as APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
+const call = async (event: APIGatewayProxyEventV2) =>
+  (await handler(event, context)) as APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
 const writes = () => [...dynamo.commandCalls(PutCommand), ...dynamo.commandCalls(DeleteCommand)];
 
 beforeEach(() => {
@@ -49,7 +58,10 @@ beforeEach(() => {
   dynamo.on(BatchGetCommand).resolves({ Responses: { profiles: [profileItem] } });
   dynamo.on(PutCommand).resolves({});
   dynamo.on(DeleteCommand).resolves({});
-  sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({ Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' })), Failed: [] }));
+  sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+    Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
 });
 
 describe('GET /v1/unsubscribe', () => {
@@ -85,7 +97,10 @@ describe('POST /v1/unsubscribe (RFC 8058 one-click)', () => {
     expect(put).toContainEqual(expect.stringMatching(/^UNSUB#k1\.[0-9a-f]{64}$/));
     expect(JSON.stringify(writes().map((call) => call.args[0].input))).not.toContain('ana@shop.io');
     const [sent] = sqs.commandCalls(SendMessageBatchCommand);
-    expect(JSON.parse(sent?.args[0].input.Entries?.[0]?.MessageBody ?? '{}')).toMatchObject({ kind: 'accepted-messages', messages: [{ type: 'identify', userId: 'u-1', traits: { unsubscribed: true } }] });
+    expect(JSON.parse(sent?.args[0].input.Entries?.[0]?.MessageBody ?? '{}')).toMatchObject({
+      kind: 'accepted-messages',
+      messages: [{ type: 'identify', userId: 'u-1', traits: { unsubscribed: true } }],
+    });
   });
 
   it('needs no more than the function role allows', async () => {

@@ -1,9 +1,4 @@
-import {
-  credentialMatches,
-  parseAuthorizationHeader,
-  parseCredentialHashes,
-  sha256Hex,
-} from '../../../functions/domain/auth/credentials';
+import { credentialMatches, parseAuthorizationHeader, parseCredentialHashes, sha256Hex } from '../../../functions/domain/auth/credentials';
 import { basicAuthUser, requireAdminToken, requireCredential } from '../../../functions/http/auth';
 import { UnauthorizedError } from '../../../functions/http/errors';
 import { apiGatewayEvent, basicAuthorization } from './api-gateway-event';
@@ -115,8 +110,7 @@ describe('requireAdminToken', () => {
     ['a wrong token', 'Bearer other'],
     ['the token sent as Basic', basicAuthorization('admin-token')],
   ])('answers 401 for %s', (_, header) => {
-    const event =
-      header === undefined ? apiGatewayEvent({ method: 'GET', path: '/v1/segments' }) : withAuthorization(header);
+    const event = header === undefined ? apiGatewayEvent({ method: 'GET', path: '/v1/segments' }) : withAuthorization(header);
     expect(thrown(() => requireAdminToken(event, adminHashes))).toBeInstanceOf(UnauthorizedError);
   });
 });

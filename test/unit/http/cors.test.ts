@@ -84,7 +84,10 @@ describe('the Tracking API policy', () => {
 
   it('grants any origin, on preflights and responses', async () => {
     const preflight = await tracking(request('OPTIONS', '/v1/t', { origin: 'https://shop.example', 'access-control-request-method': 'POST' }), context);
-    expect(preflight).toMatchObject({ statusCode: 204, headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': expect.stringContaining('POST') } });
+    expect(preflight).toMatchObject({
+      statusCode: 204,
+      headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': expect.stringContaining('POST') },
+    });
     const response = await tracking(request('POST', '/v1/t', { origin: 'https://shop.example' }), context);
     expect(response.headers?.['access-control-allow-origin']).toBe('*');
   });
@@ -115,7 +118,10 @@ describe('parseCorsOrigins', () => {
     expect(parseCorsOrigins([CONSOLE])).toEqual([CONSOLE]);
   });
 
-  it.each(['*', 'https://*.example.com', `${CONSOLE}/`, `${CONSOLE}/console`, 'console.example.com', 'HTTPS://Console.example.com', 'ftp://files.example.com'])('refuses %s', (origin) => {
-    expect(() => parseCorsOrigins(origin)).toThrow(/scheme:\/\/host/);
-  });
+  it.each(['*', 'https://*.example.com', `${CONSOLE}/`, `${CONSOLE}/console`, 'console.example.com', 'HTTPS://Console.example.com', 'ftp://files.example.com'])(
+    'refuses %s',
+    (origin) => {
+      expect(() => parseCorsOrigins(origin)).toThrow(/scheme:\/\/host/);
+    },
+  );
 });

@@ -54,9 +54,7 @@ describe('loadCredentialHashes', () => {
   });
 
   it('fails when neither variable is set', async () => {
-    await expect(loadCredentialHashes('TEST_KEY')).rejects.toThrow(
-      'TEST_KEY_HASHES or TEST_KEY_PARAMETER_NAME must be set',
-    );
+    await expect(loadCredentialHashes('TEST_KEY')).rejects.toThrow('TEST_KEY_HASHES or TEST_KEY_PARAMETER_NAME must be set');
   });
 
   it('fails on a malformed configured hash', async () => {

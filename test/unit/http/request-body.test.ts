@@ -56,16 +56,12 @@ describe('readRequestBody', () => {
   it('stops a gzip bomb at the limit instead of inflating it', async () => {
     const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(LIMIT * 20);
-    await expect(readRequestBody(post(bomb, { 'content-encoding': 'gzip' }), LIMIT)).rejects.toBeInstanceOf(
-      PayloadTooLargeError,
-    );
+    await expect(readRequestBody(post(bomb, { 'content-encoding': 'gzip' }), LIMIT)).rejects.toBeInstanceOf(PayloadTooLargeError);
   });
 
   it('refuses a deflate bomb too', async () => {
     const bomb = deflateSync(Buffer.alloc(1024 * 1024));
-    await expect(readRequestBody(post(bomb, { 'content-encoding': 'deflate' }), LIMIT)).rejects.toBeInstanceOf(
-      PayloadTooLargeError,
-    );
+    await expect(readRequestBody(post(bomb, { 'content-encoding': 'deflate' }), LIMIT)).rejects.toBeInstanceOf(PayloadTooLargeError);
   });
 
   it.each([
@@ -78,9 +74,7 @@ describe('readRequestBody', () => {
   });
 
   it('answers 415 for an encoding it does not speak', async () => {
-    await expect(readRequestBody(post(Buffer.from(json), { 'content-encoding': 'br' }), LIMIT)).rejects.toBeInstanceOf(
-      UnsupportedMediaTypeError,
-    );
+    await expect(readRequestBody(post(Buffer.from(json), { 'content-encoding': 'br' }), LIMIT)).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
   });
 });
 

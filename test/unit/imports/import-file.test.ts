@@ -31,7 +31,11 @@ describe('importFile', () => {
         messageId: expect.stringMatching(/^import-[0-9a-f]{40}$/),
         properties: {},
         traits: { firstName: 'Ana', plan: 'gold', email: 'ana@shop.io' },
-        context: { channel: 'crm', dmp: { origin: { source: 'crm', party: 'first' } }, externalIds: [{ id: 'C1', type: 'crm_id', collection: 'users', encoding: 'none' }] },
+        context: {
+          channel: 'crm',
+          dmp: { origin: { source: 'crm', party: 'first' } },
+          externalIds: [{ id: 'C1', type: 'crm_id', collection: 'users', encoding: 'none' }],
+        },
         timestamp: importedAt.toISOString(),
         receivedAt: importedAt.toISOString(),
       },
@@ -55,9 +59,12 @@ describe('importFile', () => {
   });
 
   it('rejects rows without a usable identifier, with bad text encoding or a bad timestamp', async () => {
-    const { report } = await run(['email,plan,updated', 'null,gold,2026-01-01', ',gold,2026-01-01', 'a@shop.io,g\uFFFDld,2026-01-01', 'b@shop.io,gold,yesterday'].join('\n'), {
-      mapping: { identifiers: { email: 'email' }, traits: { plan: 'plan' }, timestamp: 'updated' },
-    });
+    const { report } = await run(
+      ['email,plan,updated', 'null,gold,2026-01-01', ',gold,2026-01-01', 'a@shop.io,g\uFFFDld,2026-01-01', 'b@shop.io,gold,yesterday'].join('\n'),
+      {
+        mapping: { identifiers: { email: 'email' }, traits: { plan: 'plan' }, timestamp: 'updated' },
+      },
+    );
     expect(report.errors).toEqual([
       { row: 1, line: 2, reason: 'no valid identifier: invalid or blocked email (column "email")' },
       { row: 2, line: 3, reason: 'no identifier: every identifier column is empty' },
@@ -79,6 +86,10 @@ describe('importFile', () => {
     const { report, messages } = await run('{"user_id":"u9","plan":"gold"}\nnot json\n[1]\n', { format: 'ndjson', party: 'third', source: 'vendor' });
     expect(report).toMatchObject({ rowsRead: 3, accepted: 1, rejected: 2 });
     expect(report.errors.map((e) => e.reason)).toEqual(['not valid JSON', 'expected a JSON object per line']);
-    expect(messages[0]).toMatchObject({ userId: 'u9', traits: { plan: 'gold' }, context: { channel: 'data_vendor', dmp: { origin: { source: 'vendor', party: 'third' } } } });
+    expect(messages[0]).toMatchObject({
+      userId: 'u9',
+      traits: { plan: 'gold' },
+      context: { channel: 'data_vendor', dmp: { origin: { source: 'vendor', party: 'third' } } },
+    });
   });
 });

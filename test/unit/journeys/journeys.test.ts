@@ -5,12 +5,25 @@ import { AUDIENCE_TEMPLATE_VALUES, audienceJourneyStart, type AudienceJourneyDes
 import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
 import { InvalidJourneyConfigError, journeyConfigFrom } from '../../../functions/domain/journeys/journey-config';
 import type { JourneyEvent } from '../../../functions/domain/journeys/journey-event';
-import { EmailNotSentError, EmailRejectedError, runSendStep, type JourneySendDependencies, type OutgoingEmail, type RecordedOutcome } from '../../../functions/domain/journeys/journey-send';
+import {
+  EmailNotSentError,
+  EmailRejectedError,
+  runSendStep,
+  type JourneySendDependencies,
+  type OutgoingEmail,
+  type RecordedOutcome,
+} from '../../../functions/domain/journeys/journey-send';
 import { EMPTY_ACTIVITY, type Activity } from '../../../functions/domain/profile/activity';
 import { newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
-const cartEvent = (messageId: string, at: string, event: JourneyEvent['event'] = 'Product Added'): JourneyEvent => ({ kind: 'journey-event', event, profileId: 'p1', messageId, at });
+const cartEvent = (messageId: string, at: string, event: JourneyEvent['event'] = 'Product Added'): JourneyEvent => ({
+  kind: 'journey-event',
+  event,
+  profileId: 'p1',
+  messageId,
+  at,
+});
 
 describe('cart trigger', () => {
   test('a first cart change starts a run named by the event; the same event names the same run', () => {
@@ -42,7 +55,10 @@ const cartActivity: Activity = {
 describe('cart check before a send', () => {
   test('an order after the change, a newer run or an empty cart end the run', () => {
     expect(checkCartRun(run, { ...cartActivity, lastOrderAt: '2026-03-01T10:10:00.000Z' }, undefined)).toEqual({ kind: 'end', reason: 'ordered' });
-    expect(checkCartRun(run, cartActivity, { runId: 'other', executionArn: 'a', cartChangedAt: '2026-03-01T11:00:00.000Z' })).toEqual({ kind: 'end', reason: 'superseded' });
+    expect(checkCartRun(run, cartActivity, { runId: 'other', executionArn: 'a', cartChangedAt: '2026-03-01T11:00:00.000Z' })).toEqual({
+      kind: 'end',
+      reason: 'superseded',
+    });
     expect(checkCartRun(run, EMPTY_ACTIVITY, undefined)).toEqual({ kind: 'end', reason: 'cart-empty' });
     expect(checkCartRun(run, cartActivity, { runId: run.runId, executionArn: 'a', cartChangedAt: run.cartChangedAt })).toMatchObject({ kind: 'continue' });
   });
@@ -113,7 +129,10 @@ describe('send step', () => {
     const [email] = sent as [OutgoingEmail];
     expect(email.to).toBe('ana@shop.test');
     expect(email.html).toContain('Mug × 2 — 12.00 EUR');
-    expect(email.headers).toEqual({ 'List-Unsubscribe': '<https://cdp.test/v1/unsubscribe?token=t-p1>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(email.headers).toEqual({
+      'List-Unsubscribe': '<https://cdp.test/v1/unsubscribe?token=t-p1>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
     expect(email.tags).toEqual({ journey: 'cart-abandonment', step: 'email1', run: run.runId, profile: 'p1' });
     await runSendStep({ step: 'email2', run }, deps, NOW);
     expect(sent[1]?.subject).toContain('Free shipping');
@@ -165,7 +184,7 @@ describe('best send hour', () => {
     }
   });
 
-  test('the best hour is local to the score\'s time zone', () => {
+  test("the best hour is local to the score's time zone", () => {
     const config = journeyConfigFrom(undefined).sendHour;
     expect(bestHourStart(NOW, { hour: 9, confidence: 0.5, timeZone: 'America/New_York' }, config)).toBe('2026-03-01T14:00:00.000Z');
     expect(bestHourStart(NOW, { hour: 7, confidence: 0.5, timeZone: 'America/New_York' }, config)).toBeUndefined();
@@ -188,7 +207,11 @@ describe('audience journey (a segment as journey entry)', () => {
   const destination: AudienceJourneyDestination = {
     type: 'journey',
     journey: 'audience-email',
-    template: { subject: 'Welcome to {{segmentName}}', html: '<p>Hi {{firstName}}, welcome to {{segmentName}}</p>', text: 'Hi {{firstName}} {{unsubscribeUrl}}' },
+    template: {
+      subject: 'Welcome to {{segmentName}}',
+      html: '<p>Hi {{firstName}}, welcome to {{segmentName}}</p>',
+      text: 'Hi {{firstName}} {{unsubscribeUrl}}',
+    },
     delaySeconds: 600,
   };
 
@@ -209,7 +232,13 @@ describe('audience journey (a segment as journey entry)', () => {
     expect(sent[0]?.subject).toBe('Welcome to VIP <gold>');
     expect(sent[0]?.html).toBe('<p>Hi Ana, welcome to VIP &lt;gold&gt;</p>');
     // The segment tag lets SES feedback count to the segment's report line.
-    expect(sent[0]?.tags).toEqual({ journey: 'audience-email', step: 'audience', run: start.input.run.runId, profile: 'p1', segment: start.input.run.segmentId });
+    expect(sent[0]?.tags).toEqual({
+      journey: 'audience-email',
+      step: 'audience',
+      run: start.input.run.runId,
+      profile: 'p1',
+      segment: start.input.run.segmentId,
+    });
     const left = fakeDependencies(consentingProfile());
     const outcome = await runSendStep({ step: 'audience', run: start.input.run }, { ...left.deps, isMember: async () => false }, NOW);
     expect(outcome).toEqual({ outcome: 'ended', reason: 'left-audience' });
@@ -220,14 +249,20 @@ describe('audience journey (a segment as journey entry)', () => {
     const template = { subject: 'Hi {{firstNmae}}', html: '{{#cart}}{{name}}{{/cart}} {{name}}', text: '{{unsubscribeUrl}}' };
     expect(unknownPlaceholders(template, AUDIENCE_TEMPLATE_VALUES)).toEqual(['firstNmae', '#cart', 'name']);
     expect(unknownPlaceholders(template, ['firstNmae', 'unsubscribeUrl'], ['name'])).toEqual(['name']);
-    expect(() => journeyConfigFrom('{"productView":{"promotion":{"subject":"{{prodName}}","html":"x","text":"x"}}}')).toThrow(/productView\.promotion uses \{\{prodName\}\}/);
+    expect(() => journeyConfigFrom('{"productView":{"promotion":{"subject":"{{prodName}}","html":"x","text":"x"}}}')).toThrow(
+      /productView\.promotion uses \{\{prodName\}\}/,
+    );
   });
 });
 
 describe('send failures', () => {
   test('an invalid address is skipped with its reason, never sent', async () => {
     const profile = consentingProfile();
-    const withBadTrait = { ...profile, identities: [], traits: { ...profile.traits, email: { value: 'ana at shop', at: '2026-01-01T00:00:00.000Z', source: 'sdk', party: 'first', messageId: 'x' } } } as ProfileRecord;
+    const withBadTrait = {
+      ...profile,
+      identities: [],
+      traits: { ...profile.traits, email: { value: 'ana at shop', at: '2026-01-01T00:00:00.000Z', source: 'sdk', party: 'first', messageId: 'x' } },
+    } as ProfileRecord;
     const { deps, sent } = fakeDependencies(withBadTrait);
     expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'skipped', reason: 'invalid-email' });
     expect(sent).toEqual([]);

@@ -38,7 +38,12 @@ async function stop(ses: LocalSes): Promise<void> {
 }
 
 function client(ses: LocalSes): SESv2Client {
-  const created = new SESv2Client({ endpoint: ses.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const created = new SESv2Client({
+    endpoint: ses.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   clients.push(created);
   return created;
 }
@@ -109,7 +114,12 @@ describe('an outbox file', () => {
       tags: { journey: 'cart-abandonment', step: 'first' },
       headers: { 'list-unsubscribe': '<https://example.com/u/1>' },
     });
-    expect(before[1]).toMatchObject({ subject: 'second', html: '<h1>second</h1>', tags: { kind: 'raw' }, headers: { 'list-unsubscribe': '<https://example.com/u/2>, <mailto:u@example.com>' } });
+    expect(before[1]).toMatchObject({
+      subject: 'second',
+      html: '<h1>second</h1>',
+      tags: { kind: 'raw' },
+      headers: { 'list-unsubscribe': '<https://example.com/u/2>, <mailto:u@example.com>' },
+    });
 
     const second = await start();
     expect(await second.outbox()).toEqual(before);

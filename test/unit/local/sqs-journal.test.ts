@@ -56,7 +56,12 @@ it('keeps every sent message, visible again with its receive count, and never a 
   expect(bodies(again)).toEqual(['a', 'b']);
   expect(again.map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(['2', '2']);
   expect(again.find((message) => message.Body === 'a')?.MessageAttributes).toEqual({ kind: { DataType: 'String', StringValue: 'x' } });
-  expect(again.map((message) => message.MessageId).sort()).toEqual(received.filter((message) => message.Body !== 'c').map((message) => message.MessageId).sort());
+  expect(again.map((message) => message.MessageId).sort()).toEqual(
+    received
+      .filter((message) => message.Body !== 'c')
+      .map((message) => message.MessageId)
+      .sort(),
+  );
 });
 
 it('still moves a message to the DLQ after maxReceiveCount receives counted across restarts', async () => {
@@ -103,7 +108,10 @@ it('skips a last line cut short by a crash and reads the rest', async () => {
 it('starts from a snapshot of what is live: deleted messages leave no trace in the file', async () => {
   const first = await open();
   await withQueues(first);
-  await first.send('work', Array.from({ length: 20 }, (_, index) => ({ body: `gone-${index}` })));
+  await first.send(
+    'work',
+    Array.from({ length: 20 }, (_, index) => ({ body: `gone-${index}` })),
+  );
   for (const message of await first.receive('work', { maxMessages: 10 })) await first.delete('work', message.ReceiptHandle);
   for (const message of await first.receive('work', { maxMessages: 10 })) await first.delete('work', message.ReceiptHandle);
   await first.send('work', [{ body: 'kept' }]);

@@ -6,7 +6,17 @@ describe('SqsRequestCounter', () => {
   it('bills each 64 KB chunk of a batch as a request, and counts its messages', () => {
     const counter = new SqsRequestCounter();
     const body = 'x'.repeat(40 * 1024);
-    counter.record('Events', 'SendMessageBatch', { Entries: [{ Id: '1', MessageBody: body }, { Id: '2', MessageBody: body, MessageAttributes: { kind: { DataType: 'String', StringValue: 'identify' } } }] }, { Successful: [{ Id: '1' }, { Id: '2' }], Failed: [] });
+    counter.record(
+      'Events',
+      'SendMessageBatch',
+      {
+        Entries: [
+          { Id: '1', MessageBody: body },
+          { Id: '2', MessageBody: body, MessageAttributes: { kind: { DataType: 'String', StringValue: 'identify' } } },
+        ],
+      },
+      { Successful: [{ Id: '1' }, { Id: '2' }], Failed: [] },
+    );
     counter.record('Events', 'SendMessageBatch', { Entries: [{ Id: '1', MessageBody: 'small' }] }, { Successful: [{ Id: '1' }], Failed: [] });
 
     expect(counter.snapshot()).toEqual({ Events: { SendMessageBatch: { requests: 2, billedRequests: 3, messages: 3 } } });

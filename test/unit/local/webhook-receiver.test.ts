@@ -15,7 +15,13 @@ describe('WebhookTestReceiver', () => {
     const receiver = new WebhookTestReceiver();
     expect(receiver.receive(request('orders', '', 'msg-1'))).toEqual({ status: 200, body: { received: true } });
     expect(receiver.deliveries()).toEqual([
-      { name: 'orders', headers: { 'content-type': 'application/json', 'webhook-id': 'msg-1' }, body: '{"id":"msg-1"}', receivedAt: AT.toISOString(), status: 200 },
+      {
+        name: 'orders',
+        headers: { 'content-type': 'application/json', 'webhook-id': 'msg-1' },
+        body: '{"id":"msg-1"}',
+        receivedAt: AT.toISOString(),
+        status: 200,
+      },
     ]);
   });
 

@@ -12,7 +12,14 @@ import { acceptedMessage } from '../../helpers/messages';
 
 const now = new Date('2026-11-20T12:00:00.000Z');
 const first = { source: 'tracking', party: 'first' as const };
-const trait = (value: unknown, over: Partial<TraitValue> = {}): TraitValue => ({ value, at: '2026-11-20T10:00:00.000Z', source: 'tracking', party: 'first', messageId: 'm', ...over });
+const trait = (value: unknown, over: Partial<TraitValue> = {}): TraitValue => ({
+  value,
+  at: '2026-11-20T10:00:00.000Z',
+  source: 'tracking',
+  party: 'first',
+  messageId: 'm',
+  ...over,
+});
 
 describe('trait caps', () => {
   it('refuses names and values beyond the limits, with a reason', () => {
@@ -92,11 +99,18 @@ describe('consent', () => {
 
 describe('activity caps', () => {
   const added = (productId: string, minute: number, extra: Record<string, unknown> = {}) =>
-    acceptedMessage({ type: 'track', event: 'Product Added', userId: 'u', timestamp: new Date(Date.parse('2026-11-20T10:00:00.000Z') + minute * 60_000).toISOString(), properties: { product_id: productId, price: 5, ...extra } });
+    acceptedMessage({
+      type: 'track',
+      event: 'Product Added',
+      userId: 'u',
+      timestamp: new Date(Date.parse('2026-11-20T10:00:00.000Z') + minute * 60_000).toISOString(),
+      properties: { product_id: productId, price: 5, ...extra },
+    });
 
   it('keeps the 20 most recently changed cart lines, whatever the order', () => {
     const messages = Array.from({ length: 30 }, (_, i) => added(`p${i}`, i));
-    const fold = (list: typeof messages): Activity => list.reduce((activity, message) => mergeActivity(activity, activityOfMessage(message).activity, now), EMPTY_ACTIVITY);
+    const fold = (list: typeof messages): Activity =>
+      list.reduce((activity, message) => mergeActivity(activity, activityOfMessage(message).activity, now), EMPTY_ACTIVITY);
     const forward = fold(messages);
     expect(Object.keys(forward.cart).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `p${i + 10}`).sort());
     expect(fold([...messages].reverse())).toEqual(forward);
@@ -107,7 +121,12 @@ describe('activity caps', () => {
     expect(activity.cart).toEqual({});
     expect(rejected).toEqual([expect.objectContaining({ trait: 'activity.cart.product_id', reason: 'longer than 100 bytes' })]);
     const order = activityOfMessage(
-      acceptedMessage({ type: 'track', event: 'Order Completed', userId: 'u', properties: { revenue: 2e12, currency: 'euros!', products: [{ product_id: 'x', category: 'c'.repeat(101) }] } }),
+      acceptedMessage({
+        type: 'track',
+        event: 'Order Completed',
+        userId: 'u',
+        properties: { revenue: 2e12, currency: 'euros!', products: [{ product_id: 'x', category: 'c'.repeat(101) }] },
+      }),
     );
     expect(order.activity.revenue).toBe(0);
     expect(order.activity.currency).toBeUndefined();
@@ -122,17 +141,32 @@ describe('activity caps', () => {
       type: 'track',
       event: 'constructor',
       userId: 'u',
-      properties: { products: [{ product_id: '__proto__', category: 'toString' }, { product_id: 'ok', category: 'hasOwnProperty' }] },
+      properties: {
+        products: [
+          { product_id: '__proto__', category: 'toString' },
+          { product_id: 'ok', category: 'hasOwnProperty' },
+        ],
+      },
       context: { consent: { categoryPreferences: { constructor: true } } },
     });
-    const { profile, rejected } = applyMessageWithinLimits(newProfile('p', now), { ...message, event: 'Product Added' }, normalizeTraits({ constructor: 'x', valueOf: 1, plan: 'gold' }, { defaultPhoneRegion: 'US' }).accepted, first, now);
+    const { profile, rejected } = applyMessageWithinLimits(
+      newProfile('p', now),
+      { ...message, event: 'Product Added' },
+      normalizeTraits({ constructor: 'x', valueOf: 1, plan: 'gold' }, { defaultPhoneRegion: 'US' }).accepted,
+      first,
+      now,
+    );
     expect(Object.keys(profile.traits)).toEqual(['plan']);
     expect(Object.keys(profile.activity.cart)).toEqual(['ok']);
     expect(profile.activity.categories).toEqual({});
     expect(profile.consent.categories).toEqual({});
-    expect(rejected.map((r) => r.reason)).toEqual(expect.arrayContaining(['"__proto__" is a reserved name', '"toString" is a reserved name', '"hasOwnProperty" is a reserved name']));
+    expect(rejected.map((r) => r.reason)).toEqual(
+      expect.arrayContaining(['"__proto__" is a reserved name', '"toString" is a reserved name', '"hasOwnProperty" is a reserved name']),
+    );
     expect(activityOfMessage(message).activity.events).toEqual({});
-    expect(normalizeTraits({ constructor: 'x' }, { defaultPhoneRegion: 'US' }).rejected).toEqual([{ trait: 'constructor', reason: '"constructor" is a reserved name', value: 'x' }]);
+    expect(normalizeTraits({ constructor: 'x' }, { defaultPhoneRegion: 'US' }).rejected).toEqual([
+      { trait: 'constructor', reason: '"constructor" is a reserved name', value: 'x' },
+    ]);
   });
 
   it('reports the values of a message the bounded aggregates did not keep', () => {
@@ -140,10 +174,22 @@ describe('activity caps', () => {
     const categories = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i, i]));
     for (let i = 0; i < 100; i += 1) {
       for (let n = 0; n < 2; n += 1) {
-        profile = applyMessageWithinLimits(profile, acceptedMessage({ type: 'track', event: 'Product Viewed', userId: 'u', properties: { product_id: 'x', category: `cat-${categories[i]}` } }), {}, first, now).profile;
+        profile = applyMessageWithinLimits(
+          profile,
+          acceptedMessage({ type: 'track', event: 'Product Viewed', userId: 'u', properties: { product_id: 'x', category: `cat-${categories[i]}` } }),
+          {},
+          first,
+          now,
+        ).profile;
       }
     }
-    const { rejected } = applyMessageWithinLimits(profile, acceptedMessage({ type: 'track', event: 'Product Viewed', userId: 'u', properties: { product_id: 'x', category: 'one-more' } }), {}, first, now);
+    const { rejected } = applyMessageWithinLimits(
+      profile,
+      acceptedMessage({ type: 'track', event: 'Product Viewed', userId: 'u', properties: { product_id: 'x', category: 'one-more' } }),
+      {},
+      first,
+      now,
+    );
     expect(rejected).toEqual([expect.objectContaining({ trait: 'activity.categories', value: 'one-more' })]);
   });
 });
@@ -151,10 +197,19 @@ describe('activity caps', () => {
 describe('identifier caps', () => {
   it('links at most 16 identifiers of a message, the most trusted, and none over 255 characters', () => {
     const externalIds = Array.from({ length: 30 }, (_, i) => ({ type: `ext${i}`, id: `id-${i}` }));
-    const message = acceptedMessage({ type: 'identify', userId: 'u-1', anonymousId: 'a'.repeat(256), traits: { email: 'ana@shop.io' }, context: { externalIds } });
+    const message = acceptedMessage({
+      type: 'identify',
+      userId: 'u-1',
+      anonymousId: 'a'.repeat(256),
+      traits: { email: 'ana@shop.io' },
+      context: { externalIds },
+    });
     const { identifiers, rejected } = extractIdentifiersWithinLimits(config, message);
     expect(identifiers).toHaveLength(16);
-    expect(identifiers.slice(0, 2)).toEqual([{ type: 'user_id', value: 'u-1' }, { type: 'email', value: 'ana@shop.io' }]);
+    expect(identifiers.slice(0, 2)).toEqual([
+      { type: 'user_id', value: 'u-1' },
+      { type: 'email', value: 'ana@shop.io' },
+    ]);
     expect(rejected).toHaveLength(1 + 30 - 14);
     expect(rejected[0]).toMatchObject({ trait: 'identifier:anonymous_id', reason: 'identifier longer than 255 characters' });
   });
@@ -176,7 +231,14 @@ describe('identifier caps', () => {
       userId: 'u-b',
       anonymousId: 'cookie-x',
       traits: { email: 'A@shop.io', plan: 'gold' },
-      context: { device: { id: 'd-1', type: 'ios' }, traits: { email: 'a@shop.io' }, externalIds: [{ type: 'crm', id: 'c-1' }, { type: 'crm', id: 'c-2' }] },
+      context: {
+        device: { id: 'd-1', type: 'ios' },
+        traits: { email: 'a@shop.io' },
+        externalIds: [
+          { type: 'crm', id: 'c-1' },
+          { type: 'crm', id: 'c-2' },
+        ],
+      },
     });
     const stripped = withoutIdentifiers(config, message, [
       { type: 'anonymous_id', value: 'cookie-x' },
@@ -184,7 +246,11 @@ describe('identifier caps', () => {
       { type: 'device_id', value: 'd-1' },
       { type: 'crm', value: 'c-1' },
     ]);
-    expect(stripped).toMatchObject({ userId: 'u-b', traits: { plan: 'gold' }, context: { device: { type: 'ios' }, traits: {}, externalIds: [{ type: 'crm', id: 'c-2' }] } });
+    expect(stripped).toMatchObject({
+      userId: 'u-b',
+      traits: { plan: 'gold' },
+      context: { device: { type: 'ios' }, traits: {}, externalIds: [{ type: 'crm', id: 'c-2' }] },
+    });
     expect(stripped).not.toHaveProperty('anonymousId');
     expect(extractIdentifiersWithinLimits(config, stripped).identifiers).toEqual([
       { type: 'user_id', value: 'u-b' },
@@ -215,7 +281,17 @@ describe('dynamoItemSize', () => {
 });
 
 describe('parseEventsBody (the Events queue body)', () => {
-  const valid = { type: 'track', messageId: 'm-1', userId: 'u', event: 'Viewed', properties: {}, traits: {}, context: {}, timestamp: '2026-11-20T10:00:00.000Z', receivedAt: '2026-11-20T10:00:01.000Z' };
+  const valid = {
+    type: 'track',
+    messageId: 'm-1',
+    userId: 'u',
+    event: 'Viewed',
+    properties: {},
+    traits: {},
+    context: {},
+    timestamp: '2026-11-20T10:00:00.000Z',
+    receivedAt: '2026-11-20T10:00:01.000Z',
+  };
 
   it('reads a single message (as earlier versions queued) and an envelope of several', () => {
     expect(parseEventsBody(JSON.stringify(valid))).toEqual([{ message: valid }]);
@@ -239,8 +315,16 @@ describe('parseEventsBody (the Events queue body)', () => {
     ['no messageId', JSON.stringify({ ...valid, messageId: '' }), 'messageId is not a non-empty string of at most 255 characters'],
     ['a bad time', JSON.stringify({ ...valid, timestamp: 'yesterday' }), 'timestamp is not an ISO 8601 time'],
     ['properties not an object', JSON.stringify({ ...valid, properties: [] }), 'properties is not an object'],
-    ['deep nesting', JSON.stringify({ ...valid, properties: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }), 'the message holds nested deeper than 30 levels'],
-    ['a number DynamoDB cannot store', `{"type":"track","messageId":"m","event":"e","userId":"u","timestamp":"2026-11-20T10:00:00Z","receivedAt":"2026-11-20T10:00:00Z","properties":{"x":1e300}}`, 'the message holds a number outside the range DynamoDB stores'],
+    [
+      'deep nesting',
+      JSON.stringify({ ...valid, properties: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }),
+      'the message holds nested deeper than 30 levels',
+    ],
+    [
+      'a number DynamoDB cannot store',
+      `{"type":"track","messageId":"m","event":"e","userId":"u","timestamp":"2026-11-20T10:00:00Z","receivedAt":"2026-11-20T10:00:00Z","properties":{"x":1e300}}`,
+      'the message holds a number outside the range DynamoDB stores',
+    ],
     ['an empty property name', JSON.stringify({ ...valid, properties: { '': 1 } }), 'the message holds an empty property name'],
   ])('refuses a body with %s as a poison message', (_case, body, reason) => {
     expect(() => parseEventsBody(body)).toThrow(PoisonMessageError);
@@ -257,7 +341,14 @@ describe('worst-case PROFILE item (the arithmetic of functions/domain/profile/li
   const wide = (chars: number): string => '€'.repeat(chars); // 3 UTF-8 bytes each
   const ascii = (bytes: number, seed = ''): string => `${seed}${'x'.repeat(bytes - seed.length)}`;
   const big = 999_999_999_999_999;
-  const stamp = (value: unknown): TraitValue => ({ value, at: time, receivedAt: time, source: 's'.repeat(PROFILE_LIMITS.maxSourceLength), party: 'second', messageId: wide(255) });
+  const stamp = (value: unknown): TraitValue => ({
+    value,
+    at: time,
+    receivedAt: time,
+    source: 's'.repeat(PROFILE_LIMITS.maxSourceLength),
+    party: 'second',
+    messageId: wide(255),
+  });
 
   function worstCaseProfile() {
     // Custom traits: offered far more than fit, with the longest names, values and provenance.
@@ -287,7 +378,16 @@ describe('worst-case PROFILE item (the arithmetic of functions/domain/profile/li
       firstSeen: time,
       lastSeen: time,
     }));
-    const counters = { page_views: big, screen_views: big, product_views: big, cart_adds: big, checkouts: big, orders: big, email_opens: big, email_clicks: big };
+    const counters = {
+      page_views: big,
+      screen_views: big,
+      product_views: big,
+      cart_adds: big,
+      checkouts: big,
+      orders: big,
+      email_opens: big,
+      email_clicks: big,
+    };
     const activity: Activity = {
       firstSeen: time,
       lastSeen: time,
@@ -300,15 +400,34 @@ describe('worst-case PROFILE item (the arithmetic of functions/domain/profile/li
       cart: Object.fromEntries(
         Array.from({ length: PROFILE_LIMITS.maxCartLines }, (_, i) => {
           const id = ascii(PROFILE_LIMITS.maxCartIdBytes, `p${i}`);
-          return [id, { productId: id, name: wide(66), sku: ascii(100), category: ascii(100), price: 999_999_999.99, quantity: 10_000, url: ascii(512), imageUrl: ascii(512), cartId: ascii(100), addedAt: time, removedAt: time }];
+          return [
+            id,
+            {
+              productId: id,
+              name: wide(66),
+              sku: ascii(100),
+              category: ascii(100),
+              price: 999_999_999.99,
+              quantity: 10_000,
+              url: ascii(512),
+              imageUrl: ascii(512),
+              cartId: ascii(100),
+              addedAt: time,
+              removedAt: time,
+            },
+          ];
         }),
       ),
       categories: Object.fromEntries(Array.from({ length: PROFILE_LIMITS.maxCategories }, (_, i) => [ascii(PROFILE_LIMITS.maxCategoryBytes, `c${i}`), big])),
       channels: Object.fromEntries(['web', 'mobile', 'server', 'email', 'crm', 'partner', 'data_vendor'].map((channel) => [channel, time])),
-      events: Object.fromEntries(Array.from({ length: PROFILE_LIMITS.maxEventNames }, (_, i) => [ascii(PROFILE_LIMITS.maxEventNameBytes, `e${i}`), { count: big, last: time }])),
+      events: Object.fromEntries(
+        Array.from({ length: PROFILE_LIMITS.maxEventNames }, (_, i) => [ascii(PROFILE_LIMITS.maxEventNameBytes, `e${i}`), { count: big, last: time }]),
+      ),
     };
     const consent = {
-      categories: Object.fromEntries(Array.from({ length: PROFILE_LIMITS.maxConsentCategories }, (_, i) => [`${i}${wide(62)}`, { granted: true, at: time, receivedAt: time }])),
+      categories: Object.fromEntries(
+        Array.from({ length: PROFILE_LIMITS.maxConsentCategories }, (_, i) => [`${i}${wide(62)}`, { granted: true, at: time, receivedAt: time }]),
+      ),
       unsubscribed: { granted: true, at: time, receivedAt: time },
     };
     const profile: ProfileRecord = {
@@ -340,7 +459,17 @@ describe('worst-case PROFILE item (the arithmetic of functions/domain/profile/li
     const { profile, parts } = worstCaseProfile();
     const total = dynamoItemSize({ PK: `P#${profile.profileId}`, SK: 'PROFILE', ...profile });
     // The table of functions/domain/profile/limits.ts (measured: 48.7, 25.7, 91.1, 17.1, 37.3, 29.6, 11.0, 8.5, 1.9 KB; 271.6 KB in all).
-    const documented = { customTraits: 49_200, schemaTraits: 27_000, identities: 91_500, daily: 20_000, cart: 38_000, events: 30_000, categories: 11_500, consent: 9_000, mergedFrom: 2_000 };
+    const documented = {
+      customTraits: 49_200,
+      schemaTraits: 27_000,
+      identities: 91_500,
+      daily: 20_000,
+      cart: 38_000,
+      events: 30_000,
+      categories: 11_500,
+      consent: 9_000,
+      mergedFrom: 2_000,
+    };
     const over = (Object.keys(documented) as Array<keyof typeof documented>).filter((part) => parts[part] > documented[part]);
     expect(over).toEqual([]);
     if (process.env.SHOW_WORST_CASE) console.log({ ...parts, total });

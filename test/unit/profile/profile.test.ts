@@ -9,10 +9,13 @@ const now = new Date('2026-11-24T12:00:00.000Z');
 const first = { source: 'tracking', party: 'first' as const };
 
 function fold(messages: AcceptedMessage[], id = 'p1'): ProfileRecord {
-  return messages.reduce((profile, message) => {
-    const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
-    return applyMessage(profile, message, accepted, first, now);
-  }, newProfile(id, now));
+  return messages.reduce(
+    (profile, message) => {
+      const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
+      return applyMessage(profile, message, accepted, first, now);
+    },
+    newProfile(id, now),
+  );
 }
 
 /** Deterministic Fisher-Yates with a small LCG so failures can be replayed. */
@@ -29,12 +32,47 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 const story: AcceptedMessage[] = [
   acceptedMessage({ type: 'page', anonymousId: 'a1', timestamp: '2026-11-20T09:00:00.000Z', context: { library: { name: 'analytics.js' } } }),
-  acceptedMessage({ type: 'track', event: 'Product Viewed', anonymousId: 'a1', timestamp: '2026-11-20T09:01:00.000Z', properties: { product_id: 'mug-1', category: 'mugs', price: 12 } }),
-  acceptedMessage({ type: 'track', event: 'Product Added', anonymousId: 'a1', timestamp: '2026-11-20T09:02:00.000Z', properties: { product_id: 'mug-1', name: 'Blue mug', price: 12, quantity: 2, cart_id: 'c1', category: 'mugs' } }),
-  acceptedMessage({ type: 'identify', userId: 'u1', timestamp: '2026-11-20T09:03:00.000Z', traits: { email: 'ANA@shop.io', firstName: 'Ana', plan: 'silver' } }),
-  acceptedMessage({ type: 'track', event: 'Order Completed', userId: 'u1', timestamp: '2026-11-20T09:05:00.000Z', properties: { order_id: 'o1', revenue: 24, currency: 'eur', products: [{ product_id: 'mug-1', price: 12, quantity: 2, category: 'mugs' }] } }),
-  acceptedMessage({ type: 'track', event: 'Product Added', userId: 'u1', timestamp: '2026-11-21T10:00:00.000Z', properties: { product_id: 'tee-1', name: 'Tee', price: 20, cart_id: 'c2', category: 'shirts' } }),
-  acceptedMessage({ type: 'identify', userId: 'u1', timestamp: '2026-11-22T08:00:00.000Z', traits: { plan: 'gold' }, context: { consent: { categoryPreferences: { Marketing: true } }, app: { name: 'ios' } } }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Viewed',
+    anonymousId: 'a1',
+    timestamp: '2026-11-20T09:01:00.000Z',
+    properties: { product_id: 'mug-1', category: 'mugs', price: 12 },
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Added',
+    anonymousId: 'a1',
+    timestamp: '2026-11-20T09:02:00.000Z',
+    properties: { product_id: 'mug-1', name: 'Blue mug', price: 12, quantity: 2, cart_id: 'c1', category: 'mugs' },
+  }),
+  acceptedMessage({
+    type: 'identify',
+    userId: 'u1',
+    timestamp: '2026-11-20T09:03:00.000Z',
+    traits: { email: 'ANA@shop.io', firstName: 'Ana', plan: 'silver' },
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Order Completed',
+    userId: 'u1',
+    timestamp: '2026-11-20T09:05:00.000Z',
+    properties: { order_id: 'o1', revenue: 24, currency: 'eur', products: [{ product_id: 'mug-1', price: 12, quantity: 2, category: 'mugs' }] },
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Added',
+    userId: 'u1',
+    timestamp: '2026-11-21T10:00:00.000Z',
+    properties: { product_id: 'tee-1', name: 'Tee', price: 20, cart_id: 'c2', category: 'shirts' },
+  }),
+  acceptedMessage({
+    type: 'identify',
+    userId: 'u1',
+    timestamp: '2026-11-22T08:00:00.000Z',
+    traits: { plan: 'gold' },
+    context: { consent: { categoryPreferences: { Marketing: true } }, app: { name: 'ios' } },
+  }),
   acceptedMessage({ type: 'screen', userId: 'u1', name: 'Home', timestamp: '2026-11-23T08:00:00.000Z' }),
 ];
 
@@ -77,8 +115,14 @@ describe('profile fold', () => {
   });
 
   it('gives the same profile when the history was split over two profiles that merge', () => {
-    const left = fold(story.filter((_, i) => i % 2 === 0), 'left');
-    const right = fold(story.filter((_, i) => i % 2 === 1), 'right');
+    const left = fold(
+      story.filter((_, i) => i % 2 === 0),
+      'left',
+    );
+    const right = fold(
+      story.filter((_, i) => i % 2 === 1),
+      'right',
+    );
     const merged = mergeProfiles(left, right, now);
     expect(merged.activity).toEqual(expected.activity);
     expect(merged.traits).toEqual(expected.traits);
@@ -94,7 +138,10 @@ describe('profile fold', () => {
     const computed = computeTraits(emailed.activity, now);
     expect(computed).toMatchObject({ first_seen: '2026-11-20T09:00:00.000Z', last_seen: '2026-11-23T08:00:00.000Z', events_total: 10 });
     expect(computed.channels).not.toContain('email');
-    const opened = fold([...story, acceptedMessage({ type: 'track', event: 'Email Opened', userId: 'u1', timestamp: '2026-11-24T10:00:00.000Z', properties: { email_id: 'ses-1' } })]);
+    const opened = fold([
+      ...story,
+      acceptedMessage({ type: 'track', event: 'Email Opened', userId: 'u1', timestamp: '2026-11-24T10:00:00.000Z', properties: { email_id: 'ses-1' } }),
+    ]);
     expect(computeTraits(opened.activity, now)).toMatchObject({ last_seen: '2026-11-24T10:00:00.000Z' });
     expect(computeTraits(opened.activity, now).channels).toContain('email');
   });
@@ -109,7 +156,14 @@ describe('profile fold', () => {
 });
 
 describe('trait precedence', () => {
-  const value = (over: Partial<TraitValue>): TraitValue => ({ value: 'v', at: '2026-11-01T00:00:00.000Z', source: 's', party: 'first', messageId: 'm', ...over });
+  const value = (over: Partial<TraitValue>): TraitValue => ({
+    value: 'v',
+    at: '2026-11-01T00:00:00.000Z',
+    source: 's',
+    party: 'first',
+    messageId: 'm',
+    ...over,
+  });
 
   it('lets the newest event time win, not the arrival order', () => {
     expect(supersedes(value({ at: '2026-11-02T00:00:00.000Z' }), value({}))).toBe(true);
@@ -125,10 +179,26 @@ describe('trait precedence', () => {
 describe('normalizeTraits', () => {
   it('normalizes known traits and quarantines invalid ones with a reason', () => {
     const result = normalizeTraits(
-      { email: ' Ana@Shop.IO', phone: '+1 415 555 2671', birthday: '1990-04-01', country: 'fr', age: 'old', first_name: 'Ana', favourite_colour: 'blue', timezone: 'Mars/Olympus' },
+      {
+        email: ' Ana@Shop.IO',
+        phone: '+1 415 555 2671',
+        birthday: '1990-04-01',
+        country: 'fr',
+        age: 'old',
+        first_name: 'Ana',
+        favourite_colour: 'blue',
+        timezone: 'Mars/Olympus',
+      },
       { defaultPhoneRegion: 'US' },
     );
-    expect(result.accepted).toEqual({ email: 'ana@shop.io', phone: '+14155552671', birthday: '1990-04-01', country: 'FR', firstName: 'Ana', favourite_colour: 'blue' });
+    expect(result.accepted).toEqual({
+      email: 'ana@shop.io',
+      phone: '+14155552671',
+      birthday: '1990-04-01',
+      country: 'FR',
+      firstName: 'Ana',
+      favourite_colour: 'blue',
+    });
     expect(result.rejected).toEqual([
       { trait: 'age', reason: 'expected an age from 0 to 130', value: 'old' },
       { trait: 'timezone', reason: 'expected an IANA time zone', value: 'Mars/Olympus' },

@@ -30,7 +30,9 @@ const audienceRun: AudienceRun = {
 describe('journey key and day', () => {
   test('a segment journey is reported per segment, the others per journey', () => {
     expect(journeyKeyOf(cartRun)).toBe('cart-abandonment');
-    expect(journeyKeyOf({ journey: 'product-view', runId: 'v-1', profileId: 'p1', productId: 'sku', viewedAt: '2026-03-01T10:00:00.000Z' })).toBe('product-view');
+    expect(journeyKeyOf({ journey: 'product-view', runId: 'v-1', profileId: 'p1', productId: 'sku', viewedAt: '2026-03-01T10:00:00.000Z' })).toBe(
+      'product-view',
+    );
     expect(journeyKeyOf(audienceRun)).toBe('audience-email:vip');
   });
 
@@ -87,7 +89,17 @@ describe('conversion attribution', () => {
 
   test('an Order Completed journey event carries its revenue; other events do not', () => {
     const message = (event: string, properties: AcceptedMessage['properties']) =>
-      ({ type: 'track', messageId: 'm-1', event, properties, timestamp: orderAt, context: {}, traits: {}, receivedAt: orderAt, userId: 'u1' }) as unknown as AcceptedMessage;
+      ({
+        type: 'track',
+        messageId: 'm-1',
+        event,
+        properties,
+        timestamp: orderAt,
+        context: {},
+        traits: {},
+        receivedAt: orderAt,
+        userId: 'u1',
+      }) as unknown as AcceptedMessage;
     expect(journeyEventOf(message('Order Completed', { revenue: 30, products: [{ product_id: 'a', price: 10, quantity: 2 }] }), 'p1')?.revenue).toBe(30);
     expect(journeyEventOf(message('Order Completed', { products: [{ product_id: 'a', price: 10, quantity: 2 }] }), 'p1')?.revenue).toBe(20);
     expect(journeyEventOf(message('Order Completed', {}), 'p1')).toMatchObject({ revenue: 0 });
@@ -111,7 +123,12 @@ describe('email feedback', () => {
     for (const [eventType, detail, counter] of cases) {
       const feedback = ses(eventType, cartTags, detail);
       if (feedback.kind === 'ignored') throw new Error('unexpected');
-      expect(feedbackCount(feedback)).toMatchObject({ journeyKey: 'cart-abandonment', counter, sesMessageId: 'ses-1', day: eventType === 'Open' ? '2026-03-02' : '2026-03-01' });
+      expect(feedbackCount(feedback)).toMatchObject({
+        journeyKey: 'cart-abandonment',
+        counter,
+        sesMessageId: 'ses-1',
+        day: eventType === 'Open' ? '2026-03-02' : '2026-03-01',
+      });
     }
   });
 
@@ -122,7 +139,14 @@ describe('email feedback', () => {
     const reject = ses('Reject', cartTags, { reject: {} });
     const other = ses('Delivery', { profile: ['p1'] }, { delivery: {} });
     const unknownStep = ses('Delivery', { ...cartTags, step: ['email9'] }, { delivery: {} });
-    if (audience.kind === 'ignored' || withoutSegment.kind === 'ignored' || reject.kind === 'ignored' || other.kind === 'ignored' || unknownStep.kind === 'ignored') throw new Error('unexpected');
+    if (
+      audience.kind === 'ignored' ||
+      withoutSegment.kind === 'ignored' ||
+      reject.kind === 'ignored' ||
+      other.kind === 'ignored' ||
+      unknownStep.kind === 'ignored'
+    )
+      throw new Error('unexpected');
     expect(feedbackCount(audience)).toMatchObject({ journeyKey: 'audience-email:vip', counter: 'delivered:audience' });
     expect(feedbackCount(withoutSegment)).toBeUndefined();
     expect(feedbackCount(reject)).toBeUndefined();

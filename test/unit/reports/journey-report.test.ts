@@ -153,7 +153,13 @@ describe('buildJourneyReport', () => {
   it('rounds to 4 decimals, negative lift included, and sums revenue without float noise', () => {
     const [journey] = buildJourneyReport(
       [
-        item('cart-abandonment', '2026-03-01', { 'entrants:treatment': 3, 'entrants:holdout': 3, 'conversions:treatment': 1, 'conversions:holdout': 2, 'revenue:treatment': 0.1 }),
+        item('cart-abandonment', '2026-03-01', {
+          'entrants:treatment': 3,
+          'entrants:holdout': 3,
+          'conversions:treatment': 1,
+          'conversions:holdout': 2,
+          'revenue:treatment': 0.1,
+        }),
         item('cart-abandonment', '2026-03-02', { 'revenue:treatment': 0.2 }),
       ],
       range,
@@ -168,7 +174,16 @@ describe('buildJourneyReport', () => {
 
   it('ignores counters it does not know (a newer writer) and attributes that are not counters', () => {
     const [journey] = buildJourneyReport(
-      [item('cart-abandonment', '2026-03-01', { 'entrants:treatment': 1, 'entrants:control': 5, 'mystery:email1': 3, 'sent:email1:extra': 2, 'opened:': 1, 'sent:email1': Number.NaN })],
+      [
+        item('cart-abandonment', '2026-03-01', {
+          'entrants:treatment': 1,
+          'entrants:control': 5,
+          'mystery:email1': 3,
+          'sent:email1:extra': 2,
+          'opened:': 1,
+          'sent:email1': Number.NaN,
+        }),
+      ],
       range,
     ).journeys;
     expect(journey).toMatchObject({ entrants: { treatment: 1, holdout: 0 } });
@@ -181,9 +196,12 @@ describe('journey keys', () => {
     expect(JOURNEY_KEY_PATTERN.test(key)).toBe(true);
   });
 
-  it.each(['', 'cart', 'audience-email', 'audience-email:', 'audience-email:Gold', 'cart-abandonment:x', `audience-email:${'a'.repeat(49)}`])('refuses %j', (key) => {
-    expect(JOURNEY_KEY_PATTERN.test(key)).toBe(false);
-  });
+  it.each(['', 'cart', 'audience-email', 'audience-email:', 'audience-email:Gold', 'cart-abandonment:x', `audience-email:${'a'.repeat(49)}`])(
+    'refuses %j',
+    (key) => {
+      expect(JOURNEY_KEY_PATTERN.test(key)).toBe(false);
+    },
+  );
 
   it('names the journey and, for a segment journey, the segment', () => {
     expect(parseJourneyKey('audience-email:gold')).toEqual({ journey: 'audience-email', segmentId: 'gold' });

@@ -7,7 +7,8 @@ import { DynamoJourneyStore } from '../../../functions/adapters/dynamodb-journey
 const dynamo = mockClient(DynamoDBDocumentClient);
 const store = new DynamoJourneyStore(new DynamoDBClient({}), 'profiles');
 const count = { journeyKey: 'cart-abandonment', day: '2026-03-01', counter: 'opened:email1', sesMessageId: 'ses-1', kind: 'open' as const };
-const cancelled = (...codes: string[]) => new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 
 beforeEach(() => dynamo.reset());
 
@@ -40,7 +41,8 @@ test('the counter update adds through attribute names (counter names contain ":"
   expect(marker?.Put).toMatchObject({ Item: { PK: 'EMAILFB#ses-1', SK: 'open' }, ConditionExpression: 'attribute_not_exists(PK)' });
   expect(counter?.Update).toMatchObject({
     Key: { PK: 'RPT#cart-abandonment', SK: 'D#2026-03-01' },
-    UpdateExpression: 'SET journeyKey = :journeyKey, #day = :day, GSI1PK = :rpt, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD #c0 :c0',
+    UpdateExpression:
+      'SET journeyKey = :journeyKey, #day = :day, GSI1PK = :rpt, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD #c0 :c0',
     ExpressionAttributeNames: { '#day': 'day', '#c0': 'opened:email1' },
     ExpressionAttributeValues: { ':gsi1sk': 'D#2026-03-01#cart-abandonment', ':c0': 1 },
   });

@@ -33,7 +33,12 @@ describe('GET /v1/reports/journeys', () => {
     const { status, body } = await call(store);
     expect(status).toBe(200);
     expect(store.ranges).toEqual([{ from: '2026-02-14', to: '2026-03-15' }]);
-    expect(body).toMatchObject({ from: '2026-02-14', to: '2026-03-15', attributionDays: 7, journeys: [{ journey: 'cart-abandonment', entrants: { treatment: 2, holdout: 0 } }] });
+    expect(body).toMatchObject({
+      from: '2026-02-14',
+      to: '2026-03-15',
+      attributionDays: 7,
+      journeys: [{ journey: 'cart-abandonment', entrants: { treatment: 2, holdout: 0 } }],
+    });
   });
 
   it('reads one journey when asked, and answers it even with nothing counted', async () => {

@@ -28,9 +28,17 @@ describe('the model registry', () => {
 
   it('refuses a model reading features profiles do not have, and bad settings', () => {
     const session = path.join(__dirname, '../../../models/propensity.json'); // trained on browsing sessions
-    expect(() => loadScoringModels({ DMP_SCORING_MODEL_FILES: JSON.stringify({ propensity: session }) })).toThrow(/reads features profiles do not have: AcctPagesViewed/);
-    expect(() => loadScoringModels({ DMP_SCORING_MODEL_FILES: JSON.stringify({ churn: path.join(directory, 'absent.json') }) })).toThrow(/cannot load model "churn"/);
-    expect(() => loadScoringModels({ DMP_SCORING_BANDS: JSON.stringify({ churn: { highCutoff: 0.2, mediumCutoff: 0.4 } }) })).toThrow(/mediumCutoff <= highCutoff/);
-    expect(() => loadScoringModels({ DMP_SCORING_BANDS: JSON.stringify({ upsell: { highCutoff: 0.5, mediumCutoff: 0.2 } }) })).toThrow(/"upsell", which is not a model/);
+    expect(() => loadScoringModels({ DMP_SCORING_MODEL_FILES: JSON.stringify({ propensity: session }) })).toThrow(
+      /reads features profiles do not have: AcctPagesViewed/,
+    );
+    expect(() => loadScoringModels({ DMP_SCORING_MODEL_FILES: JSON.stringify({ churn: path.join(directory, 'absent.json') }) })).toThrow(
+      /cannot load model "churn"/,
+    );
+    expect(() => loadScoringModels({ DMP_SCORING_BANDS: JSON.stringify({ churn: { highCutoff: 0.2, mediumCutoff: 0.4 } }) })).toThrow(
+      /mediumCutoff <= highCutoff/,
+    );
+    expect(() => loadScoringModels({ DMP_SCORING_BANDS: JSON.stringify({ upsell: { highCutoff: 0.5, mediumCutoff: 0.2 } }) })).toThrow(
+      /"upsell", which is not a model/,
+    );
   });
 });

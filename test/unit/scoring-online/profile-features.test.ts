@@ -10,20 +10,57 @@ const web = { library: { name: 'analytics.js' } };
 
 /** The profile reconciliation would build from these messages. */
 function reconciled(messages: readonly AcceptedMessage[]): ProfileRecord {
-  return messages.reduce((profile, message) => {
-    const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
-    return applyMessage(profile, message, accepted, { source: 'tracking', party: 'first' }, now);
-  }, newProfile('p1', now));
+  return messages.reduce(
+    (profile, message) => {
+      const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
+      return applyMessage(profile, message, accepted, { source: 'tracking', party: 'first' }, now);
+    },
+    newProfile('p1', now),
+  );
 }
 
 const history: AcceptedMessage[] = [
-  acceptedMessage({ type: 'identify', userId: 'u1', timestamp: '2026-09-01T09:00:00.000Z', traits: { email: 'ana@shop.io', firstName: 'Ana' }, context: { consent: { categoryPreferences: { marketing: true } } } }),
-  acceptedMessage({ type: 'track', event: 'Order Completed', userId: 'u1', timestamp: '2026-09-02T10:00:00.000Z', properties: { order_id: 'o1', revenue: 80 }, context: web }),
-  acceptedMessage({ type: 'track', event: 'Order Completed', userId: 'u1', timestamp: '2026-11-04T10:00:00.000Z', properties: { order_id: 'o2', revenue: 40 }, context: web }),
+  acceptedMessage({
+    type: 'identify',
+    userId: 'u1',
+    timestamp: '2026-09-01T09:00:00.000Z',
+    traits: { email: 'ana@shop.io', firstName: 'Ana' },
+    context: { consent: { categoryPreferences: { marketing: true } } },
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Order Completed',
+    userId: 'u1',
+    timestamp: '2026-09-02T10:00:00.000Z',
+    properties: { order_id: 'o1', revenue: 80 },
+    context: web,
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Order Completed',
+    userId: 'u1',
+    timestamp: '2026-11-04T10:00:00.000Z',
+    properties: { order_id: 'o2', revenue: 40 },
+    context: web,
+  }),
   acceptedMessage({ type: 'page', userId: 'u1', timestamp: '2026-11-20T09:00:00.000Z', context: web }),
   acceptedMessage({ type: 'page', userId: 'u1', timestamp: '2026-11-23T09:00:00.000Z', context: web }),
-  acceptedMessage({ type: 'track', event: 'Product Viewed', userId: 'u1', timestamp: '2026-11-23T09:01:00.000Z', properties: { product_id: 'mug' }, context: web }),
-  acceptedMessage({ type: 'track', event: 'Product Added', userId: 'u1', timestamp: '2026-11-23T09:02:00.000Z', properties: { product_id: 'mug', price: 12.5, quantity: 2 }, context: web }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Viewed',
+    userId: 'u1',
+    timestamp: '2026-11-23T09:01:00.000Z',
+    properties: { product_id: 'mug' },
+    context: web,
+  }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Added',
+    userId: 'u1',
+    timestamp: '2026-11-23T09:02:00.000Z',
+    properties: { product_id: 'mug', price: 12.5, quantity: 2 },
+    context: web,
+  }),
   acceptedMessage({ type: 'track', event: 'Email Opened', userId: 'u1', timestamp: '2026-11-22T07:00:00.000Z' }),
   acceptedMessage({ type: 'track', event: 'Email Link Clicked', userId: 'u1', timestamp: '2026-11-22T07:01:00.000Z' }),
 ];
@@ -73,7 +110,14 @@ describe('profile features', () => {
   it('ignores events after the cut-off and ages the rest from the cut-off', () => {
     const asOf = new Date('2026-11-05T00:00:00.000Z');
     const features = profileFeatures(featureSourceAsOf(history, asOf), asOf);
-    expect(features).toMatchObject({ events_total: 3, orders_total: 2, page_views_30d: 0, open_cart_value: 0, email_opens_total: 0, days_since_last_order: 0.6 });
+    expect(features).toMatchObject({
+      events_total: 3,
+      orders_total: 2,
+      page_views_30d: 0,
+      open_cart_value: 0,
+      email_opens_total: 0,
+      days_since_last_order: 0.6,
+    });
     expect(features).toEqual(profileFeatures(featureSourceOf(reconciled(history.slice(0, 3))), asOf));
   });
 });
@@ -99,7 +143,11 @@ describe('training labels', () => {
     const at = '2026-11-10T00:00:00.000Z';
     expect(isComplaint(acceptedMessage({ type: 'track', event: 'Email Marked as Spam', timestamp: at }))).toBe(true);
     expect(isComplaint(acceptedMessage({ type: 'identify', traits: { unsubscribed: true }, timestamp: at }))).toBe(true);
-    expect(isComplaint(acceptedMessage({ type: 'track', event: 'Order Completed', context: { consent: { categoryPreferences: { Marketing: false } } }, timestamp: at }))).toBe(true);
+    expect(
+      isComplaint(
+        acceptedMessage({ type: 'track', event: 'Order Completed', context: { consent: { categoryPreferences: { Marketing: false } } }, timestamp: at }),
+      ),
+    ).toBe(true);
     expect(isComplaint(acceptedMessage({ type: 'identify', traits: { unsubscribed: false }, timestamp: at }))).toBe(false);
     expect(labelOf(LABELS.complaint, history, asOf)).toBe(0);
   });

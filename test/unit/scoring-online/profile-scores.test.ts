@@ -24,19 +24,44 @@ const DAY_MS = 86_400_000;
 const daysAgo = (days: number, hour = 10): string => new Date(Date.UTC(2026, 10, 24 - days, hour)).toISOString();
 
 function reconciled(id: string, messages: readonly AcceptedMessage[]): ProfileRecord {
-  return messages.reduce((profile, message) => {
-    const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
-    return { ...applyMessage(profile, message, accepted, { source: 'tracking', party: 'first' }, now), version: profile.version + 1 };
-  }, newProfile(id, now));
+  return messages.reduce(
+    (profile, message) => {
+      const { accepted } = normalizeTraits({ ...(message.context.traits as object), ...message.traits }, { defaultPhoneRegion: 'US' });
+      return { ...applyMessage(profile, message, accepted, { source: 'tracking', party: 'first' }, now), version: profile.version + 1 };
+    },
+    newProfile(id, now),
+  );
 }
 
 /** A loyal shopper: visits every other day in the evening (Paris time, all after the DST change), orders monthly, opens emails. */
 const loyal: AcceptedMessage[] = [
-  acceptedMessage({ type: 'identify', userId: 'u1', timestamp: daysAgo(120), traits: { email: 'ana@shop.io', firstName: 'Ana', lastName: 'Li', timezone: 'Europe/Paris' }, context: { consent: { categoryPreferences: { marketing: true } } } }),
+  acceptedMessage({
+    type: 'identify',
+    userId: 'u1',
+    timestamp: daysAgo(120),
+    traits: { email: 'ana@shop.io', firstName: 'Ana', lastName: 'Li', timezone: 'Europe/Paris' },
+    context: { consent: { categoryPreferences: { marketing: true } } },
+  }),
   ...Array.from({ length: 14 }, (_, i) => acceptedMessage({ type: 'page', userId: 'u1', timestamp: daysAgo(i * 2 + 1, 19), context: web })),
-  ...Array.from({ length: 4 }, (_, i) => acceptedMessage({ type: 'track', event: 'Order Completed', userId: 'u1', timestamp: daysAgo(i * 30 + 3), properties: { order_id: `o${i}`, revenue: 90 }, context: web })),
+  ...Array.from({ length: 4 }, (_, i) =>
+    acceptedMessage({
+      type: 'track',
+      event: 'Order Completed',
+      userId: 'u1',
+      timestamp: daysAgo(i * 30 + 3),
+      properties: { order_id: `o${i}`, revenue: 90 },
+      context: web,
+    }),
+  ),
   ...Array.from({ length: 4 }, (_, i) => acceptedMessage({ type: 'track', event: 'Email Opened', userId: 'u1', timestamp: daysAgo(i * 7 + 2, 19) })),
-  acceptedMessage({ type: 'track', event: 'Product Added', userId: 'u1', timestamp: daysAgo(1, 19), properties: { product_id: 'mug', price: 30 }, context: web }),
+  acceptedMessage({
+    type: 'track',
+    event: 'Product Added',
+    userId: 'u1',
+    timestamp: daysAgo(1, 19),
+    properties: { product_id: 'mug', price: 30 },
+    context: web,
+  }),
 ];
 /** Someone who came twice half a year ago and never again. */
 const lapsed: AcceptedMessage[] = [
@@ -96,14 +121,20 @@ describe('profile scores', () => {
   it('fingerprints scores without their computation time and whatever the key order', () => {
     const later = computeProfileScores(reconciled('p1', loyal), [...loyal].reverse(), settings, new Date(now.getTime() + 1000));
     expect(scoresFingerprint(later)).toBe(scoresFingerprint(loyalScores));
-    const reordered: ProfileScores = Object.fromEntries(Object.entries(loyalScores).reverse().map(([name, value]) => [name, typeof value === 'object' ? (Object.fromEntries(Object.entries(value).reverse()) as typeof value) : value]));
+    const reordered: ProfileScores = Object.fromEntries(
+      Object.entries(loyalScores)
+        .reverse()
+        .map(([name, value]) => [name, typeof value === 'object' ? (Object.fromEntries(Object.entries(value).reverse()) as typeof value) : value]),
+    );
     expect(scoresFingerprint(reordered)).toBe(scoresFingerprint(loyalScores));
     const monthLater = computeProfileScores(reconciled('p2', lapsed), [...lapsed].reverse(), settings, new Date(now.getTime() + 30 * DAY_MS));
     expect(scoresFingerprint(monthLater)).not.toBe(scoresFingerprint(lapsedScores));
   });
 
   it('refuses a state score named like a model or the send hour', () => {
-    expect(() => checkScoreNames({ models: settings.models, stateRules: [{ name: 'churn', kind: 'completeness', paths: ['traits.email'] }] })).toThrow(/"churn" is used twice/);
+    expect(() => checkScoreNames({ models: settings.models, stateRules: [{ name: 'churn', kind: 'completeness', paths: ['traits.email'] }] })).toThrow(
+      /"churn" is used twice/,
+    );
     expect(() => checkScoreNames(settings)).not.toThrow();
   });
 });
@@ -140,7 +171,11 @@ describe('rescoring a profile change', () => {
     const deps: RescoreDependencies = {
       profiles: {
         getProfile: async (id) => profiles[id],
-        listEvents: async (_profile, limit) => [...loyal].reverse().slice(0, limit).map((message) => ({ message })),
+        listEvents: async (_profile, limit) =>
+          [...loyal]
+            .reverse()
+            .slice(0, limit)
+            .map((message) => ({ message })),
       },
       scores: store,
       evaluateSegments: async (sent_) => {
@@ -163,7 +198,9 @@ describe('rescoring a profile change', () => {
   it('skips the write when nothing changed but still forwards (the profile itself changed)', async () => {
     const { deps, store, sent } = setup({ p1: survivor });
     await rescoreProfile(change, deps);
-    await expect(rescoreProfile({ ...change, reason: 'recompute' }, { ...deps, now: () => new Date(now.getTime() + 60_000) })).resolves.toMatchObject({ outcome: 'unchanged' });
+    await expect(rescoreProfile({ ...change, reason: 'recompute' }, { ...deps, now: () => new Date(now.getTime() + 60_000) })).resolves.toMatchObject({
+      outcome: 'unchanged',
+    });
     expect(store.writes).toBe(1);
     expect(sent).toHaveLength(2);
   });

@@ -53,10 +53,15 @@ describe('labelled tables', () => {
   });
 
   it('splits label and features, drops columns on request and ignores empty ones with a warning', () => {
-    const table = tableFrom(['id', 'visits', 'plan', 'blank', 'bought'], [
-      ['a', 3, 'gold', '', 1],
-      ['b', 1, 'free', '', 0],
-    ], '1', ['id']);
+    const table = tableFrom(
+      ['id', 'visits', 'plan', 'blank', 'bought'],
+      [
+        ['a', 3, 'gold', '', 1],
+        ['b', 1, 'free', '', 0],
+      ],
+      '1',
+      ['id'],
+    );
     expect(table.featureNames).toEqual(['visits', 'plan']);
     expect(table.kinds).toEqual(['numeric', 'categorical']);
     expect(Array.from(table.labels)).toEqual([1, 0]);
@@ -65,14 +70,37 @@ describe('labelled tables', () => {
   });
 
   it('fails clearly when the label has a single class', () => {
-    expect(() => tableFrom(['x', 'y'], [[1, 0], [2, 0]])).toThrow(
-      'the label column "y" has a single class: no row has the positive value "1" (values seen: "0")',
-    );
-    expect(() => tableFrom(['x', 'y'], [[1, 'yes'], [2, 'yes']], 'yes')).toThrow(/single class: every row has the positive value "yes"/);
+    expect(() =>
+      tableFrom(
+        ['x', 'y'],
+        [
+          [1, 0],
+          [2, 0],
+        ],
+      ),
+    ).toThrow('the label column "y" has a single class: no row has the positive value "1" (values seen: "0")');
+    expect(() =>
+      tableFrom(
+        ['x', 'y'],
+        [
+          [1, 'yes'],
+          [2, 'yes'],
+        ],
+        'yes',
+      ),
+    ).toThrow(/single class: every row has the positive value "yes"/);
   });
 
   it('fails clearly on a missing label column, label value or dropped column', () => {
     expect(() => tableFrom(['x', 'y'], [[1, 0]], '1', ['nope'])).toThrow('cannot drop column "nope": it is not in the header');
-    expect(() => tableFrom(['x', 'y'], [[1, 1], [2, '']])).toThrow('line 3: the label column "y" has no value');
+    expect(() =>
+      tableFrom(
+        ['x', 'y'],
+        [
+          [1, 1],
+          [2, ''],
+        ],
+      ),
+    ).toThrow('line 3: the label column "y" has no value');
   });
 });

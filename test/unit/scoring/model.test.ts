@@ -70,10 +70,13 @@ describe('trained models', () => {
   });
 
   it('name the strongest reasons in words a marketer reads', () => {
-    const likeliest = table.labels.reduce<{ row: number; probability: number }>((best, _label, r) => {
-      const { probability } = predictProbability(gbt, rowValues(table, r));
-      return probability > best.probability ? { row: r, probability } : best;
-    }, { row: 0, probability: 0 });
+    const likeliest = table.labels.reduce<{ row: number; probability: number }>(
+      (best, _label, r) => {
+        const { probability } = predictProbability(gbt, rowValues(table, r));
+        return probability > best.probability ? { row: r, probability } : best;
+      },
+      { row: 0, probability: 0 },
+    );
     const result = scoreRow(gbt, rowValues(table, likeliest.row));
     expect(result).toMatchObject({ probability: likeliest.probability, band: 'high', modelVersion: gbt.modelVersion, warnings: [] });
     expect(result.contributions).toHaveLength(3);

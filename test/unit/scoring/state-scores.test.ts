@@ -1,14 +1,17 @@
-import {
-  DEFAULT_STATE_SCORE_RULES,
-  evaluateStateScores,
-  parseStateScoreRules,
-  StateScoreRuleError,
-} from '../../../functions/domain/scoring/state-scores';
+import { DEFAULT_STATE_SCORE_RULES, evaluateStateScores, parseStateScoreRules, StateScoreRuleError } from '../../../functions/domain/scoring/state-scores';
 
 describe('state scores', () => {
   const prospect = { traits: { email: 'a@example.com', firstName: 'Ada', phone: '' }, computed: { orders_total: 0, total_revenue: 0 } };
   const customer = {
-    traits: { email: 'b@example.com', phone: '+33612345678', firstName: 'Bo', lastName: 'Li', birthday: '1990-02-03', address: { city: 'Lyon' }, country: 'FR' },
+    traits: {
+      email: 'b@example.com',
+      phone: '+33612345678',
+      firstName: 'Bo',
+      lastName: 'Li',
+      birthday: '1990-02-03',
+      address: { city: 'Lyon' },
+      country: 'FR',
+    },
     computed: { orders_total: 3, total_revenue: 420.5 },
   };
 
@@ -32,14 +35,34 @@ describe('state scores', () => {
         name: 'segment',
         kind: 'classify',
         cases: [
-          { when: { all: [{ path: 'computed.orders_total', op: 'gte', value: 3 }, { not: { path: 'traits.country', op: 'in', value: ['US', 'CA'] } }] }, value: 'loyal-eu' },
-          { when: { any: [{ path: 'traits.plan', op: 'eq', value: 'gold' }, { path: 'computed.total_revenue', op: 'gt', value: 1000 }] }, value: 'vip' },
+          {
+            when: { all: [{ path: 'computed.orders_total', op: 'gte', value: 3 }, { not: { path: 'traits.country', op: 'in', value: ['US', 'CA'] } }] },
+            value: 'loyal-eu',
+          },
+          {
+            when: {
+              any: [
+                { path: 'traits.plan', op: 'eq', value: 'gold' },
+                { path: 'computed.total_revenue', op: 'gt', value: 1000 },
+              ],
+            },
+            value: 'vip',
+          },
           { when: { path: 'traits.email', op: 'exists' }, value: 'reachable' },
         ],
         otherwise: 'unknown',
       },
       { name: 'lapsed', kind: 'classify', cases: [{ when: { path: 'computed.total_revenue', op: 'lt', value: 1 }, value: 'yes' }], otherwise: 'no' },
-      { name: 'tier', kind: 'tiers', path: 'computed.total_revenue', tiers: [{ min: 100, value: 'mid' }, { min: 400, value: 'top' }], otherwise: 'low' },
+      {
+        name: 'tier',
+        kind: 'tiers',
+        path: 'computed.total_revenue',
+        tiers: [
+          { min: 100, value: 'mid' },
+          { min: 400, value: 'top' },
+        ],
+        otherwise: 'low',
+      },
     ]);
     expect(evaluateStateScores(rules, customer)).toEqual({ segment: 'loyal-eu', lapsed: 'no', tier: 'top' });
     expect(evaluateStateScores(rules, { ...customer, traits: { ...customer.traits, country: 'US' } }).segment).toBe('reachable');

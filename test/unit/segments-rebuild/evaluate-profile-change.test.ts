@@ -19,7 +19,17 @@ function change(profileId: string, extra: Partial<ProfileChange> = {}): ProfileC
 }
 
 function track(event: string, category: string, timestamp: string): AcceptedMessage {
-  return { type: 'track', messageId: `${event}-${timestamp}`, userId: 'u', event, properties: { category }, traits: {}, context: {}, timestamp, receivedAt: timestamp };
+  return {
+    type: 'track',
+    messageId: `${event}-${timestamp}`,
+    userId: 'u',
+    event,
+    properties: { category },
+    traits: {},
+    context: {},
+    timestamp,
+    receivedAt: timestamp,
+  };
 }
 
 function harness(profiles: ReadonlyMap<string, ProfileRecord>, events: readonly AcceptedMessage[] = []) {
@@ -33,7 +43,7 @@ function harness(profiles: ReadonlyMap<string, ProfileRecord>, events: readonly 
       eventReads += 1;
       return events;
     },
-    segmentIdsOf: async (profileId) => [...memberships.memberships(['gold', 'mugs'], [profileId]).get(profileId) ?? []],
+    segmentIdsOf: async (profileId) => [...(memberships.memberships(['gold', 'mugs'], [profileId]).get(profileId) ?? [])],
     applyMembership: (segment, profileId, shouldBeMember, at) => memberships.applyMembership(segment, profileId, shouldBeMember, at),
     now: () => NOW,
   };

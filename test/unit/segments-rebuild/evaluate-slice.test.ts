@@ -9,7 +9,9 @@ const RUN: RebuildRun = { runId: 'run-1', segmentIds: ['gold'], at: '2026-02-01T
 const PAGE = 10;
 
 /** 25 profiles: every third one is gold. */
-const PROFILES: ProfileRecord[] = Array.from({ length: 25 }, (_, index) => profileWithPlan(`p${String(index).padStart(2, '0')}`, index % 3 === 0 ? 'gold' : 'silver'));
+const PROFILES: ProfileRecord[] = Array.from({ length: 25 }, (_, index) =>
+  profileWithPlan(`p${String(index).padStart(2, '0')}`, index % 3 === 0 ? 'gold' : 'silver'),
+);
 const GOLD_IDS = PROFILES.filter((_, index) => index % 3 === 0).map((profile) => profile.profileId);
 
 function harness(options: { pagesPerInvocation?: number } = {}) {
@@ -73,7 +75,10 @@ describe('evaluateSlice', () => {
     const result = await evaluateSlice(SLICE, [GOLD], h.deps);
     expect(result.done).toBe(true);
     expect(h.memberships.membersOf('gold')).toEqual(GOLD_IDS);
-    const entered = h.emitted.filter((t) => t.event === 'Audience Entered').map((t) => t.profileId).sort();
+    const entered = h.emitted
+      .filter((t) => t.event === 'Audience Entered')
+      .map((t) => t.profileId)
+      .sort();
     expect(entered).toEqual(GOLD_IDS.filter((id) => id !== 'p00'));
     expect(h.emitted.filter((t) => t.event === 'Audience Exited').map((t) => t.profileId)).toEqual(['p01']);
     expect(h.emitted.every((t) => t.runId === 'run-1' && t.at === RUN.at)).toBe(true);

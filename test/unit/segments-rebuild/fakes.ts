@@ -28,7 +28,10 @@ export class FakeMemberships {
   }
 
   membersOf(segmentId: string): string[] {
-    return [...this.state].filter(([key, value]) => key.startsWith(`${segmentId}|`) && value.member).map(([key]) => key.split('|')[1] as string).sort();
+    return [...this.state]
+      .filter(([key, value]) => key.startsWith(`${segmentId}|`) && value.member)
+      .map(([key]) => key.split('|')[1] as string)
+      .sort();
   }
 
   memberships(segmentIds: readonly string[], profileIds: readonly string[]): Map<string, Set<string>> {
@@ -40,7 +43,13 @@ export class FakeMemberships {
     return result;
   }
 
-  async applyMembership(segment: EvaluableSegment, profileId: string, shouldBeMember: boolean, at: Date, runId?: string): Promise<AudienceTransition | undefined> {
+  async applyMembership(
+    segment: EvaluableSegment,
+    profileId: string,
+    shouldBeMember: boolean,
+    at: Date,
+    runId?: string,
+  ): Promise<AudienceTransition | undefined> {
     this.calls += 1;
     const failing = this.failOn?.call === this.calls ? this.failOn : undefined;
     if (failing && !failing.afterWrite) throw new Error('injected failure before the write');
@@ -49,7 +58,10 @@ export class FakeMemberships {
     const changedAt = at.toISOString();
     let result: AudienceTransition | undefined;
     if ((current?.member ?? false) === shouldBeMember) {
-      result = current && current.changedAt === changedAt ? audienceTransition(segment, profileId, current.member, current.version, changedAt, current.runId) : undefined;
+      result =
+        current && current.changedAt === changedAt
+          ? audienceTransition(segment, profileId, current.member, current.version, changedAt, current.runId)
+          : undefined;
     } else {
       const version = (current?.version ?? 0) + 1;
       this.state.set(key, { member: shouldBeMember, version, changedAt, ...(runId !== undefined && { runId }) });

@@ -20,7 +20,14 @@ describe('parseSegmentDefinition', () => {
         and: [
           { trait: 'plan', op: 'eq', value: 'gold' },
           { event: 'Product Added', where: { category: 'mugs' }, within: 'P7D', count: { gte: 1 } },
-          { not: { or: [{ trait: 'country', op: 'in', value: ['FR', 'DE'] }, { trait: 'email', op: 'exists' }] } },
+          {
+            not: {
+              or: [
+                { trait: 'country', op: 'in', value: ['FR', 'DE'] },
+                { trait: 'email', op: 'exists' },
+              ],
+            },
+          },
         ],
       }),
     ).toEqual({
@@ -49,9 +56,14 @@ describe('parseSegmentDefinition', () => {
   });
 
   it('answers the contract error for an unknown operator, with its JSON path', () => {
-    expect(errorsOf({ and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { trait: 'plan', op: 'equals', value: 'gold' }] })).toEqual([
-      { path: 'definition.and[1].op', reason: 'unknown operator' },
-    ]);
+    expect(
+      errorsOf({
+        and: [
+          { trait: 'plan', op: 'eq', value: 'gold' },
+          { trait: 'plan', op: 'equals', value: 'gold' },
+        ],
+      }),
+    ).toEqual([{ path: 'definition.and[1].op', reason: 'unknown operator' }]);
   });
 
   it('defaults a behaviour count to at least once', () => {
@@ -134,7 +146,15 @@ describe('parseSegmentDefinition', () => {
   it('reports every error of a definition, each with its own path', () => {
     expect(
       errorsOf({
-        or: [{ trait: 'plan', op: 'like', value: 'g%' }, { and: [{ event: 'X', within: 'week' }, { score: 'churn', band: 3 }] }],
+        or: [
+          { trait: 'plan', op: 'like', value: 'g%' },
+          {
+            and: [
+              { event: 'X', within: 'week' },
+              { score: 'churn', band: 3 },
+            ],
+          },
+        ],
       }).map((e) => e.path),
     ).toEqual(['definition.or[0].op', 'definition.or[1].and[0].within', 'definition.or[1].and[1].band']);
   });

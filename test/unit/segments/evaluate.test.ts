@@ -121,10 +121,42 @@ describe('evaluateSegment: traits', () => {
 describe('evaluateSegment: combinators', () => {
   const who = subject({ traits: { plan: 'gold', country: 'FR' } });
   it.each([
-    [{ and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { trait: 'country', op: 'eq', value: 'FR' }] }, true],
-    [{ and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { trait: 'country', op: 'eq', value: 'DE' }] }, false],
-    [{ or: [{ trait: 'plan', op: 'eq', value: 'silver' }, { trait: 'country', op: 'eq', value: 'FR' }] }, true],
-    [{ or: [{ trait: 'plan', op: 'eq', value: 'silver' }, { trait: 'country', op: 'eq', value: 'DE' }] }, false],
+    [
+      {
+        and: [
+          { trait: 'plan', op: 'eq', value: 'gold' },
+          { trait: 'country', op: 'eq', value: 'FR' },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        and: [
+          { trait: 'plan', op: 'eq', value: 'gold' },
+          { trait: 'country', op: 'eq', value: 'DE' },
+        ],
+      },
+      false,
+    ],
+    [
+      {
+        or: [
+          { trait: 'plan', op: 'eq', value: 'silver' },
+          { trait: 'country', op: 'eq', value: 'FR' },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        or: [
+          { trait: 'plan', op: 'eq', value: 'silver' },
+          { trait: 'country', op: 'eq', value: 'DE' },
+        ],
+      },
+      false,
+    ],
     [{ not: { trait: 'plan', op: 'eq', value: 'gold' } }, false],
     [{ not: { not: { trait: 'plan', op: 'eq', value: 'gold' } } }, true],
   ])('%j is %s', (json, expected) => {
@@ -134,7 +166,13 @@ describe('evaluateSegment: combinators', () => {
 
 describe('evaluateSegment: computed traits, scores, consent, identifiers', () => {
   const who = subject({
-    computed: { orders_total: 3, total_revenue: 120.5, last_order_at: ago(40), open_cart: { value: 25, products: [{ product_id: 'mug' }] }, channels: ['web', 'email'] },
+    computed: {
+      orders_total: 3,
+      total_revenue: 120.5,
+      last_order_at: ago(40),
+      open_cart: { value: 25, products: [{ product_id: 'mug' }] },
+      channels: ['web', 'email'],
+    },
     scores: { churn: { probability: 0.82, band: 'high', modelVersion: 'v1' }, lifecycle: 'customer', profile_completeness: 0.57 },
     consent: { categoryPreferences: { Marketing: true, analytics: false }, marketing: true },
     identities: [
@@ -258,7 +296,9 @@ describe('historyNeeded', () => {
 
   it('needs no events without behaviour, or when aggregates answer', () => {
     expect(need({ trait: 'plan', op: 'eq', value: 'gold' })).toBeUndefined();
-    expect(need({ and: [{ event: 'Order Completed' }, { event: 'Product Viewed', within: 'P30D' }, { event: 'X', within: 'P1D', count: { eq: 0 } }] })).toBeUndefined();
+    expect(
+      need({ and: [{ event: 'Order Completed' }, { event: 'Product Viewed', within: 'P30D' }, { event: 'X', within: 'P1D', count: { eq: 0 } }] }),
+    ).toBeUndefined();
   });
 
   it('needs events back to the earliest window start', () => {
@@ -269,7 +309,14 @@ describe('historyNeeded', () => {
 
   it('needs every stored event for an unbounded count, filter or anchor', () => {
     expect(need({ event: 'A', where: { x: 1 } })).toEqual({});
-    expect(need({ and: [{ event: 'A', within: 'P7D', count: { gte: 2 } }, { event: 'B', after: 'C' }] })).toEqual({});
+    expect(
+      need({
+        and: [
+          { event: 'A', within: 'P7D', count: { gte: 2 } },
+          { event: 'B', after: 'C' },
+        ],
+      }),
+    ).toEqual({});
     expect(need({ event: 'B', after: 'C', within: 'P2D' })).toEqual({ since: new Date('2026-11-18T12:00:00.000Z') });
   });
 
@@ -307,7 +354,16 @@ describe('segmentSubject', () => {
       eventTotals: { 'Order Completed': { count: 1, last: ago(2) } },
     });
     expect(who.events).toBeUndefined();
-    const gold = { and: [{ trait: 'plan', op: 'eq', value: 'gold' }, { computed: 'orders_total', op: 'gte', value: 1 }, { consent: 'marketing' }, { has: 'email' }, { score: 'churn', band: 'low' }, { event: 'Order Completed', within: 'P7D' }] };
+    const gold = {
+      and: [
+        { trait: 'plan', op: 'eq', value: 'gold' },
+        { computed: 'orders_total', op: 'gte', value: 1 },
+        { consent: 'marketing' },
+        { has: 'email' },
+        { score: 'churn', band: 'low' },
+        { event: 'Order Completed', within: 'P7D' },
+      ],
+    };
     expect(is(gold, who)).toBe(true);
   });
 });

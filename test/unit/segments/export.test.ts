@@ -55,6 +55,12 @@ describe('export rows', () => {
     const row = exportRow(profile, options);
     expect(toCsv(columns, [row], true)).toBe('profileId,email,phone,crm_id,user_id\r\np-1,ana@shop.io,+33612345678,"\'=HYPERLINK(""x"")",\r\n');
     expect(toCsv(columns, [row], false).startsWith('p-1,')).toBe(true);
-    expect(JSON.parse(toNdjson(columns, [row]))).toEqual({ profileId: 'p-1', email: 'ana@shop.io', phone: '+33612345678', crm_id: '=HYPERLINK("x")', user_id: null });
+    expect(JSON.parse(toNdjson(columns, [row]))).toEqual({
+      profileId: 'p-1',
+      email: 'ana@shop.io',
+      phone: '+33612345678',
+      crm_id: '=HYPERLINK("x")',
+      user_id: null,
+    });
   });
 });

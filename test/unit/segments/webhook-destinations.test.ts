@@ -26,7 +26,12 @@ const context = { awsRequestId: 'unit-request', functionName: 'segmentApi' } as 
 
 function segmentRequest(destinations: unknown[], definition: unknown = { trait: 'plan', op: 'eq', value: 'gold' }, method = 'POST'): APIGatewayProxyEventV2 {
   const path = method === 'POST' ? '/v1/segments' : '/v1/segments/vip';
-  const event = apiGatewayEvent({ method, path, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'VIP', definition, destinations }) });
+  const event = apiGatewayEvent({
+    method,
+    path,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'VIP', definition, destinations }),
+  });
   return method === 'POST' ? event : { ...event, routeKey: 'PUT /v1/segments/{segmentId}', pathParameters: { segmentId: 'vip' } };
 }
 

@@ -19,9 +19,11 @@ describe('mapConcurrently', () => {
     const work = jest.fn(async () => 1);
     expect(await mapConcurrently([], 4, work)).toEqual([]);
     expect(work).not.toHaveBeenCalled();
-    await expect(mapConcurrently([1, 2, 3], 2, async (item) => {
-      if (item === 2) throw new Error('boom');
-      return item;
-    })).rejects.toThrow('boom');
+    await expect(
+      mapConcurrently([1, 2, 3], 2, async (item) => {
+        if (item === 2) throw new Error('boom');
+        return item;
+      }),
+    ).rejects.toThrow('boom');
   });
 });

@@ -24,8 +24,18 @@ function fakeDynamo(answers: Record<string, Record<string, unknown>>): { client:
       },
     };
   };
-  const requestHandler = { handle, updateHttpClientConfig: () => undefined, httpHandlerConfigs: () => ({}) } as unknown as DynamoDBClientConfig['requestHandler'];
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1, requestHandler });
+  const requestHandler = {
+    handle,
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  } as unknown as DynamoDBClientConfig['requestHandler'];
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+    requestHandler,
+  });
   return { client, sent };
 }
 
@@ -61,11 +71,21 @@ describe('DynamoCapacityMeter and CapacityTally', () => {
 
   it('share a batch read out over its items by their sizes, a missing item costing the minimum', async () => {
     const profile = { PK: { S: 'P#p1' }, SK: { S: 'PROFILE' }, traits: { S: 'x'.repeat(5_000) } };
-    const { client, tally } = measured({ BatchGetItem: { Responses: { Profiles: [profile] }, ConsumedCapacity: [{ TableName: 'Profiles', CapacityUnits: 3 }] } });
+    const { client, tally } = measured({
+      BatchGetItem: { Responses: { Profiles: [profile] }, ConsumedCapacity: [{ TableName: 'Profiles', CapacityUnits: 3 }] },
+    });
     await tally.start();
     await client.send(
       new BatchGetItemCommand({
-        RequestItems: { Profiles: { Keys: [{ PK: { S: 'P#p1' }, SK: { S: 'PROFILE' } }, { PK: { S: 'ID#user_id#u1' }, SK: { S: 'ID' } }], ConsistentRead: true } },
+        RequestItems: {
+          Profiles: {
+            Keys: [
+              { PK: { S: 'P#p1' }, SK: { S: 'PROFILE' } },
+              { PK: { S: 'ID#user_id#u1' }, SK: { S: 'ID' } },
+            ],
+            ConsistentRead: true,
+          },
+        },
       }),
     );
     const report = await tally.stop();
@@ -93,7 +113,14 @@ describe('DynamoCapacityMeter and CapacityTally', () => {
         TransactItems: [
           { Put: { TableName: 'Profiles', Item: { PK: 'P#p1', SK: 'E#2026-12-01#m1', body: 'x'.repeat(1_500) } } },
           { ConditionCheck: { TableName: 'Profiles', Key: { PK: 'SUP#abc', SK: 'SUP' }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { Update: { TableName: 'Profiles', Key: { PK: 'P#p1', SK: 'PROFILE' }, UpdateExpression: 'SET traits = :t', ExpressionAttributeValues: { ':t': after.traits } } },
+          {
+            Update: {
+              TableName: 'Profiles',
+              Key: { PK: 'P#p1', SK: 'PROFILE' },
+              UpdateExpression: 'SET traits = :t',
+              ExpressionAttributeValues: { ':t': after.traits },
+            },
+          },
         ],
       }),
     );
@@ -108,9 +135,13 @@ describe('DynamoCapacityMeter and CapacityTally', () => {
   });
 
   it('count failed requests apart, without units', async () => {
-    const { doc, tally } = measured({ TransactWriteItems: { __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: 'Transaction cancelled' } });
+    const { doc, tally } = measured({
+      TransactWriteItems: { __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: 'Transaction cancelled' },
+    });
     await tally.start();
-    await expect(doc.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: 'Profiles', Item: { PK: 'P#p1', SK: 'PROFILE' } } }] }))).rejects.toThrow('Transaction cancelled');
+    await expect(
+      doc.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: 'Profiles', Item: { PK: 'P#p1', SK: 'PROFILE' } } }] })),
+    ).rejects.toThrow('Transaction cancelled');
     const report = await tally.stop();
 
     expect(report.failed).toEqual({ 'TransactWriteItems TransactionCanceledException': 1 });

@@ -110,32 +110,22 @@ describe('validateTrackingPayload', () => {
         context,
       ),
     );
-    expect(accepted.map((message) => message.timestamp)).toEqual([
-      '2026-01-01T00:00:00.000Z',
-      '2025-06-01T06:00:00.123Z',
-      '2026-03-01T12:00:00.000Z',
-    ]);
+    expect(accepted.map((message) => message.timestamp)).toEqual(['2026-01-01T00:00:00.000Z', '2025-06-01T06:00:00.123Z', '2026-03-01T12:00:00.000Z']);
   });
 
   it('generates a messageId when absent and turns numbers into strings', () => {
-    const { accepted } = validated(
-      validateTrackingPayload('identify', { userId: 42, messageId: null, traits: { plan: 'gold' } }, context),
-    );
+    const { accepted } = validated(validateTrackingPayload('identify', { userId: 42, messageId: null, traits: { plan: 'gold' } }, context));
     expect(accepted[0]).toMatchObject({ userId: '42', messageId: 'generated-1', traits: { plan: 'gold' } });
   });
 
   it('treats null and blank identities as absent', () => {
-    const { accepted } = validated(
-      validateTrackingPayload('page', { userId: null, anonymousId: 'anon-1', name: 'Home' }, context),
-    );
+    const { accepted } = validated(validateTrackingPayload('page', { userId: null, anonymousId: 'anon-1', name: 'Home' }, context));
     expect(accepted[0]).toMatchObject({ anonymousId: 'anon-1', name: 'Home' });
     expect(accepted[0]?.userId).toBeUndefined();
   });
 
   it('keeps a page category as a property', () => {
-    const { accepted } = validated(
-      validateTrackingPayload('page', { anonymousId: 'a', name: 'Mugs', category: 'Shop', properties: { path: '/' } }, context),
-    );
+    const { accepted } = validated(validateTrackingPayload('page', { anonymousId: 'a', name: 'Mugs', category: 'Shop', properties: { path: '/' } }, context));
     expect(accepted[0]?.properties).toEqual({ category: 'Shop', path: '/' });
   });
 
@@ -213,9 +203,7 @@ describe('validateTrackingPayload', () => {
 
   it('reports every problem of a message in one reason', () => {
     const { rejected } = validated(validateTrackingPayload('track', { messageId: 7, properties: 'x' }, context));
-    expect(rejected).toEqual([
-      { index: 0, messageId: '7', reason: 'properties: must be a JSON object' },
-    ]);
+    expect(rejected).toEqual([{ index: 0, messageId: '7', reason: 'properties: must be a JSON object' }]);
     const missing = validated(validateTrackingPayload('track', { messageId: 'm' }, context)).rejected;
     expect(missing[0]?.reason).toBe('userId or anonymousId is required; event: required for track');
   });
@@ -226,9 +214,7 @@ describe('validateTrackingPayload', () => {
     const fits = { ...base, properties: { blob: 'x'.repeat(32 * 1024 - overhead) } };
     const tooBig = { ...base, properties: { blob: 'x'.repeat(32 * 1024 - overhead + 1) } };
     expect(validated(validateTrackingPayload('track', fits, context)).accepted).toHaveLength(1);
-    expect(validated(validateTrackingPayload('track', tooBig, context)).rejected[0]?.reason).toBe(
-      'message exceeds 32 KB',
-    );
+    expect(validated(validateTrackingPayload('track', tooBig, context)).rejected[0]?.reason).toBe('message exceeds 32 KB');
   });
 
   it('judges each batch message on its own and reports the bad ones by index and messageId', () => {

@@ -415,9 +415,6 @@ describe('ingest handler: logs', () => {
         reasons: { 'event: required for track': 1 },
       },
     ]);
-    expect(lines).toContainEqual([
-      'tracking request refused',
-      expect.objectContaining({ status: 401, reasons: { 'invalid write key': 1 } }),
-    ]);
+    expect(lines).toContainEqual(['tracking request refused', expect.objectContaining({ status: 401, reasons: { 'invalid write key': 1 } })]);
   });
 });

@@ -63,7 +63,11 @@ describe('nesting depth (at most 16 levels, DynamoDB allows 32)', () => {
 
   it('applies to the batch-level context merged into each message', () => {
     const outcome = validateTrackingPayload('batch', { context: nested(20), batch: [{ type: 'track', userId: 'u', event: 'E' }] }, context);
-    expect(outcome).toMatchObject({ kind: 'validated', accepted: [], rejected: [{ index: 0, reason: expect.stringMatching(/^context(\.a){16}: nested deeper than 16 levels$/) }] });
+    expect(outcome).toMatchObject({
+      kind: 'validated',
+      accepted: [],
+      rejected: [{ index: 0, reason: expect.stringMatching(/^context(\.a){16}: nested deeper than 16 levels$/) }],
+    });
   });
 });
 
@@ -156,10 +160,14 @@ describe('identifiers inside context', () => {
   it('their type: 1 to 64 characters (the identity key), their id: an identifier', () => {
     expect(judge(externalIds(1, () => ({ id: 42, type: 't'.repeat(64), collection: 'users', encoding: 'none' })))).toEqual(accepted);
     expect(judge(externalIds(1, () => ({ id: 'x', type: 't'.repeat(65) })))).toEqual(rejectedFor('context.externalIds[0].type: must be at most 64 characters'));
-    expect(judge(externalIds(1, () => ({ id: 'x', type: 'y'.repeat(3000) })))).toEqual(rejectedFor('context.externalIds[0].type: must be at most 64 characters'));
+    expect(judge(externalIds(1, () => ({ id: 'x', type: 'y'.repeat(3000) })))).toEqual(
+      rejectedFor('context.externalIds[0].type: must be at most 64 characters'),
+    );
     expect(judge(externalIds(1, () => ({ id: 'x', type: '  ' })))).toEqual(rejectedFor('context.externalIds[0].type: must not be blank'));
     expect(judge(externalIds(1, () => ({ id: 'i'.repeat(255), type: 'crm' })))).toEqual(accepted);
-    expect(judge(externalIds(1, () => ({ id: 'i'.repeat(256), type: 'crm' })))).toEqual(rejectedFor('context.externalIds[0].id: must be at most 255 characters'));
+    expect(judge(externalIds(1, () => ({ id: 'i'.repeat(256), type: 'crm' })))).toEqual(
+      rejectedFor('context.externalIds[0].id: must be at most 255 characters'),
+    );
     expect(judge(externalIds(2, (index) => (index === 1 ? { id: { x: 1 }, type: 'crm' } : { id: 'a', type: 'crm' })))).toEqual(
       rejectedFor('context.externalIds[1].id: must be a string or a number'),
     );
@@ -197,9 +205,19 @@ describe('e-commerce amounts (at most 1e12, numeric strings included)', () => {
     expect(judge(track({ event: 'Order Completed', properties: { revenue: '1e300' } }))).toEqual(
       rejectedFor('properties.revenue: amount beyond ±1000000000000'),
     );
-    expect(judge(track({ event: 'Product Added', properties: { products: [{ product_id: 'a', quantity: 2 }, { product_id: 'b', quantity: ' 1e13 ' }] } }))).toEqual(
-      rejectedFor('properties.products[1].quantity: amount beyond ±1000000000000'),
-    );
+    expect(
+      judge(
+        track({
+          event: 'Product Added',
+          properties: {
+            products: [
+              { product_id: 'a', quantity: 2 },
+              { product_id: 'b', quantity: ' 1e13 ' },
+            ],
+          },
+        }),
+      ),
+    ).toEqual(rejectedFor('properties.products[1].quantity: amount beyond ±1000000000000'));
     expect(judge(track({ properties: { price: 'NaN', total: 'Infinity', quantity: 'lots' } }))).toEqual(accepted);
   });
 
@@ -223,7 +241,7 @@ describe('size of the message as queued (40 KB with the batch defaults)', () => 
     expect(batch(12 * 1024, 30 * 1024)).toMatchObject({
       kind: 'validated',
       accepted: [],
-      rejected: [{ index: 0, reason: "message as queued exceeds 40 KB (batch-level context and integrations included)" }],
+      rejected: [{ index: 0, reason: 'message as queued exceeds 40 KB (batch-level context and integrations included)' }],
     });
   });
 
@@ -241,7 +259,13 @@ describe('a batch keeps its contract: the good messages are accepted, the bad on
           { type: 'track', userId: 'u', event: 'E', messageId: 'good-1' },
           { type: 'track', userId: 'u', event: 'E', messageId: 'deep', properties: nested(40) },
           { type: 'identify', userId: 'u', messageId: 'good-2', traits: { plan: 'gold' } },
-          { type: 'track', userId: 'u', event: 'E', messageId: 'ids', context: { externalIds: Array.from({ length: 60 }, (_, i) => ({ id: `${i}`, type: 't' })) } },
+          {
+            type: 'track',
+            userId: 'u',
+            event: 'E',
+            messageId: 'ids',
+            context: { externalIds: Array.from({ length: 60 }, (_, i) => ({ id: `${i}`, type: 't' })) },
+          },
         ],
       },
       context,
@@ -314,7 +338,10 @@ describe('ingest handler', () => {
     const reply = await post('/v1/track', JSON.stringify({ userId: 'u', event: 'E', messageId: 'm-deep', properties: nested(40) }));
     expect(reply).toEqual({
       status: 400,
-      body: { success: false, errors: [{ index: 0, messageId: 'm-deep', reason: expect.stringMatching(/^properties(\.a){16}: nested deeper than 16 levels$/) }] },
+      body: {
+        success: false,
+        errors: [{ index: 0, messageId: 'm-deep', reason: expect.stringMatching(/^properties(\.a){16}: nested deeper than 16 levels$/) }],
+      },
     });
     expect(queued).toEqual([]);
   });
@@ -327,7 +354,12 @@ describe('ingest handler', () => {
   it('queues the good messages of a batch and reports the one over a limit', async () => {
     const reply = await post(
       '/v1/batch',
-      JSON.stringify({ batch: [{ type: 'track', userId: 'u', event: 'E' }, { type: 'identify', userId: 'u', messageId: 'm-k', traits: { ['k'.repeat(2048)]: 1 } }] }),
+      JSON.stringify({
+        batch: [
+          { type: 'track', userId: 'u', event: 'E' },
+          { type: 'identify', userId: 'u', messageId: 'm-k', traits: { ['k'.repeat(2048)]: 1 } },
+        ],
+      }),
     );
     expect(reply).toEqual({
       status: 400,

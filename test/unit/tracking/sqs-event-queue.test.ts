@@ -1,9 +1,4 @@
-import {
-  SendMessageBatchCommand,
-  SQSClient,
-  type SendMessageBatchCommandInput,
-  type SendMessageBatchCommandOutput,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue';
 import { SqsJsonQueue } from '../../../functions/adapters/sqs-message-queue';
@@ -33,25 +28,18 @@ function messages(count: number): AcceptedMessage[] {
 }
 
 /** Answers like SQS: every entry succeeds unless `fails` says otherwise. */
-function answer(
-  input: SendMessageBatchCommandInput,
-  fails: (entryBody: AcceptedMessage) => boolean = () => false,
-): SendMessageBatchCommandOutput {
+function answer(input: SendMessageBatchCommandInput, fails: (entryBody: AcceptedMessage) => boolean = () => false): SendMessageBatchCommandOutput {
   const entries = input.Entries ?? [];
   const failing = entries.filter((entry) => fails(JSON.parse(entry.MessageBody ?? '{}') as AcceptedMessage));
   return {
     $metadata: {},
-    Successful: entries
-      .filter((entry) => !failing.includes(entry))
-      .map((entry) => ({ Id: entry.Id, MessageId: `sqs-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+    Successful: entries.filter((entry) => !failing.includes(entry)).map((entry) => ({ Id: entry.Id, MessageId: `sqs-${entry.Id}`, MD5OfMessageBody: 'md5' })),
     Failed: failing.map((entry) => ({ Id: entry.Id, Code: 'InternalError', SenderFault: false })),
   };
 }
 
 function sentBodies(): AcceptedMessage[][] {
-  return sqs
-    .commandCalls(SendMessageBatchCommand)
-    .map((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '{}')));
+  return sqs.commandCalls(SendMessageBatchCommand).map((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '{}')));
 }
 
 /** A queue of one SQS message per accepted message, as the platform's other queues send theirs. */
@@ -81,7 +69,11 @@ describe('SqsJsonQueue', () => {
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls.map((call) => call.args[0].input.Entries?.length)).toEqual([10, 10, 5]);
     expect(calls.every((call) => call.args[0].input.QueueUrl === QUEUE_URL)).toBe(true);
-    expect(sentBodies().flat().map((body) => body.messageId)).toEqual(messages(25).map((m) => m.messageId));
+    expect(
+      sentBodies()
+        .flat()
+        .map((body) => body.messageId),
+    ).toEqual(messages(25).map((m) => m.messageId));
   });
 
   it('gives each entry an Id unique in its call and routing attributes without PII', async () => {
@@ -106,10 +98,7 @@ describe('SqsJsonQueue', () => {
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls.map((call) => call.args[0].input.Entries?.length)).toEqual([8, 2]);
     for (const call of calls) {
-      const bytes = (call.args[0].input.Entries ?? []).reduce(
-        (sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? '') + 64,
-        0,
-      );
+      const bytes = (call.args[0].input.Entries ?? []).reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? '') + 64, 0);
       expect(bytes).toBeLessThanOrEqual(256 * 1024);
     }
   });
@@ -147,9 +136,7 @@ describe('SqsJsonQueue', () => {
   });
 
   it('throws EventQueueUnavailableError when entries still fail after the last attempt', async () => {
-    sqs
-      .on(SendMessageBatchCommand)
-      .callsFake((input: SendMessageBatchCommandInput) => answer(input, (body) => body.messageId === 'msg-1'));
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input, (body) => body.messageId === 'msg-1'));
     const { jsonQueue } = queue({ maxAttempts: 3 });
     const error = await jsonQueue.send(messages(2)).catch((e: unknown) => e);
 
@@ -161,7 +148,9 @@ describe('SqsJsonQueue', () => {
   it('throws EventQueueUnavailableError when the call itself fails, keeping the cause', async () => {
     const outage = Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' });
     sqs.on(SendMessageBatchCommand).rejects(outage);
-    const error = await queue().jsonQueue.send(messages(1)).catch((e: unknown) => e);
+    const error = await queue()
+      .jsonQueue.send(messages(1))
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(EventQueueUnavailableError);
     expect((error as Error).cause).toBe(outage);
@@ -169,9 +158,7 @@ describe('SqsJsonQueue', () => {
 
   it('starts no new calls after one failed', async () => {
     sqs.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
-    await expect(queue({ maxConcurrentCalls: 1 }).jsonQueue.send(messages(50))).rejects.toBeInstanceOf(
-      EventQueueUnavailableError,
-    );
+    await expect(queue({ maxConcurrentCalls: 1 }).jsonQueue.send(messages(50))).rejects.toBeInstanceOf(EventQueueUnavailableError);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
   });
 
@@ -211,7 +198,10 @@ describe('SqsEventQueue', () => {
     ]);
     expect(bodies().flatMap((body) => body.messages.map((accepted) => accepted.messageId))).toEqual(messages(250).map((m) => m.messageId));
     const entries = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-    expect(entries[2]?.MessageAttributes).toEqual({ kind: { DataType: 'String', StringValue: 'accepted-messages' }, messages: { DataType: 'String', StringValue: '50' } });
+    expect(entries[2]?.MessageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'accepted-messages' },
+      messages: { DataType: 'String', StringValue: '50' },
+    });
   });
 
   it('starts a new body before 200 KiB, and sends each in a call under 256 KiB', async () => {

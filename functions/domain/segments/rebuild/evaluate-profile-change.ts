@@ -55,11 +55,7 @@ export async function evaluateProfileChange(change: ProfileChange, redelivered: 
     need ? deps.listEvents(profile, MAX_EVENTS_PER_EVALUATION) : Promise.resolve(undefined),
     redelivered ? Promise.resolve(undefined) : deps.segmentIdsOf(profile.profileId),
   ]);
-  const qualifying = qualifyingSegmentIds(
-    { profile, ...(scores && { scores }), ...(events && need && { events: eventsWithin(events, need) }) },
-    segments,
-    now,
-  );
+  const qualifying = qualifyingSegmentIds({ profile, ...(scores && { scores }), ...(events && need && { events: eventsWithin(events, need) }) }, segments, now);
   // Memberships of different segments are separate items: their writes go side by side too.
   if (!memberOf) {
     await Promise.all(segments.map((segment) => apply(segment, profile.profileId, qualifying.has(segment.id))));

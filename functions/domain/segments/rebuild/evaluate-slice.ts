@@ -87,7 +87,12 @@ export async function flushIntents(
   return transitions;
 }
 
-function addCounts(counts: Readonly<Record<string, SegmentCounts>>, segments: readonly EvaluableSegment[], evaluated: number, intents: readonly MembershipIntent[]): Record<string, SegmentCounts> {
+function addCounts(
+  counts: Readonly<Record<string, SegmentCounts>>,
+  segments: readonly EvaluableSegment[],
+  evaluated: number,
+  intents: readonly MembershipIntent[],
+): Record<string, SegmentCounts> {
   const next: Record<string, SegmentCounts> = { ...counts };
   for (const segment of segments) {
     const mine = intents.filter((intent) => intent.segmentId === segment.id);
@@ -102,7 +107,12 @@ function addCounts(counts: Readonly<Record<string, SegmentCounts>>, segments: re
 }
 
 /** The intents of one page of profiles: evaluate each against the run's segments at the run's time. */
-export async function pageIntents(profiles: readonly ProfileRecord[], segments: readonly EvaluableSegment[], at: Date, deps: SliceDependencies): Promise<MembershipIntent[]> {
+export async function pageIntents(
+  profiles: readonly ProfileRecord[],
+  segments: readonly EvaluableSegment[],
+  at: Date,
+  deps: SliceDependencies,
+): Promise<MembershipIntent[]> {
   if (profiles.length === 0) return [];
   const profileIds = profiles.map((profile) => profile.profileId);
   const need = historyFor(segments, at);
@@ -111,7 +121,9 @@ export async function pageIntents(profiles: readonly ProfileRecord[], segments: 
       segments.map((segment) => segment.id),
       profileIds,
     ),
-    evaluationNeeds(segments.map((segment) => segment.definition)).scores ? deps.scores(profileIds) : Promise.resolve(new Map<string, Readonly<Record<string, unknown>>>()),
+    evaluationNeeds(segments.map((segment) => segment.definition)).scores
+      ? deps.scores(profileIds)
+      : Promise.resolve(new Map<string, Readonly<Record<string, unknown>>>()),
   ]);
   // Behaviour conditions need each profile's events: one query per profile, several at a time.
   const histories = need ? await mapConcurrently(profiles, IO_CONCURRENCY, (profile) => deps.listEvents(profile)) : undefined;

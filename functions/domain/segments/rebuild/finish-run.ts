@@ -42,13 +42,18 @@ export function totalCounts(progress: readonly SliceProgress[], segmentIds: read
 export async function finishRun(run: RebuildRun, segments: readonly EvaluableSegment[], deps: FinishDependencies): Promise<FinishedSegment[]> {
   const at = new Date(run.at);
   await flushIntents(await deps.outbox.pending(), segments, run.runId, at, deps);
-  const totals = totalCounts(await deps.listProgress(), segments.map((segment) => segment.id));
+  const totals = totalCounts(
+    await deps.listProgress(),
+    segments.map((segment) => segment.id),
+  );
   const finished: FinishedSegment[] = [];
   for (const segment of segments) {
     let swept = 0;
     for await (const page of deps.members(segment.id)) {
       const live = await deps.liveProfileIds(page);
-      const intents: MembershipIntent[] = page.filter((profileId) => !live.has(profileId)).map((profileId) => ({ segmentId: segment.id, profileId, shouldBeMember: false }));
+      const intents: MembershipIntent[] = page
+        .filter((profileId) => !live.has(profileId))
+        .map((profileId) => ({ segmentId: segment.id, profileId, shouldBeMember: false }));
       await deps.outbox.record(intents);
       swept += (await flushIntents(intents, segments, run.runId, at, deps)).length;
     }
