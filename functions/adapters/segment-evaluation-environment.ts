@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { definitionOf } from '../domain/segments/definition';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
 import type { AudienceTransition } from '../domain/pipeline/messages';
@@ -7,7 +6,8 @@ import { createDynamoDbClient } from './dynamodb-client';
 import { DynamoScoreStore } from './dynamodb-score-store';
 import { DynamoSegmentStore } from './dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
-import { SqsJsonQueue } from './sqs-message-queue';
+import type { SqsJsonQueue } from './sqs-message-queue';
+import { activationQueue } from './pipeline-queues';
 
 /** How long the segment list is reused: a new or changed segment applies within this time. */
 const SEGMENT_LIST_CACHE_MS = 5_000;
@@ -32,9 +32,7 @@ let cached: SegmentEvaluationEnvironment | undefined;
 export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.env): SegmentEvaluationEnvironment {
   if (cached) return cached;
   const tableName = env.PROFILES_TABLE_NAME;
-  const queueUrl = env.ACTIVATION_QUEUE_URL;
   if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
-  if (!queueUrl) throw new Error('ACTIVATION_QUEUE_URL is not set');
   const dynamo = createDynamoDbClient();
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
@@ -52,17 +50,7 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
     profiles: profileEnvironment(env),
     segments,
     scores: new DynamoScoreStore(dynamo, tableName),
-    // Attributes for routing and operations: ids only, never profile data.
-    activation: new SqsJsonQueue<AudienceTransition>({
-      client: new SQSClient({}),
-      queueUrl,
-      attributesOf: (transition) => ({
-        kind: transition.kind,
-        event: transition.event,
-        segmentId: transition.segmentId,
-        transitionId: transition.transitionId,
-      }),
-    }),
+    activation: activationQueue(env),
     evaluableSegments() {
       if (!list || list.until <= Date.now()) {
         const loading = loadSegments();

@@ -6,12 +6,12 @@ import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/u
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import type { ProfileRecord } from '../domain/profile/profile';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from '../adapters/profile-environment';
-import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import { profileChangesQueue } from '../adapters/pipeline-queues';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
 import type { ProfileRouteKey } from '../../lib/definitions/api';
 import { BadRequestError, HttpError, NotFoundError } from '../http/errors';
@@ -39,16 +39,10 @@ let collaborators: { scores: DynamoScoreStore; segments: DynamoSegmentStore; pro
 function profileCollaborators() {
   if (collaborators) return collaborators;
   const { dynamo, tableName } = profileEnvironment();
-  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
-  if (!queueUrl) throw new Error('PROFILE_CHANGES_QUEUE_URL is not set');
   collaborators = {
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),
-    profileChanges: new SqsJsonQueue<ProfileChange>({
-      client: new SQSClient({}),
-      queueUrl,
-      attributesOf: (change) => ({ reason: change.reason, profileId: change.profileId }),
-    }),
+    profileChanges: profileChangesQueue(),
   };
   return collaborators;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { cartReachableEvent, journeyEventOf, needsEmailableProfile, type JourneyEvent } from '../domain/journeys/journey-event';
 import type { ProfileChange } from '../domain/pipeline/messages';
@@ -12,7 +11,7 @@ import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import { quarantineIfPermanent, quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { profileEnvironment } from '../adapters/profile-environment';
-import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import { journeyEventsQueue, profileChangesQueue } from '../adapters/pipeline-queues';
 
 const logger = new Logger({ serviceName: 'reconcile' });
 const processor = new BatchProcessor(EventType.SQS);
@@ -35,32 +34,6 @@ function serializedByPerson<T>(key: string, work: () => Promise<T>): Promise<T> 
 }
 
 const jitteredBackoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
-
-let profileChanges: SqsJsonQueue<ProfileChange> | undefined;
-
-function profileChangesQueue(): SqsJsonQueue<ProfileChange> {
-  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
-  if (!queueUrl) throw new Error('PROFILE_CHANGES_QUEUE_URL is not set');
-  profileChanges ??= new SqsJsonQueue<ProfileChange>({
-    client: new SQSClient({}),
-    queueUrl,
-    attributesOf: (change) => ({ reason: change.reason, profileId: change.profileId }),
-  });
-  return profileChanges;
-}
-
-let journeyEvents: SqsJsonQueue<JourneyEvent> | undefined;
-
-function journeyEventsQueue(): SqsJsonQueue<JourneyEvent> {
-  const queueUrl = process.env.JOURNEY_EVENTS_QUEUE_URL;
-  if (!queueUrl) throw new Error('JOURNEY_EVENTS_QUEUE_URL is not set');
-  journeyEvents ??= new SqsJsonQueue<JourneyEvent>({
-    client: new SQSClient({}),
-    queueUrl,
-    attributesOf: (event) => ({ event: event.event, profileId: event.profileId }),
-  });
-  return journeyEvents;
-}
 
 /** What became of one message of an Events body: applied (or not) with its outcome, or failed. */
 type MessageResult =

@@ -1,10 +1,10 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { scanLiveProfilePage } from '../adapters/dynamodb-profile-store';
-import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import { profileChangesQueue } from '../adapters/pipeline-queues';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { recomputeSlice, type RecomputeSlice, type RecomputeSliceProgress } from '../domain/scoring/recompute-slice';
 
@@ -22,11 +22,10 @@ let clients: { doc: DynamoDBDocumentClient; queue: SqsJsonQueue<ProfileChange>; 
 function recomputeClients(): NonNullable<typeof clients> {
   if (clients) return clients;
   const tableName = process.env.PROFILES_TABLE_NAME;
-  const queueUrl = process.env.PROFILE_CHANGES_QUEUE_URL;
-  if (!tableName || !queueUrl) throw new Error('PROFILES_TABLE_NAME and PROFILE_CHANGES_QUEUE_URL must be set');
+  if (!tableName) throw new Error('PROFILES_TABLE_NAME must be set');
   clients = {
     doc: DynamoDBDocumentClient.from(createDynamoDbClient()),
-    queue: new SqsJsonQueue<ProfileChange>({ client: new SQSClient({}), queueUrl, attributesOf: (change) => ({ kind: change.kind, reason: change.reason }) }),
+    queue: profileChangesQueue(),
     tableName,
   };
   return clients;

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -6,7 +5,8 @@ import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { loadScoringModels } from '../adapters/model-registry';
 import { profileEnvironment } from '../adapters/profile-environment';
-import { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import { segmentEvaluationQueue } from '../adapters/pipeline-queues';
+import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { ProfileChange } from '../domain/pipeline/messages';
@@ -43,8 +43,7 @@ function positiveInteger(raw: string | undefined, fallback: number, name: string
 function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnvironment {
   if (environment) return environment;
   const tableName = env.PROFILES_TABLE_NAME;
-  const queueUrl = env.SEGMENT_EVALUATION_QUEUE_URL;
-  if (!tableName || !queueUrl) throw new Error('PROFILES_TABLE_NAME and SEGMENT_EVALUATION_QUEUE_URL must be set');
+  if (!tableName) throw new Error('PROFILES_TABLE_NAME must be set');
   const settings: ScoringSettings = {
     models: loadScoringModels(env),
     stateRules: env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES,
@@ -52,11 +51,6 @@ function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnviro
     topContributions: 3,
   };
   checkScoreNames(settings);
-  const segmentEvaluation = new SqsJsonQueue<ProfileChange>({
-    client: new SQSClient({}),
-    queueUrl,
-    attributesOf: (change) => ({ kind: change.kind, reason: change.reason }),
-  });
   environment = {
     dependencies: {
       profiles: profileEnvironment(env).store,
@@ -65,7 +59,7 @@ function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnviro
       eventLimit: positiveInteger(env.DMP_SCORING_EVENT_LIMIT, 200, 'DMP_SCORING_EVENT_LIMIT'),
       now: () => new Date(),
     },
-    segmentEvaluation,
+    segmentEvaluation: segmentEvaluationQueue(env),
   };
   return environment;
 }
