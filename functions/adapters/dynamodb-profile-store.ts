@@ -536,6 +536,17 @@ export class DynamoProfileStore implements ProfileStore {
     return profileId ? this.getProfile(profileId) : undefined;
   }
 
+  /** The live profile of each id (a merged-away id maps to its survivor), read together; erased ones are absent. */
+  async getProfiles(profileIds: readonly string[]): Promise<Map<string, ProfileRecord>> {
+    const { resolved, live } = await this.resolveProfiles([...new Set(profileIds)]);
+    const found = new Map<string, ProfileRecord>();
+    for (const [id, liveId] of resolved) {
+      const profile = live.get(liveId);
+      if (profile) found.set(id, profile);
+    }
+    return found;
+  }
+
   async getProfile(profileId: string): Promise<ProfileRecord | undefined> {
     const { resolved, live } = await this.resolveProfiles([profileId]);
     const liveId = resolved.get(profileId);

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from './dynamodb-toolkit';
+import { batchGetAll, batchWriteAll } from './dynamodb-toolkit';
 import type { ProfileScores } from '../domain/scoring/profile-scores';
 import type { ScoreStore } from '../ports/score-store';
 
@@ -35,6 +35,12 @@ export class DynamoScoreStore implements ScoreStore {
     private readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The scores of each profile that has some, read together (BatchGetItem). */
+  async getScoresOf(profileIds: readonly string[]): Promise<Map<string, ProfileScores>> {
+    const items = await batchGetAll(this.doc, this.tableName, [...new Set(profileIds)].map(scoreKeys.scores), { projection: 'PK, scores' });
+    return new Map(items.filter((item) => item.scores !== undefined).map((item) => [(item.PK as string).slice('P#'.length), item.scores as ProfileScores]));
   }
 
   async getScores(profileId: string): Promise<ProfileScores | undefined> {

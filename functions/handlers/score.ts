@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import type { DynamoProfileStore } from '../adapters/dynamodb-profile-store';
 import { loadScoringModels } from '../adapters/model-registry';
 import { profileEnvironment } from '../adapters/profile-environment';
 import { segmentEvaluationQueue } from '../adapters/pipeline-queues';
@@ -27,7 +28,9 @@ const processor = new BatchProcessor(EventType.SQS);
 
 /** What every invocation shares; `evaluateSegments` is per invocation (it collects the batch's changes). */
 interface ScoringEnvironment {
-  readonly dependencies: Omit<RescoreDependencies, 'evaluateSegments'>;
+  readonly dependencies: Omit<RescoreDependencies, 'evaluateSegments' | 'profiles' | 'scores'>;
+  readonly profiles: DynamoProfileStore;
+  readonly scores: DynamoScoreStore;
   readonly segmentEvaluation: SqsJsonQueue<ProfileChange>;
 }
 
@@ -52,9 +55,9 @@ function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnviro
   };
   checkScoreNames(settings);
   environment = {
+    profiles: profileEnvironment(env).store,
+    scores: new DynamoScoreStore(createDynamoDbClient(), tableName),
     dependencies: {
-      profiles: profileEnvironment(env).store,
-      scores: new DynamoScoreStore(createDynamoDbClient(), tableName),
       settings,
       eventLimit: positiveInteger(env.DMP_SCORING_EVENT_LIMIT, 200, 'DMP_SCORING_EVENT_LIMIT'),
       now: () => new Date(),
@@ -62,6 +65,38 @@ function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnviro
     segmentEvaluation: segmentEvaluationQueue(env),
   };
   return environment;
+}
+
+/** The profile ids a batch's records name (a record that is not a change is left to scoreRecord). */
+function changedProfileIds(records: readonly SQSRecord[]): string[] {
+  return records.flatMap((record) => {
+    try {
+      const change = JSON.parse(record.body) as Partial<ProfileChange> | null;
+      return change?.kind === 'profile-change' && typeof change.profileId === 'string' ? [change.profileId] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The batch's profiles and scores read together (two BatchGetItem calls instead of two reads per
+ * change), then served to each change; anything else (a survivor's events, writes) as before.
+ */
+async function batchReads({ profiles, scores }: ScoringEnvironment, profileIds: readonly string[]): Promise<Pick<RescoreDependencies, 'profiles' | 'scores'>> {
+  const requested = new Set(profileIds);
+  const [found, scored] = await Promise.all([profiles.getProfiles(profileIds), scores.getScoresOf(profileIds)]);
+  return {
+    profiles: {
+      getProfile: async (profileId) => (requested.has(profileId) ? found.get(profileId) : profiles.getProfile(profileId)),
+      listEvents: (profile, limit) => profiles.listEvents(profile, limit),
+    },
+    scores: {
+      getScores: async (profileId) => (requested.has(profileId) ? scored.get(profileId) : scores.getScores(profileId)),
+      putScores: (profile, values, now) => scores.putScores(profile, values, now),
+      retireScores: (ids, now) => scores.retireScores(ids, now),
+    },
+  };
 }
 
 /** Scores one record; its change goes on to segment evaluation through `evaluateSegments`. */
@@ -78,7 +113,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const shared = scoringEnvironment();
   // The batch's changes go on to segment evaluation in one send (up to 10 per SQS request), not one request per profile.
   const evaluations: ProfileChange[] = [];
-  const deps: RescoreDependencies = { ...shared.dependencies, evaluateSegments: async (change) => void evaluations.push(change) };
+  const reads = await batchReads(shared, changedProfileIds(event.Records));
+  const deps: RescoreDependencies = { ...shared.dependencies, ...reads, evaluateSegments: async (change) => void evaluations.push(change) };
   // A message that can never be scored is quarantined instead of being retried into the DLQ.
   const record = quarantinePoisonMessages({ consumer: 'score', logger, sink: () => profileEnvironment().store }, (sqsRecord) => scoreRecord(sqsRecord, deps));
   const response = await processPartialResponse(event, record, processor, { context });

@@ -164,7 +164,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'ConditionCheckItem', 'BatchWriteItem'], keys: [PROFILE] },
+          { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'BatchWriteItem'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [QUARANTINE] },
         ],
       }),
