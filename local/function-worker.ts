@@ -206,9 +206,8 @@ export async function startFunctionWorkers(options: FunctionWorkersOptions): Pro
   };
   const startingThread = (): Promise<FunctionThread> => slots.find((starting) => starting !== undefined) ?? startThread(0);
 
-  try {
-    await Promise.all(Array.from({ length: options.threads }, (_, slot) => startThread(slot)));
-  } catch (error) {
+  /** Ends every thread started or starting (one whose start failed has nothing to end). */
+  const terminateAll = async (): Promise<void> => {
     stopping = true;
     await Promise.all(
       slots.map((starting) =>
@@ -218,6 +217,12 @@ export async function startFunctionWorkers(options: FunctionWorkersOptions): Pro
         ),
       ),
     );
+  };
+
+  try {
+    await Promise.all(Array.from({ length: options.threads }, (_, slot) => startThread(slot)));
+  } catch (error) {
+    await terminateAll();
     throw error;
   }
   return {
@@ -225,16 +230,6 @@ export async function startFunctionWorkers(options: FunctionWorkersOptions): Pro
       if (stopping) throw new Error('the function workers are stopped');
       return (await leastBusy()).invoke(functionId, event);
     },
-    async stop() {
-      stopping = true;
-      await Promise.all(
-        slots.map((starting) =>
-          starting?.then(
-            (thread) => thread.terminate(),
-            () => undefined,
-          ),
-        ),
-      );
-    },
+    stop: terminateAll,
   };
 }
