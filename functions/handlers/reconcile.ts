@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { cartReachableEvent, journeyEventOf, needsEmailableProfile, type JourneyEvent } from '../domain/journeys/journey-event';
 import type { ProfileChange } from '../domain/pipeline/messages';
-import { parseEventsBody } from '../domain/reconcile/reconcile-input';
+import { messageBytes, parseEventsBody } from '../domain/reconcile/reconcile-input';
 import { extractIdentifiersWithinLimits, identifierKey } from '../domain/identity/identifiers';
 import { groupByPerson } from '../domain/reconcile/group-by-person';
 import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '../domain/reconcile/reconcile-message';
@@ -48,8 +48,6 @@ interface Entry {
 
 /** Each record's messages in body order, or why the body itself cannot be read. */
 type RecordResults = { readonly results: MessageResult[] } | { readonly error: unknown };
-
-const messageBytes = (message: AcceptedMessage): number => Buffer.byteLength(JSON.stringify(message), 'utf8');
 
 /**
  * Reconciles a batch person by person across all its bodies (groupByPerson): each person's

@@ -75,6 +75,9 @@ export function acceptedMessageOf(parsed: unknown): AcceptedMessage {
   };
 }
 
+/** A message's size as its quarantine entry records it: its JSON in UTF-8. */
+export const messageBytes = (message: unknown): number => Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
+
 /** One message of an Events queue body: read, or refused with the id it names (when it has one) and its size. */
 export type EventsBodyEntry =
   { readonly message: AcceptedMessage } | { readonly error: PoisonMessageError; readonly messageId?: string; readonly bytes: number };
@@ -101,7 +104,7 @@ export function parseEventsBody(body: string): EventsBodyEntry[] {
     } catch (error) {
       if (!(error instanceof PoisonMessageError)) throw error;
       const messageId = isObject(entry) && typeof entry.messageId === 'string' && entry.messageId.length <= MAX_ID_LENGTH ? entry.messageId : undefined;
-      return { error, ...(messageId && { messageId }), bytes: Buffer.byteLength(JSON.stringify(entry) ?? '', 'utf8') };
+      return { error, ...(messageId && { messageId }), bytes: messageBytes(entry) };
     }
   });
 }
