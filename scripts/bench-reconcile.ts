@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CapacityTally, type CapacityReport } from '../functions/adapters/dynamodb-capacity-meter';
-import { profileEnvironment } from '../functions/adapters/profile-environment';
+import { profileEnvironment } from '../functions/composition/profile-environment';
 import type { FunctionId } from '../lib/definitions/functions';
 import { QUEUES } from '../lib/definitions/queues';
 import {

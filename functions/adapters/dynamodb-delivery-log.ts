@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AttemptResult } from '../domain/activation/delivery';
+import type { DeliveryAttempt, DeliveryLog } from '../ports/delivery-log';
 
 /** Attempts are kept this long for support and debugging, then expire (DynamoDB TTL). */
 const RETENTION_DAYS = 30;
@@ -11,22 +11,12 @@ export const deliveryKeys = {
   attempt: (transitionId: string, destination: string, at: string) => ({ PK: `WH#${transitionId}`, SK: `ATTEMPT#${destination}#${at}` }),
 };
 
-export interface DeliveryAttempt {
-  readonly transitionId: string;
-  readonly segmentId: string;
-  readonly destination: string;
-  readonly at: string;
-  /** The SQS receive count of the message this attempt came from. */
-  readonly receiveCount: number;
-  readonly result: AttemptResult;
-}
-
 /**
  * The webhook delivery log on the profiles table: every attempt, and which destinations already
  * have a transition, so a redelivered message (or one retried for another destination) never
  * calls a receiver twice for the same transition.
  */
-export class DynamoDeliveryLog {
+export class DynamoDeliveryLog implements DeliveryLog {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(

@@ -11,6 +11,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
+import type { CountResult, JourneyStore } from '../ports/journey-store';
+import { jitteredBackoff } from '../domain/shared/backoff';
 import { queryAllItems } from './dynamodb-toolkit';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
@@ -63,21 +65,16 @@ function distinctAddresses(pseudonyms: Pseudonyms, emails: readonly string[]): A
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/**
- * A journey fact was counted now, or had been already (its marker was there); `uncounted`: the
- * facts were recorded but the report counter stayed busy (one count lost, see recordOutcome).
- */
-export type CountResult = 'counted' | 'already-counted' | 'uncounted';
-
 /** Every fact of a journey's day meets on one counter item: concurrent transactions on it conflict and are retried. */
 const TRANSACTION_ATTEMPTS = 6;
+const counterBackoff = jitteredBackoff(20, 1_000);
 
 /** Retries ran out while other transactions held the counter item. */
 function isCounterConflict(error: unknown): boolean {
   return error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 }
 
-export class DynamoJourneyStore {
+export class DynamoJourneyStore implements JourneyStore {
   private readonly doc: DynamoDBDocumentClient;
 
   /**
@@ -361,7 +358,7 @@ export class DynamoJourneyStore {
         const reasons = error.CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'already-counted';
         if (attempt >= TRANSACTION_ATTEMPTS || !reasons.some((reason) => reason.Code === 'TransactionConflict')) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+        await counterBackoff(attempt);
       }
     }
   }

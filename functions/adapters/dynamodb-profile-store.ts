@@ -6,7 +6,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type TransactWriteCommandInput,
@@ -132,68 +131,6 @@ export type Item = Record<string, unknown>;
 export function toProfile(item: Item): ProfileRecord {
   const { PK: _pk, SK: _sk, ...profile } = item;
   return profile as unknown as ProfileRecord;
-}
-
-/** One page of a parallel scan over live (not merged-away) PROFILE items. */
-export interface ProfilePage {
-  readonly profiles: ProfileRecord[];
-  /** Items DynamoDB read for this page, profiles or not (the cost of the scan). */
-  readonly scanned: number;
-  /** Whether this scan segment has no more pages. */
-  readonly last: boolean;
-}
-
-/**
- * Pages of live profiles in one segment of a parallel Scan (`segment` of `totalSegments`). Readers
- * that only need part of the table stop iterating when they have enough.
- */
-export interface LiveProfileScanRequest {
-  readonly segment: number;
-  readonly totalSegments: number;
-  readonly pageSize?: number;
-  /** Where the previous page stopped (its `next`). */
-  readonly from?: Readonly<Record<string, unknown>>;
-  /** Attributes to read (DynamoDB ProjectionExpression); the whole item when absent. */
-  readonly projection?: string;
-}
-
-/**
- * One page of a parallel scan over live (not merged-away) PROFILE items: the one place that
- * says what a live profile item is, for the segment preview and rebuild, the feature export and
- * the score recompute. Merged-away tombstones are reached through their survivor.
- */
-export async function scanLiveProfilePage(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  request: LiveProfileScanRequest,
-): Promise<{ readonly items: Item[]; readonly scanned: number; readonly next?: Record<string, unknown> }> {
-  const page = await doc.send(
-    new ScanCommand({
-      TableName: tableName,
-      Segment: request.segment,
-      TotalSegments: request.totalSegments,
-      ...(request.pageSize && { Limit: request.pageSize }),
-      FilterExpression: 'SK = :profile AND attribute_not_exists(mergedInto)',
-      ExpressionAttributeValues: { ':profile': 'PROFILE' },
-      ...(request.projection && { ProjectionExpression: request.projection }),
-      ...(request.from && { ExclusiveStartKey: { ...request.from } }),
-    }),
-  );
-  return { items: (page.Items ?? []) as Item[], scanned: page.ScannedCount ?? 0, ...(page.LastEvaluatedKey && { next: page.LastEvaluatedKey }) };
-}
-
-/** Live profiles of one scan segment, page after page to its end. */
-export async function* scanProfilePages(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  slice: { readonly segment: number; readonly totalSegments: number; readonly pageSize?: number },
-): AsyncGenerator<ProfilePage> {
-  let from: Record<string, unknown> | undefined;
-  do {
-    const page = await scanLiveProfilePage(doc, tableName, { ...slice, ...(from && { from }) });
-    from = page.next;
-    yield { profiles: page.items.map(toProfile), scanned: page.scanned, last: from === undefined };
-  } while (from);
 }
 
 /**

@@ -1,8 +1,10 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProfileRecord } from '../domain/profile/profile';
 import type { IntentOutbox, MembershipIntent, ScanCursor, SliceProgress } from '../domain/segments/rebuild/evaluate-slice';
-import { scanLiveProfilePage, toProfile } from './dynamodb-profile-store';
+import type { RebuildStore } from '../ports/rebuild-store';
+import { toProfile } from './dynamodb-profile-store';
+import { DynamoLiveProfiles, scanLiveProfilePage } from './dynamodb-live-profiles';
 import { scoreKeys } from './dynamodb-score-store';
 import { batchGetAll, batchWriteAll } from './dynamodb-toolkit';
 import { segmentKeys } from './dynamodb-segment-store';
@@ -39,20 +41,21 @@ export class ProgressConflictError extends Error {
 }
 
 /** What the rebuild reads and writes besides the segment store: scans, batched lookups, progress, outbox. */
-export class DynamoRebuildStore {
+export class DynamoRebuildStore implements RebuildStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly live: DynamoLiveProfiles;
 
   constructor(
-    private readonly client: DynamoDBClient,
+    client: DynamoDBClient,
     private readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.live = new DynamoLiveProfiles(client, tableName);
   }
 
   /** DynamoDB's item count (refreshed about every 6 hours on AWS): sizes the parallel scan. */
   async approximateItemCount(): Promise<number> {
-    const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
-    return Table?.ItemCount ?? 0;
+    return this.live.approximateItemCount();
   }
 
   /** One page of a parallel scan: live PROFILE items only (tombstones of merged profiles skipped). */

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, batchWriteAll } from './dynamodb-toolkit';
 import type { ProfileScores } from '../domain/scoring/profile-scores';
-import type { ScoreStore } from '../ports/score-store';
+import type { BatchScoreStore } from '../ports/score-store';
 
 /** Item keys: the scores sit in the profile's partition, beside its PROFILE item. */
 export const scoreKeys = {
@@ -27,7 +27,7 @@ export function retiredScoresItem(profileId: string, now: Date): Record<string, 
  * profile version than the stored ones never overwrite them, and a retired item (the profile was
  * merged away or erased) refuses every write, so an erasure leaves no scores behind.
  */
-export class DynamoScoreStore implements ScoreStore {
+export class DynamoScoreStore implements BatchScoreStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(

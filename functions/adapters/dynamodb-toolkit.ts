@@ -1,4 +1,5 @@
 import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { jitteredBackoff } from '../domain/shared/backoff';
 
 type QueryInput = Omit<QueryCommandInput, 'ExclusiveStartKey'>;
 
@@ -21,15 +22,15 @@ export async function queryAllItems(doc: DynamoDBDocumentClient, input: QueryInp
 
 type Item = Record<string, unknown>;
 
-/** What DynamoDB left unprocessed in a batch is sent again after this pause: 20 ms, doubling, at most 1 s. */
-const unprocessedBackoffMs = (attempt: number): number => Math.min(1_000, 20 * 2 ** attempt);
+/** What DynamoDB left unprocessed in a batch is sent again after a pause: up to 20 ms, doubling, at most 1 s. */
+const unprocessedBackoff = jitteredBackoff(20, 1_000);
 
 /** Sends `pending` with `call` until nothing is left unprocessed, pausing between attempts. */
 async function untilProcessed<T>(first: readonly T[], call: (pending: readonly T[]) => Promise<readonly T[]>): Promise<void> {
   let pending = first;
   for (let attempt = 0; pending.length > 0; attempt += 1) {
     pending = await call(pending);
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, unprocessedBackoffMs(attempt)));
+    if (pending.length > 0) await unprocessedBackoff(attempt);
   }
 }
 

@@ -1,26 +1,47 @@
 import { createHmac } from 'node:crypto';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { Pseudonyms } from '../domain/identity/pseudonym';
 
 /**
- * A secret from the function environment: `<name>` holds it directly (the local platform), else
- * `<name>_PARAMETER` names an SSM SecureString created by the operator (AWS), read with decryption
- * once per container. A failed read is retried on the next call rather than cached.
+ * SSM SecureStrings, read with decryption through Powertools Parameters: one cache per container
+ * for `maxAgeSeconds`, so a rotated value is picked up without a deploy; a failed read is not
+ * cached (the next call tries again).
  */
-export function secretFromEnvironment(env: NodeJS.ProcessEnv, name: string, ssm: () => SSMClient = () => new SSMClient({})): () => Promise<string> {
-  let secret: Promise<string> | undefined;
-  return () => {
-    secret ??= (async () => {
-      const inline = env[name];
-      if (inline) return inline;
-      const parameterName = env[`${name}_PARAMETER`];
-      if (!parameterName) throw new Error(`neither ${name} nor ${name}_PARAMETER is set`);
-      const { Parameter } = await ssm().send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
-      if (!Parameter?.Value) throw new Error(`the SSM parameter named by ${name}_PARAMETER has no value`);
-      return Parameter.Value;
-    })();
-    secret.catch(() => (secret = undefined));
-    return secret;
+export async function secureParameter(name: string, maxAgeSeconds: number): Promise<string> {
+  const value = await getParameter(name, { decrypt: true, maxAge: maxAgeSeconds });
+  if (!value) throw new Error(`the SSM parameter ${name} has no value`);
+  return value;
+}
+
+/** Secrets that never change once data depends on them (unsubscribe links, pseudonyms): read once an hour. */
+const STABLE_SECRET_MAX_AGE_SECONDS = 3_600;
+/** Webhook signing secrets may be rotated by the operator: picked up within five minutes. */
+const WEBHOOK_SECRET_MAX_AGE_SECONDS = 300;
+
+/**
+ * A secret from the function environment: `<name>` holds it directly (the local platform), else
+ * `<name>_PARAMETER` names an SSM SecureString created by the operator (AWS).
+ */
+export function secretFromEnvironment(env: NodeJS.ProcessEnv, name: string): () => Promise<string> {
+  return async () => {
+    const inline = env[name];
+    if (inline) return inline;
+    const parameterName = env[`${name}_PARAMETER`];
+    if (!parameterName) throw new Error(`neither ${name} nor ${name}_PARAMETER is set`);
+    return secureParameter(parameterName, STABLE_SECRET_MAX_AGE_SECONDS);
+  };
+}
+
+/**
+ * The `whsec_` secret a webhook destination's `secretRef` names: an SSM SecureString on AWS.
+ * Locally (no SSM), and for tests, `DMP_WEBHOOK_SECRETS` may map references to secrets as JSON:
+ * `{"<ref>": "whsec_..."}`.
+ */
+export function webhookSecretsFromEnvironment(env: NodeJS.ProcessEnv): (secretRef: string) => Promise<string> {
+  const local = env.DMP_WEBHOOK_SECRETS ? (JSON.parse(env.DMP_WEBHOOK_SECRETS) as Record<string, unknown>) : {};
+  return async (secretRef) => {
+    const inline = local[secretRef];
+    return typeof inline === 'string' ? inline : secureParameter(secretRef, WEBHOOK_SECRET_MAX_AGE_SECONDS);
   };
 }
 

@@ -8,6 +8,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import type { RebuildRuns } from '../ports/rebuild-runs';
 import type { SegmentRecord, SegmentRun, SegmentStore } from '../ports/segment-store';
 
 /** Time-sortable, unique, valid as a Step Functions execution name. */
@@ -35,7 +36,7 @@ export interface SegmentRebuildRunsOptions {
  * EventBridge Scheduler schedule: start a run, report its status, keep the schedule in step with
  * the segment's `schedule` field.
  */
-export class SegmentRebuildRuns {
+export class SegmentRebuildRuns implements RebuildRuns {
   private readonly sfn: SFNClient;
   private scheduler: SchedulerClient | undefined;
 

@@ -1,5 +1,6 @@
 import { SendEmailCommand, SESv2ServiceException, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { EmailNotSentError, EmailRejectedError, type OutgoingEmail } from '../domain/journeys/journey-send';
+import type { Mailer } from '../ports/mailer';
 
 /** SES errors about this message itself: it will never be sent as it is. */
 const REJECTIONS = new Set(['MessageRejected', 'BadRequestException']);
@@ -10,7 +11,7 @@ const AMBIGUOUS = new Set(['InternalServiceErrorException']);
  * Sends one email through SESv2 SendEmail with Simple content, so SES builds the MIME message
  * and adds the List-Unsubscribe headers given in `Headers` (RFC 8058 one-click unsubscribe).
  */
-export class SesMailer {
+export class SesMailer implements Mailer {
   constructor(
     private readonly client: SESv2Client,
     private readonly configurationSetName?: string,

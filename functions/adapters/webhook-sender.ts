@@ -3,13 +3,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { AttemptResult } from '../domain/activation/delivery';
+import type { WebhookRequest, WebhookTransport } from '../ports/webhook-transport';
 import { checkOutboundUrl, refusedAddressClass, type OutboundUrlPolicy } from '../domain/activation/outbound-address';
-
-export interface WebhookRequest {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -51,7 +46,7 @@ function racing<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * the Host header. A refused URL opens no connection and is reported as `{refused}`. Redirects are
  * not followed.
  */
-export class WebhookSender {
+export class WebhookSender implements WebhookTransport {
   private readonly timeoutMs: number;
   private readonly policy: OutboundUrlPolicy;
   private readonly resolve: Resolver;

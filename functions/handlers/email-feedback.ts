@@ -1,12 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
-import { DynamoJourneyStore, type CountResult } from '../adapters/dynamodb-journey-store';
-import { profileEnvironment } from '../adapters/profile-environment';
+import { emailFeedbackDependencies } from '../composition/email-feedback';
+import type { CountResult } from '../ports/journey-store';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import type { QuarantinedMessage } from '../ports/profile-store';
-import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileMessage } from '../domain/profile/profile-message';
@@ -22,25 +20,6 @@ export interface EmailFeedbackDependencies {
   /** Records a message that can never be processed (a DynamoDB limit); without it such a message is retried. */
   quarantineMessage?(entry: QuarantinedMessage): Promise<void>;
   now(): Date;
-}
-
-let cached: EmailFeedbackDependencies | undefined;
-
-function environmentDependencies(): EmailFeedbackDependencies {
-  if (cached) return cached;
-  // Not journeyEnvironment(): that one also wants the journey senders' settings (public URL, secret).
-  const { dynamo, tableName, store } = profileEnvironment();
-  const journeys = new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(process.env));
-  const events = eventsQueueFromEnvironment();
-  cached = {
-    suppress: (emails, reason, now) => journeys.suppress(emails, reason, now),
-    loadProfile: (profileId) => store.getProfile(profileId),
-    enqueue: (messages) => events.enqueue(messages),
-    countFeedback: (count, now) => journeys.recordFeedback(count, now),
-    quarantineMessage: (entry) => store.quarantineMessage(entry),
-    now: () => new Date(),
-  };
-  return cached;
 }
 
 /**
@@ -121,4 +100,4 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
   };
 }
 
-export const handler = createEmailFeedbackHandler(new Logger({ serviceName: 'emailFeedback' }), environmentDependencies);
+export const handler = createEmailFeedbackHandler(new Logger({ serviceName: 'emailFeedback' }), emailFeedbackDependencies);

@@ -1,11 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { EVENTS_QUEUE } from '../../lib/definitions/queues';
-import { SECRETS } from '../../lib/definitions/secrets';
-import { loadCredentialHashes } from '../adapters/credential-hashes';
-import { SqsEventQueue } from '../adapters/sqs-event-queue';
+import { ingestDependencies } from '../composition/ingest';
 import { payloadWriteKey, trackingEndpointForPath, TRACKING_LIMITS, validateTrackingPayload } from '../domain/tracking/accept-tracking-payload';
 import { basicAuthUser, requireCredential } from '../http/auth';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';
@@ -103,23 +98,4 @@ function countReasons(details: readonly ErrorDetail[]): Record<string, number> {
   return counts;
 }
 
-const writeKeySecret = SECRETS.find((secret) => secret.id === 'writeKeys');
-
-let dependenciesFromEnvironment: IngestDependencies | undefined;
-
-/** Built on the first invocation, so the local platform can set the environment after import. */
-function productionDependencies(): IngestDependencies {
-  if (dependenciesFromEnvironment !== undefined) return dependenciesFromEnvironment;
-  const queueUrl = process.env[EVENTS_QUEUE.envName];
-  if (queueUrl === undefined || queueUrl === '') throw new Error(`${EVENTS_QUEUE.envName} is not set`);
-  if (writeKeySecret === undefined) throw new Error('writeKeys secret is not defined');
-  dependenciesFromEnvironment = {
-    queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl }),
-    writeKeyHashes: () => loadCredentialHashes(writeKeySecret.envPrefix),
-    now: () => new Date(),
-    newMessageId: randomUUID,
-  };
-  return dependenciesFromEnvironment;
-}
-
-export const handler: IngestHandler = createIngestHandler(new Logger({ serviceName: 'ingest' }), productionDependencies);
+export const handler: IngestHandler = createIngestHandler(new Logger({ serviceName: 'ingest' }), ingestDependencies);

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { journeyEnvironment } from '../adapters/journey-environment';
-import { profileEnvironment } from '../adapters/profile-environment';
+import { journeyEnvironment } from '../composition/journey-environment';
+import { profileEnvironment } from '../composition/profile-environment';
 import { unsubscribeToken } from '../domain/email/unsubscribe-token';
 import { sendHourOf } from '../domain/scoring/profile-scores';
 import { runSendStep, type SendStepInput, type StepOutcome } from '../domain/journeys/journey-send';

@@ -2,8 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { journeyEnvironment } from '../adapters/journey-environment';
-import { profileEnvironment } from '../adapters/profile-environment';
+import { journeyEnvironment } from '../composition/journey-environment';
+import { profileEnvironment } from '../composition/profile-environment';
 import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';

@@ -6,17 +6,13 @@ import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/u
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import type { ProfileRecord } from '../domain/profile/profile';
-import type { ProfileChange } from '../domain/pipeline/messages';
-import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
-import { profileEnvironment } from '../adapters/profile-environment';
-import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
-import { profileChangesQueue } from '../adapters/pipeline-queues';
+import { profileApiEnvironment, type ProfileApiEnvironment } from '../composition/profile-api';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
 import type { ProfileRouteKey } from '../../lib/definitions/api';
 import { BadRequestError, HttpError, NotFoundError } from '../http/errors';
 import { ConcurrentUpdateError } from '../ports/profile-store';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
+import { integerQueryParameter } from '../http/query';
 import { jsonResponse } from '../http/responses';
 
 const logger = new Logger({ serviceName: 'profile-api' });
@@ -33,35 +29,12 @@ const unmergeBody = z.object({
     .max(50),
 });
 
-/** Scores, memberships and the ProfileChanges queue, built once per container. */
-let collaborators: { scores: DynamoScoreStore; segments: DynamoSegmentStore; profileChanges: SqsJsonQueue<ProfileChange> } | undefined;
-
-function profileCollaborators() {
-  if (collaborators) return collaborators;
-  const { dynamo, tableName } = profileEnvironment();
-  collaborators = {
-    scores: new DynamoScoreStore(dynamo, tableName),
-    segments: new DynamoSegmentStore(dynamo, { tableName }),
-    profileChanges: profileChangesQueue(),
-  };
-  return collaborators;
-}
-
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1_000;
 
-function limitOf(event: APIGatewayProxyEventV2): number {
-  const raw = event.queryStringParameters?.limit;
-  if (raw === undefined) return DEFAULT_LIMIT;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new BadRequestError([{ path: 'limit', reason: `limit must be an integer from 1 to ${MAX_LIMIT}` }]);
-  }
-  return limit;
-}
+const limitOf = (event: APIGatewayProxyEventV2): number => integerQueryParameter(event, 'limit', DEFAULT_LIMIT, MAX_LIMIT);
 
-async function resolveProfile(event: APIGatewayProxyEventV2): Promise<ProfileRecord> {
-  const { store, identityConfig } = profileEnvironment();
+async function resolveProfile({ profiles: store, identityConfig }: ProfileApiEnvironment, event: APIGatewayProxyEventV2): Promise<ProfileRecord> {
   const reference = parseProfileReference(identityConfig, event.pathParameters?.profileRef);
   if (typeof reference === 'string') throw new BadRequestError([{ path: 'profileRef', reason: reference }]);
   const profile = reference.kind === 'profile' ? await store.getProfile(reference.profileId) : await store.findProfile(reference.identifier);
@@ -70,11 +43,12 @@ async function resolveProfile(event: APIGatewayProxyEventV2): Promise<ProfileRec
 }
 
 /** One handler per route of PROFILE_ROUTES: a route without a handler, or a misspelled one, does not compile. */
-function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeof profileEnvironment>): RouteTable<ProfileRouteKey> {
+function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRouteKey> {
+  const { profiles: store, identityConfig, lenientTypes, scores, segments } = environment;
+  const resolve = (event: APIGatewayProxyEventV2) => resolveProfile(environment, event);
   return {
     'GET /v1/profiles/{profileRef}': async (event) => {
-      const profile = await resolveProfile(event);
-      const { scores, segments } = profileCollaborators();
+      const profile = await resolve(event);
       const [profileScores, segmentIds] = await Promise.all([scores.getScores(profile.profileId), segments.segmentIdsOf(profile.profileId)]);
       return jsonResponse(
         200,
@@ -89,13 +63,13 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
     },
     'GET /v1/profiles/{profileRef}/events': async (event) => {
       const limit = limitOf(event);
-      const profile = await resolveProfile(event);
+      const profile = await resolve(event);
       const events = await store.listEvents(profile, limit);
       return jsonResponse(200, { profileId: profile.profileId, events: events.map(({ message }) => message) });
     },
     'GET /v1/profiles/{profileRef}/merges': async (event) => {
       const limit = limitOf(event);
-      const profile = await resolveProfile(event);
+      const profile = await resolve(event);
       return jsonResponse(200, { profileId: profile.profileId, merges: await store.listMergeLog(profile, limit) });
     },
     'POST /v1/profiles/{profileRef}/unmerge': async (event) => {
@@ -103,7 +77,7 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
       if (!parsed.success) {
         throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), reason: issue.message })));
       }
-      const profile = await resolveProfile(event);
+      const profile = await resolve(event);
       const outcome = await unmergeProfile(profile, parsed.data.identities, {
         store,
         config: identityConfig,
@@ -116,19 +90,21 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
       if (outcome.status === 'rejected') throw new BadRequestError([{ path: 'body.identities', reason: outcome.reason }]);
       // Both people are rescored and re-segmented from their rebuilt profiles.
       const at = new Date().toISOString();
-      await profileCollaborators().profileChanges.send(
-        [outcome.keptProfileId, outcome.splitProfileId].map((profileId) => ({ kind: 'profile-change' as const, profileId, reason: 'unmerge' as const, at })),
-      );
+      await environment
+        .profileChanges()
+        .send(
+          [outcome.keptProfileId, outcome.splitProfileId].map((profileId) => ({ kind: 'profile-change' as const, profileId, reason: 'unmerge' as const, at })),
+        );
       logger.info('profile unmerged', { ...outcome });
       return jsonResponse(200, outcome);
     },
     'DELETE /v1/profiles/{profileRef}': async (event) => {
-      const profile = await resolveProfile(event);
+      const profile = await resolve(event);
       // An un-merge of this person interrupted half way leaves copies of their events with the other profile: finish it first.
       await finishInterruptedUnmerges(store, profile);
       const { eventsDeleted } = await store.eraseProfile(profile, new Date());
       // Memberships live outside the profile's partition; scores inside it are gone already.
-      const { memberships } = await profileCollaborators().segments.removeProfile(profile.profileId);
+      const { memberships } = await segments.removeProfile(profile.profileId);
       logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, memberships, identities: profile.identities.length });
       return jsonResponse(200, {
         success: true,
@@ -143,4 +119,4 @@ function profileRoutes({ store, identityConfig, lenientTypes }: ReturnType<typeo
 }
 
 /** Admin Profile API (docs/contract.md §4): bearer token, then the handler of the route (profileRoutes). */
-export const handler = adminApiHandler(logger, (event) => dispatchRoute(profileRoutes(profileEnvironment()), event));
+export const handler = adminApiHandler(logger, (event) => dispatchRoute(profileRoutes(profileApiEnvironment()), event));

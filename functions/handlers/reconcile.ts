@@ -6,12 +6,13 @@ import { cartReachableEvent, journeyEventOf, needsEmailableProfile, type Journey
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { messageBytes, parseEventsBody } from '../domain/reconcile/reconcile-input';
 import { extractIdentifiersWithinLimits, identifierKey } from '../domain/identity/identifiers';
+import { jitteredBackoff } from '../domain/shared/backoff';
 import { groupByPerson } from '../domain/reconcile/group-by-person';
 import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '../domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import { quarantineIfPermanent, quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
-import { profileEnvironment } from '../adapters/profile-environment';
-import { journeyEventsQueue, profileChangesQueue } from '../adapters/pipeline-queues';
+import { profileEnvironment } from '../composition/profile-environment';
+import { journeyEventsQueue, profileChangesQueue } from '../composition/pipeline-queues';
 
 const logger = new Logger({ serviceName: 'reconcile' });
 const processor = new BatchProcessor(EventType.SQS);
@@ -33,7 +34,8 @@ function serializedByPerson<T>(key: string, work: () => Promise<T>): Promise<T> 
   return next;
 }
 
-const jitteredBackoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
+/** After a lost race on a profile: 10 ms doubling, at most 250 ms, jittered. */
+const backoff = jitteredBackoff(10, 250);
 
 /** What became of one message of an Events body: applied (or not) with its outcome, or failed. */
 type MessageResult =
@@ -76,7 +78,7 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
     if (recordResults && 'results' in recordResults) recordResults.results[entry.position] = result;
   };
   const { store, identityConfig } = profileEnvironment();
-  const deps = { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID, backoff: jitteredBackoff, maxAttempts: 20 };
+  const deps = { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID, backoff, maxAttempts: 20 };
   const identifierKeysOf = ({ message }: Entry) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers.map(identifierKey);
   const reconcileGroup = async (group: readonly Entry[]): Promise<void> => {
     const first = (group[0] as Entry).message;

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import { createDynamoDbClient } from '../adapters/dynamodb-client';
-import { DynamoReportStore } from '../adapters/dynamodb-report-store';
+import { reportStoreFromEnvironment } from '../composition/report-api';
 import { dayOf } from '../domain/reports/journey-counters';
 import { buildJourneyReport, JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
 import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
@@ -84,6 +83,6 @@ let route: AdminRoute | undefined;
 
 /** Admin report API: per journey and audience, entrants, sends, engagement and lift over the holdout. */
 export const handler = adminApiHandler(logger, (event) => {
-  route ??= reportRoutes(new DynamoReportStore(createDynamoDbClient(), process.env.PROFILES_TABLE_NAME as string));
+  route ??= reportRoutes(reportStoreFromEnvironment());
   return route(event);
 });

@@ -1,71 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createDynamoDbClient } from '../adapters/dynamodb-client';
-import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import type { DynamoProfileStore } from '../adapters/dynamodb-profile-store';
-import { loadScoringModels } from '../adapters/model-registry';
-import { profileEnvironment } from '../adapters/profile-environment';
-import { segmentEvaluationQueue } from '../adapters/pipeline-queues';
-import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
-import { PoisonMessageError } from '../domain/shared/poison-message';
+import { profileEnvironment } from '../composition/profile-environment';
+import { scoringEnvironment, type ScoringEnvironment } from '../composition/scoring';
 import type { ProfileChange } from '../domain/pipeline/messages';
-import { checkScoreNames, type ScoringSettings } from '../domain/scoring/profile-scores';
 import { rescoreProfile, type RescoreDependencies } from '../domain/scoring/rescore-profile';
-import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scoring/state-scores';
+import { PoisonMessageError } from '../domain/shared/poison-message';
 
-/**
- * Settings (environment):
- * - `PROFILES_TABLE_NAME`, `SEGMENT_EVALUATION_QUEUE_URL` (required);
- * - `DMP_STATE_SCORE_RULES`: JSON rule set replacing the default state scores;
- * - `DMP_SEND_HOUR_POPULATION`: JSON array of 24 numbers, engagement by local hour over all profiles;
- * - `DMP_SCORING_EVENT_LIMIT`: newest events read per profile for the send hour (default 200);
- * - `DMP_SCORING_MODEL_FILES`, `DMP_SCORING_BANDS`: see functions/adapters/model-registry.ts.
- */
+/** Scores each ProfileChange (settings: functions/composition/scoring.ts) and passes it on to segment evaluation. */
 const logger = new Logger({ serviceName: 'score' });
 const processor = new BatchProcessor(EventType.SQS);
-
-/** What every invocation shares; `evaluateSegments` is per invocation (it collects the batch's changes). */
-interface ScoringEnvironment {
-  readonly dependencies: Omit<RescoreDependencies, 'evaluateSegments' | 'profiles' | 'scores'>;
-  readonly profiles: DynamoProfileStore;
-  readonly scores: DynamoScoreStore;
-  readonly segmentEvaluation: SqsJsonQueue<ProfileChange>;
-}
-
-let environment: ScoringEnvironment | undefined;
-
-function positiveInteger(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnvironment {
-  if (environment) return environment;
-  const tableName = env.PROFILES_TABLE_NAME;
-  if (!tableName) throw new Error('PROFILES_TABLE_NAME must be set');
-  const settings: ScoringSettings = {
-    models: loadScoringModels(env),
-    stateRules: env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES,
-    ...(env.DMP_SEND_HOUR_POPULATION && { sendHourPopulation: JSON.parse(env.DMP_SEND_HOUR_POPULATION) as number[] }),
-    topContributions: 3,
-  };
-  checkScoreNames(settings);
-  environment = {
-    profiles: profileEnvironment(env).store,
-    scores: new DynamoScoreStore(createDynamoDbClient(), tableName),
-    dependencies: {
-      settings,
-      eventLimit: positiveInteger(env.DMP_SCORING_EVENT_LIMIT, 200, 'DMP_SCORING_EVENT_LIMIT'),
-      now: () => new Date(),
-    },
-    segmentEvaluation: segmentEvaluationQueue(env),
-  };
-  return environment;
-}
 
 /** The profile ids a batch's records name (a record that is not a change is left to scoreRecord). */
 function changedProfileIds(records: readonly SQSRecord[]): string[] {

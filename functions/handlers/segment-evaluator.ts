@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { segmentEvaluationEnvironment } from '../adapters/segment-evaluation-environment';
+import { segmentEvaluationEnvironment } from '../composition/segment-evaluation-environment';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { ProfileChange } from '../domain/pipeline/messages';

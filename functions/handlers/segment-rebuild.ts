@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { DynamoRebuildStore } from '../adapters/dynamodb-rebuild-store';
-import { segmentEvaluationEnvironment, type SegmentEvaluationEnvironment } from '../adapters/segment-evaluation-environment';
+import { segmentEvaluationEnvironment, type SegmentEvaluationEnvironment } from '../composition/segment-evaluation-environment';
 import type { SegmentRun } from '../ports/segment-store';
 import { definitionOf } from '../domain/segments/definition';
 import { evaluateSlice, type MembershipWriter } from '../domain/segments/rebuild/evaluate-slice';
@@ -70,7 +69,7 @@ async function plan(task: Extract<RebuildTask, { action: 'plan' }>): Promise<{ p
   for (const segmentId of segmentIds) {
     await environment.segments.putRun({ segmentId, runId: run.runId, status: 'running', trigger, startedAt: run.at, evaluated: 0, entered: 0, exited: 0 });
   }
-  const rebuild = new DynamoRebuildStore(environment.dynamo, environment.tableName);
+  const { rebuild } = environment;
   const slices = segmentIds.length === 0 ? [] : planSlices(run, sliceCount(await rebuild.approximateItemCount(), SLICE_BOUNDS));
   logger.info('rebuild planned', { runId: run.runId, trigger, segmentIds, slices: slices.length });
   return { plan: { run, trigger, slices } };
@@ -81,7 +80,7 @@ async function evaluate(task: Extract<RebuildTask, { action: 'evaluate-slice' }>
   const { slice } = task;
   const { runId } = slice.run;
   const sliceKey = String(slice.segment);
-  const rebuild = new DynamoRebuildStore(environment.dynamo, environment.tableName);
+  const { rebuild } = environment;
   const segments = await segmentsOf(environment, slice.run.segmentIds);
   const { store } = environment.profiles;
   const result = await evaluateSlice(slice, segments, {
@@ -111,7 +110,7 @@ async function* membersOf(environment: SegmentEvaluationEnvironment, segmentId: 
 async function finish(task: Extract<RebuildTask, { action: 'finish' }>): Promise<{ runId: string; segments: unknown[] }> {
   const environment = segmentEvaluationEnvironment();
   const { run } = task.plan;
-  const rebuild = new DynamoRebuildStore(environment.dynamo, environment.tableName);
+  const { rebuild } = environment;
   const segments = await segmentsOf(environment, run.segmentIds);
   const finished = await finishRun(run, segments, {
     ...writer(environment),

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { journeyEnvironment } from '../adapters/journey-environment';
-import { profileEnvironment } from '../adapters/profile-environment';
-import { eventsQueueFromEnvironment } from '../adapters/events-queue-environment';
+import { journeyEnvironment } from '../composition/journey-environment';
+import { profileEnvironment } from '../composition/profile-environment';
+import { eventsQueue } from '../composition/pipeline-queues';
 import { escapeHtml } from '../domain/email/templates';
 import { checkUnsubscribeToken, UNSUBSCRIBE_TOKEN_LIFETIME_DAYS } from '../domain/email/unsubscribe-token';
 import type { ProfileRecord } from '../domain/profile/profile';
@@ -109,7 +109,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context: Context): 
     await journeys.unsubscribe(profileId, emails, now);
     if (profile && profile.profileId !== profileId) await journeys.unsubscribe(profile.profileId, [], now);
     const message = profile && unsubscribeMessage(profile, now);
-    if (message) await eventsQueueFromEnvironment().enqueue([message]);
+    if (message) await eventsQueue().enqueue([message]);
     logger.info('unsubscribed', { profileId, survivorId: profile?.profileId, addresses: emails.length, viaPipeline: message !== undefined });
     return page(200, 'You are unsubscribed', paragraph('You will no longer receive marketing email from us.'));
   } catch (error) {

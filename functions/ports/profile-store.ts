@@ -149,7 +149,8 @@ export interface FinishedUnmerge {
   readonly eventsMoved: number;
 }
 
-export interface ProfileStore {
+/** What reconciliation reads and writes: the identity graph around a group of messages, and its commit. */
+export interface ReconcileStore {
   loadSnapshot(messageIds: readonly string[], identifiers: readonly Identifier[], now: Date): Promise<IdentitySnapshot>;
   /**
    * Writes the changes of a group of messages (in order, each decided on the state the previous
@@ -158,9 +159,14 @@ export interface ProfileStore {
    * DuplicateMessageError, SuppressedIdentityError or CommitTooLargeError.
    */
   commit(changes: readonly ReconcileCommit[], now: Date): Promise<void>;
+}
+
+export interface ProfileStore extends ReconcileStore {
   findProfile(identifier: Identifier): Promise<ProfileRecord | undefined>;
   /** By profile id; a merged-away id resolves to its survivor. */
   getProfile(profileId: string): Promise<ProfileRecord | undefined>;
+  /** The live profile of each id (a merged-away id maps to its survivor), read together; erased ones are absent. */
+  getProfiles(profileIds: readonly string[]): Promise<Map<string, ProfileRecord>>;
   /** Newest first, across the profile and every profile merged into it. */
   listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]>;
   listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]>;

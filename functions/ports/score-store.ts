@@ -15,3 +15,9 @@ export interface ScoreStore {
   /** Removes the scores of profiles that no longer exist on their own (merged away, erased), and refuses their late writes. */
   retireScores(profileIds: readonly string[], now: Date): Promise<void>;
 }
+
+/** A score store that also reads many profiles' scores together (the Score function reads a batch's at once). */
+export interface BatchScoreStore extends ScoreStore {
+  /** The scores of each profile that has some, read together. */
+  getScoresOf(profileIds: readonly string[]): Promise<Map<string, ProfileScores>>;
+}

@@ -3,6 +3,7 @@ import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
+import type { ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
 
@@ -127,3 +128,25 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** The fields of a create or update request. */
 export type SegmentRequestBody = z.infer<typeof createBody> | z.infer<typeof updateBody>;
+
+const IDENTIFIER_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** `GET /v1/segments/{id}/export`: the file's format, hashing and extra identifier columns (400 naming the wrong parameter). */
+export interface ExportQuery {
+  readonly format: ExportFormat;
+  readonly hash: boolean;
+  readonly identifierTypes: readonly string[];
+}
+
+export function parseExportQuery(query: Readonly<Record<string, string | undefined>>): ExportQuery {
+  const format = query.format ?? 'csv';
+  if (format !== 'csv' && format !== 'ndjson') throw new BadRequestError([{ path: 'format', reason: 'format must be csv or ndjson' }]);
+  if (query.hash !== undefined && query.hash !== 'sha256') throw new BadRequestError([{ path: 'hash', reason: 'hash must be sha256' }]);
+  const identifierTypes = (query.identifiers ?? '')
+    .split(',')
+    .map((type) => type.trim())
+    .filter((type) => type !== '');
+  const wrongType = identifierTypes.find((type) => !IDENTIFIER_TYPE.test(type));
+  if (wrongType !== undefined) throw new BadRequestError([{ path: 'identifiers', reason: `not an identifier type: ${wrongType.slice(0, 64)}` }]);
+  return { format, hash: query.hash === 'sha256', identifierTypes };
+}

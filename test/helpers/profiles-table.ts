@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoProfileStoreOptions } from '../../functions/adapters/dynamodb-profile-store';
 import { DEFAULT_IDENTITY_CONFIG } from '../../functions/domain/identity/identity-config';
+import { jitteredBackoff } from '../../functions/domain/shared/backoff';
 import type { ReconcileDependencies } from '../../functions/domain/reconcile/reconcile-message';
 import type { ProfileStore } from '../../functions/ports/profile-store';
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
@@ -24,9 +25,6 @@ export const profileStoreOptions = (tableName: string): DynamoProfileStoreOption
   dedupeWindowHours: 24,
 });
 
-const jitteredBackoff = (attempt: number): Promise<void> =>
-  new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-
 /**
  * Reconcile's dependencies on a store (read when used, so it may be created in beforeAll), with a
  * short jittered backoff unless another is given.
@@ -42,7 +40,7 @@ export function reconcileDependencies(
     config: DEFAULT_IDENTITY_CONFIG,
     now: () => new Date(),
     newProfileId: randomUUID,
-    backoff: options.backoff ?? jitteredBackoff,
+    backoff: options.backoff ?? jitteredBackoff(5, 100),
     maxAttempts: options.maxAttempts ?? 50,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { scanLiveProfilePage, scanProfilePages } from '../../functions/adapters/dynamodb-profile-store';
+import { scanLiveProfilePage, scanProfilePages } from '../../functions/adapters/dynamodb-live-profiles';
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { CountResult } from '../../../functions/adapters/dynamodb-journey-store';
+import type { CountResult } from '../../../functions/ports/journey-store';
 import type { SuppressionReason } from '../../../functions/domain/email/feedback';
 import { DEFAULT_IDENTITY_CONFIG } from '../../../functions/domain/identity/identity-config';
 import { extractIdentifiers } from '../../../functions/domain/identity/identifiers';

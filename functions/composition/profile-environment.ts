@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../domain/identity/identity-config';
-import { createDynamoDbClient } from './dynamodb-client';
-import { DynamoProfileStore } from './dynamodb-profile-store';
-import { pseudonymsFromEnvironment } from './secure-parameter';
+import { createDynamoDbClient } from '../adapters/dynamodb-client';
+import { DynamoProfileStore } from '../adapters/dynamodb-profile-store';
+import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
+import { positiveSetting } from './settings';
 
 /**
  * Profile settings from the function environment (all optional):
@@ -19,13 +20,6 @@ export interface ProfileEnvironment {
   readonly eventTtlDays: number;
   readonly lenientTypes: readonly string[];
   readonly store: DynamoProfileStore;
-}
-
-function positiveNumber(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
 }
 
 export function identityConfigFromEnv(env: NodeJS.ProcessEnv): IdentityConfig {
@@ -47,7 +41,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
   if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
   const identityConfig = identityConfigFromEnv(env);
   const lenientTypes = ['anonymous_id', 'device_id'].filter((type) => !identityConfig.strictTypes.includes(type));
-  const eventTtlDays = positiveNumber(env.DMP_EVENT_TTL_DAYS, 395, 'DMP_EVENT_TTL_DAYS');
+  const eventTtlDays = positiveSetting(env, 'DMP_EVENT_TTL_DAYS', 395);
   const dynamo = createDynamoDbClient();
   cached = {
     dynamo,

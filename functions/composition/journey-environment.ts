@@ -1,12 +1,16 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
-import { DynamoJourneyStore } from './dynamodb-journey-store';
-import { DynamoScoreStore } from './dynamodb-score-store';
-import { DynamoSegmentStore } from './dynamodb-segment-store';
+import { DynamoJourneyStore } from '../adapters/dynamodb-journey-store';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from './profile-environment';
-import { pseudonymsFromEnvironment, secretFromEnvironment } from './secure-parameter';
-import { SesMailer } from './ses-mailer';
+import { pseudonymsFromEnvironment, secretFromEnvironment } from '../adapters/secure-parameter';
+import { SesMailer } from '../adapters/ses-mailer';
+import type { JourneyStore } from '../ports/journey-store';
+import type { Mailer } from '../ports/mailer';
+import type { ScoreStore } from '../ports/score-store';
+import type { SegmentStore } from '../ports/segment-store';
 
 /**
  * What the journey functions need, from their environment:
@@ -19,13 +23,23 @@ import { SesMailer } from './ses-mailer';
  */
 export interface JourneyEnvironment {
   readonly config: JourneyConfig;
-  readonly journeys: DynamoJourneyStore;
-  readonly scores: DynamoScoreStore;
-  readonly segments: DynamoSegmentStore;
-  readonly mailer: SesMailer;
+  readonly journeys: JourneyStore;
+  readonly scores: ScoreStore;
+  readonly segments: SegmentStore;
+  readonly mailer: Mailer;
   readonly sfn: SFNClient;
   readonly publicUrl: string;
   unsubscribeSecret(): Promise<string>;
+}
+
+let journeyStore: DynamoJourneyStore | undefined;
+
+/** The journey store alone (the email feedback function needs no sender settings), once per container. */
+export function journeyStoreFromEnvironment(env: NodeJS.ProcessEnv = process.env): JourneyStore {
+  if (journeyStore) return journeyStore;
+  const { dynamo, tableName } = profileEnvironment(env);
+  journeyStore = new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(env));
+  return journeyStore;
 }
 
 let cached: JourneyEnvironment | undefined;
@@ -38,7 +52,7 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
   const unsubscribeSecret = secretFromEnvironment(env, 'DMP_UNSUBSCRIBE_SECRET');
   cached = {
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
-    journeys: new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(env)),
+    journeys: journeyStoreFromEnvironment(env),
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),

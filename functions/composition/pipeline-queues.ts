@@ -1,8 +1,16 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ACTIVATION_QUEUE, JOURNEY_EVENTS_QUEUE, PROFILE_CHANGES_QUEUE, SEGMENT_EVALUATION_QUEUE, type QueueDefinition } from '../../lib/definitions/queues';
+import {
+  ACTIVATION_QUEUE,
+  EVENTS_QUEUE,
+  JOURNEY_EVENTS_QUEUE,
+  PROFILE_CHANGES_QUEUE,
+  SEGMENT_EVALUATION_QUEUE,
+  type QueueDefinition,
+} from '../../lib/definitions/queues';
 import type { JourneyEvent } from '../domain/journeys/journey-event';
 import type { AudienceTransition, ProfileChange } from '../domain/pipeline/messages';
-import { SqsJsonQueue } from './sqs-message-queue';
+import { SqsEventQueue } from '../adapters/sqs-event-queue';
+import { SqsJsonQueue } from '../adapters/sqs-message-queue';
 
 /**
  * The queues between pipeline stages, each built once per container from its URL in the
@@ -21,6 +29,17 @@ function queueFromEnvironment<T>(
     queue = new SqsJsonQueue<T>({ client: new SQSClient({}), queueUrl, attributesOf });
     return queue;
   };
+}
+
+let events: SqsEventQueue | undefined;
+
+/** The Events queue (`EVENTS_QUEUE_URL`): accepted messages packed per request (SqsEventQueue), for ingest and the functions that address messages to profiles. */
+export function eventsQueue(env: NodeJS.ProcessEnv = process.env): SqsEventQueue {
+  if (events) return events;
+  const queueUrl = env[EVENTS_QUEUE.envName];
+  if (!queueUrl) throw new Error(`${EVENTS_QUEUE.envName} is not set`);
+  events = new SqsEventQueue({ client: new SQSClient({}), queueUrl });
+  return events;
 }
 
 export const profileChangesQueue = queueFromEnvironment<ProfileChange>(PROFILE_CHANGES_QUEUE, (change) => ({

@@ -1,12 +1,14 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { definitionOf } from '../domain/segments/definition';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
 import type { AudienceTransition } from '../domain/pipeline/messages';
-import { createDynamoDbClient } from './dynamodb-client';
-import { DynamoScoreStore } from './dynamodb-score-store';
-import { DynamoSegmentStore } from './dynamodb-segment-store';
+import { DynamoRebuildStore } from '../adapters/dynamodb-rebuild-store';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import type { RebuildStore } from '../ports/rebuild-store';
+import type { ScoreStore } from '../ports/score-store';
+import type { SegmentStore } from '../ports/segment-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
-import type { SqsJsonQueue } from './sqs-message-queue';
+import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { activationQueue } from './pipeline-queues';
 
 /** How long the segment list is reused: a new or changed segment applies within this time. */
@@ -17,12 +19,12 @@ const SEGMENT_LIST_CACHE_MS = 5_000;
  * `process.env`: the stores on the Profiles table and the Activation queue sender.
  */
 export interface SegmentEvaluationEnvironment {
-  readonly dynamo: DynamoDBClient;
-  readonly tableName: string;
   readonly profiles: ProfileEnvironment;
-  readonly segments: DynamoSegmentStore;
-  readonly scores: DynamoScoreStore;
+  readonly segments: SegmentStore;
+  readonly scores: ScoreStore;
   readonly activation: SqsJsonQueue<AudienceTransition>;
+  /** The rebuild tasks' scans, lookups, progress and outbox. */
+  readonly rebuild: RebuildStore;
   /** Every segment with a definition that parses (stored ones were validated when saved). */
   evaluableSegments(): Promise<EvaluableSegment[]>;
 }
@@ -31,9 +33,8 @@ let cached: SegmentEvaluationEnvironment | undefined;
 
 export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.env): SegmentEvaluationEnvironment {
   if (cached) return cached;
-  const tableName = env.PROFILES_TABLE_NAME;
-  if (!tableName) throw new Error('PROFILES_TABLE_NAME is not set');
-  const dynamo = createDynamoDbClient();
+  const profiles = profileEnvironment(env);
+  const { dynamo, tableName } = profiles;
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
@@ -45,12 +46,11 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
       }
     });
   cached = {
-    dynamo,
-    tableName,
-    profiles: profileEnvironment(env),
+    profiles,
     segments,
     scores: new DynamoScoreStore(dynamo, tableName),
     activation: activationQueue(env),
+    rebuild: new DynamoRebuildStore(dynamo, tableName),
     evaluableSegments() {
       if (!list || list.until <= Date.now()) {
         const loading = loadSegments();

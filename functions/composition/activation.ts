@@ -1,0 +1,82 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { AUDIENCE_EMAIL_STATE_MACHINE } from '../../lib/definitions/state-machines';
+import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { webhookSecretsFromEnvironment } from '../adapters/secure-parameter';
+import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
+import { WebhookSender } from '../adapters/webhook-sender';
+import { outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
+import type { ProfileSnapshot } from '../domain/activation/profile-payload';
+import type { DeliveryLog } from '../ports/delivery-log';
+import type { SegmentDestination } from '../ports/segment-store';
+import type { WebhookTransport } from '../ports/webhook-transport';
+import { profileEnvironment } from './profile-environment';
+
+/** Segments change rarely; a short cache spares a read per transition. */
+const SEGMENT_CACHE_MS = 10_000;
+
+/**
+ * What the Activation function needs, from its environment: the profiles table
+ * (`PROFILES_TABLE_NAME`), webhook secrets (secure-parameter.ts), the audience journey state
+ * machine, `ACTIVATION_QUEUE_URL` (local; on AWS derived from the record) and `DMP_TIME_SCALE`.
+ */
+export interface ActivationEnvironment {
+  readonly log: DeliveryLog;
+  readonly webhooks: WebhookTransport;
+  /** All destinations of the segment (cached briefly); undefined when it was deleted meanwhile. */
+  segmentDestinations(segmentId: string): Promise<readonly SegmentDestination[] | undefined>;
+  secretOf(secretRef: string): Promise<string>;
+  /** The live profile (a merged-away id resolves to the survivor) and its scores; undefined once erased. */
+  profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
+  /** Starts an audience journey run once per name (a redelivered transition starts nothing twice). */
+  startAudienceJourney(name: string, input: unknown): Promise<string>;
+  /** Keeps a failed message invisible for `delaySeconds` (exponential backoff per message). */
+  postpone(receipt: { readonly receiptHandle: string; readonly eventSourceARN: string }, delaySeconds: number): Promise<void>;
+  readonly timeScale: number;
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` → its URL (the SDK resolves the endpoint). */
+function queueUrlOf(queueArn: string): string {
+  const [, , , region, account, name] = queueArn.split(':');
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
+
+let cached: ActivationEnvironment | undefined;
+
+export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): ActivationEnvironment {
+  if (cached) return cached;
+  const { dynamo, tableName, store } = profileEnvironment(env);
+  const segments = new DynamoSegmentStore(dynamo, { tableName });
+  const scores = new DynamoScoreStore(dynamo, tableName);
+  const sqs = new SQSClient({});
+  const sfn = new SFNClient({});
+  const timeScale = Number(env.DMP_TIME_SCALE ?? '1');
+  const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly SegmentDestination[] | undefined }>();
+  cached = {
+    log: new DynamoDeliveryLog(dynamo, tableName),
+    // Public https receivers only; loopback too on the local platform (DMP_ALLOW_LOOPBACK_WEBHOOKS).
+    webhooks: new WebhookSender({ policy: outboundUrlPolicyFromEnv() }),
+    async segmentDestinations(segmentId) {
+      const hit = segmentCache.get(segmentId);
+      if (hit && hit.until > Date.now()) return hit.destinations;
+      const destinations = (await segments.getSegment(segmentId))?.destinations;
+      segmentCache.set(segmentId, { until: Date.now() + SEGMENT_CACHE_MS, destinations });
+      return destinations;
+    },
+    secretOf: webhookSecretsFromEnvironment(env),
+    async profileOf(profileId) {
+      const profile = await store.getProfile(profileId);
+      if (!profile) return undefined;
+      return { identities: profile.identities, scores: (await scores.getScores(profile.profileId)) ?? {} };
+    },
+    startAudienceJourney: (name, input) => startRunOnce(sfn, stateMachineArnFromEnv(AUDIENCE_EMAIL_STATE_MACHINE.envName, env), name, input),
+    async postpone(receipt, delaySeconds) {
+      const queueUrl = env.ACTIVATION_QUEUE_URL ?? queueUrlOf(receipt.eventSourceARN);
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt.receiptHandle, VisibilityTimeout: delaySeconds }));
+    },
+    timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
+  };
+  return cached;
+}

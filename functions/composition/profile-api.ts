@@ -1,0 +1,38 @@
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
+import type { IdentityConfig } from '../domain/identity/identity-config';
+import type { ProfileChange } from '../domain/pipeline/messages';
+import type { ProfileStore } from '../ports/profile-store';
+import type { ScoreStore } from '../ports/score-store';
+import type { SegmentStore } from '../ports/segment-store';
+import { profileChangesQueue } from './pipeline-queues';
+import { profileEnvironment } from './profile-environment';
+
+/** What the Profile API needs: the profile, score and segment stores, and the ProfileChanges queue (`PROFILE_CHANGES_QUEUE_URL`). */
+export interface ProfileApiEnvironment {
+  readonly profiles: ProfileStore;
+  readonly identityConfig: IdentityConfig;
+  /** Identifier types that expire when unseen (cookies, device ids). */
+  readonly lenientTypes: readonly string[];
+  readonly scores: ScoreStore;
+  readonly segments: SegmentStore;
+  /** Built on first use: reads need no queue. */
+  profileChanges(): SqsJsonQueue<ProfileChange>;
+}
+
+let cached: ProfileApiEnvironment | undefined;
+
+export function profileApiEnvironment(env: NodeJS.ProcessEnv = process.env): ProfileApiEnvironment {
+  if (cached) return cached;
+  const { dynamo, tableName, store, identityConfig, lenientTypes } = profileEnvironment(env);
+  cached = {
+    profiles: store,
+    identityConfig,
+    lenientTypes,
+    scores: new DynamoScoreStore(dynamo, tableName),
+    segments: new DynamoSegmentStore(dynamo, { tableName }),
+    profileChanges: () => profileChangesQueue(env),
+  };
+  return cached;
+}

@@ -1,0 +1,53 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoLiveProfiles } from '../adapters/dynamodb-live-profiles';
+import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { SegmentRebuildRuns } from '../adapters/segment-rebuild-runs';
+import type { IdentityConfig } from '../domain/identity/identity-config';
+import type { LiveProfiles } from '../ports/live-profiles';
+import type { ProfileStore } from '../ports/profile-store';
+import type { RebuildRuns } from '../ports/rebuild-runs';
+import type { ScoreStore } from '../ports/score-store';
+import type { SegmentStore } from '../ports/segment-store';
+import { profileEnvironment } from './profile-environment';
+
+/**
+ * What the Segments API needs: the stores on the profiles table (`PROFILES_TABLE_NAME`) and, when
+ * `SEGMENT_REBUILD_STATE_MACHINE_ARN` is set, rebuild runs and per-segment schedules
+ * (`SCHEDULER_ROLE_ARN`, `SEGMENT_SCHEDULE_GROUP`).
+ */
+export interface SegmentApiEnvironment {
+  readonly segments: SegmentStore;
+  readonly profiles: ProfileStore;
+  readonly liveProfiles: LiveProfiles;
+  readonly scores: ScoreStore;
+  readonly identityConfig: IdentityConfig;
+  /** Absent when no rebuild state machine is configured. */
+  readonly rebuilds?: RebuildRuns;
+}
+
+let cached: SegmentApiEnvironment | undefined;
+
+export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
+  if (cached) return cached;
+  const { dynamo, tableName, store, identityConfig } = profileEnvironment(env);
+  const segments = new DynamoSegmentStore(dynamo, { tableName });
+  const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
+  cached = {
+    segments,
+    profiles: store,
+    liveProfiles: new DynamoLiveProfiles(dynamo, tableName),
+    scores: new DynamoScoreStore(dynamo, tableName),
+    identityConfig,
+    ...(stateMachineArn && {
+      rebuilds: new SegmentRebuildRuns({
+        store: segments,
+        stateMachineArn,
+        logger,
+        ...(env.SCHEDULER_ROLE_ARN && { schedulerRoleArn: env.SCHEDULER_ROLE_ARN }),
+        ...(env.SEGMENT_SCHEDULE_GROUP && { scheduleGroup: env.SEGMENT_SCHEDULE_GROUP }),
+      }),
+    }),
+  };
+  return cached;
+}
