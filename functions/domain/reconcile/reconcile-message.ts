@@ -26,8 +26,8 @@ import {
   SuppressedIdentityError,
   type IdentitySnapshot,
   type MergeLogEntry,
-  type ProfileStore,
   type ReconcileCommit,
+  type ReconcileStore,
 } from '../../ports/profile-store';
 
 export type ReconcileOutcome =
@@ -55,7 +55,7 @@ export type ReconcileOutcome =
   | { readonly status: 'unattributable'; readonly reason: string };
 
 export interface ReconcileDependencies {
-  readonly store: ProfileStore;
+  readonly store: ReconcileStore;
   readonly config: IdentityConfig;
   readonly now: () => Date;
   readonly newProfileId: () => string;
@@ -401,7 +401,10 @@ export async function reconcileMessages(received: readonly AcceptedMessage[], de
         }
         return outcomes as ReconcileOutcome[];
       }
-      if (error instanceof DuplicateMessageError && attributable.length === 1) return [{ status: 'duplicate' }];
+      if (error instanceof DuplicateMessageError && attributable.length === 1) {
+        outcomes[(attributable[0] as { index: number }).index] = { status: 'duplicate' };
+        return outcomes as ReconcileOutcome[];
+      }
       // A duplicate marked meanwhile, or an identifier erased between the read and the commit:
       // decide again from fresh state (the message may still apply without it, or be the erased person's own).
       const retryable = error instanceof ConcurrentUpdateError || error instanceof SuppressedIdentityError || error instanceof DuplicateMessageError;
