@@ -20,7 +20,7 @@
  */
 import { randomUUID, createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, open, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
@@ -148,7 +148,7 @@ async function createExclusively(file: string, content: string, token: string): 
     await rm(draft, { force: true });
   }
   // No hard links here: exclusive create, then write (readers allow for the moment in between).
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'wx');
   } catch (error) {

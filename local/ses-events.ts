@@ -84,6 +84,7 @@ export function deliveryEvents(sent: SentEmail, at: Date): SesEvent[] {
     };
     return { eventType: 'Delivery', mail, delivery: detail };
   };
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every outcome (TypeScript checks it)
   return sent.destination.flatMap((recipient): SesEvent[] => {
     switch (simulatorOutcome(recipient)) {
       case 'bounce':

@@ -7,10 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { batchWriteAll } from '../functions/adapters/dynamodb-toolkit';
 import { DynamoSegmentStore } from '../functions/adapters/dynamodb-segment-store';
+import { mapConcurrently } from '../functions/domain/shared/concurrency';
 import { EMPTY_ACTIVITY } from '../functions/domain/profile/activity';
 import { newProfile, type ProfileRecord } from '../functions/domain/profile/profile';
 import { functionDefinition } from '../lib/definitions/functions';
@@ -100,20 +102,16 @@ function syntheticProfile(index: number): ProfileRecord {
 }
 
 async function seed(doc: DynamoDBDocumentClient, tableName: string): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      for (let start = (next += 25) - 25; start < PROFILES; start = (next += 25) - 25) {
-        let pending: Array<Record<string, unknown>> = Array.from({ length: Math.min(25, PROFILES - start) }, (_, offset) => {
-          const profile = syntheticProfile(start + offset);
-          return { PutRequest: { Item: { PK: `P#${profile.profileId}`, SK: 'PROFILE', ...profile } } };
-        });
-        while (pending.length > 0) {
-          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-          pending = (result.UnprocessedItems?.[tableName] ?? []) as Array<Record<string, unknown>>;
-        }
-      }
-    }),
+  const batchStarts = Array.from({ length: Math.ceil(PROFILES / 25) }, (_, index) => index * 25);
+  await mapConcurrently(batchStarts, WRITERS, (start) =>
+    batchWriteAll(
+      doc,
+      tableName,
+      Array.from({ length: Math.min(25, PROFILES - start) }, (_, offset) => {
+        const profile = syntheticProfile(start + offset);
+        return { PutRequest: { Item: { PK: `P#${profile.profileId}`, SK: 'PROFILE', ...profile } } };
+      }),
+    ),
   );
 }
 

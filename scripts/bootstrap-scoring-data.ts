@@ -169,7 +169,7 @@ function main(argv: readonly string[]): void {
   for (let index = 0; index < profiles; index += 1) {
     const messages = simulatePerson(index, random);
     const features = profileFeatures(featureSourceAsOf(messages, AS_OF), AS_OF);
-    PREDICTIVE_SCORE_NAMES.forEach((name, n) => rows[n]!.push({ features, label: labelOf(LABELS[name], messages, AS_OF) }));
+    for (const [n, name] of PREDICTIVE_SCORE_NAMES.entries()) rows[n]!.push({ features, label: labelOf(LABELS[name], messages, AS_OF) });
   }
   mkdirSync(values.out, { recursive: true });
   PREDICTIVE_SCORE_NAMES.forEach((name, n) => {

@@ -95,23 +95,24 @@ export async function exportFeatures(options: ExportOptions): Promise<ExportResu
 }
 
 function parseOptions(argv: readonly string[]): { options: Omit<ExportOptions, 'client'>; out: string; endpoint?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        'as-of': { type: 'string' },
-        label: { type: 'string' },
-        out: { type: 'string' },
-        endpoint: { type: 'string' },
-        table: { type: 'string' },
-        segments: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = (() => {
+    try {
+      return parseArgs({
+        args: [...argv],
+        strict: true,
+        options: {
+          'as-of': { type: 'string' },
+          label: { type: 'string' },
+          out: { type: 'string' },
+          endpoint: { type: 'string' },
+          table: { type: 'string' },
+          segments: { type: 'string' },
+        },
+      });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  })();
   const asOf = new Date(values['as-of'] ?? '');
   if (Number.isNaN(asOf.getTime())) throw new UsageError('--as-of must be a date, e.g. 2026-06-01');
   const label = values.label as PredictiveScoreName;

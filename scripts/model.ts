@@ -48,30 +48,31 @@ function main(argv: readonly string[]): number {
 
 function parseCommandLine(argv: readonly string[]): { command: 'train' | 'eval'; flags: Flags } {
   const text = { type: 'string' } as const;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        data: text,
-        label: text,
-        positive: text,
-        sep: text,
-        drop: text,
-        out: text,
-        model: text,
-        algorithm: text,
-        seed: text,
-        folds: text,
-        'high-share': text,
-        'medium-share': text,
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        strict: true,
+        options: {
+          data: text,
+          label: text,
+          positive: text,
+          sep: text,
+          drop: text,
+          out: text,
+          model: text,
+          algorithm: text,
+          seed: text,
+          folds: text,
+          'high-share': text,
+          'medium-share': text,
+        },
+      });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  })();
   const [command, ...extra] = parsed.positionals;
   if (command !== 'train' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);

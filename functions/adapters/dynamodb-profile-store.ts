@@ -348,7 +348,8 @@ export class DynamoProfileStore implements ProfileStore {
       const events = eventsByPartition.get(profile.profileId) ?? [];
       events.push({ profileId: profile.profileId, message, reconciledAt: at });
       eventsByPartition.set(profile.profileId, events);
-      change.mergeLog.forEach((entry, index) => write('other', { ...keys.mergeLog(profile.profileId, entry.at, entry.messageId, index), ...entry }));
+      for (const [index, entry] of change.mergeLog.entries())
+        write('other', { ...keys.mergeLog(profile.profileId, entry.at, entry.messageId, index), ...entry });
       boundedQuarantine(change.quarantine).forEach((rejected, index) => {
         const entry: QuarantinedValue = { ...rejected, at, messageId: message.messageId, profileId: profile.profileId, source: message.type };
         write('other', {

@@ -60,6 +60,6 @@ export function loadScoringModels(env: NodeJS.ProcessEnv = process.env): Readonl
     if (!model) throw new Error(`DMP_SCORING_BANDS names "${name}", which is not a model`);
     models.set(name, withBands(name, model, override));
   }
-  models.forEach((model, name) => checkFeatures(name, model));
+  for (const [name, model] of models) checkFeatures(name, model);
   return models;
 }

@@ -1,4 +1,10 @@
-import { SendMessageBatchCommand, type MessageAttributeValue, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  SendMessageBatchCommand,
+  type MessageAttributeValue,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { EventQueueUnavailableError } from '../ports/event-queue';
 
 /** SendMessageBatch limits: 10 entries and 256 KiB of bodies plus attributes per call. */
@@ -78,7 +84,7 @@ export class SqsJsonQueue<T> {
       MessageBody: entry.body,
       MessageAttributes: entry.attributes,
     }));
-    let output;
+    let output: SendMessageBatchCommandOutput;
     try {
       output = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: request }));
     } catch (error) {

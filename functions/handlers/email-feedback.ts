@@ -37,7 +37,7 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
   const processor = new BatchProcessor(EventType.SQS);
 
   async function processRecord(record: SQSRecord): Promise<void> {
-    let feedback;
+    let feedback: ReturnType<typeof feedbackOf>;
     try {
       feedback = feedbackOf(parseSesEventBody(record.body));
     } catch (error) {

@@ -88,7 +88,7 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
         deps,
       ),
     );
-    group.forEach((entry, index) => settle(entry, { message: entry.message, outcome: outcomes[index] as ReconcileOutcome }));
+    for (const [index, entry] of group.entries()) settle(entry, { message: entry.message, outcome: outcomes[index] as ReconcileOutcome });
   };
   await Promise.all(
     groupByPerson(entries, identifierKeysOf).map(async (group) => {

@@ -33,7 +33,7 @@ const webhookDestination = z.strictObject({
   url: webhookUrl,
   secretRef: z
     .string()
-    .regex(/^[A-Za-z0-9_.\/:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself')
+    .regex(/^[A-Za-z0-9_./:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself')
     .optional(),
   events: z
     .array(z.enum(['Audience Entered', 'Audience Exited']))

@@ -83,6 +83,7 @@ const MAX_CLOSED_EXECUTIONS = 1_000;
 /** AWS's limits on StartExecution. */
 const MAX_NAME_LENGTH = 80;
 const MAX_PAYLOAD_BYTES = 256 * 1024;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are invalid in names, as on AWS
 const INVALID_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 /** A task's failure, carrying the error name Retry and Catch match and the cause they report. */
@@ -488,7 +489,7 @@ export class StepFunctionsService {
   private waitingToken(taskToken: string): TaskToken {
     const token = this.tokens.get(taskToken);
     if (token?.state === 'timedOut') throw new AwsServiceError('TaskTimedOut', 'Task Timed Out');
-    if (!token || token.state !== 'waiting') throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist');
+    if (token?.state !== 'waiting') throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist');
     return token;
   }
 

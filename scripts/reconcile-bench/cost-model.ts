@@ -111,7 +111,7 @@ export function costPerMillionEvents(inputs: CostInputs): CostLine[] {
         {
           scope,
           item: `Lambda requests${of}`,
-          basis: `${fixed(perEvent(calls))} invocations: ` + served.map(([id, use]) => `${id} ${fixed(perEvent(use.invocations))}`).join(', '),
+          basis: `${fixed(perEvent(calls))} invocations: ${served.map(([id, use]) => `${id} ${fixed(perEvent(use.invocations))}`).join(', ')}`,
           dollarsPerMillionEvents: perEvent(calls) * AWS_PRICES.lambdaRequestPerMillion,
         },
       ];

@@ -196,14 +196,14 @@ describe('concurrency', () => {
       await pollUntil(() => running === 4, { description: 'four batches running' });
       expect(poller.stats()).toMatchObject({ received: 4, inFlight: 4 });
       while (finished < 8) {
-        releases.splice(0).forEach((release) => release());
+        for (const release of releases.splice(0)) release();
         await pollUntil(() => releases.length > 0 || finished === 8, { description: 'next batches started' });
       }
       expect(mostRunning).toBe(4);
       expect(await poller.drain(Date.now() + 5_000)).toBe(true);
       expect(poller.stats()).toEqual({ received: 8, succeeded: 8, failed: 0, inFlight: 0 });
     } finally {
-      releases.forEach((release) => release());
+      for (const release of releases) release();
       await poller.stop(Date.now() + 5_000);
     }
   });

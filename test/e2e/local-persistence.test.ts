@@ -31,7 +31,7 @@ it('restores table items, unprocessed messages and dead letters after a restart'
   // First run: the consumer fails everything, so the messages stay invisible in the queue.
   const seenByFailingConsumer = new Set<string>();
   const first = await start((event) => {
-    event.Records.forEach((record) => seenByFailingConsumer.add(record.body));
+    for (const record of event.Records) seenByFailingConsumer.add(record.body);
     return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
   });
   running = first;

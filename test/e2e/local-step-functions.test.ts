@@ -9,7 +9,7 @@ import {
   StopExecutionCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { type App, type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import {
   Choice,

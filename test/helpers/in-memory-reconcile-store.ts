@@ -141,7 +141,7 @@ export class InMemoryReconcileStore implements ReconcileStore {
         const stored = this.identities.get(identifierKey(link));
         write(`ID#${identifierKey(link)}`, 0, previousProfileId === undefined ? stored === undefined : stored?.profileId === previousProfileId);
       }
-      change.mergeLog.forEach((entry, index) => write(`M#${profile.profileId}#${entry.at}#${entry.messageId}#${index}`, 0));
+      for (const [index, entry] of change.mergeLog.entries()) write(`M#${profile.profileId}#${entry.at}#${entry.messageId}#${index}`, 0);
       const quarantined = Math.min(change.quarantine.length, PROFILE_LIMITS.maxQuarantinePerMessage);
       for (let index = 0; index < quarantined; index += 1) write(`Q#${at}#${message.messageId}#${index}`, 0);
       pages.set(profile.profileId, [...(pages.get(profile.profileId) ?? []), { profileId: profile.profileId, message, reconciledAt: at }]);
@@ -180,10 +180,10 @@ export class InMemoryReconcileStore implements ReconcileStore {
       for (const { link } of change.linkReleases) released.set(identifierKey(link), [profile.profileId, ...profile.mergedFrom]);
       const partition = this.partition(profile.profileId);
       partition.events.push({ profileId: profile.profileId, message: copy(message), reconciledAt: at });
-      change.mergeLog.forEach((entry, index) => partition.log.push({ sortKey: `${entry.at}#${entry.messageId}#${index}`, entry: copy(entry) }));
+      for (const [index, entry] of change.mergeLog.entries()) partition.log.push({ sortKey: `${entry.at}#${entry.messageId}#${index}`, entry: copy(entry) });
     }
     // After the transaction, as the adapter does: only where the item still points into the releasing group.
-    for (const [key, group] of released) if (group && group.includes(this.identities.get(key)?.profileId ?? '')) this.identities.delete(key);
+    for (const [key, group] of released) if (group?.includes(this.identities.get(key)?.profileId ?? '')) this.identities.delete(key);
     this.commitLog.push({ changes: changes.length, items, bytes });
   }
 

@@ -97,7 +97,7 @@ async function wronglyMerged(count: number) {
   }
   await reconcile(acceptedMessage({ type: 'alias', userId: user, previousId: sharedCookie, timestamp: recent(10) }));
   const merged = await api.findProfile({ type: 'user_id', value: user });
-  if (!merged || merged.mergedFrom.length !== 1) throw new Error('the profiles did not merge');
+  if (merged?.mergedFrom.length !== 1) throw new Error('the profiles did not merge');
   return { user, sharedCookie, ownCookie, merged, request: [{ type: 'anonymous_id', value: sharedCookie }] };
 }
 

@@ -44,21 +44,21 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)\s*(?:\|([^}]*))?
 /** `{{traits.<name>}}`: a template may name any trait; a profile without it gets the fallback. */
 export const TRAIT_PLACEHOLDER_PREFIX = 'traits.';
 
-function fill(template: string, values: TemplateValues, escape: (value: string) => string): string {
+function fill(template: string, values: TemplateValues, escapeValue: (value: string) => string): string {
   return template.replace(PLACEHOLDER, (_match, name: string, fallback: string | undefined) => {
     const value = values[name];
     const text = value === undefined ? '' : String(value);
-    return escape(text.trim() === '' ? (fallback?.trim() ?? '') : text);
+    return escapeValue(text.trim() === '' ? (fallback?.trim() ?? '') : text);
   });
 }
 
-function renderPart(template: string, input: RenderInput, escape: (value: string) => string): string {
+function renderPart(template: string, input: RenderInput, escapeValue: (value: string) => string): string {
   const withSections = template.replace(SECTION, (_match, body: string) =>
     input.cart
-      .map((line) => fill(body, { ...input.values, name: line.name, quantity: line.quantity, price: line.price, productId: line.productId }, escape))
+      .map((line) => fill(body, { ...input.values, name: line.name, quantity: line.quantity, price: line.price, productId: line.productId }, escapeValue))
       .join(''),
   );
-  return fill(withSections, input.values, escape);
+  return fill(withSections, input.values, escapeValue);
 }
 
 /**

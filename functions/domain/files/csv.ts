@@ -51,8 +51,7 @@ export function parseCsv(text: string, separator: string = detectSeparator(text)
   checkHeader(header, first.line);
   const rows: string[][] = [];
   const rowLines: number[] = [];
-  for (let r = 1; r < records.length; r++) {
-    const record = records[r]!;
+  for (const record of records.slice(1)) {
     if (record.fields.length !== header.length) {
       throw new DataError(`expected ${header.length} fields as in the header, found ${record.fields.length}`, record.line);
     }

@@ -22,7 +22,7 @@ export function normalizeEmail(raw: string): string | undefined {
 /** E.164 (`+33612345678`), reading national numbers in the configured default region. */
 export function normalizePhone(raw: string, defaultRegion: string): string | undefined {
   const parsed = parsePhoneNumberFromString(raw.trim(), defaultRegion.toUpperCase() as CountryCode);
-  return parsed && parsed.isValid() ? parsed.number : undefined;
+  return parsed?.isValid() ? parsed.number : undefined;
 }
 
 /**

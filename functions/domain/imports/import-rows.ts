@@ -31,7 +31,7 @@ export interface ImportOptions {
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /** A column's value: own fields only, so a column named like `constructor` reads nothing inherited. */
-const valueOf = (values: Readonly<Record<string, unknown>>, column: string): unknown => (Object.hasOwn(values, column) ? values[column] : undefined);
+const columnValue = (values: Readonly<Record<string, unknown>>, column: string): unknown => (Object.hasOwn(values, column) ? values[column] : undefined);
 
 const isBlank = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
@@ -61,8 +61,8 @@ export function rowsToMessages(
       continue;
     }
     let timestamp = importedAt;
-    if (mapping.timestamp && !isBlank(valueOf(values, mapping.timestamp))) {
-      const time = Date.parse(String(valueOf(values, mapping.timestamp)));
+    if (mapping.timestamp && !isBlank(columnValue(values, mapping.timestamp))) {
+      const time = Date.parse(String(columnValue(values, mapping.timestamp)));
       if (Number.isNaN(time)) {
         reject(`column "${mapping.timestamp}" is not an ISO 8601 date-time`);
         continue;
@@ -72,7 +72,7 @@ export function rowsToMessages(
     const identifiers: Record<string, string> = {};
     const invalid: string[] = [];
     for (const [type, column] of Object.entries(mapping.identifiers)) {
-      const raw = valueOf(values, column);
+      const raw = columnValue(values, column);
       if (isBlank(raw)) continue;
       const identifier = normalizeIdentifier(options.config, type, raw);
       if (identifier) identifiers[type] = identifier.value;
@@ -84,7 +84,7 @@ export function rowsToMessages(
     }
     const traits: Record<string, unknown> = {};
     for (const [trait, column] of Object.entries(mapping.traits)) {
-      const value = valueOf(values, column);
+      const value = columnValue(values, column);
       if (!isBlank(value)) traits[trait] = value;
     }
     const { user_id: userId, anonymous_id: anonymousId, device_id: deviceId, email, phone, ...external } = identifiers;

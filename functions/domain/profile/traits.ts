@@ -109,7 +109,7 @@ const COUNTRY_CODE = /^[A-Za-z]{2}$/;
 const MAX_TRAIT_BYTES = PROFILE_LIMITS.maxTraitValueBytes;
 /** RFC 5321: an address is at most 254 characters. */
 const MAX_EMAIL_LENGTH = 254;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters refused
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 const text =

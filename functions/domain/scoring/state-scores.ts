@@ -91,7 +91,7 @@ export function parseStateScoreRules(json: unknown): StateScoreRule[] {
   if (!Array.isArray(json)) report('rules', 'expected an array of rules');
   else {
     const names = new Set<string>();
-    json.forEach((rule: unknown, i) => checkRule(rule, `rules[${i}]`, names, report));
+    for (const [i, rule] of (json as unknown[]).entries()) checkRule(rule, `rules[${i}]`, names, report);
   }
   if (problems.length > 0) throw new StateScoreRuleError(problems);
   return json as StateScoreRule[];
@@ -115,7 +115,7 @@ function checkRule(rule: unknown, at: string, names: Set<string>, report: Report
       break;
     case 'completeness':
       if (!Array.isArray(rule.paths) || rule.paths.length === 0) report(`${at}.paths`, 'expected a non-empty array of paths');
-      else rule.paths.forEach((path: unknown, p) => checkText(path, `${at}.paths[${p}]`, report));
+      else for (const [p, path] of (rule.paths as unknown[]).entries()) checkText(path, `${at}.paths[${p}]`, report);
       break;
     case 'tiers':
       checkText(rule.path, `${at}.path`, report);
@@ -155,7 +155,7 @@ function checkCondition(condition: unknown, at: string, report: Report): void {
     const key = 'all' in condition ? 'all' : 'any';
     const parts = condition[key];
     if (!Array.isArray(parts) || parts.length === 0) report(`${at}.${key}`, 'expected a non-empty array of conditions');
-    else parts.forEach((part: unknown, i) => checkCondition(part, `${at}.${key}[${i}]`, report));
+    else for (const [i, part] of (parts as unknown[]).entries()) checkCondition(part, `${at}.${key}[${i}]`, report);
     return;
   }
   if ('not' in condition) {

@@ -139,7 +139,7 @@ export function combineHistoryNeeds(needs: ReadonlyArray<HistoryNeed | undefined
  * into objects; an array met on the way fans out to its elements (`products.category`).
  */
 export function valuesAt(root: unknown, path: string): unknown[] {
-  if (root !== null && typeof root === 'object' && !Array.isArray(root) && Object.prototype.hasOwnProperty.call(root, path)) {
+  if (root !== null && typeof root === 'object' && !Array.isArray(root) && Object.hasOwn(root, path)) {
     return [(root as Record<string, unknown>)[path]];
   }
   let current: unknown[] = [root];
@@ -148,7 +148,7 @@ export function valuesAt(root: unknown, path: string): unknown[] {
     for (const value of current) {
       const containers = Array.isArray(value) ? value : [value];
       for (const container of containers) {
-        if (container !== null && typeof container === 'object' && !Array.isArray(container) && Object.prototype.hasOwnProperty.call(container, segment)) {
+        if (container !== null && typeof container === 'object' && !Array.isArray(container) && Object.hasOwn(container, segment)) {
           next.push((container as Record<string, unknown>)[segment]);
         }
       }

@@ -70,7 +70,7 @@ describe('GET /v1/unsubscribe', () => {
     const response = await call(request('GET', token));
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(response.body).toContain('<form method="post" action="?token=' + encodeURIComponent(token) + '">');
+    expect(response.body).toContain(`<form method="post" action="?token=${encodeURIComponent(token)}">`);
     expect(response.body).toContain('<input type="hidden" name="List-Unsubscribe" value="One-Click">');
     expect(response.body).toContain('<button type="submit"');
     expect(response.body).not.toContain('You are unsubscribed');
