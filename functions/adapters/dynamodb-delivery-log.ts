@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryAttempt, DeliveryLog } from '../ports/delivery-log';
+import type { AttemptRecord } from '../domain/activation/deliver-transition';
+import type { DeliveryLog } from '../ports/delivery-log';
 
 /** Attempts are kept this long for support and debugging, then expire (DynamoDB TTL). */
 const RETENTION_DAYS = 30;
@@ -33,7 +34,7 @@ export class DynamoDeliveryLog implements DeliveryLog {
     return Item !== undefined;
   }
 
-  async recordAttempt(attempt: DeliveryAttempt, delivered: boolean): Promise<void> {
+  async recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void> {
     const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + RETENTION_DAYS * 86_400;
     const fields = {
       segmentId: attempt.segmentId,

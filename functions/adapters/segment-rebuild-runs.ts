@@ -9,15 +9,12 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import type { RebuildRuns } from '../ports/rebuild-runs';
+import { executionArnOf } from './step-functions-runs';
 import type { SegmentRecord, SegmentRun, SegmentStore } from '../ports/segment-store';
 
 /** Time-sortable, unique, valid as a Step Functions execution name. */
 function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-}
-
-function executionArnOf(stateMachineArn: string, runId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
 }
 
 export interface SegmentRebuildRunsOptions {

@@ -1,4 +1,5 @@
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { WorkflowRuns } from '../ports/workflow-runs';
 
 /** The ARN of a state machine its starter receives in `envName` (lib/definitions/state-machines.ts). */
 export function stateMachineArnFromEnv(envName: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -23,4 +24,27 @@ export async function startRunOnce(sfn: SFNClient, machineArn: string, name: str
     if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
   }
   return executionArnOf(machineArn, name);
+}
+
+/**
+ * The executions of one state machine, whose ARN is read when first needed (a function that
+ * never starts this workflow needs no setting for it). Run ids are execution ARNs.
+ */
+export class StepFunctionsWorkflow implements WorkflowRuns {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly machineArn: () => string,
+  ) {}
+
+  start(name: string, input: unknown): Promise<string> {
+    return startRunOnce(this.sfn, this.machineArn(), name, input);
+  }
+
+  async stop(runId: string, cause: string): Promise<void> {
+    try {
+      await this.sfn.send(new StopExecutionCommand({ executionArn: runId, cause }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ExecutionDoesNotExist') throw error;
+    }
+  }
 }

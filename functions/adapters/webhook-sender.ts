@@ -3,7 +3,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { AttemptResult } from '../domain/activation/delivery';
-import type { WebhookRequest, WebhookTransport } from '../ports/webhook-transport';
+import type { WebhookCall } from '../domain/activation/deliver-transition';
+import type { WebhookTransport } from '../ports/webhook-transport';
 import { checkOutboundUrl, refusedAddressClass, type OutboundUrlPolicy } from '../domain/activation/outbound-address';
 
 export interface ResolvedAddress {
@@ -58,7 +59,7 @@ export class WebhookSender implements WebhookTransport {
     this.resolve = options.resolve ?? systemResolver;
   }
 
-  async send(request: WebhookRequest): Promise<AttemptResult> {
+  async send(request: WebhookCall): Promise<AttemptResult> {
     const target = checkOutboundUrl(request.url, this.policy);
     if (!target.ok) return { refused: target.refused };
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -89,7 +90,7 @@ export class WebhookSender implements WebhookTransport {
     this.agents.https.destroy();
   }
 
-  private post(url: URL, pinned: readonly ResolvedAddress[], request: WebhookRequest, signal: AbortSignal): Promise<AttemptResult> {
+  private post(url: URL, pinned: readonly ResolvedAddress[], request: WebhookCall, signal: AbortSignal): Promise<AttemptResult> {
     const body = Buffer.from(request.body, 'utf8');
     const [first] = pinned as [ResolvedAddress];
     // The socket connects to the checked addresses (in turn, with Node's happy eyeballs), whatever a new lookup would answer now.

@@ -5,13 +5,14 @@ import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { webhookSecretsFromEnvironment } from '../adapters/secure-parameter';
-import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
+import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import { WebhookSender } from '../adapters/webhook-sender';
 import { outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
 import type { ProfileSnapshot } from '../domain/activation/profile-payload';
 import type { DeliveryLog } from '../ports/delivery-log';
 import type { SegmentDestination } from '../ports/segment-store';
 import type { WebhookTransport } from '../ports/webhook-transport';
+import type { WorkflowRuns } from '../ports/workflow-runs';
 import { profileEnvironment } from './profile-environment';
 
 /** Segments change rarely; a short cache spares a read per transition. */
@@ -30,8 +31,8 @@ export interface ActivationEnvironment {
   secretOf(secretRef: string): Promise<string>;
   /** The live profile (a merged-away id resolves to the survivor) and its scores; undefined once erased. */
   profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
-  /** Starts an audience journey run once per name (a redelivered transition starts nothing twice). */
-  startAudienceJourney(name: string, input: unknown): Promise<string>;
+  /** Audience journey runs, started once per name (a redelivered transition starts nothing twice). */
+  readonly audienceJourneys: WorkflowRuns;
   /** Keeps a failed message invisible for `delaySeconds` (exponential backoff per message). */
   postpone(receipt: { readonly receiptHandle: string; readonly eventSourceARN: string }, delaySeconds: number): Promise<void>;
   readonly timeScale: number;
@@ -51,7 +52,6 @@ export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): Act
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   const scores = new DynamoScoreStore(dynamo, tableName);
   const sqs = new SQSClient({});
-  const sfn = new SFNClient({});
   const timeScale = Number(env.DMP_TIME_SCALE ?? '1');
   const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly SegmentDestination[] | undefined }>();
   cached = {
@@ -71,7 +71,7 @@ export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): Act
       if (!profile) return undefined;
       return { identities: profile.identities, scores: (await scores.getScores(profile.profileId)) ?? {} };
     },
-    startAudienceJourney: (name, input) => startRunOnce(sfn, stateMachineArnFromEnv(AUDIENCE_EMAIL_STATE_MACHINE.envName, env), name, input),
+    audienceJourneys: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(AUDIENCE_EMAIL_STATE_MACHINE.envName, env)),
     async postpone(receipt, delaySeconds) {
       const queueUrl = env.ACTIVATION_QUEUE_URL ?? queueUrlOf(receipt.eventSourceARN);
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt.receiptHandle, VisibilityTimeout: delaySeconds }));

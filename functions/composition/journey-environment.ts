@@ -7,6 +7,9 @@ import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from './profile-environment';
 import { pseudonymsFromEnvironment, secretFromEnvironment } from '../adapters/secure-parameter';
 import { SesMailer } from '../adapters/ses-mailer';
+import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
+import { CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE } from '../../lib/definitions/state-machines';
+import type { WorkflowRuns } from '../ports/workflow-runs';
 import type { JourneyStore } from '../ports/journey-store';
 import type { Mailer } from '../ports/mailer';
 import type { ScoreStore } from '../ports/score-store';
@@ -27,7 +30,8 @@ export interface JourneyEnvironment {
   readonly scores: ScoreStore;
   readonly segments: SegmentStore;
   readonly mailer: Mailer;
-  readonly sfn: SFNClient;
+  readonly cartRuns: WorkflowRuns;
+  readonly promotionRuns: WorkflowRuns;
   readonly publicUrl: string;
   unsubscribeSecret(): Promise<string>;
 }
@@ -50,13 +54,15 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
   const publicUrl = env.DMP_PUBLIC_URL;
   if (!publicUrl) throw new Error('DMP_PUBLIC_URL is not set');
   const unsubscribeSecret = secretFromEnvironment(env, 'DMP_UNSUBSCRIBE_SECRET');
+  const sfn = new SFNClient({});
   cached = {
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
     journeys: journeyStoreFromEnvironment(env),
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
-    sfn: new SFNClient({}),
+    cartRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
+    promotionRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(PRODUCT_VIEW_STATE_MACHINE.envName, env)),
     publicUrl: publicUrl.replace(/\/+$/, ''),
     unsubscribeSecret,
   };

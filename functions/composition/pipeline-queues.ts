@@ -33,7 +33,10 @@ function queueFromEnvironment<T>(
 
 let events: SqsEventQueue | undefined;
 
-/** The Events queue (`EVENTS_QUEUE_URL`): accepted messages packed per request (SqsEventQueue), for ingest and the functions that address messages to profiles. */
+/**
+ * The Events queue (`EVENTS_QUEUE_URL`): accepted messages packed per request (SqsEventQueue),
+ * for ingest and the functions that address messages to profiles.
+ */
 export function eventsQueue(env: NodeJS.ProcessEnv = process.env): SqsEventQueue {
   if (events) return events;
   const queueUrl = env[EVENTS_QUEUE.envName];

@@ -26,7 +26,7 @@ class WebhookDeliveryFailedError extends Error {
 async function startAudienceJourneys(transition: AudienceTransition, environment: ActivationEnvironment): Promise<number> {
   const journeys = (await environment.segmentDestinations(transition.segmentId))?.filter((destination) => destination.type === 'journey') ?? [];
   const starts = journeys.flatMap((destination, position) => audienceJourneyStart(transition, destination, position) ?? []);
-  for (const start of starts) await environment.startAudienceJourney(start.name, start.input);
+  for (const start of starts) await environment.audienceJourneys.start(start.name, start.input);
   return starts.length;
 }
 

@@ -5,8 +5,7 @@ import { DataError } from '../domain/files/data-error';
 import { importMappingSchema } from '../domain/imports/import-mapping';
 import { importFile } from '../domain/imports/import-file-use-case';
 import type { ImportFormat } from '../domain/imports/import-file';
-import { identityConfigFromEnv } from '../composition/profile-environment';
-import { eventsQueue } from '../composition/pipeline-queues';
+import { importDependencies } from '../composition/tracking';
 import { EventQueueUnavailableError } from '../ports/event-queue';
 import { adminApiHandler } from '../http/admin-handler';
 import { BadRequestError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../http/errors';
@@ -52,7 +51,6 @@ function mappingOf(event: APIGatewayProxyEventV2) {
 async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const query = importQuery.safeParse(event.queryStringParameters ?? {});
   if (!query.success) throw new BadRequestError(query.error.issues.map((issue) => ({ path: issue.path.join('.'), reason: issue.message })));
-  const queue = eventsQueue();
   const mapping = mappingOf(event);
   try {
     const report = await importFile(
@@ -64,7 +62,7 @@ async function route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStru
         party: query.data.party,
         ...(mapping && { mapping }),
       },
-      { queue, config: identityConfigFromEnv(process.env), now: () => new Date() },
+      importDependencies(),
     );
     logger.info('import queued', {
       source: report.source,

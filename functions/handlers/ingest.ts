@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ingestDependencies } from '../composition/ingest';
+import { ingestDependencies } from '../composition/tracking';
 import { payloadWriteKey, trackingEndpointForPath, TRACKING_LIMITS, validateTrackingPayload } from '../domain/tracking/accept-tracking-payload';
 import { basicAuthUser, requireCredential } from '../http/auth';
 import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError, type ErrorDetail } from '../http/errors';

@@ -1,10 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { journeyEnvironment } from '../composition/journey-environment';
 import { profileEnvironment } from '../composition/profile-environment';
-import { startRunOnce, stateMachineArnFromEnv } from '../adapters/step-functions-runs';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
@@ -15,19 +13,6 @@ import type { PromotionRun } from '../domain/journeys/journey-send';
 const logger = new Logger({ serviceName: 'journeyTrigger' });
 const processor = new BatchProcessor(EventType.SQS);
 
-const errorName = (error: unknown): string | undefined => (error as { name?: string }).name;
-
-const startRun = (machineArn: string, name: string, input: unknown): Promise<string> => startRunOnce(journeyEnvironment().sfn, machineArn, name, input);
-
-/** Stops a run; one that already ended stays as it ended. */
-async function stopRun(executionArn: string, cause: string): Promise<void> {
-  try {
-    await journeyEnvironment().sfn.send(new StopExecutionCommand({ executionArn, cause }));
-  } catch (error) {
-    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
-  }
-}
-
 /** What reconcile said, else (a re-announced duplicate) what the profile says now. */
 async function emailable(event: JourneyEvent): Promise<boolean> {
   if (event.emailable !== undefined) return event.emailable;
@@ -36,27 +21,26 @@ async function emailable(event: JourneyEvent): Promise<boolean> {
 }
 
 async function handleCartEvent(event: JourneyEvent): Promise<string> {
-  const { journeys } = journeyEnvironment();
+  const { journeys, cartRuns } = journeyEnvironment();
   const decision = decideCartTrigger(event, await journeys.cartState(event.profileId));
   switch (decision.kind) {
     case 'ignore':
       return decision.reason;
     case 'stop':
-      await stopRun(decision.current.executionArn, 'order completed');
+      await cartRuns.stop(decision.current.executionArn, 'order completed');
       return 'stopped';
     case 'start': {
       if (!(await emailable(event))) return 'not-emailable';
-      const machineArn = stateMachineArnFromEnv('CART_ABANDONMENT_STATE_MACHINE_ARN');
       const { firstDelaySeconds, secondDelaySeconds } = journeyEnvironment().config.cartAbandonment;
       const input = { run: decision.run, delays: { firstSeconds: firstDelaySeconds, secondSeconds: secondDelaySeconds } };
-      const executionArn = await startRun(machineArn, decision.run.runId, input);
+      const executionArn = await cartRuns.start(decision.run.runId, input);
       const current = await journeys.setCartState(event.profileId, { runId: decision.run.runId, executionArn, cartChangedAt: decision.run.cartChangedAt });
       // A newer cart change won the race: this run is already stale.
       if (!current) {
-        await stopRun(executionArn, 'superseded by a newer cart change');
+        await cartRuns.stop(executionArn, 'superseded by a newer cart change');
         return 'superseded';
       }
-      if (decision.supersedes) await stopRun(decision.supersedes.executionArn, 'cart changed');
+      if (decision.supersedes) await cartRuns.stop(decision.supersedes.executionArn, 'cart changed');
       return decision.supersedes ? 'restarted' : 'started';
     }
   }
@@ -85,7 +69,7 @@ async function handleProductView(event: JourneyEvent): Promise<string> {
     ...(event.productName && { productName: event.productName }),
     viewedAt: event.at,
   };
-  await startRun(stateMachineArnFromEnv('PRODUCT_VIEW_STATE_MACHINE_ARN'), run.runId, { run });
+  await journeyEnvironment().promotionRuns.start(run.runId, { run });
   return 'started';
 }
 

@@ -1,14 +1,4 @@
-import type { AttemptResult } from '../domain/activation/delivery';
-
-export interface DeliveryAttempt {
-  readonly transitionId: string;
-  readonly segmentId: string;
-  readonly destination: string;
-  readonly at: string;
-  /** The SQS receive count of the message this attempt came from. */
-  readonly receiveCount: number;
-  readonly result: AttemptResult;
-}
+import type { AttemptRecord } from '../domain/activation/deliver-transition';
 
 /**
  * Every webhook delivery attempt, and which destinations already have a transition, so a
@@ -16,5 +6,5 @@ export interface DeliveryAttempt {
  */
 export interface DeliveryLog {
   isDelivered(transitionId: string, destination: string): Promise<boolean>;
-  recordAttempt(attempt: DeliveryAttempt, delivered: boolean): Promise<void>;
+  recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void>;
 }

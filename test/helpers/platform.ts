@@ -86,6 +86,19 @@ export interface TestPlatform {
  * no persisted state, and waits until GET /health answers 200.
  */
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  // The port was free when probed; another process may take it before the child binds it: try another.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnFreePort(env);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnFreePort(env: Record<string, string>): Promise<TestPlatform> {
   const port = await findFreePort();
   // As `npm start` runs it: one process, so a signal (SIGKILL included) reaches the platform itself.
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
@@ -139,7 +152,8 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   }
   if (failure !== undefined) {
     await stop();
-    throw new Error(`the local platform did not start: ${failure}\n--- output ---\n${output}`);
+    const message = `the local platform did not start: ${failure}\n--- output ---\n${output}`;
+    throw output.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`) ? new PortTakenError(message) : new Error(message);
   }
   return {
     pid: child.pid ?? -1,

@@ -34,7 +34,13 @@ const SEPARATOR_HINTS = [';', '\t', '|', ','];
  * precedence and quarantine apply alike). A file-level problem throws DataError; row problems are
  * reported and never stop the good rows.
  */
-export async function importFile(request: ImportRequest, deps: { queue: EventQueue; config: IdentityConfig; now: () => Date }): Promise<ImportReport> {
+export interface ImportDependencies {
+  readonly queue: EventQueue;
+  readonly config: IdentityConfig;
+  readonly now: () => Date;
+}
+
+export async function importFile(request: ImportRequest, deps: ImportDependencies): Promise<ImportReport> {
   const file = parseImportFile(request.text, request.format, request.separator);
   const mapping = request.mapping ?? defaultMapping(file.header);
   const missing = missingColumns(mapping, file.header);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SECRETS } from '../../lib/definitions/secrets';
 import { loadCredentialHashes } from '../adapters/credential-hashes';
+import type { ImportDependencies } from '../domain/imports/import-file-use-case';
 import type { IngestDependencies } from '../handlers/ingest';
+import { identityConfigFromEnv } from './profile-environment';
 import { eventsQueue } from './pipeline-queues';
 
 const writeKeySecret = SECRETS.find((secret) => secret.id === 'writeKeys');
@@ -19,4 +21,12 @@ export function ingestDependencies(env: NodeJS.ProcessEnv = process.env): Ingest
     newMessageId: randomUUID,
   };
   return cached;
+}
+
+let imports: ImportDependencies | undefined;
+
+/** The Import API's: the Events queue and the identity settings rows are checked with (profile-environment.ts). */
+export function importDependencies(env: NodeJS.ProcessEnv = process.env): ImportDependencies {
+  imports ??= { queue: eventsQueue(env), config: identityConfigFromEnv(env), now: () => new Date() };
+  return imports;
 }
