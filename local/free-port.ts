@@ -22,3 +22,26 @@ export function findFreePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A loopback port held until `release()`: a process that must announce its port before it can
+ * listen on it (the platform sets DMP_PUBLIC_URL before loading the handlers) keeps it from
+ * other processes meanwhile, and releases it right before its own server listens.
+ */
+export function reservePort(): Promise<{ readonly port: number; release(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const holder = createServer();
+    holder.unref();
+    holder.once('error', reject);
+    holder.listen(0, LOOPBACK, () => {
+      const address = holder.address();
+      if (address === null || typeof address === 'string') {
+        holder.close();
+        reject(new Error('could not read the address of a reserved socket'));
+        return;
+      }
+      let released: Promise<void> | undefined;
+      resolve({ port: address.port, release: () => (released ??= new Promise<void>((done) => holder.close(() => done()))) });
+    });
+  });
+}

@@ -12,7 +12,7 @@ import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
-import { findFreePort, LOOPBACK } from './free-port';
+import { LOOPBACK, reservePort } from './free-port';
 import { startFunctionWorkers, type FunctionWorkers } from './function-worker';
 import { startHttpServer, type HealthReport, type LocalHttpServer } from './http-server';
 import { inProcessInvoker, LOCAL_REGION, loadHandlers, localAwsCredentials, type FunctionInvoker, type LambdaHandler } from './lambda-runtime';
@@ -245,8 +245,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       });
     }
 
-    // The public URL goes into the environment before handlers load, so port 0 is resolved now.
-    const port = options.port === 0 ? await findFreePort() : (options.port ?? 3000);
+    // The public URL goes into the environment before handlers load, so port 0 is resolved now,
+    // and held until the server listens on it (another process could take a port merely probed).
+    const reservation = options.port === 0 ? await reservePort() : undefined;
+    if (reservation) cleanups.push(() => reservation.release());
+    const port = reservation?.port ?? options.port ?? 3000;
 
     // Task states and scheduled invocations call the handlers, which load once the environment is set.
     let invokeLoaded: FunctionInvoker | undefined;
@@ -430,6 +433,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       };
     };
 
+    await reservation?.release();
     const http: LocalHttpServer = await startHttpServer({
       port,
       host: LOOPBACK,

@@ -3,6 +3,7 @@ import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import type { IdentityConfig } from '../domain/identity/identity-config';
 import type { ProfileChange } from '../domain/pipeline/messages';
+import type { PurposeConfig } from '../domain/privacy/purposes';
 import type { ProfileStore } from '../ports/profile-store';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
@@ -13,6 +14,7 @@ import { profileEnvironment } from './profile-environment';
 export interface ProfileApiEnvironment {
   readonly profiles: ProfileStore;
   readonly identityConfig: IdentityConfig;
+  readonly purposeConfig: PurposeConfig;
   /** Identifier types that expire when unseen (cookies, device ids). */
   readonly lenientTypes: readonly string[];
   readonly scores: ScoreStore;
@@ -25,10 +27,11 @@ let cached: ProfileApiEnvironment | undefined;
 
 export function profileApiEnvironment(env: NodeJS.ProcessEnv = process.env): ProfileApiEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store, identityConfig, lenientTypes } = profileEnvironment(env);
+  const { dynamo, tableName, store, identityConfig, purposeConfig, lenientTypes } = profileEnvironment(env);
   cached = {
     profiles: store,
     identityConfig,
+    purposeConfig,
     lenientTypes,
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),

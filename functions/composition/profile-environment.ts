@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../domain/identity/identity-config';
+import { parsePurposeConfig, type PurposeConfig } from '../domain/privacy/purposes';
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoProfileStore } from '../adapters/dynamodb-profile-store';
 import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
@@ -9,6 +10,7 @@ import { positiveSetting } from './settings';
  * Profile settings from the function environment (all optional):
  * - `DMP_IDENTITY_CONFIG`: JSON overriding fields of the identity config (priority, limits...);
  * - `DMP_DEFAULT_PHONE_REGION`: region for national phone numbers (default US);
+ * - `DMP_PRIVACY_CONFIG`: JSON overriding the processing purposes and their defaults (domain/privacy/purposes.ts);
  * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months);
  * - `DMP_PSEUDONYM_SECRET` (local) or `DMP_PSEUDONYM_SECRET_PARAMETER` (AWS): the key of erasure
  *   record pseudonyms (functions/adapters/secure-parameter.ts).
@@ -17,6 +19,7 @@ export interface ProfileEnvironment {
   readonly dynamo: DynamoDBClient;
   readonly tableName: string;
   readonly identityConfig: IdentityConfig;
+  readonly purposeConfig: PurposeConfig;
   readonly eventTtlDays: number;
   readonly lenientTypes: readonly string[];
   readonly store: DynamoProfileStore;
@@ -47,6 +50,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
     dynamo,
     tableName,
     identityConfig,
+    purposeConfig: parsePurposeConfig(env.DMP_PRIVACY_CONFIG),
     eventTtlDays,
     lenientTypes,
     store: new DynamoProfileStore(dynamo, {

@@ -4,6 +4,7 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { SegmentRebuildRuns } from '../adapters/segment-rebuild-runs';
 import type { IdentityConfig } from '../domain/identity/identity-config';
+import type { PurposeConfig } from '../domain/privacy/purposes';
 import type { LiveProfiles } from '../ports/live-profiles';
 import type { ProfileStore } from '../ports/profile-store';
 import type { RebuildRuns } from '../ports/rebuild-runs';
@@ -22,6 +23,7 @@ export interface SegmentApiEnvironment {
   readonly liveProfiles: LiveProfiles;
   readonly scores: ScoreStore;
   readonly identityConfig: IdentityConfig;
+  readonly purposeConfig: PurposeConfig;
   /** Absent when no rebuild state machine is configured. */
   readonly rebuilds?: RebuildRuns;
 }
@@ -30,7 +32,7 @@ let cached: SegmentApiEnvironment | undefined;
 
 export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store, identityConfig } = profileEnvironment(env);
+  const { dynamo, tableName, store, identityConfig, purposeConfig } = profileEnvironment(env);
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
   cached = {
@@ -39,6 +41,7 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
     liveProfiles: new DynamoLiveProfiles(dynamo, tableName),
     scores: new DynamoScoreStore(dynamo, tableName),
     identityConfig,
+    purposeConfig,
     ...(stateMachineArn && {
       rebuilds: new SegmentRebuildRuns({
         store: segments,

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/unmerge-profile';
 import { parseProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
+import { consentView, exportPersonalData } from '../domain/privacy/subject-access';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileApiEnvironment, type ProfileApiEnvironment } from '../composition/profile-api';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
@@ -71,6 +72,14 @@ function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRo
       const limit = limitOf(event);
       const profile = await resolve(event);
       return jsonResponse(200, { profileId: profile.profileId, merges: await store.listMergeLog(profile, limit) });
+    },
+    'GET /v1/profiles/{profileRef}/consent': async (event) => jsonResponse(200, consentView(await resolve(event), environment.purposeConfig)),
+    'GET /v1/profiles/{profileRef}/export': async (event) => {
+      const profile = await resolve(event);
+      const options = { now: new Date(), lenientTypes, lenientLifetimeDays: identityConfig.anonymousIdLifetimeDays, purposeConfig: environment.purposeConfig };
+      const document = await exportPersonalData(profile, options, { profiles: store, scores, segments });
+      logger.info('personal data exported', { profileId: profile.profileId, events: document.events.length, truncated: document.eventsTruncated });
+      return jsonResponse(200, document);
     },
     'POST /v1/profiles/{profileRef}/unmerge': async (event) => {
       const parsed = unmergeBody.safeParse(parseJsonBody(await readRequestBody(event, 64 * 1024)));

@@ -76,15 +76,30 @@ async function exportFile(
   const query = parseExportQuery(event.queryStringParameters ?? {});
   const cursor = event.queryStringParameters?.cursor;
   const limit = integerQueryParameter(event, 'limit', EXPORT_PAGE.defaultLimit, EXPORT_PAGE.maxLimit);
-  const options = { hash: query.hash, identifierTypes: query.identifierTypes, defaultPhoneRegion: environment.identityConfig.defaultPhoneRegion };
+  const options = {
+    hash: query.hash,
+    identifierTypes: query.identifierTypes,
+    defaultPhoneRegion: environment.identityConfig.defaultPhoneRegion,
+    ...(query.platform && { platform: query.platform }),
+    purposeConfig: environment.purposeConfig,
+  };
   const page = await exportSegmentMembers(segment.id, { limit, ...(cursor && { cursor }) }, options, environment).catch(badCursor);
-  logger.info('segment exported', { segmentId: segment.id, rows: page.rows.length, format: query.format, hashed: query.hash });
+  logger.info('segment exported', {
+    segmentId: segment.id,
+    rows: page.rows.length,
+    withoutConsent: page.withoutConsent,
+    format: query.format,
+    hashed: query.hash,
+    platform: query.platform,
+  });
   return {
     statusCode: 200,
     headers: {
       'content-type': query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       'content-disposition': `attachment; filename="segment-${segment.id}.${query.format}"`,
       ...(page.next && { 'x-next-cursor': page.next }),
+      // Members of this page left out for want of ad_user_data consent (hashed exports only).
+      ...(query.hash && { 'x-omitted-without-consent': String(page.withoutConsent) }),
     },
     body: query.format === 'csv' ? toCsv(page.columns, page.rows, cursor === undefined) : toNdjson(page.columns, page.rows),
   };

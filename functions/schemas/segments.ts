@@ -3,7 +3,7 @@ import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
-import type { ExportFormat } from '../domain/segments/export';
+import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
 
@@ -136,17 +136,28 @@ export interface ExportQuery {
   readonly format: ExportFormat;
   readonly hash: boolean;
   readonly identifierTypes: readonly string[];
+  /** The ad platform whose normalization applies before hashing (hashing implied). */
+  readonly platform?: AdPlatform;
 }
 
 export function parseExportQuery(query: Readonly<Record<string, string | undefined>>): ExportQuery {
   const format = query.format ?? 'csv';
   if (format !== 'csv' && format !== 'ndjson') throw new BadRequestError([{ path: 'format', reason: 'format must be csv or ndjson' }]);
   if (query.hash !== undefined && query.hash !== 'sha256') throw new BadRequestError([{ path: 'hash', reason: 'hash must be sha256' }]);
+  const platform = query.platform;
+  if (platform !== undefined && !(AD_PLATFORMS as readonly string[]).includes(platform)) {
+    throw new BadRequestError([{ path: 'platform', reason: `platform must be one of ${AD_PLATFORMS.join(', ')}` }]);
+  }
   const identifierTypes = (query.identifiers ?? '')
     .split(',')
     .map((type) => type.trim())
     .filter((type) => type !== '');
   const wrongType = identifierTypes.find((type) => !IDENTIFIER_TYPE.test(type));
   if (wrongType !== undefined) throw new BadRequestError([{ path: 'identifiers', reason: `not an identifier type: ${wrongType.slice(0, 64)}` }]);
-  return { format, hash: query.hash === 'sha256', identifierTypes };
+  return {
+    format,
+    hash: query.hash === 'sha256' || platform !== undefined,
+    identifierTypes,
+    ...(platform !== undefined && { platform: platform as AdPlatform }),
+  };
 }

@@ -34,6 +34,8 @@ export const PROFILE_ROUTES = [
   { method: 'DELETE', path: '/v1/profiles/{profileRef}', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/events', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/profiles/{profileRef}/merges', functionId: 'profileApi' },
+  { method: 'GET', path: '/v1/profiles/{profileRef}/consent', functionId: 'profileApi' },
+  { method: 'GET', path: '/v1/profiles/{profileRef}/export', functionId: 'profileApi' },
   { method: 'POST', path: '/v1/profiles/{profileRef}/unmerge', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/quarantine', functionId: 'profileApi' },
 ] as const satisfies readonly RouteDefinition[];

@@ -157,6 +157,67 @@ describe('profiles from real SDK traffic', () => {
     expect(profile.traitSources.plan).toMatchObject({ source: 'tracking', party: 'first' });
   });
 
+  it('shows consent per purpose with its history, and exports everything held about the person in one document', async () => {
+    const user = unique('rights');
+    const email = `${unique('rights')}@shop.io`;
+    const base = Date.now() - 60_000;
+    const at = (offsetMs: number) => new Date(base + offsetMs).toISOString();
+    expect(
+      (
+        await sendBatch([
+          {
+            type: 'identify',
+            userId: user,
+            traits: { email, firstName: 'Rita' },
+            timestamp: at(0),
+            context: { consent: { categoryPreferences: { Advertising: true, Marketing: true } } },
+          },
+          { type: 'track', userId: user, event: 'Product Viewed', properties: { product_id: 'mug' }, timestamp: at(1_000) },
+          { type: 'identify', userId: user, timestamp: at(2_000), context: { consent: { categoryPreferences: { Advertising: false } } } },
+        ])
+      ).status,
+    ).toBe(200);
+    const ref = encodeURIComponent(`user_id:${user}`);
+    const consent = await pollUntil(
+      async () => {
+        const response = await admin(`/v1/profiles/${ref}/consent`);
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as {
+          purposes: Record<string, { state: string; at?: string; source?: string }>;
+          history: Array<{ category: string; state: string; purposes: string[] }>;
+        };
+        return body.purposes.ad_user_data?.state === 'denied' ? body : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, description: 'the withdrawal of advertising consent' },
+    );
+    expect(consent.purposes.ad_user_data).toMatchObject({ state: 'denied', at: at(2_000), source: 'tracking' });
+    expect(consent.purposes.email_marketing).toMatchObject({ state: 'granted', at: at(0) });
+    expect(consent.purposes.sms_marketing).toMatchObject({ state: 'unknown' });
+    expect(consent.history.filter((change) => change.category === 'Advertising').map((change) => change.state)).toEqual(['granted', 'denied']);
+
+    const exported = await pollUntil(
+      async () => {
+        const response = await admin(`/v1/profiles/${ref}/export`);
+        const body = (await response.json()) as {
+          profile: ProfileBody;
+          consent: { purposes: Record<string, { state: string }> };
+          events: Array<{ type: string; event?: string }>;
+          segments: string[];
+          emails: unknown[];
+          merges: unknown[];
+        };
+        return body.events.length === 3 ? body : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, description: 'the three events in the export' },
+    );
+    expect(exported.profile.traits).toMatchObject({ email, firstName: 'Rita' });
+    expect(exported.profile.traitSources.firstName).toMatchObject({ party: 'first' });
+    expect(exported.consent.purposes.ad_user_data?.state).toBe('denied');
+    expect(exported.events.map((event) => event.event ?? event.type)).toEqual(['identify', 'Product Viewed', 'identify']);
+    expect(exported).toMatchObject({ segments: expect.any(Array), emails: [], merges: expect.any(Array) });
+    expect((await admin(`/v1/profiles/${encodeURIComponent(`user_id:${unique('nobody')}`)}/export`)).status).toBe(404);
+  });
+
   it('answers the Profile API errors of the contract', async () => {
     expect((await fetch(`${platform.baseUrl}/v1/profiles/user_id:x`)).status).toBe(401);
     expect((await fetch(`${platform.baseUrl}/v1/profiles/user_id:x`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
@@ -175,6 +236,9 @@ describe('profiles from real SDK traffic', () => {
     expect(erased.status).toBe(200);
     expect(await erased.json()).toMatchObject({ success: true, eventsDeleted: 1, identitiesSuppressed: 2 });
     expect((await admin(`/v1/profiles/user_id:${user}`)).status).toBe(404);
+    // Nothing left to give access to: the rights endpoints answer 404 too.
+    expect((await admin(`/v1/profiles/user_id:${user}/export`)).status).toBe(404);
+    expect((await admin(`/v1/profiles/user_id:${user}/consent`)).status).toBe(404);
 
     const marker = unique('marker');
     await sendBatch([

@@ -27,11 +27,18 @@ async function admin(path: string, init: RequestInit & { json?: unknown } = {}):
   });
 }
 
-async function identify(users: ReadonlyArray<{ userId: string; traits: Record<string, unknown> }>): Promise<void> {
+async function identify(users: ReadonlyArray<{ userId: string; traits: Record<string, unknown>; consent?: Record<string, boolean> }>): Promise<void> {
   const response = await fetch(`${platform.baseUrl}/v1/batch`, {
     method: 'POST',
     headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
-    body: JSON.stringify({ batch: users.map(({ userId, traits }) => ({ type: 'identify', userId, traits })) }),
+    body: JSON.stringify({
+      batch: users.map(({ userId, traits, consent }) => ({
+        type: 'identify',
+        userId,
+        traits,
+        ...(consent && { context: { consent: { categoryPreferences: consent } } }),
+      })),
+    }),
   });
   expect(response.status).toBe(200);
 }
@@ -168,7 +175,8 @@ describe('Segments API', () => {
     const segment = (await created.json()) as SegmentBody;
 
     const users = [0, 1, 2].map((index) => ({ userId: unique(`vip${index}`), email: `  VIP.${index}.${cohort}@Shop.io `, phone: `+3361234567${index}` }));
-    await identify(users.map(({ userId, email, phone }) => ({ userId, traits: { cohort, email, phone } })));
+    // The first two consented to advertising (ad_user_data); the third denied it.
+    await identify(users.map(({ userId, email, phone }, index) => ({ userId, traits: { cohort, email, phone }, consent: { Advertising: index < 2 } })));
     await identify([{ userId: unique('outsider'), traits: { cohort: 'other' } }]);
 
     // Membership is real time: the members appear as the profiles are reconciled and evaluated.
@@ -197,11 +205,14 @@ describe('Segments API', () => {
     const hashed = await admin(`/v1/segments/${segment.id}/export?format=csv&hash=sha256&identifiers=user_id`);
     expect(hashed.status).toBe(200);
     expect(hashed.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(hashed.headers.get('x-omitted-without-consent')).toBe('1');
     const [header, ...lines] = (await hashed.text()).trim().split('\r\n');
     expect(header).toBe('profileId,email,phone,user_id');
-    expect(lines).toHaveLength(3);
+    // Hashed identifiers go to ad platforms: only the two who granted ad_user_data.
+    expect(lines).toHaveLength(2);
     const rows = lines.map((line) => line.split(','));
-    for (const user of users) {
+    expect(rows.find((cells) => cells[3] === users[2]?.userId)).toBeUndefined();
+    for (const user of users.slice(0, 2)) {
       const row = rows.find((cells) => cells[3] === user.userId);
       // Customer-match normalization: trimmed and lower-cased email, E.164 phone, then SHA-256 hex.
       expect(row?.[1]).toBe(sha256(user.email.trim().toLowerCase()));
@@ -219,6 +230,13 @@ describe('Segments API', () => {
 
     expect((await admin(`/v1/segments/${segment.id}/export?format=xml`)).status).toBe(400);
     expect((await admin(`/v1/segments/${segment.id}/export?hash=md5`)).status).toBe(400);
+    expect((await admin(`/v1/segments/${segment.id}/export?platform=tiktok`)).status).toBe(400);
+    // Meta hashes the phone as digits only (country code first, no +).
+    const meta = (await (await admin(`/v1/segments/${segment.id}/export?format=ndjson&platform=meta&identifiers=user_id`)).text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    expect(meta.find((row) => row.user_id === users[0]?.userId)?.phone).toBe(sha256((users[0]?.phone ?? '').slice(1)));
     const sizes = (await (await admin(`/v1/segments/${segment.id}/sizes`)).json()) as { size: number; sizes: unknown[] };
     expect(sizes).toMatchObject({ size: 3, sizes: expect.any(Array) });
   });

@@ -5,7 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { classifyFailure } from '../../functions/adapters/failure-classification';
 import { DynamoProfileStore, keys } from '../../functions/adapters/dynamodb-profile-store';
 import { quarantinePoisonMessages } from '../../functions/adapters/poison-message-quarantine';
-import { hasMarketingConsent } from '../../functions/domain/profile/consent';
+import { hasMarketingConsent } from '../../functions/domain/privacy/purposes';
 import { PROFILE_LIMITS, dynamoItemSize } from '../../functions/domain/profile/limits';
 import { newestIdentity } from '../../functions/domain/profile/profile';
 import { isSchemaTrait } from '../../functions/domain/profile/traits';

@@ -1,5 +1,5 @@
 import { normalizeEmail } from '../identity/identifiers';
-import { hasMarketingConsent } from '../profile/consent';
+import { hasMarketingConsent } from '../privacy/purposes';
 import { newestIdentity, type ProfileRecord } from '../profile/profile';
 
 /** A trait as trimmed text, the first of `names` that has one. */

@@ -1,4 +1,4 @@
-import { hasMarketingConsent } from '../profile/consent';
+import { hasMarketingConsent } from '../privacy/purposes';
 import type { CartLine } from '../profile/activity';
 import type { ProfileRecord } from '../profile/profile';
 import { emailOf, traitText } from '../email/recipient';

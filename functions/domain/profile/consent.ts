@@ -10,7 +10,18 @@ export interface ConsentDecision {
   readonly at: string;
   /** When the platform received the message; absent on decisions stored before it was kept. */
   readonly receivedAt?: string;
+  /** Where it came from: `tracking`, `email` (the unsubscribe link), `import:<source>`; absent on older decisions. */
+  readonly source?: string;
 }
+
+/** One change of a category's decision (or of `unsubscribed`), kept for the consent history. */
+export interface ConsentChange extends ConsentDecision {
+  /** The category as sent, or `unsubscribed`. */
+  readonly category: string;
+}
+
+/** Changes kept per profile, newest last: enough to show how a person's choices evolved. */
+export const MAX_CONSENT_HISTORY = 50;
 
 /**
  * Consent per Segment's consent spec (`context.consent.categoryPreferences`) plus the
@@ -20,12 +31,11 @@ export interface ConsentDecision {
 export interface ConsentState {
   readonly categories: Readonly<Record<string, ConsentDecision>>;
   readonly unsubscribed?: ConsentDecision;
+  /** Each time a category's decision was first made or reversed, oldest first (MAX_CONSENT_HISTORY newest). */
+  readonly history?: readonly ConsentChange[];
 }
 
 export const EMPTY_CONSENT: ConsentState = { categories: {} };
-
-/** Categories that mean "may receive marketing", compared lower-cased. */
-export const MARKETING_CATEGORIES = ['marketing', 'email_marketing', 'email', 'advertising', 'personalization'];
 
 /**
  * Orders two decisions by time: the precedence time first (the event time, never later than the
@@ -77,7 +87,43 @@ export function mergeConsentWithinLimits(a: ConsentState, b: ConsentState): { co
     categories[name] = newer(categories[name], decision, false);
   }
   const unsubscribed = b.unsubscribed ? newer(a.unsubscribed, b.unsubscribed, true) : a.unsubscribed;
-  return { consent: { categories, ...(unsubscribed && { unsubscribed }) }, rejected };
+  const history = mergeHistory(a, b, new Set(Object.keys(categories)));
+  return { consent: { categories, ...(unsubscribed && { unsubscribed }), ...(history.length > 0 && { history }) }, rejected };
+}
+
+/** A state's changes: its history, or for a message's own consent, its decisions. */
+const changesOf = (consent: ConsentState): ConsentChange[] =>
+  consent.history
+    ? [...consent.history]
+    : [
+        ...Object.entries(consent.categories).map(([category, decision]) => ({ category, ...decision })),
+        ...(consent.unsubscribed ? [{ category: 'unsubscribed', ...consent.unsubscribed }] : []),
+      ];
+
+/**
+ * Both histories in time order, each category's repeats of an unchanged decision left out (a
+ * banner sending the same preferences on every page is one change), the newest kept. The same
+ * changes in any order give the same history, as profile merges need.
+ */
+function mergeHistory(a: ConsentState, b: ConsentState, keptCategories: ReadonlySet<string>): ConsentChange[] {
+  const all = [...changesOf(a), ...changesOf(b)]
+    .filter((change) => change.category === 'unsubscribed' || keptCategories.has(change.category))
+    .sort((x, y) => compareDecisionTimes(x, y) || (x.category < y.category ? -1 : x.category > y.category ? 1 : Number(x.granted) - Number(y.granted)));
+  const last = new Map<string, boolean>();
+  const changes: ConsentChange[] = [];
+  for (const change of all) {
+    if (last.get(change.category) === change.granted) continue;
+    last.set(change.category, change.granted);
+    changes.push(change);
+  }
+  return changes.slice(-MAX_CONSENT_HISTORY);
+}
+
+/** Where a message's consent came from: an import names its source, the unsubscribe link its email channel. */
+function consentSource(message: AcceptedMessage): string {
+  const origin = asObject(asObject(message.context.dmp).origin);
+  if (typeof origin.source === 'string') return `import:${origin.source}`;
+  return message.context.channel === 'email' ? 'email' : 'tracking';
 }
 
 /** Consent expressed by one message (its normalized `unsubscribed` trait included). */
@@ -87,7 +133,7 @@ export function consentOf(message: AcceptedMessage, unsubscribedTrait: unknown):
 
 /** Consent expressed by one message, and the category names that cannot be kept (for the quarantine). */
 export function consentOfMessage(message: AcceptedMessage, unsubscribedTrait: unknown): { consent: ConsentState; rejected: RejectedValue[] } {
-  const stamp = { at: message.timestamp, ...(message.receivedAt && { receivedAt: message.receivedAt }) };
+  const stamp = { at: message.timestamp, ...(message.receivedAt && { receivedAt: message.receivedAt }), source: consentSource(message) };
   const preferences = asObject(asObject(message.context.consent).categoryPreferences);
   const categories: Record<string, ConsentDecision> = {};
   const rejected: RejectedValue[] = [];
@@ -110,12 +156,4 @@ export function consentOfMessage(message: AcceptedMessage, unsubscribedTrait: un
     },
     rejected,
   };
-}
-
-/** Whether marketing messages may be sent: a marketing category granted and no newer (or as new) unsubscribe. */
-export function hasMarketingConsent(consent: ConsentState): boolean {
-  const grants = Object.entries(consent.categories).filter(([name]) => MARKETING_CATEGORIES.includes(name.toLowerCase()));
-  const latest = grants.map(([, d]) => d).reduce<ConsentDecision | undefined>((found, d) => newer(found, d, false), undefined);
-  if (!latest?.granted) return false;
-  return !(consent.unsubscribed?.granted && compareDecisionTimes(consent.unsubscribed, latest) >= 0);
 }

@@ -1,4 +1,4 @@
-import { hasMarketingConsent } from './consent';
+import { hasMarketingConsent } from '../privacy/purposes';
 import { computeTraits, type ComputedTraits } from './computed-traits';
 import type { ProfileRecord } from './profile';
 import type { TraitValue } from './traits';

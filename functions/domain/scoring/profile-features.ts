@@ -7,7 +7,8 @@
  */
 import { countWithin, EMPTY_ACTIVITY, mergeActivity, activityOf, type Activity } from '../profile/activity';
 import { computeTraits } from '../profile/computed-traits';
-import { consentOf, EMPTY_CONSENT, hasMarketingConsent, mergeConsent, type ConsentState } from '../profile/consent';
+import { hasMarketingConsent } from '../privacy/purposes';
+import { consentOf, EMPTY_CONSENT, mergeConsent, type ConsentState } from '../profile/consent';
 import type { ProfileRecord } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import { asObject } from '../tracking/json';

@@ -5,7 +5,7 @@
 import { channelOf } from '../profile/activity';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import { asObject } from '../tracking/json';
-import { MARKETING_CATEGORIES } from '../profile/consent';
+import { MARKETING_PURPOSES, purposesOfCategory } from '../privacy/purposes';
 
 export type PredictiveScoreName = 'propensity' | 'churn' | 'complaint';
 
@@ -40,7 +40,9 @@ export function isComplaint(message: AcceptedMessage): boolean {
   const traits = { ...asObject(message.context.traits), ...message.traits };
   if (traits.unsubscribed === true) return true;
   const preferences = asObject(asObject(message.context.consent).categoryPreferences);
-  return Object.entries(preferences).some(([category, granted]) => granted === false && MARKETING_CATEGORIES.includes(category.toLowerCase()));
+  return Object.entries(preferences).some(
+    ([category, granted]) => granted === false && purposesOfCategory(category).some((purpose) => MARKETING_PURPOSES.includes(purpose)),
+  );
 }
 
 export const LABELS: Readonly<Record<PredictiveScoreName, LabelDefinition>> = {

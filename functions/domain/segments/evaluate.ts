@@ -1,6 +1,6 @@
 import type { Activity } from '../profile/activity';
 import { computeTraits } from '../profile/computed-traits';
-import { hasMarketingConsent } from '../profile/consent';
+import { hasMarketingConsent } from '../privacy/purposes';
 import type { ProfileRecord } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import type { CountRange, DateBound, PropertyFilter, Scalar, SegmentCondition, SegmentDefinition, ValueTest } from './definition';

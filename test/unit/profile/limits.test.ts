@@ -2,7 +2,8 @@ import { DEFAULT_IDENTITY_CONFIG as config } from '../../../functions/domain/ide
 import { extractIdentifiersWithinLimits, withoutIdentifiers } from '../../../functions/domain/identity/identifiers';
 import { identitiesOverLimit } from '../../../functions/domain/identity/resolution';
 import { activityOfMessage, mergeActivity, EMPTY_ACTIVITY, type Activity } from '../../../functions/domain/profile/activity';
-import { hasMarketingConsent, mergeConsentWithinLimits, consentOfMessage, EMPTY_CONSENT } from '../../../functions/domain/profile/consent';
+import { hasMarketingConsent } from '../../../functions/domain/privacy/purposes';
+import { mergeConsentWithinLimits, consentOfMessage, EMPTY_CONSENT } from '../../../functions/domain/profile/consent';
 import { PROFILE_LIMITS, dynamoItemSize } from '../../../functions/domain/profile/limits';
 import { applyMessageWithinLimits, mergeProfiles, newProfile, type IdentityLink, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { mergeTraitMapsWithinLimits, normalizeTraits, supersedes, type TraitValue } from '../../../functions/domain/profile/traits';

@@ -1,5 +1,5 @@
 import { computeTraits } from '../../../functions/domain/profile/computed-traits';
-import { hasMarketingConsent } from '../../../functions/domain/profile/consent';
+import { hasMarketingConsent } from '../../../functions/domain/privacy/purposes';
 import { applyMessage, mergeProfiles, newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { normalizeTraits, supersedes, type TraitValue } from '../../../functions/domain/profile/traits';
 import type { AcceptedMessage } from '../../../functions/domain/tracking/accepted-message';
