@@ -9,6 +9,7 @@ import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-
 import { WebhookSender } from '../adapters/webhook-sender';
 import { outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
 import type { ProfileSnapshot } from '../domain/activation/profile-payload';
+import { consentRegion, type PurposeConfig } from '../domain/privacy/purposes';
 import type { DeliveryLog } from '../ports/delivery-log';
 import type { SegmentDestination } from '../ports/segment-store';
 import type { WebhookTransport } from '../ports/webhook-transport';
@@ -29,8 +30,13 @@ export interface ActivationEnvironment {
   /** All destinations of the segment (cached briefly); undefined when it was deleted meanwhile. */
   segmentDestinations(segmentId: string): Promise<readonly SegmentDestination[] | undefined>;
   secretOf(secretRef: string): Promise<string>;
-  /** The live profile (a merged-away id resolves to the survivor) and its scores; undefined once erased. */
-  profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
+  /**
+   * The live profile (a merged-away id resolves to the survivor): its identities, scores, consent
+   * and the region of its `country` trait; undefined once erased.
+   */
+  profileOf(profileId: string): Promise<Required<ProfileSnapshot> | undefined>;
+  /** Which purposes exist and which a person has by default (`DMP_PRIVACY_CONFIG`): decides the destinations that serve a purpose. */
+  readonly purposeConfig: PurposeConfig;
   /** Audience journey runs, started once per name (a redelivered transition starts nothing twice). */
   readonly audienceJourneys: WorkflowRuns;
   /** Keeps a failed message invisible for `delaySeconds` (exponential backoff per message). */
@@ -48,7 +54,7 @@ let cached: ActivationEnvironment | undefined;
 
 export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): ActivationEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store } = profileEnvironment(env);
+  const { dynamo, tableName, store, purposeConfig } = profileEnvironment(env);
   const segments = new DynamoSegmentStore(dynamo, { tableName });
   const scores = new DynamoScoreStore(dynamo, tableName);
   const sqs = new SQSClient({});
@@ -69,8 +75,14 @@ export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): Act
     async profileOf(profileId) {
       const profile = await store.getProfile(profileId);
       if (!profile) return undefined;
-      return { identities: profile.identities, scores: (await scores.getScores(profile.profileId)) ?? {} };
+      return {
+        identities: profile.identities,
+        scores: (await scores.getScores(profile.profileId)) ?? {},
+        consent: profile.consent,
+        region: consentRegion(profile.traits.country?.value),
+      };
     },
+    purposeConfig,
     audienceJourneys: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(AUDIENCE_EMAIL_STATE_MACHINE.envName, env)),
     async postpone(receipt, delaySeconds) {
       const queueUrl = env.ACTIVATION_QUEUE_URL ?? queueUrlOf(receipt.eventSourceARN);

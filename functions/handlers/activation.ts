@@ -40,6 +40,7 @@ async function activateRecord(record: SQSRecord): Promise<void> {
       (await environment.segmentDestinations(segmentId))?.filter((destination): destination is WebhookTarget => destination.type === 'webhook'),
     secretOf: environment.secretOf,
     profileOf: environment.profileOf,
+    purposeConfig: environment.purposeConfig,
     call: (request) => environment.webhooks.send(request),
     isDelivered: (transitionId, destination) => environment.log.isDelivered(transitionId, destination),
     recordAttempt: async ({ transitionId, ...attempt }, delivered) => {
@@ -65,6 +66,8 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     receiveCount,
     journeysStarted,
     ...report,
+    // Destinations skipped because the person did not grant the purpose they serve.
+    withoutConsent: report.withoutConsent ?? 0,
   });
   if (report.failed > 0) {
     const delay = retryDelaySeconds(receiveCount, WEBHOOK_RETRY_POLICY, environment.timeScale);

@@ -20,6 +20,8 @@ export interface WebhookDestination {
   readonly events?: ReadonlyArray<AudienceTransition['event']>;
   /** Profile data added to each payload as `data.profile` (e.g. a CRM push-back's CRM id and scores). */
   readonly include?: readonly ProfileInclude[];
+  /** The processing purpose the receiver serves (docs/contract.md §9): only profiles that granted it are delivered. */
+  readonly purpose?: string;
 }
 
 /** Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts). */

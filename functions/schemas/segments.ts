@@ -3,6 +3,7 @@ import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
+import { parsePurposeConfig } from '../domain/privacy/purposes';
 import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
@@ -28,6 +29,18 @@ const webhookUrl = z
     if (!check.ok) context.addIssue({ code: 'custom', message: `webhook url ${check.reason}` });
   });
 
+/**
+ * The processing purposes a destination may serve: the deployment's (DMP_PRIVACY_CONFIG, read at
+ * validation time like the URL policy), DEFAULT_PURPOSE_CONFIG's unless it changes them.
+ */
+const purpose = z
+  .string()
+  .max(64)
+  .superRefine((name, context) => {
+    const { purposes } = parsePurposeConfig(process.env.DMP_PRIVACY_CONFIG);
+    if (!purposes.includes(name)) context.addIssue({ code: 'custom', message: `purpose must be one of ${purposes.join(', ')}` });
+  });
+
 const webhookDestination = z.strictObject({
   type: z.literal('webhook'),
   url: webhookUrl,
@@ -44,6 +57,8 @@ const webhookDestination = z.strictObject({
     .min(1)
     .refine((include) => new Set(include).size === include.length, 'include lists each item once')
     .optional(),
+  /** Only profiles that granted this purpose are delivered (docs/contract.md §9). */
+  purpose: purpose.optional(),
 });
 
 /** Subject one line; bodies up to what one SES message comfortably holds. */

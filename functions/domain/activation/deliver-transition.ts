@@ -1,4 +1,6 @@
 import type { AudienceTransition } from '../pipeline/messages';
+import { DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
+import { EMPTY_CONSENT } from '../profile/consent';
 import { destinationKey, destinationsFor, isDelivered, isRefused, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
 import { webhookProfile, type ProfileInclude, type ProfileSnapshot } from './profile-payload';
 import { webhookHeaders } from './standard-webhooks';
@@ -10,6 +12,11 @@ export interface WebhookTarget extends EventFilter {
   readonly secretRef?: string;
   /** Profile data added to the payload as `data.profile` (read at delivery time). */
   readonly include?: readonly ProfileInclude[];
+  /**
+   * The processing purpose the receiver uses the data for (docs/contract.md §9): only people who
+   * granted it are delivered. Without it, every transition the destination asked for is.
+   */
+  readonly purpose?: string;
 }
 
 export interface WebhookCall {
@@ -32,8 +39,10 @@ export interface DeliveryDependencies {
   destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined>;
   /** The `whsec_` secret a destination's `secretRef` names. */
   secretOf(secretRef: string): Promise<string>;
-  /** The live profile (merges followed) and its scores; undefined once it was erased. */
+  /** The live profile (merges followed), its scores, consent and region; undefined once it was erased. */
   profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
+  /** The deployment's purposes and their defaults (DMP_PRIVACY_CONFIG); DEFAULT_PURPOSE_CONFIG when absent. */
+  readonly purposeConfig?: PurposeConfig;
   call(request: WebhookCall): Promise<AttemptResult>;
   isDelivered(transitionId: string, destination: string): Promise<boolean>;
   recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void>;
@@ -51,28 +60,53 @@ export interface DeliveryReport {
    * sent, and they do not make the message retry (a retry for another destination checks them again).
    */
   readonly refused: number;
+  /**
+   * Destinations serving a purpose the person has not granted (denied, never decided under
+   * opt-in, or the profile erased or unknown): nothing was sent and no attempt recorded, so they
+   * do not make the message retry; a retry for another destination checks their consent again.
+   * Absent when there were none.
+   */
+  readonly withoutConsent?: number;
 }
 
 /**
  * Delivers one transition to every webhook of its segment that wants it, signed per Standard
  * Webhooks with `webhook-id` = transitionId. Each destination is called at most once per
  * transition successfully: destinations delivered on an earlier receive are skipped.
- * A destination with `include` gets its own body, with the profile as it is now; the profile is
- * read at most once per call, and only when such a destination is due.
+ * A destination with `include` gets its own body, with the profile as it is now.
+ *
+ * A destination with a `purpose` gets the transition only if the person granted that purpose,
+ * decided on the live profile at delivery time (a grant or withdrawal since the transition counts):
+ * - granted (explicitly, or by their region's default): delivered as any other destination;
+ * - denied, or never decided where the purpose is opt-in: skipped and counted in `withoutConsent`.
+ *   This holds for exits too: someone who withdrew is not sent their exit either (a receiver that
+ *   got their entry keeps them until it learns otherwise; a withdrawal is not itself an exit);
+ * - the profile was erased (or is unknown): nobody's consent to rely on, skipped likewise
+ *   (whereas a destination without a purpose still gets the transition, with `profile: null`).
+ * Destinations without a purpose are delivered exactly as before, whatever the person's consent.
+ * The profile is read at most once per call, and only when a destination that includes profile
+ * data or serves a purpose is due (not already delivered); a read failure fails the call, so the
+ * message is retried and nothing is sent to a destination whose consent could not be checked.
  */
 export async function deliverTransition(transition: AudienceTransition, receiveCount: number, deps: DeliveryDependencies): Promise<DeliveryReport> {
   const destinations = (await deps.destinationsOf(transition.segmentId)) ?? [];
   const plainBody = JSON.stringify(webhookPayload(transition));
   let snapshot: Promise<ProfileSnapshot | undefined> | undefined;
+  const profile = (): Promise<ProfileSnapshot | undefined> => (snapshot ??= deps.profileOf(transition.profileId));
   const bodyFor = async (include: readonly ProfileInclude[] | undefined): Promise<string> => {
     if (include === undefined || include.length === 0) return plainBody;
-    snapshot ??= deps.profileOf(transition.profileId);
-    return JSON.stringify(webhookPayload(transition, webhookProfile(include, await snapshot)));
+    return JSON.stringify(webhookPayload(transition, webhookProfile(include, await profile())));
+  };
+  const config = deps.purposeConfig ?? DEFAULT_PURPOSE_CONFIG;
+  const granted = async (purpose: string): Promise<boolean> => {
+    const current = await profile();
+    return current !== undefined && purposeGranted(current.consent ?? EMPTY_CONSENT, purpose, current.region ?? 'eu', config);
   };
   let delivered = 0;
   let alreadyDelivered = 0;
   let failed = 0;
   let refused = 0;
+  let withoutConsent = 0;
   const wanted = destinationsFor(
     destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) })),
     transition.event,
@@ -80,6 +114,10 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   for (const destination of wanted) {
     if (await deps.isDelivered(transition.transitionId, destination.key)) {
       alreadyDelivered += 1;
+      continue;
+    }
+    if (destination.purpose !== undefined && !(await granted(destination.purpose))) {
+      withoutConsent += 1;
       continue;
     }
     const body = await bodyFor(destination.include);
@@ -99,5 +137,5 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     else if (isRefused(result)) refused += 1;
     else failed += 1;
   }
-  return { delivered, alreadyDelivered, failed, refused };
+  return { delivered, alreadyDelivered, failed, refused, ...(withoutConsent > 0 && { withoutConsent }) };
 }

@@ -1,4 +1,6 @@
 import type { Identifier } from '../identity/identifiers';
+import type { ConsentRegion } from '../privacy/purposes';
+import type { ConsentState } from '../profile/consent';
 import { newestIdentity } from '../profile/profile';
 import type { ProfileScores, ScoreValue } from '../scoring/profile-scores';
 
@@ -20,10 +22,18 @@ export const CRM_ID_TYPE = 'crm_id';
 /** A profile without a CRM id is known to the CRM by the app's user id, if by anything. */
 const CRM_ID_FALLBACK_TYPE = 'user_id';
 
-/** What is read about a profile to build its `include`d data. */
+/**
+ * What is read about a profile at delivery time: its `include`d data, and what decides whether a
+ * destination serving a purpose may get it at all (deliver-transition.ts). The consent fields
+ * never reach a payload (webhookProfile picks only what `include` names).
+ */
 export interface ProfileSnapshot {
   readonly identities: ReadonlyArray<Identifier & { readonly lastSeen: string }>;
   readonly scores: ProfileScores;
+  /** The person's consent decisions; absent counts as none (nothing granted but the region's defaults). */
+  readonly consent?: ConsentState;
+  /** The region of the `country` trait (consentRegion); absent counts as `eu`, the stricter defaults. */
+  readonly region?: ConsentRegion;
 }
 
 /** A predictive score as the probability and band, the send hour as hour and zone, other scores as they are. */

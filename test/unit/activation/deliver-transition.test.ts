@@ -7,6 +7,7 @@ import {
 } from '../../../functions/domain/activation/deliver-transition';
 import type { AttemptResult, AudienceWebhookPayload } from '../../../functions/domain/activation/delivery';
 import type { ProfileSnapshot } from '../../../functions/domain/activation/profile-payload';
+import { DEFAULT_PURPOSE_CONFIG } from '../../../functions/domain/privacy/purposes';
 import { verifyWebhook } from '../../../functions/domain/activation/standard-webhooks';
 import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
 
@@ -176,5 +177,112 @@ describe('deliverTransition', () => {
     const failing: DeliveryDependencies = { ...deps, profileOf: () => Promise.reject(new Error('throttled')) };
     await expect(deliverTransition(transition, 1, failing)).rejects.toThrow('throttled');
     expect(calls).toHaveLength(0);
+  });
+
+  describe('destinations serving a purpose', () => {
+    const decided = (categories: Record<string, boolean>, region: 'eu' | 'other' = 'eu'): ProfileSnapshot => ({
+      ...churner,
+      consent: {
+        categories: Object.fromEntries(
+          Object.entries(categories).map(([name, granted]) => [name, { granted, at: '2026-02-15T10:00:00.000Z', source: 'tracking' }]),
+        ),
+      },
+      region,
+    });
+    const granted = decided({ Analytics: true });
+    const denied = decided({ analytics: false, advertising: true });
+    const silent = decided({});
+    const analyticsAndPlain: WebhookTarget[] = [
+      { type: 'webhook', url: 'http://127.0.0.1/analytics', purpose: 'analytics', include: ['crmId'] },
+      { type: 'webhook', url: 'http://127.0.0.1/plain' },
+    ];
+
+    it('delivers to a person who granted the purpose, not to one who denied it or said nothing (opt-in); a destination without purpose gets both', async () => {
+      const grantedRun = fakes(analyticsAndPlain, () => ({ status: 200 }), granted);
+      expect(await deliverTransition(transition, 1, grantedRun.deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      expect(grantedRun.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/analytics', 'http://127.0.0.1/plain']);
+      expect(payloadOf(grantedRun.calls[0]).data.profile).toEqual({ crmId: 'C-1001' });
+      expect(grantedRun.profileReads).toEqual(['p1']);
+
+      for (const person of [denied, silent, decided({}, 'other')]) {
+        const run = fakes(analyticsAndPlain, () => ({ status: 200 }), person);
+        expect(await deliverTransition(transition, 1, run.deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 1 });
+        expect(run.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain']);
+        // Skipped, not attempted: nothing recorded for the destination, so it does not count as delivered nor retry the message.
+        expect(run.attempts.map((a) => a.attempt.destination)).toEqual([expect.stringMatching(/^1:/)]);
+        expect(run.profileReads).toEqual(['p1']);
+      }
+    });
+
+    it('reads the profile once for every destination of the transition, whatever they serve or include', async () => {
+      const { deps, calls, profileReads } = fakes(
+        [
+          { type: 'webhook', url: 'http://127.0.0.1/analytics', purpose: 'analytics' },
+          { type: 'webhook', url: 'http://127.0.0.1/ads', purpose: 'ad_user_data', include: ['crmId', 'scores'] },
+          { type: 'webhook', url: 'http://127.0.0.1/crm', include: ['scores'] },
+          { type: 'webhook', url: 'http://127.0.0.1/mail', purpose: 'email_marketing' },
+        ],
+        () => ({ status: 200 }),
+        denied,
+      );
+      // `advertising` granted both ad purposes; analytics denied; email marketing never decided.
+      expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 2 });
+      expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/ads', 'http://127.0.0.1/crm']);
+      expect(profileReads).toEqual(['p1']);
+    });
+
+    it('applies to exits too, and delivers nothing serving a purpose for an erased profile', async () => {
+      const exit: AudienceTransition = { ...transition, event: 'Audience Exited', transitionId: 'transition-2' };
+      const withdrawn = fakes(analyticsAndPlain, () => ({ status: 200 }), denied);
+      expect(await deliverTransition(exit, 1, withdrawn.deps)).toMatchObject({ delivered: 1, withoutConsent: 1 });
+      const erased = fakes(analyticsAndPlain, () => ({ status: 200 }), 'erased');
+      expect(await deliverTransition(transition, 1, erased.deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 1 });
+      expect(erased.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain']);
+    });
+
+    it("grants by the region's default of the configured purposes, and counts a snapshot without consent as nothing decided in the EU", async () => {
+      const relaxed = { ...DEFAULT_PURPOSE_CONFIG, grantedByDefault: { eu: [], other: ['analytics'] } };
+      const reportFor = async (person: ProfileSnapshot) => {
+        const { deps } = fakes(analyticsAndPlain, () => ({ status: 200 }), person);
+        return deliverTransition(transition, 1, { ...deps, purposeConfig: relaxed });
+      };
+      expect(await reportFor(decided({}, 'other'))).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      // An explicit denial outranks the default; the EU default stays opt-in.
+      expect(await reportFor(decided({ analytics: false }, 'other'))).toMatchObject({ delivered: 1, withoutConsent: 1 });
+      expect(await reportFor(silent)).toMatchObject({ delivered: 1, withoutConsent: 1 });
+      expect(await reportFor(churner)).toMatchObject({ delivered: 1, withoutConsent: 1 });
+      // Without a configuration, the defaults (opt-in everywhere) apply.
+      const { deps } = fakes(analyticsAndPlain, () => ({ status: 200 }), decided({}, 'other'));
+      expect(await deliverTransition(transition, 1, deps)).toMatchObject({ delivered: 1, withoutConsent: 1 });
+    });
+
+    it('checks consent again on a redelivery, only for destinations not delivered yet', async () => {
+      let person = silent;
+      let plainDown = true;
+      const { deps, calls, profileReads } = fakes(analyticsAndPlain, (call) => (call.url.endsWith('/plain') && plainDown ? { status: 503 } : { status: 200 }));
+      const live: DeliveryDependencies = {
+        ...deps,
+        profileOf: async (profileId) => {
+          profileReads.push(profileId);
+          return person;
+        },
+      };
+      expect(await deliverTransition(transition, 1, live)).toEqual({ delivered: 0, alreadyDelivered: 0, failed: 1, refused: 0, withoutConsent: 1 });
+      // The person granted analytics before the retry: the retry delivers to the analytics destination.
+      person = granted;
+      plainDown = false;
+      expect(await deliverTransition(transition, 2, live)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      // Everything delivered: a later redelivery reads no profile, even after a withdrawal.
+      person = denied;
+      expect(await deliverTransition(transition, 3, live)).toEqual({ delivered: 0, alreadyDelivered: 2, failed: 0, refused: 0 });
+      expect(profileReads).toEqual(['p1', 'p1']);
+      expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain', 'http://127.0.0.1/analytics', 'http://127.0.0.1/plain']);
+    });
+
+    it('a profile read failure fails the delivery before any destination serving a purpose is called', async () => {
+      const { deps, calls } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/analytics', purpose: 'analytics' }], () => ({ status: 200 }), granted);
+      await expect(deliverTransition(transition, 1, { ...deps, profileOf: () => Promise.reject(new Error('throttled')) })).rejects.toThrow('throttled');
+      expect(calls).toHaveLength(0);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sha256Hex } from '../../../functions/domain/auth/credentials';
+import { DEFAULT_PURPOSES } from '../../../functions/domain/privacy/purposes';
 import { handler } from '../../../functions/handlers/segment-api';
 import { apiGatewayEvent } from '../http/api-gateway-event';
 
@@ -94,6 +95,25 @@ describe('segment webhook destinations', () => {
       ]);
     } finally {
       delete process.env.DMP_ALLOW_LOOPBACK_WEBHOOKS;
+    }
+  });
+
+  it('refuses a purpose that is not one of the configured purposes, naming its path; accepts a configured one', async () => {
+    const destinations = [
+      { type: 'webhook', url: 'https://crm.example/hook', purpose: 'analytics' },
+      { type: 'webhook', url: 'https://ads.example/hook', purpose: 'retargeting' },
+    ];
+    for (const method of ['POST', 'PUT']) {
+      const { status, errors } = await errorsOf(segmentRequest(destinations, undefined, method));
+      expect(status).toBe(400);
+      expect(errors).toEqual([{ path: 'destinations[1].purpose', reason: expect.stringMatching(/^purpose must be one of analytics, personalization, /) }]);
+    }
+    // A purpose the deployment configured (DMP_PRIVACY_CONFIG) is accepted: the request then fails on its definition only.
+    process.env.DMP_PRIVACY_CONFIG = JSON.stringify({ purposes: [...DEFAULT_PURPOSES, 'retargeting'] });
+    try {
+      expect((await errorsOf(segmentRequest(destinations, { trait: 'plan', op: 'nope' }))).errors.map((error) => error.path)).toEqual(['definition.op']);
+    } finally {
+      delete process.env.DMP_PRIVACY_CONFIG;
     }
   });
 });
