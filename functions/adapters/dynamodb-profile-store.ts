@@ -30,6 +30,7 @@ import {
   type QuarantinedMessage,
   type QuarantinedValue,
   type ReconcileCommit,
+  type ErasureProgress,
   type StoredEvent,
   type UnmergeCommit,
 } from '../ports/profile-store';
@@ -65,6 +66,8 @@ const QUARANTINE_TTL_DAYS = 90;
  * values cannot make one partition hot; `QUARANTINE` (unsharded) holds entries of earlier versions.
  */
 const QUARANTINE_SHARDS = 4;
+/** `P#<profileId>` / `ERASURE`: the job that erased the profile (no personal data), kept so a repeated request finds it. */
+export const ERASURE_POINTER_SK = 'ERASURE';
 const LEGACY_QUARANTINE_PARTITION = 'QUARANTINE';
 
 function quarantineShard(messageId: string): number {
@@ -735,73 +738,134 @@ export class DynamoProfileStore implements ProfileStore {
     return [...moved.values()].reduce((total, { messageIds }) => total + messageIds.size, 0);
   }
 
-  async eraseProfile(profile: ProfileRecord, now: Date): Promise<{ eventsDeleted: number }> {
+  /** The suppression records of identifiers: erased under the keyed pseudonym only (no unkeyed hash of an erased identifier is written). */
+  private async suppress(identifiers: ReadonlyArray<Identifier>, jobId: string, now: Date): Promise<void> {
+    for (const identifier of identifiers) {
+      const [key] = await this.suppressionKeys(identifier);
+      await this.doc.send(
+        new PutCommand({ TableName: this.options.tableName, Item: { ...key, idType: identifier.type, suppressedAt: now.toISOString(), erasureJobId: jobId } }),
+      );
+    }
+  }
+
+  async beginErasure(profileId: string, jobId: string, now: Date): Promise<{ readonly identitiesSuppressed: number } | undefined> {
     const table = this.options.tableName;
-    const suppress = async (links: ProfileRecord['identities']): Promise<void> => {
-      for (const identifier of links) {
-        // Under the keyed pseudonym only (the first key): no unkeyed hash of an erased identifier is written.
-        const [key] = await this.suppressionKeys(identifier);
-        await this.doc.send(new PutCommand({ TableName: table, Item: { ...key, idType: identifier.type, suppressedAt: now.toISOString() } }));
-      }
-    };
+    const { Item } = await this.doc.send(new GetCommand({ TableName: table, Key: keys.profile(profileId), ConsistentRead: true }));
+    if (!Item) return undefined;
+    const profile = toProfile(Item);
     // 1. Suppress: no message can link these identifiers to a new profile from now on.
-    await suppress(profile.identities);
-    // 2. Bump the version: a message applied concurrently to the old version now fails its
-    //    commit, retries, and finds its identifiers suppressed. Identifiers linked just before
-    //    the bump are read back and suppressed too.
+    await this.suppress(profile.identities, jobId, now);
+    // 2. Mark erased and bump the version: reads stop finding the profile, and a message applied
+    //    concurrently to the old version fails its commit, retries, and finds its identifiers
+    //    suppressed. Identifiers linked just before the bump are read back and suppressed too.
     const marked = await this.doc.send(
       new UpdateCommand({
         TableName: table,
-        Key: keys.profile(profile.profileId),
-        UpdateExpression: 'SET erasedAt = :now, version = version + :one',
+        Key: keys.profile(profileId),
+        UpdateExpression: 'SET erasedAt = if_not_exists(erasedAt, :now), erasureJobId = :job, version = version + :one',
         ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':now': now.toISOString(), ':one': 1 },
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':job': jobId, ':one': 1 },
         ReturnValues: 'ALL_NEW',
       }),
     );
     const latest = marked.Attributes ? toProfile(marked.Attributes) : profile;
     const known = new Set(profile.identities.map(identifierKey));
-    await suppress(latest.identities.filter((link) => !known.has(identifierKey(link))));
-    const identifiers = latest.identities.map(({ type, value }) => ({ type, value }));
-    for (const identifier of identifiers) {
+    await this.suppress(
+      latest.identities.filter((link) => !known.has(identifierKey(link))),
+      jobId,
+      now,
+    );
+    return { identitiesSuppressed: latest.identities.length };
+  }
+
+  async erasureJobOf(identifier: Identifier): Promise<string | undefined> {
+    const items = await this.batchGet(await this.suppressionKeys(identifier));
+    const jobId = items.find((item) => typeof item.erasureJobId === 'string')?.erasureJobId;
+    return typeof jobId === 'string' ? jobId : undefined;
+  }
+
+  /**
+   * Every partition of the group: `mergedFrom` keeps only the newest merged profiles, so the walk
+   * also follows the MF# pointer items and the tombstones' own lists found in each partition.
+   * Breadth first from the survivor: a profile comes after the one it was merged into.
+   */
+  private async erasureGroup(profileId: string, mergedFrom: readonly string[]): Promise<string[]> {
+    const group = [profileId];
+    const seen = new Set(group);
+    const pending = [profileId, ...mergedFrom.filter((id) => !seen.has(id))];
+    for (const id of mergedFrom) {
+      if (!seen.has(id)) {
+        seen.add(id);
+        group.push(id);
+      }
+    }
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      const [pointers, [profileItem]] = await Promise.all([
+        this.queryPartition(`P#${next}`, 'MF#', Number.MAX_SAFE_INTEGER),
+        this.batchGet([keys.profile(next)]),
+      ]);
+      const members = [...pointers.map((item) => item.profileId), ...(profileItem && Array.isArray(profileItem.mergedFrom) ? profileItem.mergedFrom : [])];
+      for (const member of members) {
+        if (typeof member === 'string' && !seen.has(member)) {
+          seen.add(member);
+          group.push(member);
+          pending.push(member);
+        }
+      }
+    }
+    return group;
+  }
+
+  async eraseProfileData(profileId: string, now: Date, hasTime: () => boolean): Promise<ErasureProgress> {
+    const table = this.options.tableName;
+    const { Item } = await this.doc.send(new GetCommand({ TableName: table, Key: keys.profile(profileId), ConsistentRead: true }));
+    if (!Item) return { eventsDeleted: 0, profileIds: [profileId], done: true };
+    const profile = toProfile(Item);
+    for (const { type, value } of profile.identities) {
       await this.doc
         .send(
           new DeleteCommand({
             TableName: table,
-            Key: keys.identity(identifier),
-            ConditionExpression: 'attribute_exists(PK)',
+            Key: keys.identity({ type, value }),
+            ConditionExpression: 'profileId = :profile',
+            ExpressionAttributeValues: { ':profile': profileId },
           }),
         )
         .catch((error: unknown) => {
           if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
         });
     }
-    // Every partition of the group: `mergedFrom` keeps only the newest merged profiles, so the walk
-    // also follows the MF# pointer items and the tombstones' own lists found in each partition.
+    const group = await this.erasureGroup(profileId, profile.mergedFrom);
     let eventsDeleted = 0;
-    const group = [profile.profileId, ...latest.mergedFrom];
-    const seen = new Set(group);
-    for (let next = group.shift(); next !== undefined; next = group.shift()) {
+    // The deepest merged profiles first and the survivor's own items last: an interrupted walk
+    // finds the rest again from the pointers still in place.
+    for (const next of [...group].reverse()) {
+      if (next !== profileId && !hasTime()) return { eventsDeleted, profileIds: group, done: false };
       const items = await this.queryPartition(`P#${next}`, '', Number.MAX_SAFE_INTEGER);
-      for (const item of items) {
+      const deleted = items.filter((item) => {
         const sk = item.SK as string;
-        const members = sk.startsWith('MF#') ? [item.profileId] : sk === 'PROFILE' && Array.isArray(item.mergedFrom) ? item.mergedFrom : [];
-        for (const member of members) {
-          if (typeof member === 'string' && !seen.has(member)) {
-            seen.add(member);
-            group.push(member);
-          }
-        }
-      }
-      eventsDeleted += items
+        // Kept: the scores tombstone (replaced below), the erasure pointer, and the survivor's profile item until the very end.
+        return sk !== 'SCORES' && sk !== ERASURE_POINTER_SK && !(next === profileId && sk === 'PROFILE');
+      });
+      eventsDeleted += deleted
         .filter((item) => (item.SK as string).startsWith('E#'))
         .reduce((total, item) => total + (typeof item.count === 'number' ? item.count : 1), 0);
       // The scores item is retired rather than deleted: a score computed before the erasure cannot land after it.
       await this.batchWrite([
-        ...items.filter((item) => item.SK !== 'SCORES').map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),
+        ...deleted.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),
         { PutRequest: { Item: retiredScoresItem(next, now) } },
       ]);
     }
-    return { eventsDeleted };
+    await this.doc.send(new DeleteCommand({ TableName: table, Key: keys.profile(profileId) }));
+    return { eventsDeleted, profileIds: group, done: true };
+  }
+
+  async deleteQuarantineOf(profileIds: readonly string[]): Promise<number> {
+    const wanted = new Set(profileIds);
+    const partitions = [LEGACY_QUARANTINE_PARTITION, ...Array.from({ length: QUARANTINE_SHARDS }, (_, shard) => `QUARANTINE#${shard}`)];
+    const items = (await Promise.all(partitions.map((partition) => this.queryPartition(partition, '', Number.MAX_SAFE_INTEGER)))).flat();
+    const theirs = items.filter((item) => typeof item.profileId === 'string' && wanted.has(item.profileId));
+    await this.batchWrite(theirs.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })));
+    return theirs.length;
   }
 }

@@ -7,6 +7,9 @@ import type { PurposeConfig } from '../domain/privacy/purposes';
 import type { ProfileStore } from '../ports/profile-store';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
+import type { ErasureJobs } from '../ports/erasure-jobs';
+import type { WorkflowRuns } from '../ports/workflow-runs';
+import { erasureJobsFromEnvironment, erasureRunsFromEnvironment } from './erasure';
 import { profileChangesQueue } from './pipeline-queues';
 import { profileEnvironment } from './profile-environment';
 
@@ -19,6 +22,9 @@ export interface ProfileApiEnvironment {
   readonly lenientTypes: readonly string[];
   readonly scores: ScoreStore;
   readonly segments: SegmentStore;
+  readonly erasureJobs: ErasureJobs;
+  /** Built on first use, as the queue below: only an erasure request starts one. */
+  erasureRuns(): WorkflowRuns;
   /** Built on first use: reads need no queue. */
   profileChanges(): SqsJsonQueue<ProfileChange>;
 }
@@ -36,6 +42,8 @@ export function profileApiEnvironment(env: NodeJS.ProcessEnv = process.env): Pro
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: new DynamoSegmentStore(dynamo, { tableName }),
     profileChanges: () => profileChangesQueue(env),
+    erasureJobs: erasureJobsFromEnvironment(env),
+    erasureRuns: () => erasureRunsFromEnvironment(env),
   };
   return cached;
 }

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { finishInterruptedUnmerges, unmergeProfile } from '../domain/reconcile/unmerge-profile';
-import { parseProfileReference } from '../domain/profile/profile-reference';
+import { unmergeProfile } from '../domain/reconcile/unmerge-profile';
+import { requestErasure } from '../domain/privacy/erasure';
+import { parseProfileReference, type ProfileReference } from '../domain/profile/profile-reference';
 import { toProfileView } from '../domain/profile/profile-view';
 import { consentView, exportPersonalData } from '../domain/privacy/subject-access';
 import type { ProfileRecord } from '../domain/profile/profile';
@@ -35,9 +36,14 @@ const MAX_LIMIT = 1_000;
 
 const limitOf = (event: APIGatewayProxyEventV2): number => integerQueryParameter(event, 'limit', DEFAULT_LIMIT, MAX_LIMIT);
 
-async function resolveProfile({ profiles: store, identityConfig }: ProfileApiEnvironment, event: APIGatewayProxyEventV2): Promise<ProfileRecord> {
+function referenceOf(identityConfig: ProfileApiEnvironment['identityConfig'], event: APIGatewayProxyEventV2): ProfileReference {
   const reference = parseProfileReference(identityConfig, event.pathParameters?.profileRef);
   if (typeof reference === 'string') throw new BadRequestError([{ path: 'profileRef', reason: reference }]);
+  return reference;
+}
+
+async function resolveProfile({ profiles: store, identityConfig }: ProfileApiEnvironment, event: APIGatewayProxyEventV2): Promise<ProfileRecord> {
+  const reference = referenceOf(identityConfig, event);
   const profile = reference.kind === 'profile' ? await store.getProfile(reference.profileId) : await store.findProfile(reference.identifier);
   if (!profile) throw new NotFoundError('profile not found');
   return profile;
@@ -108,20 +114,20 @@ function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRo
       return jsonResponse(200, outcome);
     },
     'DELETE /v1/profiles/{profileRef}': async (event) => {
-      const profile = await resolve(event);
-      // An un-merge of this person interrupted half way leaves copies of their events with the other profile: finish it first.
-      await finishInterruptedUnmerges(store, profile);
-      const { eventsDeleted } = await store.eraseProfile(profile, new Date());
-      // Memberships live outside the profile's partition; scores inside it are gone already.
-      const { memberships } = await segments.removeProfile(profile.profileId);
-      logger.info('profile erased', { profileId: profile.profileId, eventsDeleted, memberships, identities: profile.identities.length });
-      return jsonResponse(200, {
-        success: true,
-        profileId: profile.profileId,
-        eventsDeleted,
-        identitiesSuppressed: profile.identities.length,
-        membershipsRemoved: memberships,
+      const job = await requestErasure(referenceOf(identityConfig, event), {
+        profiles: store,
+        jobs: environment.erasureJobs,
+        runs: environment.erasureRuns(),
+        now: () => new Date(),
       });
+      if (!job) throw new NotFoundError('profile not found');
+      logger.info('erasure requested', { jobId: job.jobId, profileId: job.profileId, status: job.status });
+      return jsonResponse(202, { jobId: job.jobId, status: job.status });
+    },
+    'GET /v1/erasures/{jobId}': async (event) => {
+      const job = await environment.erasureJobs.get(event.pathParameters?.jobId ?? '');
+      if (!job) throw new NotFoundError('erasure job not found');
+      return jsonResponse(200, job);
     },
     'GET /v1/quarantine': async (event) => jsonResponse(200, { items: await store.listQuarantine(limitOf(event)) }),
   };

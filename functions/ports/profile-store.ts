@@ -127,6 +127,14 @@ export interface QuarantinedMessage {
 
 export type QuarantineEntry = QuarantinedValue | QuarantinedMessage;
 
+/** What one call of ProfileStore.eraseProfileData did. */
+export interface ErasureProgress {
+  readonly eventsDeleted: number;
+  /** The profile and every profile merged into it. */
+  readonly profileIds: readonly string[];
+  readonly done: boolean;
+}
+
 /** An un-merge to write: the rebuilt original, the new profile and where each moved event lived. */
 export interface UnmergeCommit {
   readonly original: ProfileRecord;
@@ -191,6 +199,20 @@ export interface ProfileStore extends ReconcileStore {
    * (their journal items); idempotent.
    */
   finishUnmerges(profileId: string): Promise<readonly FinishedUnmerge[]>;
-  /** Suppresses the identifiers first, then removes the profile, its tombstones, links, events and log. */
-  eraseProfile(profile: ProfileRecord, now: Date): Promise<{ readonly eventsDeleted: number }>;
+  /**
+   * Erasure, step 1 (idempotent): suppresses every identifier of the profile (the records name the
+   * job), marks it erased (reads no longer find it), suppresses identifiers linked meanwhile.
+   * Undefined when the profile item is gone (its data erased already).
+   */
+  beginErasure(profileId: string, jobId: string, now: Date): Promise<{ readonly identitiesSuppressed: number } | undefined>;
+  /**
+   * Erasure, step 2 (resumable): removes the identity links, then every partition of the profile
+   * and of the profiles merged into it (events, merge log, journey items, tombstones), the profile
+   * item last. Stops early, `done: false`, when `hasTime()` turns false; call again to go on.
+   */
+  eraseProfileData(profileId: string, now: Date, hasTime: () => boolean): Promise<ErasureProgress>;
+  /** Removes the quarantine entries of these profiles (refused values keep what the person sent); how many. */
+  deleteQuarantineOf(profileIds: readonly string[]): Promise<number>;
+  /** The erasure job that suppressed this identifier, if one did. */
+  erasureJobOf(identifier: Identifier): Promise<string | undefined>;
 }

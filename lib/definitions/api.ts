@@ -38,6 +38,7 @@ export const PROFILE_ROUTES = [
   { method: 'GET', path: '/v1/profiles/{profileRef}/export', functionId: 'profileApi' },
   { method: 'POST', path: '/v1/profiles/{profileRef}/unmerge', functionId: 'profileApi' },
   { method: 'GET', path: '/v1/quarantine', functionId: 'profileApi' },
+  { method: 'GET', path: '/v1/erasures/{jobId}', functionId: 'profileApi' },
 ] as const satisfies readonly RouteDefinition[];
 export type ProfileRouteKey = RouteKeys<typeof PROFILE_ROUTES>;
 

@@ -19,7 +19,8 @@ export type FunctionId =
   | 'journeySend'
   | 'unsubscribe'
   | 'emailFeedback'
-  | 'reportApi';
+  | 'reportApi'
+  | 'erasure';
 
 /** DynamoDB item actions a function may be granted (IAM `dynamodb:<action>`). */
 export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem';
@@ -82,6 +83,7 @@ const REPORT = 'RPT#*'; // journey report day counters
 const EMAIL_FEEDBACK = 'EMAILFB#*'; // SES events counted once
 const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
 const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
+const ERASURE_JOB = 'ERASURE#*'; // erasure jobs (ids and counts)
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const MEMBER_INDEX = 'MEMBER#*';
@@ -130,18 +132,43 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem', 'BatchGetItem'], keys: [PROFILE, IDENTITY] },
+          { actions: ['GetItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB] },
+          { actions: ['BatchGetItem'], keys: [PROFILE, IDENTITY, ERASED] },
           { actions: ['Query'], keys: [PROFILE, QUARANTINE] },
-          { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASED] },
-          { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT] },
-          { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
-          { actions: ['BatchWriteItem'], keys: [PROFILE, MEMBERS] },
+          { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB] },
+          { actions: ['UpdateItem'], keys: [PROFILE] },
+          { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY] },
+          { actions: ['BatchWriteItem'], keys: [PROFILE] },
         ],
         indexQueries: { GSI1: [MEMBER_INDEX] },
       }),
     ],
     sendsTo: ['ProfileChanges'],
     verifies: ['adminTokens'],
+    secureParameters: ['pseudonymSecret'],
+  },
+  {
+    id: 'erasure',
+    entry: 'functions/handlers/erasure.ts',
+    description: "Task of the Erasure state machine: one resumable step of erasing a person's data",
+    memorySize: 512,
+    timeoutSeconds: 300,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem', 'Query'], keys: [PROFILE] },
+          { actions: ['BatchGetItem'], keys: [PROFILE, ERASED] },
+          { actions: ['PutItem'], keys: [ERASED] },
+          { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT, ERASURE_JOB] },
+          { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
+          { actions: ['BatchWriteItem'], keys: [PROFILE] },
+          { actions: ['Query', 'BatchWriteItem'], keys: [QUARANTINE] },
+        ],
+        indexQueries: { GSI1: [MEMBER_INDEX] },
+      }),
+    ],
+    sendsTo: [],
+    verifies: [],
     secureParameters: ['pseudonymSecret'],
   },
   {

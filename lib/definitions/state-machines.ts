@@ -15,6 +15,8 @@ export interface StateMachineDefinition {
   readonly taskFunctions: readonly FunctionId[];
   /** Functions allowed to start (and describe) executions. */
   readonly startedBy: readonly FunctionId[];
+  /** Functions allowed only to stop executions (they receive the ARN too). */
+  readonly stoppedBy?: readonly FunctionId[];
 }
 
 export const SEGMENT_REBUILD_STATE_MACHINE: StateMachineDefinition = {
@@ -41,6 +43,8 @@ export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
   description: "Cart abandonment journey: waits after the cart's last change, checks for an order, sends email 1, waits, checks again, sends email 2",
   taskFunctions: ['journeySend'],
   startedBy: ['journeyTrigger'],
+  // An erasure stops the person's running cart journey.
+  stoppedBy: ['erasure'],
 };
 
 /** Product-view promotion (docs/contract.md §6): one guarded send, waiting out quiet hours. */
@@ -61,10 +65,21 @@ export const AUDIENCE_EMAIL_STATE_MACHINE: StateMachineDefinition = {
   startedBy: ['activation'],
 };
 
+/** Erasure (GDPR art. 17) as a durable job: suppress, stop journeys, delete the data, memberships, quarantine (docs/contract.md §9). */
+export const ERASURE_STATE_MACHINE: StateMachineDefinition = {
+  id: 'Erasure',
+  envName: 'ERASURE_STATE_MACHINE_ARN',
+  description:
+    "Erases a person: suppresses their identifiers, stops their journeys, deletes their profiles' data, memberships and quarantine entries, records the job",
+  taskFunctions: ['erasure'],
+  startedBy: ['profileApi'],
+};
+
 export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   SEGMENT_REBUILD_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   AUDIENCE_EMAIL_STATE_MACHINE,
+  ERASURE_STATE_MACHINE,
 ];

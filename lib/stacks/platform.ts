@@ -8,6 +8,7 @@ import { EMAIL_FEEDBACK_QUEUE } from '../definitions/queues';
 import {
   AUDIENCE_EMAIL_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
+  ERASURE_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
@@ -15,6 +16,7 @@ import {
 } from '../definitions/state-machines';
 import type { DataResources } from '../constructs/dmp-function';
 import { EmailFeedback } from '../constructs/email-feedback';
+import { ErasureStateMachine } from '../constructs/erasure-state-machine';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
@@ -50,12 +52,14 @@ export function definePlatform(app: App): Platform {
   const functions = new Map<FunctionId, IFunction>([...processing.functions, ...ingestion.functions]);
   const rebuild = addSegmentRebuild(processing, functions);
   const recompute = addScoreRecompute(processing, functions);
+  const erasure = addErasure(processing, functions);
   allowWebhookSecrets(processing, functions);
   const journeys = addJourneys(app, processing, functions);
   const emailFeedback = addEmailFeedback(app, processing, storage.dataResources, functions);
   const stateMachines = new Map<string, IStateMachine>([
     [SEGMENT_REBUILD_STATE_MACHINE.id, rebuild.stateMachine],
     [SCORE_RECOMPUTE_STATE_MACHINE.id, recompute.stateMachine],
+    [ERASURE_STATE_MACHINE.id, erasure.stateMachine],
     ...journeys,
   ]);
   const unmonitored = STATE_MACHINES.filter((definition) => !stateMachines.has(definition.id));
@@ -84,6 +88,22 @@ function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<F
   const taskFunction = taskFunctionId && functions.get(taskFunctionId);
   if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
   return new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+}
+
+/** The erasure job's state machine, beside its task function and its starter (the Profile API). */
+function addErasure(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ErasureStateMachine {
+  const definition = ERASURE_STATE_MACHINE;
+  const [taskFunctionId] = definition.taskFunctions;
+  const taskFunction = taskFunctionId && functions.get(taskFunctionId);
+  if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  const erasure = new ErasureStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  for (const starterId of definition.startedBy) {
+    const starter = functions.get(starterId);
+    if (!(starter instanceof LambdaFunction)) throw new Error(`state machine ${definition.id}: starter ${starterId} is not built`);
+    starter.addEnvironment(definition.envName, erasure.stateMachine.stateMachineArn);
+    erasure.stateMachine.grantStartExecution(starter);
+  }
+  return erasure;
 }
 
 /**
@@ -162,6 +182,15 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
       Validations.of(starter.role ?? starter).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${definition.id}"}]}]}:*]`,
         reason: 'Stops runs of this journey only; their names are derived per profile and cart.',
+      });
+    }
+    for (const stopperId of definition.stoppedBy ?? []) {
+      const stopper = built(stopperId);
+      stopper.addEnvironment(definition.envName, journey.stateMachine.stateMachineArn);
+      journey.stateMachine.grantExecution(stopper, 'states:StopExecution');
+      Validations.of(stopper.role ?? stopper).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${definition.id}"}]}]}:*]`,
+        reason: "Stops runs of this journey only (an erased person's); their names are derived per profile and cart.",
       });
     }
   }

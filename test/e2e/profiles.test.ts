@@ -228,13 +228,29 @@ describe('profiles from real SDK traffic', () => {
     expect((await admin(`/v1/profiles/user_id:x/events?limit=0`)).status).toBe(400);
   });
 
-  it('erases a person on DELETE and does not re-create them from later events', async () => {
+  it('erases a person on DELETE as a job, answers the same job when asked again, and does not re-create them from later events', async () => {
     const [user, cookie] = [unique('erase'), unique('cookie')];
     await sendBatch([{ type: 'identify', userId: user, anonymousId: cookie, traits: { firstName: 'Zoe' } }]);
     await profileWhen(`user_id:${user}`, () => true);
     const erased = await admin(`/v1/profiles/user_id:${user}`, { method: 'DELETE' });
-    expect(erased.status).toBe(200);
-    expect(await erased.json()).toMatchObject({ success: true, eventsDeleted: 1, identitiesSuppressed: 2 });
+    expect(erased.status).toBe(202);
+    const { jobId, status } = (await erased.json()) as { jobId: string; status: string };
+    expect(status).toBe('running');
+    const job = await pollUntil(
+      async () => {
+        const body = (await (await admin(`/v1/erasures/${jobId}`)).json()) as { status: string; counts?: Record<string, number> };
+        return body.status === 'running' ? undefined : body;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, description: 'the erasure job to end' },
+    );
+    expect(job).toMatchObject({ status: 'completed', counts: { eventsDeleted: 1, identitiesSuppressed: 2, profilesErased: 1 } });
+    // Asked again, by either identifier: the same job, never a 404.
+    for (const ref of [`user_id:${user}`, `anonymous_id:${cookie}`]) {
+      const again = await admin(`/v1/profiles/${ref}`, { method: 'DELETE' });
+      expect(again.status).toBe(202);
+      expect(await again.json()).toEqual({ jobId, status: 'completed' });
+    }
+    expect((await admin(`/v1/erasures/nope`)).status).toBe(404);
     expect((await admin(`/v1/profiles/user_id:${user}`)).status).toBe(404);
     // Nothing left to give access to: the rights endpoints answer 404 too.
     expect((await admin(`/v1/profiles/user_id:${user}/export`)).status).toBe(404);

@@ -238,7 +238,7 @@ export class InMemoryReconcileStore implements ReconcileStore {
     this.profiles.set(live.profileId, { ...change(copy(live)), profileId: live.profileId, version: live.version + 1 });
   }
 
-  /** As DynamoProfileStore.eraseProfile: identifiers suppressed, their items, the profile, its tombstones, events and log removed. */
+  /** As an erasure job does to DynamoProfileStore (beginErasure, eraseProfileData): identifiers suppressed, their items, the profile, its tombstones, events and log removed. */
   erase(profileId: string): void {
     const live = this.resolve(profileId);
     if (!live) return;

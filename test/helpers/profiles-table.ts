@@ -4,6 +4,7 @@ import type { DynamoProfileStoreOptions } from '../../functions/adapters/dynamod
 import { DEFAULT_IDENTITY_CONFIG } from '../../functions/domain/identity/identity-config';
 import { jitteredBackoff } from '../../functions/domain/shared/backoff';
 import type { ReconcileDependencies } from '../../functions/domain/reconcile/reconcile-message';
+import type { ProfileRecord } from '../../functions/domain/profile/profile';
 import type { ProfileStore } from '../../functions/ports/profile-store';
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
@@ -43,4 +44,15 @@ export function reconcileDependencies(
     backoff: options.backoff ?? jitteredBackoff(5, 100),
     maxAttempts: options.maxAttempts ?? 50,
   };
+}
+
+/** What an erasure job does to the profile store (suppress, then erase the data), at once: for tests of the store. */
+export async function eraseNow(store: ProfileStore, profile: ProfileRecord, now: Date = new Date()): Promise<{ readonly eventsDeleted: number }> {
+  await store.beginErasure(profile.profileId, `erasure-${profile.profileId}`, now);
+  let eventsDeleted = 0;
+  for (;;) {
+    const progress = await store.eraseProfileData(profile.profileId, now, () => true);
+    eventsDeleted += progress.eventsDeleted;
+    if (progress.done) return { eventsDeleted };
+  }
 }

@@ -136,15 +136,15 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     expect(partitionsOf(id)).toEqual([...partitions]);
   });
 
-  it('lets only reconcile and the Profile API near identity links, and only erasure write erasure records', () => {
+  it('lets only reconcile, the Profile API and the erasure job near identity links, and only the erasure job write erasure records', () => {
     const touching = (pattern: string, actions?: readonly string[]) =>
       FUNCTIONS.filter((definition) =>
         dynamoPermissions(required(functions, definition.id)).some(
           (permission) => permission.split(' ')[2]?.split(',').includes(pattern) && (!actions || actions.includes(permission.split(' ')[0] ?? '')),
         ),
       ).map((definition) => definition.id);
-    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi']);
-    expect(touching('SUP#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual(['profileApi']);
+    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi', 'erasure']);
+    expect(touching('SUP#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual(['erasure']);
     expect(touching('MSG#*')).toEqual(['reconcile']);
   });
 

@@ -15,7 +15,7 @@ import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-m
 import type { QuarantinedMessage } from '../../functions/ports/profile-store';
 import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { acceptedMessage } from '../helpers/messages';
-import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable, eraseNow } from '../helpers/profiles-table';
 
 /**
  * Issue "Hostile input", through the real reconcile use case against DynamoDB Local: the write key
@@ -180,7 +180,7 @@ describe('bounded profiles', () => {
     const compactedOut = absorbed.filter((id) => !profile.mergedFrom.includes(id));
     expect(compactedOut).toHaveLength(4);
 
-    expect(await store.eraseProfile(profile, new Date())).toEqual({ eventsDeleted: 110 });
+    expect(await eraseNow(store, profile, new Date())).toEqual({ eventsDeleted: 110 });
     for (const id of [profile.profileId, ...absorbed]) {
       const left = await doc.send(
         new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `P#${id}` } }),
@@ -272,7 +272,7 @@ describe('erasure suppresses identifiers, not messages', () => {
     const emailA = `${unique('a')}@shop.io`;
     await reconcile(acceptedMessage({ type: 'identify', userId: userA, anonymousId: cookie, timestamp: secondsAgo(100), traits: { email: emailA } }));
     const profileA = await profileOf('user_id', userA);
-    await store.eraseProfile(profileA, new Date());
+    await eraseNow(store, profileA, new Date());
 
     const identifyB = acceptedMessage({
       type: 'identify',

@@ -9,6 +9,7 @@ import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-m
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { acceptedMessage } from '../helpers/messages';
+import { eraseNow } from '../helpers/profiles-table';
 
 /** Identity reconciliation against the real DynamoDB engine (DynamoDB Local): transactions, conditions, races. */
 let dynamo: DynamoDbLocal;
@@ -211,7 +212,7 @@ describe('identity reconciliation on DynamoDB Local', () => {
     await reconcile(acceptedMessage({ type: 'identify', userId: user, anonymousId: cookie, timestamp: recent(5), traits: { email } }));
     await reconcile(acceptedMessage({ type: 'page', anonymousId: cookie, timestamp: recent(4) }));
     const profile = await profileOf('user_id', user);
-    expect(await store.eraseProfile(profile, new Date())).toEqual({ eventsDeleted: 2 });
+    expect(await eraseNow(store, profile, new Date())).toEqual({ eventsDeleted: 2 });
     expect(await store.findProfile({ type: 'user_id', value: user })).toBeUndefined();
     expect(await store.listEvents(profile, 10)).toEqual([]);
 
@@ -232,7 +233,7 @@ describe('identity reconciliation on DynamoDB Local', () => {
     racingStore.commit = async (change, at) => {
       if (!erased) {
         erased = true;
-        await store.eraseProfile(profile, new Date());
+        await eraseNow(store, profile, new Date());
       }
       return store.commit(change, at);
     };

@@ -11,7 +11,7 @@ import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { deniedRequests, recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
-import { reconcileDependencies } from '../helpers/profiles-table';
+import { reconcileDependencies, eraseNow } from '../helpers/profiles-table';
 
 /**
  * Keyed pseudonyms of the unsubscribe, bounce and erasure records against DynamoDB Local: records
@@ -26,8 +26,9 @@ let sender: DynamoJourneyStore; // journeySend: recipientFlags
 let unsubscriber: DynamoJourneyStore; // unsubscribe
 let feedback: DynamoJourneyStore; // emailFeedback: suppress
 let reconciler: DynamoProfileStore; // reconcile
-let profileApi: DynamoProfileStore; // profileApi: find, erase
-const requests = new Map<'journeySend' | 'unsubscribe' | 'emailFeedback' | 'reconcile' | 'profileApi', RecordedRequest[]>();
+let profileApi: DynamoProfileStore; // profileApi: find
+let eraser: DynamoProfileStore; // erasure: the erasure job's steps
+const requests = new Map<'journeySend' | 'unsubscribe' | 'emailFeedback' | 'reconcile' | 'profileApi' | 'erasure', RecordedRequest[]>();
 function clientOf(role: Parameters<typeof requests.set>[0]): DynamoDBClient {
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   requests.set(role, recordRequests(client));
@@ -56,6 +57,7 @@ beforeAll(async () => {
   };
   reconciler = new DynamoProfileStore(clientOf('reconcile'), profileOptions);
   profileApi = new DynamoProfileStore(clientOf('profileApi'), profileOptions);
+  eraser = new DynamoProfileStore(clientOf('erasure'), profileOptions);
 }, 90_000);
 
 afterAll(async () => {
@@ -139,7 +141,7 @@ describe('keyed pseudonyms in the table', () => {
     });
     const profile = await profileApi.findProfile({ type: 'email', value: email });
     if (!profile) throw new Error('no profile');
-    await profileApi.eraseProfile(profile, new Date());
+    await eraseNow(eraser, profile, new Date());
 
     expect(await reconcile(acceptedMessage({ type: 'identify', anonymousId: randomUUID(), timestamp: new Date().toISOString(), traits: { email } }))).toEqual({
       status: 'suppressed',
@@ -167,7 +169,7 @@ describe('keyed pseudonyms in the table', () => {
     expect(outcome).toEqual({ status: 'suppressed' });
   });
 
-  it('needs nothing the roles of journeySend, unsubscribe, emailFeedback, reconcile and the Profile API do not allow', () => {
+  it('needs nothing the roles of journeySend, unsubscribe, emailFeedback, reconcile, the Profile API and erasure do not allow', () => {
     for (const [role, recorded] of requests) {
       expect(recorded.length).toBeGreaterThan(0);
       expect({ role, denied: deniedRequests(role, recorded) }).toEqual({ role, denied: [] });

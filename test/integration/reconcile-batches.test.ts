@@ -9,7 +9,7 @@ import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-m
 import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
-import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable, eraseNow } from '../helpers/profiles-table';
 
 /**
  * A person's messages of one batch, reconciled together (one read, one commit, one event page)
@@ -359,7 +359,7 @@ describe('erasure racing a reconcile', () => {
             if (!raced) {
               raced = true;
               await reconcileMessage(acceptedMessage({ type: 'identify', userId: erased, timestamp: recent(3), traits: { email: address } }), deps);
-              await store.eraseProfile(await profileOf('user_id', erased), new Date());
+              await eraseNow(store, await profileOf('user_id', erased), new Date());
             }
             return snapshot;
           };

@@ -10,7 +10,7 @@ import { ConcurrentUpdateError } from '../../functions/ports/profile-store';
 import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { deniedRequests, recordRequests, type RecordedRequest } from '../helpers/iam-access';
 import { acceptedMessage } from '../helpers/messages';
-import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
+import { profileStoreOptions, reconcileDependencies, startProfilesTable, eraseNow } from '../helpers/profiles-table';
 
 /**
  * Un-merge against the real engine (DynamoDB Local), with faults injected between its steps: a
@@ -25,6 +25,9 @@ let store: DynamoProfileStore;
 let api: DynamoProfileStore;
 let reconcileRequests: RecordedRequest[] = [];
 let apiRequests: RecordedRequest[] = [];
+/** The erasure job's store (the erasure function's role). */
+let eraser: DynamoProfileStore;
+let erasureRequests: RecordedRequest[] = [];
 const faultyRequests: RecordedRequest[][] = [];
 const storeOptions = () => profileStoreOptions(tableName);
 const now = Date.now();
@@ -38,6 +41,9 @@ beforeAll(async () => {
   apiRequests = recordRequests(apiClient);
   store = new DynamoProfileStore(reconcileClient, storeOptions());
   api = new DynamoProfileStore(apiClient, storeOptions());
+  const erasureClient = newClient();
+  erasureRequests = recordRequests(erasureClient);
+  eraser = new DynamoProfileStore(erasureClient, storeOptions());
   doc = DynamoDBDocumentClient.from(dynamo.client);
 }, 90_000);
 
@@ -225,7 +231,7 @@ describe('un-merge against DynamoDB Local', () => {
 
     // What DELETE /v1/profiles/{ref} does.
     await finishInterruptedUnmerges(api, split);
-    await api.eraseProfile(split, new Date());
+    await eraseNow(eraser, split, new Date());
 
     const left = (await Promise.all([setup.merged.profileId, ...setup.merged.mergedFrom].map(partition))).flat();
     expect(left.filter((item) => (item.message as AcceptedMessage | undefined)?.anonymousId === setup.sharedCookie)).toEqual([]);
@@ -250,11 +256,13 @@ describe('un-merge against DynamoDB Local', () => {
     expect((await api.listMergeLog(split, 10))[0]).toMatchObject({ kind: 'unmerge', otherProfileId: kept.profileId });
   }, 120_000);
 
-  it('needs nothing the reconcile and Profile API roles do not allow (IAM is not enforced locally)', () => {
+  it('needs nothing the reconcile, Profile API and erasure roles do not allow (IAM is not enforced locally)', () => {
     expect(reconcileRequests.length).toBeGreaterThan(0);
     expect(apiRequests.length).toBeGreaterThan(0);
     expect(deniedRequests('reconcile', reconcileRequests)).toEqual([]);
     expect(deniedRequests('profileApi', [...apiRequests, ...faultyRequests.flat()])).toEqual([]);
+    expect(erasureRequests.length).toBeGreaterThan(0);
+    expect(deniedRequests('erasure', erasureRequests)).toEqual([]);
     // The check can fail: another role would be refused these requests.
     expect(deniedRequests('score', apiRequests)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^PutItem of ID#email#|^PutItem of ID#anonymous_id#/), expect.stringMatching(/^GetItem of ID#/)]),

@@ -101,7 +101,7 @@ async function repeatedRequest(
  * profile (its merge log names the other one). Run before an erasure: otherwise the old copies of
  * an erased person's moved events could stay behind in the other profile's partitions.
  */
-export async function finishInterruptedUnmerges(store: ProfileStore, profile: ProfileRecord): Promise<void> {
+export async function finishInterruptedUnmerges(store: Pick<ProfileStore, 'listMergeLog' | 'finishUnmerges'>, profile: ProfileRecord): Promise<void> {
   const log = await store.listMergeLog(profile, 1_000);
   const originals = new Set([profile.profileId, ...log.flatMap((entry) => (entry.kind === 'unmerge' && entry.otherProfileId ? [entry.otherProfileId] : []))]);
   for (const profileId of originals) await store.finishUnmerges(profileId);

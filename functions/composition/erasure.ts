@@ -1,0 +1,45 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { CART_ABANDONMENT_STATE_MACHINE, ERASURE_STATE_MACHINE } from '../../lib/definitions/state-machines';
+import { DynamoErasureJobs } from '../adapters/dynamodb-erasure-jobs';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
+import type { ErasureDependencies } from '../domain/privacy/erasure';
+import type { ErasureJobs } from '../ports/erasure-jobs';
+import type { WorkflowRuns } from '../ports/workflow-runs';
+import { journeyStoreFromEnvironment } from './journey-environment';
+import { profileEnvironment } from './profile-environment';
+
+let jobs: ErasureJobs | undefined;
+
+/** The erasure jobs on the profiles table (`PROFILES_TABLE_NAME`), once per container. */
+export function erasureJobsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ErasureJobs {
+  if (jobs) return jobs;
+  const { dynamo, tableName } = profileEnvironment(env);
+  jobs = new DynamoErasureJobs(dynamo, tableName);
+  return jobs;
+}
+
+let erasureRuns: WorkflowRuns | undefined;
+
+/** The Erasure state machine (`ERASURE_STATE_MACHINE_ARN`), for the Profile API that starts it. */
+export function erasureRunsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkflowRuns {
+  erasureRuns ??= new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(ERASURE_STATE_MACHINE.envName, env));
+  return erasureRuns;
+}
+
+let cached: Omit<ErasureDependencies, 'hasTime'> | undefined;
+
+/** The Erasure task's: profile, segment and journey stores, the cart journey runs to stop, the jobs. */
+export function erasureDependencies(env: NodeJS.ProcessEnv = process.env): Omit<ErasureDependencies, 'hasTime'> {
+  if (cached) return cached;
+  const { dynamo, tableName, store } = profileEnvironment(env);
+  cached = {
+    profiles: store,
+    segments: new DynamoSegmentStore(dynamo, { tableName }),
+    journeys: journeyStoreFromEnvironment(env),
+    cartRuns: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
+    jobs: erasureJobsFromEnvironment(env),
+    now: () => new Date(),
+  };
+  return cached;
+}

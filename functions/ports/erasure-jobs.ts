@@ -1,0 +1,36 @@
+/** Counts of what an erasure removed, as GET /v1/erasures/{jobId} shows them. */
+export interface ErasureCounts {
+  readonly identitiesSuppressed: number;
+  readonly eventsDeleted: number;
+  /** The profile and the profiles merged into it whose data was removed. */
+  readonly profilesErased: number;
+  readonly membershipsRemoved: number;
+  readonly quarantineEntriesRemoved: number;
+  readonly journeyRunsStopped: number;
+}
+
+/** An erasure request (GDPR art. 17) and its progress. Ids and counts only: never an identifier. */
+export interface ErasureJob {
+  readonly jobId: string;
+  readonly profileId: string;
+  readonly status: 'running' | 'completed' | 'failed';
+  readonly requestedAt: string;
+  readonly finishedAt?: string;
+  readonly counts?: ErasureCounts;
+  /** Why it failed (an error name), when it did. */
+  readonly error?: string;
+}
+
+/** Erasure jobs, and for each erased profile the job that erased it. */
+export interface ErasureJobs {
+  /** Records a new job and the profile's pointer to it; the existing job when the profile has one already. */
+  create(job: ErasureJob): Promise<ErasureJob>;
+  get(jobId: string): Promise<ErasureJob | undefined>;
+  /** The job that erased (or is erasing) a profile, by profile id. */
+  jobOfProfile(profileId: string): Promise<ErasureJob | undefined>;
+  finish(
+    jobId: string,
+    outcome: { readonly status: 'completed'; readonly counts: ErasureCounts } | { readonly status: 'failed'; readonly error: string },
+    now: Date,
+  ): Promise<void>;
+}
