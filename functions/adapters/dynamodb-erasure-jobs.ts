@@ -1,19 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Pseudonyms } from '../domain/identity/pseudonym';
 import type { ErasureJob, ErasureJobs } from '../ports/erasure-jobs';
-import { ERASURE_POINTER_SK } from './dynamodb-profile-store';
 
 /**
- * Erasure jobs on the profiles table: `ERASURE#<jobId>` / `JOB`, and `P#<profileId>` / `ERASURE`
- * pointing at it (the erasure walk keeps that item, so a repeated request finds its job). Kept
- * three years as the record that the request was carried out (GDPR art. 5(2) accountability):
- * they hold ids and counts, never an identifier.
+ * Erasure jobs on the profiles table: `ERASURE#<jobId>` / `JOB`, and `ERASUREREF#<pseudonym>` /
+ * `REF` from the erased profile to its job, under a keyed pseudonym of the profile id, so that no
+ * item left after an erasure names the profile. Kept three years as the record that the request
+ * was carried out (GDPR art. 5(2) accountability): counts and times only.
  */
 const JOB_RETENTION_SECONDS = 3 * 365 * 86_400;
 
 export const erasureKeys = {
   job: (jobId: string) => ({ PK: `ERASURE#${jobId}`, SK: 'JOB' }),
-  pointer: (profileId: string) => ({ PK: `P#${profileId}`, SK: ERASURE_POINTER_SK }),
+  reference: (pseudonym: string) => ({ PK: `ERASUREREF#${pseudonym}`, SK: 'REF' }),
 };
 
 const toJob = ({ PK: _pk, SK: _sk, expiresAt: _ttl, ...job }: Record<string, unknown>): ErasureJob => job as unknown as ErasureJob;
@@ -24,25 +25,33 @@ export class DynamoErasureJobs implements ErasureJobs {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly pseudonyms: () => Promise<Pseudonyms>,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async create(job: ErasureJob): Promise<ErasureJob> {
-    const expiresAt = Math.floor(Date.parse(job.requestedAt) / 1000) + JOB_RETENTION_SECONDS;
+  private async referenceKey(profileId: string): Promise<{ PK: string; SK: string }> {
+    return erasureKeys.reference((await this.pseudonyms()).keyed({ type: 'profile_id', value: profileId }));
+  }
+
+  async create(profileId: string, now: Date): Promise<ErasureJob> {
+    const job: ErasureJob = { jobId: randomUUID(), status: 'running', requestedAt: now.toISOString() };
+    const expiresAt = Math.floor(now.getTime() / 1000) + JOB_RETENTION_SECONDS;
+    const reference = await this.referenceKey(profileId);
     try {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: this.tableName, Item: { ...erasureKeys.job(job.jobId), ...job, expiresAt }, ConditionExpression: 'attribute_not_exists(PK)' } },
-            { Put: { TableName: this.tableName, Item: { ...erasureKeys.pointer(job.profileId), jobId: job.jobId, expiresAt } } },
+            { Put: { TableName: this.tableName, Item: { ...erasureKeys.job(job.jobId), ...job, expiresAt } } },
+            // One job per profile: a concurrent request loses here and answers the winner's job.
+            { Put: { TableName: this.tableName, Item: { ...reference, jobId: job.jobId, expiresAt }, ConditionExpression: 'attribute_not_exists(PK)' } },
           ],
         }),
       );
       return job;
     } catch (error) {
       if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
-      const existing = await this.get(job.jobId);
+      const existing = await this.jobOfProfile(profileId);
       if (!existing) throw error;
       return existing;
     }
@@ -54,7 +63,7 @@ export class DynamoErasureJobs implements ErasureJobs {
   }
 
   async jobOfProfile(profileId: string): Promise<ErasureJob | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: erasureKeys.pointer(profileId), ConsistentRead: true }));
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: await this.referenceKey(profileId), ConsistentRead: true }));
     return typeof Item?.jobId === 'string' ? this.get(Item.jobId) : undefined;
   }
 

@@ -66,8 +66,6 @@ const QUARANTINE_TTL_DAYS = 90;
  * values cannot make one partition hot; `QUARANTINE` (unsharded) holds entries of earlier versions.
  */
 const QUARANTINE_SHARDS = 4;
-/** `P#<profileId>` / `ERASURE`: the job that erased the profile (no personal data), kept so a repeated request finds it. */
-export const ERASURE_POINTER_SK = 'ERASURE';
 const LEGACY_QUARANTINE_PARTITION = 'QUARANTINE';
 
 function quarantineShard(messageId: string): number {
@@ -838,14 +836,14 @@ export class DynamoProfileStore implements ProfileStore {
     const group = await this.erasureGroup(profileId, profile.mergedFrom);
     let eventsDeleted = 0;
     // The deepest merged profiles first and the survivor's own items last: an interrupted walk
-    // finds the rest again from the pointers still in place.
-    for (const next of [...group].reverse()) {
-      if (next !== profileId && !hasTime()) return { eventsDeleted, profileIds: group, done: false };
+    // finds the rest again from the pointers still in place. Each call erases one partition at least.
+    for (const [position, next] of [...group].reverse().entries()) {
+      if (position > 0 && !hasTime()) return { eventsDeleted, profileIds: group, done: false };
       const items = await this.queryPartition(`P#${next}`, '', Number.MAX_SAFE_INTEGER);
       const deleted = items.filter((item) => {
         const sk = item.SK as string;
-        // Kept: the scores tombstone (replaced below), the erasure pointer, and the survivor's profile item until the very end.
-        return sk !== 'SCORES' && sk !== ERASURE_POINTER_SK && !(next === profileId && sk === 'PROFILE');
+        // Kept: the scores tombstone (replaced below), and the survivor's profile item until the very end.
+        return sk !== 'SCORES' && !(next === profileId && sk === 'PROFILE');
       });
       eventsDeleted += deleted
         .filter((item) => (item.SK as string).startsWith('E#'))

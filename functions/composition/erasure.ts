@@ -2,6 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { CART_ABANDONMENT_STATE_MACHINE, ERASURE_STATE_MACHINE } from '../../lib/definitions/state-machines';
 import { DynamoErasureJobs } from '../adapters/dynamodb-erasure-jobs';
 import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import type { ErasureDependencies } from '../domain/privacy/erasure';
 import type { ErasureJobs } from '../ports/erasure-jobs';
@@ -15,7 +16,7 @@ let jobs: ErasureJobs | undefined;
 export function erasureJobsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ErasureJobs {
   if (jobs) return jobs;
   const { dynamo, tableName } = profileEnvironment(env);
-  jobs = new DynamoErasureJobs(dynamo, tableName);
+  jobs = new DynamoErasureJobs(dynamo, tableName, pseudonymsFromEnvironment(env));
   return jobs;
 }
 

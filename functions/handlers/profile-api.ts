@@ -121,7 +121,7 @@ function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRo
         now: () => new Date(),
       });
       if (!job) throw new NotFoundError('profile not found');
-      logger.info('erasure requested', { jobId: job.jobId, profileId: job.profileId, status: job.status });
+      logger.info('erasure requested', { jobId: job.jobId, status: job.status });
       return jsonResponse(202, { jobId: job.jobId, status: job.status });
     },
     'GET /v1/erasures/{jobId}': async (event) => {

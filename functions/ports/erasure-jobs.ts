@@ -9,10 +9,12 @@ export interface ErasureCounts {
   readonly journeyRunsStopped: number;
 }
 
-/** An erasure request (GDPR art. 17) and its progress. Ids and counts only: never an identifier. */
+/**
+ * An erasure request (GDPR art. 17) and its progress. Counts only: never an identifier, nor the
+ * erased profile's id (the job outlives the person it erased).
+ */
 export interface ErasureJob {
   readonly jobId: string;
-  readonly profileId: string;
   readonly status: 'running' | 'completed' | 'failed';
   readonly requestedAt: string;
   readonly finishedAt?: string;
@@ -21,10 +23,10 @@ export interface ErasureJob {
   readonly error?: string;
 }
 
-/** Erasure jobs, and for each erased profile the job that erased it. */
+/** Erasure jobs, and for each erased profile (under a keyed pseudonym of its id) the job that erased it. */
 export interface ErasureJobs {
-  /** Records a new job and the profile's pointer to it; the existing job when the profile has one already. */
-  create(job: ErasureJob): Promise<ErasureJob>;
+  /** Records a new running job for the profile; the profile's existing job when it has one (one job per profile). */
+  create(profileId: string, now: Date): Promise<ErasureJob>;
   get(jobId: string): Promise<ErasureJob | undefined>;
   /** The job that erased (or is erasing) a profile, by profile id. */
   jobOfProfile(profileId: string): Promise<ErasureJob | undefined>;

@@ -84,6 +84,7 @@ const EMAIL_FEEDBACK = 'EMAILFB#*'; // SES events counted once
 const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
 const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
 const ERASURE_JOB = 'ERASURE#*'; // erasure jobs (ids and counts)
+const ERASURE_REF = 'ERASUREREF#*'; // erased profile (keyed pseudonym of its id) → its erasure job
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const MEMBER_INDEX = 'MEMBER#*';
@@ -132,10 +133,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB] },
+          { actions: ['GetItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF] },
           { actions: ['BatchGetItem'], keys: [PROFILE, IDENTITY, ERASED] },
           { actions: ['Query'], keys: [PROFILE, QUARANTINE] },
-          { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB] },
+          { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF] },
           { actions: ['UpdateItem'], keys: [PROFILE] },
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY] },
           { actions: ['BatchWriteItem'], keys: [PROFILE] },

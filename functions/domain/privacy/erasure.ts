@@ -107,9 +107,6 @@ export interface ErasureRequestDependencies {
   readonly now: () => Date;
 }
 
-/** One job per profile: a repeated request, even a concurrent one, names the same job and the same run. */
-export const erasureJobIdOf = (profileId: string): string => `erasure-${profileId}`;
-
 /**
  * `DELETE /v1/profiles/{ref}`: starts the erasure of the person the reference resolves to, or
  * answers the job that erased them already (the reference no longer resolves then: the job is
@@ -125,8 +122,8 @@ export async function requestErasure(reference: ProfileReference, deps: ErasureR
   }
   // An un-merge of this person interrupted half way leaves copies of their events with the other profile: finish it first.
   await finishInterruptedUnmerges(deps.profiles, profile);
-  const jobId = erasureJobIdOf(profile.profileId);
-  const job = await deps.jobs.create({ jobId, profileId: profile.profileId, status: 'running', requestedAt: deps.now().toISOString() });
+  // One job per profile: a repeated request, even a concurrent one, names the same job and the same run.
+  const job = await deps.jobs.create(profile.profileId, deps.now());
   if (job.status === 'running') await deps.runs.start(job.jobId, startingState(job.jobId, profile.profileId));
   return job;
 }
