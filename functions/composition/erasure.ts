@@ -8,6 +8,7 @@ import type { ErasureDependencies } from '../domain/privacy/erasure';
 import type { ErasureJobs } from '../ports/erasure-jobs';
 import type { WorkflowRuns } from '../ports/workflow-runs';
 import { journeyStoreFromEnvironment } from './journey-environment';
+import { activationQueue } from './pipeline-queues';
 import { profileEnvironment } from './profile-environment';
 
 let jobs: ErasureJobs | undefined;
@@ -40,6 +41,7 @@ export function erasureDependencies(env: NodeJS.ProcessEnv = process.env): Omit<
     journeys: journeyStoreFromEnvironment(env),
     cartRuns: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
     jobs: erasureJobsFromEnvironment(env),
+    notify: (notices) => activationQueue(env).send(notices),
     now: () => new Date(),
   };
   return cached;

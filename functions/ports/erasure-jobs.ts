@@ -7,6 +7,8 @@ export interface ErasureCounts {
   readonly membershipsRemoved: number;
   readonly quarantineEntriesRemoved: number;
   readonly journeyRunsStopped: number;
+  /** `Profile Deleted` notices sent to the webhooks of the segments the person was in. */
+  readonly webhookNotices: number;
 }
 
 /**

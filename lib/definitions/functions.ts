@@ -158,6 +158,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
       profiles({
         grants: [
           { actions: ['GetItem', 'Query'], keys: [PROFILE] },
+          { actions: ['GetItem'], keys: [SEGMENT] },
           { actions: ['BatchGetItem'], keys: [PROFILE, ERASED] },
           { actions: ['PutItem'], keys: [ERASED] },
           { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT, ERASURE_JOB] },
@@ -168,7 +169,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         indexQueries: { GSI1: [MEMBER_INDEX] },
       }),
     ],
-    sendsTo: [],
+    sendsTo: ['Activation'],
     verifies: [],
     secureParameters: ['pseudonymSecret'],
   },

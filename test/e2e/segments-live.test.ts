@@ -117,6 +117,41 @@ describe('real-time membership', () => {
   });
 });
 
+describe('erasure', () => {
+  it("tells the segment's webhook, signed, that a member was erased (a Profile Deleted, whatever its event filter)", async () => {
+    const hook = unique('erased');
+    const segment = await createSegment({
+      name: 'Platinum customers',
+      definition: { trait: 'plan', op: 'eq', value: 'platinum' },
+      schedule: null,
+      destinations: [{ type: 'webhook', url: `${platform.baseUrl}/dev/webhooks/${hook}`, secretRef: SECRET_REF, events: ['Audience Entered'] }],
+    });
+    const userId = unique('user');
+    await identify(userId, { plan: 'platinum' });
+    const profileId = await profileIdOf(userId);
+    await pollUntil(async () => ((await deliveriesTo(hook)).length > 0 ? true : undefined), { timeoutMs: 30_000, description: 'Audience Entered webhook' });
+
+    const erasure = await admin(`/v1/profiles/user_id:${encodeURIComponent(userId)}`, { method: 'DELETE' });
+    expect(erasure.status).toBe(202);
+    const deleted = await pollUntil(async () => (await deliveriesTo(hook)).find((delivery) => payloadOf(delivery).type === 'profile.deleted'), {
+      timeoutMs: 30_000,
+      description: 'Profile Deleted webhook',
+    });
+    expect(payloadOf(deleted).data).toMatchObject({ event: 'Profile Deleted', segmentId: segment.id, profileId });
+    expect(payloadOf(deleted)).not.toHaveProperty('data.profile');
+    expect(verifyWebhook(deleted.headers, deleted.body, SECRET, Math.floor(Date.now() / 1000))).toBe(true);
+    const { jobId } = (await erasure.json()) as { jobId: string };
+    const job = await pollUntil(
+      async () => {
+        const body = (await (await admin(`/v1/erasures/${jobId}`)).json()) as { status: string; counts?: Record<string, number> };
+        return body.status === 'completed' ? body : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the erasure job to complete' },
+    );
+    expect(job.counts).toMatchObject({ webhookNotices: 1, membershipsRemoved: 1 });
+  });
+});
+
 describe('scheduled rebuild', () => {
   it('an EventBridge schedule runs the synthesized state machine, which fills the segment and records the run', async () => {
     const plan = unique('platinum');

@@ -8,6 +8,7 @@ import { Pseudonyms } from '../../functions/domain/identity/pseudonym';
 import { requestErasure, runErasureStep, type ErasureDependencies, type ErasureState } from '../../functions/domain/privacy/erasure';
 import { reconcileMessages } from '../../functions/domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
+import type { AudienceTransition } from '../../functions/domain/pipeline/messages';
 import type { DynamoDbLocal } from '../../local/dynamodb-local';
 import { acceptedMessage } from '../helpers/messages';
 import { profileStoreOptions, reconcileDependencies, startProfilesTable } from '../helpers/profiles-table';
@@ -39,6 +40,7 @@ afterAll(async () => {
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 const deps = reconcileDependencies(() => store);
 const stoppedRuns: string[] = [];
+const notified: AudienceTransition[] = [];
 
 function erasureDependencies(hasTime: () => boolean = () => true): ErasureDependencies {
   return {
@@ -47,6 +49,7 @@ function erasureDependencies(hasTime: () => boolean = () => true): ErasureDepend
     journeys: { cartState: async () => undefined },
     cartRuns: { stop: async (runId) => void stoppedRuns.push(runId) },
     jobs,
+    notify: async (notices) => void notified.push(...notices),
     hasTime,
     now: () => new Date(),
   };
@@ -108,7 +111,13 @@ async function runToCompletion(start: ErasureState, dependencies: ErasureDepende
 it('erases a merged person with thousands of events: no item left carries an identifier or a profile id but the expiring scores tombstones', async () => {
   const person = await personWithHistory(3_000);
   const segment = await segments.putSegment(
-    { id: unique('seg'), name: 'Viewers', definition: { event: 'Product Viewed' }, schedule: null, destinations: [] },
+    {
+      id: unique('seg'),
+      name: 'Viewers',
+      definition: { event: 'Product Viewed' },
+      schedule: null,
+      destinations: [{ type: 'webhook', url: 'https://crm.example.com/hook' }],
+    },
     new Date(),
   );
   for (const profileId of person.profileIds) await segments.applyMembership(segment, profileId, true, new Date(), 'test');
@@ -141,6 +150,8 @@ it('erases a merged person with thousands of events: no item left carries an ide
   const finished = await runToCompletion(started[0]?.input as ErasureState, erasureDependencies());
   expect(finished.counts).toMatchObject({ eventsDeleted: 3_000, identitiesSuppressed: 4, profilesErased: person.profileIds.length });
   expect(finished.counts.membershipsRemoved).toBe(person.profileIds.length);
+  // The segment's webhook is told, once per segment the person is in.
+  expect(notified).toEqual([expect.objectContaining({ event: 'Profile Deleted', segmentId: segment.id, profileId: started[0]?.input.profileId })]);
   expect(await jobs.get(job?.jobId ?? '')).toMatchObject({ status: 'completed', counts: finished.counts });
 
   const items = await allItems();
@@ -171,7 +182,15 @@ it('resumes a job interrupted in the middle of its data and completes it, counti
     jobId: created.jobId,
     profileId: survivor?.profileId ?? '',
     step: 'suppress',
-    counts: { identitiesSuppressed: 0, eventsDeleted: 0, profilesErased: 0, membershipsRemoved: 0, quarantineEntriesRemoved: 0, journeyRunsStopped: 0 },
+    counts: {
+      identitiesSuppressed: 0,
+      eventsDeleted: 0,
+      profilesErased: 0,
+      membershipsRemoved: 0,
+      quarantineEntriesRemoved: 0,
+      journeyRunsStopped: 0,
+      webhookNotices: 0,
+    },
     profileIds: [survivor?.profileId ?? ''],
     done: false,
   };
@@ -184,7 +203,14 @@ it('resumes a job interrupted in the middle of its data and completes it, counti
   expect(state.counts.eventsDeleted).toBeLessThan(400);
   // Then the process dies before its next step is recorded: the state machine retries that same step.
   const interrupted = state;
-  const failing = { ...erasureDependencies(), segments: { removeProfile: async () => Promise.reject(new Error('crash')) } };
+  const failing: ErasureDependencies = {
+    ...erasureDependencies(),
+    segments: {
+      segmentIdsOf: (profileId) => segments.segmentIdsOf(profileId),
+      getSegment: (segmentId) => segments.getSegment(segmentId),
+      removeProfile: async () => Promise.reject(new Error('crash')),
+    },
+  };
   state = await runErasureStep(interrupted, erasureDependencies());
   expect(state.step).toBe('memberships');
   await expect(runErasureStep(state, failing)).rejects.toThrow('crash');

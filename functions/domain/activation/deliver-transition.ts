@@ -84,6 +84,8 @@ export interface DeliveryReport {
  * - the profile was erased (or is unknown): nobody's consent to rely on, skipped likewise
  *   (whereas a destination without a purpose still gets the transition, with `profile: null`).
  * Destinations without a purpose are delivered exactly as before, whatever the person's consent.
+ * A `Profile Deleted` goes to every webhook of the segment, without profile data, whatever its
+ * event filter or purpose.
  * The profile is read at most once per call, and only when a destination that includes profile
  * data or serves a purpose is due (not already delivered); a read failure fails the call, so the
  * message is retried and nothing is sent to a destination whose consent could not be checked.
@@ -107,20 +109,20 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   let failed = 0;
   let refused = 0;
   let withoutConsent = 0;
-  const wanted = destinationsFor(
-    destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) })),
-    transition.event,
-  );
+  const keyed = destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) }));
+  // An erasure is told to every destination of the segment: it may have received the person.
+  const erasure = transition.event === 'Profile Deleted';
+  const wanted = erasure ? keyed : destinationsFor(keyed, transition.event);
   for (const destination of wanted) {
     if (await deps.isDelivered(transition.transitionId, destination.key)) {
       alreadyDelivered += 1;
       continue;
     }
-    if (destination.purpose !== undefined && !(await granted(destination.purpose))) {
+    if (!erasure && destination.purpose !== undefined && !(await granted(destination.purpose))) {
       withoutConsent += 1;
       continue;
     }
-    const body = await bodyFor(destination.include);
+    const body = erasure ? plainBody : await bodyFor(destination.include);
     const now = deps.now();
     const timestampSeconds = Math.floor(now.getTime() / 1000);
     const headers =

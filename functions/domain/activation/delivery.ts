@@ -12,7 +12,7 @@ export interface EventFilter {
 
 /** What a webhook receives: Standard Webhooks' recommended `{type, timestamp, data}` envelope. */
 export interface AudienceWebhookPayload {
-  readonly type: 'audience.entered' | 'audience.exited';
+  readonly type: 'audience.entered' | 'audience.exited' | 'profile.deleted';
   readonly timestamp: string;
   readonly data: {
     readonly event: AudienceEvent;
@@ -26,9 +26,15 @@ export interface AudienceWebhookPayload {
   };
 }
 
+const PAYLOAD_TYPES: Readonly<Record<AudienceEvent, AudienceWebhookPayload['type']>> = {
+  'Audience Entered': 'audience.entered',
+  'Audience Exited': 'audience.exited',
+  'Profile Deleted': 'profile.deleted',
+};
+
 export function webhookPayload(transition: AudienceTransition, profile?: WebhookProfile | null): AudienceWebhookPayload {
   return {
-    type: transition.event === 'Audience Entered' ? 'audience.entered' : 'audience.exited',
+    type: PAYLOAD_TYPES[transition.event],
     timestamp: transition.at,
     data: {
       event: transition.event,

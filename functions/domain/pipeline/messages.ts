@@ -38,7 +38,11 @@ export interface ProfileChange {
 /** A profile entered or left a segment (docs/contract.md §7), for webhooks and journeys. */
 export interface AudienceTransition {
   readonly kind: 'audience-transition';
-  readonly event: 'Audience Entered' | 'Audience Exited';
+  /**
+   * `Profile Deleted`: the member was erased (GDPR art. 17); every webhook of the segment is told,
+   * whatever its event filter or purpose (art. 19: recipients are informed of an erasure).
+   */
+  readonly event: 'Audience Entered' | 'Audience Exited' | 'Profile Deleted';
   readonly segmentId: string;
   readonly segmentName: string;
   readonly profileId: string;

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { ErasureCounts, ErasureJob, ErasureJobs } from '../../ports/erasure-jobs';
+import type { AudienceTransition } from '../pipeline/messages';
 import type { JourneyStore } from '../../ports/journey-store';
 import type { ProfileStore } from '../../ports/profile-store';
-import type { SegmentStore } from '../../ports/segment-store';
+import type { SegmentRecord, SegmentStore } from '../../ports/segment-store';
 import type { WorkflowRuns } from '../../ports/workflow-runs';
 import type { ProfileReference } from '../profile/profile-reference';
 import { finishInterruptedUnmerges } from '../reconcile/unmerge-profile';
@@ -13,13 +15,15 @@ import { finishInterruptedUnmerges } from '../reconcile/unmerge-profile';
  *    and the profile is marked erased (reads stop finding it);
  * 2. `journeys`: the person's running cart journey is stopped (other journeys end by themselves
  *    at their next step, the profile being gone);
- * 3. `data`: identity links, events, merge log, journey items, of the profile and of every profile
+ * 3. `notify`: every webhook of the segments the person is in is sent a `Profile Deleted` (GDPR
+ *    art. 19: the recipients of their data are told), through the Activation queue;
+ * 4. `data`: identity links, events, merge log, journey items, of the profile and of every profile
  *    merged into it, the profile item last (repeated while time runs short);
- * 4. `memberships`: segment memberships of all those profiles;
- * 5. `quarantine`: values refused from their messages;
- * 6. `complete`: the job records its counts.
+ * 5. `memberships`: segment memberships of all those profiles;
+ * 6. `quarantine`: values refused from their messages;
+ * 7. `complete`: the job records its counts.
  */
-export const ERASURE_STEPS = ['suppress', 'journeys', 'data', 'memberships', 'quarantine', 'complete'] as const;
+export const ERASURE_STEPS = ['suppress', 'journeys', 'notify', 'data', 'memberships', 'quarantine', 'complete'] as const;
 export type ErasureStep = (typeof ERASURE_STEPS)[number];
 
 export interface ErasureState {
@@ -34,7 +38,9 @@ export interface ErasureState {
 
 export interface ErasureDependencies {
   readonly profiles: Pick<ProfileStore, 'beginErasure' | 'eraseProfileData' | 'deleteQuarantineOf'>;
-  readonly segments: Pick<SegmentStore, 'removeProfile'>;
+  readonly segments: Pick<SegmentStore, 'removeProfile' | 'segmentIdsOf' | 'getSegment'>;
+  /** Sends `Profile Deleted` notices to the Activation queue (which delivers them to the webhooks). */
+  readonly notify: (notices: readonly AudienceTransition[]) => Promise<void>;
   readonly journeys: Pick<JourneyStore, 'cartState'>;
   readonly cartRuns: Pick<WorkflowRuns, 'stop'>;
   readonly jobs: Pick<ErasureJobs, 'finish'>;
@@ -50,6 +56,7 @@ const NO_COUNTS: ErasureCounts = {
   membershipsRemoved: 0,
   quarantineEntriesRemoved: 0,
   journeyRunsStopped: 0,
+  webhookNotices: 0,
 };
 
 /** The state an erasure starts from (the state machine's input). */
@@ -78,6 +85,25 @@ export async function runErasureStep(state: ErasureState, deps: ErasureDependenc
       const cart = await deps.journeys.cartState(state.profileId);
       if (cart) await deps.cartRuns.stop(cart.executionArn, 'the person was erased');
       return next({ counts: { ...counts, journeyRunsStopped: counts.journeyRunsStopped + (cart ? 1 : 0) } });
+    }
+    case 'notify': {
+      const segmentIds = await deps.segments.segmentIdsOf(state.profileId);
+      const segments = (await Promise.all(segmentIds.map((segmentId) => deps.segments.getSegment(segmentId)))).filter(
+        (segment): segment is SegmentRecord => segment?.destinations.some((destination) => destination.type === 'webhook') === true,
+      );
+      const at = deps.now().toISOString();
+      const notices = segments.map((segment): AudienceTransition => ({
+        kind: 'audience-transition',
+        event: 'Profile Deleted',
+        segmentId: segment.id,
+        segmentName: segment.name,
+        profileId: state.profileId,
+        at,
+        // One notice per job and segment, whatever the retries: receivers dedupe on it.
+        transitionId: createHash('sha256').update(`${state.jobId}\u0000${segment.id}`).digest('hex').slice(0, 32),
+      }));
+      if (notices.length > 0) await deps.notify(notices);
+      return next({ counts: { ...counts, webhookNotices: counts.webhookNotices + notices.length } });
     }
     case 'data': {
       const progress = await deps.profiles.eraseProfileData(state.profileId, deps.now(), deps.hasTime);

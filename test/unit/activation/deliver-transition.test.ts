@@ -285,4 +285,33 @@ describe('deliverTransition', () => {
       expect(calls).toHaveLength(0);
     });
   });
+
+  it('tells every destination of the segment a member was erased: whatever its event filter or purpose, without profile data, signed', async () => {
+    const erased: AudienceTransition = { ...transition, event: 'Profile Deleted', transitionId: 'erasure-notice-1' };
+    const { deps, calls, profileReads } = fakes(
+      [
+        { type: 'webhook', url: 'http://127.0.0.1/entries-only', events: ['Audience Entered'] },
+        { type: 'webhook', url: 'http://127.0.0.1/analytics', purpose: 'analytics', include: ['crmId'], secretRef: 'vip-hook' },
+      ],
+      () => ({ status: 204 }),
+      'erased',
+    );
+    expect(await deliverTransition(erased, 1, deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/entries-only', 'http://127.0.0.1/analytics']);
+    for (const call of calls) {
+      expect(payloadOf(call)).toEqual({
+        type: 'profile.deleted',
+        timestamp: erased.at,
+        data: {
+          event: 'Profile Deleted',
+          transitionId: 'erasure-notice-1',
+          segmentId: erased.segmentId,
+          segmentName: erased.segmentName,
+          profileId: erased.profileId,
+        },
+      });
+    }
+    expect(calls[1]?.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(profileReads).toEqual([]);
+  });
 });

@@ -29,6 +29,13 @@ function fakes(dataCalls: Array<{ eventsDeleted: number; done: boolean }>) {
       },
     },
     segments: {
+      segmentIdsOf: async () => ['s-hooked', 's-plain'],
+      getSegment: async (segmentId) =>
+        ({
+          id: segmentId,
+          name: segmentId,
+          destinations: segmentId === 's-hooked' ? [{ type: 'webhook', url: 'https://crm.example.com/hook' }] : [],
+        }) as unknown as Awaited<ReturnType<ErasureDependencies['segments']['getSegment']>>,
       removeProfile: async (id) => {
         calls.push(`memberships ${id}`);
         return { memberships: 1 };
@@ -36,6 +43,7 @@ function fakes(dataCalls: Array<{ eventsDeleted: number; done: boolean }>) {
     },
     journeys: { cartState: async () => ({ runId: 'r', executionArn: 'arn:cart:r', cartChangedAt: '2026-01-01T00:00:00.000Z' }) },
     cartRuns: { stop: async (runId) => void calls.push(`stop ${runId}`) },
+    notify: async (notices) => void calls.push(...notices.map((notice) => `notify ${notice.event} ${notice.segmentId} ${notice.profileId}`)),
     jobs: { finish: async (jobId, outcome) => void calls.push(`finish ${jobId} ${outcome.status}`) },
     hasTime: () => true,
     now: () => new Date('2026-12-01T00:00:00.000Z'),
@@ -55,11 +63,12 @@ describe('the erasure job', () => {
       seen.push(state.step);
       state = await runErasureStep(state, deps);
     }
-    expect(seen).toEqual(['suppress', 'journeys', 'data', 'data', 'memberships', 'quarantine', 'complete']);
+    expect(seen).toEqual(['suppress', 'journeys', 'notify', 'data', 'data', 'memberships', 'quarantine', 'complete']);
     expect(new Set(seen)).toEqual(new Set(ERASURE_STEPS));
     expect(calls).toEqual([
       'suppress p1 job-1',
       'stop arn:cart:r',
+      'notify Profile Deleted s-hooked p1',
       'data',
       'data',
       'memberships p1',
@@ -74,6 +83,7 @@ describe('the erasure job', () => {
       membershipsRemoved: 2,
       quarantineEntriesRemoved: 2,
       journeyRunsStopped: 1,
+      webhookNotices: 1,
     });
   });
 });
