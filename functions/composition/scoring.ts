@@ -47,6 +47,7 @@ export function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): Scorin
     dependencies: {
       settings,
       eventLimit: positiveSetting(env, 'DMP_SCORING_EVENT_LIMIT', 200, { integer: true }),
+      purposeConfig: profileEnvironment(env).purposeConfig,
       now: () => new Date(),
     },
     segmentEvaluation: segmentEvaluationQueue(env),

@@ -8,6 +8,7 @@ import type { ProfileRecord } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import type { ScoreStore } from '../../ports/score-store';
 import { computeProfileScores, scoresFingerprint, type ScoringSettings } from './profile-scores';
+import { consentRegion, purposeDecision, type PurposeConfig } from '../privacy/purposes';
 
 export interface RescoreDependencies {
   readonly profiles: {
@@ -22,6 +23,8 @@ export interface RescoreDependencies {
   /** Newest events read for the send hour (each costs read capacity). */
   readonly eventLimit: number;
   readonly now: () => Date;
+  /** Whose purposes decide whether a person may be scored (`analytics`); DEFAULT_PURPOSE_CONFIG when absent. */
+  readonly purposeConfig?: PurposeConfig;
 }
 
 export type RescoreOutcome =
@@ -29,6 +32,8 @@ export type RescoreOutcome =
   | { readonly outcome: 'skipped'; readonly reason: 'merged' | 'erased' }
   /** The profile changed while scoring: the newer change rescores it. */
   | { readonly outcome: 'superseded' }
+  /** The person denied `analytics`: no scores are kept for them (segments on scores no longer match). */
+  | { readonly outcome: 'withheld' }
   | { readonly outcome: 'written' | 'unchanged'; readonly scoringMs: number };
 
 export async function rescoreProfile(change: ProfileChange, deps: RescoreDependencies): Promise<RescoreOutcome> {
@@ -44,8 +49,18 @@ export async function rescoreProfile(change: ProfileChange, deps: RescoreDepende
     await deps.scores.retireScores([change.profileId], deps.now());
     return { outcome: 'skipped', reason: 'merged' };
   }
-  const [events, current] = await Promise.all([deps.profiles.listEvents(profile, deps.eventLimit), deps.scores.getScores(profile.profileId)]);
   const now = deps.now();
+  // Scores profile people for marketing: someone who denied analytics is not scored, and loses the scores they had.
+  // (Not yet decided is not a denial: scoring runs on the platform's own data unless the person objects.)
+  if (purposeDecision(profile.consent, 'analytics', consentRegion(profile.traits.country?.value), deps.purposeConfig).state === 'denied') {
+    const current = await deps.scores.getScores(profile.profileId);
+    if (current !== undefined && Object.keys(current).length > 0 && (await deps.scores.putScores(profile, {}, now)) === 'profile-changed') {
+      return { outcome: 'superseded' };
+    }
+    await deps.evaluateSegments(change);
+    return { outcome: 'withheld' };
+  }
+  const [events, current] = await Promise.all([deps.profiles.listEvents(profile, deps.eventLimit), deps.scores.getScores(profile.profileId)]);
   const started = performance.now();
   const scores = computeProfileScores(
     profile,

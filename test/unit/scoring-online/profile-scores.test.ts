@@ -222,6 +222,20 @@ describe('rescoring a profile change', () => {
     expect([...store.items.keys()]).toEqual(['p1']);
   });
 
+  it('withholds scores from a person who denied analytics, and removes those they had; not deciding is no denial', async () => {
+    const denied: ProfileRecord = {
+      ...survivor,
+      consent: { categories: { Analytics: { granted: false, at: now.toISOString(), source: 'tracking' } } },
+    };
+    const { deps, store, sent } = setup({ p1: denied });
+    store.items.set('p1', { lifecycle: 'customer' });
+    await expect(rescoreProfile(change, deps)).resolves.toEqual({ outcome: 'withheld' });
+    expect(store.items.get('p1')).toEqual({});
+    expect(sent).toEqual([change]);
+    const undecided = setup({ p1: survivor });
+    await expect(rescoreProfile(change, undecided.deps)).resolves.toMatchObject({ outcome: 'written' });
+  });
+
   it('leaves a profile that changed meanwhile to its newer change', async () => {
     const { deps, store, sent } = setup({ p1: survivor });
     store.versions.set('p1', survivor.version + 1);
