@@ -40,7 +40,10 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {
       try {
-        return [{ id: segment.id, name: segment.name, definition: definitionOf(segment.definition) }];
+        const webhookPurposes = [
+          ...new Set(segment.destinations.flatMap((destination) => (destination.type === 'webhook' && destination.purpose ? [destination.purpose] : []))),
+        ];
+        return [{ id: segment.id, name: segment.name, definition: definitionOf(segment.definition), ...(webhookPurposes.length > 0 && { webhookPurposes }) }];
       } catch {
         return [];
       }

@@ -77,8 +77,8 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
     const recordResults = byRecord.get(entry.record.messageId);
     if (recordResults && 'results' in recordResults) recordResults.results[entry.position] = result;
   };
-  const { store, identityConfig } = profileEnvironment();
-  const deps = { store, config: identityConfig, now: () => new Date(), newProfileId: randomUUID, backoff, maxAttempts: 20 };
+  const { store, identityConfig, purposeConfig } = profileEnvironment();
+  const deps = { store, config: identityConfig, purposeConfig, now: () => new Date(), newProfileId: randomUUID, backoff, maxAttempts: 20 };
   const identifierKeysOf = ({ message }: Entry) => extractIdentifiersWithinLimits(identityConfig, withBoundedEventTime(message)).identifiers.map(identifierKey);
   const reconcileGroup = async (group: readonly Entry[]): Promise<void> => {
     const first = (group[0] as Entry).message;
@@ -111,6 +111,12 @@ async function reconcileBatch(records: readonly SQSRecord[]): Promise<Map<string
   return byRecord;
 }
 
+/** The purposes withdrawn by a profile's messages of the batch so far. */
+function withdrawn(previous: ProfileChange | undefined, outcome: ReconcileOutcome): Pick<ProfileChange, 'withdrawnPurposes'> {
+  const purposes = new Set([...(previous?.withdrawnPurposes ?? []), ...(outcome.status === 'applied' ? (outcome.withdrawnPurposes ?? []) : [])]);
+  return purposes.size > 0 ? { withdrawnPurposes: [...purposes] } : {};
+}
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   const changes = new Map<string, ProfileChange>();
@@ -132,6 +138,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         at: new Date().toISOString(),
         messageId: message.messageId,
         absorbedProfileIds: [...new Set([...(previous?.absorbedProfileIds ?? []), ...absorbed])],
+        ...withdrawn(previous, outcome),
       });
       // Duplicates too, like changes: the journey trigger is idempotent per messageId (and checks
       // the profile itself, as a duplicate does not say whether it can be emailed). With the event

@@ -185,3 +185,51 @@ it('an abandoned-cart journey waiting between email 1 and email 2 survives a SIG
   );
   expect(await toCustomer(platform)).toHaveLength(2);
 }, 240_000);
+
+it('an erasure job killed while it runs resumes after the restart and completes: the person is gone, the job says so', async () => {
+  platform = await start();
+  const events = Array.from({ length: 400 }, (_, index) => ({
+    type: 'track',
+    event: 'Product Viewed',
+    userId: 'crash-erase',
+    messageId: `crash-erase-${index}`,
+    properties: { product_id: `sku-${index}` },
+  }));
+  for (let offset = 0; offset < events.length; offset += 100) {
+    const response = await fetch(`${platform.baseUrl}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
+      body: JSON.stringify({ batch: events.slice(offset, offset + 100) }),
+    });
+    expect(response.status).toBe(200);
+  }
+  await pollUntil(
+    async () => {
+      const response = await adminFetch(platform as TestPlatform, '/v1/profiles/user_id:crash-erase/events?limit=1000');
+      return response.status === 200 && ((await response.json()) as { events: unknown[] }).events.length === events.length;
+    },
+    { timeoutMs: 60_000, description: 'every event on the profile' },
+  );
+  const erasure = await adminFetch(platform, '/v1/profiles/user_id:crash-erase', { method: 'DELETE' });
+  expect(erasure.status).toBe(202);
+  const { jobId } = (await erasure.json()) as { jobId: string };
+  // Killed at once: wherever the execution stands (not started, between steps, in one), it resumes.
+  await platform.kill();
+
+  platform = await start();
+  const job = await pollUntil(
+    async () => {
+      const body = (await (await adminFetch(platform as TestPlatform, `/v1/erasures/${jobId}`)).json()) as {
+        status: string;
+        counts?: { eventsDeleted: number };
+      };
+      return body.status === 'running' ? undefined : body;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, description: 'the erasure job after the restart' },
+  );
+  expect(job).toMatchObject({ status: 'completed' });
+  expect(job.counts?.eventsDeleted).toBeLessThanOrEqual(events.length);
+  expect((await adminFetch(platform, '/v1/profiles/user_id:crash-erase')).status).toBe(404);
+  // Asked again: the same job.
+  expect(await (await adminFetch(platform, '/v1/profiles/user_id:crash-erase', { method: 'DELETE' })).json()).toEqual({ jobId, status: 'completed' });
+}, 240_000);

@@ -117,6 +117,55 @@ describe('real-time membership', () => {
   });
 });
 
+describe('consent', () => {
+  it('a webhook serving analytics gets the entry of a person who granted it, and an exit when they withdraw it while still matching', async () => {
+    const hook = unique('analytics');
+    const segment = await createSegment({
+      name: 'Diamond customers',
+      definition: { trait: 'plan', op: 'eq', value: 'diamond' },
+      schedule: null,
+      destinations: [{ type: 'webhook', url: `${platform.baseUrl}/dev/webhooks/${hook}`, secretRef: SECRET_REF, purpose: 'analytics' }],
+    });
+    const [consenting, silent] = [unique('user'), unique('user')];
+    const send = async (userId: string, traits: Record<string, unknown>, categories?: Record<string, boolean>) => {
+      const response = await fetch(`${platform.baseUrl}/v1/identify`, {
+        method: 'POST',
+        headers: { authorization: writeKeyAuthorization(platform.writeKey), 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, traits, messageId: randomUUID(), ...(categories && { context: { consent: { categoryPreferences: categories } } }) }),
+      });
+      expect(response.status).toBe(200);
+    };
+    await send(silent, { plan: 'diamond' });
+    await send(consenting, { plan: 'diamond' }, { Analytics: true });
+    const [silentId, consentingId] = [await profileIdOf(silent), await profileIdOf(consenting)];
+    const [entered] = await pollUntil(
+      async () => {
+        const deliveries = await deliveriesTo(hook);
+        return deliveries.length > 0 ? deliveries : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the consenting member entered' },
+    );
+    expect(payloadOf(entered as Delivery).data).toMatchObject({ event: 'Audience Entered', segmentId: segment.id, profileId: consentingId });
+
+    await send(consenting, { plan: 'diamond' }, { Analytics: false });
+    const exited = await pollUntil(async () => (await deliveriesTo(hook)).find((delivery) => payloadOf(delivery).type === 'audience.exited'), {
+      timeoutMs: 30_000,
+      description: 'the exit after the withdrawal',
+    });
+    expect(payloadOf(exited).data).toMatchObject({
+      event: 'Audience Exited',
+      profileId: consentingId,
+      reason: 'consent-withdrawn',
+      withdrawnPurposes: ['analytics'],
+    });
+    expect(verifyWebhook(exited.headers, exited.body, SECRET, Math.floor(Date.now() / 1000))).toBe(true);
+    // Both still match the criteria: members of the segment, but the receiver never heard of the silent one.
+    const members = (await (await admin(`/v1/segments/${segment.id}/members`)).json()) as { members: Array<{ profileId: string }> };
+    expect(members.members.map((member) => member.profileId).sort()).toEqual([silentId, consentingId].sort());
+    expect((await deliveriesTo(hook)).map((delivery) => payloadOf(delivery).data.profileId)).toEqual([consentingId, consentingId]);
+  });
+});
+
 describe('erasure', () => {
   it("tells the segment's webhook, signed, that a member was erased (a Profile Deleted, whatever its event filter)", async () => {
     const hook = unique('erased');

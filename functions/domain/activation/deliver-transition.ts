@@ -85,7 +85,8 @@ export interface DeliveryReport {
  *   (whereas a destination without a purpose still gets the transition, with `profile: null`).
  * Destinations without a purpose are delivered exactly as before, whatever the person's consent.
  * A `Profile Deleted` goes to every webhook of the segment, without profile data, whatever its
- * event filter or purpose.
+ * event filter or purpose. An exit for withdrawn purposes (`withdrawnPurposes`) goes only to the
+ * destinations serving one of them, without a consent check: it tells them to stop.
  * The profile is read at most once per call, and only when a destination that includes profile
  * data or serves a purpose is due (not already delivered); a read failure fails the call, so the
  * message is retried and nothing is sent to a destination whose consent could not be checked.
@@ -112,17 +113,25 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   const keyed = destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) }));
   // An erasure is told to every destination of the segment: it may have received the person.
   const erasure = transition.event === 'Profile Deleted';
-  const wanted = erasure ? keyed : destinationsFor(keyed, transition.event);
+  // An exit for a withdrawal goes only to the destinations serving a withdrawn purpose.
+  const withdrawn = transition.withdrawnPurposes;
+  const wanted = erasure
+    ? keyed
+    : destinationsFor(keyed, transition.event).filter(
+        (destination) => withdrawn === undefined || (destination.purpose !== undefined && withdrawn.includes(destination.purpose)),
+      );
   for (const destination of wanted) {
     if (await deps.isDelivered(transition.transitionId, destination.key)) {
       alreadyDelivered += 1;
       continue;
     }
-    if (!erasure && destination.purpose !== undefined && !(await granted(destination.purpose))) {
+    // The notice of a withdrawal or an erasure is due precisely because consent is gone.
+    if (!erasure && withdrawn === undefined && destination.purpose !== undefined && !(await granted(destination.purpose))) {
       withoutConsent += 1;
       continue;
     }
-    const body = erasure ? plainBody : await bodyFor(destination.include);
+    // Notices of an erasure or a withdrawal carry no profile data.
+    const body = erasure || withdrawn !== undefined ? plainBody : await bodyFor(destination.include);
     const now = deps.now();
     const timestampSeconds = Math.floor(now.getTime() / 1000);
     const headers =

@@ -21,6 +21,9 @@ export interface AudienceWebhookPayload {
     readonly segmentName: string;
     readonly profileId: string;
     readonly runId?: string;
+    /** An exit because the person withdrew these purposes (they may still match the segment's criteria). */
+    readonly reason?: 'consent-withdrawn';
+    readonly withdrawnPurposes?: readonly string[];
     /** Only for destinations with `include`: what they asked for, null once the profile is gone. */
     readonly profile?: WebhookProfile | null;
   };
@@ -43,6 +46,7 @@ export function webhookPayload(transition: AudienceTransition, profile?: Webhook
       segmentName: transition.segmentName,
       profileId: transition.profileId,
       ...(transition.runId !== undefined && { runId: transition.runId }),
+      ...(transition.withdrawnPurposes !== undefined && { reason: 'consent-withdrawn' as const, withdrawnPurposes: transition.withdrawnPurposes }),
       ...(profile !== undefined && { profile }),
     },
   };

@@ -33,6 +33,8 @@ export interface ProfileChange {
   readonly messageId?: string;
   /** Profiles merged away by this change: their memberships and scores move to `profileId`. */
   readonly absorbedProfileIds?: readonly string[];
+  /** Purposes the person had granted and no longer does: destinations serving them are told the person left. */
+  readonly withdrawnPurposes?: readonly string[];
 }
 
 /** A profile entered or left a segment (docs/contract.md §7), for webhooks and journeys. */
@@ -51,6 +53,11 @@ export interface AudienceTransition {
   readonly transitionId: string;
   /** The rebuild run that found it, when not real time. */
   readonly runId?: string;
+  /**
+   * An exit sent because the person withdrew these purposes while staying in the segment: it goes
+   * only to the webhooks serving one of them (the others keep the person).
+   */
+  readonly withdrawnPurposes?: readonly string[];
 }
 
 export type ActivationMessage = AudienceTransition;

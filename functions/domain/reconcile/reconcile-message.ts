@@ -19,6 +19,7 @@ import { boundedEventTime } from '../tracking/timestamps';
 import { recordInWindow, windowHolds } from '../profile/dedupe-window';
 import { openCartLines } from '../profile/activity';
 import { canReceiveMarketingEmail } from '../email/recipient';
+import { consentRegion, DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
 import {
   CommitTooLargeError,
   ConcurrentUpdateError,
@@ -48,6 +49,11 @@ export type ReconcileOutcome =
        * open cart: the time of the cart's newest change (its abandonment journey can start now).
        */
       readonly reachableCartSince?: string;
+      /**
+       * Set on the last message of a group that took away purposes the profile had granted (a
+       * withdrawal, an unsubscribe): destinations serving them are told the person left.
+       */
+      readonly withdrawnPurposes?: readonly string[];
     }
   /** Already applied; `profileId` tells where, so downstream notifications can be re-sent safely. */
   | { readonly status: 'duplicate'; readonly profileId?: string }
@@ -64,6 +70,8 @@ export interface ReconcileDependencies {
   readonly maxAttempts?: number;
   /** Hours a message id counts once (DEDUPE_WINDOW_HOURS by default). */
   readonly dedupeWindowHours?: number;
+  /** The processing purposes (withdrawals are reported per purpose); DEFAULT_PURPOSE_CONFIG when absent. */
+  readonly purposeConfig?: PurposeConfig;
 }
 
 /** Updates of an identifier's last-seen time are batched: at most one write a day per identifier. */
@@ -311,7 +319,9 @@ function decide(prepared: PreparedMessage, state: WorkingState, deps: ReconcileD
  * message's profile (followed through the group's merges) can be emailed, and, for a profile that
  * could not before the group and can now with items in its cart, the cart's newest change.
  */
-function withJourneyReach(decisions: readonly Decision[], state: WorkingState): ReconcileOutcome[] {
+function withJourneyReach(decisions: readonly Decision[], state: WorkingState, config: PurposeConfig = DEFAULT_PURPOSE_CONFIG): ReconcileOutcome[] {
+  const grantedPurposes = (profile: ProfileRecord): string[] =>
+    config.purposes.filter((purpose) => purposeGranted(profile.consent, purpose, consentRegion(profile.traits.country?.value), config));
   const absorbedInto = new Map<string, string>();
   for (const { change } of decisions) {
     if (change) for (const { profile } of change.absorbed) absorbedInto.set(profile.profileId, change.profile.profileId);
@@ -322,7 +332,13 @@ function withJourneyReach(decisions: readonly Decision[], state: WorkingState): 
     return id;
   };
   const emailableBefore = new Set<string>();
-  for (const [id, profile] of state.snapshot.profiles) if (canReceiveMarketingEmail(profile)) emailableBefore.add(finalIdOf(id));
+  const grantedBefore = new Map<string, Set<string>>();
+  for (const [id, profile] of state.snapshot.profiles) {
+    if (canReceiveMarketingEmail(profile)) emailableBefore.add(finalIdOf(id));
+    const granted = grantedBefore.get(finalIdOf(id)) ?? new Set<string>();
+    for (const purpose of grantedPurposes(profile)) granted.add(purpose);
+    grantedBefore.set(finalIdOf(id), granted);
+  }
   const lastApplied = new Map<string, number>();
   decisions.forEach(({ outcome }, position) => {
     if (outcome.status === 'applied') lastApplied.set(finalIdOf(outcome.profileId), position);
@@ -337,7 +353,10 @@ function withJourneyReach(decisions: readonly Decision[], state: WorkingState): 
       .map((line) => line.addedAt)
       .sort()
       .at(-1);
-    return { ...outcome, emailable, ...(newestChange && { reachableCartSince: newestChange }) };
+    const last = lastApplied.get(finalId) === position;
+    const grantedNow = new Set(profile ? grantedPurposes(profile) : []);
+    const withdrawn = last ? [...(grantedBefore.get(finalId) ?? [])].filter((purpose) => !grantedNow.has(purpose)) : [];
+    return { ...outcome, emailable, ...(newestChange && { reachableCartSince: newestChange }), ...(withdrawn.length > 0 && { withdrawnPurposes: withdrawn }) };
   });
 }
 
@@ -383,7 +402,7 @@ export async function reconcileMessages(received: readonly AcceptedMessage[], de
     const changes = decisions.flatMap((decision) => (decision.change ? [decision.change] : []));
     try {
       if (changes.length > 0) await store.commit(changes, now);
-      withJourneyReach(decisions, state).forEach((outcome, position) => {
+      withJourneyReach(decisions, state, deps.purposeConfig).forEach((outcome, position) => {
         outcomes[(attributable[position] as { index: number }).index] = outcome;
       });
       return outcomes as ReconcileOutcome[];

@@ -314,4 +314,23 @@ describe('deliverTransition', () => {
     expect(calls[1]?.headers['webhook-signature']).toMatch(/^v1,/);
     expect(profileReads).toEqual([]);
   });
+
+  it('tells a withdrawal only to the destinations serving a withdrawn purpose, as an exit without profile data', async () => {
+    const withdrawal: AudienceTransition = { ...transition, event: 'Audience Exited', transitionId: 'withdrawal-1', withdrawnPurposes: ['analytics'] };
+    const { deps, calls, profileReads } = fakes(
+      [
+        { type: 'webhook', url: 'http://127.0.0.1/plain' },
+        { type: 'webhook', url: 'http://127.0.0.1/ads', purpose: 'ad_user_data' },
+        { type: 'webhook', url: 'http://127.0.0.1/analytics', purpose: 'analytics', include: ['crmId'] },
+      ],
+      () => ({ status: 200 }),
+    );
+    expect(await deliverTransition(withdrawal, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/analytics']);
+    expect(payloadOf(calls[0]).data).toEqual(
+      expect.objectContaining({ event: 'Audience Exited', reason: 'consent-withdrawn', withdrawnPurposes: ['analytics'] }),
+    );
+    expect(payloadOf(calls[0]).data).not.toHaveProperty('profile');
+    expect(profileReads).toEqual([]);
+  });
 });

@@ -383,6 +383,30 @@ describe('what journeys learn from a reconciled group', () => {
     expect(reach(await reconcile(message(3, { type: 'page', userId: 'ana' })))).toEqual({ emailable: true, reachableCartSince: undefined });
   });
 
+  it('reports the purposes a group withdrew, on its last message, and none when consent only grows', async () => {
+    const { deps, message } = setup();
+    await reconcileMessages(
+      [message(10, { type: 'identify', userId: 'w', context: { consent: { categoryPreferences: { Analytics: true, Advertising: true } } } })],
+      deps,
+    );
+    const outcomes = await reconcileMessages(
+      [
+        message(5, { type: 'identify', userId: 'w', context: { consent: { categoryPreferences: { Advertising: false } } } }),
+        message(4, { type: 'page', userId: 'w' }),
+      ],
+      deps,
+    );
+    expect(outcomes.map((outcome) => (outcome.status === 'applied' ? outcome.withdrawnPurposes : 'not applied'))).toEqual([
+      undefined,
+      ['ad_user_data', 'ad_personalization'],
+    ]);
+    const growing = await reconcileMessages(
+      [message(3, { type: 'identify', userId: 'w', context: { consent: { categoryPreferences: { Marketing: true } } } })],
+      deps,
+    );
+    expect(applied(growing[0]).withdrawnPurposes).toBeUndefined();
+  });
+
   it('does not name a cart the order emptied', async () => {
     const { deps, message } = setup();
     const outcomes = await reconcileMessages(

@@ -51,6 +51,19 @@ function harness(profiles: ReadonlyMap<string, ProfileRecord>, events: readonly 
 }
 
 describe('evaluateProfileChange (real time)', () => {
+  it('tells a withdrawal to the segments the person stays in whose webhooks serve the purpose, once per change', async () => {
+    const h = harness(new Map([['p1', profileWithPlan('p1', 'gold')]]));
+    h.deps = { ...h.deps, segments: async () => [{ ...GOLD, webhookPurposes: ['analytics'] }, MUG_BUYERS] };
+    await evaluateProfileChange(change('p1'), false, h.deps);
+    const withdrawal = change('p1', { at: '2026-02-01T11:59:30.000Z', withdrawnPurposes: ['analytics', 'ad_user_data'] });
+    const transitions = await evaluateProfileChange(withdrawal, false, h.deps);
+    expect(transitions).toEqual([expect.objectContaining({ segmentId: 'gold', event: 'Audience Exited', profileId: 'p1', withdrawnPurposes: ['analytics'] })]);
+    // The person is still a member: only the webhook hears of the withdrawal. Redelivered, the same notice (same id).
+    expect(await h.deps.segmentIdsOf('p1')).toEqual(['gold']);
+    const again = await evaluateProfileChange(withdrawal, true, h.deps);
+    expect(again.map((transition) => transition.transitionId)).toEqual(transitions.map((transition) => transition.transitionId));
+  });
+
   it('enters the segments a changed profile now qualifies for, using events only as far back as needed', async () => {
     const events = [track('Product Added', 'mugs', '2026-01-30T00:00:00.000Z'), track('Product Added', 'mugs', '2025-12-01T00:00:00.000Z')];
     const h = harness(new Map([['p1', profileWithPlan('p1', 'gold')]]), events);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ProfileChange, AudienceTransition } from '../../pipeline/messages';
 import type { ProfileRecord } from '../../profile/profile';
 import type { AcceptedMessage } from '../../tracking/accepted-message';
@@ -59,9 +60,45 @@ export async function evaluateProfileChange(change: ProfileChange, redelivered: 
   // Memberships of different segments are separate items: their writes go side by side too.
   if (!memberOf) {
     await Promise.all(segments.map((segment) => apply(segment, profile.profileId, qualifying.has(segment.id))));
-    return transitions;
+    return [...transitions, ...withdrawalExits(change, profile.profileId, segments, qualifying, at)];
   }
   const changes = membershipChanges(profile.profileId, segments, qualifying, new Set(memberOf));
   await Promise.all(changes.map(({ segment, shouldBeMember }) => apply(segment, profile.profileId, shouldBeMember)));
-  return transitions;
+  return [...transitions, ...withdrawalExits(change, profile.profileId, segments, qualifying, at)];
+}
+
+/**
+ * A person who withdrew a purpose but stays in a segment is told as an exit to the webhooks of the
+ * segment serving that purpose (their deliveries stop from now on): one notice per change and
+ * segment, deterministic so that a redelivered change sends nothing twice.
+ */
+function withdrawalExits(
+  change: ProfileChange,
+  profileId: string,
+  segments: readonly EvaluableSegment[],
+  stillMemberOf: ReadonlySet<string>,
+  at: Date,
+): AudienceTransition[] {
+  const withdrawn = change.withdrawnPurposes ?? [];
+  if (withdrawn.length === 0) return [];
+  return segments.flatMap((segment) => {
+    const purposes = (segment.webhookPurposes ?? []).filter((purpose) => withdrawn.includes(purpose));
+    if (!stillMemberOf.has(segment.id) || purposes.length === 0) return [];
+    const transitionId = createHash('sha256')
+      .update(['withdrawn', segment.id, profileId, change.at, ...purposes].join('\u0000'))
+      .digest('hex')
+      .slice(0, 32);
+    return [
+      {
+        kind: 'audience-transition',
+        event: 'Audience Exited',
+        segmentId: segment.id,
+        segmentName: segment.name,
+        profileId,
+        at: at.toISOString(),
+        transitionId,
+        withdrawnPurposes: purposes,
+      },
+    ];
+  });
 }

@@ -8,6 +8,8 @@ export interface EvaluableSegment {
   readonly id: string;
   readonly name: string;
   readonly definition: SegmentDefinition;
+  /** The purposes its webhook destinations serve (a withdrawal of one is told to them as an exit). */
+  readonly webhookPurposes?: readonly string[];
 }
 
 /** A membership to change: the profile should now be in (`enter`) or out of (`exit`) the segment. */
