@@ -13,6 +13,7 @@ import {
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
   STATE_MACHINES,
+  type StateMachineDefinition,
 } from '../definitions/state-machines';
 import type { DataResources } from '../constructs/dmp-function';
 import { EmailFeedback } from '../constructs/email-feedback';
@@ -81,25 +82,35 @@ export function definePlatform(app: App): Platform {
   return { storage, processing, ingestion, observability };
 }
 
-/** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function. */
-function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ScoreRecomputeStateMachine {
-  const definition = SCORE_RECOMPUTE_STATE_MACHINE;
+/** The one task function of a state machine, as built. */
+function taskFunctionOf(definition: StateMachineDefinition, functions: ReadonlyMap<FunctionId, IFunction>): IFunction {
   const [taskFunctionId] = definition.taskFunctions;
   const taskFunction = taskFunctionId && functions.get(taskFunctionId);
   if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  return taskFunction;
+}
+
+/** A function that starts a state machine, as built (its environment and role get the machine). */
+function starterOf(definition: StateMachineDefinition, starterId: FunctionId, functions: ReadonlyMap<FunctionId, IFunction>): LambdaFunction {
+  const starter = functions.get(starterId);
+  if (!(starter instanceof LambdaFunction)) throw new Error(`state machine ${definition.id}: starter ${starterId} is not built`);
+  return starter;
+}
+
+/** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function. */
+function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ScoreRecomputeStateMachine {
+  const definition = SCORE_RECOMPUTE_STATE_MACHINE;
+  const taskFunction = taskFunctionOf(definition, functions);
   return new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
 }
 
 /** The erasure job's state machine, beside its task function and its starter (the Profile API). */
 function addErasure(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ErasureStateMachine {
   const definition = ERASURE_STATE_MACHINE;
-  const [taskFunctionId] = definition.taskFunctions;
-  const taskFunction = taskFunctionId && functions.get(taskFunctionId);
-  if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  const taskFunction = taskFunctionOf(definition, functions);
   const erasure = new ErasureStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
   for (const starterId of definition.startedBy) {
-    const starter = functions.get(starterId);
-    if (!(starter instanceof LambdaFunction)) throw new Error(`state machine ${definition.id}: starter ${starterId} is not built`);
+    const starter = starterOf(definition, starterId, functions);
     starter.addEnvironment(definition.envName, erasure.stateMachine.stateMachineArn);
     erasure.stateMachine.grantStartExecution(starter);
   }
@@ -113,13 +124,10 @@ function addErasure(processing: ProcessingStack, functions: ReadonlyMap<Function
  */
 function addSegmentRebuild(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): SegmentRebuildStateMachine {
   const definition = SEGMENT_REBUILD_STATE_MACHINE;
-  const [taskFunctionId] = definition.taskFunctions;
-  const taskFunction = taskFunctionId && functions.get(taskFunctionId);
-  if (!taskFunction) throw new Error(`state machine ${definition.id}: task function ${String(taskFunctionId)} is not built`);
+  const taskFunction = taskFunctionOf(definition, functions);
   const rebuild = new SegmentRebuildStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
   for (const starterId of definition.startedBy) {
-    const starter = functions.get(starterId);
-    if (!(starter instanceof LambdaFunction)) throw new Error(`state machine ${definition.id}: starter ${starterId} is not built`);
+    const starter = starterOf(definition, starterId, functions);
     starter.addEnvironment(definition.envName, rebuild.stateMachine.stateMachineArn);
     starter.addEnvironment('SEGMENT_SCHEDULE_GROUP', rebuild.scheduleGroup.scheduleGroupName);
     starter.addEnvironment('SCHEDULER_ROLE_ARN', rebuild.schedulerRole.roleArn);

@@ -5,7 +5,7 @@ import { DynamoErasureJobs } from '../../functions/adapters/dynamodb-erasure-job
 import { DynamoProfileStore } from '../../functions/adapters/dynamodb-profile-store';
 import { DynamoSegmentStore } from '../../functions/adapters/dynamodb-segment-store';
 import { Pseudonyms } from '../../functions/domain/identity/pseudonym';
-import { requestErasure, runErasureStep, type ErasureDependencies, type ErasureState } from '../../functions/domain/privacy/erasure';
+import { requestErasure, runErasureStep, startingState, type ErasureDependencies, type ErasureState } from '../../functions/domain/privacy/erasure';
 import { reconcileMessages } from '../../functions/domain/reconcile/reconcile-message';
 import type { AcceptedMessage } from '../../functions/domain/tracking/accepted-message';
 import type { AudienceTransition } from '../../functions/domain/pipeline/messages';
@@ -178,22 +178,7 @@ it('resumes a job interrupted in the middle of its data and completes it, counti
   const person = await personWithHistory(400);
   const survivor = await store.findProfile({ type: 'user_id', value: person.userId });
   const created = await jobs.create(survivor?.profileId ?? '', new Date());
-  let state: ErasureState = {
-    jobId: created.jobId,
-    profileId: survivor?.profileId ?? '',
-    step: 'suppress',
-    counts: {
-      identitiesSuppressed: 0,
-      eventsDeleted: 0,
-      profilesErased: 0,
-      membershipsRemoved: 0,
-      quarantineEntriesRemoved: 0,
-      journeyRunsStopped: 0,
-      webhookNotices: 0,
-    },
-    profileIds: [survivor?.profileId ?? ''],
-    done: false,
-  };
+  let state: ErasureState = startingState(created.jobId, survivor?.profileId ?? '');
   // The invocation runs out of time after one partition: the data step answers not done.
   const shortOfTime = erasureDependencies(() => false);
   while (state.step !== 'data') state = await runErasureStep(state, shortOfTime);
