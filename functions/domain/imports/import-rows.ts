@@ -33,6 +33,27 @@ const REPLACEMENT_CHARACTER = '\uFFFD';
 /** A column's value: own fields only, so a column named like `constructor` reads nothing inherited. */
 const columnValue = (values: Readonly<Record<string, unknown>>, column: string): unknown => (Object.hasOwn(values, column) ? values[column] : undefined);
 
+const CONSENT_ANSWERS: Readonly<Record<string, boolean>> = {
+  true: true,
+  yes: true,
+  '1': true,
+  granted: true,
+  'opt-in': true,
+  false: false,
+  no: false,
+  '0': false,
+  denied: false,
+  'opt-out': false,
+};
+
+/** A yes/no cell of a consent column; undefined when it is neither. */
+const consentAnswer = (value: unknown): boolean | undefined =>
+  typeof value === 'boolean'
+    ? value
+    : Object.hasOwn(CONSENT_ANSWERS, String(value).trim().toLowerCase())
+      ? CONSENT_ANSWERS[String(value).trim().toLowerCase()]
+      : undefined;
+
 const isBlank = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
 /** The channel a party's data arrives through: the company's CRM, or a partner / data vendor. */
@@ -87,6 +108,19 @@ export function rowsToMessages(
       const value = columnValue(values, column);
       if (!isBlank(value)) traits[trait] = value;
     }
+    const categoryPreferences: Record<string, boolean> = {};
+    const unreadable: string[] = [];
+    for (const [category, column] of Object.entries(mapping.consent ?? {})) {
+      const value = columnValue(values, column);
+      if (isBlank(value)) continue;
+      const decision = consentAnswer(value);
+      if (decision === undefined) unreadable.push(column);
+      else categoryPreferences[category] = decision;
+    }
+    if (unreadable.length > 0) {
+      reject(`consent column "${unreadable[0]}" is neither yes nor no (true/false, yes/no, 1/0, granted/denied, opt-in/opt-out)`);
+      continue;
+    }
     const { user_id: userId, anonymous_id: anonymousId, device_id: deviceId, email, phone, ...external } = identifiers;
     const digest = createHash('sha256')
       .update(`${options.source}|${options.party}|${JSON.stringify(values)}`)
@@ -101,6 +135,7 @@ export function rowsToMessages(
       context: {
         channel: CHANNEL_OF_PARTY[options.party],
         dmp: { origin: { source: options.source, party: options.party } },
+        ...(Object.keys(categoryPreferences).length > 0 && { consent: { categoryPreferences } }),
         ...(deviceId && { device: { id: deviceId } }),
         ...(Object.keys(external).length > 0 && {
           externalIds: Object.entries(external).map(([type, id]) => ({ id, type, collection: 'users', encoding: 'none' })),

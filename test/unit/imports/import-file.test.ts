@@ -74,6 +74,22 @@ describe('importFile', () => {
     expect(report.accepted).toBe(0);
   });
 
+  it("records the CRM's consent columns as consent decisions from the import, and refuses a row whose answer is neither yes nor no", async () => {
+    const { report, messages } = await run('email,consent:Marketing,Ads\nana@shop.io,yes,opt-out\nbob@shop.io,,granted\ncid@shop.io,maybe,no\n', {
+      mapping: { identifiers: { email: 'email' }, traits: {}, consent: { Marketing: 'consent:Marketing', Advertising: 'Ads' } },
+    });
+    expect(report).toMatchObject({ rowsRead: 3, accepted: 2, rejected: 1 });
+    expect(report.errors[0]?.reason).toMatch(/consent column "consent:Marketing" is neither yes nor no/);
+    expect(messages.map((message) => message.context.consent)).toEqual([
+      { categoryPreferences: { Marketing: true, Advertising: false } },
+      { categoryPreferences: { Advertising: true } },
+    ]);
+    // Without a mapping, `consent:<category>` columns are consent, not traits.
+    const implied = await run('email,consent:Email\nana@shop.io,1\n');
+    expect(implied.messages[0]?.context.consent).toEqual({ categoryPreferences: { Email: true } });
+    expect(implied.messages[0]?.traits).toEqual({ email: 'ana@shop.io' });
+  });
+
   it('explains a wrong separator instead of importing garbage', async () => {
     await expect(run('email;plan\na@shop.io;gold\n', { separator: ',', mapping: { identifiers: { email: 'email' }, traits: {} } })).rejects.toThrow(
       'the mapping names columns the file does not have: "email" (the header reads as one column: is the separator ";"?)',
