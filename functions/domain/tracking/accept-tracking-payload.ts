@@ -160,13 +160,22 @@ function toAcceptedMessage(type: MessageType, fields: TrackingMessageFields, env
     // Segment's page/screen `category` lives on as a property rather than being dropped.
     properties: hasName && fields.category !== undefined ? { category: fields.category, ...fields.properties } : (fields.properties ?? {}),
     traits: fields.traits ?? {},
-    context: mergeBatchDefaults(envelope?.context, fields.context) ?? {},
+    context: withoutPlatformContext(mergeBatchDefaults(envelope?.context, fields.context) ?? {}),
     timestamp: fields.timestamp ?? fields.originalTimestamp ?? receivedAt,
     receivedAt,
     sentAt: fields.sentAt ?? envelope?.sentAt,
     originalTimestamp: fields.originalTimestamp,
     integrations: mergeBatchDefaults(envelope?.integrations, fields.integrations),
   };
+}
+
+/**
+ * `context.dmp` is the platform's own (an import's origin, source and party): a client of the
+ * public write key cannot claim it, so its messages never pass for a CRM import.
+ */
+function withoutPlatformContext(context: JsonObject): JsonObject {
+  const { dmp: _platformOnly, ...clientContext } = context;
+  return clientContext;
 }
 
 /** A batch-level object applies to each message, the message's own keys winning. */

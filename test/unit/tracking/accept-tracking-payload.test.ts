@@ -55,6 +55,20 @@ describe('payloadWriteKey', () => {
 });
 
 describe('validateTrackingPayload', () => {
+  it("drops context.dmp, the platform's own: a browser cannot pass its message for a CRM import", () => {
+    const outcome = validated(
+      validateTrackingPayload(
+        'batch',
+        {
+          context: { dmp: { origin: { source: 'crm', party: 'first' } } },
+          batch: [{ type: 'identify', userId: 'u', context: { dmp: { origin: { source: 'crm' } }, consent: { categoryPreferences: { Marketing: true } } } }],
+        },
+        context,
+      ),
+    );
+    expect(outcome.accepted[0]?.context).toEqual({ consent: { categoryPreferences: { Marketing: true } } });
+  });
+
   it('turns a track call into an AcceptedMessage, dropping unknown fields and the writeKey', () => {
     const { accepted, rejected } = validated(
       validateTrackingPayload(
