@@ -3,8 +3,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import type { AttemptRecord } from '../domain/activation/deliver-transition';
 import type { DeliveryLog } from '../ports/delivery-log';
 
-/** Attempts are kept this long for support and debugging, then expire (DynamoDB TTL). */
-const RETENTION_DAYS = 30;
+/** Attempts are kept this long by default for support and debugging, then expire (DynamoDB TTL). */
+const DEFAULT_RETENTION_DAYS = 30;
 
 /** Item keys: one partition per transition, a `DELIVERED` marker and one item per attempt. */
 export const deliveryKeys = {
@@ -23,6 +23,7 @@ export class DynamoDeliveryLog implements DeliveryLog {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly retentionDays: number = DEFAULT_RETENTION_DAYS,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -35,7 +36,7 @@ export class DynamoDeliveryLog implements DeliveryLog {
   }
 
   async recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + RETENTION_DAYS * 86_400;
+    const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + this.retentionDays * 86_400;
     const fields = {
       segmentId: attempt.segmentId,
       destination: attempt.destination,

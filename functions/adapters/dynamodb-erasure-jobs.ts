@@ -10,7 +10,7 @@ import type { ErasureJob, ErasureJobs } from '../ports/erasure-jobs';
  * item left after an erasure names the profile. Kept three years as the record that the request
  * was carried out (GDPR art. 5(2) accountability): counts and times only.
  */
-const JOB_RETENTION_SECONDS = 3 * 365 * 86_400;
+const DEFAULT_RETENTION_DAYS = 3 * 365;
 
 export const erasureKeys = {
   job: (jobId: string) => ({ PK: `ERASURE#${jobId}`, SK: 'JOB' }),
@@ -26,6 +26,7 @@ export class DynamoErasureJobs implements ErasureJobs {
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly pseudonyms: () => Promise<Pseudonyms>,
+    private readonly retentionDays: number = DEFAULT_RETENTION_DAYS,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -36,7 +37,7 @@ export class DynamoErasureJobs implements ErasureJobs {
 
   async create(profileId: string, now: Date): Promise<ErasureJob> {
     const job: ErasureJob = { jobId: randomUUID(), status: 'running', requestedAt: now.toISOString() };
-    const expiresAt = Math.floor(now.getTime() / 1000) + JOB_RETENTION_SECONDS;
+    const expiresAt = Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400;
     const reference = await this.referenceKey(profileId);
     try {
       await this.doc.send(

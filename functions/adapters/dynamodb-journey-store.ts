@@ -48,7 +48,7 @@ import {
  *   `P#<p>` / `JENTRY#<journeyKey>#<run>` entry, a `JRUN#<run>` / `CONV` conversion, an
  *   `EMAILFB#<sesMessageId>` / `<kind>` SES event.
  */
-const STEP_RECORD_TTL_DAYS = 30;
+const DEFAULT_STEP_RECORD_TTL_DAYS = 30;
 /** A claim older than this belongs to an attempt that died before recording its outcome. */
 const STALE_CLAIM_MS = 5 * 60_000;
 
@@ -85,6 +85,8 @@ export class DynamoJourneyStore implements JourneyStore {
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly pseudonyms: () => Promise<Pseudonyms> = () => Promise.reject(new Error('no pseudonym secret given to the journey store')),
+    /** Days the send claims, outcomes and conversions of a run are kept (the idempotency records). */
+    private readonly stepRecordTtlDays: number = DEFAULT_STEP_RECORD_TTL_DAYS,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -152,7 +154,7 @@ export class DynamoJourneyStore implements JourneyStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { PK: `JRUN#${runId}`, SK: `STEP#${step}`, claimedAt: now.toISOString(), expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400 },
+          Item: { PK: `JRUN#${runId}`, SK: `STEP#${step}`, claimedAt: now.toISOString(), expiresAt: epochSeconds(now) + this.stepRecordTtlDays * 86_400 },
           ConditionExpression: 'attribute_not_exists(PK) OR (attribute_not_exists(outcome) AND claimedAt < :stale)',
           ExpressionAttributeValues: { ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString() },
         }),
@@ -199,7 +201,7 @@ export class DynamoJourneyStore implements JourneyStore {
             profileId: run.profileId,
             outcome,
             recordedAt: at,
-            expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400,
+            expiresAt: epochSeconds(now) + this.stepRecordTtlDays * 86_400,
           },
           ConditionExpression: 'attribute_not_exists(outcome)',
         },
@@ -270,7 +272,7 @@ export class DynamoJourneyStore implements JourneyStore {
                 orderAt,
                 revenue,
                 recordedAt: now.toISOString(),
-                expiresAt: epochSeconds(now) + STEP_RECORD_TTL_DAYS * 86_400,
+                expiresAt: epochSeconds(now) + this.stepRecordTtlDays * 86_400,
               },
               ConditionExpression: 'attribute_not_exists(PK)',
             },

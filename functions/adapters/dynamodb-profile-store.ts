@@ -51,6 +51,8 @@ export interface DynamoProfileStoreOptions {
    * unkeyed SHA-256. Records are looked up under both forms either way (see pseudonym.ts).
    */
   readonly pseudonyms?: () => Promise<Pseudonyms>;
+  /** Days quarantine entries are kept (90 by default). */
+  readonly quarantineTtlDays?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -60,7 +62,7 @@ const MAX_GROUP_COMMIT_BYTES = 3_000_000;
 /** One event page, compressed: far below an item's 400 KB, so a page plus its keys always fits. */
 const MAX_EVENT_PAGE_BYTES = 300_000;
 const MAX_TOMBSTONE_HOPS = 8;
-const QUARANTINE_TTL_DAYS = 90;
+const DEFAULT_QUARANTINE_TTL_DAYS = 90;
 /**
  * The quarantine is spread over a few partitions (by message id) so that a flood of refused
  * values cannot make one partition hot; `QUARANTINE` (unsharded) holds entries of earlier versions.
@@ -356,7 +358,7 @@ export class DynamoProfileStore implements ProfileStore {
         write('other', {
           ...keys.quarantine(entry.at, entry.messageId, String(index)),
           ...entry,
-          expiresAt: epochSeconds(nowMs + QUARANTINE_TTL_DAYS * DAY_MS),
+          expiresAt: epochSeconds(nowMs + (this.options.quarantineTtlDays ?? DEFAULT_QUARANTINE_TTL_DAYS) * DAY_MS),
         });
       });
     }
@@ -573,7 +575,7 @@ export class DynamoProfileStore implements ProfileStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.options.tableName,
-        Item: { ...key, ...entry, expiresAt: epochSeconds(Date.parse(entry.at)) + QUARANTINE_TTL_DAYS * 86_400 },
+        Item: { ...key, ...entry, expiresAt: epochSeconds(Date.parse(entry.at)) + (this.options.quarantineTtlDays ?? DEFAULT_QUARANTINE_TTL_DAYS) * 86_400 },
       }),
     );
   }

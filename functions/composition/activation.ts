@@ -3,7 +3,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { AUDIENCE_EMAIL_STATE_MACHINE } from '../../lib/definitions/state-machines';
 import { DynamoDeliveryLog } from '../adapters/dynamodb-delivery-log';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { webhookSecretsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import { WebhookSender } from '../adapters/webhook-sender';
@@ -54,14 +53,13 @@ let cached: ActivationEnvironment | undefined;
 
 export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): ActivationEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store, purposeConfig } = profileEnvironment(env);
-  const segments = new DynamoSegmentStore(dynamo, { tableName });
+  const { dynamo, tableName, store, purposeConfig, segments, retention } = profileEnvironment(env);
   const scores = new DynamoScoreStore(dynamo, tableName);
   const sqs = new SQSClient({});
   const timeScale = Number(env.DMP_TIME_SCALE ?? '1');
   const segmentCache = new Map<string, { readonly until: number; readonly destinations: readonly SegmentDestination[] | undefined }>();
   cached = {
-    log: new DynamoDeliveryLog(dynamo, tableName),
+    log: new DynamoDeliveryLog(dynamo, tableName, retention.deliveryLog),
     // Public https receivers only; loopback too on the local platform (DMP_ALLOW_LOOPBACK_WEBHOOKS).
     webhooks: new WebhookSender({ policy: outboundUrlPolicyFromEnv() }),
     async segmentDestinations(segmentId) {

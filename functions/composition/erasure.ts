@@ -1,7 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CART_ABANDONMENT_STATE_MACHINE, ERASURE_STATE_MACHINE } from '../../lib/definitions/state-machines';
 import { DynamoErasureJobs } from '../adapters/dynamodb-erasure-jobs';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import type { ErasureDependencies } from '../domain/privacy/erasure';
@@ -16,8 +15,8 @@ let jobs: ErasureJobs | undefined;
 /** The erasure jobs on the profiles table (`PROFILES_TABLE_NAME`), once per container. */
 export function erasureJobsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ErasureJobs {
   if (jobs) return jobs;
-  const { dynamo, tableName } = profileEnvironment(env);
-  jobs = new DynamoErasureJobs(dynamo, tableName, pseudonymsFromEnvironment(env));
+  const { dynamo, tableName, retention } = profileEnvironment(env);
+  jobs = new DynamoErasureJobs(dynamo, tableName, pseudonymsFromEnvironment(env), retention.erasureJobs);
   return jobs;
 }
 
@@ -34,10 +33,10 @@ let cached: Omit<ErasureDependencies, 'hasTime'> | undefined;
 /** The Erasure task's: profile, segment and journey stores, the cart journey runs to stop, the jobs. */
 export function erasureDependencies(env: NodeJS.ProcessEnv = process.env): Omit<ErasureDependencies, 'hasTime'> {
   if (cached) return cached;
-  const { dynamo, tableName, store } = profileEnvironment(env);
+  const { store, segments } = profileEnvironment(env);
   cached = {
     profiles: store,
-    segments: new DynamoSegmentStore(dynamo, { tableName }),
+    segments,
     journeys: journeyStoreFromEnvironment(env),
     cartRuns: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
     jobs: erasureJobsFromEnvironment(env),

@@ -3,7 +3,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
 import { DynamoJourneyStore } from '../adapters/dynamodb-journey-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment } from './profile-environment';
 import { pseudonymsFromEnvironment, secretFromEnvironment } from '../adapters/secure-parameter';
 import { SesMailer } from '../adapters/ses-mailer';
@@ -41,8 +40,8 @@ let journeyStore: DynamoJourneyStore | undefined;
 /** The journey store alone (the email feedback function needs no sender settings), once per container. */
 export function journeyStoreFromEnvironment(env: NodeJS.ProcessEnv = process.env): JourneyStore {
   if (journeyStore) return journeyStore;
-  const { dynamo, tableName } = profileEnvironment(env);
-  journeyStore = new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(env));
+  const { dynamo, tableName, retention } = profileEnvironment(env);
+  journeyStore = new DynamoJourneyStore(dynamo, tableName, pseudonymsFromEnvironment(env), retention.journeySteps);
   return journeyStore;
 }
 
@@ -50,7 +49,7 @@ let cached: JourneyEnvironment | undefined;
 
 export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): JourneyEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName } = profileEnvironment(env);
+  const { dynamo, tableName, segments } = profileEnvironment(env);
   const publicUrl = env.DMP_PUBLIC_URL;
   if (!publicUrl) throw new Error('DMP_PUBLIC_URL is not set');
   const unsubscribeSecret = secretFromEnvironment(env, 'DMP_UNSUBSCRIBE_SECRET');
@@ -59,7 +58,7 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
     config: journeyConfigFrom(env.DMP_JOURNEY_CONFIG),
     journeys: journeyStoreFromEnvironment(env),
     scores: new DynamoScoreStore(dynamo, tableName),
-    segments: new DynamoSegmentStore(dynamo, { tableName }),
+    segments: segments,
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
     cartRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
     promotionRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(PRODUCT_VIEW_STATE_MACHINE.envName, env)),

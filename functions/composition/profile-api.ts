@@ -1,5 +1,4 @@
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import type { IdentityConfig } from '../domain/identity/identity-config';
 import type { ProfileChange } from '../domain/pipeline/messages';
@@ -33,14 +32,14 @@ let cached: ProfileApiEnvironment | undefined;
 
 export function profileApiEnvironment(env: NodeJS.ProcessEnv = process.env): ProfileApiEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store, identityConfig, purposeConfig, lenientTypes } = profileEnvironment(env);
+  const { dynamo, tableName, store, identityConfig, purposeConfig, lenientTypes, segments } = profileEnvironment(env);
   cached = {
     profiles: store,
     identityConfig,
     purposeConfig,
     lenientTypes,
     scores: new DynamoScoreStore(dynamo, tableName),
-    segments: new DynamoSegmentStore(dynamo, { tableName }),
+    segments: segments,
     profileChanges: () => profileChangesQueue(env),
     erasureJobs: erasureJobsFromEnvironment(env),
     erasureRuns: () => erasureRunsFromEnvironment(env),

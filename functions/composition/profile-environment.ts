@@ -4,13 +4,16 @@ import { parsePurposeConfig, type PurposeConfig } from '../domain/privacy/purpos
 import { createDynamoDbClient } from '../adapters/dynamodb-client';
 import { DynamoProfileStore } from '../adapters/dynamodb-profile-store';
 import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
-import { positiveSetting } from './settings';
+import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
+import { positiveSetting, retentionFromEnvironment, type Retention } from './settings';
 
 /**
  * Profile settings from the function environment (all optional):
  * - `DMP_IDENTITY_CONFIG`: JSON overriding fields of the identity config (priority, limits...);
  * - `DMP_DEFAULT_PHONE_REGION`: region for national phone numbers (default US);
  * - `DMP_PRIVACY_CONFIG`: JSON overriding the processing purposes and their defaults (domain/privacy/purposes.ts);
+ * - `DMP_RETENTION_DAYS`: JSON of retention periods in days (quarantine, deliveryLog, journeySteps,
+ *   segmentHistory, erasureJobs), see composition/settings.ts;
  * - `DMP_EVENT_TTL_DAYS`: hot event history lifetime (default 395 days, 13 months);
  * - `DMP_PSEUDONYM_SECRET` (local) or `DMP_PSEUDONYM_SECRET_PARAMETER` (AWS): the key of erasure
  *   record pseudonyms (functions/adapters/secure-parameter.ts).
@@ -23,6 +26,10 @@ export interface ProfileEnvironment {
   readonly eventTtlDays: number;
   readonly lenientTypes: readonly string[];
   readonly store: DynamoProfileStore;
+  /** `DMP_RETENTION_DAYS`: the retention periods the operator changed. */
+  readonly retention: Retention;
+  /** The segment store on the same table and client (memberships, transitions, runs). */
+  readonly segments: DynamoSegmentStore;
 }
 
 export function identityConfigFromEnv(env: NodeJS.ProcessEnv): IdentityConfig {
@@ -46,6 +53,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
   const lenientTypes = ['anonymous_id', 'device_id'].filter((type) => !identityConfig.strictTypes.includes(type));
   const eventTtlDays = positiveSetting(env, 'DMP_EVENT_TTL_DAYS', 395);
   const dynamo = createDynamoDbClient();
+  const retention = retentionFromEnvironment(env);
   cached = {
     dynamo,
     tableName,
@@ -53,6 +61,8 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
     purposeConfig: parsePurposeConfig(env.DMP_PRIVACY_CONFIG),
     eventTtlDays,
     lenientTypes,
+    retention,
+    segments: new DynamoSegmentStore(dynamo, { tableName, ...(retention.segmentHistory && { historyTtlDays: retention.segmentHistory }) }),
     store: new DynamoProfileStore(dynamo, {
       tableName,
       eventTtlDays,
@@ -60,6 +70,7 @@ export function profileEnvironment(env: NodeJS.ProcessEnv = process.env): Profil
       lenientTypes,
       dedupeWindowHours: 24,
       pseudonyms: pseudonymsFromEnvironment(env),
+      ...(retention.quarantine && { quarantineTtlDays: retention.quarantine }),
     }),
   };
   return cached;

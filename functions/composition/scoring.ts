@@ -33,7 +33,7 @@ let scoring: ScoringEnvironment | undefined;
 
 export function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): ScoringEnvironment {
   if (scoring) return scoring;
-  const { dynamo, tableName, store } = profileEnvironment(env);
+  const { dynamo, tableName, store, purposeConfig } = profileEnvironment(env);
   const settings: ScoringSettings = {
     models: loadScoringModels(env),
     stateRules: env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES,
@@ -47,7 +47,7 @@ export function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): Scorin
     dependencies: {
       settings,
       eventLimit: positiveSetting(env, 'DMP_SCORING_EVENT_LIMIT', 200, { integer: true }),
-      purposeConfig: profileEnvironment(env).purposeConfig,
+      purposeConfig,
       now: () => new Date(),
     },
     segmentEvaluation: segmentEvaluationQueue(env),

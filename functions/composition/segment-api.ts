@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoLiveProfiles } from '../adapters/dynamodb-live-profiles';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { SegmentRebuildRuns } from '../adapters/segment-rebuild-runs';
 import type { IdentityConfig } from '../domain/identity/identity-config';
 import type { PurposeConfig } from '../domain/privacy/purposes';
@@ -32,8 +31,7 @@ let cached: SegmentApiEnvironment | undefined;
 
 export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = process.env): SegmentApiEnvironment {
   if (cached) return cached;
-  const { dynamo, tableName, store, identityConfig, purposeConfig } = profileEnvironment(env);
-  const segments = new DynamoSegmentStore(dynamo, { tableName });
+  const { dynamo, tableName, store, identityConfig, purposeConfig, segments } = profileEnvironment(env);
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
   cached = {
     segments,

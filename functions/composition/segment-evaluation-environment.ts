@@ -6,7 +6,6 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import type { RebuildStore } from '../ports/rebuild-store';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
-import { DynamoSegmentStore } from '../adapters/dynamodb-segment-store';
 import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
 import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { activationQueue } from './pipeline-queues';
@@ -34,8 +33,7 @@ let cached: SegmentEvaluationEnvironment | undefined;
 export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.env): SegmentEvaluationEnvironment {
   if (cached) return cached;
   const profiles = profileEnvironment(env);
-  const { dynamo, tableName } = profiles;
-  const segments = new DynamoSegmentStore(dynamo, { tableName });
+  const { dynamo, tableName, segments } = profiles;
   let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {
