@@ -101,8 +101,9 @@ async function main(): Promise<void> {
       state = await runErasureStep(state, {
         profiles: store,
         segments,
-        journeys: { cartState: async () => undefined },
+        journeys: { cartState: async () => undefined, runsOf: async () => [], forgetRuns: async () => 0 },
         cartRuns: { stop: async () => {} },
+        journeyRuns: () => ({ stop: async () => {}, runIdOf: (name) => name }),
         notify: async () => {},
         jobs,
         hasTime: () => Date.now() - invocationStarted < LAMBDA_BUDGET_MS,

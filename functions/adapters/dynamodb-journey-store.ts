@@ -13,7 +13,7 @@ import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
 import type { CountResult, JourneyStore } from '../ports/journey-store';
 import { jitteredBackoff } from '../domain/shared/backoff';
-import { queryAllItems } from './dynamodb-toolkit';
+import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
 import {
@@ -304,6 +304,26 @@ export class DynamoJourneyStore implements JourneyStore {
       },
       this.counterUpdate(count.journeyKey, count.day, { [count.counter]: 1 }),
     ]);
+  }
+
+  async runsOf(profileId: string): Promise<Array<{ runId: string; journeyKey: string }>> {
+    return (await this.journeyEntries(profileId)).map(({ runId, journeyKey }) => ({ runId, journeyKey }));
+  }
+
+  async forgetRuns(runIds: readonly string[]): Promise<number> {
+    const items = (
+      await Promise.all(
+        runIds.map((runId) =>
+          queryAllItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `JRUN#${runId}` } }),
+        ),
+      )
+    ).flat();
+    await batchWriteAll(
+      this.doc,
+      this.tableName,
+      items.map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } })),
+    );
+    return items.length;
   }
 
   private async journeyEntries(profileId: string): Promise<JourneyEntry[]> {

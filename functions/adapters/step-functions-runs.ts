@@ -40,6 +40,10 @@ export class StepFunctionsWorkflow implements WorkflowRuns {
     return startRunOnce(this.sfn, this.machineArn(), name, input);
   }
 
+  runIdOf(name: string): string {
+    return executionArnOf(this.machineArn(), name);
+  }
+
   async stop(runId: string, cause: string): Promise<void> {
     try {
       await this.sfn.send(new StopExecutionCommand({ executionArn: runId, cause }));

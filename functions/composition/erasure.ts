@@ -1,5 +1,11 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { CART_ABANDONMENT_STATE_MACHINE, ERASURE_STATE_MACHINE } from '../../lib/definitions/state-machines';
+import {
+  AUDIENCE_EMAIL_STATE_MACHINE,
+  CART_ABANDONMENT_STATE_MACHINE,
+  ERASURE_STATE_MACHINE,
+  PRODUCT_VIEW_STATE_MACHINE,
+} from '../../lib/definitions/state-machines';
+import { AUDIENCE_JOURNEY_PREFIX } from '../domain/reports/journey-counters';
 import { DynamoErasureJobs } from '../adapters/dynamodb-erasure-jobs';
 import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
@@ -34,11 +40,26 @@ let cached: Omit<ErasureDependencies, 'hasTime'> | undefined;
 export function erasureDependencies(env: NodeJS.ProcessEnv = process.env): Omit<ErasureDependencies, 'hasTime'> {
   if (cached) return cached;
   const { store, segments } = profileEnvironment(env);
+  const sfn = new SFNClient({});
+  const journeyRuns = new Map(
+    [CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE, AUDIENCE_EMAIL_STATE_MACHINE].map((machine) => [
+      machine,
+      new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(machine.envName, env)),
+    ]),
+  );
   cached = {
     profiles: store,
     segments,
     journeys: journeyStoreFromEnvironment(env),
-    cartRuns: new StepFunctionsWorkflow(new SFNClient({}), () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
+    cartRuns: journeyRuns.get(CART_ABANDONMENT_STATE_MACHINE) as StepFunctionsWorkflow,
+    journeyRuns: (journeyKey) =>
+      journeyRuns.get(
+        journeyKey === 'product-view'
+          ? PRODUCT_VIEW_STATE_MACHINE
+          : journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX)
+            ? AUDIENCE_EMAIL_STATE_MACHINE
+            : CART_ABANDONMENT_STATE_MACHINE,
+      ) as StepFunctionsWorkflow,
     jobs: erasureJobsFromEnvironment(env),
     notify: (notices) => activationQueue(env).send(notices),
     now: () => new Date(),

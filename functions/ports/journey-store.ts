@@ -39,6 +39,10 @@ export interface JourneyStore {
   recentSends(profileId: string, since: string): Promise<string[]>;
   recipientFlags(profileId: string, email: string): Promise<{ suppressed: boolean; unsubscribed: boolean }>;
   unsubscribe(profileId: string, emails: readonly string[], now: Date): Promise<void>;
+  /** The journey runs the profile entered (their ids and journey keys), from its entry records. */
+  runsOf(profileId: string): Promise<Array<{ readonly runId: string; readonly journeyKey: string }>>;
+  /** Deletes the send claims, outcomes and conversions of these runs (they name the profile); how many items. */
+  forgetRuns(runIds: readonly string[]): Promise<number>;
   /** Addresses never mailed again (bounces, complaints). */
   suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void>;
 }

@@ -4,4 +4,6 @@ export interface WorkflowRuns {
   start(name: string, input: unknown): Promise<string>;
   /** Stops a run; one that already ended stays as it ended. */
   stop(runId: string, cause: string): Promise<void>;
+  /** The id of the run started under `name`. */
+  runIdOf(name: string): string;
 }

@@ -165,6 +165,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
           { actions: ['BatchWriteItem'], keys: [PROFILE] },
           { actions: ['Query', 'BatchWriteItem'], keys: [QUARANTINE] },
+          { actions: ['Query', 'BatchWriteItem'], keys: [JOURNEY_RUN] },
         ],
         indexQueries: { GSI1: [MEMBER_INDEX] },
       }),

@@ -43,7 +43,6 @@ export const CART_ABANDONMENT_STATE_MACHINE: StateMachineDefinition = {
   description: "Cart abandonment journey: waits after the cart's last change, checks for an order, sends email 1, waits, checks again, sends email 2",
   taskFunctions: ['journeySend'],
   startedBy: ['journeyTrigger'],
-  // An erasure stops the person's running cart journey.
   stoppedBy: ['erasure'],
 };
 
@@ -54,6 +53,7 @@ export const PRODUCT_VIEW_STATE_MACHINE: StateMachineDefinition = {
   description: 'Product-view promotion journey: one guarded promotion email for a viewed product',
   taskFunctions: ['journeySend'],
   startedBy: ['journeyTrigger'],
+  stoppedBy: ['erasure'],
 };
 
 /** A segment used as a journey entry: entering it sends the destination's email (issue 5 §5). */
@@ -63,6 +63,7 @@ export const AUDIENCE_EMAIL_STATE_MACHINE: StateMachineDefinition = {
   description: 'Audience journey: on entering a segment, waits the configured delay and sends one guarded email if the profile is still a member',
   taskFunctions: ['journeySend'],
   startedBy: ['activation'],
+  stoppedBy: ['erasure'],
 };
 
 /** Erasure (GDPR art. 17) as a durable job: suppress, stop journeys, delete the data, memberships, quarantine (docs/contract.md §9). */

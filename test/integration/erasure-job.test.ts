@@ -46,8 +46,9 @@ function erasureDependencies(hasTime: () => boolean = () => true): ErasureDepend
   return {
     profiles: store,
     segments,
-    journeys: { cartState: async () => undefined },
+    journeys: { cartState: async () => undefined, runsOf: async () => [], forgetRuns: async () => 0 },
     cartRuns: { stop: async (runId) => void stoppedRuns.push(runId) },
+    journeyRuns: () => ({ stop: async (runId) => void stoppedRuns.push(runId), runIdOf: (name) => name }),
     jobs,
     notify: async (notices) => void notified.push(...notices),
     hasTime,

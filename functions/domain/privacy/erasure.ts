@@ -13,8 +13,8 @@ import { finishInterruptedUnmerges } from '../reconcile/unmerge-profile';
  * machine, so that a crash or a timeout resumes where it stopped and a retried step does no harm:
  * 1. `suppress`: the identifiers are suppressed first (no later event can re-create the person)
  *    and the profile is marked erased (reads stop finding it);
- * 2. `journeys`: the person's running cart journey is stopped (other journeys end by themselves
- *    at their next step, the profile being gone);
+ * 2. `journeys`: the journey runs the person entered (cart, promotions, audience emails) are
+ *    stopped and their send records, which name the profile, deleted;
  * 3. `notify`: every webhook of the segments the person is in is sent a `Profile Deleted` (GDPR
  *    art. 19: the recipients of their data are told), through the Activation queue;
  * 4. `data`: identity links, events, merge log, journey items, of the profile and of every profile
@@ -41,8 +41,10 @@ export interface ErasureDependencies {
   readonly segments: Pick<SegmentStore, 'removeProfile' | 'segmentIdsOf' | 'getSegment'>;
   /** Sends `Profile Deleted` notices to the Activation queue (which delivers them to the webhooks). */
   readonly notify: (notices: readonly AudienceTransition[]) => Promise<void>;
-  readonly journeys: Pick<JourneyStore, 'cartState'>;
+  readonly journeys: Pick<JourneyStore, 'cartState' | 'runsOf' | 'forgetRuns'>;
   readonly cartRuns: Pick<WorkflowRuns, 'stop'>;
+  /** The runs of the journey a journey key names (cart, promotion, audience email). */
+  readonly journeyRuns: (journeyKey: string) => Pick<WorkflowRuns, 'stop' | 'runIdOf'>;
   readonly jobs: Pick<ErasureJobs, 'finish'>;
   /** Whether another partition fits in the invocation's remaining time. */
   readonly hasTime: () => boolean;
@@ -82,9 +84,16 @@ export async function runErasureStep(state: ErasureState, deps: ErasureDependenc
       return next({ counts: { ...counts, identitiesSuppressed: begun?.identitiesSuppressed ?? counts.identitiesSuppressed } });
     }
     case 'journeys': {
-      const cart = await deps.journeys.cartState(state.profileId);
+      // Every run the person entered is stopped (one that ended stays as it ended), then its
+      // records, which name the profile, are deleted: no step of theirs writes after this.
+      const [cart, entered] = await Promise.all([deps.journeys.cartState(state.profileId), deps.journeys.runsOf(state.profileId)]);
       if (cart) await deps.cartRuns.stop(cart.executionArn, 'the person was erased');
-      return next({ counts: { ...counts, journeyRunsStopped: counts.journeyRunsStopped + (cart ? 1 : 0) } });
+      for (const { runId, journeyKey } of entered) {
+        const runs = deps.journeyRuns(journeyKey);
+        await runs.stop(runs.runIdOf(runId), 'the person was erased');
+      }
+      await deps.journeys.forgetRuns([...new Set([...entered.map(({ runId }) => runId), ...(cart ? [cart.runId] : [])])]);
+      return next({ counts: { ...counts, journeyRunsStopped: counts.journeyRunsStopped + (cart ? 1 : 0) + entered.length } });
     }
     case 'notify': {
       const segmentIds = await deps.segments.segmentIdsOf(state.profileId);

@@ -41,8 +41,16 @@ function fakes(dataCalls: Array<{ eventsDeleted: number; done: boolean }>) {
         return { memberships: 1 };
       },
     },
-    journeys: { cartState: async () => ({ runId: 'r', executionArn: 'arn:cart:r', cartChangedAt: '2026-01-01T00:00:00.000Z' }) },
+    journeys: {
+      cartState: async () => ({ runId: 'r', executionArn: 'arn:cart:r', cartChangedAt: '2026-01-01T00:00:00.000Z' }),
+      runsOf: async () => [{ runId: 'promo-1', journeyKey: 'product-view' }],
+      forgetRuns: async (runIds) => {
+        calls.push(`forget ${runIds.join(',')}`);
+        return 3;
+      },
+    },
     cartRuns: { stop: async (runId) => void calls.push(`stop ${runId}`) },
+    journeyRuns: (journeyKey) => ({ stop: async (runId) => void calls.push(`stop ${runId}`), runIdOf: (name) => `arn:${journeyKey}:${name}` }),
     notify: async (notices) => void calls.push(...notices.map((notice) => `notify ${notice.event} ${notice.segmentId} ${notice.profileId}`)),
     jobs: { finish: async (jobId, outcome) => void calls.push(`finish ${jobId} ${outcome.status}`) },
     hasTime: () => true,
@@ -68,6 +76,8 @@ describe('the erasure job', () => {
     expect(calls).toEqual([
       'suppress p1 job-1',
       'stop arn:cart:r',
+      'stop arn:product-view:promo-1',
+      'forget promo-1,r',
       'notify Profile Deleted s-hooked p1',
       'data',
       'data',
@@ -82,7 +92,7 @@ describe('the erasure job', () => {
       profilesErased: 2,
       membershipsRemoved: 2,
       quarantineEntriesRemoved: 2,
-      journeyRunsStopped: 1,
+      journeyRunsStopped: 2,
       webhookNotices: 1,
     });
   });
