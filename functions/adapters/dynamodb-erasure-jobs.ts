@@ -69,8 +69,7 @@ export class DynamoErasureJobs implements ErasureJobs {
   }
 
   async finish(jobId: string, outcome: Parameters<ErasureJobs['finish']>[1], now: Date): Promise<void> {
-    const detail = outcome.status === 'completed' ? { counts: outcome.counts } : { error: outcome.error };
-    const [field, value] = Object.entries(detail)[0] as [string, unknown];
+    const [field, value] = outcome.status === 'completed' ? ['counts', outcome.counts] : ['error', outcome.error];
     await this.doc
       .send(
         new UpdateCommand({

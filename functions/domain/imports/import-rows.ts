@@ -47,12 +47,11 @@ const CONSENT_ANSWERS: Readonly<Record<string, boolean>> = {
 };
 
 /** A yes/no cell of a consent column; undefined when it is neither. */
-const consentAnswer = (value: unknown): boolean | undefined =>
-  typeof value === 'boolean'
-    ? value
-    : Object.hasOwn(CONSENT_ANSWERS, String(value).trim().toLowerCase())
-      ? CONSENT_ANSWERS[String(value).trim().toLowerCase()]
-      : undefined;
+function consentAnswer(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const answer = String(value).trim().toLowerCase();
+  return Object.hasOwn(CONSENT_ANSWERS, answer) ? CONSENT_ANSWERS[answer] : undefined;
+}
 
 const isBlank = (value: unknown): boolean => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 

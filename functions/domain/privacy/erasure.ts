@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ErasureCounts, ErasureJob, ErasureJobs } from '../../ports/erasure-jobs';
 import type { AudienceTransition } from '../pipeline/messages';
+import { noticeIdOf } from '../segments/membership';
 import type { JourneyStore } from '../../ports/journey-store';
 import type { ProfileStore } from '../../ports/profile-store';
 import type { SegmentRecord, SegmentStore } from '../../ports/segment-store';
@@ -109,7 +109,7 @@ export async function runErasureStep(state: ErasureState, deps: ErasureDependenc
         profileId: state.profileId,
         at,
         // One notice per job and segment, whatever the retries: receivers dedupe on it.
-        transitionId: createHash('sha256').update(`${state.jobId}\u0000${segment.id}`).digest('hex').slice(0, 32),
+        transitionId: noticeIdOf('erased', state.jobId, segment.id),
       }));
       if (notices.length > 0) await deps.notify(notices);
       return next({ counts: { ...counts, webhookNotices: counts.webhookNotices + notices.length } });

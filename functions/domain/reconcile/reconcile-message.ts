@@ -334,10 +334,11 @@ function withJourneyReach(decisions: readonly Decision[], state: WorkingState, c
   const emailableBefore = new Set<string>();
   const grantedBefore = new Map<string, Set<string>>();
   for (const [id, profile] of state.snapshot.profiles) {
-    if (canReceiveMarketingEmail(profile)) emailableBefore.add(finalIdOf(id));
-    const granted = grantedBefore.get(finalIdOf(id)) ?? new Set<string>();
+    const finalId = finalIdOf(id);
+    if (canReceiveMarketingEmail(profile)) emailableBefore.add(finalId);
+    const granted = grantedBefore.get(finalId) ?? new Set<string>();
     for (const purpose of grantedPurposes(profile)) granted.add(purpose);
-    grantedBefore.set(finalIdOf(id), granted);
+    grantedBefore.set(finalId, granted);
   }
   const lastApplied = new Map<string, number>();
   decisions.forEach(({ outcome }, position) => {
@@ -348,13 +349,14 @@ function withJourneyReach(decisions: readonly Decision[], state: WorkingState, c
     const finalId = finalIdOf(outcome.profileId);
     const profile = state.profiles.get(finalId);
     const emailable = profile !== undefined && canReceiveMarketingEmail(profile);
-    const cart = emailable && !emailableBefore.has(finalId) && lastApplied.get(finalId) === position ? openCartLines((profile as ProfileRecord).activity) : [];
+    const last = lastApplied.get(finalId) === position;
+    const cart = emailable && !emailableBefore.has(finalId) && last ? openCartLines((profile as ProfileRecord).activity) : [];
     const newestChange = cart
       .map((line) => line.addedAt)
       .sort()
       .at(-1);
-    const last = lastApplied.get(finalId) === position;
-    const grantedNow = new Set(profile ? grantedPurposes(profile) : []);
+    // Purposes are compared once per profile of the group, on its last message.
+    const grantedNow = last && profile ? new Set(grantedPurposes(profile)) : new Set<string>();
     const withdrawn = last ? [...(grantedBefore.get(finalId) ?? [])].filter((purpose) => !grantedNow.has(purpose)) : [];
     return { ...outcome, emailable, ...(newestChange && { reachableCartSince: newestChange }), ...(withdrawn.length > 0 && { withdrawnPurposes: withdrawn }) };
   });

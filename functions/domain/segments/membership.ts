@@ -10,6 +10,14 @@ export function transitionIdOf(segmentId: string, profileId: string, event: Audi
   return createHash('sha256').update(`${segmentId}\n${profileId}\n${event}\n${membershipVersion}`).digest('hex').slice(0, 32);
 }
 
+/**
+ * The id of a notice that is not a membership change (an erasure, a consent withdrawal), from what
+ * makes it unique: emitted again (a retried step, a redelivered change), it keeps its id.
+ */
+export function noticeIdOf(...parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
 export function audienceTransition(
   segment: { readonly id: string; readonly name: string },
   profileId: string,

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ProfileChange, AudienceTransition } from '../../pipeline/messages';
 import type { ProfileRecord } from '../../profile/profile';
 import type { AcceptedMessage } from '../../tracking/accepted-message';
+import { noticeIdOf } from '../membership';
 import { eventsWithin, historyFor, membershipChanges, qualifyingSegmentIds, type EvaluableSegment } from './membership-diff';
 
 /** How many stored events a real-time evaluation reads at most (newest first). */
@@ -84,10 +84,7 @@ function withdrawalExits(
   return segments.flatMap((segment) => {
     const purposes = (segment.webhookPurposes ?? []).filter((purpose) => withdrawn.includes(purpose));
     if (!stillMemberOf.has(segment.id) || purposes.length === 0) return [];
-    const transitionId = createHash('sha256')
-      .update(['withdrawn', segment.id, profileId, change.at, ...purposes].join('\u0000'))
-      .digest('hex')
-      .slice(0, 32);
+    const transitionId = noticeIdOf('withdrawn', segment.id, profileId, change.at, ...purposes);
     return [
       {
         kind: 'audience-transition',
