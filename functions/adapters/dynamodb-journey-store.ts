@@ -1,19 +1,10 @@
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
 import type { CountResult, JourneyStore } from '../ports/journey-store';
-import { jitteredBackoff } from '../domain/shared/backoff';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
+import { countOnce, isCounterConflict, journeyCounterUpdate, segmentCounterUpdate, type TransactItem } from './dynamodb-report-counters';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
 import {
@@ -21,6 +12,7 @@ import {
   conversionCounters,
   counterExpiresAt,
   dayOf,
+  engagementCounter,
   ENTRY_RETENTION_DAYS,
   entrantGroup,
   journeyKeyOf,
@@ -61,17 +53,6 @@ const unsubscribeKey = (pseudonym: string) => ({ PK: `UNSUB#${pseudonym}`, SK: '
 /** Both pseudonyms of each address, once per address whatever its case or spacing. */
 function distinctAddresses(pseudonyms: Pseudonyms, emails: readonly string[]): Array<{ readonly keyed: string; readonly legacy: string }> {
   return [...new Map(emails.map((email) => pseudonyms.email(email)).map((address) => [address.keyed, address] as const)).values()];
-}
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** Every fact of a journey's day meets on one counter item: concurrent transactions on it conflict and are retried. */
-const TRANSACTION_ATTEMPTS = 6;
-const counterBackoff = jitteredBackoff(20, 1_000);
-
-/** Retries ran out while other transactions held the counter item. */
-function isCounterConflict(error: unknown): boolean {
-  return error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 }
 
 export class DynamoJourneyStore implements JourneyStore {
@@ -207,7 +188,10 @@ export class DynamoJourneyStore implements JourneyStore {
         },
       },
     ];
-    const counter = this.counterUpdate(journeyKey, dayOf(now), { [outcomeCounter(step, outcome)]: 1, ...(group && { [`entrants:${group}`]: 1 }) });
+    const counter = journeyCounterUpdate(this.tableName, journeyKey, dayOf(now), {
+      [outcomeCounter(step, outcome)]: 1,
+      ...(group && { [`entrants:${group}`]: 1 }),
+    });
     if (group) {
       const entry: JourneyEntry = { runId: run.runId, journeyKey, group, at };
       items.push({
@@ -232,12 +216,12 @@ export class DynamoJourneyStore implements JourneyStore {
       });
     }
     try {
-      return await this.countOnce([...items, counter]);
+      return await countOnce(this.doc, [...items, counter]);
     } catch (error) {
       if (!isCounterConflict(error)) throw error;
       // The step's outcome must land even when the day's counter stays contended: without it a
       // retried step would send the email again. The report then misses this one count.
-      const recorded = await this.countOnce(items);
+      const recorded = await countOnce(this.doc, items);
       return recorded === 'counted' ? 'uncounted' : recorded;
     }
   }
@@ -260,7 +244,7 @@ export class DynamoJourneyStore implements JourneyStore {
     const converted = attributedEntries(entries, orderAt);
     return Promise.all(
       converted.map(async (entry) => {
-        const result = await this.countOnce([
+        const result = await countOnce(this.doc, [
           {
             Put: {
               TableName: this.tableName,
@@ -277,7 +261,7 @@ export class DynamoJourneyStore implements JourneyStore {
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
-          this.counterUpdate(entry.journeyKey, day, conversionCounters(entry.group, revenue)),
+          journeyCounterUpdate(this.tableName, entry.journeyKey, day, conversionCounters(entry.group, revenue)),
         ]);
         return { ...entry, result };
       }),
@@ -286,7 +270,7 @@ export class DynamoJourneyStore implements JourneyStore {
 
   /** Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are unique per email. */
   async recordFeedback(count: FeedbackCount, now: Date): Promise<CountResult> {
-    return this.countOnce([
+    return countOnce(this.doc, [
       {
         Put: {
           TableName: this.tableName,
@@ -302,7 +286,11 @@ export class DynamoJourneyStore implements JourneyStore {
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
-      this.counterUpdate(count.journeyKey, count.day, { [count.counter]: 1 }),
+      journeyCounterUpdate(this.tableName, count.journeyKey, count.day, { [count.counter]: 1 }),
+      // A segment's audience email is also that segment's email channel in the segment report.
+      ...(count.segmentId === undefined
+        ? []
+        : [segmentCounterUpdate(this.tableName, count.segmentId, 'email', count.day, { [engagementCounter(count.kind)]: 1 })]),
     ]);
   }
 
@@ -337,52 +325,6 @@ export class DynamoJourneyStore implements JourneyStore {
       const group: Group = item.group === 'holdout' ? 'holdout' : 'treatment';
       return { runId: String(item.runId), journeyKey: String(item.journeyKey), group, at: String(item.at) };
     });
-  }
-
-  /** Adds `increments` to the journey's counters of `day`, creating the item (keys, GSI1, TTL) if needed. */
-  private counterUpdate(journeyKey: string, day: string, increments: Readonly<Record<string, number>>): TransactItem {
-    // Counter names contain `:`, so they always go through attribute names.
-    const names: Record<string, string> = { '#day': 'day' };
-    const values: Record<string, unknown> = {
-      ':journeyKey': journeyKey,
-      ':day': day,
-      ':rpt': 'RPT',
-      ':gsi1sk': `D#${day}#${journeyKey}`,
-      ':expiresAt': counterExpiresAt(day),
-    };
-    const adds = Object.entries(increments).map(([counter, amount], index) => {
-      names[`#c${index}`] = counter;
-      values[`:c${index}`] = amount;
-      return `#c${index} :c${index}`;
-    });
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: { PK: `RPT#${journeyKey}`, SK: `D#${day}` },
-        UpdateExpression: `SET journeyKey = :journeyKey, #day = :day, GSI1PK = :rpt, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD ${adds.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
-    };
-  }
-
-  /**
-   * Writes the items in one transaction unless its first item, the conditional marker of the
-   * fact, finds the fact already recorded: 'already-counted' then, not an error.
-   */
-  private async countOnce(items: TransactItem[]): Promise<'counted' | 'already-counted'> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-        return 'counted';
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'already-counted';
-        if (attempt >= TRANSACTION_ATTEMPTS || !reasons.some((reason) => reason.Code === 'TransactionConflict')) throw error;
-        await counterBackoff(attempt);
-      }
-    }
   }
 
   async recentSends(profileId: string, since: string): Promise<string[]> {

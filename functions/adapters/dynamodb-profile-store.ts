@@ -36,6 +36,8 @@ import {
 } from '../ports/profile-store';
 import { batchGetAll, batchWriteAll, queryAllItems, queryPages } from './dynamodb-toolkit';
 import { retiredScoresItem } from './dynamodb-score-store';
+import { populationUpdates } from './dynamodb-attribution-store';
+import { countOnce } from './dynamodb-report-counters';
 
 export interface DynamoProfileStoreOptions {
   readonly tableName: string;
@@ -364,7 +366,14 @@ export class DynamoProfileStore implements ProfileStore {
     }
     for (const [profileId, events] of eventsByPartition) for (const page of this.eventPages(profileId, events)) write('other', page);
 
+    // Live profiles per control-group bucket: one more for each profile created, one fewer for each absorbed.
+    const population = new Map<string, number>();
+    for (const change of changes) {
+      if (change.expectedVersion === undefined) population.set(change.profile.profileId, (population.get(change.profile.profileId) ?? 0) + 1);
+      for (const { profile: absorbed } of change.absorbed) population.set(absorbed.profileId, (population.get(absorbed.profileId) ?? 0) - 1);
+    }
     const items: Array<{ kind: Kind; item: TransactItem; messageId?: string }> = [
+      ...populationUpdates(table, population).map((item) => ({ kind: 'other' as const, item })),
       ...[...writes.values()].map(({ kind, item, guard, messageId }) => ({
         kind,
         item: { Put: { TableName: table, Item: item, ...guard } },
@@ -634,6 +643,7 @@ export class DynamoProfileStore implements ProfileStore {
         },
       },
       { Put: { TableName: table, Item: { ...keys.profile(split.profileId), ...split }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      ...populationUpdates(table, new Map([[split.profileId, 1]])),
       ...split.identities.map((link): TransactItem => {
         const item = this.identityItem(link, split.profileId);
         const holder = holders.get(item.PK as string);
@@ -768,6 +778,17 @@ export class DynamoProfileStore implements ProfileStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
+    // The erased profile leaves its control-group bucket's population, once whatever the retries.
+    await countOnce(this.doc, [
+      {
+        Put: {
+          TableName: table,
+          Item: { PK: `ERASED#${profileId}`, SK: 'POP', jobId, at: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      ...populationUpdates(table, new Map([[profileId, -1]])),
+    ]);
     const latest = marked.Attributes ? toProfile(marked.Attributes) : profile;
     const known = new Set(profile.identities.map(identifierKey));
     await this.suppress(

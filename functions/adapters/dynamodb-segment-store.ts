@@ -10,6 +10,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
+import { AUDIENCE_COUNTERS, segmentCounterUpdate } from './dynamodb-report-counters';
+import { dayOf } from '../domain/reports/journey-counters';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { audienceTransition } from '../domain/segments/membership';
 import {
@@ -281,6 +283,8 @@ export class DynamoSegmentStore implements SegmentStore {
                   },
                 },
               },
+              // The segment report's audience figures, counted with the change itself.
+              segmentCounterUpdate(this.table, segment.id, AUDIENCE_COUNTERS, dayOf(at), { [shouldBeMember ? 'audience:entered' : 'audience:exited']: 1 }),
             ],
           }),
         );
@@ -289,8 +293,10 @@ export class DynamoSegmentStore implements SegmentStore {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const [membershipReason, segmentReason] = error.CancellationReasons ?? [];
         if (segmentReason?.Code === 'ConditionalCheckFailed') return undefined;
-        if (membershipReason?.Code !== 'ConditionalCheckFailed' && membershipReason?.Code !== 'TransactionConflict') throw error;
-        // Another writer changed this membership since we read it: read again and decide again.
+        const raced =
+          membershipReason?.Code === 'ConditionalCheckFailed' || (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+        if (!raced) throw error;
+        // Another writer changed this membership (or the day's counter) since we read it: read again and decide again.
       }
     }
     throw new Error(`membership of ${profileId} in ${segment.id} kept changing during ${MAX_TRANSACTION_ATTEMPTS} attempts`);

@@ -1,19 +1,31 @@
 import { DynamoReportStore } from '../adapters/dynamodb-report-store';
+import type { AttributionConfig } from '../domain/reports/attribution';
+import type { ControlGroup } from '../domain/reports/control-group';
+import type { AttributionStore } from '../ports/attribution-store';
 import type { ReportStore } from '../ports/report-store';
+import type { SegmentStore } from '../ports/segment-store';
+import { attributionEnvironment } from './attribution';
 import { profileEnvironment } from './profile-environment';
 
-let cached: ReportStore | undefined;
+/** What the report API reads: journey counters, segment counters, the segments, and the control group. */
+export interface ReportApiEnvironment {
+  readonly journeys: ReportStore;
+  readonly attribution: Pick<AttributionStore, 'listSegmentCounters' | 'listBuyerDays' | 'bucketPopulations'>;
+  readonly segments: Pick<SegmentStore, 'listSegments'>;
+  readonly controlGroup: ControlGroup;
+  readonly attributionConfig: AttributionConfig;
+}
+
+let cached: ReportApiEnvironment | undefined;
 
 /**
- * The report counters on the profiles table (`PROFILES_TABLE_NAME`), built on first read: a
- * request refused before it reads (token, parameters) needs no table.
+ * The report stores on the profiles table (`PROFILES_TABLE_NAME`), built on first read: a request
+ * refused before it reads (token, parameters) needs no table.
  */
-export function reportStoreFromEnvironment(env: NodeJS.ProcessEnv = process.env): ReportStore {
-  const store = (): ReportStore => {
-    if (cached) return cached;
-    const { dynamo, tableName } = profileEnvironment(env);
-    cached = new DynamoReportStore(dynamo, tableName);
-    return cached;
-  };
-  return { listCounters: (range) => store().listCounters(range) };
+export function reportApiEnvironment(env: NodeJS.ProcessEnv = process.env): ReportApiEnvironment {
+  if (cached) return cached;
+  const { dynamo, tableName, segments } = profileEnvironment(env);
+  const { attribution, attributionConfig, controlGroup } = attributionEnvironment(env);
+  cached = { journeys: new DynamoReportStore(dynamo, tableName), attribution, segments, controlGroup, attributionConfig };
+  return cached;
 }

@@ -9,6 +9,8 @@ import type { ProfileStore } from '../ports/profile-store';
 import type { RebuildRuns } from '../ports/rebuild-runs';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
+import type { AttributionStore } from '../ports/attribution-store';
+import { attributionEnvironment } from './attribution';
 import { profileEnvironment } from './profile-environment';
 
 /**
@@ -25,6 +27,9 @@ export interface SegmentApiEnvironment {
   readonly purposeConfig: PurposeConfig;
   /** Absent when no rebuild state machine is configured. */
   readonly rebuilds?: RebuildRuns;
+  /** Ad platform exports count their reach and leave the global control group out. */
+  readonly attribution: Pick<AttributionStore, 'recordTouches'>;
+  inControlGroup(profileId: string): Promise<boolean>;
 }
 
 let cached: SegmentApiEnvironment | undefined;
@@ -33,6 +38,7 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
   if (cached) return cached;
   const { dynamo, tableName, store, identityConfig, purposeConfig, segments } = profileEnvironment(env);
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
+  const { attribution, controlGroup } = attributionEnvironment(env);
   cached = {
     segments,
     profiles: store,
@@ -40,6 +46,8 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
     scores: new DynamoScoreStore(dynamo, tableName),
     identityConfig,
     purposeConfig,
+    attribution,
+    inControlGroup: (profileId) => controlGroup.contains(profileId),
     ...(stateMachineArn && {
       rebuilds: new SegmentRebuildRuns({
         store: segments,

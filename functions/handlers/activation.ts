@@ -5,7 +5,8 @@ import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine'
 import { activationEnvironment, type ActivationEnvironment } from '../composition/activation';
 import { profileEnvironment } from '../composition/profile-environment';
 import { isRefused, retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
-import { deliverTransition, type WebhookTarget } from '../domain/activation/deliver-transition';
+import { deliverTransition, webhookTouch, type WebhookTarget } from '../domain/activation/deliver-transition';
+import { attributionEnvironment } from '../composition/attribution';
 import { audienceJourneyStart } from '../domain/journeys/audience-journey';
 import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
 
@@ -34,6 +35,7 @@ async function activateRecord(record: SQSRecord): Promise<void> {
   const environment = activationEnvironment();
   const message = JSON.parse(record.body) as ActivationMessage;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  const { attribution, controlGroup } = attributionEnvironment();
   const journeysStarted = await startAudienceJourneys(message, environment);
   const report = await deliverTransition(message, receiveCount, {
     destinationsOf: async (segmentId) =>
@@ -41,6 +43,7 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     secretOf: environment.secretOf,
     profileOf: environment.profileOf,
     purposeConfig: environment.purposeConfig,
+    inControlGroup: (profileId) => controlGroup.contains(profileId),
     call: (request) => environment.webhooks.send(request),
     isDelivered: (transitionId, destination) => environment.log.isDelivered(transitionId, destination),
     recordAttempt: async ({ transitionId, ...attempt }, delivered) => {
@@ -57,6 +60,9 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     },
     now: () => new Date(),
   });
+  // The segment report's webhook reach: the entry delivered to a destination, or held out of one.
+  const touch = webhookTouch(message, report, new Date());
+  if (touch) await attribution.recordTouches([touch]);
   // Ids and counts only: never profile data.
   logger.info('transition delivered', {
     transitionId: message.transitionId,
@@ -68,6 +74,8 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     ...report,
     // Destinations skipped because the person did not grant the purpose they serve.
     withoutConsent: report.withoutConsent ?? 0,
+    heldOut: report.heldOut ?? 0,
+    controlGroup: report.controlGroup ?? 0,
   });
   if (report.failed > 0) {
     const delay = retryDelaySeconds(receiveCount, WEBHOOK_RETRY_POLICY, environment.timeScale);

@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { attributionEnvironment } from '../composition/attribution';
 import { journeyEnvironment } from '../composition/journey-environment';
+import { audienceEmailTouch } from '../domain/reports/journey-counters';
 import { profileEnvironment } from '../composition/profile-environment';
 import { unsubscribeToken } from '../domain/email/unsubscribe-token';
 import { sendHourOf } from '../domain/scoring/profile-scores';
@@ -13,6 +15,7 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
   logger.addContext(context);
   const { config, journeys, scores, segments, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
   const { store } = profileEnvironment();
+  const { attribution, controlGroup } = attributionEnvironment();
   const secret = await unsubscribeSecret();
   const outcome = await runSendStep(
     event,
@@ -20,6 +23,7 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       config,
       loadProfile: (profileId) => store.getProfile(profileId),
       cartState: (profileId) => journeys.cartState(profileId),
+      inControlGroup: (profileId) => controlGroup.contains(profileId),
       isMember: async (segmentId, profileId) => (await segments.getMembership(segmentId, profileId))?.member === true,
       recordedOutcome: (runId, step) => journeys.recordedOutcome(runId, step),
       recipientFlags: (profileId, email) => journeys.recipientFlags(profileId, email),
@@ -37,6 +41,9 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
     },
     new Date(),
   );
+  // The segment report's reach, once per run whichever attempt recorded the outcome.
+  const touch = outcome.outcome === 'deferred' ? undefined : audienceEmailTouch(event.run, event.step, outcome, new Date().toISOString());
+  if (touch) await attribution.recordTouches([touch]);
   // Ids, step and outcome only: never the address or the content.
   logger.info('journey step', { journey: event.run.journey, runId: event.run.runId, profileId: event.run.profileId, step: event.step, ...outcome });
   return outcome;

@@ -1,7 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { attributionEnvironment } from '../composition/attribution';
 import { journeyEnvironment } from '../composition/journey-environment';
+import { attributeOrder } from '../domain/reports/attribution';
 import { profileEnvironment } from '../composition/profile-environment';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
@@ -53,6 +55,18 @@ async function handleOrder(event: JourneyEvent): Promise<string> {
   const conversions = await journeyEnvironment().journeys.recordConversions(profileIds, event.at, event.revenue ?? 0, new Date());
   for (const { journeyKey, runId, group, result } of conversions)
     logger.info('journey conversion', { journeyKey, runId, group, result, messageId: event.messageId });
+  const { attribution, attributionConfig } = attributionEnvironment();
+  const { credited } = await attributeOrder(
+    { orderKey: event.orderId ?? event.messageId, at: event.at, revenue: event.revenue ?? 0, ...(event.currency && { currency: event.currency }) },
+    { profileId: profileIds[0] ?? event.profileId, mergedFrom: profileIds.slice(1) },
+    {
+      config: attributionConfig,
+      touchesOf: (ids) => attribution.touchesOf(ids),
+      recordOrder: (order, buyer, touches) => attribution.recordOrder(order, buyer, touches),
+    },
+  );
+  for (const touch of credited)
+    logger.info('segment conversion', { segmentId: touch.segmentId, channel: touch.channel, group: touch.group, messageId: event.messageId });
   return handleCartEvent(event);
 }
 

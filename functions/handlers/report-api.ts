@@ -1,79 +1,97 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
-import { reportStoreFromEnvironment } from '../composition/report-api';
-import { dayOf } from '../domain/reports/journey-counters';
-import { buildJourneyReport, JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
-import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ReportRouteKey } from '../../lib/definitions/api';
+import { reportApiEnvironment, type ReportApiEnvironment } from '../composition/report-api';
+import { buildControlGroupReport, controlGroupRange } from '../domain/reports/control-group-report';
+import { dayOf } from '../domain/reports/journey-counters';
+import { buildJourneyReport } from '../domain/reports/journey-report';
+import { controlGroupReportCsv, journeyReportCsv, segmentReportCsv } from '../domain/reports/report-csv';
+import { buildSegmentReport, type ReportedSegment } from '../domain/reports/segment-report';
+import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError } from '../http/errors';
+import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
-import type { ReportStore } from '../ports/report-store';
+import { addDays, parseReportQuery, redrawBody } from '../schemas/reports';
+import type { SegmentRecord } from '../ports/segment-store';
 
 const logger = new Logger({ serviceName: 'report-api' });
 
-const DAY_MS = 86_400_000;
-/** Without `from`, the report covers the last 30 days up to `to`. */
-const DEFAULT_DAYS = 30;
-/** Counter items live 400 days (their TTL): a longer range could only show zeros. */
-const MAX_DAYS = 400;
+const MAX_BODY_BYTES = 1_024;
 
-/** `2026-02-30` parses (as 2 March): only a day that prints back as itself exists. */
-function isCalendarDay(text: string): boolean {
-  const time = Date.parse(`${text}T00:00:00.000Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
+/** A report as JSON, or as CSV for a spreadsheet (`format=csv`). */
+function answer<T>(format: 'json' | 'csv', name: string, report: T, csv: (report: T) => string): APIGatewayProxyStructuredResultV2 {
+  if (format === 'json') return jsonResponse(200, report);
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` },
+    body: csv(report),
+  };
 }
 
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
-  .refine(isCalendarDay, 'must be a calendar date YYYY-MM-DD');
-
-const reportQuery = z.strictObject({
-  from: day.optional(),
-  to: day.optional(),
-  journey: z.string().regex(JOURNEY_KEY_PATTERN, 'must be cart-abandonment, product-view or audience-email:<segmentId>').optional(),
-});
-
-const addDays = (text: string, days: number): string => dayOf(new Date(Date.parse(`${text}T00:00:00.000Z`) + days * DAY_MS));
-const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);
-
-export interface ReportRange {
-  readonly from: string;
-  readonly to: string;
-  readonly journeyKey?: string;
+/** The channels a segment's destinations activate: they get a row even before any count. */
+function reportedSegment(segment: SegmentRecord): ReportedSegment {
+  const channels = segment.destinations.map((destination) => (destination.type === 'journey' ? 'email' : destination.type));
+  return { id: segment.id, name: segment.name, size: segment.size, channels: [...new Set(channels)] };
 }
 
-/** The query of `GET /v1/reports/journeys`, defaults applied; 400 naming each wrong parameter. */
-export function parseReportQuery(query: Readonly<Record<string, string | undefined>>, now: Date): ReportRange {
-  const parsed = reportQuery.safeParse(query);
-  if (!parsed.success) {
-    throw new BadRequestError(
-      parsed.error.issues.flatMap((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({ path: key, reason: 'unknown parameter: use from, to and journey' }))
-          : [{ path: String(issue.path[0] ?? 'query'), reason: `${String(issue.path[0] ?? 'query')} ${issue.message}` }],
-      ),
-    );
-  }
-  const { from: givenFrom, to: givenTo, journey } = parsed.data;
-  const to = givenTo ?? dayOf(now);
-  const from = givenFrom ?? addDays(to, -(DEFAULT_DAYS - 1));
-  if (from > to) throw new BadRequestError([{ path: 'from', reason: 'from must be on or before to' }]);
-  if (daysBetween(from, to) + 1 > MAX_DAYS) throw new BadRequestError([{ path: 'from', reason: `the report covers at most ${MAX_DAYS} days` }]);
-  return { from, to, ...(journey !== undefined && { journeyKey: journey }) };
-}
-
-/** The routes of the report API over a store and a clock (the handler's composition below). */
-export function reportRoutes(store: ReportStore, clock: () => Date = () => new Date()): AdminRoute {
+/** The routes of the report API over its environment (built on first use) and a clock (the handler's composition below). */
+export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: () => Date = () => new Date()): AdminRoute {
+  // Built on first read: a request refused before it reads (token, parameters) needs no table.
+  let built: ReportApiEnvironment | undefined;
+  const environment = (): ReportApiEnvironment => (built ??= environmentOf());
   const routes: RouteTable<ReportRouteKey> = {
     'GET /v1/reports/journeys': async (event) => {
-      const range = parseReportQuery(event.queryStringParameters ?? {}, clock());
-      const items = await store.listCounters(range);
-      logger.info('journey report', { from: range.from, to: range.to, journeyKey: range.journeyKey, items: items.length });
-      return jsonResponse(
-        200,
-        buildJourneyReport(items, { from: range.from, to: range.to, ...(range.journeyKey !== undefined && { journeyKeys: [range.journeyKey] }) }),
-      );
+      const query = parseReportQuery('journeys', event.queryStringParameters ?? {}, clock());
+      const items = await environment().journeys.listCounters({
+        from: query.from,
+        to: query.to,
+        ...(query.journeyKey !== undefined && { journeyKey: query.journeyKey }),
+      });
+      logger.info('journey report', { from: query.from, to: query.to, journeyKey: query.journeyKey, items: items.length });
+      const report = buildJourneyReport(items, { from: query.from, to: query.to, ...(query.journeyKey !== undefined && { journeyKeys: [query.journeyKey] }) });
+      return answer(query.format, `journeys-${query.from}-${query.to}`, report, journeyReportCsv);
+    },
+    'GET /v1/reports/segments': async (event) => {
+      const now = clock();
+      const query = parseReportQuery('segments', event.queryStringParameters ?? {}, now);
+      const today = dayOf(now);
+      const scope = query.segmentId === undefined ? {} : { segmentId: query.segmentId };
+      // The days after the period, up to today: their entries and exits give the members at its end.
+      const [items, later, segments] = await Promise.all([
+        environment().attribution.listSegmentCounters({ from: query.from, to: query.to, ...scope }),
+        query.to < today ? environment().attribution.listSegmentCounters({ from: addDays(query.to, 1), to: today, ...scope }) : Promise.resolve([]),
+        environment().segments.listSegments(),
+      ]);
+      const report = buildSegmentReport(items, later, segments.map(reportedSegment), query, environment().attributionConfig);
+      logger.info('segment report', {
+        from: query.from,
+        to: query.to,
+        segmentId: query.segmentId,
+        channel: query.channel,
+        items: items.length,
+        rows: report.rows.length,
+      });
+      return answer(query.format, `segments-${query.from}-${query.to}`, report, segmentReportCsv);
+    },
+    'GET /v1/reports/control-group': async (event) => {
+      const query = parseReportQuery('control-group', event.queryStringParameters ?? {}, clock());
+      const draw = await environment().controlGroup.draw();
+      const range = controlGroupRange(query, draw);
+      const [populations, buyerDays] = await Promise.all([
+        environment().attribution.bucketPopulations(),
+        range.from <= range.to ? environment().attribution.listBuyerDays(range) : Promise.resolve([]),
+      ]);
+      const report = buildControlGroupReport(draw, populations, buyerDays, range, environment().attributionConfig.currency);
+      logger.info('control group report', { from: range.from, to: range.to, drawVersion: draw?.version, buyerDays: buyerDays.length });
+      return answer(query.format, `control-group-${range.from}-${range.to}`, report, controlGroupReportCsv);
+    },
+    'GET /v1/control-group': async () => jsonResponse(200, { draw: (await environment().controlGroup.draw()) ?? null }),
+    'POST /v1/control-group/redraw': async (event) => {
+      const parsed = redrawBody.safeParse(event.body ? parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES)) : {});
+      if (!parsed.success) throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', reason: issue.message })));
+      const draw = await environment().controlGroup.redraw(parsed.data.share);
+      logger.info('control group drawn', { version: draw.version, share: draw.share });
+      return jsonResponse(200, { draw });
     },
   };
   return (event) => dispatchRoute(routes, event);
@@ -81,8 +99,8 @@ export function reportRoutes(store: ReportStore, clock: () => Date = () => new D
 
 let route: AdminRoute | undefined;
 
-/** Admin report API: per journey and audience, entrants, sends, engagement and lift over the holdout. */
+/** Admin report API: journeys, segments × channels and the global control group, with lift and its interval. */
 export const handler = adminApiHandler(logger, (event) => {
-  route ??= reportRoutes(reportStoreFromEnvironment());
+  route ??= reportRoutes(() => reportApiEnvironment());
   return route(event);
 });

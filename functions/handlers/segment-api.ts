@@ -83,11 +83,19 @@ async function exportFile(
     ...(query.platform && { platform: query.platform }),
     purposeConfig: environment.purposeConfig,
   };
-  const page = await exportSegmentMembers(segment.id, { limit, ...(cursor && { cursor }) }, options, environment).catch(badCursor);
+  const adExport = segment.destinations.find((destination) => destination.type === 'ad_export');
+  const page = await exportSegmentMembers(segment.id, { limit, ...(cursor && { cursor }) }, options, environment, {
+    ...(adExport?.holdout !== undefined && { holdout: adExport.holdout }),
+    now: new Date(),
+  }).catch(badCursor);
+  // The reach of an ad platform export: counted once per person and stay in the segment.
+  if (page.touches.length > 0) await environment.attribution.recordTouches(page.touches);
   logger.info('segment exported', {
     segmentId: segment.id,
     rows: page.rows.length,
     withoutConsent: page.withoutConsent,
+    heldOut: page.heldOut,
+    controlGroup: page.controlGroup,
     format: query.format,
     hashed: query.hash,
     platform: query.platform,
@@ -99,7 +107,11 @@ async function exportFile(
       'content-disposition': `attachment; filename="segment-${segment.id}.${query.format}"`,
       ...(page.next && { 'x-next-cursor': page.next }),
       // Members of this page left out for want of ad_user_data consent (hashed exports only).
-      ...(query.hash && { 'x-omitted-without-consent': String(page.withoutConsent) }),
+      ...(query.hash && {
+        'x-omitted-without-consent': String(page.withoutConsent),
+        'x-omitted-holdout': String(page.heldOut),
+        'x-omitted-control-group': String(page.controlGroup),
+      }),
     },
     body: query.format === 'csv' ? toCsv(page.columns, page.rows, cursor === undefined) : toNdjson(page.columns, page.rows),
   };

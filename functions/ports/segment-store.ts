@@ -22,10 +22,23 @@ export interface WebhookDestination {
   readonly include?: readonly ProfileInclude[];
   /** The processing purpose the receiver serves (docs/contract.md §9): only profiles that granted it are delivered. */
   readonly purpose?: string;
+  /** A marketing destination: never delivered the global control group. */
+  readonly marketing?: boolean;
+  /** Share of members held out of this destination, to measure its lift (segment report). */
+  readonly holdout?: number;
+}
+
+/**
+ * The segment's hashed exports are its audience on ad platforms (`GET .../export?hash=sha256`):
+ * `holdout` is the share of members left out of every such export, to measure its lift.
+ */
+export interface AdExportDestination {
+  readonly type: 'ad_export';
+  readonly holdout?: number;
 }
 
 /** Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts). */
-export type SegmentDestination = WebhookDestination | AudienceJourneyDestination;
+export type SegmentDestination = WebhookDestination | AudienceJourneyDestination | AdExportDestination;
 
 /** A segment as stored and as the API shows it (docs/contract.md §7), plus bookkeeping. */
 export interface SegmentRecord {

@@ -41,6 +41,9 @@ const purpose = z
     if (!purposes.includes(name)) context.addIssue({ code: 'custom', message: `purpose must be one of ${purposes.join(', ')}` });
   });
 
+/** A share of the audience held out of a destination, to measure its lift: at most half. */
+const holdoutShare = z.number().min(0, 'holdout is a share between 0 and 0.5').max(0.5, 'holdout is a share between 0 and 0.5');
+
 const webhookDestination = z.strictObject({
   type: z.literal('webhook'),
   url: webhookUrl,
@@ -59,6 +62,15 @@ const webhookDestination = z.strictObject({
     .optional(),
   /** Only profiles that granted this purpose are delivered (docs/contract.md §9). */
   purpose: purpose.optional(),
+  /** Marketing destinations never receive the global control group. */
+  marketing: z.boolean().optional(),
+  holdout: holdoutShare.optional(),
+});
+
+/** The segment's hashed exports for ad platforms, with the share of members left out of them. */
+const adExportDestination = z.strictObject({
+  type: z.literal('ad_export'),
+  holdout: holdoutShare.optional(),
 });
 
 /** Subject one line; bodies up to what one SES message comfortably holds. */
@@ -103,7 +115,7 @@ const segmentBody = {
   definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
   schedule: schedule.optional(),
   destinations: z
-    .array(z.discriminatedUnion('type', [webhookDestination, journeyDestination]))
+    .array(z.discriminatedUnion('type', [webhookDestination, journeyDestination, adExportDestination]))
     .max(10)
     .optional(),
 };

@@ -66,8 +66,14 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/unsubscribe', functionId: 'unsubscribe' },
 ];
 
-/** Reports (admin): journey counters summed over a range of days. */
-export const REPORT_ROUTES = [{ method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' }] as const satisfies readonly RouteDefinition[];
+/** Reports (admin): journey, segment × channel and control-group counters over a range of days; the global control group's draw. */
+export const REPORT_ROUTES = [
+  { method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' },
+  { method: 'GET', path: '/v1/reports/segments', functionId: 'reportApi' },
+  { method: 'GET', path: '/v1/reports/control-group', functionId: 'reportApi' },
+  { method: 'GET', path: '/v1/control-group', functionId: 'reportApi' },
+  { method: 'POST', path: '/v1/control-group/redraw', functionId: 'reportApi' },
+] as const satisfies readonly RouteDefinition[];
 export type ReportRouteKey = RouteKeys<typeof REPORT_ROUTES>;
 
 const API_ROUTES: readonly RouteDefinition[] = [

@@ -85,10 +85,17 @@ const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
 const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
 const ERASURE_JOB = 'ERASURE#*'; // erasure jobs (ids and counts)
 const ERASURE_REF = 'ERASUREREF#*'; // erased profile (keyed pseudonym of its id) → its erasure job
+const SEGMENT_REPORT = 'SRPT#*'; // segment × channel report day counters
+const ORDER = 'ORDER#*'; // an order's markers: counted once per order_id for buyers and each credited touch
+const BUYERS = 'BUY#*'; // a day's buyers: orders and revenue per person (control-group report)
+const POPULATION = 'POP'; // live profiles per control-group bucket
+const ERASED_POPULATION = 'ERASED#*'; // an erased profile left its bucket's population (counted once)
+const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const MEMBER_INDEX = 'MEMBER#*';
 const REPORT_INDEX = 'RPT';
+const SEGMENT_REPORT_INDEX = 'SRPT';
 
 const profiles = (access: Omit<TableAccess, 'table'>): TableAccess => ({ table: 'Profiles', ...access });
 
@@ -117,6 +124,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['PutItem'], keys: [DEDUPE, PROFILE, IDENTITY, QUARANTINE] },
           { actions: ['ConditionCheckItem'], keys: [ERASED] },
           { actions: ['DeleteItem'], keys: [IDENTITY] },
+          { actions: ['UpdateItem'], keys: [POPULATION] },
         ],
       }),
     ],
@@ -137,7 +145,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['BatchGetItem'], keys: [PROFILE, IDENTITY, ERASED] },
           { actions: ['Query'], keys: [PROFILE, QUARANTINE] },
           { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF] },
-          { actions: ['UpdateItem'], keys: [PROFILE] },
+          { actions: ['UpdateItem'], keys: [PROFILE, POPULATION] },
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY] },
           { actions: ['BatchWriteItem'], keys: [PROFILE] },
         ],
@@ -160,7 +168,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['GetItem', 'Query'], keys: [PROFILE] },
           { actions: ['GetItem'], keys: [SEGMENT] },
           { actions: ['BatchGetItem'], keys: [PROFILE, ERASED] },
-          { actions: ['PutItem'], keys: [ERASED] },
+          { actions: ['PutItem'], keys: [ERASED, ERASED_POPULATION] },
+          { actions: ['UpdateItem'], keys: [POPULATION] },
           { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT, ERASURE_JOB] },
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
           { actions: ['BatchWriteItem'], keys: [PROFILE] },
@@ -215,7 +224,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['GetItem'], keys: [PROFILE, MEMBERS] },
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [MEMBERS, QUARANTINE] },
-          { actions: ['UpdateItem'], keys: [SEGMENT] },
+          { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT] },
         ],
         indexQueries: { GSI1: [SEGMENT_CATALOG, MEMBER_INDEX] },
       }),
@@ -235,7 +244,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['GetItem'], keys: [SEGMENT, PROFILE, WEBHOOK] },
           { actions: ['BatchGetItem'], keys: [PROFILE] },
-          { actions: ['PutItem'], keys: [WEBHOOK, QUARANTINE] },
+          { actions: ['PutItem'], keys: [WEBHOOK, QUARANTINE, CONTROL_GROUP] },
+          { actions: ['GetItem'], keys: [CONTROL_GROUP] },
+          { actions: ['PutItem'], keys: [PROFILE] },
+          { actions: ['UpdateItem'], keys: [SEGMENT_REPORT] },
         ],
       }),
     ],
@@ -257,6 +269,9 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['Query'], keys: [SEGMENT, MEMBERS, PROFILE] },
           { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], keys: [SEGMENT] },
           { actions: ['BatchWriteItem'], keys: [SEGMENT, MEMBERS] },
+          { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
+          { actions: ['PutItem'], keys: [PROFILE] },
+          { actions: ['UpdateItem'], keys: [SEGMENT_REPORT] },
         ],
         indexQueries: { GSI1: [SEGMENT_CATALOG] },
         scan: true,
@@ -280,7 +295,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['BatchGetItem'], keys: [PROFILE, MEMBERS] },
           { actions: ['Query'], keys: [PROFILE, MEMBERS, REBUILD] },
           { actions: ['PutItem'], keys: [SEGMENT, MEMBERS, REBUILD] },
-          { actions: ['UpdateItem'], keys: [SEGMENT] },
+          { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT] },
           { actions: ['BatchWriteItem'], keys: [REBUILD] },
         ],
         indexQueries: { GSI1: [SEGMENT_CATALOG] },
@@ -314,7 +329,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['GetItem', 'BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN, QUARANTINE] },
-          { actions: ['UpdateItem'], keys: [REPORT] },
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT, BUYERS, PROFILE] },
+          { actions: ['PutItem'], keys: [ORDER] },
         ],
       }),
     ],
@@ -335,7 +351,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN] },
           { actions: ['DeleteItem'], keys: [JOURNEY_RUN] },
-          { actions: ['UpdateItem'], keys: [REPORT] },
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT] },
+          { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
         ],
       }),
     ],
@@ -373,7 +390,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['BatchGetItem'], keys: [PROFILE] },
           { actions: ['GetItem', 'DeleteItem'], keys: [BOUNCED] },
-          { actions: ['UpdateItem'], keys: [BOUNCED, REPORT] },
+          { actions: ['UpdateItem'], keys: [BOUNCED, REPORT, SEGMENT_REPORT] },
           { actions: ['PutItem'], keys: [EMAIL_FEEDBACK, QUARANTINE] },
         ],
       }),
@@ -385,10 +402,18 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'reportApi',
     entry: 'functions/handlers/report-api.ts',
-    description: 'Admin report API: journey entrants, sends, engagement and conversions per group, lift over the holdout',
+    description: 'Admin report API: journeys, segments × channels and the global control group, lift with its interval; the control group draw',
     memorySize: 512,
     timeoutSeconds: 29,
-    tables: [profiles({ grants: [{ actions: ['Query'], keys: [REPORT] }], indexQueries: { GSI1: [REPORT_INDEX] } })],
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['Query'], keys: [REPORT, SEGMENT_REPORT, BUYERS, POPULATION] },
+          { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
+        ],
+        indexQueries: { GSI1: [REPORT_INDEX, SEGMENT_REPORT_INDEX, SEGMENT_CATALOG] },
+      }),
+    ],
     sendsTo: [],
     verifies: ['adminTokens'],
     secureParameters: [],

@@ -125,13 +125,15 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
   });
 
   it.each([
-    ['reconcile', ['ID#*', 'MSG#*', 'P#*', 'QUARANTINE*', 'SUP#*']],
+    // Reconcile also counts the profiles of each control-group bucket (POP) as it creates and merges them.
+    ['reconcile', ['ID#*', 'MSG#*', 'P#*', 'POP', 'QUARANTINE*', 'SUP#*']],
     // The consumers that quarantine poison messages may write the quarantine (put only).
     ['score', ['P#*', 'QUARANTINE*']],
-    ['segmentEvaluator', ['P#*', 'QUARANTINE*', 'S#*', 'SEG#*']],
-    ['activation', ['P#*', 'QUARANTINE*', 'SEG#*', 'WH#*']],
-    ['journeyTrigger', ['JRUN#*', 'P#*', 'QUARANTINE*', 'RPT#*']],
-    ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*']],
+    // Segment report counters (SRPT#), touches (P#), orders (ORDER#, BUY#) and the control group's draw (CONTROL).
+    ['segmentEvaluator', ['P#*', 'QUARANTINE*', 'S#*', 'SEG#*', 'SRPT#*']],
+    ['activation', ['CONTROL', 'P#*', 'QUARANTINE*', 'SEG#*', 'SRPT#*', 'WH#*']],
+    ['journeyTrigger', ['BUY#*', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
+    ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
   ] as const)('gives the consumer %s only %j', (id, partitions) => {
     expect(partitionsOf(id)).toEqual([...partitions]);
   });
@@ -153,7 +155,12 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
       (definition) => definition.id,
     );
     expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'scoreRecompute']);
-    expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual(['dynamodb:Query index GSI1 RPT', 'dynamodb:Query table RPT#*']);
+    expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual([
+      'dynamodb:GetItem table CONTROL',
+      'dynamodb:PutItem table CONTROL',
+      'dynamodb:Query index GSI1 RPT,SEGMENTS,SRPT',
+      'dynamodb:Query table BUY#*,POP,RPT#*,SRPT#*',
+    ]);
   });
 });
 

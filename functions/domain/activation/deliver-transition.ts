@@ -1,4 +1,6 @@
 import type { AudienceTransition } from '../pipeline/messages';
+import { isHoldout } from '../journeys/cart-abandonment';
+import type { Touch } from '../reports/attribution';
 import { DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
 import { EMPTY_CONSENT } from '../profile/consent';
 import { destinationKey, destinationsFor, isDelivered, isRefused, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
@@ -17,6 +19,13 @@ export interface WebhookTarget extends EventFilter {
    * granted it are delivered. Without it, every transition the destination asked for is.
    */
   readonly purpose?: string;
+  /** A marketing destination: the global control group is never delivered to it. */
+  readonly marketing?: boolean;
+  /**
+   * Share of the segment's members held out of this destination (by a stable hash of segment and
+   * profile, the same for all its transitions), to measure its lift in the segment report.
+   */
+  readonly holdout?: number;
 }
 
 export interface WebhookCall {
@@ -43,6 +52,8 @@ export interface DeliveryDependencies {
   profileOf(profileId: string): Promise<ProfileSnapshot | undefined>;
   /** The deployment's purposes and their defaults (DMP_PRIVACY_CONFIG); DEFAULT_PURPOSE_CONFIG when absent. */
   readonly purposeConfig?: PurposeConfig;
+  /** Whether the person is in the global control group (marketing destinations skip them). */
+  inControlGroup(profileId: string): Promise<boolean>;
   call(request: WebhookCall): Promise<AttemptResult>;
   isDelivered(transitionId: string, destination: string): Promise<boolean>;
   recordAttempt(attempt: AttemptRecord, delivered: boolean): Promise<void>;
@@ -67,7 +78,15 @@ export interface DeliveryReport {
    * Absent when there were none.
    */
   readonly withoutConsent?: number;
+  /** Destinations the person is held out of (their `holdout`); absent when none. */
+  readonly heldOut?: number;
+  /** Marketing destinations skipped because the person is in the global control group; absent when none. */
+  readonly controlGroup?: number;
 }
+
+/** Whether the person is in the holdout of the segment's webhooks of this share: stable for all their transitions. */
+export const isWebhookHoldout = (transition: Pick<AudienceTransition, 'segmentId' | 'profileId'>, share: number | undefined): boolean =>
+  share !== undefined && isHoldout(`webhook:${transition.segmentId}:${transition.profileId}`, share);
 
 /**
  * Delivers one transition to every webhook of its segment that wants it, signed per Standard
@@ -110,6 +129,8 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   let failed = 0;
   let refused = 0;
   let withoutConsent = 0;
+  let heldOut = 0;
+  let controlGroup = 0;
   const keyed = destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) }));
   // An erasure is told to every destination of the segment: it may have received the person.
   const erasure = transition.event === 'Profile Deleted';
@@ -125,8 +146,19 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
       alreadyDelivered += 1;
       continue;
     }
+    const notice = erasure || withdrawn !== undefined;
+    // Held out people, and the global control group on marketing destinations, get none of the
+    // segment's transitions (the receiver never learnt of them); notices still go to everyone.
+    if (!notice && isWebhookHoldout(transition, destination.holdout)) {
+      heldOut += 1;
+      continue;
+    }
+    if (!notice && destination.marketing === true && (await deps.inControlGroup(transition.profileId))) {
+      controlGroup += 1;
+      continue;
+    }
     // The notice of a withdrawal or an erasure is due precisely because consent is gone.
-    if (!erasure && withdrawn === undefined && destination.purpose !== undefined && !(await granted(destination.purpose))) {
+    if (!notice && destination.purpose !== undefined && !(await granted(destination.purpose))) {
       withoutConsent += 1;
       continue;
     }
@@ -148,5 +180,32 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     else if (isRefused(result)) refused += 1;
     else failed += 1;
   }
-  return { delivered, alreadyDelivered, failed, refused, ...(withoutConsent > 0 && { withoutConsent }) };
+  return {
+    delivered,
+    alreadyDelivered,
+    failed,
+    refused,
+    ...(withoutConsent > 0 && { withoutConsent }),
+    ...(heldOut > 0 && { heldOut }),
+    ...(controlGroup > 0 && { controlGroup }),
+  };
+}
+
+/**
+ * The segment report's webhook touch of an entry: reached when a destination has it (now or on
+ * an earlier receive), held out when it was only held out; one per transition.
+ */
+export function webhookTouch(transition: AudienceTransition, report: DeliveryReport, now: Date): Touch | undefined {
+  if (transition.event !== 'Audience Entered' || transition.withdrawnPurposes !== undefined) return undefined;
+  const group = report.delivered + report.alreadyDelivered > 0 ? 'treatment' : (report.heldOut ?? 0) > 0 ? 'holdout' : undefined;
+  return (
+    group && {
+      profileId: transition.profileId,
+      segmentId: transition.segmentId,
+      channel: 'webhook',
+      group,
+      at: now.toISOString(),
+      touchKey: transition.transitionId,
+    }
+  );
 }

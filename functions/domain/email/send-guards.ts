@@ -6,7 +6,8 @@ import type { JourneyConfig } from '../journeys/journey-config';
  * not suppressed, not unsubscribed, under the frequency cap, outside quiet hours. A failed guard
  * skips the send with its reason; quiet hours defer it to the end of the quiet window instead.
  */
-export type SkipReason = 'no-email' | 'invalid-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout' | 'rejected';
+export type SkipReason =
+  'no-email' | 'invalid-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout' | 'control-group' | 'rejected';
 
 export type GuardDecision =
   { readonly kind: 'send' } | { readonly kind: 'skip'; readonly reason: SkipReason } | { readonly kind: 'defer'; readonly until: string };

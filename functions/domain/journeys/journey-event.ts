@@ -1,5 +1,5 @@
 import { orderRevenue } from '../profile/activity';
-import type { AcceptedMessage } from '../tracking/accepted-message';
+import type { AcceptedMessage, JsonObject } from '../tracking/accepted-message';
 
 /**
  * What reconcile forwards to the JourneyEvents queue: an applied e-commerce event that may start,
@@ -27,6 +27,10 @@ export interface JourneyEvent {
   readonly cartId?: string;
   /** The order's revenue (`Order Completed` only), for the journeys' conversions. */
   readonly revenue?: number;
+  /** The order's `order_id` (`Order Completed` only): the same order sent twice counts once in the reports. */
+  readonly orderId?: string;
+  /** The order's ISO 4217 currency, when it gave one. */
+  readonly currency?: string;
   /** Whether the profile could receive marketing email once the event was applied; absent when reconcile did not tell (a duplicate). */
   readonly emailable?: boolean;
 }
@@ -44,6 +48,12 @@ function isJourneyEventName(name: string | undefined): name is JourneyEventName 
 function idOf(value: unknown): string | undefined {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function orderFields(properties: JsonObject): Pick<JourneyEvent, 'revenue' | 'orderId' | 'currency'> {
+  const orderId = idOf(properties.order_id);
+  const currency = typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency) ? properties.currency.toUpperCase() : undefined;
+  return { revenue: orderRevenue(properties), ...(orderId && { orderId }), ...(currency && { currency }) };
 }
 
 /** A profile with an open cart became emailable (see `Cart Reachable`). */
@@ -68,7 +78,7 @@ export function journeyEventOf(message: AcceptedMessage, profileId: string, emai
     ...(productId && { productId }),
     ...(productName && { productName }),
     ...(cartId && { cartId }),
-    ...(message.event === 'Order Completed' && { revenue: orderRevenue(message.properties) }),
+    ...(message.event === 'Order Completed' && orderFields(message.properties)),
     ...(emailable !== undefined && { emailable }),
   };
 }

@@ -58,6 +58,8 @@ export interface JourneySendDependencies {
   readonly config: JourneyConfig;
   loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
   cartState(profileId: string): Promise<CartJourneyState | undefined>;
+  /** Whether the profile is in the global control group: it gets no marketing email. */
+  inControlGroup(profileId: string): Promise<boolean>;
   /** Whether the profile is still a member of the segment (audience journeys). */
   isMember(segmentId: string, profileId: string): Promise<boolean>;
   recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
@@ -139,6 +141,8 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
   } else {
     content = { template: deps.config.productView.promotion, cart: [] };
   }
+  // The global control group gets no marketing at all; it is no journey's holdout either.
+  if (await deps.inControlGroup(profile.profileId)) return finish({ outcome: 'skipped', reason: 'control-group' });
   if (isHoldout(run.runId, deps.config.holdoutShare)) return finish({ outcome: 'skipped', reason: 'holdout' });
 
   const email = emailOf(profile);

@@ -1,4 +1,5 @@
 import type { EmailOutcome } from '../email/feedback';
+import type { Touch } from './attribution';
 import { JOURNEY_STEPS } from '../journeys/journey-config';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../journeys/journey-send';
 
@@ -50,10 +51,12 @@ export function outcomeCounter(step: JourneyStep, outcome: RecordedOutcome): str
 /**
  * The group of the profile entering the journey with this outcome, or undefined when it does not
  * enter: only a run's first step, sent or skipped (a run that ended before its first email never
- * reached the journey's audience). A holdout skip is the control group.
+ * reached the journey's audience, and the global control group is no journey's entrant). A holdout
+ * skip is the journey's control group.
  */
 export function entrantGroup(step: JourneyStep, outcome: RecordedOutcome): Group | undefined {
-  if (!FIRST_STEPS.has(step) || outcome.outcome === 'ended') return undefined;
+  // The global control group is compared with everyone else, not with a journey's treatment.
+  if (!FIRST_STEPS.has(step) || outcome.outcome === 'ended' || (outcome.outcome === 'skipped' && outcome.reason === 'control-group')) return undefined;
   return outcome.outcome === 'skipped' && outcome.reason === 'holdout' ? 'holdout' : 'treatment';
 }
 
@@ -103,7 +106,12 @@ export interface FeedbackCount {
   readonly counter: string;
   readonly sesMessageId: string;
   readonly kind: EmailOutcome['kind'];
+  /** The segment of an audience email: the outcome also counts in that segment's email row. */
+  readonly segmentId?: string;
 }
+
+/** The segment report's engagement counter of an SES outcome: `engaged:delivered`, `engaged:opened`, ... */
+export const engagementCounter = (kind: EmailOutcome['kind']): string => `engaged:${FEEDBACK_COUNTERS[kind] ?? kind}`;
 
 /**
  * The counter an SES outcome adds to, from the send's tags (journey, step, and segment for
@@ -117,5 +125,23 @@ export function feedbackCount(outcome: EmailOutcome): FeedbackCount | undefined 
   if (journey === 'cart-abandonment' || journey === 'product-view') journeyKey = journey;
   else if (journey === 'audience-email' && outcome.segmentId) journeyKey = `${AUDIENCE_JOURNEY_PREFIX}${outcome.segmentId}`;
   else return undefined;
-  return { journeyKey, day: dayOf(outcome.occurredAt), counter: `${prefix}:${step}`, sesMessageId: outcome.sesMessageId, kind: outcome.kind };
+  return {
+    journeyKey,
+    day: dayOf(outcome.occurredAt),
+    counter: `${prefix}:${step}`,
+    sesMessageId: outcome.sesMessageId,
+    kind: outcome.kind,
+    ...(journey === 'audience-email' && outcome.segmentId && { segmentId: outcome.segmentId }),
+  };
+}
+
+/**
+ * The segment report's email touch of an audience journey's first step: the person reached (sent)
+ * or held out; undefined for any other step or outcome (skipped for want of consent is no reach).
+ */
+export function audienceEmailTouch(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, at: string): Touch | undefined {
+  if (run.journey !== 'audience-email' || step !== 'audience') return undefined;
+  const group: Group | undefined =
+    outcome.outcome === 'sent' ? 'treatment' : outcome.outcome === 'skipped' && outcome.reason === 'holdout' ? 'holdout' : undefined;
+  return group && { profileId: run.profileId, segmentId: run.segmentId, channel: 'email', group, at, touchKey: run.runId };
 }

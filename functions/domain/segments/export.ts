@@ -78,13 +78,15 @@ export function exportRow(profile: { readonly profileId: string; readonly identi
 }
 
 const E164 = /^\+\d{6,15}$/;
+/** A plain (possibly negative) decimal number: a spreadsheet reads it as a number, never a formula. */
+const PLAIN_NUMBER = /^-?\d+(?:\.\d+)?$/;
 
 /**
  * RFC 4180 field: quoted when it holds a comma, quote or line break. A value a spreadsheet would
- * run as a formula (=, +, -, @ first) gets a leading `'`, except E.164 phone numbers.
+ * run as a formula (=, +, -, @ first) gets a leading `'`, except E.164 phone numbers and plain numbers.
  */
 function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) && !E164.test(value) ? `'${value}` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) && !E164.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

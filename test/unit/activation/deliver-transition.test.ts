@@ -46,6 +46,7 @@ function fakes(
   const delivered = new Set<string>();
   const deps: DeliveryDependencies = {
     destinationsOf: async () => destinations,
+    inControlGroup: async () => false,
     secretOf: async (ref) => {
       if (ref !== 'vip-hook') throw new Error(`unknown secret ${ref}`);
       return SECRET;

@@ -151,7 +151,7 @@ test('a journey email outcome is counted in the report of its journey, step and 
   expect(result.batchItemFailures).toEqual([]);
   expect([...fakes.counted.values()].sort((a, b) => a.sesMessageId.localeCompare(b.sesMessageId))).toEqual([
     { journeyKey: 'cart-abandonment', day: '2026-03-01', counter: 'delivered:email1', sesMessageId: 'ses-1', kind: 'delivery' },
-    { journeyKey: 'audience-email:vip', day: '2026-03-02', counter: 'clicked:audience', sesMessageId: 'ses-2', kind: 'click' },
+    { journeyKey: 'audience-email:vip', day: '2026-03-02', counter: 'clicked:audience', sesMessageId: 'ses-2', kind: 'click', segmentId: 'vip' },
   ]);
   // Records run concurrently: only the set of profile events is certain.
   expect(fakes.queued.map((message) => message.event).sort()).toEqual(['Email Delivered', 'Email Delivered', 'Email Link Clicked', 'Email Rejected']);

@@ -15,6 +15,7 @@ import {
 } from '../../../functions/domain/journeys/journey-send';
 import { EMPTY_ACTIVITY, type Activity } from '../../../functions/domain/profile/activity';
 import { newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
+import { entrantGroup } from '../../../functions/domain/reports/journey-counters';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const cartEvent = (messageId: string, at: string, event: JourneyEvent['event'] = 'Product Added'): JourneyEvent => ({
@@ -101,6 +102,7 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
     config: journeyConfigFrom('{"holdoutShare":0,"quietHours":{"startHour":0,"endHour":0}}'),
     loadProfile: async () => profile,
     cartState: async () => ({ runId: run.runId, executionArn: 'arn', cartChangedAt: run.cartChangedAt }),
+    inControlGroup: async () => false,
     isMember: async () => true,
     recordedOutcome: async (runId, step) => outcomes.get(`${runId}/${step}`),
     recipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
@@ -121,6 +123,15 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
 }
 
 describe('send step', () => {
+  test('the global control group gets no email, recorded as such, and is no journey entrant', async () => {
+    const { deps, sent } = fakeDependencies(consentingProfile());
+    const outcome = await runSendStep({ run, step: 'email1' }, { ...deps, inControlGroup: async () => true }, new Date('2026-03-02T10:00:00.000Z'));
+    expect(outcome).toEqual({ outcome: 'skipped', reason: 'control-group' });
+    expect(sent).toHaveLength(0);
+    expect(entrantGroup('email1', { outcome: 'skipped', reason: 'control-group' })).toBeUndefined();
+    expect(entrantGroup('email1', { outcome: 'skipped', reason: 'holdout' })).toBe('holdout');
+  });
+
   test('sends once per (run, step) with the cart, the unsubscribe headers and id-only tags', async () => {
     const { deps, sent } = fakeDependencies(consentingProfile());
     expect(await runSendStep({ step: 'email1', run }, deps, NOW)).toEqual({ outcome: 'sent', messageId: 'ses-1' });

@@ -41,10 +41,9 @@ test('the counter update adds through attribute names (counter names contain ":"
   expect(marker?.Put).toMatchObject({ Item: { PK: 'EMAILFB#ses-1', SK: 'open' }, ConditionExpression: 'attribute_not_exists(PK)' });
   expect(counter?.Update).toMatchObject({
     Key: { PK: 'RPT#cart-abandonment', SK: 'D#2026-03-01' },
-    UpdateExpression:
-      'SET journeyKey = :journeyKey, #day = :day, GSI1PK = :rpt, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD #c0 :c0',
-    ExpressionAttributeNames: { '#day': 'day', '#c0': 'opened:email1' },
-    ExpressionAttributeValues: { ':gsi1sk': 'D#2026-03-01#cart-abandonment', ':c0': 1 },
+    UpdateExpression: 'SET #a0 = :a0, #day = :day, GSI1PK = :gsi1pk, GSI1SK = :gsi1sk, expiresAt = if_not_exists(expiresAt, :expiresAt) ADD #c0 :c0',
+    ExpressionAttributeNames: { '#a0': 'journeyKey', '#day': 'day', '#c0': 'opened:email1' },
+    ExpressionAttributeValues: { ':a0': 'cart-abandonment', ':gsi1pk': 'RPT', ':gsi1sk': 'D#2026-03-01#cart-abandonment', ':c0': 1 },
   });
 });
 

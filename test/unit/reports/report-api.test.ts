@@ -5,6 +5,7 @@ import { handler, reportRoutes } from '../../../functions/handlers/report-api';
 import { toHttpResponse } from '../../../functions/http/responses';
 import type { ReportStore } from '../../../functions/ports/report-store';
 import { apiGatewayEvent } from '../http/api-gateway-event';
+import { reportEnvironment } from './report-environment';
 
 const now = new Date('2026-03-15T10:00:00.000Z');
 
@@ -23,7 +24,10 @@ class FakeStore implements ReportStore {
 
 /** The route as adminApiHandler runs it: a thrown HttpError becomes its response. */
 async function call(store: ReportStore, query?: Record<string, string>, routeKey?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response: APIGatewayProxyStructuredResultV2 = await reportRoutes(store, () => now)(reportEvent(query, routeKey)).catch(toHttpResponse);
+  const response: APIGatewayProxyStructuredResultV2 = await reportRoutes(
+    () => reportEnvironment({ journeys: store }),
+    () => now,
+  )(reportEvent(query, routeKey)).catch(toHttpResponse);
   return { status: response.statusCode ?? 0, body: JSON.parse(String(response.body)) as Record<string, unknown> };
 }
 

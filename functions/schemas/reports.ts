@@ -1,0 +1,92 @@
+/**
+ * Query parameters of the report routes (docs/contract.md §12) and the control group's redraw
+ * body: validated at the edge, 400 naming each wrong parameter.
+ */
+import * as z from 'zod';
+import { CHANNELS } from '../domain/reports/attribution';
+import { MAX_CONTROL_SHARE } from '../domain/reports/control-group';
+import { dayOf } from '../domain/reports/journey-counters';
+import { JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
+import { BadRequestError } from '../http/errors';
+
+const DAY_MS = 86_400_000;
+/** Without `from`, a report covers the last 30 days up to `to`. */
+const DEFAULT_DAYS = 30;
+/** Counter items live 400 days (their TTL): a longer range could only show zeros. */
+export const MAX_REPORT_DAYS = 400;
+
+/** `2026-02-30` parses (as 2 March): only a day that prints back as itself exists. */
+function isCalendarDay(text: string): boolean {
+  const time = Date.parse(`${text}T00:00:00.000Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
+}
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
+  .refine(isCalendarDay, 'must be a calendar date YYYY-MM-DD');
+
+const range = { from: day.optional(), to: day.optional(), format: z.enum(['json', 'csv']).optional() };
+
+const queries = {
+  journeys: z.strictObject({
+    ...range,
+    journey: z.string().regex(JOURNEY_KEY_PATTERN, 'must be cart-abandonment, product-view or audience-email:<segmentId>').optional(),
+  }),
+  segments: z.strictObject({
+    ...range,
+    segment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'must be a segment id')
+      .optional(),
+    channel: z.enum(CHANNELS, { message: `must be one of ${CHANNELS.join(', ')}` }).optional(),
+  }),
+  'control-group': z.strictObject(range),
+};
+
+export type ReportKind = keyof typeof queries;
+
+export const addDays = (text: string, days: number): string => dayOf(new Date(Date.parse(`${text}T00:00:00.000Z`) + days * DAY_MS));
+const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);
+
+export interface ReportQuery {
+  readonly from: string;
+  readonly to: string;
+  readonly format: 'json' | 'csv';
+  readonly journeyKey?: string;
+  readonly segmentId?: string;
+  readonly channel?: (typeof CHANNELS)[number];
+}
+
+/** The query of a report route, defaults applied; 400 naming each wrong parameter. */
+export function parseReportQuery(kind: ReportKind, query: Readonly<Record<string, string | undefined>>, now: Date): ReportQuery {
+  const parsed = queries[kind].safeParse(query);
+  if (!parsed.success) {
+    const allowed = Object.keys(queries[kind].shape).join(', ');
+    throw new BadRequestError(
+      parsed.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: key, reason: `unknown parameter: use ${allowed}` }))
+          : [{ path: String(issue.path[0] ?? 'query'), reason: `${String(issue.path[0] ?? 'query')} ${issue.message}` }],
+      ),
+    );
+  }
+  const data = parsed.data as { from?: string; to?: string; format?: 'json' | 'csv'; journey?: string; segment?: string; channel?: ReportQuery['channel'] };
+  const to = data.to ?? dayOf(now);
+  const from = data.from ?? addDays(to, -(DEFAULT_DAYS - 1));
+  if (from > to) throw new BadRequestError([{ path: 'from', reason: 'from must be on or before to' }]);
+  if (daysBetween(from, to) + 1 > MAX_REPORT_DAYS) throw new BadRequestError([{ path: 'from', reason: `the report covers at most ${MAX_REPORT_DAYS} days` }]);
+  return {
+    from,
+    to,
+    format: data.format ?? 'json',
+    ...(data.journey !== undefined && { journeyKey: data.journey }),
+    ...(data.segment !== undefined && { segmentId: data.segment }),
+    ...(data.channel !== undefined && { channel: data.channel }),
+  };
+}
+
+/** `POST /v1/control-group/redraw` body: optionally a new share. */
+export const redrawBody = z.strictObject({
+  share: z.number().min(0, `share is between 0 and ${MAX_CONTROL_SHARE}`).max(MAX_CONTROL_SHARE, `share is between 0 and ${MAX_CONTROL_SHARE}`).optional(),
+});
