@@ -152,8 +152,8 @@ export class DynamoAttributionStore implements AttributionStore {
       ...[...counters.values()].map(({ segmentId, channel, day, increments }) => segmentCounterUpdate(this.tableName, segmentId, channel, day, increments)),
     ];
     try {
-      await countOnce(this.doc, items);
-      return true;
+      // 'already-counted': the first touch raced another writer, and nothing was written.
+      return (await countOnce(this.doc, items)) === 'counted';
     } catch (error) {
       if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'))
         return false;

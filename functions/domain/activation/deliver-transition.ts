@@ -149,12 +149,13 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     const notice = erasure || withdrawn !== undefined;
     // Held out people, and the global control group on marketing destinations, get none of the
     // segment's transitions (the receiver never learnt of them); notices still go to everyone.
-    if (!notice && isWebhookHoldout(transition, destination.holdout)) {
-      heldOut += 1;
-      continue;
-    }
+    // The control group first: it is no destination's holdout either (the holdout compares like with like).
     if (!notice && destination.marketing === true && (await deps.inControlGroup(transition.profileId))) {
       controlGroup += 1;
+      continue;
+    }
+    if (!notice && isWebhookHoldout(transition, destination.holdout)) {
+      heldOut += 1;
       continue;
     }
     // The notice of a withdrawal or an erasure is due precisely because consent is gone.

@@ -1,5 +1,7 @@
 import {
   deliverTransition,
+  isWebhookHoldout,
+  webhookTouch,
   type AttemptRecord,
   type DeliveryDependencies,
   type WebhookCall,
@@ -333,5 +335,52 @@ describe('deliverTransition', () => {
     );
     expect(payloadOf(calls[0]).data).not.toHaveProperty('profile');
     expect(profileReads).toEqual([]);
+  });
+
+  describe('holdout and global control group', () => {
+    // Find people on each side of a 50 % holdout by the stable hash itself.
+    const person = (heldOut: boolean): AudienceTransition => {
+      for (let index = 0; ; index += 1) {
+        const candidate = { ...transition, profileId: `p-${index}`, transitionId: `t-${index}` };
+        if (isWebhookHoldout(candidate, 0.5) === heldOut) return candidate;
+      }
+    };
+    const hooks: WebhookTarget[] = [
+      { type: 'webhook', url: 'http://127.0.0.1/crm' },
+      { type: 'webhook', url: 'http://127.0.0.1/ads', marketing: true, holdout: 0.5 },
+    ];
+
+    it('holds a stable share of the segment out of a destination with a holdout, for all their transitions, and records the reach', async () => {
+      const held = person(true);
+      const { deps, calls } = fakes(hooks, () => ({ status: 200 }));
+      const report = await deliverTransition(held, 1, deps);
+      expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1 });
+      expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/crm']);
+      expect(await deliverTransition({ ...held, event: 'Audience Exited', transitionId: 'exit-1' }, 1, deps)).toMatchObject({ heldOut: 1 });
+      // Reached by the CRM destination: a treatment touch. Held out of every destination: a holdout touch.
+      expect(webhookTouch(held, report, NOW)).toMatchObject({ profileId: held.profileId, channel: 'webhook', group: 'treatment', touchKey: held.transitionId });
+      expect(webhookTouch(held, { delivered: 0, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1 }, NOW)?.group).toBe('holdout');
+      expect(webhookTouch({ ...held, event: 'Audience Exited' }, report, NOW)).toBeUndefined();
+      expect(webhookTouch(held, { delivered: 0, alreadyDelivered: 0, failed: 1, refused: 0 }, NOW)).toBeUndefined();
+      const treated = person(false);
+      const other = fakes(hooks, () => ({ status: 200 }));
+      expect(await deliverTransition(treated, 1, other.deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+    });
+
+    it('never delivers the global control group to a marketing destination, nor counts it in the holdout', async () => {
+      for (const someone of [person(true), person(false)]) {
+        const { deps, calls } = fakes(hooks, () => ({ status: 200 }));
+        const report = await deliverTransition(someone, 1, { ...deps, inControlGroup: async () => true });
+        expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, controlGroup: 1 });
+        expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/crm']);
+      }
+    });
+
+    it('still tells every destination of an erasure, control group and holdout alike', async () => {
+      const { deps, calls } = fakes(hooks, () => ({ status: 200 }));
+      const erased = { ...person(true), event: 'Profile Deleted' as const };
+      expect(await deliverTransition(erased, 1, { ...deps, inControlGroup: async () => true })).toMatchObject({ delivered: 2 });
+      expect(calls).toHaveLength(2);
+    });
   });
 });
