@@ -85,14 +85,44 @@ async function main(): Promise<void> {
         })),
       ),
     );
+    // The month rollups the write side keeps beside the days (dynamodb-report-counters.ts).
+    const months = new Map<string, Record<string, unknown>>();
+    for (const { PutRequest } of counterItems) {
+      const day = PutRequest.Item;
+      const month = String(day.day).slice(0, 7);
+      const key = `${String(day.segmentId)}|${String(day.channel)}|${month}`;
+      const rollup = months.get(key) ?? {
+        PK: day.PK,
+        SK: `M#${month}#${String(day.channel)}`,
+        GSI1PK: 'SRPT',
+        GSI1SK: `M#${month}#${String(day.segmentId)}#${String(day.channel)}`,
+        segmentId: day.segmentId,
+        channel: day.channel,
+        day: day.day,
+        expiresAt: day.expiresAt,
+      };
+      for (const [name, value] of Object.entries(day)) if (name.includes(':') && typeof value === 'number') rollup[name] = Number(rollup[name] ?? 0) + value;
+      months.set(key, rollup);
+    }
+    const rollupItems = [...months.values()].map((Item) => ({ PutRequest: { Item } }));
     const buyerItems = days.flatMap((day) =>
       Array.from({ length: BUYERS_PER_DAY }, (_, index) => {
         const profileId = `buyer-${index % (BUYERS_PER_DAY * 20)}-${day.slice(5, 7)}`;
         return { PutRequest: { Item: { PK: `BUY#${day}`, SK: profileId, profileId, bucket: bucketOf(profileId), day, orders: 1, revenue: 42 } } };
       }),
     );
+    const buyerMonths = new Map<string, Record<string, unknown>>();
+    for (const { PutRequest } of buyerItems) {
+      const month = String(PutRequest.Item.day).slice(0, 7);
+      const key = `${month}|${PutRequest.Item.profileId}`;
+      const rollup = buyerMonths.get(key) ?? { ...PutRequest.Item, PK: `BUYM#${month}`, day: month, orders: 0, revenue: 0 };
+      rollup.orders = Number(rollup.orders) + 1;
+      rollup.revenue = Number(rollup.revenue) + 42;
+      buyerMonths.set(key, rollup);
+    }
+    const buyerRollupItems = [...buyerMonths.values()].map((Item) => ({ PutRequest: { Item } }));
     const populationItems = Array.from({ length: BUCKETS }, (_, bucket) => ({ PutRequest: { Item: { ...populationKey(bucket), bucket, profiles: 1_000 } } }));
-    await batchWriteAll(doc, tableName, [...counterItems, ...buyerItems, ...populationItems]);
+    await batchWriteAll(doc, tableName, [...counterItems, ...rollupItems, ...buyerItems, ...buyerRollupItems, ...populationItems]);
     const seedSeconds = (Date.now() - seeding) / 1000;
 
     const attribution = new DynamoAttributionStore(dynamo.client, tableName);
@@ -121,12 +151,17 @@ async function main(): Promise<void> {
       );
     };
     console.log(
-      `seeded ${counterItems.length} segment counter items (${SEGMENTS} segments x ${CHANNELS.length + 1} rows x ${DAYS} days), ${buyerItems.length} buyer-days, ${BUCKETS} buckets in ${seedSeconds.toFixed(1)} s`,
+      `seeded ${counterItems.length} segment day counters (${SEGMENTS} segments x ${CHANNELS.length + 1} rows x ${DAYS} days) and ${rollupItems.length} month rollups, ${buyerItems.length} buyer-days (${buyerRollupItems.length} buyer-months), ${BUCKETS} buckets in ${seedSeconds.toFixed(1)} s`,
     );
     await time(`segments report, ${DAYS} days, every segment`, 'GET /v1/reports/segments', range);
     await time(`segments report, ${DAYS} days, every segment, CSV`, 'GET /v1/reports/segments', { ...range, format: 'csv' });
+    // The worst alignment: a period that starts on the 2nd and ends on the 28th reads ~56 days one by one.
+    const ascending = [...days].reverse();
+    const worst = { from: ascending.find((day) => day.endsWith('-02')) ?? range.from, to: [...days].find((day) => day.endsWith('-28')) ?? range.to };
+    await time(`segments report, ${worst.from}..${worst.to}, every segment`, 'GET /v1/reports/segments', worst);
     await time(`segments report, ${DAYS} days, one segment`, 'GET /v1/reports/segments', { ...range, segment: 'segment-0' });
     await time(`control-group report, ${DAYS} days`, 'GET /v1/reports/control-group', range);
+    await time(`control-group report, ${worst.from}..${worst.to}`, 'GET /v1/reports/control-group', worst);
     await time('control-group report, 30 days', 'GET /v1/reports/control-group', { from: days[29] ?? '', to: range.to });
   } finally {
     await dynamo.stop();

@@ -6,7 +6,7 @@ import { bucketOf, BUCKETS, type ControlGroupDraw } from '../domain/reports/cont
 import { counterExpiresAt, dayOf, type Group } from '../domain/reports/journey-counters';
 import { mapConcurrently } from '../domain/shared/concurrency';
 import type { AttributionStore, BuyerDay, CreditedOrder, SegmentCounterItem } from '../ports/attribution-store';
-import { countOnce, segmentCounterUpdate, type TransactItem } from './dynamodb-report-counters';
+import { countOnce, monthOf, readingPlan, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
 import { batchGetAll, queryAllItems } from './dynamodb-toolkit';
 
 type Item = Record<string, unknown>;
@@ -70,6 +70,14 @@ function countersOf(item: Item): Record<string, number> {
   return counters;
 }
 
+function monthsBetween(range: { readonly from: string; readonly to: string } | undefined): string[] {
+  const months: string[] = [];
+  if (!range) return months;
+  for (let month = range.from; month <= range.to; month = monthOf(new Date(Date.parse(`${month}-01T00:00:00.000Z`) + 32 * DAY_MS).toISOString()))
+    months.push(month);
+  return months;
+}
+
 function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
   for (let time = Date.parse(`${from}T00:00:00.000Z`); time <= Date.parse(`${to}T00:00:00.000Z`); time += DAY_MS) days.push(dayOf(new Date(time)));
@@ -82,7 +90,8 @@ function daysBetween(from: string, to: string): string[] {
  *   `touchKey` counted and the `convertedKey` of the touch an order converted;
  * - `ORDER#<orderKey>` / `BUYER` and `CREDIT#<segmentId>#<channel>`: an order's markers (TTL as
  *   the counters), so an order sent twice counts once;
- * - `BUY#<day>` / `<profileId>`: a person's orders and revenue of a day (control-group report);
+ * - `BUY#<day>` / `<profileId>`: a person's orders and revenue of a day (control-group report), and
+ *   `BUYM#<month>` / `<profileId>` of a month (read for the months a report covers whole);
  * - `POP` / `B#<bucket>`: live profiles per bucket; `CONTROL` / `DRAW`: the draw in force;
  * - the `SRPT#` counters of dynamodb-report-counters.ts.
  */
@@ -149,7 +158,7 @@ export class DynamoAttributionStore implements AttributionStore {
           ExpressionAttributeValues: { ':touchKey': touch.touchKey },
         },
       })),
-      ...[...counters.values()].map(({ segmentId, channel, day, increments }) => segmentCounterUpdate(this.tableName, segmentId, channel, day, increments)),
+      ...segmentCounterUpdates(this.tableName, [...counters.values()]),
     ];
     try {
       // 'already-counted': the first touch raced another writer, and nothing was written.
@@ -191,39 +200,38 @@ export class DynamoAttributionStore implements AttributionStore {
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     });
-    const buyer = await countOnce(this.doc, [
-      marker('BUYER'),
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: { PK: `BUY#${day}`, SK: profileId },
-          UpdateExpression: 'SET profileId = :profileId, #bucket = :bucket, #day = :day, expiresAt = :expiresAt ADD #orders :one, #revenue :revenue',
-          ExpressionAttributeNames: { '#day': 'day', '#bucket': 'bucket', '#orders': 'orders', '#revenue': 'revenue' },
-          ExpressionAttributeValues: {
-            ':profileId': profileId,
-            ':bucket': bucketOf(profileId),
-            ':day': day,
-            ':expiresAt': expiresAt,
-            ':one': 1,
-            ':revenue': order.revenue,
-          },
+    // The buyer's day, and its month's rollup (one item per buyer and month for whole months).
+    const buyerUpdate = (PK: string, period: string): TransactItem => ({
+      Update: {
+        TableName: this.tableName,
+        Key: { PK, SK: profileId },
+        UpdateExpression: 'SET profileId = :profileId, #bucket = :bucket, #day = :day, expiresAt = :expiresAt ADD #orders :one, #revenue :revenue',
+        ExpressionAttributeNames: { '#day': 'day', '#bucket': 'bucket', '#orders': 'orders', '#revenue': 'revenue' },
+        ExpressionAttributeValues: {
+          ':profileId': profileId,
+          ':bucket': bucketOf(profileId),
+          ':day': period,
+          ':expiresAt': expiresAt,
+          ':one': 1,
+          ':revenue': order.revenue,
         },
       },
-    ]);
+    });
+    const buyer = await countOnce(this.doc, [marker('BUYER'), buyerUpdate(`BUY#${day}`, day), buyerUpdate(`BUYM#${monthOf(day)}`, monthOf(day))]);
     const credits = await Promise.all(
       credited.map(async (touch): Promise<CreditedOrder> => {
         const increments: Record<string, number> = { [`orders:${touch.group}`]: 1, [`revenue:${touch.group}`]: order.revenue };
         if (order.unconvertedCurrency) increments[`unconverted:${order.unconvertedCurrency}`] = 1;
         const creditMarker = marker(`CREDIT#${touch.segmentId}#${touch.channel}`);
         const counters = (extra: Record<string, number>) =>
-          segmentCounterUpdate(this.tableName, touch.segmentId, touch.channel, day, { ...increments, ...extra });
+          segmentCounterUpdates(this.tableName, [{ segmentId: touch.segmentId, channel: touch.channel, day, increments: { ...increments, ...extra } }]);
         const credit = (result: 'counted' | 'already-counted'): CreditedOrder => ({
           segmentId: touch.segmentId,
           channel: touch.channel,
           group: touch.group,
           result,
         });
-        if (touch.convertedKey === touch.touchKey) return credit(await countOnce(this.doc, [creditMarker, counters({})]));
+        if (touch.convertedKey === touch.touchKey) return credit(await countOnce(this.doc, [creditMarker, ...counters({})]));
         // The touch's first order also makes it a converted reach (the rate's numerator), once.
         const firstConversion: TransactItem = {
           Update: {
@@ -235,12 +243,12 @@ export class DynamoAttributionStore implements AttributionStore {
           },
         };
         try {
-          return credit(await countOnce(this.doc, [creditMarker, firstConversion, counters({ [`converted:${touch.group}`]: 1 })]));
+          return credit(await countOnce(this.doc, [creditMarker, firstConversion, ...counters({ [`converted:${touch.group}`]: 1 })]));
         } catch (error) {
           const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
           // Another order converted the touch first, or a newer touch replaced it: the order still counts.
           if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw error;
-          return credit(await countOnce(this.doc, [creditMarker, counters({})]));
+          return credit(await countOnce(this.doc, [creditMarker, ...counters({})]));
         }
       }),
     );
@@ -248,26 +256,38 @@ export class DynamoAttributionStore implements AttributionStore {
   }
 
   async listSegmentCounters(range: { readonly from: string; readonly to: string; readonly segmentId?: string }): Promise<SegmentCounterItem[]> {
-    const items =
-      range.segmentId === undefined
-        ? await queryAllItems(this.doc, {
-            TableName: this.tableName,
-            IndexName: 'GSI1',
-            KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': 'SRPT', ':from': `D#${range.from}`, ':to': `D#${range.to}\uffff` },
-          })
-        : await queryAllItems(this.doc, {
-            TableName: this.tableName,
-            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': `SRPT#${range.segmentId}`, ':from': `D#${range.from}`, ':to': `D#${range.to}\uffff` },
-            ConsistentRead: true,
-          });
-    return items.map((item) => ({ segmentId: String(item.segmentId), channel: String(item.channel), day: String(item.day), counters: countersOf(item) }));
+    const plan = readingPlan(range.from, range.to);
+    const spans = [...plan.days.map((days) => ({ kind: 'D', ...days })), ...(plan.months ? [{ kind: 'M', ...plan.months }] : [])];
+    const pages = await Promise.all(
+      spans.map(({ kind, from, to }) =>
+        range.segmentId === undefined
+          ? queryAllItems(this.doc, {
+              TableName: this.tableName,
+              IndexName: 'GSI1',
+              KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':pk': 'SRPT', ':from': `${kind}#${from}`, ':to': `${kind}#${to}\uffff` },
+            })
+          : queryAllItems(this.doc, {
+              TableName: this.tableName,
+              KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':pk': `SRPT#${range.segmentId}`, ':from': `${kind}#${from}`, ':to': `${kind}#${to}\uffff` },
+              ConsistentRead: true,
+            }),
+      ),
+    );
+    return pages
+      .flat()
+      .map((item) => ({ segmentId: String(item.segmentId), channel: String(item.channel), day: String(item.day), counters: countersOf(item) }));
   }
 
   async listBuyerDays(range: { readonly from: string; readonly to: string }): Promise<BuyerDay[]> {
-    const pages = await mapConcurrently(daysBetween(range.from, range.to), DAYS_IN_FLIGHT, (day) =>
-      queryAllItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `BUY#${day}` } }),
+    const plan = readingPlan(range.from, range.to);
+    const partitions = [
+      ...plan.days.flatMap((days) => daysBetween(days.from, days.to).map((day) => `BUY#${day}`)),
+      ...monthsBetween(plan.months).map((month) => `BUYM#${month}`),
+    ];
+    const pages = await mapConcurrently(partitions, DAYS_IN_FLIGHT, (partition) =>
+      queryAllItems(this.doc, { TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition } }),
     );
     return pages.flat().map((item) => ({
       profileId: String(item.profileId),

@@ -4,7 +4,7 @@ import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
 import type { CountResult, JourneyStore } from '../ports/journey-store';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
-import { countOnce, isCounterConflict, journeyCounterUpdate, segmentCounterUpdate, type TransactItem } from './dynamodb-report-counters';
+import { countOnce, isCounterConflict, journeyCounterUpdate, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../domain/journeys/journey-send';
 import {
@@ -290,7 +290,9 @@ export class DynamoJourneyStore implements JourneyStore {
       // A segment's audience email is also that segment's email channel in the segment report.
       ...(count.segmentId === undefined
         ? []
-        : [segmentCounterUpdate(this.tableName, count.segmentId, 'email', count.day, { [engagementCounter(count.kind)]: 1 })]),
+        : segmentCounterUpdates(this.tableName, [
+            { segmentId: count.segmentId, channel: 'email', day: count.day, increments: { [engagementCounter(count.kind)]: 1 } },
+          ])),
     ]);
   }
 

@@ -70,21 +70,50 @@ export function journeyCounterUpdate(tableName: string, journeyKey: string, day:
   );
 }
 
-/** Adds `increments` to the segment's counters of `day` on `channel` (or AUDIENCE_COUNTERS). */
-export function segmentCounterUpdate(
-  tableName: string,
-  segmentId: string,
-  channel: string,
-  day: string,
-  increments: Readonly<Record<string, number>>,
-): TransactItem {
-  return counterUpdate(
-    tableName,
-    { PK: `SRPT#${segmentId}`, SK: `D#${day}#${channel}` },
-    { GSI1PK: 'SRPT', GSI1SK: `D#${day}#${segmentId}#${channel}` },
-    { segmentId, channel },
-    day,
-    increments,
+export interface SegmentCount {
+  readonly segmentId: string;
+  /** A channel, or AUDIENCE_COUNTERS. */
+  readonly channel: string;
+  readonly day: string;
+  readonly increments: Readonly<Record<string, number>>;
+}
+
+/** The UTC month (YYYY-MM) of a day. */
+export const monthOf = (day: string): string => day.slice(0, 7);
+
+/** The last day of a month: its rollup expires as long after it as a day's counters. */
+function lastDayOf(month: string): string {
+  const [year, monthNumber] = month.split('-').map(Number);
+  return new Date(Date.UTC(year ?? 1970, monthNumber ?? 1, 0)).toISOString().slice(0, 10);
+}
+
+/**
+ * Adds the counts to the segments' counters: each to its day item and to its month's rollup
+ * (`SRPT#<segmentId>` / `M#<month>#<channel>`, GSI1 `M#<month>#<segmentId>#<channel>`), so a report
+ * over whole months reads one item a month instead of thirty. Counts on the same item are summed
+ * into one update: a transaction may touch an item only once.
+ */
+export function segmentCounterUpdates(tableName: string, counts: readonly SegmentCount[]): TransactItem[] {
+  const items = new Map<string, { kind: 'D' | 'M'; segmentId: string; channel: string; period: string; increments: Record<string, number> }>();
+  const add = (kind: 'D' | 'M', count: SegmentCount, period: string) => {
+    const key = `${kind}|${count.segmentId}|${count.channel}|${period}`;
+    const item = items.get(key) ?? { kind, segmentId: count.segmentId, channel: count.channel, period, increments: {} };
+    for (const [name, value] of Object.entries(count.increments)) item.increments[name] = (item.increments[name] ?? 0) + value;
+    items.set(key, item);
+  };
+  for (const count of counts) {
+    add('D', count, count.day);
+    add('M', count, monthOf(count.day));
+  }
+  return [...items.values()].map(({ kind, segmentId, channel, period, increments }) =>
+    counterUpdate(
+      tableName,
+      { PK: `SRPT#${segmentId}`, SK: `${kind}#${period}#${channel}` },
+      { GSI1PK: 'SRPT', GSI1SK: `${kind}#${period}#${segmentId}#${channel}` },
+      { segmentId, channel },
+      kind === 'D' ? period : lastDayOf(period),
+      increments,
+    ),
   );
 }
 
@@ -106,4 +135,24 @@ export async function countOnce(doc: DynamoDBDocumentClient, items: TransactItem
       await counterBackoff(attempt);
     }
   }
+}
+
+const addDay = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * How to read the days `from`..`to` with the fewest items: the months it covers whole from their
+ * rollups, the days of the partial months at either end from their day items.
+ */
+export function readingPlan(
+  from: string,
+  to: string,
+): { readonly days: ReadonlyArray<{ from: string; to: string }>; readonly months?: { from: string; to: string } } {
+  const firstWhole = from.endsWith('-01') ? monthOf(from) : monthOf(addDay(`${monthOf(from)}-01`, 32));
+  const lastWhole = addDay(to, 1).endsWith('-01') ? monthOf(to) : monthOf(addDay(`${monthOf(to)}-01`, -1));
+  if (firstWhole > lastWhole) return { days: [{ from, to }] };
+  const days = [
+    { from, to: addDay(`${firstWhole}-01`, -1) },
+    { from: addDay(lastDayOf(lastWhole), 1), to },
+  ].filter((range) => range.from <= range.to);
+  return { days, months: { from: firstWhole, to: lastWhole } };
 }

@@ -10,7 +10,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
-import { AUDIENCE_COUNTERS, segmentCounterUpdate } from './dynamodb-report-counters';
+import { AUDIENCE_COUNTERS, segmentCounterUpdates } from './dynamodb-report-counters';
 import { dayOf } from '../domain/reports/journey-counters';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { audienceTransition } from '../domain/segments/membership';
@@ -284,7 +284,14 @@ export class DynamoSegmentStore implements SegmentStore {
                 },
               },
               // The segment report's audience figures, counted with the change itself.
-              segmentCounterUpdate(this.table, segment.id, AUDIENCE_COUNTERS, dayOf(at), { [shouldBeMember ? 'audience:entered' : 'audience:exited']: 1 }),
+              ...segmentCounterUpdates(this.table, [
+                {
+                  segmentId: segment.id,
+                  channel: AUDIENCE_COUNTERS,
+                  day: dayOf(at),
+                  increments: { [shouldBeMember ? 'audience:entered' : 'audience:exited']: 1 },
+                },
+              ]),
             ],
           }),
         );

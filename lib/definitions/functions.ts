@@ -88,6 +88,7 @@ const ERASURE_REF = 'ERASUREREF#*'; // erased profile (keyed pseudonym of its id
 const SEGMENT_REPORT = 'SRPT#*'; // segment × channel report day counters
 const ORDER = 'ORDER#*'; // an order's markers: counted once per order_id for buyers and each credited touch
 const BUYERS = 'BUY#*'; // a day's buyers: orders and revenue per person (control-group report)
+const BUYER_MONTHS = 'BUYM#*'; // a month's buyers: the rollup of its days
 const POPULATION = 'POP'; // live profiles per control-group bucket
 const ERASED_POPULATION = 'ERASED#*'; // an erased profile left its bucket's population (counted once)
 const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
@@ -329,7 +330,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['GetItem', 'BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN, QUARANTINE] },
-          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT, BUYERS, PROFILE] },
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT, BUYERS, BUYER_MONTHS, PROFILE] },
           { actions: ['PutItem'], keys: [ORDER] },
         ],
       }),
@@ -408,7 +409,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['Query'], keys: [REPORT, SEGMENT_REPORT, BUYERS, POPULATION] },
+          { actions: ['Query'], keys: [REPORT, SEGMENT_REPORT, BUYERS, BUYER_MONTHS, POPULATION] },
           { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
         ],
         indexQueries: { GSI1: [REPORT_INDEX, SEGMENT_REPORT_INDEX, SEGMENT_CATALOG] },

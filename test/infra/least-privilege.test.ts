@@ -132,7 +132,7 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     // Segment report counters (SRPT#), touches (P#), orders (ORDER#, BUY#) and the control group's draw (CONTROL).
     ['segmentEvaluator', ['P#*', 'QUARANTINE*', 'S#*', 'SEG#*', 'SRPT#*']],
     ['activation', ['CONTROL', 'P#*', 'QUARANTINE*', 'SEG#*', 'SRPT#*', 'WH#*']],
-    ['journeyTrigger', ['BUY#*', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
+    ['journeyTrigger', ['BUY#*', 'BUYM#*', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
     ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
   ] as const)('gives the consumer %s only %j', (id, partitions) => {
     expect(partitionsOf(id)).toEqual([...partitions]);
@@ -159,7 +159,7 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
       'dynamodb:GetItem table CONTROL',
       'dynamodb:PutItem table CONTROL',
       'dynamodb:Query index GSI1 RPT,SEGMENTS,SRPT',
-      'dynamodb:Query table BUY#*,POP,RPT#*,SRPT#*',
+      'dynamodb:Query table BUY#*,BUYM#*,POP,RPT#*,SRPT#*',
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { readingPlan } from '../../../functions/adapters/dynamodb-report-counters';
 import {
   attributeOrder,
   creditedTouches,
@@ -165,5 +166,21 @@ describe('global control group', () => {
     expect((await configured.draw())?.version).toBe(1);
     now = new Date(now.getTime() + 61_000);
     expect((await configured.draw())?.version).toBe(9);
+  });
+});
+
+describe('reading plan of the report counters', () => {
+  it('reads whole months from their rollups and the partial months at either end day by day', () => {
+    expect(readingPlan('2026-01-15', '2026-04-10')).toEqual({
+      days: [
+        { from: '2026-01-15', to: '2026-01-31' },
+        { from: '2026-04-01', to: '2026-04-10' },
+      ],
+      months: { from: '2026-02', to: '2026-03' },
+    });
+    expect(readingPlan('2026-02-01', '2026-02-28')).toEqual({ days: [], months: { from: '2026-02', to: '2026-02' } });
+    expect(readingPlan('2024-02-01', '2024-03-31')).toEqual({ days: [], months: { from: '2024-02', to: '2024-03' } });
+    expect(readingPlan('2026-02-02', '2026-03-30')).toEqual({ days: [{ from: '2026-02-02', to: '2026-03-30' }] });
+    expect(readingPlan('2025-12-31', '2026-01-31')).toEqual({ days: [{ from: '2025-12-31', to: '2025-12-31' }], months: { from: '2026-01', to: '2026-01' } });
   });
 });
