@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { adminFetch, pollUntil, startTestPlatform, writeKeyAuthorization, type TestPlatform } from '../helpers/platform';
+import { seededRandom } from '../../functions/domain/scoring/random';
 
 /**
  * Seeded fuzz of the Tracking API on the running local platform (`npm start`): several hundred
@@ -16,22 +17,10 @@ const MESSAGES = 480;
 const MAX_BATCH_BYTES = 400 * 1024;
 const MAX_BATCH_MESSAGES = 40;
 
-/** mulberry32: a small, fast, seedable PRNG. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 class Random {
   private readonly next: () => number;
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));

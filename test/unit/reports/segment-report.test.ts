@@ -10,18 +10,7 @@ import type { BuyerDay, SegmentCounterItem } from '../../../functions/ports/attr
 import type { SegmentRecord } from '../../../functions/ports/segment-store';
 import { apiGatewayEvent } from '../http/api-gateway-event';
 import { reportEnvironment } from './report-environment';
-
-/** mulberry32: a small seeded generator, so each simulation draws the same people every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../../../functions/domain/scoring/random';
 
 /**
  * The counters a channel would write for `reached` treated and `heldOut` held-out people who
@@ -34,7 +23,7 @@ function simulatedCounters(
   rates: { treatment: number; holdout: number },
   seed: number,
 ) {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const items = new Map<string, Record<string, number>>();
   const add = (day: string, name: string, value: number) => {
     const counters = items.get(day) ?? {};
@@ -148,7 +137,7 @@ describe('control group report', () => {
 
   /** People spread over buckets; everyone else buys at 12 %, the control group at 8 % (one order of 40 each). */
   function simulated(people: number, seed: number) {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const populations = new Map<number, number>();
     const buyerDays: BuyerDay[] = [];
     for (let index = 0; index < people; index += 1) {

@@ -9,18 +9,7 @@ import {
   type Proportion,
   type Sample,
 } from '../../../functions/domain/reports/statistics';
-
-/** Small seeded PRNG (mulberry32) so the simulations are the same on every run. */
-const mulberry32 = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+import { seededRandom } from '../../../functions/domain/scoring/random';
 
 /** Draws `people` who each convert with probability `rate`. */
 const drawGroup = (random: () => number, people: number, rate: number): Proportion => {
@@ -256,7 +245,7 @@ describe('liftOverHoldout', () => {
   });
 
   it('finds a real 5-point lift with 4,000 people per group: the interval contains 0.05 and excludes 0', () => {
-    const random = mulberry32(20_260_301);
+    const random = seededRandom(20_260_301);
     const treatment = drawGroup(random, 4000, 0.15);
     const holdout = drawGroup(random, 4000, 0.1);
     const lift = asLift(liftOverHoldout(treatment, holdout));
@@ -268,7 +257,7 @@ describe('liftOverHoldout', () => {
   });
 
   it('does not call the same lift significant when only 20 people were held out', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const treatment = drawGroup(random, 4000, 0.15);
     const holdout = drawGroup(random, 20, 0.1);
     const lift = asLift(liftOverHoldout(treatment, holdout));
@@ -277,7 +266,7 @@ describe('liftOverHoldout', () => {
   });
 
   it('covers the true difference in about 95 % of 400 simulated reports (0.12 vs 0.10, 500 people each)', () => {
-    const random = mulberry32(42);
+    const random = seededRandom(42);
     const reports = 400;
     let covered = 0;
     for (let report = 0; report < reports; report += 1) {
