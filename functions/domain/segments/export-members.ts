@@ -45,8 +45,8 @@ export interface MembersExportPage {
  * to the survivor: one row per person, even when the page lists both. Hashed identifiers are for
  * ad platforms: people who did not grant `ad_user_data` are left out (Google requires it for EEA
  * users in Customer Match since March 2024), and so are the global control group and the segment's
- * ad-export holdout; the people exported or held out are the page's ad-export touches. Throws the store's InvalidCursorError for a cursor
- * it did not give.
+ * ad-export holdout; the people exported or held out are the page's ad-export touches. Throws the
+ * store's InvalidCursorError for a cursor it did not give.
  */
 export async function exportSegmentMembers(
   segmentId: string,
