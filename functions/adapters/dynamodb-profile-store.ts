@@ -778,12 +778,13 @@ export class DynamoProfileStore implements ProfileStore {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    // The erased profile leaves its control-group bucket's population, once whatever the retries.
+    // The erased profile leaves its control-group bucket's population, once whatever the retries:
+    // the marker sits with the job (it must not name the profile), and expires after any retry.
     await countOnce(this.doc, [
       {
         Put: {
           TableName: table,
-          Item: { PK: `ERASED#${profileId}`, SK: 'POP', jobId, at: now.toISOString() },
+          Item: { PK: `ERASURE#${jobId}`, SK: 'POPULATION', at: now.toISOString(), expiresAt: epochSeconds(now.getTime() + 400 * DAY_MS) },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },

@@ -90,7 +90,6 @@ const ORDER = 'ORDER#*'; // an order's markers: counted once per order_id for bu
 const BUYERS = 'BUY#*'; // a day's buyers: orders and revenue per person (control-group report)
 const BUYER_MONTHS = 'BUYM#*'; // a month's buyers: the rollup of its days
 const POPULATION = 'POP'; // live profiles per control-group bucket
-const ERASED_POPULATION = 'ERASED#*'; // an erased profile left its bucket's population (counted once)
 const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
@@ -169,7 +168,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['GetItem', 'Query'], keys: [PROFILE] },
           { actions: ['GetItem'], keys: [SEGMENT] },
           { actions: ['BatchGetItem'], keys: [PROFILE, ERASED] },
-          { actions: ['PutItem'], keys: [ERASED, ERASED_POPULATION] },
+          { actions: ['PutItem'], keys: [ERASED, ERASURE_JOB] },
           { actions: ['UpdateItem'], keys: [POPULATION] },
           { actions: ['UpdateItem'], keys: [PROFILE, SEGMENT, ERASURE_JOB] },
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY, MEMBERS] },
