@@ -6,7 +6,7 @@
  */
 import type { SegmentCounterItem } from '../../ports/attribution-store';
 import { CHANNELS, type AttributionConfig, type AttributionModel } from './attribution';
-import { liftOverHoldout, type Estimate, type LiftFigures } from './statistics';
+import { liftOverHoldout, type LiftFigures } from './statistics';
 
 /** The figures of one segment's audience, shared by its channel rows. */
 export interface AudienceFigures {
@@ -54,7 +54,7 @@ export interface SegmentChannelRow {
   readonly lift: Lift | null;
   readonly liftUnavailable?: string;
   /** Conversions and revenue the channel caused: the rate differences times the people reached. */
-  readonly incremental: { readonly conversions: number; readonly revenue: number; readonly revenueInterval: Estimate | null } | null;
+  readonly incremental: { readonly conversions: number; readonly revenue: number } | null;
   readonly attributionDays: number;
   /** Orders in currencies without a conversion rate: counted, their revenue left out. */
   readonly unconvertedOrders?: Readonly<Record<string, number>>;
@@ -159,7 +159,7 @@ function channelRow(
     incremental:
       rateT === null || rateH === null || perPersonT === null || perPersonH === null
         ? null
-        : { conversions: round((rateT - rateH) * reached, 2), revenue: round((perPersonT - perPersonH) * reached, 2), revenueInterval: null },
+        : { conversions: round((rateT - rateH) * reached, 2), revenue: round((perPersonT - perPersonH) * reached, 2) },
     attributionDays: windowDays ?? 0,
     ...(Object.keys(unconverted).length > 0 && { unconvertedOrders: unconverted }),
   };
