@@ -283,15 +283,19 @@ export class DynamoSegmentStore implements SegmentStore {
                   },
                 },
               },
-              // The segment report's audience figures, counted with the change itself.
-              ...segmentCounterUpdates(this.table, [
-                {
-                  segmentId: segment.id,
-                  channel: AUDIENCE_COUNTERS,
-                  day: dayOf(at),
-                  increments: { [shouldBeMember ? 'audience:entered' : 'audience:exited']: 1 },
-                },
-              ]),
+              // The segment report's audience figures, counted with the change itself; a rebuild's
+              // (runId) are counted all at once when the run finishes (finishRun), sparing each of
+              // its many changes two writes.
+              ...(runId === undefined
+                ? segmentCounterUpdates(this.table, [
+                    {
+                      segmentId: segment.id,
+                      channel: AUDIENCE_COUNTERS,
+                      day: dayOf(at),
+                      increments: { [shouldBeMember ? 'audience:entered' : 'audience:exited']: 1 },
+                    },
+                  ])
+                : []),
             ],
           }),
         );
@@ -428,19 +432,50 @@ export class DynamoSegmentStore implements SegmentStore {
   async finishRun(
     segmentId: string,
     runId: string,
-    outcome: { readonly status: 'succeeded' | 'failed'; readonly finishedAt: string; readonly size?: number; readonly error?: string },
+    outcome: {
+      readonly status: 'succeeded' | 'failed';
+      readonly finishedAt: string;
+      readonly size?: number;
+      readonly error?: string;
+      readonly audience?: { readonly entered: number; readonly exited: number };
+    },
   ): Promise<void> {
-    const fields = Object.entries(outcome).filter(([, value]) => value !== undefined);
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: segmentKeys.run(segmentId, runId),
-        UpdateExpression: `SET ${fields.map(([name]) => `#${name} = :${name}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: Object.fromEntries(fields.map(([name]) => [`#${name}`, name])),
-        ExpressionAttributeValues: Object.fromEntries(fields.map(([name, value]) => [`:${name}`, value])),
-      }),
-    );
+    const { audience, ...recorded } = outcome;
+    const fields = Object.entries(recorded).filter(([, value]) => value !== undefined);
+    const update = {
+      TableName: this.table,
+      Key: segmentKeys.run(segmentId, runId),
+      UpdateExpression: `SET ${fields.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: Object.fromEntries(fields.map(([name]) => [`#${name}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(fields.map(([name, value]) => [`:${name}`, value])),
+    };
+    const increments = { 'audience:entered': audience?.entered ?? 0, 'audience:exited': audience?.exited ?? 0 };
+    if (increments['audience:entered'] === 0 && increments['audience:exited'] === 0) {
+      await this.doc.send(new UpdateCommand(update));
+      return;
+    }
+    // A rebuild's entries and exits reach the segment report once, with the run's end.
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                ...update,
+                ConditionExpression: 'attribute_exists(PK) AND #runStatus = :running',
+                ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#runStatus': 'status' },
+                ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':running': 'running' },
+              },
+            },
+            ...segmentCounterUpdates(this.table, [{ segmentId, channel: AUDIENCE_COUNTERS, day: dayOf(outcome.finishedAt), increments }]),
+          ],
+        }),
+      );
+    } catch (error) {
+      // Already finished (a repeated finish): its counts are in.
+      if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    }
   }
 
   async removeProfile(profileId: string): Promise<{ memberships: number }> {

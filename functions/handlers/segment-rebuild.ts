@@ -126,7 +126,12 @@ async function finish(task: Extract<RebuildTask, { action: 'finish' }>): Promise
       const finishedAt = new Date().toISOString();
       await environment.segments.addRunCounts(segmentId, run.runId, counts);
       await environment.segments.recordSize(segmentId, { at: finishedAt, size, runId: run.runId });
-      await environment.segments.finishRun(segmentId, run.runId, { status: 'succeeded', finishedAt, size });
+      await environment.segments.finishRun(segmentId, run.runId, {
+        status: 'succeeded',
+        finishedAt,
+        size,
+        audience: { entered: counts.entered, exited: counts.exited },
+      });
     },
   });
   logger.info('rebuild finished', { runId: run.runId, segments: finished });

@@ -183,10 +183,20 @@ export interface SegmentStore {
   listRuns(segmentId: string, limit: number): Promise<SegmentRun[]>;
   /** Adds a slice's counts atomically (slices run in parallel). */
   addRunCounts(segmentId: string, runId: string, counts: RunCounts): Promise<void>;
+  /**
+   * Records a run's end. With `audience`, the run's entries and exits are added to the segment
+   * report's counters of the finishing day in the same write, once: only a running run finishes.
+   */
   finishRun(
     segmentId: string,
     runId: string,
-    outcome: { readonly status: Exclude<RunStatus, 'running'>; readonly finishedAt: string; readonly size?: number; readonly error?: string },
+    outcome: {
+      readonly status: Exclude<RunStatus, 'running'>;
+      readonly finishedAt: string;
+      readonly size?: number;
+      readonly error?: string;
+      readonly audience?: { readonly entered: number; readonly exited: number };
+    },
   ): Promise<void>;
 
   /**

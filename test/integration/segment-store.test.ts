@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoSegmentStore } from '../../functions/adapters/dynamodb-segment-store';
+import { DynamoAttributionStore } from '../../functions/adapters/dynamodb-attribution-store';
 import { InvalidCursorError, SegmentConflictError, type SegmentFields } from '../../functions/ports/segment-store';
 import { PROFILES_TABLE } from '../../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
@@ -8,12 +9,13 @@ import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from '../../loca
 /** The segment store against the real DynamoDB engine: conditions, transactions, GSI, pagination. */
 let dynamo: DynamoDbLocal;
 let store: DynamoSegmentStore;
+let tableName: string;
 const now = new Date('2026-11-20T12:00:00.000Z');
 const later = (seconds: number): Date => new Date(now.getTime() + seconds * 1000);
 
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal({ startTimeoutMs: 60_000, logger: new Logger({ logLevel: 'ERROR' }) });
-  const tableName = `profiles-${randomUUID()}`;
+  tableName = `profiles-${randomUUID()}`;
   await ensureTables(dynamo.client, [PROFILES_TABLE], () => tableName);
   store = new DynamoSegmentStore(dynamo.client, { tableName });
 }, 90_000);
@@ -224,5 +226,36 @@ describe('DynamoSegmentStore', () => {
     expect([(await store.getSegment(a.id))?.size, (await store.getSegment(b.id))?.size]).toEqual([1, 1]);
     expect(await store.segmentIdsOf(erased)).toEqual([]);
     expect((await store.segmentIdsOf(kept)).sort()).toEqual([a.id, b.id].sort());
+  });
+});
+
+describe('segment report audience counters', () => {
+  it('counts a real-time change with the change, and a rebuild run all at once when it finishes, once', async () => {
+    const attribution = new DynamoAttributionStore(dynamo.client, tableName);
+    const segment = await store.putSegment(fields(), now);
+    await store.applyMembership(segment, 'real-time', true, now);
+    // A rebuild's own changes add nothing until the run finishes.
+    await store.applyMembership(segment, 'rebuilt-1', true, now, 'run-1');
+    await store.applyMembership(segment, 'rebuilt-2', true, now, 'run-1');
+    const run = {
+      segmentId: segment.id,
+      runId: 'run-1',
+      status: 'running' as const,
+      trigger: 'api' as const,
+      startedAt: now.toISOString(),
+      evaluated: 0,
+      entered: 0,
+      exited: 0,
+    };
+    await store.putRun(run);
+    const audience = async () =>
+      (await attribution.listSegmentCounters({ from: '2026-11-20', to: '2026-11-20', segmentId: segment.id })).find((item) => item.channel === 'audience')
+        ?.counters;
+    expect(await audience()).toEqual({ 'audience:entered': 1 });
+    const outcome = { status: 'succeeded' as const, finishedAt: now.toISOString(), size: 3, audience: { entered: 2, exited: 0 } };
+    await store.finishRun(segment.id, run.runId, outcome);
+    await store.finishRun(segment.id, run.runId, outcome);
+    expect(await audience()).toEqual({ 'audience:entered': 3, 'audience:exited': 0 });
+    expect((await store.getRun(segment.id, run.runId))?.status).toBe('succeeded');
   });
 });
