@@ -6,8 +6,9 @@
  */
 import type { BuyerDay } from '../../ports/attribution-store';
 import { isControlBucket, type ControlGroupDraw } from './control-group';
-import type { Lift } from './segment-report';
+import { roundedLift, type Lift } from './segment-report';
 import { liftOverHoldout, meanDifferenceInterval, type Sample } from './statistics';
+import { ratio, round, roundedEstimate } from './figures';
 
 export interface CohortFigures {
   /** Live profiles in the cohort now. */
@@ -37,12 +38,6 @@ export interface ControlGroupReport {
   readonly revenuePerPersonLift: { readonly value: number; readonly low: number; readonly high: number; readonly significant: boolean } | null;
   readonly incremental: { readonly conversions: number; readonly revenue: number } | null;
 }
-
-const round = (value: number, digits = 4): number => {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor + 0;
-};
-const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
 
 interface Cohort {
   people: number;
@@ -94,17 +89,7 @@ export function buildControlGroupReport(
   const control = figures(cohorts.control);
   const everyoneElse = figures(cohorts.rest);
   const lifted = liftOverHoldout({ successes: everyoneElse.buyers, trials: everyoneElse.people }, { successes: control.buyers, trials: control.people });
-  const lift: Lift | null =
-    lifted.kind === 'lift'
-      ? {
-          value: round(lifted.value),
-          low: round(lifted.low),
-          high: round(lifted.high),
-          significant: lifted.significant,
-          relative: lifted.relative && { value: round(lifted.relative.value), low: round(lifted.relative.low), high: round(lifted.relative.high) },
-          method: lifted.method,
-        }
-      : null;
+  const lift: Lift | null = lifted.kind === 'lift' ? roundedLift(lifted) : null;
   const samples = [revenueSample(cohorts.rest), revenueSample(cohorts.control)] as const;
   const revenueLift = lift !== null && samples[0].n >= 2 && samples[1].n >= 2 ? meanDifferenceInterval(samples[0], samples[1]) : null;
   return {
@@ -117,12 +102,7 @@ export function buildControlGroupReport(
     everyoneElse,
     lift,
     ...(lifted.kind === 'unavailable' && { liftUnavailable: draw === undefined ? 'the global control group is off: draw it first' : lifted.reason }),
-    revenuePerPersonLift: revenueLift && {
-      value: round(revenueLift.value),
-      low: round(revenueLift.low),
-      high: round(revenueLift.high),
-      significant: revenueLift.low > 0 || revenueLift.high < 0,
-    },
+    revenuePerPersonLift: revenueLift && { ...roundedEstimate(revenueLift), significant: revenueLift.low > 0 || revenueLift.high < 0 },
     incremental:
       lift === null || everyoneElse.revenuePerPerson === null || control.revenuePerPerson === null
         ? null

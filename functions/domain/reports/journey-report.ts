@@ -5,6 +5,7 @@
  */
 import { JOURNEY_STEPS } from '../journeys/journey-config';
 import { ATTRIBUTION_DAYS, AUDIENCE_JOURNEY_PREFIX } from './journey-counters';
+import { compareText, ratio, round, roundOrNull } from './figures';
 
 /** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` for a segment's journey. */
 export const JOURNEY_KEY_PATTERN = /^(?:cart-abandonment|product-view|audience-email:[a-z0-9][a-z0-9_-]{0,47})$/;
@@ -81,12 +82,6 @@ interface JourneyTotals {
   readonly steps: Map<string, StepTotals>;
 }
 
-const round = (value: number): number => Math.round(value * 10_000) / 10_000 + 0;
-
-const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
-
-const roundOrNull = (value: number | null): number | null => (value === null ? null : round(value));
-
 function emptyJourney(): JourneyTotals {
   return {
     groups: { entrants: { treatment: 0, holdout: 0 }, conversions: { treatment: 0, holdout: 0 }, revenue: { treatment: 0, holdout: 0 } },
@@ -123,9 +118,6 @@ export function parseJourneyKey(journeyKey: string): { readonly journey: string;
     ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) }
     : { journey: journeyKey };
 }
-
-/** Code-point order: the same on every runtime, whatever its locale. */
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const stepRank = (step: string): number => {
   // JOURNEY_STEPS lists the steps in the order the journeys run them.

@@ -7,6 +7,7 @@
 import type { SegmentCounterItem } from '../../ports/attribution-store';
 import { CHANNELS, type AttributionConfig, type AttributionModel } from './attribution';
 import { liftOverHoldout, type LiftFigures } from './statistics';
+import { compareText, ratio, round, roundedEstimate, roundOrNull } from './figures';
 
 /** The figures of one segment's audience, shared by its channel rows. */
 export interface AudienceFigures {
@@ -80,13 +81,6 @@ interface Totals {
   counters: Record<string, number>;
 }
 
-const round = (value: number, digits = 4): number => {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor + 0;
-};
-const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
-const roundOrNull = (value: number | null): number | null => (value === null ? null : round(value));
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const channelRank = (channel: string): number => {
   const index = (CHANNELS as readonly string[]).indexOf(channel);
   return index === -1 ? CHANNELS.length : index;
@@ -108,16 +102,16 @@ function liftOf(reached: number, heldOut: number, convertedT: number, convertedH
   // A conversion counted in the period may belong to a reach counted before it: never more than the people.
   const figures = liftOverHoldout({ successes: Math.min(convertedT, reached), trials: reached }, { successes: Math.min(convertedH, heldOut), trials: heldOut });
   if (figures.kind === 'unavailable') return { lift: null, unavailable: figures.reason };
-  const relative = figures.relative && { value: round(figures.relative.value), low: round(figures.relative.low), high: round(figures.relative.high) };
+  return { lift: roundedLift(figures) };
+}
+
+/** The lift as the reports print it: every figure rounded to 4 decimals. */
+export function roundedLift(figures: LiftFigures): Lift {
   return {
-    lift: {
-      value: round(figures.value),
-      low: round(figures.low),
-      high: round(figures.high),
-      significant: figures.significant,
-      relative,
-      method: figures.method,
-    },
+    ...roundedEstimate(figures),
+    significant: figures.significant,
+    relative: figures.relative && roundedEstimate(figures.relative),
+    method: figures.method,
   };
 }
 
