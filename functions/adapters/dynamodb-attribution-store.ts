@@ -3,10 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import type { Order, StoredTouch, Touch } from '../domain/reports/attribution';
 import { isChannel } from '../domain/reports/attribution';
 import { bucketOf, BUCKETS, type ControlGroupDraw } from '../domain/reports/control-group';
-import { counterExpiresAt, dayOf, type Group } from '../domain/reports/journey-counters';
+import { addDays, counterExpiresAt, dayOf, type Group } from '../domain/reports/journey-counters';
 import { mapConcurrently } from '../domain/shared/concurrency';
 import type { AttributionStore, BuyerDay, CreditedOrder, SegmentCounterItem } from '../ports/attribution-store';
-import { countOnce, monthOf, readingPlan, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
+import { countersOf, countOnce, monthOf, readingPlan, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
 import { batchGetAll, queryAllItems } from './dynamodb-toolkit';
 
 type Item = Record<string, unknown>;
@@ -18,7 +18,6 @@ const TOUCHES_PER_TRANSACTION = 90;
 const TOUCH_WRITE_ATTEMPTS = 5;
 /** Buyer-day partitions read side by side for the control-group report. */
 const DAYS_IN_FLIGHT = 16;
-const DAY_MS = 86_400_000;
 
 const touchKey = (profileId: string, segmentId: string, channel: string) => ({ PK: `P#${profileId}`, SK: `TOUCH#${segmentId}#${channel}` });
 const drawKey = { PK: 'CONTROL', SK: 'DRAW' };
@@ -63,24 +62,16 @@ function toTouch(item: Item): StoredTouch | undefined {
   };
 }
 
-/** Counters are the Number attributes whose names carry a `:`; keys, `day` and `expiresAt` never do. */
-function countersOf(item: Item): Record<string, number> {
-  const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) if (name.includes(':') && typeof value === 'number') counters[name] = value;
-  return counters;
-}
-
 function monthsBetween(range: { readonly from: string; readonly to: string } | undefined): string[] {
+  if (!range) return [];
   const months: string[] = [];
-  if (!range) return months;
-  for (let month = range.from; month <= range.to; month = monthOf(new Date(Date.parse(`${month}-01T00:00:00.000Z`) + 32 * DAY_MS).toISOString()))
-    months.push(month);
+  for (let month = range.from; month <= range.to; month = monthOf(addDays(`${month}-01`, 32))) months.push(month);
   return months;
 }
 
 function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let time = Date.parse(`${from}T00:00:00.000Z`); time <= Date.parse(`${to}T00:00:00.000Z`); time += DAY_MS) days.push(dayOf(new Date(time)));
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
   return days;
 }
 
@@ -141,14 +132,6 @@ export class DynamoAttributionStore implements AttributionStore {
 
   /** One transaction: the touches, each unless already counted under its key, and their day counters. False when a touch raced. */
   private async writeTouches(chunk: readonly Touch[]): Promise<boolean> {
-    const counters = new Map<string, { segmentId: string; channel: string; day: string; increments: Record<string, number> }>();
-    for (const touch of chunk) {
-      const day = dayOf(touch.at);
-      const key = `${touch.segmentId}|${touch.channel}|${day}`;
-      const entry = counters.get(key) ?? { segmentId: touch.segmentId, channel: touch.channel, day, increments: {} };
-      entry.increments[`reached:${touch.group}`] = (entry.increments[`reached:${touch.group}`] ?? 0) + 1;
-      counters.set(key, entry);
-    }
     const items: TransactItem[] = [
       ...chunk.map((touch): TransactItem => ({
         Put: {
@@ -158,7 +141,11 @@ export class DynamoAttributionStore implements AttributionStore {
           ExpressionAttributeValues: { ':touchKey': touch.touchKey },
         },
       })),
-      ...segmentCounterUpdates(this.tableName, [...counters.values()]),
+      // One reach each; segmentCounterUpdates sums those of the same day and month.
+      ...segmentCounterUpdates(
+        this.tableName,
+        chunk.map((touch) => ({ segmentId: touch.segmentId, channel: touch.channel, day: dayOf(touch.at), increments: { [`reached:${touch.group}`]: 1 } })),
+      ),
     ];
     try {
       // 'already-counted': the first touch raced another writer, and nothing was written.

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { jitteredBackoff } from '../domain/shared/backoff';
-import { counterExpiresAt } from '../domain/reports/journey-counters';
+import { addDays, counterExpiresAt } from '../domain/reports/journey-counters';
 
 /**
  * The daily report counters of the Profiles table and the one discipline that writes them: each
@@ -20,6 +20,13 @@ const counterBackoff = jitteredBackoff(20, 1_000);
 
 /** The channel name of a segment's audience counters (entered, exited). */
 export const AUDIENCE_COUNTERS = 'audience';
+
+/** Counters are the Number attributes whose names carry a `:`; keys, `day`, `expiresAt` and other attributes never do. */
+export function countersOf(item: Readonly<Record<string, unknown>>): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) if (name.includes(':') && typeof value === 'number') counters[name] = value;
+  return counters;
+}
 
 /** Retries ran out while other transactions held the counter item. */
 export function isCounterConflict(error: unknown): boolean {
@@ -137,8 +144,6 @@ export async function countOnce(doc: DynamoDBDocumentClient, items: TransactItem
   }
 }
 
-const addDay = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
-
 /**
  * How to read the days `from`..`to` with the fewest items: the months it covers whole from their
  * rollups, the days of the partial months at either end from their day items.
@@ -147,12 +152,12 @@ export function readingPlan(
   from: string,
   to: string,
 ): { readonly days: ReadonlyArray<{ from: string; to: string }>; readonly months?: { from: string; to: string } } {
-  const firstWhole = from.endsWith('-01') ? monthOf(from) : monthOf(addDay(`${monthOf(from)}-01`, 32));
-  const lastWhole = addDay(to, 1).endsWith('-01') ? monthOf(to) : monthOf(addDay(`${monthOf(to)}-01`, -1));
+  const firstWhole = from.endsWith('-01') ? monthOf(from) : monthOf(addDays(`${monthOf(from)}-01`, 32));
+  const lastWhole = addDays(to, 1).endsWith('-01') ? monthOf(to) : monthOf(addDays(`${monthOf(to)}-01`, -1));
   if (firstWhole > lastWhole) return { days: [{ from, to }] };
   const days = [
-    { from, to: addDay(`${firstWhole}-01`, -1) },
-    { from: addDay(lastDayOf(lastWhole), 1), to },
+    { from, to: addDays(`${firstWhole}-01`, -1) },
+    { from: addDays(lastDayOf(lastWhole), 1), to },
   ].filter((range) => range.from <= range.to);
   return { days, months: { from: firstWhole, to: lastWhole } };
 }

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ReportCounterItem } from '../domain/reports/journey-report';
 import type { ReportStore } from '../ports/report-store';
+import { countersOf } from './dynamodb-report-counters';
 import { queryAllItems } from './dynamodb-toolkit';
 
 const GSI = 'GSI1';
@@ -11,14 +12,9 @@ const END_OF_DAY = '\uffff';
 
 type Item = Record<string, unknown>;
 
-/**
- * Counters are the Number attributes whose names carry a `:` (`sent:email1`, `entrants:holdout`);
- * keys, `day`, `journeyKey` and `expiresAt` never do.
- */
+/** A journey's day: its counters (`sent:email1`, `entrants:holdout`, ...). */
 function counterItem(item: Item): ReportCounterItem {
-  const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) if (name.includes(':') && typeof value === 'number') counters[name] = value;
-  return { journeyKey: String(item.journeyKey), day: String(item.day), counters };
+  return { journeyKey: String(item.journeyKey), day: String(item.day), counters: countersOf(item) };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ReportRouteKey } from '../../lib/definitions/api';
 import { reportApiEnvironment, type ReportApiEnvironment } from '../composition/report-api';
 import { buildControlGroupReport, controlGroupRange } from '../domain/reports/control-group-report';
-import { dayOf } from '../domain/reports/journey-counters';
+import { addDays, dayOf } from '../domain/reports/journey-counters';
 import { buildJourneyReport } from '../domain/reports/journey-report';
 import { controlGroupReportCsv, journeyReportCsv, segmentReportCsv } from '../domain/reports/report-csv';
 import { buildSegmentReport, type ReportedSegment } from '../domain/reports/segment-report';
@@ -11,7 +11,7 @@ import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from
 import { BadRequestError } from '../http/errors';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
-import { addDays, parseReportQuery, redrawBody } from '../schemas/reports';
+import { parseReportQuery, redrawBody } from '../schemas/reports';
 import type { SegmentRecord } from '../ports/segment-store';
 
 const logger = new Logger({ serviceName: 'report-api' });

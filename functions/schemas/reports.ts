@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { CHANNELS } from '../domain/reports/attribution';
 import { MAX_CONTROL_SHARE } from '../domain/reports/control-group';
-import { dayOf } from '../domain/reports/journey-counters';
+import { addDays, dayOf } from '../domain/reports/journey-counters';
 import { JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
 import { BadRequestError } from '../http/errors';
 
@@ -46,7 +46,6 @@ const queries = {
 
 export type ReportKind = keyof typeof queries;
 
-export const addDays = (text: string, days: number): string => dayOf(new Date(Date.parse(`${text}T00:00:00.000Z`) + days * DAY_MS));
 const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);
 
 export interface ReportQuery {

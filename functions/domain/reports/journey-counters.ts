@@ -38,6 +38,9 @@ export function dayOf(at: string | Date): string {
   return time.toISOString().slice(0, 10);
 }
 
+/** The UTC day `days` after (or before, negative) `day` (YYYY-MM-DD). */
+export const addDays = (day: string, days: number): string => dayOf(new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS));
+
 /** TTL of a day's counter item: epoch seconds, COUNTER_RETENTION_DAYS after the day. */
 export function counterExpiresAt(day: string): number {
   return Math.floor(Date.parse(`${day}T00:00:00.000Z`) / 1000) + COUNTER_RETENTION_DAYS * 86_400;
