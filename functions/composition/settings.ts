@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { describeIssues } from '../domain/shared/schema-issues';
 
 /**
  * A positive number from the function environment, `fallback` when unset or empty. A wrong value
@@ -41,7 +42,6 @@ export function retentionFromEnvironment(env: NodeJS.ProcessEnv): Retention {
   const raw = env.DMP_RETENTION_DAYS;
   if (raw === undefined || raw.trim() === '') return {};
   const parsed = retentionOverrides.safeParse(JSON.parse(raw));
-  if (!parsed.success)
-    throw new Error(`DMP_RETENTION_DAYS: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`DMP_RETENTION_DAYS: ${describeIssues(parsed.error).join('; ')}`);
   return parsed.data;
 }

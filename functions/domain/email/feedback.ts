@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { describeIssues } from '../shared/schema-issues';
 
 /**
  * SES deliverability and engagement feedback: an SES event, as SES publishes it for a
@@ -127,11 +128,6 @@ export interface IgnoredEvent {
 
 export type EmailFeedback = EmailOutcome | IgnoredEvent;
 
-function problemsOf(error: z.ZodError): string[] {
-  // Paths and messages only: zod's messages do not repeat the input's values (addresses).
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-}
-
 /** The JSON of an SQS body; a body that is not JSON throws InvalidSesEventError (feedbackOf checks the shape). */
 export function parseSesEventBody(body: string): unknown {
   try {
@@ -168,10 +164,10 @@ function withoutQuery(link: string): string | undefined {
  */
 export function feedbackOf(input: unknown): EmailFeedback {
   const envelope = sesEventEnvelope.safeParse(input);
-  if (!envelope.success) throw new InvalidSesEventError(problemsOf(envelope.error));
+  if (!envelope.success) throw new InvalidSesEventError(describeIssues(envelope.error));
   if (!ACTED_ON.has(envelope.data.eventType)) return { kind: 'ignored', eventType: envelope.data.eventType, sesMessageId: envelope.data.mail.messageId };
   const parsed = sesEventSchema.safeParse(input);
-  if (!parsed.success) throw new InvalidSesEventError(problemsOf(parsed.error));
+  if (!parsed.success) throw new InvalidSesEventError(describeIssues(parsed.error));
   const event = parsed.data;
   const sesMessageId = event.mail.messageId;
   const profileId = tagValue(event.mail.tags, 'profile');

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { compareDecisionTimes, type ConsentDecision, type ConsentState } from '../profile/consent';
+import { describeIssues } from '../shared/schema-issues';
 
 /**
  * Processing purposes (GDPR art. 6: consent is given per purpose). The advertising purposes are
@@ -159,7 +160,7 @@ export function parsePurposeConfig(json: string | undefined): PurposeConfig {
   if (json === undefined || json.trim() === '') return DEFAULT_PURPOSE_CONFIG;
   const parsed = purposeConfigOverrides.safeParse(JSON.parse(json));
   if (!parsed.success) {
-    throw new Error(`DMP_PRIVACY_CONFIG: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+    throw new Error(`DMP_PRIVACY_CONFIG: ${describeIssues(parsed.error).join('; ')}`);
   }
   const overrides = parsed.data;
   const config: PurposeConfig = {

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import type { Group } from './journey-counters';
+import { describeIssues } from '../shared/schema-issues';
 
 /** The channels the platform activates on; a later channel adds its name here. */
 export const CHANNELS = ['email', 'webhook', 'personalization', 'ad_export'] as const;
@@ -77,8 +78,7 @@ export function parseAttributionConfig(raw: string | undefined): AttributionConf
     throw new Error('DMP_ATTRIBUTION: not JSON');
   }
   const parsed = attributionOverrides.safeParse(json);
-  if (!parsed.success)
-    throw new Error(`DMP_ATTRIBUTION: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`DMP_ATTRIBUTION: ${describeIssues(parsed.error).join('; ')}`);
   const { model, windowDays: windows, currency, rates } = parsed.data;
   const definedWindows = Object.fromEntries(Object.entries(windows ?? {}).filter(([, days]) => days !== undefined)) as Partial<Record<Channel, number>>;
   return {
