@@ -26,6 +26,11 @@ afterAll(async () => {
 
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
+/** A rebuild run just started, nothing counted yet. */
+function runningRun(segmentId: string, runId: string) {
+  return { segmentId, runId, status: 'running' as const, trigger: 'api' as const, startedAt: now.toISOString(), evaluated: 0, entered: 0, exited: 0 };
+}
+
 function fields(overrides: Partial<SegmentFields> = {}): SegmentFields {
   return {
     id: unique('seg'),
@@ -176,16 +181,7 @@ describe('DynamoSegmentStore', () => {
       { at: later(1).toISOString(), size: 10, runId: 'r1' },
     ]);
 
-    const run = {
-      segmentId: segment.id,
-      runId: '20261120T120000Z-a',
-      status: 'running' as const,
-      trigger: 'api' as const,
-      startedAt: now.toISOString(),
-      evaluated: 0,
-      entered: 0,
-      exited: 0,
-    };
+    const run = runningRun(segment.id, '20261120T120000Z-a');
     await store.putRun(run);
     await store.putRun({ ...run, status: 'failed' });
     await Promise.all([
@@ -237,16 +233,7 @@ describe('segment report audience counters', () => {
     // A rebuild's own changes add nothing until the run finishes.
     await store.applyMembership(segment, 'rebuilt-1', true, now, 'run-1');
     await store.applyMembership(segment, 'rebuilt-2', true, now, 'run-1');
-    const run = {
-      segmentId: segment.id,
-      runId: 'run-1',
-      status: 'running' as const,
-      trigger: 'api' as const,
-      startedAt: now.toISOString(),
-      evaluated: 0,
-      entered: 0,
-      exited: 0,
-    };
+    const run = runningRun(segment.id, 'run-1');
     await store.putRun(run);
     const audience = async () =>
       (await attribution.listSegmentCounters({ from: '2026-11-20', to: '2026-11-20', segmentId: segment.id })).find((item) => item.channel === 'audience')
