@@ -77,8 +77,21 @@ export function segmentSubject(
  * answered from the profile's aggregates (count and last time per event name); anything else
  * counts stored events.
  */
+/**
+ * Page and screen calls are the behaviour events `Page Viewed` and `Screen Viewed`, their
+ * properties (`path`, `url`, `title`, `name`...) open to `where`, beside track events of that name.
+ */
+const VIEW_EVENTS: Readonly<Record<string, AcceptedMessage['type']>> = { 'Page Viewed': 'page', 'Screen Viewed': 'screen' };
+
+/** Whether a message is an occurrence of the behaviour event `name`. */
+function isBehaviourEvent(message: AcceptedMessage, name: string): boolean {
+  if (message.type === 'track') return message.event === name;
+  return Object.hasOwn(VIEW_EVENTS, name) && VIEW_EVENTS[name] === message.type;
+}
+
 function answeredFromAggregates(condition: Extract<SegmentCondition, { kind: 'behaviour' }>): boolean {
-  if (condition.where.length > 0 || condition.after !== undefined) return false;
+  // The profile's per-name totals count track events only: views are read from the history.
+  if (condition.where.length > 0 || condition.after !== undefined || Object.hasOwn(VIEW_EVENTS, condition.event)) return false;
   if (condition.within === undefined) return true;
   return existenceQuestion(condition.count) !== undefined;
 }
@@ -275,16 +288,15 @@ function behaviourHolds(condition: Extract<SegmentCondition, { kind: 'behaviour'
     return existenceQuestion(condition.count) === 'some' ? happened : !happened;
   }
   if (!subject.events) throw new MissingEventHistoryError();
-  const isTrack = (message: AcceptedMessage, name: string): boolean => message.type === 'track' && message.event === name;
   let anchor = Number.NEGATIVE_INFINITY;
   if (condition.after !== undefined) {
     for (const message of subject.events) {
-      if (isTrack(message, condition.after)) anchor = Math.max(anchor, Date.parse(message.timestamp));
+      if (isBehaviourEvent(message, condition.after)) anchor = Math.max(anchor, Date.parse(message.timestamp));
     }
   }
   let count = 0;
   for (const message of subject.events) {
-    if (!isTrack(message, condition.event)) continue;
+    if (!isBehaviourEvent(message, condition.event)) continue;
     const time = Date.parse(message.timestamp);
     if (since !== undefined && time < since) continue;
     if (time <= anchor) continue;
