@@ -37,6 +37,15 @@ export const EVENTS_QUEUE: QueueDefinition = {
   consumer: { functionId: 'reconcile', batchSize: 5, maxBatchingWindowSeconds: 1, maxConcurrency: 20 },
 };
 
+/**
+ * The real-time path after reconcile (scoring, then segment evaluation) waits for no batch to
+ * fill: each second of batching window there is a second more before a page view changes a
+ * visitor's segments and decisions (personalization's target: under 2 s). Without a window, SQS
+ * event sources take at most 10 messages a batch (AWS requires a window above that): what one
+ * receive returns, so under load batches still fill by themselves.
+ */
+const REAL_TIME_BATCHING_WINDOW_SECONDS = 0;
+
 /** Profile changes from reconciliation, consumed by the scoring function. */
 export const PROFILE_CHANGES_QUEUE: QueueDefinition = {
   id: 'ProfileChanges',
@@ -44,7 +53,7 @@ export const PROFILE_CHANGES_QUEUE: QueueDefinition = {
   visibilityTimeoutSeconds: 180,
   maxReceiveCount: 5,
   retentionDays: 14,
-  consumer: { functionId: 'score', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 10 },
+  consumer: { functionId: 'score', batchSize: 10, maxBatchingWindowSeconds: REAL_TIME_BATCHING_WINDOW_SECONDS, maxConcurrency: 10 },
 };
 
 /** Profiles to re-evaluate against every segment (after scoring), consumed in real time. */
@@ -54,7 +63,7 @@ export const SEGMENT_EVALUATION_QUEUE: QueueDefinition = {
   visibilityTimeoutSeconds: 180,
   maxReceiveCount: 5,
   retentionDays: 14,
-  consumer: { functionId: 'segmentEvaluator', batchSize: 25, maxBatchingWindowSeconds: 1, maxConcurrency: 10 },
+  consumer: { functionId: 'segmentEvaluator', batchSize: 10, maxBatchingWindowSeconds: REAL_TIME_BATCHING_WINDOW_SECONDS, maxConcurrency: 10 },
 };
 
 /** Audience transitions to deliver to destinations (signed webhooks, journeys). */

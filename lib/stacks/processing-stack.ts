@@ -42,6 +42,9 @@ export class ProcessingStack extends Stack {
       if (queueDefinition.visibilityTimeoutSeconds < VISIBILITY_TO_TIMEOUT_RATIO * consumerTimeoutSeconds) {
         throw new Error(`queue ${queueDefinition.id}: visibility timeout must be at least ${VISIBILITY_TO_TIMEOUT_RATIO}x the ${consumer.functionId} timeout`);
       }
+      if (consumer.batchSize > 10 && consumer.maxBatchingWindowSeconds < 1) {
+        throw new Error(`queue ${queueDefinition.id}: a batch of more than 10 messages needs a batching window of at least 1 s (SQS event sources)`);
+      }
       consumerFunction.addEventSource(
         new SqsEventSource(queue, {
           batchSize: consumer.batchSize,
