@@ -10,13 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoOfferStore } from '../functions/adapters/dynamodb-offer-store';
 import { DynamoAttributionStore, populationKey } from '../functions/adapters/dynamodb-attribution-store';
 import { DynamoReportStore } from '../functions/adapters/dynamodb-report-store';
 import { DynamoSegmentStore } from '../functions/adapters/dynamodb-segment-store';
 import { batchWriteAll } from '../functions/adapters/dynamodb-toolkit';
 import { DEFAULT_ATTRIBUTION } from '../functions/domain/reports/attribution';
 import { BUCKETS, bucketOf, controlGroupOver, drawControlGroup } from '../functions/domain/reports/control-group';
-import { counterExpiresAt, dayOf } from '../functions/domain/reports/journey-counters';
+import { counterExpiresAt } from '../functions/domain/reports/journey-counters';
+import { dayOf } from '../functions/domain/shared/utc-days';
 import { reportRoutes } from '../functions/handlers/report-api';
 import { PROFILES_TABLE } from '../lib/definitions/tables';
 import { ensureTables, startDynamoDbLocal } from '../local/dynamodb-local';
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
       journeys: new DynamoReportStore(dynamo.client, tableName),
       attribution,
       segments: segmentStore,
+      offers: new DynamoOfferStore(dynamo.client, tableName),
       controlGroup: controlGroupOver(attribution, undefined),
       attributionConfig: DEFAULT_ATTRIBUTION,
     }));

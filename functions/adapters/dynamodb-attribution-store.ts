@@ -1,13 +1,15 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Order, StoredTouch, Touch } from '../domain/reports/attribution';
 import { isChannel } from '../domain/reports/attribution';
 import { bucketOf, BUCKETS, type ControlGroupDraw } from '../domain/reports/control-group';
-import { addDays, counterExpiresAt, dayOf, type Group } from '../domain/reports/journey-counters';
+import { counterExpiresAt, type Group } from '../domain/reports/journey-counters';
+import { addDays, dayOf } from '../domain/shared/utc-days';
 import { mapConcurrently } from '../domain/shared/concurrency';
 import type { AttributionStore, BuyerDay, CreditedOrder, SegmentCounterItem } from '../ports/attribution-store';
 import { countersOf, countOnce, monthOf, readingPlan, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
 import { batchGetAll, queryAllItems } from './dynamodb-toolkit';
+import { DynamoControlGroupDraws } from './dynamodb-control-group-draws';
 
 type Item = Record<string, unknown>;
 
@@ -20,7 +22,9 @@ const TOUCH_WRITE_ATTEMPTS = 5;
 const DAYS_IN_FLIGHT = 16;
 
 const touchKey = (profileId: string, segmentId: string, channel: string) => ({ PK: `P#${profileId}`, SK: `TOUCH#${segmentId}#${channel}` });
-const drawKey = { PK: 'CONTROL', SK: 'DRAW' };
+/** An engagement counted once per tracking message: its marker in the person's partition (erased with it), kept past redeliveries. */
+const engagementKey = (profileId: string, onceKey: string) => ({ PK: `P#${profileId}`, SK: `ENGAGED#${onceKey}` });
+const ENGAGEMENT_MARKER_DAYS = 14;
 const epochSeconds = (at: string): number => Math.floor(Date.parse(at) / 1000);
 
 /** `POP` / `B#<bucket>`: live profiles per control-group bucket (written by the profile store). */
@@ -88,12 +92,14 @@ function daysBetween(from: string, to: string): string[] {
  */
 export class DynamoAttributionStore implements AttributionStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly draws: DynamoControlGroupDraws;
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.draws = new DynamoControlGroupDraws(client, tableName);
   }
 
   async recordTouches(touches: readonly Touch[]): Promise<number> {
@@ -128,6 +134,27 @@ export class DynamoAttributionStore implements AttributionStore {
       pending = raced;
     }
     return recorded;
+  }
+
+  async recordEngagement(engagement: Parameters<AttributionStore['recordEngagement']>[0]): Promise<boolean> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...engagementKey(engagement.profileId, engagement.onceKey),
+            segmentId: engagement.segmentId,
+            counter: engagement.counter,
+            expiresAt: epochSeconds(engagement.at) + ENGAGEMENT_MARKER_DAYS * 86_400,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      ...segmentCounterUpdates(this.tableName, [
+        { segmentId: engagement.segmentId, channel: engagement.channel, day: dayOf(engagement.at), increments: { [engagement.counter]: 1 } },
+      ]),
+    ];
+    return (await countOnce(this.doc, items)) === 'counted';
   }
 
   /** One transaction: the touches, each unless already counted under its key, and their day counters. False when a touch raced. */
@@ -295,28 +322,11 @@ export class DynamoAttributionStore implements AttributionStore {
     return populations;
   }
 
-  async currentDraw(): Promise<ControlGroupDraw | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: drawKey, ConsistentRead: true }));
-    if (!Item) return undefined;
-    return { share: Number(Item.share), offset: Number(Item.offset), drawnAt: String(Item.drawnAt), version: Number(Item.version) };
+  currentDraw(): Promise<ControlGroupDraw | undefined> {
+    return this.draws.currentDraw();
   }
 
-  async saveDraw(draw: ControlGroupDraw): Promise<ControlGroupDraw> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...drawKey, ...draw },
-          ConditionExpression: 'attribute_not_exists(PK) OR version < :version',
-          ExpressionAttributeValues: { ':version': draw.version },
-        }),
-      );
-      return draw;
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      const current = await this.currentDraw();
-      if (!current) throw error;
-      return current;
-    }
+  saveDraw(draw: ControlGroupDraw): Promise<ControlGroupDraw> {
+    return this.draws.saveDraw(draw);
   }
 }

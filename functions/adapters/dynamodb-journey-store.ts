@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dayOf } from '../domain/shared/utc-days';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
@@ -11,7 +12,6 @@ import {
   attributedEntries,
   conversionCounters,
   counterExpiresAt,
-  dayOf,
   engagementCounter,
   ENTRY_RETENTION_DAYS,
   entrantGroup,

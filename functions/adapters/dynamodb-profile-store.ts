@@ -35,6 +35,7 @@ import {
   type UnmergeCommit,
 } from '../ports/profile-store';
 import { batchGetAll, batchWriteAll, queryAllItems, queryPages } from './dynamodb-toolkit';
+import { identityKey } from './dynamodb-identity-key';
 import { retiredScoresItem } from './dynamodb-score-store';
 import { populationUpdates } from './dynamodb-attribution-store';
 import { countOnce } from './dynamodb-report-counters';
@@ -81,7 +82,7 @@ function quarantineShard(messageId: string): number {
 /** Item keys of the single table (PARTITIONS in lib/definitions/functions.ts). Identifier values appear only as pseudonyms. */
 export const keys = {
   profile: (profileId: string) => ({ PK: `P#${profileId}`, SK: 'PROFILE' }),
-  identity: (identifier: Identifier) => ({ PK: `ID#${identifier.type}#${pseudonymOf(identifier)}`, SK: 'ID' }),
+  identity: identityKey,
   /** An erasure record under one pseudonym of the identifier (see DynamoProfileStore.suppressionKeys). */
   suppression: (pseudonym: string) => ({ PK: `SUP#${pseudonym}`, SK: 'SUP' }),
   dedupe: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),

@@ -1,7 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { jitteredBackoff } from '../domain/shared/backoff';
-import { addDays, counterExpiresAt } from '../domain/reports/journey-counters';
+import { counterExpiresAt } from '../domain/reports/journey-counters';
+import { addDays } from '../domain/shared/utc-days';
 
 /**
  * The daily report counters of the Profiles table and the one discipline that writes them: each

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import { AUDIENCE_COUNTERS, segmentCounterUpdates } from './dynamodb-report-counters';
-import { dayOf } from '../domain/reports/journey-counters';
+import { dayOf } from '../domain/shared/utc-days';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { audienceTransition } from '../domain/segments/membership';
 import {

@@ -1,4 +1,6 @@
 import { DynamoReportStore } from '../adapters/dynamodb-report-store';
+import { DynamoOfferStore } from '../adapters/dynamodb-offer-store';
+import type { OfferStore } from '../ports/offer-store';
 import type { AttributionConfig } from '../domain/reports/attribution';
 import type { ControlGroup } from '../domain/reports/control-group';
 import type { AttributionStore } from '../ports/attribution-store';
@@ -7,11 +9,12 @@ import type { SegmentStore } from '../ports/segment-store';
 import { attributionEnvironment } from './attribution';
 import { profileEnvironment } from './profile-environment';
 
-/** What the report API reads: journey counters, segment counters, the segments, and the control group. */
+/** What the report API reads: journey counters, segment and offer counters, the segments and offers, and the control group. */
 export interface ReportApiEnvironment {
   readonly journeys: ReportStore;
   readonly attribution: Pick<AttributionStore, 'listSegmentCounters' | 'listBuyerDays' | 'bucketPopulations'>;
   readonly segments: Pick<SegmentStore, 'listSegments'>;
+  readonly offers: Pick<OfferStore, 'listOffers'>;
   readonly controlGroup: ControlGroup;
   readonly attributionConfig: AttributionConfig;
 }
@@ -26,6 +29,13 @@ export function reportApiEnvironment(env: NodeJS.ProcessEnv = process.env): Repo
   if (cached) return cached;
   const { dynamo, tableName, segments } = profileEnvironment(env);
   const { attribution, attributionConfig, controlGroup } = attributionEnvironment(env);
-  cached = { journeys: new DynamoReportStore(dynamo, tableName), attribution, segments, controlGroup, attributionConfig };
+  cached = {
+    journeys: new DynamoReportStore(dynamo, tableName),
+    attribution,
+    segments,
+    offers: new DynamoOfferStore(dynamo, tableName),
+    controlGroup,
+    attributionConfig,
+  };
   return cached;
 }

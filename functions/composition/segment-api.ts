@@ -11,6 +11,8 @@ import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
 import type { AttributionStore } from '../ports/attribution-store';
 import { attributionEnvironment } from './attribution';
+import { DynamoDecisionFacts, DynamoOfferStore } from '../adapters/dynamodb-offer-store';
+import type { DecisionFactsReader, OfferStore } from '../ports/offer-store';
 import { profileEnvironment } from './profile-environment';
 
 /**
@@ -27,6 +29,9 @@ export interface SegmentApiEnvironment {
   readonly purposeConfig: PurposeConfig;
   /** Absent when no rebuild state machine is configured. */
   readonly rebuilds?: RebuildRuns;
+  /** Offers (an inline eligibility is a segment they manage) and what decisions read of a profile. */
+  readonly offers: OfferStore;
+  readonly decisionFacts: DecisionFactsReader;
   /** Ad platform exports count their reach and leave the global control group out. */
   readonly attribution: Pick<AttributionStore, 'recordTouches'>;
   inControlGroup(profileId: string): Promise<boolean>;
@@ -47,6 +52,8 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
     identityConfig,
     purposeConfig,
     attribution,
+    offers: new DynamoOfferStore(dynamo, tableName),
+    decisionFacts: new DynamoDecisionFacts(dynamo, tableName),
     inControlGroup: (profileId) => controlGroup.contains(profileId),
     ...(stateMachineArn && {
       rebuilds: new SegmentRebuildRuns({

@@ -4,11 +4,14 @@ import type { AudienceTransition } from '../domain/pipeline/messages';
 import { DynamoRebuildStore } from '../adapters/dynamodb-rebuild-store';
 import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import type { RebuildStore } from '../ports/rebuild-store';
+import type { DecisionFactsWriter } from '../ports/offer-store';
+import { DynamoDecisionFacts } from '../adapters/dynamodb-offer-store';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
 import { profileEnvironment, type ProfileEnvironment } from './profile-environment';
 import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import { activationQueue } from './pipeline-queues';
+import { cachedLoader } from '../domain/shared/cached-loader';
 
 /** How long the segment list is reused: a new or changed segment applies within this time. */
 const SEGMENT_LIST_CACHE_MS = 5_000;
@@ -24,6 +27,8 @@ export interface SegmentEvaluationEnvironment {
   readonly activation: SqsJsonQueue<AudienceTransition>;
   /** The rebuild tasks' scans, lookups, progress and outbox. */
   readonly rebuild: RebuildStore;
+  /** What decisions read of a profile besides its memberships (granted purposes, merges). */
+  readonly decisionFacts: DecisionFactsWriter;
   /** Every segment with a definition that parses (stored ones were validated when saved). */
   evaluableSegments(): Promise<EvaluableSegment[]>;
 }
@@ -34,7 +39,6 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   if (cached) return cached;
   const profiles = profileEnvironment(env);
   const { dynamo, tableName, segments } = profiles;
-  let list: { readonly until: number; readonly segments: Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {
       try {
@@ -52,17 +56,8 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
     scores: new DynamoScoreStore(dynamo, tableName),
     activation: activationQueue(env),
     rebuild: new DynamoRebuildStore(dynamo, tableName),
-    evaluableSegments() {
-      if (!list || list.until <= Date.now()) {
-        const loading = loadSegments();
-        list = { until: Date.now() + SEGMENT_LIST_CACHE_MS, segments: loading };
-        // A failed load is not cached.
-        loading.catch(() => {
-          list = undefined;
-        });
-      }
-      return list.segments;
-    },
+    decisionFacts: new DynamoDecisionFacts(dynamo, tableName),
+    evaluableSegments: cachedLoader(SEGMENT_LIST_CACHE_MS, loadSegments),
   };
   return cached;
 }

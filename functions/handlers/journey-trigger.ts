@@ -9,7 +9,9 @@ import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine'
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import { decideCartTrigger, runName } from '../domain/journeys/cart-abandonment';
 import { canReceiveMarketingEmail } from '../domain/email/recipient';
-import type { JourneyEvent } from '../domain/journeys/journey-event';
+import { OFFER_EVENTS, type JourneyEvent } from '../domain/journeys/journey-event';
+import { recordOfferEvent } from '../domain/personalization/offer-events';
+import { offerEventsEnvironment } from '../composition/offer-events';
 import type { PromotionRun } from '../domain/journeys/journey-send';
 
 const logger = new Logger({ serviceName: 'journeyTrigger' });
@@ -105,7 +107,13 @@ async function triggerRecord(record: SQSRecord): Promise<void> {
   if (event?.kind !== 'journey-event' || typeof event.profileId !== 'string' || typeof event.messageId !== 'string' || typeof event.at !== 'string') {
     throw new PoisonMessageError('not a journey event');
   }
-  const handle = event.event === 'Product Viewed' ? handleProductView : event.event === 'Order Completed' ? handleOrder : handleCartEvent;
+  const handle = OFFER_EVENTS.includes(event.event)
+    ? (offerEvent: JourneyEvent) => recordOfferEvent(offerEvent, offerEventsEnvironment())
+    : event.event === 'Product Viewed'
+      ? handleProductView
+      : event.event === 'Order Completed'
+        ? handleOrder
+        : handleCartEvent;
   const result = await serializedByProfile(event.profileId, () => handle(event));
   logger.info('journey event', { event: event.event, profileId: event.profileId, messageId: event.messageId, result });
 }

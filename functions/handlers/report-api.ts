@@ -3,9 +3,12 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ReportRouteKey } from '../../lib/definitions/api';
 import { reportApiEnvironment, type ReportApiEnvironment } from '../composition/report-api';
 import { buildControlGroupReport, controlGroupRange } from '../domain/reports/control-group-report';
-import { addDays, dayOf } from '../domain/reports/journey-counters';
+import { addDays, dayOf } from '../domain/shared/utc-days';
 import { buildJourneyReport } from '../domain/reports/journey-report';
-import { controlGroupReportCsv, journeyReportCsv, segmentReportCsv } from '../domain/reports/report-csv';
+import { controlGroupReportCsv, journeyReportCsv, offerReportCsv, segmentReportCsv } from '../domain/reports/report-csv';
+import { buildOfferReport } from '../domain/reports/offer-report';
+import { offerIdOfReportKey, offerReportKey } from '../domain/personalization/offer';
+import type { SegmentCounterItem } from '../ports/attribution-store';
 import { buildSegmentReport, type ReportedSegment } from '../domain/reports/segment-report';
 import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError } from '../http/errors';
@@ -62,7 +65,9 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
         query.to < today ? environment().attribution.listSegmentCounters({ from: addDays(query.to, 1), to: today, ...scope }) : Promise.resolve([]),
         environment().segments.listSegments(),
       ]);
-      const report = buildSegmentReport(items, later, segments.map(reportedSegment), query, environment().attributionConfig);
+      // Offers keep their counters beside the segments' (the offers report reads them).
+      const ofSegments = (list: readonly SegmentCounterItem[]) => list.filter((item) => offerIdOfReportKey(item.segmentId) === undefined);
+      const report = buildSegmentReport(ofSegments(items), ofSegments(later), segments.map(reportedSegment), query, environment().attributionConfig);
       logger.info('segment report', {
         from: query.from,
         to: query.to,
@@ -72,6 +77,20 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
         rows: report.rows.length,
       });
       return answer(query.format, `segments-${query.from}-${query.to}`, report, segmentReportCsv);
+    },
+    'GET /v1/reports/offers': async (event) => {
+      const query = parseReportQuery('offers', event.queryStringParameters ?? {}, clock());
+      const [items, offers] = await Promise.all([
+        environment().attribution.listSegmentCounters({
+          from: query.from,
+          to: query.to,
+          ...(query.offerId !== undefined && { segmentId: offerReportKey(query.offerId) }),
+        }),
+        environment().offers.listOffers(),
+      ]);
+      const report = buildOfferReport(items, offers, query, environment().attributionConfig);
+      logger.info('offer report', { from: query.from, to: query.to, offerId: query.offerId, items: items.length, rows: report.rows.length });
+      return answer(query.format, `offers-${query.from}-${query.to}`, report, offerReportCsv);
     },
     'GET /v1/reports/control-group': async (event) => {
       const query = parseReportQuery('control-group', event.queryStringParameters ?? {}, clock());
@@ -99,7 +118,7 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
 
 let route: AdminRoute | undefined;
 
-/** Admin report API: journeys, segments × channels and the global control group, with lift and its interval. */
+/** Admin report API: journeys, segments × channels, offers and the global control group, with lift and its interval. */
 export const handler = adminApiHandler(logger, (event) => {
   route ??= reportRoutes(() => reportApiEnvironment());
   return route(event);

@@ -3,12 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { SegmentRouteKey } from '../../lib/definitions/api';
 import { segmentApiEnvironment, type SegmentApiEnvironment } from '../composition/segment-api';
-import { parseSegmentDefinition, type SegmentDefinition } from '../domain/segments/definition';
 import { toCsv, toNdjson } from '../domain/segments/export';
 import { exportSegmentMembers } from '../domain/segments/export-members';
 import { previewSegment } from '../domain/segments/preview';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
-import { BadRequestError, HttpError, NotFoundError, ServiceUnavailableError } from '../http/errors';
+import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../http/errors';
+import { offerRoutes } from './offers-api';
+import { rebuildForDefinition, syncSchedule, validDefinition } from './segment-definition-changes';
 import { integerQueryParameter } from '../http/query';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
@@ -22,19 +23,8 @@ const DEFAULT_SCHEDULE = 'rate(1 hour)';
 const DEFAULT_PREVIEW_SAMPLE_SIZE = 10;
 const EXPORT_PAGE = { defaultLimit: 10_000, maxLimit: 10_000 };
 
-class ConflictError extends HttpError {
-  readonly statusCode = 409;
-}
-
 async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
   return parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES));
-}
-
-/** 400 with the JSON path of every wrong part (docs/contract.md §7). */
-function validDefinition(json: unknown): SegmentDefinition {
-  const parsed = parseSegmentDefinition(json, 'definition');
-  if (!parsed.ok) throw new BadRequestError(parsed.errors);
-  return parsed.definition;
 }
 
 /** A cursor the store did not give is the client's error. */
@@ -48,24 +38,6 @@ async function existingSegment({ segments }: SegmentApiEnvironment, event: APIGa
   if (!segment) throw new NotFoundError('segment not found');
   return segment;
 }
-
-/**
- * A new or changed definition is rebuilt at once so existing profiles are counted; real-time
- * evaluation covers later changes. Without a state machine (unit deployments) it waits for the next change.
- */
-async function rebuildForDefinition({ rebuilds }: SegmentApiEnvironment, segment: SegmentRecord, now: Date): Promise<string | undefined> {
-  if (!rebuilds) return undefined;
-  try {
-    return (await rebuilds.start(segment, 'definition', now)).runId;
-  } catch (error) {
-    logger.error('rebuild after a definition change could not start', { segmentId: segment.id, error: error as Error });
-    return undefined;
-  }
-}
-
-/** The segment's schedule follows its `schedule` field (nothing to do without rebuilds). */
-const syncSchedule = ({ rebuilds }: SegmentApiEnvironment, segmentId: string, expression: string | null): Promise<void> =>
-  rebuilds?.syncSchedule(segmentId, expression) ?? Promise.resolve();
 
 /** One page of members as a CSV or NDJSON file; the next page's cursor in `x-next-cursor`. */
 async function exportFile(
@@ -143,7 +115,7 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
       });
       logger.info('segment created', { segmentId: segment.id });
       await syncSchedule(environment, segment.id, segment.schedule);
-      const runId = await rebuildForDefinition(environment, segment, now);
+      const runId = await rebuildForDefinition(environment, segment, now, logger);
       return jsonResponse(201, { ...segment, ...(runId && { runId }) });
     },
     'GET /v1/segments/{segmentId}': async (event) => jsonResponse(200, await existing(event)),
@@ -159,7 +131,7 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
       logger.info('segment updated', { segmentId: segment.id, version: segment.version });
       if (segment.schedule !== current.schedule) await syncSchedule(environment, segment.id, segment.schedule);
       const definitionChanged = JSON.stringify(current.definition) !== JSON.stringify(segment.definition);
-      const runId = definitionChanged ? await rebuildForDefinition(environment, segment, now) : undefined;
+      const runId = definitionChanged ? await rebuildForDefinition(environment, segment, now, logger) : undefined;
       return jsonResponse(200, { ...segment, ...(runId && { runId }) });
     },
     'DELETE /v1/segments/{segmentId}': async (event) => {
@@ -204,5 +176,9 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
   };
 }
 
-/** Admin Segments API (docs/contract.md §7): bearer token, then the handler of the route (segmentRoutes). */
-export const handler = adminApiHandler(logger, (event) => dispatchRoute(segmentRoutes(segmentApiEnvironment(logger), new Date()), event));
+/** Admin Segments API (docs/contract.md §7) and offers (§10): bearer token, then the handler of the route (segmentRoutes, offerRoutes). */
+export const handler = adminApiHandler(logger, (event) => {
+  const environment = segmentApiEnvironment(logger);
+  const now = new Date();
+  return dispatchRoute({ ...segmentRoutes(environment, now), ...offerRoutes(environment, now, logger) }, event);
+});

@@ -1,7 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { segmentEvaluationEnvironment } from '../composition/segment-evaluation-environment';
+import { segmentEvaluationEnvironment, type SegmentEvaluationEnvironment } from '../composition/segment-evaluation-environment';
+import { grantedPurposesOf } from '../domain/privacy/purposes';
+import type { ProfileRecord } from '../domain/profile/profile';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { PoisonMessageError } from '../domain/shared/poison-message';
 import type { ProfileChange } from '../domain/pipeline/messages';
@@ -10,15 +12,34 @@ import { evaluateProfileChange } from '../domain/segments/rebuild/evaluate-profi
 const logger = new Logger({ serviceName: 'segmentEvaluator' });
 const processor = new BatchProcessor(EventType.SQS);
 
+/**
+ * Keeps what personalization decisions read up to date (README "Personalization"): the purposes
+ * the person granted, decided here with the deployment's consent rules, and where the decisions
+ * of profiles merged into this one now come from. Memberships, just written, are read as they are.
+ */
+async function saveDecisionFacts(environment: SegmentEvaluationEnvironment, change: ProfileChange, profile: ProfileRecord | undefined): Promise<void> {
+  if (!profile) return;
+  const now = new Date();
+  const absorbed = [...(change.absorbedProfileIds ?? []), change.profileId].filter((profileId) => profileId !== profile.profileId);
+  if (absorbed.length > 0) await environment.decisionFacts.markMerged(absorbed, profile.profileId, now);
+  await environment.decisionFacts.saveGrantedPurposes(
+    profile.profileId,
+    grantedPurposesOf(profile.consent, profile.traits.country?.value, environment.profiles.purposeConfig),
+    now,
+  );
+}
+
 async function evaluateRecord(record: SQSRecord): Promise<void> {
   const change = JSON.parse(record.body) as ProfileChange;
   if (change?.kind !== 'profile-change' || typeof change.profileId !== 'string') throw new PoisonMessageError('not a profile change');
   const environment = segmentEvaluationEnvironment();
   const { store } = environment.profiles;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  // The profile as evaluated, for its decision facts below (one read).
+  let evaluated: ProfileRecord | undefined;
   const transitions = await evaluateProfileChange(change, receiveCount > 1, {
     segments: () => environment.evaluableSegments(),
-    getProfile: (profileId) => store.getProfile(profileId),
+    getProfile: async (profileId) => (evaluated = await store.getProfile(profileId)),
     getScores: async (profileId) => (await environment.scores.getScores(profileId)) as Readonly<Record<string, unknown>> | undefined,
     listEvents: async (profile, limit) => (await store.listEvents(profile, limit)).map((stored) => stored.message),
     segmentIdsOf: (profileId) => environment.segments.segmentIdsOf(profileId),
@@ -26,6 +47,7 @@ async function evaluateRecord(record: SQSRecord): Promise<void> {
     now: () => new Date(),
   });
   await environment.activation.send(transitions);
+  await saveDecisionFacts(environment, change, evaluated);
   // Ids and counts only: never traits or identifiers.
   logger.info('profile evaluated', {
     profileId: change.profileId,

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ADMIN_CORS_ORIGINS_ENV, CORS, type CorsPolicy } from '../../lib/definitions/api';
+import { ADMIN_CORS_ORIGINS_ENV, CORS, SITE_ORIGINS_ENV, type CorsPolicy } from '../../lib/definitions/cors';
 
 /**
  * CORS, answered by the functions themselves (see `CorsPolicy` in lib/definitions/api.ts for why
  * not by API Gateway): the preflight of their paths, and the CORS headers of every response.
  */
 
-/** The admin allow-list: exact origins, comma-separated. A `*` entry matches no origin. */
-function adminOrigins(env: NodeJS.ProcessEnv): string[] {
-  return (env[ADMIN_CORS_ORIGINS_ENV] ?? '')
+/** An allow-list: exact origins, comma-separated. A `*` entry matches no origin. */
+function originsOf(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? '')
     .split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin !== '');
@@ -17,7 +17,12 @@ function adminOrigins(env: NodeJS.ProcessEnv): string[] {
 /** The `access-control-allow-origin` to answer `origin` with, or undefined for none. */
 export function allowedOrigin(policy: CorsPolicy, origin: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (policy === 'any-origin') return '*';
-  if (policy === 'admin-origins' && origin !== undefined && adminOrigins(env).includes(origin)) return origin;
+  if (policy === 'site-origins') {
+    const sites = originsOf(env, SITE_ORIGINS_ENV);
+    if (sites.length === 0) return '*';
+    return origin !== undefined && sites.includes(origin) ? origin : undefined;
+  }
+  if (policy === 'admin-origins' && origin !== undefined && originsOf(env, ADMIN_CORS_ORIGINS_ENV).includes(origin)) return origin;
   return undefined;
 }
 
@@ -28,7 +33,7 @@ function isCorsHeader(name: string): boolean {
 /** The CORS headers of a response to `event`; `vary: origin` where the answer depends on it. */
 function corsHeaders(policy: CorsPolicy, event: APIGatewayProxyEventV2, preflight: boolean): Record<string, string> {
   const allow = allowedOrigin(policy, event.headers?.origin);
-  const headers: Record<string, string> = policy === 'admin-origins' ? { vary: 'origin' } : {};
+  const headers: Record<string, string> = policy === 'admin-origins' || policy === 'site-origins' ? { vary: 'origin' } : {};
   if (allow === undefined) return headers;
   headers['access-control-allow-origin'] = allow;
   if (preflight) {

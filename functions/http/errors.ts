@@ -38,6 +38,11 @@ export class UnauthorizedError extends HttpError {
   readonly statusCode = 401;
 }
 
+/** The resource changed since it was read, or the id is taken. */
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+}
+
 export class NotFoundError extends HttpError {
   readonly statusCode = 404;
 }

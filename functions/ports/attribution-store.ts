@@ -36,6 +36,18 @@ export interface AttributionStore {
    * and channel is kept, and one reach counted per `touchKey`. Returns how many were new.
    */
   recordTouches(touches: readonly Touch[]): Promise<number>;
+  /**
+   * Counts one engagement of a person with a channel of a segment (`engaged:offer_clicked`) on
+   * its day, once per `onceKey` (the tracking message): false when it was counted already.
+   */
+  recordEngagement(engagement: {
+    readonly profileId: string;
+    readonly segmentId: string;
+    readonly channel: Channel;
+    readonly at: string;
+    readonly counter: string;
+    readonly onceKey: string;
+  }): Promise<boolean>;
   /** The stored touches of these profiles (a person and those merged into it). */
   touchesOf(profileIds: readonly string[]): Promise<StoredTouch[]>;
   /**

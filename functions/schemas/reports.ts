@@ -5,8 +5,9 @@
 import * as z from 'zod';
 import { CHANNELS } from '../domain/reports/attribution';
 import { MAX_CONTROL_SHARE } from '../domain/reports/control-group';
-import { addDays, dayOf } from '../domain/reports/journey-counters';
+import { addDays, dayOf } from '../domain/shared/utc-days';
 import { JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
+import { OFFER_ID_PATTERN } from '../domain/personalization/offer';
 import { BadRequestError } from '../http/errors';
 
 const DAY_MS = 86_400_000;
@@ -42,6 +43,10 @@ const queries = {
     channel: z.enum(CHANNELS, { message: `must be one of ${CHANNELS.join(', ')}` }).optional(),
   }),
   'control-group': z.strictObject(range),
+  offers: z.strictObject({
+    ...range,
+    offer: z.string().regex(OFFER_ID_PATTERN, 'must be an offer id').optional(),
+  }),
 };
 
 export type ReportKind = keyof typeof queries;
@@ -55,6 +60,7 @@ export interface ReportQuery {
   readonly journeyKey?: string;
   readonly segmentId?: string;
   readonly channel?: (typeof CHANNELS)[number];
+  readonly offerId?: string;
 }
 
 /** The query of a report route, defaults applied; 400 naming each wrong parameter. */
@@ -70,7 +76,15 @@ export function parseReportQuery(kind: ReportKind, query: Readonly<Record<string
       ),
     );
   }
-  const data = parsed.data as { from?: string; to?: string; format?: 'json' | 'csv'; journey?: string; segment?: string; channel?: ReportQuery['channel'] };
+  const data = parsed.data as {
+    from?: string;
+    to?: string;
+    format?: 'json' | 'csv';
+    journey?: string;
+    segment?: string;
+    channel?: ReportQuery['channel'];
+    offer?: string;
+  };
   const to = data.to ?? dayOf(now);
   const from = data.from ?? addDays(to, -(DEFAULT_DAYS - 1));
   if (from > to) throw new BadRequestError([{ path: 'from', reason: 'from must be on or before to' }]);
@@ -82,6 +96,7 @@ export function parseReportQuery(kind: ReportKind, query: Readonly<Record<string
     ...(data.journey !== undefined && { journeyKey: data.journey }),
     ...(data.segment !== undefined && { segmentId: data.segment }),
     ...(data.channel !== undefined && { channel: data.channel }),
+    ...(data.offer !== undefined && { offerId: data.offer }),
   };
 }
 

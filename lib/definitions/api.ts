@@ -1,3 +1,4 @@
+import type { CorsPolicy } from './cors';
 import { functionDefinition, type FunctionId } from './functions';
 
 /**
@@ -71,10 +72,28 @@ export const REPORT_ROUTES = [
   { method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/reports/segments', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/reports/control-group', functionId: 'reportApi' },
+  { method: 'GET', path: '/v1/reports/offers', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/control-group', functionId: 'reportApi' },
   { method: 'POST', path: '/v1/control-group/redraw', functionId: 'reportApi' },
 ] as const satisfies readonly RouteDefinition[];
 export type ReportRouteKey = RouteKeys<typeof REPORT_ROUTES>;
+
+/**
+ * Offers (admin): served by the segments API function, since an offer's inline eligibility is a
+ * segment it manages; the admin form of a decision, for any profile, with its reason.
+ */
+export const OFFER_ROUTES = [
+  { method: 'GET', path: '/v1/offers', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/offers', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/offers/{offerId}', functionId: 'segmentApi' },
+  { method: 'PUT', path: '/v1/offers/{offerId}', functionId: 'segmentApi' },
+  { method: 'DELETE', path: '/v1/offers/{offerId}', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/profiles/{profileRef}/decisions', functionId: 'segmentApi' },
+] as const satisfies readonly RouteDefinition[];
+export type OfferRouteKey = RouteKeys<typeof OFFER_ROUTES>;
+
+/** Decisions (public, write key): a small function of its own with its own throttling (DECIDE_THROTTLING). */
+export const DECIDE_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/decide', functionId: 'decide' }];
 
 const API_ROUTES: readonly RouteDefinition[] = [
   ...TRACKING_ROUTES,
@@ -83,23 +102,17 @@ const API_ROUTES: readonly RouteDefinition[] = [
   ...SEGMENT_ROUTES,
   ...UNSUBSCRIBE_ROUTES,
   ...REPORT_ROUTES,
+  ...OFFER_ROUTES,
+  ...DECIDE_ROUTES,
 ];
 
-/**
- * Which web pages on other origins may call a route (CORS). One API-wide CORS configuration on
- * API Gateway would give every route the same policy, so the HTTP API has none: each function
- * answers the preflight of its paths (an OPTIONS route per path, below) and sets the CORS headers
- * of its responses (functions/http/cors.ts), with the policy of its credential:
- * - `any-origin`: write-key routes (the Tracking API): SDKs run in browsers on customer sites;
- * - `admin-origins`: admin-token routes: only the origins in `DMP_ADMIN_CORS_ORIGINS` (set from
- *   the CDK context `dmp:adminCorsOrigins`; locally from the environment); none by default;
- * - `none`: anything else (unsubscribe links are followed and posted by mail clients, not scripts).
- */
-export type CorsPolicy = 'any-origin' | 'admin-origins' | 'none';
+/** Functions whose pages are the customer's own sites: restricted to them when they are configured. */
+const SITE_FUNCTIONS: readonly FunctionId[] = ['decide'];
 
 export function corsPolicyOf(functionId: FunctionId): CorsPolicy {
   const { verifies } = functionDefinition(functionId);
   if (verifies.includes('adminTokens')) return 'admin-origins';
+  if (SITE_FUNCTIONS.includes(functionId)) return 'site-origins';
   if (verifies.includes('writeKeys')) return 'any-origin';
   return 'none';
 }
@@ -118,16 +131,6 @@ export const PREFLIGHT_ROUTES: readonly RouteDefinition[] = (() => {
 })();
 
 export const ROUTES: readonly RouteDefinition[] = [...API_ROUTES, ...PREFLIGHT_ROUTES];
-
-/** What a granted preflight allows (the origin is the policy's). */
-export const CORS = {
-  allowHeaders: ['authorization', 'content-type', 'content-encoding'],
-  allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'] as const,
-  maxAgeSeconds: 86_400,
-};
-
-/** The environment variable of the admin APIs' CORS allow-list (comma-separated origins). */
-export const ADMIN_CORS_ORIGINS_ENV = 'DMP_ADMIN_CORS_ORIGINS';
 
 function isOrigin(text: string): boolean {
   try {
@@ -161,3 +164,9 @@ export function parseCorsOrigins(raw: unknown): string[] {
 
 /** Stage-wide throttling (API Gateway default route settings). */
 export const THROTTLING = { rateLimit: 5_000, burstLimit: 10_000 };
+
+/**
+ * The decide route's own throttling: page views ask for decisions at the rate of traffic, and a
+ * flood of them (the key is public) must not take the Tracking API's share of the stage's rate.
+ */
+export const DECIDE_THROTTLING = { rateLimit: 1_000, burstLimit: 2_000 };

@@ -20,7 +20,8 @@ export type FunctionId =
   | 'unsubscribe'
   | 'emailFeedback'
   | 'reportApi'
-  | 'erasure';
+  | 'erasure'
+  | 'decide';
 
 /** DynamoDB item actions a function may be granted (IAM `dynamodb:<action>`). */
 export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem';
@@ -91,8 +92,10 @@ const BUYERS = 'BUY#*'; // a day's buyers: orders and revenue per person (contro
 const BUYER_MONTHS = 'BUYM#*'; // a month's buyers: the rollup of its days
 const POPULATION = 'POP'; // live profiles per control-group bucket
 const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
+const OFFER = 'OFFER#*'; // offer definitions
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
+const OFFER_CATALOG = 'OFFERS';
 const MEMBER_INDEX = 'MEMBER#*';
 const REPORT_INDEX = 'RPT';
 const SEGMENT_REPORT_INDEX = 'SRPT';
@@ -223,7 +226,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['GetItem'], keys: [PROFILE, MEMBERS] },
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
-          { actions: ['PutItem'], keys: [MEMBERS, QUARANTINE] },
+          { actions: ['PutItem'], keys: [MEMBERS, QUARANTINE, PROFILE] },
           { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT] },
         ],
         indexQueries: { GSI1: [SEGMENT_CATALOG, MEMBER_INDEX] },
@@ -258,22 +261,24 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'segmentApi',
     entry: 'functions/handlers/segment-api.ts',
-    description: 'Admin Segments API: definitions, preview, members, export, rebuild runs',
+    description: 'Admin Segments and Offers API: definitions, preview, members, export, rebuild runs; offers and the decisions of a profile',
     memorySize: 1024,
     timeoutSeconds: 29,
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem'], keys: [SEGMENT, PROFILE] },
+          { actions: ['GetItem'], keys: [SEGMENT, PROFILE, OFFER] },
           { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['BatchGetItem'], keys: [IDENTITY] },
           { actions: ['Query'], keys: [SEGMENT, MEMBERS, PROFILE] },
           { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], keys: [SEGMENT] },
+          { actions: ['PutItem', 'DeleteItem'], keys: [OFFER] },
           { actions: ['BatchWriteItem'], keys: [SEGMENT, MEMBERS] },
           { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
           { actions: ['PutItem'], keys: [PROFILE] },
           { actions: ['UpdateItem'], keys: [SEGMENT_REPORT] },
         ],
-        indexQueries: { GSI1: [SEGMENT_CATALOG] },
+        indexQueries: { GSI1: [SEGMENT_CATALOG, OFFER_CATALOG, MEMBER_INDEX] },
         scan: true,
         describe: true,
       }),
@@ -321,7 +326,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'journeyTrigger',
     entry: 'functions/handlers/journey-trigger.ts',
-    description: 'Consumes journey events: starts, restarts and stops cart-abandonment runs, starts capped product-view promotions',
+    description:
+      'Consumes journey events: starts, restarts and stops cart-abandonment runs, starts capped product-view promotions, attributes orders, records offers shown and clicked',
     memorySize: 512,
     timeoutSeconds: 30,
     tables: [
@@ -331,7 +337,9 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN, QUARANTINE] },
           { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT, BUYERS, BUYER_MONTHS, PROFILE] },
           { actions: ['PutItem'], keys: [ORDER] },
+          { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
         ],
+        indexQueries: { GSI1: [OFFER_CATALOG, MEMBER_INDEX] },
       }),
     ],
     sendsTo: [],
@@ -411,11 +419,31 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['Query'], keys: [REPORT, SEGMENT_REPORT, BUYERS, BUYER_MONTHS, POPULATION] },
           { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
         ],
-        indexQueries: { GSI1: [REPORT_INDEX, SEGMENT_REPORT_INDEX, SEGMENT_CATALOG] },
+        indexQueries: { GSI1: [REPORT_INDEX, SEGMENT_REPORT_INDEX, SEGMENT_CATALOG, OFFER_CATALOG] },
       }),
     ],
     sendsTo: [],
     verifies: ['adminTokens'],
+    secureParameters: [],
+  },
+  {
+    id: 'decide',
+    entry: 'functions/handlers/decide.ts',
+    description: 'Public decisions: the offer a visitor sees in each placement, from their precomputed facts (write key)',
+    // More memory is more CPU: the cold start (module load) and each answer's JSON work are CPU-bound.
+    memorySize: 1024,
+    timeoutSeconds: 5,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['BatchGetItem'], keys: [IDENTITY] },
+          { actions: ['GetItem'], keys: [CONTROL_GROUP] },
+        ],
+        indexQueries: { GSI1: [OFFER_CATALOG, MEMBER_INDEX] },
+      }),
+    ],
+    sendsTo: [],
+    verifies: ['writeKeys'],
     secureParameters: [],
   },
 ];

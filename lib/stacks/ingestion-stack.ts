@@ -1,16 +1,17 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ADMIN_CORS_ORIGINS_ENV, SITE_ORIGINS_ENV } from '../definitions/cors';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, HttpApi, HttpMethod, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ADMIN_CORS_ORIGINS_ENV, corsPolicyOf, parseCorsOrigins, ROUTES, THROTTLING } from '../definitions/api';
+import { corsPolicyOf, DECIDE_ROUTES, DECIDE_THROTTLING, parseCorsOrigins, ROUTES, THROTTLING } from '../definitions/api';
 import { functionDefinition, type FunctionId } from '../definitions/functions';
 import { DmpFunction, type DataResources } from '../constructs/dmp-function';
 
 /** Functions that live in this stack; every other function belongs to the processing stack. */
-export const INGESTION_FUNCTION_IDS: readonly FunctionId[] = ['ingest'];
+export const INGESTION_FUNCTION_IDS: readonly FunctionId[] = ['ingest', 'decide'];
 
 /**
  * One JSON object per request. Only what operating the API needs: the route key rather than the
@@ -41,11 +42,15 @@ export interface IngestionStackProps extends StackProps {
 /** CDK context: the origins whose web pages may call the admin APIs (CORS); none by default. */
 export const ADMIN_CORS_ORIGINS_CONTEXT = 'dmp:adminCorsOrigins';
 
+/** CDK context: the origins of the sites whose pages ask for decisions (CORS); any origin by default. */
+export const SITE_ORIGINS_CONTEXT = 'dmp:siteOrigins';
+
 /**
  * The public HTTP API: every route of ROUTES on the function of its `functionId`, stage-wide
- * throttling and JSON access logs; and the ingest function behind tracking. No API-wide CORS
+ * throttling and JSON access logs; and the functions behind tracking and decisions. No API-wide CORS
  * configuration: the functions answer CORS by route family (`CorsPolicy` in
- * lib/definitions/api.ts); the admin ones get the allow-list of the context `dmp:adminCorsOrigins`.
+ * lib/definitions/cors.ts); the admin ones get the allow-list of the context `dmp:adminCorsOrigins`,
+ * the decide function the sites of `dmp:siteOrigins`. The decide route has its own throttling.
  */
 export class IngestionStack extends Stack {
   public readonly functions: ReadonlyMap<FunctionId, IFunction>;
@@ -78,7 +83,16 @@ export class IngestionStack extends Stack {
       },
     });
 
+    // The decide route's own throttling: a flood of decisions (the write key is public) keeps off the Tracking API's share.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      DECIDE_ROUTES.map((route) => [
+        `${route.method} ${route.path}`,
+        { throttlingRateLimit: DECIDE_THROTTLING.rateLimit, throttlingBurstLimit: DECIDE_THROTTLING.burstLimit },
+      ]),
+    );
+
     const adminCorsOrigins = parseCorsOrigins(this.node.tryGetContext(ADMIN_CORS_ORIGINS_CONTEXT));
+    const siteOrigins = parseCorsOrigins(this.node.tryGetContext(SITE_ORIGINS_CONTEXT));
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
       const handler = this.functions.get(route.functionId) ?? props.functions.get(route.functionId);
@@ -86,6 +100,10 @@ export class IngestionStack extends Stack {
       if (!integrations.has(route.functionId) && corsPolicyOf(route.functionId) === 'admin-origins' && adminCorsOrigins.length > 0) {
         if (!(handler instanceof LambdaFunction)) throw new Error(`admin function ${route.functionId} cannot take the CORS allow-list`);
         handler.addEnvironment(ADMIN_CORS_ORIGINS_ENV, adminCorsOrigins.join(','));
+      }
+      if (!integrations.has(route.functionId) && corsPolicyOf(route.functionId) === 'site-origins' && siteOrigins.length > 0) {
+        if (!(handler instanceof LambdaFunction)) throw new Error(`site function ${route.functionId} cannot take the site origins`);
+        handler.addEnvironment(SITE_ORIGINS_ENV, siteOrigins.join(','));
       }
       const integration = integrations.get(route.functionId) ?? new HttpLambdaIntegration(`${route.functionId}Integration`, handler);
       integrations.set(route.functionId, integration);

@@ -1,7 +1,8 @@
 import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { ADMIN_CORS_ORIGINS_ENV } from '../../lib/definitions/cors';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { ADMIN_CORS_ORIGINS_ENV, corsPolicyOf, ROUTES, THROTTLING } from '../../lib/definitions/api';
+import { corsPolicyOf, ROUTES, THROTTLING } from '../../lib/definitions/api';
 import type { FunctionId } from '../../lib/definitions/functions';
 import { definePlatform, type Platform } from '../../lib/stacks/platform';
 import { ADMIN_CORS_ORIGINS_CONTEXT } from '../../lib/stacks/ingestion-stack';

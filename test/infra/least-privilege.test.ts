@@ -132,20 +132,35 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     // Segment report counters (SRPT#), touches (P#), orders (ORDER#, BUY#) and the control group's draw (CONTROL).
     ['segmentEvaluator', ['P#*', 'QUARANTINE*', 'S#*', 'SEG#*', 'SRPT#*']],
     ['activation', ['CONTROL', 'P#*', 'QUARANTINE*', 'SEG#*', 'SRPT#*', 'WH#*']],
-    ['journeyTrigger', ['BUY#*', 'BUYM#*', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
+    // Offer events decide again when the default was shown (a holdout?): the control group's draw too.
+    ['journeyTrigger', ['BUY#*', 'BUYM#*', 'CONTROL', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
     ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
   ] as const)('gives the consumer %s only %j', (id, partitions) => {
     expect(partitionsOf(id)).toEqual([...partitions]);
   });
 
-  it('lets only reconcile, the Profile API and the erasure job near identity links, and only the erasure job write erasure records', () => {
+  it('gives the public decide function reads only: identity links, the offers and facts index, the control group draw', () => {
+    expect(dynamoPermissions(required(functions, 'decide'))).toEqual([
+      'dynamodb:BatchGetItem table ID#*',
+      'dynamodb:GetItem table CONTROL',
+      'dynamodb:Query index GSI1 MEMBER#*,OFFERS',
+    ]);
+  });
+
+  it('lets only reconcile, the Profile API and the erasure job change identity links (decisions read them), and only the erasure job write erasure records', () => {
     const touching = (pattern: string, actions?: readonly string[]) =>
       FUNCTIONS.filter((definition) =>
         dynamoPermissions(required(functions, definition.id)).some(
           (permission) => permission.split(' ')[2]?.split(',').includes(pattern) && (!actions || actions.includes(permission.split(' ')[0] ?? '')),
         ),
       ).map((definition) => definition.id);
-    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi', 'erasure']);
+    expect(touching('ID#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual([
+      'reconcile',
+      'profileApi',
+      'erasure',
+    ]);
+    // Decisions look visitors up: the decide function, and the offers API for a profile's decisions.
+    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi', 'erasure', 'segmentApi', 'decide']);
     expect(touching('SUP#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual(['erasure']);
     expect(touching('MSG#*')).toEqual(['reconcile']);
   });
@@ -158,7 +173,7 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual([
       'dynamodb:GetItem table CONTROL',
       'dynamodb:PutItem table CONTROL',
-      'dynamodb:Query index GSI1 RPT,SEGMENTS,SRPT',
+      'dynamodb:Query index GSI1 OFFERS,RPT,SEGMENTS,SRPT',
       'dynamodb:Query table BUY#*,BUYM#*,POP,RPT#*,SRPT#*',
     ]);
   });

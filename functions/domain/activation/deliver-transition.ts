@@ -1,5 +1,5 @@
 import type { AudienceTransition } from '../pipeline/messages';
-import { isHoldout } from '../journeys/cart-abandonment';
+import { isHoldout } from '../shared/holdout';
 import type { Touch } from '../reports/attribution';
 import { DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
 import { EMPTY_CONSENT } from '../profile/consent';

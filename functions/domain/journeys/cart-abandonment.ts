@@ -36,12 +36,6 @@ export function runName(prefix: 'cart' | 'view' | 'aud', ...parts: string[]): st
   return `${prefix}-${digest(...parts).slice(0, 48)}`;
 }
 
-/** A stable share of runs (by id) is held out: the same run decides the same way at every step. */
-export function isHoldout(runId: string, share: number): boolean {
-  if (share <= 0) return false;
-  return Number.parseInt(digest('holdout', runId).slice(0, 8), 16) / 0x1_0000_0000 < share;
-}
-
 export type CartTrigger =
   | { readonly kind: 'start'; readonly run: CartRun; readonly supersedes?: CartJourneyState }
   | { readonly kind: 'stop'; readonly current: CartJourneyState }

@@ -6,7 +6,8 @@ import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } fr
 import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
 import type { AudienceRun } from './audience-journey';
-import { checkCartRun, isHoldout, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
+import { checkCartRun, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
+import { isHoldout } from '../shared/holdout';
 import type { EmailTemplate, JourneyConfig } from './journey-config';
 
 /**

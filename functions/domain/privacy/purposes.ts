@@ -110,6 +110,12 @@ export function purposeGranted(consent: ConsentState, purpose: string, region: C
   return purposeDecision(consent, purpose, region, config).state === 'granted';
 }
 
+/** Every purpose the person granted (explicitly, or by their region's default). */
+export function grantedPurposesOf(consent: ConsentState, country: unknown, config: PurposeConfig = DEFAULT_PURPOSE_CONFIG): string[] {
+  const region = consentRegion(country);
+  return config.purposes.filter((purpose) => purposeGranted(consent, purpose, region, config));
+}
+
 /**
  * Whether marketing email may be sent: `email_marketing` granted (by `marketing`, `email` or
  * `email_marketing` with the default mapping) and no unsubscribe as new or newer.

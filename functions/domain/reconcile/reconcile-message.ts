@@ -19,7 +19,7 @@ import { boundedEventTime } from '../tracking/timestamps';
 import { recordInWindow, windowHolds } from '../profile/dedupe-window';
 import { openCartLines } from '../profile/activity';
 import { canReceiveMarketingEmail } from '../email/recipient';
-import { consentRegion, DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
+import { DEFAULT_PURPOSE_CONFIG, grantedPurposesOf, type PurposeConfig } from '../privacy/purposes';
 import {
   CommitTooLargeError,
   ConcurrentUpdateError,
@@ -320,8 +320,7 @@ function decide(prepared: PreparedMessage, state: WorkingState, deps: ReconcileD
  * could not before the group and can now with items in its cart, the cart's newest change.
  */
 function withJourneyReach(decisions: readonly Decision[], state: WorkingState, config: PurposeConfig = DEFAULT_PURPOSE_CONFIG): ReconcileOutcome[] {
-  const grantedPurposes = (profile: ProfileRecord): string[] =>
-    config.purposes.filter((purpose) => purposeGranted(profile.consent, purpose, consentRegion(profile.traits.country?.value), config));
+  const grantedPurposes = (profile: ProfileRecord): string[] => grantedPurposesOf(profile.consent, profile.traits.country?.value, config);
   const absorbedInto = new Map<string, string>();
   for (const { change } of decisions) {
     if (change) for (const { profile } of change.absorbed) absorbedInto.set(profile.profileId, change.profile.profileId);

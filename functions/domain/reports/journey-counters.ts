@@ -1,6 +1,7 @@
 import type { EmailOutcome } from '../email/feedback';
 import type { Touch } from './attribution';
 import { JOURNEY_STEPS } from '../journeys/journey-config';
+import { dayOf } from '../shared/utc-days';
 import type { JourneyRun, JourneyStep, RecordedOutcome } from '../journeys/journey-send';
 
 /**
@@ -30,16 +31,6 @@ export const AUDIENCE_JOURNEY_PREFIX = 'audience-email:';
 export function journeyKeyOf(run: JourneyRun): string {
   return run.journey === 'audience-email' ? `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}` : run.journey;
 }
-
-/** The UTC day (YYYY-MM-DD) of an ISO 8601 time. */
-export function dayOf(at: string | Date): string {
-  const time = typeof at === 'string' ? new Date(at) : at;
-  if (Number.isNaN(time.getTime())) throw new RangeError('not a time');
-  return time.toISOString().slice(0, 10);
-}
-
-/** The UTC day `days` after (or before, negative) `day` (YYYY-MM-DD). */
-export const addDays = (day: string, days: number): string => dayOf(new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS));
 
 /** TTL of a day's counter item: epoch seconds, COUNTER_RETENTION_DAYS after the day. */
 export function counterExpiresAt(day: string): number {

@@ -6,7 +6,8 @@
 import { toCsv, type ExportRow } from '../segments/export';
 import type { ControlGroupReport, CohortFigures } from './control-group-report';
 import type { ReportBody } from './journey-report';
-import type { Lift, SegmentReport } from './segment-report';
+import type { Lift, SegmentChannelRow, SegmentReport } from './segment-report';
+import type { OfferReport } from './offer-report';
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -28,6 +29,42 @@ const LIFT_COLUMNS = ['lift', 'lift_low', 'lift_high', 'significant', 'relative_
 
 const ENGAGEMENT = ['delivered', 'opened', 'clicked', 'bounced', 'complained', 'offer_clicked'];
 
+/** The attributed outcome of a treatment and its holdout: the columns a segment × channel row and an offer row share. */
+type Outcome = Pick<
+  SegmentChannelRow,
+  'conversions' | 'orders' | 'revenue' | 'conversionRate' | 'lift' | 'liftUnavailable' | 'incremental' | 'attributionDays'
+>;
+
+const outcomeColumns = (currency: string): string[] => [
+  'conversions_treatment',
+  'conversions_holdout',
+  'orders_treatment',
+  'orders_holdout',
+  `revenue_treatment_${currency}`,
+  `revenue_holdout_${currency}`,
+  'conversion_rate_treatment',
+  'conversion_rate_holdout',
+  ...LIFT_COLUMNS,
+  'incremental_conversions',
+  `incremental_revenue_${currency}`,
+  'attribution_days',
+];
+
+const outcomeCells = (line: Outcome, currency: string): Record<string, Cell> => ({
+  conversions_treatment: line.conversions.treatment,
+  conversions_holdout: line.conversions.holdout,
+  orders_treatment: line.orders.treatment,
+  orders_holdout: line.orders.holdout,
+  [`revenue_treatment_${currency}`]: line.revenue.treatment,
+  [`revenue_holdout_${currency}`]: line.revenue.holdout,
+  conversion_rate_treatment: line.conversionRate.treatment,
+  conversion_rate_holdout: line.conversionRate.holdout,
+  ...liftCells(line.lift, line.liftUnavailable),
+  incremental_conversions: line.incremental?.conversions,
+  [`incremental_revenue_${currency}`]: line.incremental?.revenue,
+  attribution_days: line.attributionDays,
+});
+
 export function segmentReportCsv(report: SegmentReport): string {
   const columns = [
     'from',
@@ -41,18 +78,7 @@ export function segmentReportCsv(report: SegmentReport): string {
     'reached',
     'held_out',
     ...ENGAGEMENT,
-    'conversions_treatment',
-    'conversions_holdout',
-    'orders_treatment',
-    'orders_holdout',
-    `revenue_treatment_${report.currency}`,
-    `revenue_holdout_${report.currency}`,
-    'conversion_rate_treatment',
-    'conversion_rate_holdout',
-    ...LIFT_COLUMNS,
-    'incremental_conversions',
-    `incremental_revenue_${report.currency}`,
-    'attribution_days',
+    ...outcomeColumns(report.currency),
   ];
   const rows = report.rows.map((line) =>
     row({
@@ -67,18 +93,26 @@ export function segmentReportCsv(report: SegmentReport): string {
       reached: line.reached,
       held_out: line.heldOut,
       ...Object.fromEntries(ENGAGEMENT.map((name) => [name, line.engagement[name]])),
-      conversions_treatment: line.conversions.treatment,
-      conversions_holdout: line.conversions.holdout,
-      orders_treatment: line.orders.treatment,
-      orders_holdout: line.orders.holdout,
-      [`revenue_treatment_${report.currency}`]: line.revenue.treatment,
-      [`revenue_holdout_${report.currency}`]: line.revenue.holdout,
-      conversion_rate_treatment: line.conversionRate.treatment,
-      conversion_rate_holdout: line.conversionRate.holdout,
-      ...liftCells(line.lift, line.liftUnavailable),
-      incremental_conversions: line.incremental?.conversions,
-      [`incremental_revenue_${report.currency}`]: line.incremental?.revenue,
-      attribution_days: line.attributionDays,
+      ...outcomeCells(line, report.currency),
+    }),
+  );
+  return table(rows, columns);
+}
+
+export function offerReportCsv(report: OfferReport): string {
+  const columns = ['from', 'to', 'offer_id', 'offer_name', 'placement', 'shown', 'held_out', 'clicked', 'click_rate', ...outcomeColumns(report.currency)];
+  const rows = report.rows.map((line) =>
+    row({
+      from: report.from,
+      to: report.to,
+      offer_id: line.offerId,
+      offer_name: line.offerName,
+      placement: line.placement,
+      shown: line.shown,
+      held_out: line.heldOut,
+      clicked: line.clicked,
+      click_rate: line.clickRate,
+      ...outcomeCells(line, report.currency),
     }),
   );
   return table(rows, columns);

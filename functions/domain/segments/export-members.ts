@@ -2,7 +2,7 @@ import type { ProfileStore } from '../../ports/profile-store';
 import type { SegmentStore } from '../../ports/segment-store';
 import { mapConcurrently } from '../shared/concurrency';
 import { consentRegion, purposeGranted, type PurposeConfig } from '../privacy/purposes';
-import { isHoldout } from '../journeys/cart-abandonment';
+import { isHoldout } from '../shared/holdout';
 import type { Touch } from '../reports/attribution';
 import { exportColumns, exportRow, type ExportOptions, type ExportRow } from './export';
 

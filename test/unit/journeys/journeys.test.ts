@@ -1,4 +1,5 @@
-import { checkCartRun, decideCartTrigger, isHoldout, type CartJourneyState, type CartRun } from '../../../functions/domain/journeys/cart-abandonment';
+import { checkCartRun, decideCartTrigger, type CartJourneyState, type CartRun } from '../../../functions/domain/journeys/cart-abandonment';
+import { isHoldout } from '../../../functions/domain/shared/holdout';
 import { bestHourStart } from '../../../functions/domain/email/send-guards';
 import { unknownPlaceholders } from '../../../functions/domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES, audienceJourneyStart, type AudienceJourneyDestination } from '../../../functions/domain/journeys/audience-journey';

@@ -1,4 +1,5 @@
 import { feedbackOf } from '../../../functions/domain/email/feedback';
+import { dayOf } from '../../../functions/domain/shared/utc-days';
 import type { AudienceRun } from '../../../functions/domain/journeys/audience-journey';
 import type { JourneyRun } from '../../../functions/domain/journeys/journey-send';
 import { journeyEventOf } from '../../../functions/domain/journeys/journey-event';
@@ -6,7 +7,6 @@ import {
   attributedEntries,
   conversionCounters,
   counterExpiresAt,
-  dayOf,
   entrantGroup,
   feedbackCount,
   journeyKeyOf,

@@ -3,6 +3,7 @@ import { controlGroupOver, type ControlGroupDraw } from '../../../functions/doma
 import type { ReportApiEnvironment } from '../../../functions/composition/report-api';
 import type { BuyerDay, SegmentCounterItem } from '../../../functions/ports/attribution-store';
 import type { SegmentRecord } from '../../../functions/ports/segment-store';
+import type { Offer } from '../../../functions/domain/personalization/offer';
 
 /** The report API's environment over in-memory data: counters, buyer-days, populations, segments and a draw. */
 export function reportEnvironment(
@@ -12,6 +13,7 @@ export function reportEnvironment(
     readonly buyerDays?: BuyerDay[];
     readonly populations?: Map<number, number>;
     readonly segments?: SegmentRecord[];
+    readonly offers?: Offer[];
     readonly draw?: ControlGroupDraw;
   } = {},
 ): ReportApiEnvironment & { readonly ranges: Array<{ from: string; to: string; segmentId?: string }> } {
@@ -31,6 +33,7 @@ export function reportEnvironment(
       bucketPopulations: async () => data.populations ?? new Map(),
     },
     segments: { listSegments: async () => data.segments ?? [] },
+    offers: { listOffers: async () => data.offers ?? [] },
     controlGroup: controlGroupOver(
       {
         currentDraw: async () => draw,
