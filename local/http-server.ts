@@ -16,6 +16,7 @@ import {
   type HttpResponse,
   type ReceivedRequest,
 } from './api-gateway';
+import type { ExamplesHandler } from './examples';
 import type { Engagement, EngagementResult } from './ses-events';
 import type { OutboxEmail } from './ses-local';
 import { WebhookTestReceiver } from './webhook-receiver';
@@ -36,6 +37,8 @@ export interface LocalHttpServerOptions {
   clearOutbox(): Promise<void>;
   /** Publishes the SES Open or Click event of a sent email (`POST /dev/outbox/{messageId}/open|click`). */
   engageOutbox(messageId: string, engagement: Engagement): Promise<EngagementResult>;
+  /** The demo pages under /examples (local/examples.ts); none when absent. */
+  readonly examples?: ExamplesHandler;
   readonly logger: Logger;
 }
 
@@ -202,7 +205,7 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       else response.destroy();
       return;
     }
-    const developerReply = await developerEndpoint(method, rawPath, request, body);
+    const developerReply = (await developerEndpoint(method, rawPath, request, body)) ?? (await options.examples?.(method, rawPath));
     if (developerReply) {
       send(response, developerReply);
       return;

@@ -13,6 +13,7 @@ function banner(platform: RunningPlatform, dataDir: string | undefined): string 
     `  health         ${platform.urls.health}`,
     `  email outbox   ${platform.urls.outbox}`,
     `  webhooks       ${platform.urls.webhooks}`,
+    `  demo shop      ${platform.urls.shop}`,
     `  SES inbox UI   ${platform.urls.sesInbox}`,
     `  SQS endpoint   ${platform.endpoints.sqs}   (e.g. npm run dlq -- list Activation --endpoint ${platform.endpoints.sqs})`,
     `  data           ${dataDir === IN_MEMORY ? 'in memory (nothing persists)' : dataDir}`,

@@ -11,6 +11,7 @@ import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { createExamplesHandler } from './examples';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { LOOPBACK, reservePort } from './free-port';
 import { startFunctionWorkers, type FunctionWorkers } from './function-worker';
@@ -81,7 +82,7 @@ export interface RunningPlatform {
   readonly port: number;
   readonly writeKey: string;
   readonly adminToken: string;
-  readonly urls: { readonly api: string; readonly health: string; readonly outbox: string; readonly webhooks: string; readonly sesInbox: string };
+  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'webhooks' | 'shop' | 'sesInbox', string>>;
   /** Emulator endpoints, for SDK clients in tests and scripts. */
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string; readonly stepFunctions: string; readonly scheduler: string };
   /** Local ARNs of the state machines, by id (lib/definitions/state-machines.ts). */
@@ -442,6 +443,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       outbox: () => ses.outbox(),
       clearOutbox: () => ses.clearOutbox(),
       engageOutbox: (messageId, engagement) => sesEvents.engage(ses.sentEmail(messageId), engagement),
+      examples: createExamplesHandler({ writeKey }),
       logger,
     });
     cleanups.push(() => http.close(Date.now() + drainTimeoutMs));
@@ -457,6 +459,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         health: `${http.url}/health`,
         outbox: `${http.url}/dev/outbox`,
         webhooks: `${http.url}/dev/webhooks`,
+        shop: `${http.url}/examples/shop`,
         sesInbox: `${ses.endpoint}/`,
       },
       endpoints: {
