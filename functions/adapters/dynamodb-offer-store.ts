@@ -1,5 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, queryAllItems } from './dynamodb-toolkit';
 import { identityKey } from './dynamodb-identity-key';
 import { dayOf } from '../domain/shared/utc-days';
@@ -29,6 +29,8 @@ export const offerKeys = {
   definition: (offerId: string) => ({ PK: `OFFER#${offerId}`, SK: 'DEF' }),
   catalog: (createdAt: string, offerId: string) => ({ GSI1PK: CATALOG, GSI1SK: `OFFER#${createdAt}#${offerId}` }),
   facts: (profileId: string) => ({ PK: `P#${profileId}`, SK: 'DECIDE', GSI1PK: `MEMBER#${profileId}`, GSI1SK: 'O#FACTS' }),
+  /** Marks one `Offer Shown` message as counted (kept as long as the day's counter). */
+  shownMessage: (profileId: string, messageId: string) => ({ PK: `P#${profileId}`, SK: `SHOWNMSG#${messageId}` }),
   shown: (profileId: string, day: string, offerId: string) => ({
     PK: `P#${profileId}`,
     SK: `SHOWN#${day}#${offerId}`,
@@ -130,7 +132,9 @@ export class DynamoDecisionFacts implements DecisionFactsReader, DecisionFactsWr
     if (identifiers.length === 0) return undefined;
     const linkKeys = identifiers.map(identityKey);
     const items = await batchGetAll(this.doc, this.table, linkKeys);
-    const byKey = new Map(items.map((item) => [item.PK as string, item.profileId as string | undefined]));
+    // An anonymous id past its lifetime links no more (DynamoDB deletes expired items up to days late).
+    const live = items.filter((item) => typeof item.expiresAt !== 'number' || item.expiresAt * 1000 > Date.now());
+    const byKey = new Map(live.map((item) => [item.PK as string, item.profileId as string | undefined]));
     for (const key of linkKeys) {
       const profileId = byKey.get(key.PK);
       if (profileId) return profileId;
@@ -191,29 +195,34 @@ export class DynamoDecisionFacts implements DecisionFactsReader, DecisionFactsWr
   async countShown(profileId: string, offerId: string, messageId: string, at: Date): Promise<boolean> {
     const day = dayOf(at);
     const { PK, SK, GSI1PK, GSI1SK } = offerKeys.shown(profileId, day, offerId);
+    const expiresAt = Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + (SHOWN_TTL_DAYS + 1) * DAY_SECONDS;
     try {
       await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { PK, SK },
-          UpdateExpression: 'SET GSI1PK = :gsiPk, GSI1SK = :gsiSk, offerId = :offer, #day = :day, expiresAt = :expires ADD shown :one, messageIds :message',
-          ConditionExpression: 'attribute_not_exists(messageIds) OR NOT contains(messageIds, :messageId)',
-          ExpressionAttributeNames: { '#day': 'day' },
-          ExpressionAttributeValues: {
-            ':gsiPk': GSI1PK,
-            ':gsiSk': GSI1SK,
-            ':offer': offerId,
-            ':day': day,
-            ':expires': Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + (SHOWN_TTL_DAYS + 1) * DAY_SECONDS,
-            ':one': 1,
-            ':message': new Set([messageId]),
-            ':messageId': messageId,
-          },
+        new TransactWriteCommand({
+          TransactItems: [
+            // The message's marker first: a redelivery finds it and counts nothing (however many shows a day).
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...offerKeys.shownMessage(profileId, messageId), expiresAt },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: { PK, SK },
+                UpdateExpression: 'SET GSI1PK = :gsiPk, GSI1SK = :gsiSk, offerId = :offer, #day = :day, expiresAt = :expires ADD shown :one',
+                ExpressionAttributeNames: { '#day': 'day' },
+                ExpressionAttributeValues: { ':gsiPk': GSI1PK, ':gsiSk': GSI1SK, ':offer': offerId, ':day': day, ':expires': expiresAt, ':one': 1 },
+              },
+            },
+          ],
         }),
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }

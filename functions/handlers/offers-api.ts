@@ -58,14 +58,32 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
     return offer;
   };
 
-  /** The targeting must name a segment that exists, and a placement has one default. */
-  const checkTargets = async (fields: OfferFields): Promise<void> => {
+  /** Offers of a placement that hold people out: they see its default instead, which must exist. */
+  const holdingOut = (all: readonly Offer[], placement: string, except: string): Offer | undefined =>
+    all.find((offer) => offer.placement === placement && offer.id !== except && !offer.default && (offer.holdout ?? 0) > 0);
+
+  /**
+   * The targeting must name a segment that exists; a placement has one default, and one while an
+   * offer of it holds people out (`current`: the offer as it was, when updated).
+   */
+  const checkTargets = async (fields: OfferFields, current?: Offer): Promise<void> => {
     if (fields.definition !== undefined) validDefinition(fields.definition);
     if (fields.segment !== undefined && !(await segments.getSegment(fields.segment)))
       throw new BadRequestError([{ path: 'segment', reason: 'no segment with this id' }]);
+    const all = await offers.listOffers();
+    const defaultOf = (placement: string) => all.find((offer) => offer.default && offer.placement === placement && offer.id !== fields.id);
     if (fields.default) {
-      const other = (await offers.listOffers()).find((offer) => offer.default && offer.placement === fields.placement && offer.id !== fields.id);
+      const other = defaultOf(fields.placement);
       if (other) throw new ConflictError([{ path: 'default', reason: `offer ${other.id} is already the default of placement ${fields.placement}` }]);
+    } else if ((fields.holdout ?? 0) > 0 && !defaultOf(fields.placement)) {
+      throw new BadRequestError([{ path: 'holdout', reason: `held-out people see the default offer of placement ${fields.placement}: create it first` }]);
+    }
+    if (current?.default && (!fields.default || fields.placement !== current.placement)) {
+      const dependent = holdingOut(all, current.placement, current.id);
+      if (dependent)
+        throw new ConflictError([
+          { path: 'default', reason: `offer ${dependent.id} holds people out of placement ${current.placement}: they see this default` },
+        ]);
     }
   };
 
@@ -116,7 +134,7 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
       const request = parseBody(updateOfferBody, await body(event));
       const current = await existing(event);
       const fields = fieldsOf(current.id, request);
-      await checkTargets(fields);
+      await checkTargets(fields, current);
       const offer = await offers.putOffer(fields, now, request.version ?? current.version).catch((error: unknown) => {
         if (error instanceof OfferConflictError) throw new ConflictError([{ path: 'version', reason: 'the offer changed since it was read: read it again' }]);
         throw error;
@@ -127,6 +145,9 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
     },
     'DELETE /v1/offers/{offerId}': async (event) => {
       const offer = await existing(event);
+      const dependent = offer.default ? holdingOut(await offers.listOffers(), offer.placement, offer.id) : undefined;
+      if (dependent)
+        throw new ConflictError([{ path: 'id', reason: `offer ${dependent.id} holds people out of placement ${offer.placement}: they see this default` }]);
       if (!(await offers.deleteOffer(offer.id))) throw new NotFoundError('offer not found');
       await syncManagedSegment({ id: offer.id });
       logger.info('offer deleted', { offerId: offer.id });

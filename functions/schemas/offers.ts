@@ -10,19 +10,37 @@ import { OFFER_ID_PATTERN, PERSONALIZATION_PURPOSE, PLACEMENT_PATTERN } from '..
 /** The content a site renders; the decide function sends it to every visitor: kept small. */
 export const MAX_CONTENT_BYTES = 8 * 1024;
 
-/** Links and images a page follows or loads: http(s) or a path on the site, never `javascript:` or `data:`. */
+/** The host a path is resolved against: a path stays on it, a protocol-relative or backslash trick (`//x`, `/\\x`) leaves it. */
+const SITE_PLACEHOLDER = 'https://site.invalid';
+
+/** Links and images a page follows or loads: http(s), or a path on the site itself (resolved as browsers do). */
 const siteUrl = z
   .string()
   .max(2_048)
   .refine((value) => {
-    if (value.startsWith('/') && !value.startsWith('//')) return true;
     try {
+      if (value.startsWith('/')) return new URL(value, SITE_PLACEHOLDER).origin === SITE_PLACEHOLDER;
       const url = new URL(value);
       return url.protocol === 'https:' || url.protocol === 'http:';
     } catch {
       return false;
     }
   }, 'must be an http(s) URL or a path starting with /');
+
+/** Schemes that run code or embed documents when a page uses a string as a URL (checked without the blanks and controls browsers strip). */
+const SCRIPTING_SCHEME = /^(?:javascript|vbscript|data):/i;
+/** Fields checked on their own: words (a title may well start with "Data:") and the two URLs (siteUrl). */
+const KNOWN_FIELDS = new Set(['title', 'text', 'code', 'image', 'link']);
+
+/** Paths of the content's strings (its extra fields included) that are scripting URLs a site could render as a link. */
+function scriptingUrlPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value === 'string') return SCRIPTING_SCHEME.test(value.replace(/[\s\u0000-\u001f]/g, '')) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => scriptingUrlPaths(item, [...path, index]));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value)
+    .filter(([key]) => path.length > 0 || !KNOWN_FIELDS.has(key))
+    .flatMap(([key, item]) => scriptingUrlPaths(item, [...path, key]));
+}
 
 const content = z
   .looseObject({
@@ -32,7 +50,11 @@ const content = z
     link: siteUrl.optional(),
     code: z.string().max(64).optional(),
   })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_CONTENT_BYTES, `content is at most ${MAX_CONTENT_BYTES} bytes of JSON`);
+  .superRefine((value, context) => {
+    if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_CONTENT_BYTES)
+      context.addIssue({ code: 'custom', message: `content is at most ${MAX_CONTENT_BYTES} bytes of JSON` });
+    for (const path of scriptingUrlPaths(value)) context.addIssue({ code: 'custom', path, message: 'javascript:, vbscript: and data: URLs are refused' });
+  });
 
 const purpose = z
   .string()
