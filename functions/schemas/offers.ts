@@ -32,9 +32,12 @@ const SCRIPTING_SCHEME = /^(?:javascript|vbscript|data):/i;
 /** Fields checked on their own: words (a title may well start with "Data:") and the two URLs (siteUrl). */
 const KNOWN_FIELDS = new Set(['title', 'text', 'code', 'image', 'link']);
 
+/** The text without spaces and control characters, which browsers strip from URLs (`java\nscript:`). */
+const withoutBlanks = (text: string): string => Array.from(text).filter((char) => char > ' ' && !/\s/.test(char)).join('');
+
 /** Paths of the content's strings (its extra fields included) that are scripting URLs a site could render as a link. */
 function scriptingUrlPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
-  if (typeof value === 'string') return SCRIPTING_SCHEME.test(value.replace(/[\s\u0000-\u001f]/g, '')) ? [path] : [];
+  if (typeof value === 'string') return SCRIPTING_SCHEME.test(withoutBlanks(value)) ? [path] : [];
   if (Array.isArray(value)) return value.flatMap((item, index) => scriptingUrlPaths(item, [...path, index]));
   if (typeof value !== 'object' || value === null) return [];
   return Object.entries(value)
