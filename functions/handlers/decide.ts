@@ -19,7 +19,7 @@ const MAX_ID_LENGTH = 256;
 const NO_STORE = { 'cache-control': 'private, no-store' };
 
 /** The visitor as analytics.js knows them: their userId first (the most trusted), then their anonymousId. */
-export function visitorIdentifiers(query: Readonly<Record<string, string | undefined>>): Identifier[] {
+function visitorIdentifiers(query: Readonly<Record<string, string | undefined>>): Identifier[] {
   const identifiers: Identifier[] = [];
   for (const [parameter, type] of [
     ['userId', 'user_id'],

@@ -47,7 +47,8 @@ async function evaluateRecord(record: SQSRecord): Promise<void> {
     now: () => new Date(),
   });
   await environment.activation.send(transitions);
-  await saveDecisionFacts(environment, change, evaluated);
+  // Without any segment the evaluation reads no profile: the facts (consent, merges) are kept all the same.
+  await saveDecisionFacts(environment, change, evaluated ?? (await store.getProfile(change.profileId)));
   // Ids and counts only: never traits or identifiers.
   logger.info('profile evaluated', {
     profileId: change.profileId,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { parsePurposeConfig } from '../domain/privacy/purposes';
 import { OFFER_ID_PATTERN, PERSONALIZATION_PURPOSE, PLACEMENT_PATTERN } from '../domain/personalization/offer';
+import { purpose } from './segments';
 
 /**
  * Request bodies of the offers API (docs/contract.md §10, README "Personalization"). An inline
@@ -33,7 +33,10 @@ const SCRIPTING_SCHEME = /^(?:javascript|vbscript|data):/i;
 const KNOWN_FIELDS = new Set(['title', 'text', 'code', 'image', 'link']);
 
 /** The text without spaces and control characters, which browsers strip from URLs (`java\nscript:`). */
-const withoutBlanks = (text: string): string => Array.from(text).filter((char) => char > ' ' && !/\s/.test(char)).join('');
+const withoutBlanks = (text: string): string =>
+  Array.from(text)
+    .filter((char) => char > ' ' && !/\s/.test(char))
+    .join('');
 
 /** Paths of the content's strings (its extra fields included) that are scripting URLs a site could render as a link. */
 function scriptingUrlPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
@@ -57,14 +60,6 @@ const content = z
     if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_CONTENT_BYTES)
       context.addIssue({ code: 'custom', message: `content is at most ${MAX_CONTENT_BYTES} bytes of JSON` });
     for (const path of scriptingUrlPaths(value)) context.addIssue({ code: 'custom', path, message: 'javascript:, vbscript: and data: URLs are refused' });
-  });
-
-const purpose = z
-  .string()
-  .max(64)
-  .superRefine((name, context) => {
-    const { purposes } = parsePurposeConfig(process.env.DMP_PRIVACY_CONFIG);
-    if (!purposes.includes(name)) context.addIssue({ code: 'custom', message: `purpose must be one of ${purposes.join(', ')}` });
   });
 
 const offerBody = {

@@ -33,7 +33,7 @@ const webhookUrl = z
  * The processing purposes a destination may serve: the deployment's (DMP_PRIVACY_CONFIG, read at
  * validation time like the URL policy), DEFAULT_PURPOSE_CONFIG's unless it changes them.
  */
-const purpose = z
+export const purpose = z
   .string()
   .max(64)
   .superRefine((name, context) => {

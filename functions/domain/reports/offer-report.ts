@@ -8,9 +8,9 @@ import { offerIdOfReportKey, offerReportKey, type Offer } from '../personalizati
 import { OFFER_CLICKED_COUNTER } from '../personalization/offer-events';
 import type { AttributionConfig, AttributionModel } from './attribution';
 import { ratio, roundOrNull } from './figures';
-import { buildSegmentReport, type GroupFigures, type Lift } from './segment-report';
+import { buildSegmentReport, type AttributedOutcome } from './segment-report';
 
-export interface OfferRow {
+export interface OfferRow extends AttributedOutcome {
   readonly offerId: string;
   /** Null for an offer deleted since (its counters stay until they expire). */
   readonly offerName: string | null;
@@ -22,16 +22,6 @@ export interface OfferRow {
   readonly clicked: number;
   /** Clicks per person shown. */
   readonly clickRate: number | null;
-  readonly conversions: GroupFigures<number>;
-  readonly orders: GroupFigures<number>;
-  readonly revenue: GroupFigures<number>;
-  readonly conversionRate: GroupFigures<number | null>;
-  readonly revenuePerPerson: GroupFigures<number | null>;
-  readonly lift: Lift | null;
-  readonly liftUnavailable?: string;
-  readonly incremental: { readonly conversions: number; readonly revenue: number } | null;
-  readonly attributionDays: number;
-  readonly unconvertedOrders?: Readonly<Record<string, number>>;
 }
 
 export interface OfferReport {

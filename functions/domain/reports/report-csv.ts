@@ -6,7 +6,7 @@
 import { toCsv, type ExportRow } from '../segments/export';
 import type { ControlGroupReport, CohortFigures } from './control-group-report';
 import type { ReportBody } from './journey-report';
-import type { Lift, SegmentChannelRow, SegmentReport } from './segment-report';
+import type { AttributedOutcome, Lift, SegmentReport } from './segment-report';
 import type { OfferReport } from './offer-report';
 
 type Cell = string | number | boolean | null | undefined;
@@ -29,12 +29,7 @@ const LIFT_COLUMNS = ['lift', 'lift_low', 'lift_high', 'significant', 'relative_
 
 const ENGAGEMENT = ['delivered', 'opened', 'clicked', 'bounced', 'complained', 'offer_clicked'];
 
-/** The attributed outcome of a treatment and its holdout: the columns a segment × channel row and an offer row share. */
-type Outcome = Pick<
-  SegmentChannelRow,
-  'conversions' | 'orders' | 'revenue' | 'conversionRate' | 'lift' | 'liftUnavailable' | 'incremental' | 'attributionDays'
->;
-
+/** The columns a segment × channel row and an offer row share (AttributedOutcome). */
 const outcomeColumns = (currency: string): string[] => [
   'conversions_treatment',
   'conversions_holdout',
@@ -50,7 +45,7 @@ const outcomeColumns = (currency: string): string[] => [
   'attribution_days',
 ];
 
-const outcomeCells = (line: Outcome, currency: string): Record<string, Cell> => ({
+const outcomeCells = (line: AttributedOutcome, currency: string): Record<string, Cell> => ({
   conversions_treatment: line.conversions.treatment,
   conversions_holdout: line.conversions.holdout,
   orders_treatment: line.orders.treatment,

@@ -34,17 +34,8 @@ export interface Lift {
   readonly method: LiftFigures['method'];
 }
 
-export interface SegmentChannelRow {
-  readonly segmentId: string;
-  readonly segmentName: string | null;
-  readonly channel: string;
-  readonly audience: AudienceFigures;
-  /** People reached: sent (email), delivered (webhook), exported (ad_export), shown (personalization). */
-  readonly reached: number;
-  /** People held out of the channel (its holdout share), the comparison group. */
-  readonly heldOut: number;
-  /** Engagement the channel reports: delivered, opened, clicked, bounced, complained, offer_clicked. */
-  readonly engagement: Readonly<Record<string, number>>;
+/** What a treatment and its holdout earned: the figures a segment × channel row and an offer row share. */
+export interface AttributedOutcome {
   /** Reached (or held out) people with at least one attributed order. */
   readonly conversions: GroupFigures<number>;
   readonly orders: GroupFigures<number>;
@@ -59,6 +50,19 @@ export interface SegmentChannelRow {
   readonly attributionDays: number;
   /** Orders in currencies without a conversion rate: counted, their revenue left out. */
   readonly unconvertedOrders?: Readonly<Record<string, number>>;
+}
+
+export interface SegmentChannelRow extends AttributedOutcome {
+  readonly segmentId: string;
+  readonly segmentName: string | null;
+  readonly channel: string;
+  readonly audience: AudienceFigures;
+  /** People reached: sent (email), delivered (webhook), exported (ad_export), shown (personalization). */
+  readonly reached: number;
+  /** People held out of the channel (its holdout share), the comparison group. */
+  readonly heldOut: number;
+  /** Engagement the channel reports: delivered, opened, clicked, bounced, complained, offer_clicked. */
+  readonly engagement: Readonly<Record<string, number>>;
 }
 
 export interface SegmentReport {
