@@ -49,6 +49,8 @@ const MAX_QUERIES_PER_PAGE = 20;
  */
 export const segmentKeys = {
   definition: (segmentId: string) => ({ PK: `SEG#${segmentId}`, SK: 'DEF' }),
+  /** The catalog's version (segment ids are lower case: no segment is `CATALOG`). */
+  catalogVersion: { PK: 'SEG#CATALOG', SK: 'VERSION' },
   catalog: (createdAt: string, segmentId: string) => ({ GSI1PK: CATALOG, GSI1SK: `SEG#${createdAt}#${segmentId}` }),
   sizePoint: (segmentId: string, at: string) => ({ PK: `SEG#${segmentId}`, SK: `SIZE#${at}` }),
   run: (segmentId: string, runId: string) => ({ PK: `SEG#${segmentId}`, SK: `RUN#${runId}` }),
@@ -121,6 +123,23 @@ export class DynamoSegmentStore implements SegmentStore {
     return items.map(toSegment);
   }
 
+  async catalogVersion(): Promise<number> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: segmentKeys.catalogVersion, ConsistentRead: true }));
+    return Number(Item?.version ?? 0);
+  }
+
+  /** After a segment's create, update or delete: readers of a cached list reload it (catalogVersion). */
+  private async bumpCatalogVersion(): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: segmentKeys.catalogVersion,
+        UpdateExpression: 'ADD version :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
   async getSegment(segmentId: string): Promise<SegmentRecord | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: segmentKeys.definition(segmentId), ConsistentRead: true }));
     return Item ? toSegment(Item) : undefined;
@@ -153,6 +172,7 @@ export class DynamoSegmentStore implements SegmentStore {
         if (isConditionFailure(error)) throw new SegmentConflictError(`segment ${fields.id} already exists`);
         throw error;
       }
+      await this.bumpCatalogVersion();
       return segment;
     }
     try {
@@ -178,6 +198,7 @@ export class DynamoSegmentStore implements SegmentStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
+      await this.bumpCatalogVersion();
       return toSegment(Attributes as Item);
     } catch (error) {
       if (isConditionFailure(error)) throw new SegmentConflictError(`segment ${fields.id} is not at version ${expectedVersion}`);
@@ -192,6 +213,7 @@ export class DynamoSegmentStore implements SegmentStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+    await this.bumpCatalogVersion();
     // The definition goes first: from then on applyMembership writes nothing for this segment,
     // so the partitions read below cannot grow again.
     for (const partition of [`S#${segmentId}`, `SEG#${segmentId}`]) {

@@ -29,8 +29,13 @@ export interface SegmentEvaluationEnvironment {
   readonly rebuild: RebuildStore;
   /** What decisions read of a profile besides its memberships (granted purposes, merges). */
   readonly decisionFacts: DecisionFactsWriter;
-  /** Every segment with a definition that parses (stored ones were validated when saved). */
-  evaluableSegments(): Promise<EvaluableSegment[]>;
+  /**
+   * Every segment with a definition that parses (stored ones were validated when saved), cached
+   * SEGMENT_LIST_CACHE_MS and reloaded at once when the catalog's version moved: a batch that
+   * reads the version first evaluates its changes against every segment created before them, so
+   * no change slips between a new segment's first rebuild and the cache.
+   */
+  evaluableSegments(catalogVersion: number): Promise<EvaluableSegment[]>;
 }
 
 let cached: SegmentEvaluationEnvironment | undefined;
@@ -39,6 +44,7 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   if (cached) return cached;
   const profiles = profileEnvironment(env);
   const { dynamo, tableName, segments } = profiles;
+  let list: { readonly version: number; readonly load: () => Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {
       try {
@@ -57,7 +63,10 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
     activation: activationQueue(env),
     rebuild: new DynamoRebuildStore(dynamo, tableName),
     decisionFacts: new DynamoDecisionFacts(dynamo, tableName),
-    evaluableSegments: cachedLoader(SEGMENT_LIST_CACHE_MS, loadSegments),
+    evaluableSegments: (catalogVersion) => {
+      if (!list || list.version !== catalogVersion) list = { version: catalogVersion, load: cachedLoader(SEGMENT_LIST_CACHE_MS, loadSegments) };
+      return list.load();
+    },
   };
   return cached;
 }

@@ -87,6 +87,14 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
     }
   };
 
+  /** An inline definition's segment id must not be a segment of someone else's (created before offers reserved the prefix). */
+  const checkManagedSegmentFree = async (fields: OfferFields): Promise<void> => {
+    if (fields.definition === undefined) return;
+    const segmentId = managedSegmentIdOf(fields.id);
+    if (await segments.getSegment(segmentId))
+      throw new ConflictError([{ path: 'id', reason: `segment ${segmentId} exists and is not this offer's: choose another id` }]);
+  };
+
   /** Creates, updates or deletes the segment keeping an inline definition's members; the rebuild run started, if any. */
   const syncManagedSegment = async (offer: Pick<Offer, 'id' | 'definition'>): Promise<string | undefined> => {
     const segmentId = managedSegmentIdOf(offer.id);
@@ -121,6 +129,7 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
       const request = parseBody(createOfferBody, await body(event));
       const fields = fieldsOf(request.id ?? randomUUID(), request);
       await checkTargets(fields);
+      await checkManagedSegmentFree(fields);
       const offer = await offers.putOffer(fields, now).catch((error: unknown) => {
         if (error instanceof OfferConflictError) throw new ConflictError([{ path: 'id', reason: 'an offer with this id exists' }]);
         throw error;
@@ -135,6 +144,7 @@ export function offerRoutes(environment: SegmentApiEnvironment, now: Date, logge
       const current = await existing(event);
       const fields = fieldsOf(current.id, request);
       await checkTargets(fields, current);
+      if (current.definition === undefined) await checkManagedSegmentFree(fields);
       const offer = await offers.putOffer(fields, now, request.version ?? current.version).catch((error: unknown) => {
         if (error instanceof OfferConflictError) throw new ConflictError([{ path: 'version', reason: 'the offer changed since it was read: read it again' }]);
         throw error;

@@ -9,6 +9,7 @@ import { previewSegment } from '../domain/segments/preview';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../http/errors';
 import { offerRoutes } from './offers-api';
+import { offerIdOfManagedSegment } from '../domain/personalization/offer';
 import { rebuildForDefinition, syncSchedule, validDefinition } from './segment-definition-changes';
 import { integerQueryParameter } from '../http/query';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
@@ -25,6 +26,16 @@ const EXPORT_PAGE = { defaultLimit: 10_000, maxLimit: 10_000 };
 
 async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
   return parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES));
+}
+
+/** A segment an offer keeps its inline eligibility in is changed through the offer only (409 otherwise). */
+async function refuseManaged({ offers }: SegmentApiEnvironment, segmentId: string): Promise<void> {
+  const offerId = offerIdOfManagedSegment(segmentId);
+  const offer = offerId === undefined ? undefined : await offers.getOffer(offerId);
+  if (offer?.definition !== undefined)
+    throw new ConflictError([
+      { path: 'segmentId', reason: `segment ${segmentId} keeps the eligibility of offer ${offer.id}: change the offer (/v1/offers/${offer.id})` },
+    ]);
 }
 
 /** A cursor the store did not give is the client's error. */
@@ -108,6 +119,8 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
     'GET /v1/segments': async () => jsonResponse(200, { segments: await store.listSegments() }),
     'POST /v1/segments': async (event) => {
       const body = parseBody(createBody, await jsonBody(event));
+      if (body.id !== undefined && offerIdOfManagedSegment(body.id) !== undefined)
+        throw new BadRequestError([{ path: 'id', reason: 'ids starting with offer- are kept for the segments offers manage' }]);
       validDefinition(body.definition);
       const segment = await store.putSegment(fieldsOf(body.id ?? randomUUID(), body), now).catch((error: unknown) => {
         if (error instanceof SegmentConflictError) throw new ConflictError([{ path: 'id', reason: 'a segment with this id exists' }]);
@@ -123,6 +136,7 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
       const body = parseBody(updateBody, await jsonBody(event));
       validDefinition(body.definition);
       const current = await existing(event);
+      await refuseManaged(environment, current.id);
       const segment = await store.putSegment(fieldsOf(current.id, body, current), now, body.version ?? current.version).catch((error: unknown) => {
         if (error instanceof SegmentConflictError)
           throw new ConflictError([{ path: 'version', reason: 'the segment changed since it was read: read it again' }]);
@@ -136,6 +150,7 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
     },
     'DELETE /v1/segments/{segmentId}': async (event) => {
       const segmentId = event.pathParameters?.segmentId ?? '';
+      await refuseManaged(environment, segmentId);
       if (!(await store.deleteSegment(segmentId))) throw new NotFoundError('segment not found');
       await syncSchedule(environment, segmentId, null);
       logger.info('segment deleted', { segmentId });

@@ -29,7 +29,7 @@ async function saveDecisionFacts(environment: SegmentEvaluationEnvironment, chan
   );
 }
 
-async function evaluateRecord(record: SQSRecord): Promise<void> {
+async function evaluateRecord(record: SQSRecord, catalogVersion: number): Promise<void> {
   const change = JSON.parse(record.body) as ProfileChange;
   if (change?.kind !== 'profile-change' || typeof change.profileId !== 'string') throw new PoisonMessageError('not a profile change');
   const environment = segmentEvaluationEnvironment();
@@ -38,7 +38,7 @@ async function evaluateRecord(record: SQSRecord): Promise<void> {
   // The profile as evaluated, for its decision facts below (one read).
   let evaluated: ProfileRecord | undefined;
   const transitions = await evaluateProfileChange(change, receiveCount > 1, {
-    segments: () => environment.evaluableSegments(),
+    segments: () => environment.evaluableSegments(catalogVersion),
     getProfile: async (profileId) => (evaluated = await store.getProfile(profileId)),
     getScores: async (profileId) => (await environment.scores.getScores(profileId)) as Readonly<Record<string, unknown>> | undefined,
     listEvents: async (profile, limit) => (await store.listEvents(profile, limit)).map((stored) => stored.message),
@@ -61,7 +61,11 @@ async function evaluateRecord(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
+  // Read after the batch's changes were committed: a segment created before any of them is evaluated.
+  const catalogVersion = await segmentEvaluationEnvironment().segments.catalogVersion();
   // A message that can never be evaluated is quarantined instead of being retried into the DLQ.
-  const record = quarantinePoisonMessages({ consumer: 'segmentEvaluator', logger, sink: () => segmentEvaluationEnvironment().profiles.store }, evaluateRecord);
+  const record = quarantinePoisonMessages({ consumer: 'segmentEvaluator', logger, sink: () => segmentEvaluationEnvironment().profiles.store }, (received) =>
+    evaluateRecord(received, catalogVersion),
+  );
   return processPartialResponse(event, record, processor, { context });
 };

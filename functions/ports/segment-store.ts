@@ -137,6 +137,11 @@ export class InvalidCursorError extends Error {
 export interface SegmentStore {
   /** Every segment, oldest first. */
   listSegments(): Promise<SegmentRecord[]>;
+  /**
+   * Increases with every create, update and delete of a segment (0 before the first): a reader
+   * that caches the list reloads it when this moved.
+   */
+  catalogVersion(): Promise<number>;
   getSegment(segmentId: string): Promise<SegmentRecord | undefined>;
   /**
    * Creates (`expectedVersion` undefined: the id must be free) or updates (the stored version

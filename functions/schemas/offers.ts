@@ -73,8 +73,8 @@ const offerBody = {
   definition: z.unknown().optional(),
   priority: z.number().int().min(-1_000).max(1_000).optional(),
   default: z.boolean().optional(),
-  /** At most half: the rest of the audience must see the offer. */
-  holdout: z.number().min(0, 'holdout is a share between 0 and 0.5').max(0.5, 'holdout is a share between 0 and 0.5').optional(),
+  /** A share of the eligible people (docs/contract.md §10: 0..1); 1 holds everyone out, measuring what not showing it does. */
+  holdout: z.number().min(0, 'holdout is a share between 0 and 1').max(1, 'holdout is a share between 0 and 1').optional(),
   cap: z.strictObject({ perDay: z.number().int().min(1).max(1_000) }).optional(),
   startAt: z.iso.datetime({ offset: true }).optional(),
   endAt: z.iso.datetime({ offset: true }).optional(),

@@ -224,7 +224,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem'], keys: [PROFILE, MEMBERS] },
+          { actions: ['GetItem'], keys: [PROFILE, MEMBERS, SEGMENT] },
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [MEMBERS, QUARANTINE, PROFILE] },
           { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT] },

@@ -201,7 +201,6 @@ const run = suffix();
 const TRIAL_PATH = `/pricing/trial-${run}`;
 const HERO = 'hero';
 const VIP_SEGMENT = `vip-${run}`;
-/** Created with the VIP segment, before the probe below: see `untilRealTimeKnows`. */
 const FANS_SEGMENT = `fans-${run}`;
 const heroDefault = { id: `hero-default-${run}`, name: 'Hero default', placement: HERO, content: { title: 'Welcome', link: '/shop' }, default: true };
 const vipOffer = {
@@ -258,26 +257,6 @@ async function decisionChangesTo(parameters: Record<string, string>, offerId: st
     );
   }
   return Date.now() - since;
-}
-
-/**
- * Waits until the real-time path evaluates profiles against `segmentId`. The segment evaluator
- * caches the segment list 5 s per container (SEGMENT_LIST_CACHE_MS in
- * functions/composition/segment-evaluation-environment.ts), and a segment's first rebuild only
- * counts the profiles that qualify when it scans: a visitor who qualifies in between is missed
- * until their next change. A probe visitor views the trial page until they are a member.
- */
-async function untilRealTimeKnows(segmentId: string): Promise<void> {
-  const probe = `probe-${run}`;
-  await pollUntil(
-    async () => {
-      const response = await adminFetch(platform, `/v1/profiles/anonymous_id:${probe}`);
-      if (response.status === 200 && ((await response.json()) as { segments: string[] }).segments.includes(segmentId)) return true;
-      await viewTrialPage({ anonymousId: probe });
-      return false;
-    },
-    { ...POLL, intervalMs: 1_000, description: `the real-time path to know ${segmentId}` },
-  );
 }
 
 describe('personalization', () => {
@@ -404,6 +383,19 @@ describe('personalization', () => {
     });
     expect(temporary.eligibilitySegment).toBe(`offer-tmp-${run}`);
     expect((await adminFetch(platform, `/v1/segments/offer-tmp-${run}`)).status).toBe(200);
+    // The managed segment changes through its offer only; its id prefix is kept for offers.
+    const managedPut = await adminFetch(platform, `/v1/segments/offer-tmp-${run}`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Mine now', definition: { trait: 'plan', op: 'eq', value: 'x' } }),
+    });
+    expect(managedPut.status).toBe(409);
+    expect((await adminFetch(platform, `/v1/segments/offer-tmp-${run}`, { method: 'DELETE' })).status).toBe(409);
+    const reserved = await adminFetch(platform, '/v1/segments', {
+      method: 'POST',
+      body: JSON.stringify({ id: `offer-mine-${run}`, name: 'Mine', definition: { trait: 'plan', op: 'eq', value: 'x' } }),
+    });
+    expect(reserved.status).toBe(400);
+    expect(((await reserved.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['id']);
     expect(await json(await adminFetch(platform, `/v1/offers/tmp-${run}`, { method: 'DELETE' }))).toEqual({ success: true, id: `tmp-${run}` });
     expect((await adminFetch(platform, `/v1/offers/tmp-${run}`)).status).toBe(404);
     expect((await adminFetch(platform, `/v1/segments/offer-tmp-${run}`)).status).toBe(404);
@@ -472,7 +464,6 @@ describe('personalization', () => {
   });
 
   it('real time: a consented page view changes the decision within seconds; consent and identity rules', async () => {
-    await untilRealTimeKnows(`offer-${trialOffer.id}`);
     // Consent first (the site's banner), then the page view.
     await sendTracking(platform, 'identify', { messageId: randomUUID(), anonymousId: liveVisitor, traits: {}, context: consented });
     await adminDecisionWhen(platform, `anonymous_id:${liveVisitor}`, HERO, (decision) => decision.reason === 'not-eligible');

@@ -52,6 +52,10 @@ const MANAGED_SEGMENT_PREFIX = 'offer-';
 /** The id of the segment that keeps an inline definition's members (real time and rebuilt like any segment). */
 export const managedSegmentIdOf = (offerId: string): string => `${MANAGED_SEGMENT_PREFIX}${offerId}`;
 
+/** The offer whose eligibility a segment keeps, by the segment's id; undefined for any other segment. */
+export const offerIdOfManagedSegment = (segmentId: string): string | undefined =>
+  segmentId.startsWith(MANAGED_SEGMENT_PREFIX) && segmentId.length > MANAGED_SEGMENT_PREFIX.length ? segmentId.slice(MANAGED_SEGMENT_PREFIX.length) : undefined;
+
 /** The segment whose members are eligible; undefined for a default offer. */
 export function eligibilitySegmentOf(offer: Pick<Offer, 'id' | 'segment' | 'definition'>): string | undefined {
   if (offer.segment !== undefined) return offer.segment;

@@ -39,8 +39,8 @@ describe('createOfferBody', () => {
     ['a default with a segment', 'segment', { ...targeted, default: true }, /default offer is for everyone/],
     ['a default with a definition', 'definition', { placement: 'home-hero', content: {}, default: true, definition: {} }, /default offer is for everyone/],
     ['a default with a holdout', 'holdout', { placement: 'home-hero', content: {}, default: true, holdout: 0.1 }, /default offer has no holdout/],
-    ['a holdout over 0.5', 'holdout', { ...targeted, holdout: 0.51 }, /between 0 and 0.5/],
-    ['a negative holdout', 'holdout', { ...targeted, holdout: -0.1 }, /between 0 and 0.5/],
+    ['a holdout over 1', 'holdout', { ...targeted, holdout: 1.01 }, /between 0 and 1/],
+    ['a negative holdout', 'holdout', { ...targeted, holdout: -0.1 }, /between 0 and 1/],
     ['a cap of 0 a day', 'cap.perDay', { ...targeted, cap: { perDay: 0 } }, /Too small/],
     ['a cap of 1.5 a day', 'cap.perDay', { ...targeted, cap: { perDay: 1.5 } }, /int/],
     ['an unknown field of cap', 'cap.perWeek', { ...targeted, cap: { perDay: 2, perWeek: 5 } }, /^unknown field$/],
@@ -60,8 +60,8 @@ describe('createOfferBody', () => {
   });
 
   it('names every wrong part at once', () => {
-    const details = createRefusal({ placement: 'Home', content: { link: 'javascript:x' }, default: true, holdout: 0.9, colour: 'red' });
-    // The holdout twice: over 0.5, and on a default.
+    const details = createRefusal({ placement: 'Home', content: { link: 'javascript:x' }, default: true, holdout: 1.5, colour: 'red' });
+    // The holdout twice: over 1, and on a default.
     expect(details.map((detail) => detail.path).sort()).toEqual(['colour', 'content.link', 'holdout', 'holdout', 'placement']);
   });
 
