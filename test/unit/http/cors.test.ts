@@ -93,9 +93,32 @@ describe('the Tracking API policy', () => {
   });
 });
 
+describe('the decisions policy (site origins)', () => {
+  const decide = withCors('site-origins', async () => jsonResponse(200, { offerId: null }));
+  afterEach(() => {
+    delete process.env.DMP_SITE_ORIGINS;
+  });
+
+  it('grants any origin while no site is configured', async () => {
+    const response = await decide(request('GET', '/v1/decide', { origin: 'https://shop.example' }), context);
+    expect(response.headers?.['access-control-allow-origin']).toBe('*');
+  });
+
+  it('grants exactly the configured sites, on preflights and responses, and varies on the origin', async () => {
+    process.env.DMP_SITE_ORIGINS = 'https://shop.example, https://www.shop.example';
+    const preflight = await decide(request('OPTIONS', '/v1/decide', preflightHeaders('https://www.shop.example')), context);
+    expect(preflight).toMatchObject({ statusCode: 204, headers: { 'access-control-allow-origin': 'https://www.shop.example', vary: 'origin' } });
+    const allowed = await decide(request('GET', '/v1/decide', { origin: 'https://shop.example' }), context);
+    expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.example', vary: 'origin' });
+    const refused = await decide(request('GET', '/v1/decide', { origin: EVIL }), context);
+    expect(refused.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('CORS policies of the routes', () => {
-  it('follow the credential: write key any origin, admin token the allow-list, anything else none', () => {
+  it('follow the credential: write key any origin (decisions: the sites), admin token the allow-list, anything else none', () => {
     expect(corsPolicyOf('ingest')).toBe('any-origin');
+    expect(corsPolicyOf('decide')).toBe('site-origins');
     for (const functionId of ['profileApi', 'segmentApi', 'importApi', 'reportApi'] as const) expect(corsPolicyOf(functionId)).toBe('admin-origins');
     expect(corsPolicyOf('unsubscribe')).toBe('none');
   });
