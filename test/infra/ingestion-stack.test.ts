@@ -1,11 +1,11 @@
 import { Stack, type CfnElement } from 'aws-cdk-lib';
-import { ADMIN_CORS_ORIGINS_ENV } from '../../lib/definitions/cors';
+import { ADMIN_CORS_ORIGINS_ENV, SITE_ORIGINS_ENV } from '../../lib/definitions/cors';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { corsPolicyOf, ROUTES, THROTTLING } from '../../lib/definitions/api';
+import { corsPolicyOf, DECIDE_THROTTLING, ROUTES, THROTTLING } from '../../lib/definitions/api';
 import type { FunctionId } from '../../lib/definitions/functions';
 import { definePlatform, type Platform } from '../../lib/stacks/platform';
-import { ADMIN_CORS_ORIGINS_CONTEXT } from '../../lib/stacks/ingestion-stack';
+import { ADMIN_CORS_ORIGINS_CONTEXT, SITE_ORIGINS_CONTEXT } from '../../lib/stacks/ingestion-stack';
 import { attributeOf, followReference, newTestApp, required, synthesizePlatform } from './platform-fixture';
 
 const synthesized = synthesizePlatform();
@@ -81,6 +81,17 @@ describe('IngestionStack HTTP API', () => {
     }
   });
 
+  it('gives the decide route its own throttling, below the stage-wide one', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: apiRef,
+      RouteSettings: {
+        'GET /v1/decide': { ThrottlingRateLimit: DECIDE_THROTTLING.rateLimit, ThrottlingBurstLimit: DECIDE_THROTTLING.burstLimit },
+      },
+    });
+    expect(DECIDE_THROTTLING.rateLimit).toBeLessThan(THROTTLING.rateLimit);
+    expect([...ingestion.functions.keys()]).toContain('decide');
+  });
+
   it('publishes the API URL', () => {
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
@@ -117,5 +128,14 @@ describe('admin CORS allow-list (context dmp:adminCorsOrigins)', () => {
   it('refuses a wildcard or a URL with a path', () => {
     expect(() => definePlatform(newTestApp({ [ADMIN_CORS_ORIGINS_CONTEXT]: '*' }))).toThrow(/scheme:\/\/host/);
     expect(() => definePlatform(newTestApp({ [ADMIN_CORS_ORIGINS_CONTEXT]: ['https://console.example.com/app'] }))).toThrow(/scheme:\/\/host/);
+  });
+});
+
+describe('site origins of decisions (context dmp:siteOrigins)', () => {
+  it('go to the decide function only; without them it answers any origin', () => {
+    expect(required(environments(platform), 'decide')[SITE_ORIGINS_ENV]).toBeUndefined();
+    const configured = definePlatform(newTestApp({ [SITE_ORIGINS_CONTEXT]: 'https://shop.example.com' }));
+    for (const [functionId, variables] of environments(configured))
+      expect([functionId, variables[SITE_ORIGINS_ENV]]).toEqual([functionId, functionId === 'decide' ? 'https://shop.example.com' : undefined]);
   });
 });
