@@ -87,7 +87,8 @@ export class IngestionStack extends Stack {
     (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
       DECIDE_ROUTES.map((route) => [
         `${route.method} ${route.path}`,
-        { throttlingRateLimit: DECIDE_THROTTLING.rateLimit, throttlingBurstLimit: DECIDE_THROTTLING.burstLimit },
+        // A JSON property: CloudFormation's names, not CDK's camel case.
+        { ThrottlingRateLimit: DECIDE_THROTTLING.rateLimit, ThrottlingBurstLimit: DECIDE_THROTTLING.burstLimit },
       ]),
     );
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseCsv } from '../../functions/domain/files/csv';
 import { isOfferHoldout } from '../../functions/domain/personalization/decide';
 import { bucketOf, isControlBucket, type ControlGroupDraw } from '../../functions/domain/reports/control-group';
 import type { OfferReport, OfferRow } from '../../functions/domain/reports/offer-report';
@@ -146,35 +147,6 @@ async function offerReport(platform: TestPlatform, offerId?: string): Promise<Of
 
 async function offerRow(platform: TestPlatform, offerId: string): Promise<OfferRow | undefined> {
   return (await offerReport(platform, offerId)).rows.find((row) => row.offerId === offerId);
-}
-
-/** RFC 4180 records (quoted fields, CRLF lines). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index];
-    if (quoted) {
-      if (char !== '"') field += char;
-      else if (text[index + 1] === '"') {
-        field += '"';
-        index += 1;
-      } else quoted = false;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else if (char !== '\r') field += char;
-  }
-  if (field !== '' || record.length > 0) records.push([...record, field]);
-  return records;
 }
 
 function trackMessage(identity: Record<string, string>, event: string, properties: Record<string, unknown>, messageId: string = randomUUID()) {
@@ -715,7 +687,7 @@ describe('personalization', () => {
     const csvResponse = await adminFetch(platform, `/v1/reports/offers?offer=${promoOffer.id}&format=csv`);
     expect(csvResponse.status).toBe(200);
     expect(csvResponse.headers.get('content-type')).toMatch(/^text\/csv/);
-    const [columns = [], ...records] = parseCsv(await csvResponse.text());
+    const { header: columns, rows: records } = parseCsv(await csvResponse.text(), ',');
     expect(records).toHaveLength(1);
     const record = Object.fromEntries(columns.map((column, index) => [column, records[0]?.[index]]));
     expect(record).toMatchObject({

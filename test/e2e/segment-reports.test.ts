@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { parseCsv } from '../../functions/domain/files/csv';
 import type { AudienceWebhookPayload } from '../../functions/domain/activation/delivery';
 import { isWebhookHoldout } from '../../functions/domain/activation/deliver-transition';
 import { bucketOf, isControlBucket, type ControlGroupDraw } from '../../functions/domain/reports/control-group';
@@ -198,35 +199,6 @@ function expectLift(
   expect(lift.significant).toBe(lift.low > 0 || lift.high < 0);
 }
 
-/** RFC 4180 records (quoted fields, CRLF lines). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index];
-    if (quoted) {
-      if (char !== '"') field += char;
-      else if (text[index + 1] === '"') {
-        field += '"';
-        index += 1;
-      } else quoted = false;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else if (char !== '\r') field += char;
-  }
-  if (field !== '' || record.length > 0) records.push([...record, field]);
-  return records;
-}
-
 /** A CSV report: its header line and one object per data line. */
 async function csvReport(platform: TestPlatform, path: string): Promise<{ header: string; lines: string[]; records: Array<Record<string, string>> }> {
   const response = await adminFetch(platform, path);
@@ -234,7 +206,7 @@ async function csvReport(platform: TestPlatform, path: string): Promise<{ header
   expect({ status: response.status, body: response.status === 200 ? '' : text }).toEqual({ status: 200, body: '' });
   expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
   const lines = text.split('\r\n').filter((line) => line !== '');
-  const [columns = [], ...data] = parseCsv(text);
+  const { header: columns, rows: data } = parseCsv(text, ',');
   for (const record of data) expect(record).toHaveLength(columns.length);
   return {
     header: lines[0] ?? '',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { addDays, dayOf } from '../../functions/domain/shared/utc-days';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { identityKey } from '../../functions/adapters/dynamodb-identity-key';
 import { DynamoDecisionFacts, DynamoOfferStore, offerKeys } from '../../functions/adapters/dynamodb-offer-store';
@@ -32,8 +33,9 @@ afterAll(async () => {
 
 const unique = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 const at = (iso: string): Date => new Date(iso);
-const today = at('2026-06-15T10:00:00.000Z');
-const yesterday = at('2026-06-14T22:00:00.000Z');
+/** Now and a day ago: shows are counted on items with a TTL, which DynamoDB Local enforces as DynamoDB does. */
+const today = new Date();
+const yesterday = new Date(today.getTime() - 86_400_000);
 
 function offerFields(overrides: Partial<OfferFields> = {}): OfferFields {
   return {
@@ -186,20 +188,23 @@ describe('DynamoDecisionFacts: the facts of a profile', () => {
   });
 
   it("counts a show once per message, and reads today's shows only", async () => {
+    // Days around the real today: DynamoDB Local deletes items past their TTL, as DynamoDB does.
+    const day = dayOf(new Date());
+    const dayBefore = addDays(day, -1);
     const profileId = unique('shows');
-    expect(await facts.countShown(profileId, 'spring', 'm-1', at('2026-06-15T08:00:00.000Z'))).toBe(true);
-    expect(await facts.countShown(profileId, 'spring', 'm-1', at('2026-06-15T08:00:00.000Z'))).toBe(false);
-    expect(await facts.countShown(profileId, 'spring', 'm-2', at('2026-06-15T09:00:00.000Z'))).toBe(true);
-    expect(await facts.countShown(profileId, 'summer', 'm-3', at('2026-06-14T23:59:59.999Z'))).toBe(true);
-    expect((await facts.factsOf(profileId, today)).shownToday).toEqual(new Map([['spring', 2]]));
-    expect((await facts.factsOf(profileId, yesterday)).shownToday).toEqual(new Map([['summer', 1]]));
-    expect((await facts.factsOf(profileId, at('2026-06-16T00:00:00.000Z'))).shownToday).toEqual(new Map());
+    expect(await facts.countShown(profileId, 'spring', 'm-1', at(`${day}T08:00:00.000Z`))).toBe(true);
+    expect(await facts.countShown(profileId, 'spring', 'm-1', at(`${day}T08:00:00.000Z`))).toBe(false);
+    expect(await facts.countShown(profileId, 'spring', 'm-2', at(`${day}T09:00:00.000Z`))).toBe(true);
+    expect(await facts.countShown(profileId, 'summer', 'm-3', at(`${dayBefore}T23:59:59.999Z`))).toBe(true);
+    expect((await facts.factsOf(profileId, at(`${day}T10:00:00.000Z`))).shownToday).toEqual(new Map([['spring', 2]]));
+    expect((await facts.factsOf(profileId, at(`${dayBefore}T22:00:00.000Z`))).shownToday).toEqual(new Map([['summer', 1]]));
+    expect((await facts.factsOf(profileId, at(`${addDays(day, 1)}T00:00:00.000Z`))).shownToday).toEqual(new Map());
     // Kept two days after its own, then expired by TTL.
-    expect(await getItem({ PK: `P#${profileId}`, SK: 'SHOWN#2026-06-15#spring' })).toMatchObject({
+    expect(await getItem({ PK: `P#${profileId}`, SK: `SHOWN#${day}#spring` })).toMatchObject({
       offerId: 'spring',
-      day: '2026-06-15',
+      day,
       shown: 2,
-      expiresAt: Date.parse('2026-06-18T00:00:00.000Z') / 1000,
+      expiresAt: Date.parse(`${addDays(day, 3)}T00:00:00.000Z`) / 1000,
     });
   });
 
@@ -263,16 +268,16 @@ describe('DynamoDecisionFacts: the facts of a profile', () => {
   it('takes the facts and shows of an erased profile with its index entries (DynamoSegmentStore.removeProfile)', async () => {
     const profileId = unique('erased');
     const gold = await segment('gold');
-    await segments.applyMembership(gold, profileId, true, at('2026-06-10T00:00:00.000Z'));
+    await segments.applyMembership(gold, profileId, true, today);
     await facts.saveGrantedPurposes(profileId, ['personalization'], today);
     await facts.countShown(profileId, 'spring', 'm-1', today);
     await facts.countShown(profileId, 'spring', 'm-2', yesterday);
     expect((await memberIndex(profileId)).map((item) => item.GSI1SK).sort()).toEqual([
       'O#FACTS',
-      'O#SHOWN#2026-06-14#spring',
-      'O#SHOWN#2026-06-15#spring',
+      `O#SHOWN#${dayOf(yesterday)}#spring`,
+      `O#SHOWN#${dayOf(today)}#spring`,
       `S#${gold.id}`,
-      `T#${gold.id}#2026-06-10T00:00:00.000Z`,
+      `T#${gold.id}#${today.toISOString()}`,
     ]);
 
     expect(await segments.removeProfile(profileId)).toEqual({ memberships: 1 });

@@ -1,28 +1,14 @@
 import { createHash } from 'node:crypto';
 import { decide, defaultOfferOf, isOfferHoldout, type DecisionContext, type DecisionFacts } from '../../../functions/domain/personalization/decide';
 import type { Offer } from '../../../functions/domain/personalization/offer';
+import { offer as offerFixture } from './offer-fixture';
 import { decideFor, publicDecision, type DecisionDependencies } from '../../../functions/domain/personalization/visitor-decisions';
 
 /** The decision of one placement from the facts of a visitor and the offers in force (pure). */
 const now = new Date('2026-05-10T12:00:00.000Z');
 const context: DecisionContext = { now, inControlGroup: false };
 
-function offer(id: string, fields: Partial<Offer> = {}): Offer {
-  return {
-    id,
-    name: `Offer ${id}`,
-    placement: 'home-hero',
-    content: { title: id },
-    segment: 'gold',
-    priority: 0,
-    default: false,
-    purpose: 'personalization',
-    createdAt: '2026-05-01T00:00:00.000Z',
-    updatedAt: '2026-05-01T00:00:00.000Z',
-    version: 1,
-    ...fields,
-  };
-}
+const offer = (id: string, fields: Partial<Offer> = {}): Offer => offerFixture(id, { name: `Offer ${id}`, ...fields });
 
 /** A default offer: for everyone, no segment. */
 function defaultOffer(id: string, fields: Partial<Offer> = {}): Offer {

@@ -1,27 +1,12 @@
 import type { JourneyEvent } from '../../../functions/domain/journeys/journey-event';
 import { isOfferHoldout, type DecisionFacts } from '../../../functions/domain/personalization/decide';
 import type { Offer } from '../../../functions/domain/personalization/offer';
+import { offer } from './offer-fixture';
 import { OFFER_CLICKED_COUNTER, recordOfferEvent, type OfferEventDependencies } from '../../../functions/domain/personalization/offer-events';
 import type { Touch } from '../../../functions/domain/reports/attribution';
 import type { Identifier } from '../../../functions/domain/identity/identifiers';
 
 /** What `Offer Shown` and `Offer Clicked` count, with in-memory fakes of the facts and the attribution store. */
-
-function offer(id: string, fields: Partial<Offer> = {}): Offer {
-  return {
-    id,
-    placement: 'home-hero',
-    content: { title: id },
-    segment: 'gold',
-    priority: 0,
-    default: false,
-    purpose: 'personalization',
-    createdAt: '2026-05-01T00:00:00.000Z',
-    updatedAt: '2026-05-01T00:00:00.000Z',
-    version: 1,
-    ...fields,
-  };
-}
 
 const spring = offer('spring', { priority: 1 });
 const measured = offer('measured', { priority: 5, holdout: 0.5, segment: 'vip' });

@@ -1,4 +1,5 @@
 import type { Offer } from '../../../functions/domain/personalization/offer';
+import { offer as offerFixture } from './offer-fixture';
 import { DEFAULT_ATTRIBUTION } from '../../../functions/domain/reports/attribution';
 import { buildOfferReport } from '../../../functions/domain/reports/offer-report';
 import { offerReportCsv } from '../../../functions/domain/reports/report-csv';
@@ -6,21 +7,7 @@ import type { SegmentCounterItem } from '../../../functions/ports/attribution-st
 
 /** The report per offer over the counters its events write (`offer:<id>`, channel `personalization`). */
 
-function offer(id: string, fields: Partial<Offer> = {}): Offer {
-  return {
-    id,
-    placement: 'home-hero',
-    content: { title: id },
-    segment: 'gold',
-    priority: 0,
-    default: false,
-    purpose: 'personalization',
-    createdAt: '2026-02-01T00:00:00.000Z',
-    updatedAt: '2026-02-01T00:00:00.000Z',
-    version: 1,
-    ...fields,
-  };
-}
+const offer = (id: string, fields: Partial<Offer> = {}): Offer => offerFixture(id, fields, '2026-02-01T00:00:00.000Z');
 
 const spring = offer('spring', { name: 'Spring sale, 20% off' });
 const quiet = offer('quiet', { placement: 'product-sidebar' });
