@@ -21,7 +21,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { FUNCTION_BUNDLING, REPOSITORY_ROOT } from '../lib/constructs/function-bundling';
 import { functionDefinition } from '../lib/definitions/functions';
-import { pollUntil, startTestPlatform, writeKeyAuthorization, type TestPlatform } from '../test/helpers/platform';
+import { platformSettled, pollUntil, startTestPlatform, writeKeyAuthorization, type TestPlatform } from '../test/helpers/platform';
 import { percentile } from './percentile';
 
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 10_000);
@@ -98,15 +98,7 @@ async function seedVisitors(platform: TestPlatform): Promise<void> {
   ]).flat();
   for (let start = 0; start < messages.length; start += MESSAGES_PER_BATCH) await track(platform, messages.slice(start, start + MESSAGES_PER_BATCH));
   // The last visitor's decision facts are written once everything before it went through the pipeline.
-  await pollUntil(
-    async () => {
-      const health = (await (await fetch(`${platform.baseUrl}/health`)).json()) as {
-        components: { queues: Record<string, { visible: number; inFlight: number }> };
-      };
-      return Object.values(health.components.queues).every((queue) => queue.visible === 0 && queue.inFlight === 0);
-    },
-    { timeoutMs: 10 * 60_000, intervalMs: 1_000, description: 'the visitors processed' },
-  );
+  await platformSettled(platform, { timeoutMs: 10 * 60_000, intervalMs: 1_000, description: 'the visitors processed' });
 }
 
 function summary(latencies: readonly number[]): { p50: number; p95: number; p99: number; max: number } {

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { adminFetch, pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { adminFetch, json, pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 /**
  * The seed's story in a real browser (Debian's chromium driven by playwright-core) on the local
@@ -110,12 +110,6 @@ const visitors: Visitor[] = [];
 function running(): { platform: TestPlatform; browser: Browser } {
   if (!platform || !browser) throw new Error('the platform or the browser did not start');
   return { platform, browser };
-}
-
-async function json<T>(response: Response, status = 200): Promise<T> {
-  const text = await response.text();
-  if (response.status !== status) throw new Error(`${response.url} answered ${response.status} (expected ${status}): ${text}`);
-  return JSON.parse(text) as T;
 }
 
 async function newVisitor(): Promise<Visitor> {

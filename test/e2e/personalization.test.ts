@@ -4,7 +4,17 @@ import { isOfferHoldout } from '../../functions/domain/personalization/decide';
 import { bucketOf, isControlBucket, type ControlGroupDraw } from '../../functions/domain/reports/control-group';
 import type { OfferReport, OfferRow } from '../../functions/domain/reports/offer-report';
 import type { SegmentReport } from '../../functions/domain/reports/segment-report';
-import { adminFetch, pollUntil, sendTracking, startTestPlatform, writeKeyAuthorization, type TestPlatform } from '../helpers/platform';
+import {
+  adminFetch,
+  deadLetterQueues,
+  json,
+  platformSettled,
+  pollUntil,
+  sendTracking,
+  startTestPlatform,
+  writeKeyAuthorization,
+  type TestPlatform,
+} from '../helpers/platform';
 
 /**
  * Personalization end to end on the local platform (`npm start`'s entry as a child process):
@@ -51,23 +61,9 @@ interface OfferView {
   readonly [field: string]: unknown;
 }
 
-interface Health {
-  readonly components: {
-    readonly pollers: Record<string, { readonly inFlight: number }>;
-    readonly queues: Record<string, { readonly visible: number; readonly inFlight: number; readonly delayed: number; readonly dlq: number }>;
-    readonly stepFunctions: { readonly runningExecutions: number };
-  };
-}
-
 const suffix = (): string => randomUUID().slice(0, 8);
 const cents = (value: number): number => Math.round(value * 100) / 100;
 const consented = { consent: { categoryPreferences: { personalization: true } } };
-
-async function json<T>(response: Response, status = 200): Promise<T> {
-  const text = await response.text();
-  if (response.status !== status) throw new Error(`${response.url} answered ${response.status} (expected ${status}): ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** The error body of a refused request: its status and the paths it names. */
 async function refusal(response: Response): Promise<{ status: number; success: unknown; paths: string[] }> {
@@ -119,26 +115,6 @@ async function createOffer(platform: TestPlatform, body: Record<string, unknown>
 
 async function createSegment(platform: TestPlatform, body: Record<string, unknown>): Promise<void> {
   await json(await adminFetch(platform, '/v1/segments', { method: 'POST', body: JSON.stringify({ schedule: null, ...body }) }), 201);
-}
-
-/** Nothing left to do anywhere: no message queued, delayed or in flight, no execution running. */
-async function settled(platform: TestPlatform): Promise<Health> {
-  return pollUntil(
-    async () => {
-      const health = await json<Health>(await fetch(`${platform.baseUrl}/health`));
-      const { pollers, queues, stepFunctions } = health.components;
-      const quiet =
-        Object.values(queues).every((queue) => queue.visible + queue.inFlight + queue.delayed === 0) &&
-        Object.values(pollers).every((poller) => poller.inFlight === 0) &&
-        stepFunctions.runningExecutions === 0;
-      return quiet && health;
-    },
-    { ...POLL, description: 'the platform idle' },
-  );
-}
-
-function expectNoDeadLetters(health: Health): void {
-  expect(Object.entries(health.components.queues).filter(([, queue]) => queue.dlq > 0)).toEqual([]);
 }
 
 async function offerReport(platform: TestPlatform, offerId?: string): Promise<OfferReport> {
@@ -242,7 +218,7 @@ describe('personalization', () => {
       },
       { ...POLL, description: 'the early visitor’s page view stored' },
     );
-    await settled(platform);
+    await platformSettled(platform, POLL);
     await createSegment(platform, { id: VIP_SEGMENT, name: 'VIP', definition: { trait: 'plan', op: 'eq', value: 'vip' } });
     await createSegment(platform, { id: FANS_SEGMENT, name: 'Fans', definition: { trait: 'club', op: 'eq', value: FANS_SEGMENT } });
 
@@ -439,7 +415,7 @@ describe('personalization', () => {
     // Consent first (the site's banner), then the page view.
     await sendTracking(platform, 'identify', { messageId: randomUUID(), anonymousId: liveVisitor, traits: {}, context: consented });
     await adminDecisionWhen(platform, `anonymous_id:${liveVisitor}`, HERO, (decision) => decision.reason === 'not-eligible');
-    await settled(platform);
+    await platformSettled(platform, POLL);
     expect(await decide(platform, { placement: HERO, anonymousId: liveVisitor })).toMatchObject({ offerId: heroDefault.id });
 
     const viewedAt = await viewTrialPage({ anonymousId: liveVisitor });
@@ -517,7 +493,7 @@ describe('personalization', () => {
     };
     // One show each: below the cap.
     await shown();
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
     expect(await offerIds()).toEqual([sidebarCapped.id, bannerCapped.id]);
     // The second show reaches the cap.
     await shown();
@@ -629,7 +605,7 @@ describe('personalization', () => {
       },
       { ...POLL, description: 'shows and clicks counted' },
     );
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
 
     // Orders inside the attribution window: from four shown people (one ordering twice) and two held-out ones.
     const orders = [
@@ -649,7 +625,7 @@ describe('personalization', () => {
       },
       { ...POLL, description: 'every order attributed' },
     );
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
 
     const inTreatment = (order: (typeof orders)[number]) => order.person.decision?.reason === 'offer';
     const revenue = {
@@ -735,7 +711,7 @@ describe('personalization', () => {
 
     // Later events re-create nothing: still the default.
     await viewTrialPage({ anonymousId: visitor }, true);
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
     expect(await decide(platform, { placement: HERO, anonymousId: visitor })).toMatchObject({ offerId: heroDefault.id });
     expect(await adminDecisions(platform, `anonymous_id:${visitor}`, HERO)).toBeUndefined();
   }, 90_000);
@@ -779,7 +755,7 @@ describe('personalization and the global control group', () => {
       { ...POLL, intervalMs: 500, description: 'every member decided' },
     );
     // Let the last memberships land: a control-group person's reason does not wait for them.
-    expectNoDeadLetters(await settled(target));
+    expect(deadLetterQueues(await platformSettled(target, POLL))).toEqual([]);
     const inControl = (profileId: string) => isControlBucket(bucketOf(profileId), draw);
     const control = people.filter((person) => inControl(person.profileId));
     const others = people.filter((person) => !inControl(person.profileId));
@@ -822,7 +798,7 @@ describe('personalization and the global control group', () => {
       },
       { ...POLL, description: 'the shows counted' },
     );
-    expectNoDeadLetters(await settled(target));
+    expect(deadLetterQueues(await platformSettled(target, POLL))).toEqual([]);
     const report = await json<OfferReport>(await adminFetch(target, `/v1/reports/offers?offer=${offer.id}`));
     expect(report.rows.map((row) => [row.offerId, row.shown, row.heldOut])).toEqual([[offer.id, treated.length, heldOut.length]]);
   }, 120_000);

@@ -7,7 +7,17 @@ import type { ControlGroupReport } from '../../functions/domain/reports/control-
 import type { Lift, SegmentChannelRow, SegmentReport } from '../../functions/domain/reports/segment-report';
 import { isAdExportHoldout } from '../../functions/domain/segments/export-members';
 import type { WebhookDelivery } from '../../local/webhook-receiver';
-import { adminFetch, devOutbox, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import {
+  adminFetch,
+  deadLetterQueues,
+  devOutbox,
+  json,
+  platformSettled,
+  pollUntil,
+  sendTracking,
+  startTestPlatform,
+  type TestPlatform,
+} from '../helpers/platform';
 
 /**
  * The segment × channel report and the global control group end to end on the local platform
@@ -31,14 +41,6 @@ interface OutboxEmail {
   readonly tags: Record<string, string>;
 }
 
-interface Health {
-  readonly components: {
-    readonly pollers: Record<string, { readonly inFlight: number }>;
-    readonly queues: Record<string, { readonly visible: number; readonly inFlight: number; readonly delayed: number; readonly dlq: number }>;
-    readonly stepFunctions: { readonly runningExecutions: number };
-  };
-}
-
 interface ExportResult {
   readonly header: string;
   readonly rows: Array<{ readonly profileId: string; readonly email: string; readonly phone: string }>;
@@ -54,12 +56,6 @@ const suffix = (): string => randomUUID().slice(0, 8);
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const sum = (figures: Figures): number => figures.treatment + figures.holdout;
 const cents = (value: number): number => Math.round(value * 100) / 100;
-
-async function json<T>(response: Response, status = 200): Promise<T> {
-  const text = await response.text();
-  if (response.status !== status) throw new Error(`${response.url} answered ${response.status} (expected ${status}): ${text}`);
-  return JSON.parse(text) as T;
-}
 
 async function createSegment(platform: TestPlatform, body: Record<string, unknown>): Promise<void> {
   await json(await adminFetch(platform, '/v1/segments', { method: 'POST', body: JSON.stringify({ schedule: null, ...body }) }), 201);
@@ -152,29 +148,6 @@ function rowOf(report: SegmentReport, channel: string): SegmentChannelRow {
   const row = report.rows.find((candidate) => candidate.channel === channel);
   if (!row) throw new Error(`no ${channel} row in ${JSON.stringify(report.rows.map((candidate) => candidate.channel))}`);
   return row;
-}
-
-/**
- * Nothing left to do anywhere: no message queued, delayed or in flight, no batch being handled,
- * no journey execution running (one health snapshot). Afterwards nothing more can arrive.
- */
-async function settled(platform: TestPlatform): Promise<Health> {
-  return pollUntil(
-    async () => {
-      const health = await json<Health>(await fetch(`${platform.baseUrl}/health`));
-      const { pollers, queues, stepFunctions } = health.components;
-      const quiet =
-        Object.values(queues).every((queue) => queue.visible + queue.inFlight + queue.delayed === 0) &&
-        Object.values(pollers).every((poller) => poller.inFlight === 0) &&
-        stepFunctions.runningExecutions === 0;
-      return quiet && health;
-    },
-    { ...POLL, description: 'the platform idle' },
-  );
-}
-
-function expectNoDeadLetters(health: Health): void {
-  expect(Object.entries(health.components.queues).filter(([, queue]) => queue.dlq > 0)).toEqual([]);
 }
 
 /** The lift of `treated` over `held` as the reports must give it: the rate difference within its interval, or why there is none. */
@@ -356,7 +329,7 @@ describe('segment × channel report', () => {
       },
       { ...POLL, description: 'every order attributed' },
     );
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
 
     const report = await segmentReport(platform, segmentId);
     expect(report.rows.map((row) => [row.segmentId, row.channel])).toEqual([
@@ -510,7 +483,7 @@ describe('global control group', () => {
       description: 'the webhook and the email of everyone outside the control group',
     });
     // Every transition handled and every journey run ended: the control group's would have arrived by now.
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
     expect((await enteredDeliveries(platform, hook)).sort()).toEqual(others.map((person) => person.profileId).sort());
     expect(await emailed()).toEqual(others.map((person) => person.email).sort());
     const journey = await json<{ journeys: Array<{ steps: Record<string, { sent: number; skipped: Record<string, number> }> }> }>(
@@ -564,7 +537,7 @@ describe('global control group', () => {
       },
       { ...POLL, description: 'every order counted in the control-group report' },
     );
-    expectNoDeadLetters(await settled(platform));
+    expect(deadLetterQueues(await platformSettled(platform, POLL))).toEqual([]);
 
     const report = await controlReport();
     expect(report.draw).toEqual({ version: draw.version, share: 0.5, drawnAt: draw.drawnAt });

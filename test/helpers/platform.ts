@@ -198,3 +198,44 @@ export async function sendTracking(
 export async function devOutbox<T>(platform: { readonly baseUrl: string }): Promise<T[]> {
   return (await (await fetch(`${platform.baseUrl}/dev/outbox`)).json()) as T[];
 }
+
+/** The JSON body of a response with the expected status; otherwise throws with what it answered. */
+export async function json<T>(response: Response, status = 200): Promise<T> {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`${response.url} answered ${response.status} (expected ${status}): ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** What `GET /health` tells of the work in progress (docs/contract.md §8). */
+export interface PlatformHealth {
+  readonly components: {
+    readonly pollers: Record<string, { readonly inFlight: number }>;
+    readonly queues: Record<string, { readonly visible: number; readonly inFlight: number; readonly delayed: number; readonly dlq: number }>;
+    readonly stepFunctions: { readonly runningExecutions: number };
+  };
+}
+
+/**
+ * Nothing left to do anywhere: no message queued, delayed or in flight, no batch being handled,
+ * no execution running (one health snapshot, returned). Afterwards nothing more can arrive.
+ */
+export function platformSettled(platform: { readonly baseUrl: string }, options: PollOptions = {}): Promise<PlatformHealth> {
+  return pollUntil(
+    async () => {
+      const health = await json<PlatformHealth>(await fetch(`${platform.baseUrl}/health`));
+      const { pollers, queues, stepFunctions } = health.components;
+      const quiet =
+        Object.values(queues).every((queue) => queue.visible + queue.inFlight + queue.delayed === 0) &&
+        Object.values(pollers).every((poller) => poller.inFlight === 0) &&
+        stepFunctions.runningExecutions === 0;
+      return quiet && health;
+    },
+    { description: 'the platform idle', ...options },
+  );
+}
+
+/** The queues whose dead-letter queue holds messages. */
+export const deadLetterQueues = (health: PlatformHealth): string[] =>
+  Object.entries(health.components.queues)
+    .filter(([, queue]) => queue.dlq > 0)
+    .map(([id]) => id);
