@@ -207,6 +207,9 @@ describe('scheduled rebuild', () => {
     const users = [unique('a'), unique('b'), unique('c')];
     for (const userId of users) await identify(userId, { plan });
     const profileIds = await Promise.all(users.map(profileIdOf));
+    // Their changes evaluated before the segment exists: real-time evaluation sees a new segment at
+    // once (the catalog's version), so only a run can find them, as this test means.
+    expect(await platform.drain(Date.now() + 30_000)).toBe(true);
     const hook = unique('platinum-hook');
     const segment = await createSegment({
       name: 'Platinum',
