@@ -317,6 +317,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       DMP_ALLOW_LOOPBACK_WEBHOOKS: process.env.DMP_ALLOW_LOOPBACK_WEBHOOKS ?? '1',
       // Segment schedules are created by the Segments API as this role; the local scheduler needs no real role.
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/dmp-local-scheduler',
+      LOOKALIKE_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/dmp-local-lookalike-scheduler',
       // Stable per admin token, so unsubscribe links survive a restart; DMP_UNSUBSCRIBE_SECRET overrides it.
       DMP_UNSUBSCRIBE_SECRET: process.env.DMP_UNSUBSCRIBE_SECRET || sha256Hex(`dmp-local-unsubscribe:${adminToken}`),
       // Keys the pseudonyms of erased identifiers (SSM /dmp/pseudonym-secret on AWS); stable per admin token.

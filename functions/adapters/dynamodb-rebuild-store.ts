@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProfileRecord } from '../domain/profile/profile';
@@ -6,7 +7,7 @@ import type { RebuildStore } from '../ports/rebuild-store';
 import { toProfile } from './dynamodb-profile-store';
 import { DynamoLiveProfiles, scanLiveProfilePage } from './dynamodb-live-profiles';
 import { scoreKeys } from './dynamodb-score-store';
-import { batchGetAll, batchWriteAll } from './dynamodb-toolkit';
+import { batchGetAll, batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import { segmentKeys } from './dynamodb-segment-store';
 
 /** Progress and outbox items outlive any run (a Standard execution lasts at most a year; ours 6 h). */
@@ -18,10 +19,19 @@ const PROGRESS_TTL_DAYS = 7;
  */
 export const rebuildKeys = {
   progress: (runId: string, slice: string) => ({ PK: `REBUILD#${runId}`, SK: `SLICE#${slice}` }),
-  intent: (runId: string, slice: string, intent: MembershipIntent) => ({ PK: `REBUILD#${runId}`, SK: `OUT#${slice}#${intent.segmentId}#${intent.profileId}` }),
+  /** A recorded batch of intents, named by its content. */
+  intents: (runId: string, slice: string, batch: readonly unknown[]) => ({
+    PK: `REBUILD#${runId}`,
+    SK: `OUT#${slice}#${createHash('sha256').update(JSON.stringify(batch)).digest('hex').slice(0, 24)}`,
+  }),
 };
 
 type Item = Record<string, unknown>;
+
+/** Intents per outbox item (about 100 bytes each): items stay far under DynamoDB's 400 KB. */
+const INTENTS_PER_ITEM = 2_000;
+
+const intentKey = (intent: MembershipIntent): string => `${intent.segmentId}\u0000${intent.profileId}\u0000${intent.shouldBeMember}`;
 
 /** Segments up to this many members are read once per run and container, in one pass over their partition. */
 const MAX_CACHED_MEMBERS = 250_000;
@@ -38,6 +48,16 @@ export class ProgressConflictError extends Error {
     super(`slice ${slice} progressed meanwhile (two invocations of one slice)`);
     this.name = 'ProgressConflictError';
   }
+}
+
+function toProgress(item: Item): SliceProgress {
+  return {
+    pages: item.pages as number,
+    done: item.done as boolean,
+    counts: item.counts as SliceProgress['counts'],
+    ...(item.cursor !== undefined && { cursor: item.cursor as ScanCursor }),
+    ...(item.tallies !== undefined && { tallies: item.tallies as SliceProgress['tallies'] }),
+  };
 }
 
 /** What the rebuild reads and writes besides the segment store: scans, batched lookups, progress, outbox. */
@@ -160,13 +180,7 @@ export class DynamoRebuildStore implements RebuildStore {
 
   async loadProgress(runId: string, slice: string): Promise<SliceProgress | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: rebuildKeys.progress(runId, slice), ConsistentRead: true }));
-    if (!Item) return undefined;
-    return {
-      pages: Item.pages as number,
-      done: Item.done as boolean,
-      counts: Item.counts as SliceProgress['counts'],
-      ...(Item.cursor !== undefined && { cursor: Item.cursor as ScanCursor }),
-    };
+    return Item && toProgress(Item);
   }
 
   async saveProgress(runId: string, slice: string, previousPages: number, progress: SliceProgress, now: Date): Promise<void> {
@@ -201,36 +215,52 @@ export class DynamoRebuildStore implements RebuildStore {
       items.push(...((page.Items ?? []) as Item[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return items.map((item) => ({ pages: item.pages as number, done: item.done as boolean, counts: item.counts as SliceProgress['counts'] }));
+    return items.map(toProgress);
   }
 
+  /**
+   * One item per recorded batch of intents (a page's), not one per intent: a page of changes costs
+   * one write to record and one to clear. Keys derive from the batch's content, so a retried
+   * record writes the same item again.
+   */
   outbox(runId: string, slice: string, now: () => Date): IntentOutbox {
-    const write = (requests: Array<Record<string, unknown>>): Promise<void> => batchWriteAll(this.doc, this.tableName, requests, { parallel: true });
+    const stored = async (): Promise<Array<{ key: Record<string, string>; intents: MembershipIntent[] }>> => {
+      const items = await queryAllItems(this.doc, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :outbox)',
+        ExpressionAttributeValues: { ':pk': `REBUILD#${runId}`, ':outbox': `OUT#${slice}#` },
+        ConsistentRead: true,
+      });
+      return items.map((item) => ({
+        key: { PK: item.PK as string, SK: item.SK as string },
+        intents: (item.intents as Array<[string, string, boolean]>).map(([segmentId, profileId, shouldBeMember]) => ({ segmentId, profileId, shouldBeMember })),
+      }));
+    };
     return {
-      pending: async () => {
-        const intents: MembershipIntent[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await this.doc.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :outbox)',
-              ExpressionAttributeValues: { ':pk': `REBUILD#${runId}`, ':outbox': `OUT#${slice}#` },
-              ...(startKey && { ExclusiveStartKey: startKey }),
-            }),
-          );
-          for (const item of (page.Items ?? []) as Item[]) {
-            intents.push({ segmentId: item.segmentId as string, profileId: item.profileId as string, shouldBeMember: item.shouldBeMember as boolean });
-          }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        return intents;
-      },
-      record: (intents) => {
+      pending: async () => (await stored()).flatMap((batch) => batch.intents),
+      record: async (intents) => {
         const expiresAt = Math.floor(now().getTime() / 1000) + PROGRESS_TTL_DAYS * 86_400;
-        return write(intents.map((intent) => ({ PutRequest: { Item: { ...rebuildKeys.intent(runId, slice, intent), ...intent, expiresAt } } })));
+        const batches = Array.from({ length: Math.ceil(intents.length / INTENTS_PER_ITEM) }, (_, index) =>
+          intents.slice(index * INTENTS_PER_ITEM, (index + 1) * INTENTS_PER_ITEM).map((intent) => [intent.segmentId, intent.profileId, intent.shouldBeMember]),
+        );
+        await batchWriteAll(
+          this.doc,
+          this.tableName,
+          batches.map((batch) => ({ PutRequest: { Item: { ...rebuildKeys.intents(runId, slice, batch), intents: batch, expiresAt } } })),
+          { parallel: true },
+        );
       },
-      clear: (intents) => write(intents.map((intent) => ({ DeleteRequest: { Key: rebuildKeys.intent(runId, slice, intent) } }))),
+      clear: async (intents) => {
+        if (intents.length === 0) return;
+        const cleared = new Set(intents.map(intentKey));
+        const done = (await stored()).filter((batch) => batch.intents.every((intent) => cleared.has(intentKey(intent))));
+        await batchWriteAll(
+          this.doc,
+          this.tableName,
+          done.map((batch) => ({ DeleteRequest: { Key: batch.key } })),
+          { parallel: true },
+        );
+      },
     };
   }
 }

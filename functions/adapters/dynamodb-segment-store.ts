@@ -9,7 +9,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
+import { batchGetAll, batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import { AUDIENCE_COUNTERS, segmentCounterUpdates } from './dynamodb-report-counters';
 import { dayOf } from '../domain/shared/utc-days';
 import type { AudienceTransition } from '../domain/pipeline/messages';
@@ -333,6 +333,78 @@ export class DynamoSegmentStore implements SegmentStore {
       }
     }
     throw new Error(`membership of ${profileId} in ${segment.id} kept changing during ${MAX_TRANSACTION_ATTEMPTS} attempts`);
+  }
+
+  async applyMembershipsInBulk(
+    segment: Pick<SegmentRecord, 'id' | 'name'>,
+    changes: ReadonlyArray<{ readonly profileId: string; readonly shouldBeMember: boolean }>,
+    at: Date,
+    runId: string,
+  ): Promise<AudienceTransition[]> {
+    // A segment deleted during the run: its memberships are gone with it.
+    if (changes.length === 0 || !(await this.getSegment(segment.id))) return [];
+    const changedAt = at.toISOString();
+    const current = new Map(
+      (
+        await batchGetAll(
+          this.doc,
+          this.table,
+          changes.map((change) => segmentKeys.membership(segment.id, change.profileId)),
+          { projection: 'profileId, isMember, version, changedAt, enteredAt, runId', consistentRead: true },
+        )
+      ).map((item) => [item.profileId as string, item]),
+    );
+    const transitions: AudienceTransition[] = [];
+    const writes: Item[] = [];
+    for (const { profileId, shouldBeMember } of changes) {
+      const stored = current.get(profileId);
+      const version = (stored?.version as number | undefined) ?? 0;
+      if (((stored?.isMember as boolean | undefined) ?? false) === shouldBeMember) {
+        // Written by an attempt that did not get to emit: the same transition again.
+        if (stored?.changedAt === changedAt) transitions.push(audienceTransition(segment, profileId, shouldBeMember, version, changedAt, runId));
+        continue;
+      }
+      const transition = audienceTransition(segment, profileId, shouldBeMember, version + 1, changedAt, runId);
+      transitions.push(transition);
+      const membership = {
+        ...segmentKeys.membership(segment.id, profileId),
+        ...segmentKeys.membershipIndex(segment.id, profileId),
+        segmentId: segment.id,
+        profileId,
+        isMember: shouldBeMember,
+        version: version + 1,
+        changedAt,
+        enteredAt: shouldBeMember ? changedAt : stored?.enteredAt,
+        runId,
+      };
+      const logged = {
+        ...segmentKeys.transition(segment.id, changedAt, profileId),
+        ...segmentKeys.transitionIndex(segment.id, changedAt, profileId),
+        ...transition,
+        membershipVersion: version + 1,
+        expiresAt: this.expiresAt(at),
+      };
+      writes.push({ PutRequest: { Item: membership } }, { PutRequest: { Item: logged } });
+    }
+    await batchWriteAll(this.doc, this.table, writes, { parallel: true });
+    return transitions;
+  }
+
+  async setSize(segmentId: string, size: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: segmentKeys.definition(segmentId),
+          UpdateExpression: 'SET size = :size',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':size': size },
+        }),
+      );
+    } catch (error) {
+      // Deleted meanwhile: no size to keep.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async listMembers(segmentId: string, options: { readonly limit: number; readonly cursor?: string }): Promise<MembersPage> {

@@ -1,31 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException as SchedulerResourceNotFoundException,
-  SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { newRunId, syncStateMachineSchedule, type StateMachineRunsOptions } from './state-machine-schedules';
 import type { RebuildRuns } from '../ports/rebuild-runs';
 import { executionArnOf } from './step-functions-runs';
 import type { SegmentRecord, SegmentRun, SegmentStore } from '../ports/segment-store';
 
-/** Time-sortable, unique, valid as a Step Functions execution name. */
-function newRunId(now: Date): string {
-  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-}
-
-export interface SegmentRebuildRunsOptions {
+export interface SegmentRebuildRunsOptions extends StateMachineRunsOptions {
   readonly store: SegmentStore;
-  readonly stateMachineArn: string;
-  readonly logger: Logger;
-  /** The role EventBridge Scheduler starts rebuilds with; without it segments keep no schedule. */
-  readonly schedulerRoleArn?: string;
-  readonly scheduleGroup?: string;
-  readonly sfn?: SFNClient;
-  readonly scheduler?: SchedulerClient;
 }
 
 /**
@@ -110,27 +91,12 @@ export class SegmentRebuildRuns implements RebuildRuns {
     const { schedulerRoleArn: roleArn, scheduleGroup: group, stateMachineArn, logger } = this.options;
     if (!roleArn) return;
     this.scheduler ??= new SchedulerClient({});
-    const name = `segment-${segmentId}`;
-    if (expression === null) {
-      await this.scheduler.send(new DeleteScheduleCommand({ Name: name, ...(group && { GroupName: group }) })).catch((error: unknown) => {
-        if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
-      });
-      return;
-    }
-    const schedule = {
-      Name: name,
-      ...(group && { GroupName: group }),
-      ScheduleExpression: expression,
-      FlexibleTimeWindow: { Mode: 'OFF' as const },
-      State: 'ENABLED' as const,
-      Target: { Arn: stateMachineArn, RoleArn: roleArn, Input: JSON.stringify({ segmentId, trigger: 'schedule' }) },
-    };
-    try {
-      await this.scheduler.send(new UpdateScheduleCommand(schedule));
-    } catch (error) {
-      if (!(error instanceof SchedulerResourceNotFoundException)) throw error;
-      await this.scheduler.send(new CreateScheduleCommand(schedule));
-    }
+    await syncStateMachineSchedule(
+      this.scheduler,
+      { name: `segment-${segmentId}`, ...(group && { group }), stateMachineArn, roleArn, input: { segmentId, trigger: 'schedule' } },
+      expression,
+    );
+    if (expression === null) return;
     logger.info('segment schedule set', { segmentId, expression });
   }
 }

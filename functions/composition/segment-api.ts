@@ -14,6 +14,10 @@ import { attributionEnvironment } from './attribution';
 import { DynamoDecisionFacts, DynamoOfferStore } from '../adapters/dynamodb-offer-store';
 import type { DecisionFactsReader, OfferStore } from '../ports/offer-store';
 import { profileEnvironment } from './profile-environment';
+import { DynamoLookalikeStore } from '../adapters/dynamodb-lookalike-store';
+import { StepFunctionsLookalikeRuns } from '../adapters/lookalike-runs';
+import type { LookalikeRuns } from '../ports/lookalike-runs';
+import type { LookalikeStore } from '../ports/lookalike-store';
 
 /**
  * What the Segments API needs: the stores on the profiles table (`PROFILES_TABLE_NAME`) and, when
@@ -29,6 +33,9 @@ export interface SegmentApiEnvironment {
   readonly purposeConfig: PurposeConfig;
   /** Absent when no rebuild state machine is configured. */
   readonly rebuilds?: RebuildRuns;
+  /** Lookalikes (each keeps an audience segment); runs and schedules when `LOOKALIKE_STATE_MACHINE_ARN` is set. */
+  readonly lookalikes: LookalikeStore;
+  readonly lookalikeRuns?: LookalikeRuns;
   /** Offers (an inline eligibility is a segment they manage) and what decisions read of a profile. */
   readonly offers: OfferStore;
   readonly decisionFacts: DecisionFactsReader;
@@ -43,6 +50,8 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
   if (cached) return cached;
   const { dynamo, tableName, store, identityConfig, purposeConfig, segments } = profileEnvironment(env);
   const stateMachineArn = env.SEGMENT_REBUILD_STATE_MACHINE_ARN;
+  const lookalikeStateMachineArn = env.LOOKALIKE_STATE_MACHINE_ARN;
+  const lookalikes = new DynamoLookalikeStore(dynamo, tableName);
   const { attribution, controlGroup } = attributionEnvironment(env);
   cached = {
     segments,
@@ -53,6 +62,16 @@ export function segmentApiEnvironment(logger: Logger, env: NodeJS.ProcessEnv = p
     purposeConfig,
     attribution,
     offers: new DynamoOfferStore(dynamo, tableName),
+    lookalikes,
+    ...(lookalikeStateMachineArn && {
+      lookalikeRuns: new StepFunctionsLookalikeRuns({
+        store: lookalikes,
+        stateMachineArn: lookalikeStateMachineArn,
+        logger,
+        ...(env.LOOKALIKE_SCHEDULER_ROLE_ARN && { schedulerRoleArn: env.LOOKALIKE_SCHEDULER_ROLE_ARN }),
+        ...(env.SEGMENT_SCHEDULE_GROUP && { scheduleGroup: env.SEGMENT_SCHEDULE_GROUP }),
+      }),
+    }),
     decisionFacts: new DynamoDecisionFacts(dynamo, tableName),
     inControlGroup: (profileId) => controlGroup.contains(profileId),
     ...(stateMachineArn && {

@@ -1,4 +1,5 @@
 import { definitionOf } from '../domain/segments/definition';
+import { lookalikeIdOfAudience } from '../domain/lookalikes/lookalike';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
 import type { AudienceTransition } from '../domain/pipeline/messages';
 import { DynamoRebuildStore } from '../adapters/dynamodb-rebuild-store';
@@ -47,6 +48,8 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
   let list: { readonly version: number; readonly load: () => Promise<EvaluableSegment[]> } | undefined;
   const loadSegments = async (): Promise<EvaluableSegment[]> =>
     (await segments.listSegments()).flatMap((segment) => {
+      // A lookalike's audience follows its scores, which its runs keep; no profile change moves it.
+      if (lookalikeIdOfAudience(segment.id) !== undefined) return [];
       try {
         const webhookPurposes = [
           ...new Set(segment.destinations.flatMap((destination) => (destination.type === 'webhook' && destination.purpose ? [destination.purpose] : []))),

@@ -51,19 +51,23 @@ async function resolveProfile({ profiles: store, identityConfig }: ProfileApiEnv
 
 /** One handler per route of PROFILE_ROUTES: a route without a handler, or a misspelled one, does not compile. */
 function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRouteKey> {
-  const { profiles: store, identityConfig, lenientTypes, scores, segments } = environment;
+  const { profiles: store, identityConfig, lenientTypes, scores, segments, lookalikeScores } = environment;
   const resolve = (event: APIGatewayProxyEventV2) => resolveProfile(environment, event);
   return {
     'GET /v1/profiles/{profileRef}': async (event) => {
       const profile = await resolve(event);
-      const [profileScores, segmentIds] = await Promise.all([scores.getScores(profile.profileId), segments.segmentIdsOf(profile.profileId)]);
+      const [profileScores, similarity, segmentIds] = await Promise.all([
+        scores.getScores(profile.profileId),
+        lookalikeScores(profile.profileId),
+        segments.segmentIdsOf(profile.profileId),
+      ]);
       return jsonResponse(
         200,
         toProfileView(profile, {
           now: new Date(),
           lenientTypes,
           lenientLifetimeDays: identityConfig.anonymousIdLifetimeDays,
-          scores: { ...profileScores },
+          scores: { ...profileScores, ...similarity },
           segments: segmentIds,
         }),
       );

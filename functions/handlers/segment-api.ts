@@ -9,6 +9,8 @@ import { previewSegment } from '../domain/segments/preview';
 import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../http/errors';
 import { offerRoutes } from './offers-api';
+import { lookalikeOfAudience, lookalikeRoutes } from './lookalikes-api';
+import { lookalikeIdOfAudience } from '../domain/lookalikes/lookalike';
 import { offerIdOfManagedSegment } from '../domain/personalization/offer';
 import { rebuildForDefinition, syncSchedule, validDefinition } from './segment-definition-changes';
 import { integerQueryParameter } from '../http/query';
@@ -28,14 +30,32 @@ async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
   return parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES));
 }
 
-/** A segment an offer keeps its inline eligibility in is changed through the offer only (409 otherwise). */
-async function refuseManaged({ offers }: SegmentApiEnvironment, segmentId: string): Promise<void> {
+/**
+ * A segment an offer keeps its inline eligibility in is changed through the offer only, a
+ * lookalike's audience through the lookalike only (409 otherwise).
+ */
+async function refuseManaged(environment: SegmentApiEnvironment, segmentId: string): Promise<void> {
   const offerId = offerIdOfManagedSegment(segmentId);
-  const offer = offerId === undefined ? undefined : await offers.getOffer(offerId);
+  const offer = offerId === undefined ? undefined : await environment.offers.getOffer(offerId);
   if (offer?.definition !== undefined)
     throw new ConflictError([
       { path: 'segmentId', reason: `segment ${segmentId} keeps the eligibility of offer ${offer.id}: change the offer (/v1/offers/${offer.id})` },
     ]);
+  const lookalike = await lookalikeOfAudience(environment, segmentId);
+  if (lookalike)
+    throw new ConflictError([
+      {
+        path: 'segmentId',
+        reason: `segment ${segmentId} is the audience of lookalike ${lookalike.id}: change the lookalike or start a run (/v1/lookalikes/${lookalike.id})`,
+      },
+    ]);
+}
+
+/** Ids a managed segment takes: offers' eligibility, lookalikes' audiences. */
+function reservedIdReason(id: string): string | undefined {
+  if (offerIdOfManagedSegment(id) !== undefined) return 'ids starting with offer- are kept for the segments offers manage';
+  if (lookalikeIdOfAudience(id) !== undefined) return 'ids starting with lookalike- are kept for the audiences of lookalikes';
+  return undefined;
 }
 
 /** A cursor the store did not give is the client's error. */
@@ -119,8 +139,8 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
     'GET /v1/segments': async () => jsonResponse(200, { segments: await store.listSegments() }),
     'POST /v1/segments': async (event) => {
       const body = parseBody(createBody, await jsonBody(event));
-      if (body.id !== undefined && offerIdOfManagedSegment(body.id) !== undefined)
-        throw new BadRequestError([{ path: 'id', reason: 'ids starting with offer- are kept for the segments offers manage' }]);
+      const reserved = body.id === undefined ? undefined : reservedIdReason(body.id);
+      if (reserved) throw new BadRequestError([{ path: 'id', reason: reserved }]);
       validDefinition(body.definition);
       const segment = await store.putSegment(fieldsOf(body.id ?? randomUUID(), body), now).catch((error: unknown) => {
         if (error instanceof SegmentConflictError) throw new ConflictError([{ path: 'id', reason: 'a segment with this id exists' }]);
@@ -177,6 +197,11 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
     },
     'POST /v1/segments/{segmentId}/rebuild': async (event) => {
       const segment = await existing(event);
+      const lookalike = await lookalikeOfAudience(environment, segment.id);
+      if (lookalike)
+        throw new ConflictError([
+          { path: 'segmentId', reason: `the audience of lookalike ${lookalike.id} is rebuilt by its runs: POST /v1/lookalikes/${lookalike.id}/runs` },
+        ]);
       if (!environment.rebuilds) throw new ServiceUnavailableError('segment rebuilds are not configured (SEGMENT_REBUILD_STATE_MACHINE_ARN)');
       const run = await environment.rebuilds.start(segment, 'api', now);
       return jsonResponse(202, { segmentId: segment.id, runId: run.runId, status: run.status });
@@ -191,9 +216,9 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
   };
 }
 
-/** Admin Segments API (docs/contract.md §7) and offers (§10): bearer token, then the handler of the route (segmentRoutes, offerRoutes). */
+/** Admin Segments API (docs/contract.md §7), offers (§10) and lookalikes (§11): bearer token, then the handler of the route. */
 export const handler = adminApiHandler(logger, (event) => {
   const environment = segmentApiEnvironment(logger);
   const now = new Date();
-  return dispatchRoute({ ...segmentRoutes(environment, now), ...offerRoutes(environment, now, logger) }, event);
+  return dispatchRoute({ ...segmentRoutes(environment, now), ...offerRoutes(environment, now, logger), ...lookalikeRoutes(environment, now, logger) }, event);
 });

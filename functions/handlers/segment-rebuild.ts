@@ -3,7 +3,9 @@ import type { Context } from 'aws-lambda';
 import { segmentEvaluationEnvironment, type SegmentEvaluationEnvironment } from '../composition/segment-evaluation-environment';
 import type { SegmentRun } from '../ports/segment-store';
 import { definitionOf } from '../domain/segments/definition';
-import { evaluateSlice, type MembershipWriter } from '../domain/segments/rebuild/evaluate-slice';
+import { lookalikeIdOfAudience } from '../domain/lookalikes/lookalike';
+import { evaluateSlice } from '../domain/segments/rebuild/evaluate-slice';
+import { finishDependencies, membershipWriter } from '../composition/segment-run-dependencies';
 import { finishRun } from '../domain/segments/rebuild/finish-run';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
 import { planSlices, sliceCount, type RebuildRun, type ScanSlice } from '../domain/segments/rebuild/plan';
@@ -45,23 +47,17 @@ async function segmentsOf(environment: SegmentEvaluationEnvironment, ids: readon
   return stored.flatMap((segment) => (segment ? [{ id: segment.id, name: segment.name, definition: definitionOf(segment.definition) }] : []));
 }
 
-function writer(environment: SegmentEvaluationEnvironment): MembershipWriter {
-  return {
-    applyMembership: (segment, profileId, shouldBeMember, at, runId) => environment.segments.applyMembership(segment, profileId, shouldBeMember, at, runId),
-    emit: (transitions) => environment.activation.send(transitions),
-  };
-}
-
 async function plan(task: Extract<RebuildTask, { action: 'plan' }>): Promise<{ plan: Plan }> {
   const environment = segmentEvaluationEnvironment();
   const { request } = task;
   const trigger = request.trigger ?? (request.runId ? 'api' : 'schedule');
   const startedAt = new Date(task.startedAt);
+  // A lookalike's audience is kept by the lookalike's own runs, never rebuilt from its definition.
   const segmentIds = request.segmentId
-    ? (await environment.segments.getSegment(request.segmentId))
+    ? lookalikeIdOfAudience(request.segmentId) === undefined && (await environment.segments.getSegment(request.segmentId))
       ? [request.segmentId]
       : []
-    : (await environment.segments.listSegments()).map((segment) => segment.id);
+    : (await environment.segments.listSegments()).map((segment) => segment.id).filter((id) => lookalikeIdOfAudience(id) === undefined);
   // A schedule repeats the same input: a run id already used by a finished run names this execution instead.
   const previous = request.runId && request.segmentId ? await environment.segments.getRun(request.segmentId, request.runId) : undefined;
   const runId = request.runId && (!previous || previous.status === 'running') ? request.runId : task.executionName;
@@ -84,7 +80,7 @@ async function evaluate(task: Extract<RebuildTask, { action: 'evaluate-slice' }>
   const segments = await segmentsOf(environment, slice.run.segmentIds);
   const { store } = environment.profiles;
   const result = await evaluateSlice(slice, segments, {
-    ...writer(environment),
+    ...membershipWriter(environment),
     outbox: rebuild.outbox(runId, sliceKey, () => new Date()),
     loadProgress: () => rebuild.loadProgress(runId, sliceKey),
     saveProgress: (previousPages, progress) => rebuild.saveProgress(runId, sliceKey, previousPages, progress, new Date()),
@@ -98,42 +94,11 @@ async function evaluate(task: Extract<RebuildTask, { action: 'evaluate-slice' }>
   return result;
 }
 
-async function* membersOf(environment: SegmentEvaluationEnvironment, segmentId: string): AsyncIterable<readonly string[]> {
-  let cursor: string | undefined;
-  do {
-    const page = await environment.segments.listMembers(segmentId, { limit: 100, ...(cursor && { cursor }) });
-    yield page.members.map((member) => member.profileId);
-    cursor = page.next;
-  } while (cursor);
-}
-
 async function finish(task: Extract<RebuildTask, { action: 'finish' }>): Promise<{ runId: string; segments: unknown[] }> {
   const environment = segmentEvaluationEnvironment();
   const { run } = task.plan;
-  const { rebuild } = environment;
   const segments = await segmentsOf(environment, run.segmentIds);
-  const finished = await finishRun(run, segments, {
-    ...writer(environment),
-    outbox: rebuild.outbox(run.runId, 'sweep', () => new Date()),
-    listProgress: () => rebuild.listProgress(run.runId),
-    members: (segmentId) => membersOf(environment, segmentId),
-    liveProfileIds: (profileIds) => rebuild.liveProfileIds(profileIds),
-    countMembers: (segmentId) => environment.segments.countMembers(segmentId),
-    completeRun: async (segmentId, counts, size) => {
-      // A repeated finish (after a crash) must not add the counts twice.
-      const current = await environment.segments.getRun(segmentId, run.runId);
-      if (current?.status !== 'running') return;
-      const finishedAt = new Date().toISOString();
-      await environment.segments.addRunCounts(segmentId, run.runId, counts);
-      await environment.segments.recordSize(segmentId, { at: finishedAt, size, runId: run.runId });
-      await environment.segments.finishRun(segmentId, run.runId, {
-        status: 'succeeded',
-        finishedAt,
-        size,
-        audience: { entered: counts.entered, exited: counts.exited },
-      });
-    },
-  });
+  const finished = await finishRun(run, segments, finishDependencies(environment, run));
   logger.info('rebuild finished', { runId: run.runId, segments: finished });
   return { runId: run.runId, segments: finished };
 }

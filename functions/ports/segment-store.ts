@@ -170,6 +170,21 @@ export interface SegmentStore {
     at: Date,
     runId?: string,
   ): Promise<AudienceTransition | undefined>;
+  /**
+   * Many changes of one segment at once, for a run that alone writes that segment's memberships
+   * (a lookalike's audience): memberships read together, then the changed memberships and their
+   * transitions written in batches, without transactions and without keeping `size` (the run sets
+   * it when it finishes, setSize). Same retry rule as applyMembership: a change already written
+   * at the same `at` returns its transition again.
+   */
+  applyMembershipsInBulk(
+    segment: Pick<SegmentRecord, 'id' | 'name'>,
+    changes: ReadonlyArray<{ readonly profileId: string; readonly shouldBeMember: boolean }>,
+    at: Date,
+    runId: string,
+  ): Promise<AudienceTransition[]>;
+  /** Sets the member count (after applyMembershipsInBulk, from countMembers). */
+  setSize(segmentId: string, size: number): Promise<void>;
   /** Current members in a stable order; throws InvalidCursorError for a foreign cursor. */
   listMembers(segmentId: string, options: { readonly limit: number; readonly cursor?: string }): Promise<MembersPage>;
   /** Exact member count by scanning the membership partition (the rebuild's check of `size`). */

@@ -104,27 +104,27 @@ const journeyDestination = z.strictObject({
     .optional(),
 });
 
-const schedule = z
+export const schedule = z
   .string()
   .refine((expression) => ratePeriodSeconds(expression) !== undefined, 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild')
   .nullable();
+
+/** Where a segment's members go: webhooks, a journey, hashed exports for ad platforms. */
+export const destinations = z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination, adExportDestination])).max(10);
+
+/** Segment ids: 1-48 lower-case letters, digits, - or _. */
+export const segmentId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _');
 
 const segmentBody = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2_000).optional(),
   definition: z.unknown().refine((value) => value !== undefined, 'definition is required'),
   schedule: schedule.optional(),
-  destinations: z
-    .array(z.discriminatedUnion('type', [webhookDestination, journeyDestination, adExportDestination]))
-    .max(10)
-    .optional(),
+  destinations: destinations.optional(),
 };
 
 export const createBody = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _')
-    .optional(),
+  id: segmentId.optional(),
   ...segmentBody,
 });
 

@@ -1,7 +1,8 @@
 import { type Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type CfnStateMachine, DefinitionBody, LogLevel, StateMachine, StateMachineType, type IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import { type CfnStateMachine, DefinitionBody, LogLevel, StateMachine, StateMachineType, TaskInput, type IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 
 export interface DmpStateMachineProps {
@@ -17,6 +18,19 @@ export interface DmpStateMachineProps {
   /** Whether it holds a Distributed Map (which starts child executions of itself). */
   readonly distributedMap: boolean;
   readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Task invoking the state machine's function with `payload` (an `action` and its fields), whose
+ * output is the function's result: each task returns the whole state of the next step.
+ */
+export function actionTask(scope: Construct, name: string, taskFunction: IFunction, payload: Record<string, unknown>): LambdaInvoke {
+  return new LambdaInvoke(scope, name, {
+    lambdaFunction: taskFunction,
+    payload: TaskInput.fromObject(payload),
+    outputPath: '$.Payload',
+    retryOnServiceExceptions: true,
+  });
 }
 
 /**

@@ -3,10 +3,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import { Choice, Condition, DistributedMap, Fail, JsonPath, type StateMachine, StateMachineType, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Choice, Condition, DistributedMap, Fail, JsonPath, type StateMachine, StateMachineType, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
+import type { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { dmpStateMachine } from './dmp-state-machine';
+import { actionTask, dmpStateMachine } from './dmp-state-machine';
 
 export interface SegmentRebuildStateMachineProps {
   /** The segmentRebuild function: its `action` field selects plan, evaluate-slice, finish or fail. */
@@ -39,14 +39,7 @@ export class SegmentRebuildStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: SegmentRebuildStateMachineProps) {
     super(scope, id);
-    // Each task returns the whole state of the next step (`lambda:invoke`, Payload selected).
-    const task = (name: string, payload: Record<string, unknown>): LambdaInvoke =>
-      new LambdaInvoke(this, name, {
-        lambdaFunction: props.taskFunction,
-        payload: TaskInput.fromObject(payload),
-        outputPath: '$.Payload',
-        retryOnServiceExceptions: true,
-      });
+    const task = (name: string, payload: Record<string, unknown>): LambdaInvoke => actionTask(this, name, props.taskFunction, payload);
 
     // The whole state: the plan when there is one, else the execution input (Plan itself failed).
     const markFailed = task('MarkFailed', { action: 'fail', 'state.$': '$' })

@@ -92,6 +92,18 @@ export const OFFER_ROUTES = [
 ] as const satisfies readonly RouteDefinition[];
 export type OfferRouteKey = RouteKeys<typeof OFFER_ROUTES>;
 
+/** Lookalikes (admin, docs/contract.md §11): served by the segments API function, since each keeps an audience segment. */
+export const LOOKALIKE_ROUTES = [
+  { method: 'GET', path: '/v1/lookalikes', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/lookalikes', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/lookalikes/{lookalikeId}', functionId: 'segmentApi' },
+  { method: 'PUT', path: '/v1/lookalikes/{lookalikeId}', functionId: 'segmentApi' },
+  { method: 'DELETE', path: '/v1/lookalikes/{lookalikeId}', functionId: 'segmentApi' },
+  { method: 'POST', path: '/v1/lookalikes/{lookalikeId}/runs', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/lookalikes/{lookalikeId}/runs/{runId}', functionId: 'segmentApi' },
+] as const satisfies readonly RouteDefinition[];
+export type LookalikeRouteKey = RouteKeys<typeof LOOKALIKE_ROUTES>;
+
 /** Decisions (public, write key): a small function of its own with its own throttling (DECIDE_THROTTLING). */
 export const DECIDE_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/decide', functionId: 'decide' }];
 
@@ -103,6 +115,7 @@ const API_ROUTES: readonly RouteDefinition[] = [
   ...UNSUBSCRIBE_ROUTES,
   ...REPORT_ROUTES,
   ...OFFER_ROUTES,
+  ...LOOKALIKE_ROUTES,
   ...DECIDE_ROUTES,
 ];
 

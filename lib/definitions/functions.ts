@@ -14,6 +14,7 @@ export type FunctionId =
   | 'activation'
   | 'segmentApi'
   | 'segmentRebuild'
+  | 'lookalike'
   | 'scoreRecompute'
   | 'journeyTrigger'
   | 'journeySend'
@@ -93,9 +94,12 @@ const BUYER_MONTHS = 'BUYM#*'; // a month's buyers: the rollup of its days
 const POPULATION = 'POP'; // live profiles per control-group bucket
 const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
 const OFFER = 'OFFER#*'; // offer definitions
+const LOOKALIKE = 'LAL#*'; // lookalike definitions, runs and model parts
+const LOOKALIKE_SCORES = 'LALS#*'; // a lookalike run's scores, one partition per bucket of profiles
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const OFFER_CATALOG = 'OFFERS';
+const LOOKALIKE_CATALOG = 'LOOKALIKES';
 const MEMBER_INDEX = 'MEMBER#*';
 const REPORT_INDEX = 'RPT';
 const SEGMENT_REPORT_INDEX = 'SRPT';
@@ -144,15 +148,15 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF] },
+          { actions: ['GetItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF, LOOKALIKE] },
           { actions: ['BatchGetItem'], keys: [PROFILE, IDENTITY, ERASED] },
-          { actions: ['Query'], keys: [PROFILE, QUARANTINE] },
+          { actions: ['Query'], keys: [PROFILE, QUARANTINE, LOOKALIKE_SCORES] },
           { actions: ['PutItem'], keys: [PROFILE, IDENTITY, ERASURE_JOB, ERASURE_REF] },
           { actions: ['UpdateItem'], keys: [PROFILE, POPULATION] },
           { actions: ['DeleteItem'], keys: [PROFILE, IDENTITY] },
           { actions: ['BatchWriteItem'], keys: [PROFILE] },
         ],
-        indexQueries: { GSI1: [MEMBER_INDEX] },
+        indexQueries: { GSI1: [MEMBER_INDEX, LOOKALIKE_CATALOG] },
       }),
     ],
     sendsTo: ['ProfileChanges'],
@@ -261,7 +265,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'segmentApi',
     entry: 'functions/handlers/segment-api.ts',
-    description: 'Admin Segments and Offers API: definitions, preview, members, export, rebuild runs; offers and the decisions of a profile',
+    description:
+      'Admin Segments, Offers and Lookalikes API: definitions, preview, members, export, rebuild runs; offers and the decisions of a profile; lookalikes and their runs',
     memorySize: 1024,
     timeoutSeconds: 29,
     tables: [
@@ -273,12 +278,15 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['Query'], keys: [SEGMENT, MEMBERS, PROFILE] },
           { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], keys: [SEGMENT] },
           { actions: ['PutItem', 'DeleteItem'], keys: [OFFER] },
+          { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'], keys: [LOOKALIKE] },
+          { actions: ['BatchWriteItem'], keys: [LOOKALIKE] },
+          { actions: ['Query', 'BatchWriteItem'], keys: [LOOKALIKE_SCORES] },
           { actions: ['BatchWriteItem'], keys: [SEGMENT, MEMBERS] },
           { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
           { actions: ['PutItem'], keys: [PROFILE] },
           { actions: ['UpdateItem'], keys: [SEGMENT_REPORT] },
         ],
-        indexQueries: { GSI1: [SEGMENT_CATALOG, OFFER_CATALOG, MEMBER_INDEX] },
+        indexQueries: { GSI1: [SEGMENT_CATALOG, OFFER_CATALOG, LOOKALIKE_CATALOG, MEMBER_INDEX] },
         scan: true,
         describe: true,
       }),
@@ -302,6 +310,33 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['PutItem'], keys: [SEGMENT, MEMBERS, REBUILD] },
           { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT] },
           { actions: ['BatchWriteItem'], keys: [REBUILD] },
+        ],
+        indexQueries: { GSI1: [SEGMENT_CATALOG] },
+        scan: true,
+        describe: true,
+      }),
+    ],
+    sendsTo: ['Activation'],
+    verifies: [],
+    secureParameters: [],
+  },
+  {
+    id: 'lookalike',
+    entry: 'functions/handlers/lookalike.ts',
+    description: 'Tasks of the lookalike state machine: plan, sample and train, score a slice, finish the run',
+    memorySize: 2048,
+    timeoutSeconds: 900,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [SEGMENT, MEMBERS, REBUILD, LOOKALIKE] },
+          { actions: ['BatchGetItem'], keys: [PROFILE, MEMBERS] },
+          { actions: ['Query'], keys: [PROFILE, MEMBERS, REBUILD, LOOKALIKE, LOOKALIKE_SCORES] },
+          { actions: ['PutItem'], keys: [SEGMENT, MEMBERS, REBUILD, LOOKALIKE] },
+          { actions: ['UpdateItem'], keys: [SEGMENT, SEGMENT_REPORT, LOOKALIKE] },
+          { actions: ['BatchWriteItem'], keys: [REBUILD] },
+          { actions: ['BatchWriteItem'], keys: [LOOKALIKE] },
+          { actions: ['BatchWriteItem'], keys: [LOOKALIKE_SCORES] },
         ],
         indexQueries: { GSI1: [SEGMENT_CATALOG] },
         scan: true,

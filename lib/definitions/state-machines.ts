@@ -76,8 +76,18 @@ export const ERASURE_STATE_MACHINE: StateMachineDefinition = {
   startedBy: ['profileApi'],
 };
 
+/** A lookalike run (docs/contract.md §11): sample, train, score slices, keep the audience segment. */
+export const LOOKALIKE_STATE_MACHINE: StateMachineDefinition = {
+  id: 'Lookalike',
+  envName: 'LOOKALIKE_STATE_MACHINE_ARN',
+  description: "Trains a lookalike model on a seed segment and scores every candidate in parallel scan slices, keeping the lookalike's audience segment",
+  taskFunctions: ['lookalike'],
+  startedBy: ['segmentApi'],
+};
+
 export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   SEGMENT_REBUILD_STATE_MACHINE,
+  LOOKALIKE_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,

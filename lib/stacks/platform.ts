@@ -9,6 +9,7 @@ import {
   AUDIENCE_EMAIL_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   ERASURE_STATE_MACHINE,
+  LOOKALIKE_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
@@ -21,6 +22,7 @@ import { ErasureStateMachine } from '../constructs/erasure-state-machine';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
+import { LookalikeStateMachine } from '../constructs/lookalike-state-machine';
 import { IngestionStack } from './ingestion-stack';
 import { ObservabilityStack } from './observability-stack';
 import { ProcessingStack } from './processing-stack';
@@ -52,6 +54,7 @@ export function definePlatform(app: App): Platform {
   });
   const functions = new Map<FunctionId, IFunction>([...processing.functions, ...ingestion.functions]);
   const rebuild = addSegmentRebuild(processing, functions);
+  const lookalike = addLookalike(processing, functions);
   const recompute = addScoreRecompute(processing, functions);
   const erasure = addErasure(processing, functions);
   allowWebhookSecrets(processing, functions);
@@ -59,6 +62,7 @@ export function definePlatform(app: App): Platform {
   const emailFeedback = addEmailFeedback(app, processing, storage.dataResources, functions);
   const stateMachines = new Map<string, IStateMachine>([
     [SEGMENT_REBUILD_STATE_MACHINE.id, rebuild.stateMachine],
+    [LOOKALIKE_STATE_MACHINE.id, lookalike.stateMachine],
     [SCORE_RECOMPUTE_STATE_MACHINE.id, recompute.stateMachine],
     [ERASURE_STATE_MACHINE.id, erasure.stateMachine],
     ...journeys,
@@ -152,6 +156,28 @@ function addSegmentRebuild(processing: ProcessingStack, functions: ReadonlyMap<F
     );
   }
   return rebuild;
+}
+
+/**
+ * The lookalike state machine, beside its task function and its starter (the segments API, which
+ * also keeps each lookalike's refresh schedule in the segments' schedule group).
+ */
+function addLookalike(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): LookalikeStateMachine {
+  const definition = LOOKALIKE_STATE_MACHINE;
+  const taskFunction = taskFunctionOf(definition, functions);
+  const lookalike = new LookalikeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  for (const starterId of definition.startedBy) {
+    const starter = starterOf(definition, starterId, functions);
+    starter.addEnvironment(definition.envName, lookalike.stateMachine.stateMachineArn);
+    starter.addEnvironment('LOOKALIKE_SCHEDULER_ROLE_ARN', lookalike.schedulerRole.roleArn);
+    lookalike.stateMachine.grantStartExecution(starter);
+    lookalike.schedulerRole.grantPassRole(starter.grantPrincipal);
+    // The schedules live in the rebuild's group, which the starter already manages.
+    if (!definition.startedBy.every((id) => SEGMENT_REBUILD_STATE_MACHINE.startedBy.includes(id))) {
+      throw new Error('lookalike schedules share the segment schedule group: their starters must be the rebuild starters');
+    }
+  }
+  return lookalike;
 }
 
 /**

@@ -169,7 +169,7 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     const scanners = FUNCTIONS.filter((definition) => dynamoPermissions(required(functions, definition.id)).includes('dynamodb:Scan table')).map(
       (definition) => definition.id,
     );
-    expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'scoreRecompute']);
+    expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'lookalike', 'scoreRecompute']);
     expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual([
       'dynamodb:GetItem table CONTROL',
       'dynamodb:PutItem table CONTROL',

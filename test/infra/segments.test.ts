@@ -61,7 +61,8 @@ describe('segment rebuild state machine', () => {
   it('lets the Segments API start and describe runs and manage per-segment schedules', () => {
     const segmentApi = Object.entries(resources).find(
       ([, resource]) =>
-        resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource.Properties.Description ?? '').includes('Admin Segments and Offers API'),
+        resource.Type === 'AWS::Lambda::Function' &&
+        JSON.stringify(resource.Properties.Description ?? '').includes('Admin Segments, Offers and Lookalikes API'),
     );
     const variables = (segmentApi?.[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables.SEGMENT_REBUILD_STATE_MACHINE_ARN).toEqual({ Ref: SEGMENT_REBUILD_STATE_MACHINE.id });

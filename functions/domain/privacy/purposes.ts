@@ -179,3 +179,14 @@ export function parsePurposeConfig(json: string | undefined): PurposeConfig {
   if (unknown !== undefined) throw new Error(`DMP_PRIVACY_CONFIG: ${unknown} is not one of the purposes`);
   return config;
 }
+
+/**
+ * Whether the person objected to `analytics` (a denial; not yet decided is not one): they are not
+ * scored, by the models or by lookalikes, and their data trains no lookalike.
+ */
+export function objectsToAnalytics(
+  person: { readonly consent: ConsentState; readonly traits: Readonly<Record<string, { readonly value: unknown } | undefined>> },
+  config: PurposeConfig = DEFAULT_PURPOSE_CONFIG,
+): boolean {
+  return purposeDecision(person.consent, 'analytics', consentRegion(person.traits.country?.value), config).state === 'denied';
+}

@@ -8,7 +8,7 @@ import type { ProfileRecord } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import type { ScoreStore } from '../../ports/score-store';
 import { computeProfileScores, scoresFingerprint, type ScoringSettings } from './profile-scores';
-import { consentRegion, purposeDecision, type PurposeConfig } from '../privacy/purposes';
+import { objectsToAnalytics, type PurposeConfig } from '../privacy/purposes';
 
 export interface RescoreDependencies {
   readonly profiles: {
@@ -52,7 +52,7 @@ export async function rescoreProfile(change: ProfileChange, deps: RescoreDepende
   const now = deps.now();
   // Scores profile people for marketing: someone who denied analytics is not scored, and loses the scores they had.
   // (Not yet decided is not a denial: scoring runs on the platform's own data unless the person objects.)
-  if (purposeDecision(profile.consent, 'analytics', consentRegion(profile.traits.country?.value), deps.purposeConfig).state === 'denied') {
+  if (objectsToAnalytics(profile, deps.purposeConfig)) {
     const current = await deps.scores.getScores(profile.profileId);
     if (current !== undefined && Object.keys(current).length > 0 && (await deps.scores.putScores(profile, {}, now)) === 'profile-changed') {
       return { outcome: 'superseded' };

@@ -2,7 +2,7 @@ import type { AudienceTransition } from '../../../functions/domain/pipeline/mess
 import { newProfile, type ProfileRecord } from '../../../functions/domain/profile/profile';
 import { definitionOf } from '../../../functions/domain/segments/definition';
 import { audienceTransition } from '../../../functions/domain/segments/membership';
-import type { IntentOutbox, MembershipIntent } from '../../../functions/domain/segments/rebuild/evaluate-slice';
+import type { IntentOutbox, MembershipIntent, SegmentIdentity } from '../../../functions/domain/segments/rebuild/evaluate-slice';
 import type { EvaluableSegment } from '../../../functions/domain/segments/rebuild/membership-diff';
 
 export const GOLD: EvaluableSegment = { id: 'gold', name: 'Gold plan', definition: definitionOf({ trait: 'plan', op: 'eq', value: 'gold' }) };
@@ -44,7 +44,7 @@ export class FakeMemberships {
   }
 
   async applyMembership(
-    segment: EvaluableSegment,
+    segment: SegmentIdentity,
     profileId: string,
     shouldBeMember: boolean,
     at: Date,

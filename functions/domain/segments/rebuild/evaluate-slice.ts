@@ -23,6 +23,8 @@ export interface SliceProgress {
   readonly cursor?: ScanCursor;
   readonly done: boolean;
   readonly counts: Readonly<Record<string, SegmentCounts>>;
+  /** Other figures a kind of run adds up over its slices (a lookalike run's scored candidates per band). */
+  readonly tallies?: Readonly<Record<string, number>>;
 }
 
 /** A membership change decided but maybe not yet applied and emitted: the outbox entry. */
@@ -39,9 +41,17 @@ export interface IntentOutbox {
   clear(intents: readonly MembershipIntent[]): Promise<void>;
 }
 
+/** What applying a membership needs of its segment. */
+export type SegmentIdentity = Pick<EvaluableSegment, 'id' | 'name'>;
+
 export interface MembershipWriter {
   /** SegmentStore.applyMembership: the same change at the same `at` again returns the same transition. */
-  applyMembership(segment: EvaluableSegment, profileId: string, shouldBeMember: boolean, at: Date, runId: string): Promise<AudienceTransition | undefined>;
+  applyMembership(segment: SegmentIdentity, profileId: string, shouldBeMember: boolean, at: Date, runId: string): Promise<AudienceTransition | undefined>;
+  /**
+   * SegmentStore.applyMembershipsInBulk, for a run that alone writes its segment's memberships:
+   * when given, a batch of intents is applied with it (same retry rule).
+   */
+  applyMembershipsInBulk?(segment: SegmentIdentity, intents: readonly MembershipIntent[], at: Date, runId: string): Promise<AudienceTransition[]>;
   emit(transitions: readonly AudienceTransition[]): Promise<void>;
 }
 
@@ -68,20 +78,36 @@ export interface SliceDependencies extends MembershipWriter {
  */
 export async function flushIntents(
   intents: readonly MembershipIntent[],
-  segments: readonly EvaluableSegment[],
+  segments: readonly SegmentIdentity[],
   runId: string,
   at: Date,
   deps: MembershipWriter & { readonly outbox: IntentOutbox },
 ): Promise<AudienceTransition[]> {
   if (intents.length === 0) return [];
   const byId = new Map(segments.map((segment) => [segment.id, segment]));
-  // Intents touch distinct memberships: they are applied several at a time.
-  const applied = await mapConcurrently(intents, IO_CONCURRENCY, async (intent) => {
-    const segment = byId.get(intent.segmentId);
-    // A segment deleted during the run: its memberships are gone with it.
-    return segment && deps.applyMembership(segment, intent.profileId, intent.shouldBeMember, at, runId);
-  });
-  const transitions = applied.filter((transition): transition is AudienceTransition => transition !== undefined);
+  let transitions: AudienceTransition[];
+  const bulk = deps.applyMembershipsInBulk?.bind(deps);
+  if (bulk) {
+    const applied = await Promise.all(
+      segments.map((segment) =>
+        bulk(
+          segment,
+          intents.filter((intent) => intent.segmentId === segment.id),
+          at,
+          runId,
+        ),
+      ),
+    );
+    transitions = applied.flat();
+  } else {
+    // Intents touch distinct memberships: they are applied several at a time.
+    const applied = await mapConcurrently(intents, IO_CONCURRENCY, async (intent) => {
+      const segment = byId.get(intent.segmentId);
+      // A segment deleted during the run: its memberships are gone with it.
+      return segment && deps.applyMembership(segment, intent.profileId, intent.shouldBeMember, at, runId);
+    });
+    transitions = applied.filter((transition): transition is AudienceTransition => transition !== undefined);
+  }
   await deps.emit(transitions);
   await deps.outbox.clear(intents);
   return transitions;

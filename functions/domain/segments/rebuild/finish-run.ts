@@ -1,5 +1,12 @@
-import type { EvaluableSegment } from './membership-diff';
-import { flushIntents, type IntentOutbox, type MembershipIntent, type MembershipWriter, type SegmentCounts, type SliceProgress } from './evaluate-slice';
+import {
+  flushIntents,
+  type IntentOutbox,
+  type MembershipIntent,
+  type MembershipWriter,
+  type SegmentCounts,
+  type SegmentIdentity,
+  type SliceProgress,
+} from './evaluate-slice';
 import type { RebuildRun } from './plan';
 
 export interface FinishDependencies extends MembershipWriter {
@@ -39,7 +46,7 @@ export function totalCounts(progress: readonly SliceProgress[], segmentIds: read
  * through the same outbox as the slices; then each segment's size is counted and the run
  * recorded. Safe to repeat: a retried finish re-flushes the outbox and finds no one left to sweep.
  */
-export async function finishRun(run: RebuildRun, segments: readonly EvaluableSegment[], deps: FinishDependencies): Promise<FinishedSegment[]> {
+export async function finishRun(run: RebuildRun, segments: readonly SegmentIdentity[], deps: FinishDependencies): Promise<FinishedSegment[]> {
   const at = new Date(run.at);
   await flushIntents(await deps.outbox.pending(), segments, run.runId, at, deps);
   const totals = totalCounts(
