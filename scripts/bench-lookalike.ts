@@ -141,12 +141,12 @@ function costEstimate(measured: { readonly lambdaMsPerProfile: number; readonly 
   const membershipUnits = profiles * 2 * 0.5;
   const slices = 1_000;
   const buckets = Math.ceil(profiles / 5_000);
-  /** Each slice writes one item per bucket: at least 1 KB each, else their bytes. */
+  /** Each slice writes one item per bucket: at least one unit each, else a unit per KB. */
   const scoreItems = slices * buckets;
   const scoreWriteUnits = Math.max(scoreItems, (profiles * (measured.itemBytes / Math.max(1, measured.scored))) / 1_024);
   const audience = profiles * 0.1;
-  /** Per audience change: a transaction of 3 writes (2 units each), an outbox put and delete; one run fills the audience. */
-  const membershipWriteUnits = audience * (3 * 2 + 2);
+  /** Per audience change, written in bulk: the membership and its transition (1 unit each); the outbox is one item per page. */
+  const membershipWriteUnits = audience * 2;
   const lambdaSeconds = (profiles * measured.lambdaMsPerProfile) / 1_000;
   const lambdaGbSeconds = lambdaSeconds * 2;
   const transitions = 8 + slices * 4;

@@ -110,13 +110,14 @@ async function memberIds(environment: LookalikeEnvironment, segmentId: string): 
   return ids;
 }
 
+/** The live profiles of these ids (a merged-away id gives its survivor, once). */
 async function profilesOf(environment: LookalikeEnvironment, ids: readonly string[]): Promise<ProfileRecord[]> {
-  const profiles: ProfileRecord[] = [];
+  const profiles = new Map<string, ProfileRecord>();
   for (let i = 0; i < ids.length; i += PROFILE_BATCH) {
     const found = await environment.evaluation.profiles.store.getProfiles(ids.slice(i, i + PROFILE_BATCH));
-    profiles.push(...[...found.values()].filter((profile, index, all) => all.findIndex((other) => other.profileId === profile.profileId) === index));
+    for (const profile of found.values()) profiles.set(profile.profileId, profile);
   }
-  return profiles;
+  return [...profiles.values()];
 }
 
 async function rowsOf(environment: LookalikeEnvironment, profiles: readonly ProfileRecord[], at: Date): Promise<FeatureRow[]> {
@@ -172,22 +173,16 @@ async function scannedBackground(
   return { profiles: found, candidatesEstimate: Math.round((found.length * totalSegments) / Math.max(1, scanned)) };
 }
 
-/** Samples the seed and the background, trains and validates, and records the model and the plan the slices follow. */
-async function train(task: Extract<LookalikeTask, { action: 'train' }>): Promise<{ run: RunRef; slices: LookalikeSlice[] }> {
-  const stepStarted = performance.now();
-  const environment = lookalikeEnvironment();
-  const { segments, rebuild, profiles } = environment.evaluation;
-  const recorded = await requiredRun(environment, task.run);
-  const lookalike = await requiredLookalike(environment, task.run.lookalikeId);
-  const seedSegment = await segments.getSegment(lookalike.seed);
-  if (!seedSegment) throw new LookalikeTrainingError(`the seed segment ${lookalike.seed} does not exist`);
-  const candidatesSegment = lookalike.candidates === undefined ? undefined : await segments.getSegment(lookalike.candidates);
-  if (lookalike.candidates !== undefined && !candidatesSegment)
-    throw new LookalikeTrainingError(`the candidate segment ${lookalike.candidates} does not exist`);
-
-  const at = new Date(recorded.startedAt);
-  const random = seededRandom(randomSeedOf(recorded.runId));
-  const mayBeScored = (profile: ProfileRecord) => !objectsToAnalytics(profile, profiles.purposeConfig);
+/** The seed (sampled by id) and the background (sampled from the candidate segment, or scanned) as feature rows, and the candidates' estimated number. */
+async function trainingSample(
+  environment: LookalikeEnvironment,
+  lookalike: Lookalike,
+  run: RunRef,
+  at: Date,
+  itemCount: number,
+): Promise<{ seedSize: number; seedRows: FeatureRow[]; backgroundRows: FeatureRow[]; candidatesEstimate: number }> {
+  const random = seededRandom(randomSeedOf(run.runId));
+  const mayBeScored = (profile: ProfileRecord) => !objectsToAnalytics(profile, environment.evaluation.profiles.purposeConfig);
   const seedIds = await memberIds(environment, lookalike.seed);
   const seedSize = seedIds.length;
   if (seedSize < MIN_SEED_TO_TRAIN) {
@@ -197,8 +192,6 @@ async function train(task: Extract<LookalikeTask, { action: 'train' }>): Promise
   }
   const seedProfiles = (await profilesOf(environment, sampleOf(seedIds, seedSampleSize(seedSize), random))).filter(mayBeScored);
   const target = backgroundTarget(seedProfiles.length);
-  const itemCount = await rebuild.approximateItemCount();
-  const totalSegments = sliceCount(itemCount, SLICE_BOUNDS);
   let background: ProfileRecord[];
   let candidatesEstimate: number;
   if (lookalike.candidates !== undefined) {
@@ -207,11 +200,31 @@ async function train(task: Extract<LookalikeTask, { action: 'train' }>): Promise
     candidatesEstimate = candidateIds.length;
     background = (await profilesOf(environment, sampleOf(candidateIds, target, random))).filter(mayBeScored);
   } else {
-    const scanned = await scannedBackground(environment, task.run, lookalike.seed, itemCount, target);
+    const scanned = await scannedBackground(environment, run, lookalike.seed, itemCount, target);
     candidatesEstimate = scanned.candidatesEstimate;
     background = sampleOf(scanned.profiles, target, random);
   }
   const [seedRows, backgroundRows] = await Promise.all([rowsOf(environment, seedProfiles, at), rowsOf(environment, background, at)]);
+  return { seedSize, seedRows, backgroundRows, candidatesEstimate };
+}
+
+/** Samples the seed and the background, trains and validates, and records the model and the plan the slices follow. */
+async function train(task: Extract<LookalikeTask, { action: 'train' }>): Promise<{ run: RunRef; slices: LookalikeSlice[] }> {
+  const stepStarted = performance.now();
+  const environment = lookalikeEnvironment();
+  const { segments, rebuild } = environment.evaluation;
+  const recorded = await requiredRun(environment, task.run);
+  const lookalike = await requiredLookalike(environment, task.run.lookalikeId);
+  const seedSegment = await segments.getSegment(lookalike.seed);
+  if (!seedSegment) throw new LookalikeTrainingError(`the seed segment ${lookalike.seed} does not exist`);
+  const candidatesSegment = lookalike.candidates === undefined ? undefined : await segments.getSegment(lookalike.candidates);
+  if (lookalike.candidates !== undefined && !candidatesSegment)
+    throw new LookalikeTrainingError(`the candidate segment ${lookalike.candidates} does not exist`);
+
+  const at = new Date(recorded.startedAt);
+  const itemCount = await rebuild.approximateItemCount();
+  const totalSegments = sliceCount(itemCount, SLICE_BOUNDS);
+  const { seedSize, seedRows, backgroundRows, candidatesEstimate } = await trainingSample(environment, lookalike, task.run, at, itemCount);
   const result = trainLookalike(
     { seed: seedRows, background: backgroundRows },
     {
