@@ -17,7 +17,7 @@ import { seededRandom, type Random } from '../functions/domain/scoring/random';
 import { featureSourceAsOf, PROFILE_FEATURE_NAMES, profileFeatures } from '../functions/domain/scoring/profile-features';
 import { LABELS, labelOf, PREDICTIVE_SCORE_NAMES } from '../functions/domain/scoring/training-labels';
 import type { AcceptedMessage } from '../functions/domain/tracking/accepted-message';
-import { featureCsv } from './feature-csv';
+import { trainingCsv, type TrainingExample } from '../functions/domain/scoring/training-examples';
 
 /** Every behavioural assumption of the simulation, in one place (see models/README.md). */
 export const ASSUMPTIONS = {
@@ -165,16 +165,16 @@ function main(argv: readonly string[]): void {
   if (!values.out) throw new Error('usage: bootstrap-scoring-data.ts --out <directory> [--profiles 4000] [--seed 7]');
   const profiles = Number(values.profiles ?? 4000);
   const random = seededRandom(Number(values.seed ?? 7));
-  const rows = PREDICTIVE_SCORE_NAMES.map(() => [] as Array<{ features: ReturnType<typeof profileFeatures>; label: 0 | 1 }>);
+  const rows = PREDICTIVE_SCORE_NAMES.map(() => [] as TrainingExample[]);
   for (let index = 0; index < profiles; index += 1) {
     const messages = simulatePerson(index, random);
     const features = profileFeatures(featureSourceAsOf(messages, AS_OF), AS_OF);
-    for (const [n, name] of PREDICTIVE_SCORE_NAMES.entries()) rows[n]!.push({ features, label: labelOf(LABELS[name], messages, AS_OF) });
+    for (const [n, name] of PREDICTIVE_SCORE_NAMES.entries()) rows[n]!.push({ row: features, label: labelOf(LABELS[name], messages, AS_OF) });
   }
   mkdirSync(values.out, { recursive: true });
   PREDICTIVE_SCORE_NAMES.forEach((name, n) => {
     const file = join(values.out!, `${name}.csv`);
-    writeFileSync(file, featureCsv(LABELS[name].column, rows[n]!));
+    writeFileSync(file, trainingCsv(rows[n]!, [], LABELS[name].column));
     const positives = rows[n]!.filter((row) => row.label === 1).length;
     process.stdout.write(`${JSON.stringify({ file, rows: rows[n]!.length, positives, columns: PROFILE_FEATURE_NAMES.length + 1 })}\n`);
   });

@@ -4,7 +4,11 @@
  * the same code that scores profiles online) and the label from its events after the cut-off.
  *
  *   npm run export-features -- --as-of 2026-06-01 --label propensity|churn|complaint --out file.csv
- *                              [--endpoint http://127.0.0.1:8000] [--table Profiles] [--segments 4]
+ *                              [--traits plan,price_comparison] [--endpoint http://127.0.0.1:8000]
+ *                              [--table Profiles] [--segments 4]
+ *
+ * `--traits` adds one `trait:<name>` column per trait (docs/contract.md §14), as the retraining
+ * workflow does; people who object to analytics are left out, as there.
  *
  * Reads the profiles table with a parallel scan (`--segments`), against `--endpoint` (the local
  * platform's DynamoDB) or, without it, the AWS account of the ambient credentials
@@ -20,12 +24,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoProfileStore } from '../functions/adapters/dynamodb-profile-store';
 import { scanProfilePages } from '../functions/adapters/dynamodb-live-profiles';
 import type { ProfileRecord } from '../functions/domain/profile/profile';
-import { featureSourceAsOf, profileFeatures, type ProfileFeatures } from '../functions/domain/scoring/profile-features';
-import { LABELS, labelOf, labelWindowEnd, PREDICTIVE_SCORE_NAMES, type PredictiveScoreName } from '../functions/domain/scoring/training-labels';
-import { featureCsv } from './feature-csv';
+import { objectsToAnalytics } from '../functions/domain/privacy/purposes';
+import { traitFeatureSchema } from '../functions/domain/scoring/model-features';
+import { trainingCsv, trainingExampleOf, type TrainingExample } from '../functions/domain/scoring/training-examples';
+import { LABELS, labelWindowEnd, PREDICTIVE_SCORE_NAMES, type PredictiveScoreName } from '../functions/domain/scoring/training-labels';
 
 const USAGE =
-  'usage: npm run export-features -- --as-of <date> --label propensity|churn|complaint --out <file.csv> [--endpoint URL] [--table NAME] [--segments N]';
+  'usage: npm run export-features -- --as-of <date> --label propensity|churn|complaint --out <file.csv> [--traits a,b] [--endpoint URL] [--table NAME] [--segments N]';
 
 class UsageError extends Error {}
 
@@ -34,6 +39,8 @@ export interface ExportOptions {
   readonly tableName: string;
   readonly asOf: Date;
   readonly label: PredictiveScoreName;
+  /** Traits read as features beside the behavioural ones. */
+  readonly traits?: readonly string[];
   /** Parallel scan segments. */
   readonly segments: number;
   /** When the export runs: the label window must lie entirely before it. */
@@ -45,7 +52,7 @@ export interface ExportResult {
   readonly rows: number;
   readonly positives: number;
   readonly labelColumn: string;
-  /** Profiles without any event up to the cut-off: nothing to learn from them. */
+  /** Profiles without any event up to the cut-off (nothing to learn from them), or objecting to analytics. */
   readonly skipped: number;
 }
 
@@ -70,25 +77,27 @@ export async function exportFeatures(options: ExportOptions): Promise<ExportResu
     lenientTypes: [],
     dedupeWindowHours: 24,
   });
-  const cutOff = options.asOf.toISOString();
-  const rows: Array<{ features: ProfileFeatures; label: 0 | 1 }> = [];
+  const traits = options.traits ?? [];
+  const examples: TrainingExample[] = [];
   let skipped = 0;
   await Promise.all(
     Array.from({ length: options.segments }, async (_, segment) => {
       for await (const profile of scanLiveProfiles(doc, options.tableName, segment, options.segments)) {
-        const messages = (await store.listEvents(profile, Number.MAX_SAFE_INTEGER)).map((event) => event.message);
-        if (!messages.some((message) => message.timestamp <= cutOff)) {
+        if (objectsToAnalytics(profile)) {
           skipped += 1;
           continue;
         }
-        rows.push({ features: profileFeatures(featureSourceAsOf(messages, options.asOf), options.asOf), label: labelOf(definition, messages, options.asOf) });
+        const messages = (await store.listEvents(profile, Number.MAX_SAFE_INTEGER)).map((event) => event.message);
+        const example = trainingExampleOf(messages, definition, options.asOf, traits);
+        if (example === undefined) skipped += 1;
+        else examples.push(example);
       }
     }),
   );
   return {
-    csv: featureCsv(definition.column, rows),
-    rows: rows.length,
-    positives: rows.filter((row) => row.label === 1).length,
+    csv: trainingCsv(examples, traits, definition.column),
+    rows: examples.length,
+    positives: examples.filter((example) => example.label === 1).length,
     labelColumn: definition.column,
     skipped,
   };
@@ -107,6 +116,7 @@ function parseOptions(argv: readonly string[]): { options: Omit<ExportOptions, '
           endpoint: { type: 'string' },
           table: { type: 'string' },
           segments: { type: 'string' },
+          traits: { type: 'string' },
         },
       });
     } catch (error) {
@@ -120,8 +130,13 @@ function parseOptions(argv: readonly string[]): { options: Omit<ExportOptions, '
   if (!values.out) throw new UsageError('--out is required');
   const segments = Number(values.segments ?? 4);
   if (!Number.isSafeInteger(segments) || segments < 1 || segments > 1000) throw new UsageError('--segments must be an integer from 1 to 1000');
+  const traits = (values.traits ?? '').split(',').filter((trait) => trait.trim() !== '');
+  for (const trait of traits) {
+    const check = traitFeatureSchema.safeParse(trait);
+    if (!check.success) throw new UsageError(`--traits: "${trait}": ${check.error.issues[0]?.message ?? 'not a trait name'}`);
+  }
   return {
-    options: { tableName: values.table ?? process.env.PROFILES_TABLE_NAME ?? 'Profiles', asOf, label, segments, now: new Date() },
+    options: { tableName: values.table ?? process.env.PROFILES_TABLE_NAME ?? 'Profiles', asOf, label, traits, segments, now: new Date() },
     out: values.out,
     ...(values.endpoint && { endpoint: values.endpoint }),
   };

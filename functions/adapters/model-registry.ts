@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseModelArtifact, type ModelArtifact } from '../domain/scoring/artifact';
+import { traitOfFeature } from '../domain/scoring/model-features';
 import { PROFILE_FEATURE_NAMES } from '../domain/scoring/profile-features';
 import churnJson from '../../models/profile-churn.json';
 import complaintJson from '../../models/profile-complaint.json';
@@ -22,7 +23,7 @@ const SHIPPED_MODELS: ReadonlyArray<[string, unknown]> = [
 /** A model reading a column the platform does not compute would silently score on missing values. */
 function checkFeatures(name: string, model: ModelArtifact): void {
   const known = new Set<string>(PROFILE_FEATURE_NAMES);
-  const unknown = model.features.map((feature) => feature.name).filter((feature) => !known.has(feature));
+  const unknown = model.features.map((feature) => feature.name).filter((feature) => !known.has(feature) && traitOfFeature(feature) === undefined);
   if (unknown.length > 0) {
     throw new Error(`model "${name}" (${model.modelVersion}) reads features profiles do not have: ${unknown.join(', ')}`);
   }

@@ -6,6 +6,7 @@
  */
 import { featureSourceOf, profileFeatures } from '../scoring/profile-features';
 import type { ProfileRecord } from '../profile/profile';
+import { isPersonalTrait } from '../profile/traits';
 import type { SegmentCondition } from '../segments/definition';
 import { parseNumber } from '../scoring/table';
 import { isLookalikeScoreName } from './lookalike';
@@ -13,9 +14,6 @@ import { isLookalikeScoreName } from './lookalike';
 export type FeatureValue = string | number | boolean;
 /** Feature values by name; a missing value is absent. */
 export type FeatureRow = Readonly<Record<string, FeatureValue>>;
-
-/** Contact and identity traits: personal data, never a feature (and unique per person, so useless as one). */
-const PERSONAL_TRAITS = new Set(['email', 'phone', 'firstname', 'lastname', 'first_name', 'last_name', 'name', 'address', 'street', 'birthday', 'username']);
 
 /** The behavioural features a condition on an event is built from: a seed defined by orders leaks through `orders_total`. */
 const COMPUTED_FROM_EVENT: Readonly<Record<string, readonly string[]>> = {
@@ -44,7 +42,7 @@ const isScalar = (value: unknown): value is FeatureValue =>
 export function featureRowOf(profile: ProfileRecord, scores: Readonly<Record<string, unknown>> | undefined, now: Date): FeatureRow {
   const row: Record<string, FeatureValue> = {};
   for (const [name, trait] of Object.entries(profile.traits)) {
-    if (!PERSONAL_TRAITS.has(name.toLowerCase()) && isScalar(trait.value)) row[`trait:${name}`] = trait.value;
+    if (!isPersonalTrait(name) && isScalar(trait.value)) row[`trait:${name}`] = trait.value;
   }
   // The behavioural features the predictive models read (one function for both).
   for (const [name, value] of Object.entries(profileFeatures(featureSourceOf(profile), now))) {

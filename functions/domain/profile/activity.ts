@@ -181,6 +181,8 @@ export function channelOf(message: AcceptedMessage): string {
 /** The activity of one message on its own; folded into a profile with `mergeActivity`. */
 /** Email feedback events (functions/domain/email/feedback.ts) that report on a send, not on the person. */
 const DELIVERY_OUTCOMES: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced', 'Email Rejected']);
+/** The channels second- and third-party imports arrive through (imports/import-rows.ts). */
+const OTHER_PARTY_CHANNELS: ReadonlySet<string> = new Set(['partner', 'data_vendor']);
 
 export function activityOf(message: AcceptedMessage): Activity {
   return activityOfMessage(message).activity;
@@ -258,11 +260,14 @@ export function activityOfMessage(message: AcceptedMessage): { activity: Activit
   }
   // What the platform's email did rather than what the person did: it must not make a profile
   // look active (recency, tenure, channels) just because it was emailed.
-  const personActed = !(message.type === 'track' && message.event !== undefined && DELIVERY_OUTCOMES.has(message.event));
+  const delivery = message.type === 'track' && message.event !== undefined && DELIVERY_OUTCOMES.has(message.event);
+  // A partner's or data vendor's row is data about the person, not an act of theirs: not an event either.
+  const fromOtherParty = OTHER_PARTY_CHANNELS.has(channelOf(message));
+  const personActed = !delivery && !fromOtherParty;
   const eventName = message.type === 'track' ? boundedKey(message.event, PROFILE_LIMITS.maxEventNameBytes, 'activity.events', rejected) : undefined;
   const activity: Activity = {
     ...(personActed && { firstSeen: at, lastSeen: at }),
-    eventsTotal: 1,
+    eventsTotal: fromOtherParty ? 0 : 1,
     totals,
     daily: Object.keys(totals).length > 0 ? { [at.slice(0, 10)]: totals } : {},
     revenue,

@@ -42,6 +42,11 @@ export function mergeTraitMaps(base: Readonly<Record<string, TraitValue>>, incom
 }
 
 /** Whether a trait is one of the typed schema (bounded by its rules, never counted against the custom caps). */
+/** Contact and identity traits: personal data, never a model feature (and unique per person, so useless as one). */
+const PERSONAL_TRAITS = new Set(['email', 'phone', 'firstname', 'lastname', 'first_name', 'last_name', 'name', 'address', 'street', 'birthday', 'username']);
+
+export const isPersonalTrait = (name: string): boolean => PERSONAL_TRAITS.has(name.toLowerCase());
+
 export const isSchemaTrait = (name: string): boolean => Object.hasOwn(KNOWN_TRAITS, name);
 
 /** What a custom trait costs against PROFILE_LIMITS.maxCustomTraitsBytes: its stored name, value and provenance. */

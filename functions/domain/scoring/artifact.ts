@@ -97,6 +97,8 @@ const commonFields = {
   features: z.array(featureSpecSchema).min(1),
   /** Columns of the training file the model deliberately does not use. */
   ignoredColumns: z.array(z.string()),
+  /** Readable names of features in explanations (configured trait features), by feature name. */
+  featureLabels: z.record(z.string(), z.string()).optional(),
   bands: bandsSchema,
   training: trainingSchema,
 };

@@ -74,7 +74,8 @@ export function trainGbt(encoded: readonly Float64Array[], labels: Uint8Array, p
   const bounds = encoded.map((column) => binBounds(column, params.maxBins));
   const bins = encoded.map((column, f) => binColumn(column, bounds[f]!));
   const binCounts = bounds.map((b) => b.length + 1);
-  const splittable = Uint32Array.from(binCounts.flatMap((count, f) => (count > 1 ? [f] : [])));
+  // A single value still splits present from missing (a trait only some profiles have).
+  const splittable = Uint32Array.from(binCounts.flatMap((count, f) => (count > 1 || bins[f]!.includes(0) ? [f] : [])));
 
   const { trainRows, validationRows } = holdOut(labels, params, random);
   let positives = 0;
@@ -282,11 +283,14 @@ function leafOfBinnedRow(tree: BinnedTree, bins: readonly Uint8Array[], row: num
   }
 }
 
-/** Bin thresholds become value thresholds: bin <= t exactly when value <= bounds[t - 1]. */
+/**
+ * Bin thresholds become value thresholds: bin <= t exactly when value <= bounds[t - 1]; the last
+ * bin (every value left, missing right) has no bound above it, so the largest number stands in.
+ */
 function toRegressionTree(tree: BinnedTree, bounds: readonly Float64Array[]): RegressionTree {
   return {
     feature: [...tree.feature],
-    threshold: tree.feature.map((feature, node) => (feature < 0 ? 0 : bounds[feature]![tree.binThreshold[node]! - 1]!)),
+    threshold: tree.feature.map((feature, node) => (feature < 0 ? 0 : (bounds[feature]![tree.binThreshold[node]! - 1] ?? Number.MAX_VALUE))),
     missingLeft: [...tree.missingLeft],
     left: [...tree.left],
     right: [...tree.right],
@@ -399,7 +403,9 @@ class TreeGrower {
         let gLeft = pass === 1 ? histogram[base]! : 0;
         let hLeft = pass === 1 ? histogram[base + 1]! : 0;
         let cLeft = pass === 1 ? missingCount : 0;
-        for (let bin = 1; bin < binCount; bin++) {
+        // Every value bin left is a split only while the missing values go right.
+        const lastBin = pass === 0 && missingCount > 0 ? binCount : binCount - 1;
+        for (let bin = 1; bin <= lastBin; bin++) {
           const cell = base + bin * CELL;
           gLeft += histogram[cell]!;
           hLeft += histogram[cell + 1]!;

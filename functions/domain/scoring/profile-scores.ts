@@ -8,6 +8,7 @@ import { computeTraits } from '../profile/computed-traits';
 import type { ProfileRecord } from '../profile/profile';
 import type { AcceptedMessage } from '../tracking/accepted-message';
 import type { ModelArtifact } from './artifact';
+import { withTraitFeatures, traitsOfModel } from './model-features';
 import { featureSourceOf, profileFeatures } from './profile-features';
 import { scoreRow, type Band } from './score';
 import { bestSendHour, type EngagementEvent } from './send-hour';
@@ -106,9 +107,9 @@ export function computeProfileScores(profile: ProfileRecord, newestFirst: readon
   const scores: Record<string, ScoreValue> = {
     ...evaluateStateScores(settings.stateRules, { traits: source.traits, computed: computeTraits(profile.activity, now) }),
   };
-  const features = profileFeatures(source, now);
+  const behaviour = profileFeatures(source, now);
   for (const [name, model] of settings.models) {
-    const result = scoreRow(model, features, { topContributions: settings.topContributions });
+    const result = scoreRow(model, withTraitFeatures(behaviour, source.traits, traitsOfModel(model)), { topContributions: settings.topContributions });
     scores[name] = {
       probability: round(result.probability, 4),
       band: result.band,

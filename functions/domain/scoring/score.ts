@@ -140,15 +140,30 @@ export function explainRow(model: ModelArtifact, values: FeatureValues): Explana
   // Probability change per unit of log-odds along the way; the slope at the baseline when there is no change.
   const scale = Math.abs(change) > 1e-12 ? (probability - baselineProbability) / change : baselineProbability * (1 - baselineProbability);
   const contributions = model.features
-    .map((spec, f) => describe(spec, values[spec.name], row[f]!, logOdds[f]! * scale))
+    .map((spec, f) => describe(spec, model.featureLabels?.[spec.name], values[spec.name], row[f]!, logOdds[f]! * scale))
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || (a.feature < b.feature ? -1 : 1));
   return { probability, baselineProbability, contributions, warnings };
 }
 
-function describe(spec: FeatureSpec, raw: unknown, encoded: number, contribution: number): FeatureContribution {
+function describe(spec: FeatureSpec, readableName: string | undefined, raw: unknown, encoded: number, contribution: number): FeatureContribution {
   const value = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : null;
   const signed = `${contribution >= 0 ? '+' : '-'}${Math.abs(contribution).toFixed(2)}`;
-  return { feature: spec.name, value, contribution, label: `${spec.name} ${describeValue(spec, raw, encoded)} (${signed})` };
+  if (readableName === undefined) return { feature: spec.name, value, contribution, label: `${spec.name} ${describeValue(spec, raw, encoded)} (${signed})` };
+  // A named flag that is set reads as the name itself: "browses price-comparison sites: +0.21".
+  const label = isFlag(spec) && encoded === 1 ? `${readableName}: ${signed}` : `${readableName}: ${describeNamedValue(spec, raw, encoded)} (${signed})`;
+  return { feature: spec.name, value, contribution, label };
+}
+
+/** A numeric feature whose training values were 0 and 1 only (a yes/no trait). */
+function isFlag(spec: FeatureSpec): boolean {
+  return spec.kind === 'numeric' && spec.quartiles.every((q) => q === 0 || q === 1) && spec.mean >= 0 && spec.mean <= 1;
+}
+
+function describeNamedValue(spec: FeatureSpec, raw: unknown, encoded: number): string {
+  if (Number.isNaN(encoded)) return 'unknown';
+  if (isFlag(spec) && (encoded === 0 || encoded === 1)) return encoded === 1 ? 'yes' : 'no';
+  if (spec.kind === 'numeric') return describeValue(spec, raw, encoded);
+  return String(raw).trim();
 }
 
 function describeValue(spec: FeatureSpec, raw: unknown, encoded: number): string {
