@@ -118,6 +118,15 @@ export class DynamoLiveProfiles implements LiveProfiles {
     return { profileIds: page.items.map((item) => item.profileId as string), ...(page.next && { cursor: JSON.stringify(page.next) }) };
   }
 
+  async profilePage(slice: LiveProfileSlice, cursor: string | undefined, pageSize: number): Promise<{ profiles: ProfileRecord[]; cursor?: string }> {
+    const page = await scanLiveProfilePage(this.doc, this.tableName, {
+      ...slice,
+      pageSize,
+      ...(cursor !== undefined && { from: JSON.parse(cursor) as Record<string, unknown> }),
+    });
+    return { profiles: page.items.map(toProfile), ...(page.next && { cursor: JSON.stringify(page.next) }) };
+  }
+
   async approximateItemCount(): Promise<number> {
     const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
     return Table?.ItemCount ?? 0;

@@ -1,4 +1,3 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { bandOfScore, type LookalikeScore } from '../domain/lookalikes/audience';
@@ -7,14 +6,12 @@ import type { LookalikeModel } from '../domain/lookalikes/train';
 import { mapConcurrently } from '../domain/shared/concurrency';
 import { fnv1a } from '../domain/shared/string-hash';
 import { LookalikeConflictError, type LookalikeStore, type ScoreLayout, type StoredLookalikeRun } from '../ports/lookalike-store';
-import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
+import { batchWriteAll, fromGzippedParts, gzippedPartItems, queryAllItems } from './dynamodb-toolkit';
 
 type Item = Record<string, unknown>;
 
 const GSI = 'GSI1';
 const CATALOG = 'LOOKALIKES';
-/** A model is kept gzipped in parts well under DynamoDB's 400 KB item limit. */
-const MODEL_PART_BYTES = 300_000;
 /** Scores per item at most (about 45 bytes each): items stay far under 400 KB. */
 const SCORES_PER_ITEM = 5_000;
 /** Buckets read or deleted at once. */
@@ -162,16 +159,11 @@ export class DynamoLookalikeStore implements LookalikeStore {
   }
 
   async saveModel(id: string, runId: string, model: LookalikeModel): Promise<void> {
-    const packed = gzipSync(JSON.stringify(model));
-    const parts = Math.max(1, Math.ceil(packed.length / MODEL_PART_BYTES));
+    const parts = gzippedPartItems(model, (part) => lookalikeKeys.modelPart(id, runId, part));
     await batchWriteAll(
       this.doc,
       this.table,
-      Array.from({ length: parts }, (_, part) => ({
-        PutRequest: {
-          Item: { ...lookalikeKeys.modelPart(id, runId, part), parts, data: packed.subarray(part * MODEL_PART_BYTES, (part + 1) * MODEL_PART_BYTES) },
-        },
-      })),
+      parts.map((Item) => ({ PutRequest: { Item } })),
     );
   }
 
@@ -182,9 +174,7 @@ export class DynamoLookalikeStore implements LookalikeStore {
       ExpressionAttributeValues: { ':pk': `LAL#${id}`, ':model': `MODEL#${runId}#` },
       ConsistentRead: true,
     });
-    // Parts are written together; a model is whole once every part is there.
-    if (items.length === 0 || items.length !== items[0]?.parts) return undefined;
-    return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.data as Uint8Array))).toString('utf8')) as LookalikeModel;
+    return fromGzippedParts<LookalikeModel>(items);
   }
 
   async writeScores(id: string, layout: ScoreLayout, slice: number, startPage: number, scores: ReadonlyArray<readonly [string, number]>): Promise<void> {

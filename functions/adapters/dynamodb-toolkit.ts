@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { jitteredBackoff } from '../domain/shared/backoff';
 
@@ -87,4 +88,28 @@ export async function batchWriteAll(
       return (result.UnprocessedItems?.[tableName] ?? []) as Item[];
     }),
   );
+}
+
+/** A large value is kept gzipped in parts well under DynamoDB's 400 KB item limit. */
+const GZIP_PART_BYTES = 300_000;
+
+/**
+ * The items holding `value` gzipped in parts: `keyOf(part)` gives each part's key (sort keys must
+ * order the parts, e.g. a zero-padded part number), `extra` attributes go on every part.
+ */
+export function gzippedPartItems(value: unknown, keyOf: (part: number) => Item, extra: Item = {}): Item[] {
+  const packed = gzipSync(JSON.stringify(value));
+  const parts = Math.max(1, Math.ceil(packed.length / GZIP_PART_BYTES));
+  return Array.from({ length: parts }, (_, part) => ({
+    ...keyOf(part),
+    ...extra,
+    parts,
+    data: packed.subarray(part * GZIP_PART_BYTES, (part + 1) * GZIP_PART_BYTES),
+  }));
+}
+
+/** The value of gzippedPartItems read back in key order; undefined until every part is there (they are written together). */
+export function fromGzippedParts<T>(items: readonly Item[]): T | undefined {
+  if (items.length === 0 || items.length !== items[0]?.parts) return undefined;
+  return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.data as Uint8Array))).toString('utf8')) as T;
 }

@@ -58,8 +58,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const shared = scoringEnvironment();
   // The batch's changes go on to segment evaluation in one send (up to 10 per SQS request), not one request per profile.
   const evaluations: ProfileChange[] = [];
-  const reads = await batchReads(shared, changedProfileIds(event.Records));
-  const deps: RescoreDependencies = { ...shared.dependencies, ...reads, evaluateSegments: async (change) => void evaluations.push(change) };
+  // The models in service at this batch: a promotion or rollback reaches every profile scored after it.
+  const [reads, { models }] = await Promise.all([batchReads(shared, changedProfileIds(event.Records)), shared.modelsInService.current()]);
+  const deps: RescoreDependencies = {
+    ...shared.dependencies,
+    settings: { ...shared.dependencies.settings, models },
+    ...reads,
+    evaluateSegments: async (change) => void evaluations.push(change),
+  };
   // A message that can never be scored is quarantined instead of being retried into the DLQ.
   const record = quarantinePoisonMessages({ consumer: 'score', logger, sink: () => profileEnvironment().store }, (sqsRecord) => scoreRecord(sqsRecord, deps));
   const response = await processPartialResponse(event, record, processor, { context });

@@ -35,6 +35,12 @@ export interface LiveProfiles {
     cursor: string | undefined,
     pageSize: number,
   ): Promise<{ readonly profileIds: readonly string[]; readonly cursor?: string }>;
+  /** One page of whole profiles of a slice from `cursor`, as profileIdPage. */
+  profilePage(
+    slice: LiveProfileSlice,
+    cursor: string | undefined,
+    pageSize: number,
+  ): Promise<{ readonly profiles: readonly ProfileRecord[]; readonly cursor?: string }>;
   /** Items of the store as last counted (DynamoDB refreshes it about every six hours): an estimate. */
   approximateItemCount(): Promise<number>;
 }

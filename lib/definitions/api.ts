@@ -104,6 +104,17 @@ export const LOOKALIKE_ROUTES = [
 ] as const satisfies readonly RouteDefinition[];
 export type LookalikeRouteKey = RouteKeys<typeof LOOKALIKE_ROUTES>;
 
+/** Models (admin, docs/contract.md §14): the predictive scores' models, their trait features, retraining and rollback. */
+export const MODEL_ROUTES = [
+  { method: 'GET', path: '/v1/models', functionId: 'modelApi' },
+  { method: 'GET', path: '/v1/models/{score}', functionId: 'modelApi' },
+  { method: 'PUT', path: '/v1/models/{score}/features', functionId: 'modelApi' },
+  { method: 'POST', path: '/v1/models/{score}/train', functionId: 'modelApi' },
+  { method: 'GET', path: '/v1/models/{score}/jobs/{jobId}', functionId: 'modelApi' },
+  { method: 'POST', path: '/v1/models/{score}/rollback', functionId: 'modelApi' },
+] as const satisfies readonly RouteDefinition[];
+export type ModelRouteKey = RouteKeys<typeof MODEL_ROUTES>;
+
 /** Decisions (public, write key): a small function of its own with its own throttling (DECIDE_THROTTLING). */
 export const DECIDE_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/decide', functionId: 'decide' }];
 
@@ -116,6 +127,7 @@ const API_ROUTES: readonly RouteDefinition[] = [
   ...REPORT_ROUTES,
   ...OFFER_ROUTES,
   ...LOOKALIKE_ROUTES,
+  ...MODEL_ROUTES,
   ...DECIDE_ROUTES,
 ];
 

@@ -15,6 +15,8 @@ export type FunctionId =
   | 'segmentApi'
   | 'segmentRebuild'
   | 'lookalike'
+  | 'modelApi'
+  | 'modelTraining'
   | 'scoreRecompute'
   | 'journeyTrigger'
   | 'journeySend'
@@ -96,6 +98,8 @@ const CONTROL_GROUP = 'CONTROL'; // the global control group's draw in force
 const OFFER = 'OFFER#*'; // offer definitions
 const LOOKALIKE = 'LAL#*'; // lookalike definitions, runs and model parts
 const LOOKALIKE_SCORES = 'LALS#*'; // a lookalike run's scores, one partition per bucket of profiles
+const MODEL = 'MODEL#*'; // a predictive score's trait features, versions (artifact parts), retraining jobs and their exported examples
+const MODEL_SERVING = 'MODELSERVING'; // which version serves each predictive score
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const OFFER_CATALOG = 'OFFERS';
@@ -212,6 +216,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         grants: [
           { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'BatchWriteItem'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [QUARANTINE] },
+          // The models in service, read at every batch, and their artifacts.
+          { actions: ['Query'], keys: [MODEL_SERVING, MODEL] },
         ],
       }),
     ],
@@ -344,6 +350,45 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
       }),
     ],
     sendsTo: ['Activation'],
+    verifies: [],
+    secureParameters: [],
+  },
+  {
+    id: 'modelApi',
+    entry: 'functions/handlers/model-api.ts',
+    description: 'Admin Models API: the models in service, their trait features, retraining jobs (started here) and rollback',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem', 'Query', 'PutItem'], keys: [MODEL] },
+          { actions: ['Query', 'PutItem'], keys: [MODEL_SERVING] },
+        ],
+      }),
+    ],
+    sendsTo: [],
+    verifies: ['adminTokens'],
+    secureParameters: [],
+  },
+  {
+    id: 'modelTraining',
+    entry: 'functions/handlers/model-training.ts',
+    description: 'Tasks of the model training state machine: plan, export a slice of examples, train and compare, promote or keep, fail',
+    // Training holds every example in memory (MAX_EXAMPLES of each cut-off at most).
+    memorySize: 3008,
+    timeoutSeconds: 900,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['Query'], keys: [PROFILE] },
+          { actions: ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'], keys: [MODEL] },
+          { actions: ['Query', 'PutItem'], keys: [MODEL_SERVING] },
+        ],
+        scan: true,
+      }),
+    ],
+    sendsTo: [],
     verifies: [],
     secureParameters: [],
   },

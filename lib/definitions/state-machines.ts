@@ -33,7 +33,18 @@ export const SCORE_RECOMPUTE_STATE_MACHINE: StateMachineDefinition = {
   envName: 'SCORE_RECOMPUTE_STATE_MACHINE_ARN',
   description: "Recomputes every profile's scores: maps over parallel scan slices of the profiles, queueing a recompute change per profile",
   taskFunctions: ['scoreRecompute'],
-  startedBy: [],
+  // A promoted or rolled-back model rescores everyone (docs/contract.md §14).
+  startedBy: ['modelTraining', 'modelApi'],
+};
+
+/** Retraining a predictive score on the customer's own data (docs/contract.md §14), by API or weekly. */
+export const MODEL_TRAINING_STATE_MACHINE: StateMachineDefinition = {
+  id: 'ModelTraining',
+  envName: 'MODEL_TRAINING_STATE_MACHINE_ARN',
+  description:
+    'Retrains a predictive score: exports examples at two cut-offs in scan slices, trains a candidate, compares it with the model in service on the same holdout, promotes it only when at least as good',
+  taskFunctions: ['modelTraining'],
+  startedBy: ['modelApi'],
 };
 
 /** Cart abandonment (docs/contract.md §6): wait, check, email 1, wait, check, email 2 with the incentive. */
@@ -89,6 +100,7 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   SEGMENT_REBUILD_STATE_MACHINE,
   LOOKALIKE_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
+  MODEL_TRAINING_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   AUDIENCE_EMAIL_STATE_MACHINE,

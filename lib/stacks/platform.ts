@@ -10,6 +10,7 @@ import {
   CART_ABANDONMENT_STATE_MACHINE,
   ERASURE_STATE_MACHINE,
   LOOKALIKE_STATE_MACHINE,
+  MODEL_TRAINING_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
   SCORE_RECOMPUTE_STATE_MACHINE,
   SEGMENT_REBUILD_STATE_MACHINE,
@@ -19,7 +20,9 @@ import {
 import type { DataResources } from '../constructs/dmp-function';
 import { EmailFeedback } from '../constructs/email-feedback';
 import { ErasureStateMachine } from '../constructs/erasure-state-machine';
+import { ModelTrainingStateMachine } from '../constructs/model-training-state-machine';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
+import { PREDICTIVE_SCORE_NAMES } from '../../functions/domain/scoring/training-labels';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
 import { LookalikeStateMachine } from '../constructs/lookalike-state-machine';
@@ -56,6 +59,7 @@ export function definePlatform(app: App): Platform {
   const rebuild = addSegmentRebuild(processing, functions);
   const lookalike = addLookalike(processing, functions);
   const recompute = addScoreRecompute(processing, functions);
+  const training = addModelTraining(processing, functions);
   const erasure = addErasure(processing, functions);
   allowWebhookSecrets(processing, functions);
   const journeys = addJourneys(app, processing, functions);
@@ -64,6 +68,7 @@ export function definePlatform(app: App): Platform {
     [SEGMENT_REBUILD_STATE_MACHINE.id, rebuild.stateMachine],
     [LOOKALIKE_STATE_MACHINE.id, lookalike.stateMachine],
     [SCORE_RECOMPUTE_STATE_MACHINE.id, recompute.stateMachine],
+    [MODEL_TRAINING_STATE_MACHINE.id, training.stateMachine],
     [ERASURE_STATE_MACHINE.id, erasure.stateMachine],
     ...journeys,
   ]);
@@ -101,11 +106,31 @@ function starterOf(definition: StateMachineDefinition, starterId: FunctionId, fu
   return starter;
 }
 
-/** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function. */
+/** Gives each starter of a state machine its ARN and the right to start it. */
+function allowStarters(definition: StateMachineDefinition, stateMachine: IStateMachine, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  for (const starterId of definition.startedBy) {
+    const starter = starterOf(definition, starterId, functions);
+    starter.addEnvironment(definition.envName, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(starter);
+  }
+}
+
+/** The nightly score recompute (state machine and its 03:00 UTC schedule), beside its task function; a model promotion or rollback starts it too. */
 function addScoreRecompute(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ScoreRecomputeStateMachine {
   const definition = SCORE_RECOMPUTE_STATE_MACHINE;
   const taskFunction = taskFunctionOf(definition, functions);
-  return new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  const recompute = new ScoreRecomputeStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
+  allowStarters(definition, recompute.stateMachine, functions);
+  return recompute;
+}
+
+/** Retraining the predictive scores (state machine and a weekly schedule per score), beside its task function and its starter (the Models API). */
+function addModelTraining(processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): ModelTrainingStateMachine {
+  const definition = MODEL_TRAINING_STATE_MACHINE;
+  const taskFunction = taskFunctionOf(definition, functions);
+  const training = new ModelTrainingStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id, scores: PREDICTIVE_SCORE_NAMES });
+  allowStarters(definition, training.stateMachine, functions);
+  return training;
 }
 
 /** The erasure job's state machine, beside its task function and its starter (the Profile API). */
@@ -113,11 +138,7 @@ function addErasure(processing: ProcessingStack, functions: ReadonlyMap<Function
   const definition = ERASURE_STATE_MACHINE;
   const taskFunction = taskFunctionOf(definition, functions);
   const erasure = new ErasureStateMachine(processing, definition.id, { taskFunction, logicalId: definition.id });
-  for (const starterId of definition.startedBy) {
-    const starter = starterOf(definition, starterId, functions);
-    starter.addEnvironment(definition.envName, erasure.stateMachine.stateMachineArn);
-    erasure.stateMachine.grantStartExecution(starter);
-  }
+  allowStarters(definition, erasure.stateMachine, functions);
   return erasure;
 }
 

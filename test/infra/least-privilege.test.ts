@@ -127,8 +127,8 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
   it.each([
     // Reconcile also counts the profiles of each control-group bucket (POP) as it creates and merges them.
     ['reconcile', ['ID#*', 'MSG#*', 'P#*', 'POP', 'QUARANTINE*', 'SUP#*']],
-    // The consumers that quarantine poison messages may write the quarantine (put only).
-    ['score', ['P#*', 'QUARANTINE*']],
+    // The consumers that quarantine poison messages may write the quarantine (put only); score reads the models in service.
+    ['score', ['MODEL#*', 'MODELSERVING', 'P#*', 'QUARANTINE*']],
     // Segment report counters (SRPT#), touches (P#), orders (ORDER#, BUY#) and the control group's draw (CONTROL).
     ['segmentEvaluator', ['P#*', 'QUARANTINE*', 'S#*', 'SEG#*', 'SRPT#*']],
     ['activation', ['CONTROL', 'P#*', 'QUARANTINE*', 'SEG#*', 'SRPT#*', 'WH#*']],
@@ -165,11 +165,21 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     expect(touching('MSG#*')).toEqual(['reconcile']);
   });
 
+  it('lets the score function only read the models in service, and only the Models API and the training job change them', () => {
+    expect(dynamoPermissions(required(functions, 'score')).filter((permission) => permission.includes('MODEL'))).toEqual([
+      'dynamodb:Query table MODEL#*,MODELSERVING',
+    ]);
+    const writers = FUNCTIONS.filter((definition) =>
+      dynamoPermissions(required(functions, definition.id)).some((permission) => /^dynamodb:(Put|Update|Delete|BatchWrite)Item .*MODEL/.test(permission)),
+    ).map((definition) => definition.id);
+    expect(writers).toEqual(['modelApi', 'modelTraining']);
+  });
+
   it('lets only the scanning functions scan, and queries GSI1 only on the partitions named', () => {
     const scanners = FUNCTIONS.filter((definition) => dynamoPermissions(required(functions, definition.id)).includes('dynamodb:Scan table')).map(
       (definition) => definition.id,
     );
-    expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'lookalike', 'scoreRecompute']);
+    expect(scanners).toEqual(['segmentApi', 'segmentRebuild', 'lookalike', 'modelTraining', 'scoreRecompute']);
     expect(dynamoPermissions(required(functions, 'reportApi'))).toEqual([
       'dynamodb:GetItem table CONTROL',
       'dynamodb:PutItem table CONTROL',
