@@ -251,8 +251,11 @@ export async function trainCandidate(ref: JobRef, deps: TrainDependencies): Prom
     },
     result.candidate,
   );
+  // The same data trains the same model: nothing to promote.
+  const same = result.candidate.modelVersion === current.modelVersion;
   await deps.store.putJob({
     ...job,
+    ...(same && { reason: 'the candidate is the model in service: the data taught nothing new' }),
     candidateAuc: result.candidateAuc,
     currentAuc: result.currentAuc,
     version: result.candidate.modelVersion,
@@ -260,7 +263,7 @@ export async function trainCandidate(ref: JobRef, deps: TrainDependencies): Prom
     train: result.trainCounts,
     holdout: result.holdoutCounts,
   });
-  return { ...ref, better: result.better };
+  return { ...ref, better: result.better && !same };
 }
 
 export interface PromoteDependencies {
@@ -312,7 +315,7 @@ export async function keepCurrentModel(
     ...job,
     status: 'kept',
     finishedAt: deps.now().toISOString(),
-    reason: `the candidate's holdout AUC ${figures(job.candidateAuc)} is below the model in service's ${figures(job.currentAuc)}`,
+    reason: job.reason ?? `the candidate's holdout AUC ${figures(job.candidateAuc)} is below the model in service's ${figures(job.currentAuc)}`,
   };
   await deps.store.putJob(kept);
   return kept;
