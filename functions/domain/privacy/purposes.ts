@@ -5,9 +5,19 @@ import { describeIssues } from '../shared/schema-issues';
 /**
  * Processing purposes (GDPR art. 6: consent is given per purpose). The advertising purposes are
  * Google's consent mode names: `ad_user_data` (sending a person's data to an ad platform, e.g.
- * Customer Match) and `ad_personalization` (targeting them with it).
+ * Customer Match) and `ad_personalization` (targeting them with it). `phone_marketing` is being
+ * called with an offer (a call-center destination hands the person to a dialer): a channel of its
+ * own, decided apart from email and SMS (telemarketing rules differ, e.g. do-not-call lists).
  */
-export const DEFAULT_PURPOSES = ['analytics', 'personalization', 'email_marketing', 'sms_marketing', 'ad_user_data', 'ad_personalization'] as const;
+export const DEFAULT_PURPOSES = [
+  'analytics',
+  'personalization',
+  'email_marketing',
+  'sms_marketing',
+  'phone_marketing',
+  'ad_user_data',
+  'ad_personalization',
+] as const;
 
 export type PurposeState = 'granted' | 'denied' | 'unknown';
 
@@ -33,6 +43,7 @@ export const DEFAULT_PURPOSE_CONFIG: PurposeConfig = {
     marketing: ['email_marketing'],
     email: ['email_marketing'],
     sms: ['sms_marketing'],
+    phone: ['phone_marketing'],
     personalization: ['personalization'],
     functional: ['personalization'],
     analytics: ['analytics'],
