@@ -180,9 +180,15 @@ export function parsePurposeConfig(json: string | undefined): PurposeConfig {
     throw new Error(`DMP_PRIVACY_CONFIG: ${describeIssues(parsed.error).join('; ')}`);
   }
   const overrides = parsed.data;
+  const purposes = overrides.purposes ?? DEFAULT_PURPOSE_CONFIG.purposes;
+  // The default mapping decides only the purposes the deployment lists (one that lists its own,
+  // written before `phone_marketing` existed, keeps working); its own mapping must name listed ones.
+  const defaultCategories = Object.fromEntries(
+    Object.entries(DEFAULT_PURPOSE_CONFIG.categoryPurposes).map(([category, mapped]) => [category, mapped.filter((purpose) => purposes.includes(purpose))]),
+  );
   const config: PurposeConfig = {
-    purposes: overrides.purposes ?? DEFAULT_PURPOSE_CONFIG.purposes,
-    categoryPurposes: { ...DEFAULT_PURPOSE_CONFIG.categoryPurposes, ...overrides.categoryPurposes },
+    purposes,
+    categoryPurposes: { ...defaultCategories, ...overrides.categoryPurposes },
     grantedByDefault: { ...DEFAULT_PURPOSE_CONFIG.grantedByDefault, ...overrides.grantedByDefault },
   };
   const mapped = [...Object.values(config.categoryPurposes).flat(), ...config.grantedByDefault.eu, ...config.grantedByDefault.other];

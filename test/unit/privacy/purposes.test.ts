@@ -107,6 +107,18 @@ describe('purposes from Segment consent categories', () => {
       'email_marketing',
     ]);
   });
+
+  it('keeps a configuration that lists its purposes without phone_marketing: the phone category then decides nothing', () => {
+    const purposes = ['analytics', 'personalization', 'email_marketing', 'sms_marketing', 'ad_user_data', 'ad_personalization'];
+    const config = parsePurposeConfig(JSON.stringify({ purposes }));
+    expect(config.purposes).toEqual(purposes);
+    expect(config.categoryPurposes.phone).toEqual([]);
+    expect(config.categoryPurposes.sms).toEqual(['sms_marketing']);
+    expect(purposeStates(consentAfter({ at: '2026-05-01T10:00:00.000Z', categories: { phone: true } }), 'eu', config)).not.toHaveProperty('phone_marketing');
+    expect(() => parsePurposeConfig(JSON.stringify({ purposes, categoryPurposes: { phone: ['phone_marketing'] } }))).toThrow(
+      /phone_marketing is not one of the purposes/,
+    );
+  });
 });
 
 describe('ad platform normalization before hashing', () => {

@@ -122,7 +122,6 @@ describe('segment call-center destinations', () => {
   it('asks for a purpose where the deployment has no phone_marketing purpose: a call center is always consent-gated', async () => {
     process.env.DMP_PRIVACY_CONFIG = JSON.stringify({
       purposes: ['analytics', 'personalization', 'email_marketing', 'sms_marketing', 'ad_user_data', 'ad_personalization'],
-      categoryPurposes: { phone: [] },
     });
     try {
       const { status, errors } = await errorsOf({ type: 'call_center', url: URL, reason: 'Call' });
