@@ -84,7 +84,7 @@ describe('call-center destination', () => {
     ]);
   });
 
-  it('hands a consenting member with a phone to the dialer once, signed, with phone, name, reason and score; nobody else', async () => {
+  it('hands a consenting member with a phone to the dialer once, signed, with phone, name, reason and score; nobody else; tells it of a withdrawal', async () => {
     const hook = unique('dialer');
     const plan = unique('plan');
     const created = await admin('/v1/segments', {
@@ -151,5 +151,25 @@ describe('call-center destination', () => {
     for (const label of explanation) expect(churn.contributions.map((contribution) => contribution.label)).toContain(label);
     expect(delivery.status).toBe(200);
     expect(verifyWebhook(delivery.headers, delivery.body, SECRET, Math.floor(Date.now() / 1000))).toBe(true);
+
+    // Withdrawing phone consent while still a member: the dialer is told to drop them (it asked
+    // for entries only), without profile data.
+    await identify(caller, { plan }, { phone: false });
+    const notices = await pollUntil(
+      async () => {
+        const found = (await deliveriesTo(hook)).slice(1);
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the withdrawal notice' },
+    );
+    expect(await platform.drain(Date.now() + 20_000)).toBe(true);
+    expect(await deliveriesTo(hook)).toHaveLength(2);
+    const [notice] = notices;
+    expect(JSON.parse(notice?.body ?? '{}')).toMatchObject({
+      type: 'audience.exited',
+      data: { profileId: called.profileId, reason: 'consent-withdrawn', withdrawnPurposes: ['phone_marketing'] },
+    });
+    expect(notice?.body).not.toContain('+33612345678');
+    expect(verifyWebhook(notice?.headers ?? {}, notice?.body ?? '', SECRET, Math.floor(Date.now() / 1000))).toBe(true);
   });
 });
