@@ -7,6 +7,7 @@ import { webhookSecretsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import { WebhookSender } from '../adapters/webhook-sender';
 import { outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
+import { contactOf } from '../domain/activation/call-center';
 import type { ProfileSnapshot } from '../domain/activation/profile-payload';
 import { consentRegion, type PurposeConfig } from '../domain/privacy/purposes';
 import type { DeliveryLog } from '../ports/delivery-log';
@@ -30,8 +31,8 @@ export interface ActivationEnvironment {
   segmentDestinations(segmentId: string): Promise<readonly SegmentDestination[] | undefined>;
   secretOf(secretRef: string): Promise<string>;
   /**
-   * The live profile (a merged-away id resolves to the survivor): its identities, scores, consent
-   * and the region of its `country` trait; undefined once erased.
+   * The live profile (a merged-away id resolves to the survivor): its identities, scores, consent,
+   * the region of its `country` trait and its contact traits (call centers); undefined once erased.
    */
   profileOf(profileId: string): Promise<Required<ProfileSnapshot> | undefined>;
   /** Which purposes exist and which a person has by default (`DMP_PRIVACY_CONFIG`): decides the destinations that serve a purpose. */
@@ -78,6 +79,7 @@ export function activationEnvironment(env: NodeJS.ProcessEnv = process.env): Act
         scores: (await scores.getScores(profile.profileId)) ?? {},
         consent: profile.consent,
         region: consentRegion(profile.traits.country?.value),
+        contact: contactOf(profile.traits),
       };
     },
     purposeConfig,

@@ -1,3 +1,4 @@
+import { callCenterTarget } from '../domain/activation/call-center';
 import { definitionOf } from '../domain/segments/definition';
 import { lookalikeIdOfAudience } from '../domain/lookalikes/lookalike';
 import type { EvaluableSegment } from '../domain/segments/rebuild/membership-diff';
@@ -52,7 +53,15 @@ export function segmentEvaluationEnvironment(env: NodeJS.ProcessEnv = process.en
       if (lookalikeIdOfAudience(segment.id) !== undefined) return [];
       try {
         const webhookPurposes = [
-          ...new Set(segment.destinations.flatMap((destination) => (destination.type === 'webhook' && destination.purpose ? [destination.purpose] : []))),
+          ...new Set(
+            segment.destinations.flatMap((destination) =>
+              destination.type === 'webhook' && destination.purpose
+                ? [destination.purpose]
+                : destination.type === 'call_center'
+                  ? [callCenterTarget(destination).purpose]
+                  : [],
+            ),
+          ),
         ];
         return [{ id: segment.id, name: segment.name, definition: definitionOf(segment.definition), ...(webhookPurposes.length > 0 && { webhookPurposes }) }];
       } catch {

@@ -5,7 +5,8 @@ import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine'
 import { activationEnvironment, type ActivationEnvironment } from '../composition/activation';
 import { profileEnvironment } from '../composition/profile-environment';
 import { isRefused, retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
-import { deliverTransition, webhookTouch, type WebhookTarget } from '../domain/activation/deliver-transition';
+import { callCenterTarget } from '../domain/activation/call-center';
+import { deliverTransition, webhookTouch, type DeliveryTarget } from '../domain/activation/deliver-transition';
 import { attributionEnvironment } from '../composition/attribution';
 import { audienceJourneyStart } from '../domain/journeys/audience-journey';
 import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
@@ -38,8 +39,11 @@ async function activateRecord(record: SQSRecord): Promise<void> {
   const { attribution, controlGroup } = attributionEnvironment();
   const journeysStarted = await startAudienceJourneys(message, environment);
   const report = await deliverTransition(message, receiveCount, {
+    // Webhooks and call centers, in the segment's order (their delivery keys count positions among them).
     destinationsOf: async (segmentId) =>
-      (await environment.segmentDestinations(segmentId))?.filter((destination): destination is WebhookTarget => destination.type === 'webhook'),
+      (await environment.segmentDestinations(segmentId))?.flatMap((destination): DeliveryTarget[] =>
+        destination.type === 'webhook' ? [destination] : destination.type === 'call_center' ? [callCenterTarget(destination)] : [],
+      ),
     secretOf: environment.secretOf,
     profileOf: environment.profileOf,
     purposeConfig: environment.purposeConfig,
@@ -76,6 +80,8 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     withoutConsent: report.withoutConsent ?? 0,
     heldOut: report.heldOut ?? 0,
     controlGroup: report.controlGroup ?? 0,
+    // Call-center destinations skipped: the person has no callable phone (never the number itself).
+    withoutPhone: report.withoutPhone ?? 0,
   });
   if (report.failed > 0) {
     const delay = retryDelaySeconds(receiveCount, WEBHOOK_RETRY_POLICY, environment.timeScale);

@@ -1,3 +1,4 @@
+import type { CallCenterDestination } from '../domain/activation/call-center';
 import type { ProfileInclude } from '../domain/activation/profile-payload';
 import type { AudienceJourneyDestination } from '../domain/journeys/audience-journey';
 import type { AudienceTransition } from '../domain/pipeline/messages';
@@ -37,8 +38,11 @@ export interface AdExportDestination {
   readonly holdout?: number;
 }
 
-/** Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts). */
-export type SegmentDestination = WebhookDestination | AudienceJourneyDestination | AdExportDestination;
+/**
+ * Entering the segment starts an audience journey (functions/domain/journeys/audience-journey.ts);
+ * a call-center destination hands the person to a dialer (functions/domain/activation/call-center.ts).
+ */
+export type SegmentDestination = WebhookDestination | AudienceJourneyDestination | AdExportDestination | CallCenterDestination;
 
 /** A segment as stored and as the API shows it (docs/contract.md §7), plus bookkeeping. */
 export interface SegmentRecord {

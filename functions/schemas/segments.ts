@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CALL_CENTER_DEFAULT_PURPOSE, CALL_CENTER_REASON_MAX_LENGTH } from '../domain/activation/call-center';
 import { checkOutboundUrl, outboundUrlPolicyFromEnv } from '../domain/activation/outbound-address';
 import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
@@ -6,6 +7,8 @@ import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
 import { parsePurposeConfig } from '../domain/privacy/purposes';
 import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
+import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scoring/state-scores';
+import { PREDICTIVE_SCORE_NAMES } from '../domain/scoring/training-labels';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
 
 /**
@@ -44,17 +47,15 @@ export const purpose = z
 /** A share of the audience held out of a destination, to measure its lift: at most half. */
 const holdoutShare = z.number().min(0, 'holdout is a share between 0 and 0.5').max(0.5, 'holdout is a share between 0 and 0.5');
 
+const secretRef = z.string().regex(/^[A-Za-z0-9_./:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself');
+
+const audienceEvents = z.array(z.enum(['Audience Entered', 'Audience Exited'])).min(1);
+
 const webhookDestination = z.strictObject({
   type: z.literal('webhook'),
   url: webhookUrl,
-  secretRef: z
-    .string()
-    .regex(/^[A-Za-z0-9_./:-]{1,512}$/, 'secretRef names a secret (an SSM parameter name), never the secret itself')
-    .optional(),
-  events: z
-    .array(z.enum(['Audience Entered', 'Audience Exited']))
-    .min(1)
-    .optional(),
+  secretRef: secretRef.optional(),
+  events: audienceEvents.optional(),
   include: z
     .array(z.enum(PROFILE_INCLUDES))
     .min(1)
@@ -66,6 +67,59 @@ const webhookDestination = z.strictObject({
   marketing: z.boolean().optional(),
   holdout: holdoutShare.optional(),
 });
+
+/**
+ * The scores a call-center agent may be shown: the predictive scores and the deployment's state
+ * scores (DMP_STATE_SCORE_RULES, read at validation time like the purposes; the defaults unless
+ * set). Not the send hour (it says when, not why), nor a lookalike's score (a similarity, not a
+ * reason to call).
+ */
+const callCenterScore = z
+  .string()
+  .max(64)
+  .superRefine((name, context) => {
+    if (name.startsWith('lookalike:')) {
+      context.addIssue({ code: 'custom', message: 'score must be a predictive or state score, not a lookalike score' });
+      return;
+    }
+    const rules = process.env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(process.env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES;
+    const names = [...PREDICTIVE_SCORE_NAMES, ...rules.map((rule) => rule.name)];
+    if (!names.includes(name)) context.addIssue({ code: 'custom', message: `score must be one of ${names.join(', ')}` });
+  });
+
+/** A dialer's endpoint, called like a webhook with the person to call (functions/domain/activation/call-center.ts). */
+const callCenterDestination = z
+  .strictObject({
+    type: z.literal('call_center'),
+    url: webhookUrl,
+    secretRef: secretRef.optional(),
+    /** What the agent reads: one line. */
+    reason: z
+      .string({ error: 'reason is required: the line the agent reads' })
+      .trim()
+      .min(1, 'reason is required: the line the agent reads')
+      .max(CALL_CENTER_REASON_MAX_LENGTH, `reason is at most ${CALL_CENTER_REASON_MAX_LENGTH} characters`)
+      .refine((reason) => !/[\p{Cc}\u2028\u2029]/u.test(reason), 'reason is one line, without control characters'),
+    score: callCenterScore.optional(),
+    /** Default `["Audience Entered"]`: a dialer calls people who entered. */
+    events: audienceEvents.optional(),
+    /** Default `phone_marketing`: a call-center destination is always consent-gated. */
+    purpose: purpose.optional(),
+    /** Default true: the global control group is never called. */
+    marketing: z.boolean().optional(),
+    holdout: holdoutShare.optional(),
+  })
+  .superRefine((destination, context) => {
+    if (destination.purpose !== undefined) return;
+    const { purposes } = parsePurposeConfig(process.env.DMP_PRIVACY_CONFIG);
+    if (!purposes.includes(CALL_CENTER_DEFAULT_PURPOSE)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['purpose'],
+        message: `purpose is required: this deployment has no ${CALL_CENTER_DEFAULT_PURPOSE} purpose (one of ${purposes.join(', ')})`,
+      });
+    }
+  });
 
 /** The segment's hashed exports for ad platforms, with the share of members left out of them. */
 const adExportDestination = z.strictObject({
@@ -109,8 +163,8 @@ export const schedule = z
   .refine((expression) => ratePeriodSeconds(expression) !== undefined, 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild')
   .nullable();
 
-/** Where a segment's members go: webhooks, a journey, hashed exports for ad platforms. */
-export const destinations = z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination, adExportDestination])).max(10);
+/** Where a segment's members go: webhooks, a journey, hashed exports for ad platforms, call centers. */
+export const destinations = z.array(z.discriminatedUnion('type', [webhookDestination, journeyDestination, adExportDestination, callCenterDestination])).max(10);
 
 /** Segment ids: 1-48 lower-case letters, digits, - or _. */
 export const segmentId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'id is 1-48 lower-case letters, digits, - or _');

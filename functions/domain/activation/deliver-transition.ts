@@ -3,6 +3,7 @@ import { isHoldout } from '../shared/holdout';
 import type { Touch } from '../reports/attribution';
 import { DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
 import { EMPTY_CONSENT } from '../profile/consent';
+import { callCenterContact, type CallCenterTarget } from './call-center';
 import { destinationKey, destinationsFor, isDelivered, isRefused, webhookPayload, type AttemptResult, type EventFilter } from './delivery';
 import { webhookProfile, type ProfileInclude, type ProfileSnapshot } from './profile-payload';
 import { webhookHeaders } from './standard-webhooks';
@@ -28,6 +29,9 @@ export interface WebhookTarget extends EventFilter {
   readonly holdout?: number;
 }
 
+/** What deliverTransition calls: webhooks, and call-center destinations (their defaults applied, call-center.ts). */
+export type DeliveryTarget = WebhookTarget | CallCenterTarget;
+
 export interface WebhookCall {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -45,7 +49,7 @@ export interface AttemptRecord {
 
 export interface DeliveryDependencies {
   /** The segment's current destinations; undefined when the segment was deleted meanwhile. */
-  destinationsOf(segmentId: string): Promise<readonly WebhookTarget[] | undefined>;
+  destinationsOf(segmentId: string): Promise<readonly DeliveryTarget[] | undefined>;
   /** The `whsec_` secret a destination's `secretRef` names. */
   secretOf(secretRef: string): Promise<string>;
   /** The live profile (merges followed), its scores, consent and region; undefined once it was erased. */
@@ -82,6 +86,11 @@ export interface DeliveryReport {
   readonly heldOut?: number;
   /** Marketing destinations skipped because the person is in the global control group; absent when none. */
   readonly controlGroup?: number;
+  /**
+   * Call-center destinations skipped because the person has no phone a dialer can call (none, or
+   * not a valid number): nothing sent, no attempt recorded, no retry. Absent when none.
+   */
+  readonly withoutPhone?: number;
 }
 
 /** Whether the person is in the holdout of the segment's webhooks of this share: stable for all their transitions. */
@@ -109,6 +118,12 @@ export const isWebhookHoldout = (transition: Pick<AudienceTransition, 'segmentId
  * The profile is read at most once per call, and only when a destination that includes profile
  * data or serves a purpose is due (not already delivered); a read failure fails the call, so the
  * message is retried and nothing is sent to a destination whose consent could not be checked.
+ *
+ * A call-center destination (always serving a purpose) gets, for an entry, the person to call
+ * (callCenterContact) instead of the transition: someone without a callable phone is skipped and
+ * counted in `withoutPhone`. Its other transitions (exits it asked for, notices) are the plain
+ * webhook body, with no profile data; an exit for a withdrawal of its purpose reaches it whatever
+ * its event filter, so a dialer drops the person from its call list.
  */
 export async function deliverTransition(transition: AudienceTransition, receiveCount: number, deps: DeliveryDependencies): Promise<DeliveryReport> {
   const destinations = (await deps.destinationsOf(transition.segmentId)) ?? [];
@@ -131,6 +146,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   let withoutConsent = 0;
   let heldOut = 0;
   let controlGroup = 0;
+  let withoutPhone = 0;
   const keyed = destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) }));
   // An erasure is told to every destination of the segment: it may have received the person.
   const erasure = transition.event === 'Profile Deleted';
@@ -138,9 +154,14 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   const withdrawn = transition.withdrawnPurposes;
   const wanted = erasure
     ? keyed
-    : destinationsFor(keyed, transition.event).filter(
-        (destination) => withdrawn === undefined || (destination.purpose !== undefined && withdrawn.includes(destination.purpose)),
-      );
+    : withdrawn !== undefined
+      ? keyed.filter(
+          (destination) =>
+            destination.purpose !== undefined &&
+            withdrawn.includes(destination.purpose) &&
+            (destination.type === 'call_center' || destinationsFor([destination], transition.event).length > 0),
+        )
+      : destinationsFor(keyed, transition.event);
   for (const destination of wanted) {
     if (await deps.isDelivered(transition.transitionId, destination.key)) {
       alreadyDelivered += 1;
@@ -164,7 +185,24 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
       continue;
     }
     // Notices of an erasure or a withdrawal carry no profile data.
-    const body = erasure || withdrawn !== undefined ? plainBody : await bodyFor(destination.include);
+    let body: string;
+    if (notice) body = plainBody;
+    else if (destination.type === 'call_center') {
+      if (transition.event !== 'Audience Entered') body = plainBody;
+      else {
+        const contact = callCenterContact(transition, destination, await profile());
+        if (contact === 'no-phone') {
+          withoutPhone += 1;
+          continue;
+        }
+        // Nothing about an erased person (already left out by the consent check).
+        if (contact === 'erased') {
+          withoutConsent += 1;
+          continue;
+        }
+        body = JSON.stringify(contact);
+      }
+    } else body = await bodyFor(destination.include);
     const now = deps.now();
     const timestampSeconds = Math.floor(now.getTime() / 1000);
     const headers =
@@ -189,6 +227,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     ...(withoutConsent > 0 && { withoutConsent }),
     ...(heldOut > 0 && { heldOut }),
     ...(controlGroup > 0 && { controlGroup }),
+    ...(withoutPhone > 0 && { withoutPhone }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Identifier } from '../identity/identifiers';
+import type { ContactTraits } from './call-center';
 import type { ConsentRegion } from '../privacy/purposes';
 import type { ConsentState } from '../profile/consent';
 import { newestIdentity } from '../profile/profile';
@@ -34,6 +35,8 @@ export interface ProfileSnapshot {
   readonly consent?: ConsentState;
   /** The region of the `country` trait (consentRegion); absent counts as `eu`, the stricter defaults. */
   readonly region?: ConsentRegion;
+  /** Phone, names, locale and time zone: only a call-center contact carries them (call-center.ts). */
+  readonly contact?: ContactTraits;
 }
 
 /** A predictive score as the probability and band, the send hour as hour and zone, other scores as they are. */

@@ -98,7 +98,9 @@ export async function runErasureStep(state: ErasureState, deps: ErasureDependenc
     case 'notify': {
       const segmentIds = await deps.segments.segmentIdsOf(state.profileId);
       const segments = (await Promise.all(segmentIds.map((segmentId) => deps.segments.getSegment(segmentId)))).filter(
-        (segment): segment is SegmentRecord => segment?.destinations.some((destination) => destination.type === 'webhook') === true,
+        // A dialer that was handed the person is told too.
+        (segment): segment is SegmentRecord =>
+          segment?.destinations.some((destination) => destination.type === 'webhook' || destination.type === 'call_center') === true,
       );
       const at = deps.now().toISOString();
       const notices = segments.map((segment): AudienceTransition => ({

@@ -5,9 +5,19 @@ import { describeIssues } from '../shared/schema-issues';
 /**
  * Processing purposes (GDPR art. 6: consent is given per purpose). The advertising purposes are
  * Google's consent mode names: `ad_user_data` (sending a person's data to an ad platform, e.g.
- * Customer Match) and `ad_personalization` (targeting them with it).
+ * Customer Match) and `ad_personalization` (targeting them with it). `phone_marketing` is being
+ * called with an offer (a call-center destination hands the person to a dialer): a channel of its
+ * own, decided apart from email and SMS (telemarketing rules differ, e.g. do-not-call lists).
  */
-export const DEFAULT_PURPOSES = ['analytics', 'personalization', 'email_marketing', 'sms_marketing', 'ad_user_data', 'ad_personalization'] as const;
+export const DEFAULT_PURPOSES = [
+  'analytics',
+  'personalization',
+  'email_marketing',
+  'sms_marketing',
+  'phone_marketing',
+  'ad_user_data',
+  'ad_personalization',
+] as const;
 
 export type PurposeState = 'granted' | 'denied' | 'unknown';
 
@@ -33,6 +43,7 @@ export const DEFAULT_PURPOSE_CONFIG: PurposeConfig = {
     marketing: ['email_marketing'],
     email: ['email_marketing'],
     sms: ['sms_marketing'],
+    phone: ['phone_marketing'],
     personalization: ['personalization'],
     functional: ['personalization'],
     analytics: ['analytics'],
@@ -169,9 +180,15 @@ export function parsePurposeConfig(json: string | undefined): PurposeConfig {
     throw new Error(`DMP_PRIVACY_CONFIG: ${describeIssues(parsed.error).join('; ')}`);
   }
   const overrides = parsed.data;
+  const purposes = overrides.purposes ?? DEFAULT_PURPOSE_CONFIG.purposes;
+  // The default mapping decides only the purposes the deployment lists (one that lists its own,
+  // written before `phone_marketing` existed, keeps working); its own mapping must name listed ones.
+  const defaultCategories = Object.fromEntries(
+    Object.entries(DEFAULT_PURPOSE_CONFIG.categoryPurposes).map(([category, mapped]) => [category, mapped.filter((purpose) => purposes.includes(purpose))]),
+  );
   const config: PurposeConfig = {
-    purposes: overrides.purposes ?? DEFAULT_PURPOSE_CONFIG.purposes,
-    categoryPurposes: { ...DEFAULT_PURPOSE_CONFIG.categoryPurposes, ...overrides.categoryPurposes },
+    purposes,
+    categoryPurposes: { ...defaultCategories, ...overrides.categoryPurposes },
     grantedByDefault: { ...DEFAULT_PURPOSE_CONFIG.grantedByDefault, ...overrides.grantedByDefault },
   };
   const mapped = [...Object.values(config.categoryPurposes).flat(), ...config.grantedByDefault.eu, ...config.grantedByDefault.other];

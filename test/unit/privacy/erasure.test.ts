@@ -98,6 +98,30 @@ describe('the erasure job', () => {
   });
 });
 
+describe('the erasure notice', () => {
+  it('tells a call center (a dialer handed the person) too, not a segment without webhooks', async () => {
+    const { deps, calls } = fakes([]);
+    const segments: Record<string, unknown[]> = {
+      's-dialer': [{ type: 'call_center', url: 'https://dialer.example/contacts', reason: 'Churn risk' }],
+      's-email': [{ type: 'journey', journey: 'audience-email', template: {} }],
+    };
+    const withDialer: ErasureDependencies = {
+      ...deps,
+      segments: {
+        ...deps.segments,
+        segmentIdsOf: async () => Object.keys(segments),
+        getSegment: async (segmentId) =>
+          ({ id: segmentId, name: segmentId, destinations: segments[segmentId] }) as unknown as Awaited<
+            ReturnType<ErasureDependencies['segments']['getSegment']>
+          >,
+      },
+    };
+    const state = await runErasureStep({ ...startingState('job-2', 'p1'), step: 'notify' }, withDialer);
+    expect(calls).toEqual(['notify Profile Deleted s-dialer p1']);
+    expect(state.counts.webhookNotices).toBe(1);
+  });
+});
+
 describe('an erasure request', () => {
   const running: ErasureJob = { jobId: 'job-9', status: 'running', requestedAt: '2026-12-01T00:00:00.000Z' };
   const profile = newProfile('p9', new Date('2026-11-01T00:00:00.000Z'));

@@ -42,6 +42,20 @@ describe('purposes from Segment consent categories', () => {
     expect(hasMarketingConsent(consent)).toBe(false);
   });
 
+  it('decides phone marketing by the phone category or its own name only, opt-in: email or SMS consent is not consent to be called', () => {
+    const emailAndSms = consentAfter({ at: '2026-05-01T10:00:00.000Z', categories: { marketing: true, email: true, sms: true } });
+    expect(purposeDecision(emailAndSms, 'phone_marketing', 'eu')).toEqual({ state: 'unknown', basis: 'default' });
+    expect(purposeDecision(emailAndSms, 'phone_marketing', 'other').state).toBe('unknown');
+    const phone = consentAfter({ at: '2026-05-01T10:00:00.000Z', categories: { Phone: true } });
+    expect(purposeDecision(phone, 'phone_marketing', 'eu')).toMatchObject({ state: 'granted', basis: 'explicit' });
+    expect(purposeDecision(phone, 'sms_marketing', 'eu').state).toBe('unknown');
+    const withdrawn = consentAfter(
+      { at: '2026-05-01T10:00:00.000Z', categories: { phone: true } },
+      { at: '2026-05-02T10:00:00.000Z', categories: { phone_marketing: false } },
+    );
+    expect(purposeDecision(withdrawn, 'phone_marketing', 'eu')).toMatchObject({ state: 'denied', at: '2026-05-02T10:00:00.000Z' });
+  });
+
   it('lets the newest decision win, an unsubscribe deny email marketing, and lifting it grant nothing', () => {
     const granted = consentAfter({ at: '2026-05-01T10:00:00.000Z', categories: { marketing: true } });
     expect(hasMarketingConsent(granted)).toBe(true);
@@ -92,6 +106,18 @@ describe('purposes from Segment consent categories', () => {
     expect(parsePurposeConfig(JSON.stringify({ categoryPurposes: { newsletter: ['email_marketing'] } })).categoryPurposes.newsletter).toEqual([
       'email_marketing',
     ]);
+  });
+
+  it('keeps a configuration that lists its purposes without phone_marketing: the phone category then decides nothing', () => {
+    const purposes = ['analytics', 'personalization', 'email_marketing', 'sms_marketing', 'ad_user_data', 'ad_personalization'];
+    const config = parsePurposeConfig(JSON.stringify({ purposes }));
+    expect(config.purposes).toEqual(purposes);
+    expect(config.categoryPurposes.phone).toEqual([]);
+    expect(config.categoryPurposes.sms).toEqual(['sms_marketing']);
+    expect(purposeStates(consentAfter({ at: '2026-05-01T10:00:00.000Z', categories: { phone: true } }), 'eu', config)).not.toHaveProperty('phone_marketing');
+    expect(() => parsePurposeConfig(JSON.stringify({ purposes, categoryPurposes: { phone: ['phone_marketing'] } }))).toThrow(
+      /phone_marketing is not one of the purposes/,
+    );
   });
 });
 
