@@ -15,13 +15,12 @@ import { EVENT_TIME_BOUNDS } from '../tracking/timestamps';
 import { featureLabelsOf, traitsOfModel } from './model-features';
 import { promotedEntry, rolledBackEntry, type ServingEntry, type TrainingJob } from './model-versions';
 import type { ModelsInService } from './models-in-service';
-import { type Random, sampleSorted, seededRandom } from './random';
 import { ModelTrainingRefusal, retrain } from './retrain';
 import { latestCutOff, type TrainingExample, trainingCutOffs, trainingExampleOf } from './training-examples';
 import { LABELS, PREDICTIVE_SCORE_NAMES, type LabelDefinition, type PredictiveScoreName } from './training-labels';
 
 const DAY_MS = 86_400_000;
-/** Examples a candidate trains on, and is judged on, at most: a uniform sample beyond (bounds the training step's memory and time). */
+/** Examples a candidate trains on, and is judged on, at most (bounds the export's reads and the training step's memory and time). */
 export const MAX_EXAMPLES = 100_000;
 /** Profiles whose events are read at once while exporting. */
 const EXPORT_CONCURRENCY = 8;
@@ -47,13 +46,17 @@ export interface ExportSlice extends JobRef {
   readonly trainCutOff: string;
   /** Traits each example carries: the configured ones and those the model in service reads. */
   readonly traits: readonly string[];
+  /** Examples of each cut-off the slice exports at most (its share of MAX_EXAMPLES). */
+  readonly quota: number;
+  /** Examples exported so far, of the training and of the holdout cut-off. */
+  readonly exported?: { readonly train: number; readonly holdout: number };
   /** Where the scan stopped (opaque); absent on the first call. */
   readonly cursor?: string;
 }
 
 export interface ExportProgress extends ExportSlice {
   readonly done: boolean;
-  readonly exported: number;
+  readonly exported: { readonly train: number; readonly holdout: number };
 }
 
 export interface PlannedJob {
@@ -132,6 +135,7 @@ export async function planTrainingJob(request: TrainingRequest, executionName: s
       asOf: asOf.toISOString(),
       trainCutOff: train.toISOString(),
       traits: exported,
+      quota: Math.ceil(MAX_EXAMPLES / totalSegments),
     })),
   };
 }
@@ -147,7 +151,9 @@ export interface ExportDependencies {
 
 /**
  * Exports a slice's examples page by page: each live profile's example at the training cut-off
- * and at the holdout cut-off (when it existed by then). People who object to analytics are not
+ * and at the holdout cut-off (when it existed by then), until the slice's quota of both. A scan
+ * reads profiles in the order of their key's hash, so the first ones are a uniform sample: a
+ * large customer base costs no more than the quota. People who object to analytics are not
  * learned from. A page written again after a retry replaces itself (its key is its cursor).
  */
 export async function exportExamplesSlice(slice: ExportSlice, deps: ExportDependencies): Promise<ExportProgress> {
@@ -155,7 +161,7 @@ export async function exportExamplesSlice(slice: ExportSlice, deps: ExportDepend
   const trainCutOff = new Date(slice.trainCutOff);
   const holdout = new Date(slice.asOf);
   let current: ExportSlice = slice;
-  let exported = 0;
+  let exported = slice.exported ?? { train: 0, holdout: 0 };
   for (;;) {
     const page = await deps.profilePage(current);
     const train: TrainingExample[] = [];
@@ -172,11 +178,13 @@ export async function exportExamplesSlice(slice: ExportSlice, deps: ExportDepend
       },
     );
     const pageKey = `${slice.segment}-${current.cursor === undefined ? 'start' : fnv1a(current.cursor).toString(36)}`;
-    if (train.length + held.length > 0) await deps.store.putExamples(slice.score, slice.jobId, pageKey, { train, holdout: held }, deps.now());
-    exported += page.profiles.length;
+    const kept = { train: train.slice(0, slice.quota - exported.train), holdout: held.slice(0, slice.quota - exported.holdout) };
+    if (kept.train.length + kept.holdout.length > 0) await deps.store.putExamples(slice.score, slice.jobId, pageKey, kept, deps.now());
+    exported = { train: exported.train + kept.train.length, holdout: exported.holdout + kept.holdout.length };
     const { cursor: _previous, ...rest } = current;
-    current = { ...rest, ...(page.cursor !== undefined && { cursor: page.cursor }) };
-    if (page.cursor === undefined) return { ...current, done: true, exported };
+    current = { ...rest, exported, ...(page.cursor !== undefined && { cursor: page.cursor }) };
+    const quotaMet = exported.train >= slice.quota && exported.holdout >= slice.quota;
+    if (page.cursor === undefined || quotaMet) return { ...current, done: true, exported };
     if (!deps.hasTimeForAnotherPage()) return { ...current, done: false, exported };
   }
 }
@@ -185,19 +193,6 @@ export interface TrainDependencies {
   readonly store: Pick<ModelStore, 'getJob' | 'putJob' | 'getFeatureConfig' | 'loadExamples' | 'putVersion'>;
   readonly models: ModelsInService;
   readonly now: () => Date;
-}
-
-/** A uniform sample of at most `count` examples, the same for the same job. */
-function sampleExamples(examples: readonly TrainingExample[], count: number, random: Random): TrainingExample[] {
-  if (examples.length <= count) return [...examples];
-  return Array.from(
-    sampleSorted(
-      Uint32Array.from(examples, (_, i) => i),
-      count,
-      random,
-    ),
-    (i) => examples[i]!,
-  );
 }
 
 async function requireJob(store: Pick<ModelStore, 'getJob'>, ref: JobRef): Promise<TrainingJob> {
@@ -221,12 +216,11 @@ export async function trainCandidate(ref: JobRef, deps: TrainDependencies): Prom
   ]);
   const current = models.get(job.score);
   if (!current) throw new ModelTrainingRefusal(`no model serves "${job.score}": nothing to compare a candidate with`);
-  const random = seededRandom(fnv1a(job.jobId));
   const now = deps.now();
   const result = retrain({
     definition,
-    train: sampleExamples(examples.train, MAX_EXAMPLES, random),
-    holdout: sampleExamples(examples.holdout, MAX_EXAMPLES, random),
+    train: examples.train,
+    holdout: examples.holdout,
     traits: job.traits,
     featureLabels: featureLabelsOf({ traits: [...job.traits], labels: config?.labels ?? {} }),
     current,
