@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { failureReason, type StepFailure } from '../adapters/step-functions-failure';
 import type { Context } from 'aws-lambda';
 import { finishDependencies, membershipWriter } from '../composition/segment-run-dependencies';
 import { lookalikeEnvironment, type LookalikeEnvironment } from '../composition/lookalike-environment';
@@ -51,7 +52,7 @@ export type LookalikeTask =
   | { readonly action: 'finish'; readonly run: RunRef }
   | {
       readonly action: 'fail';
-      readonly state: { readonly run?: RunRef; readonly failure?: { readonly Error?: string; readonly Cause?: string } } & LookalikeRunRequest;
+      readonly state: { readonly run?: RunRef; readonly failure?: StepFailure } & LookalikeRunRequest;
     };
 
 async function requiredRun(environment: LookalikeEnvironment, { lookalikeId, runId }: RunRef): Promise<StoredLookalikeRun> {
@@ -376,25 +377,12 @@ async function finish(task: Extract<LookalikeTask, { action: 'finish' }>): Promi
   return { runId: run.runId, status: 'completed', audienceSize: finished?.size ?? 0 };
 }
 
-/** The reason a failed step gives: a training refusal says why in words; anything else by its error name. */
-function failureReason(failure: { readonly Error?: string; readonly Cause?: string } | undefined): string {
-  if (failure?.Error === 'LookalikeTrainingError' && failure.Cause) {
-    try {
-      const cause = JSON.parse(failure.Cause) as { errorMessage?: unknown };
-      if (typeof cause.errorMessage === 'string') return cause.errorMessage;
-    } catch {
-      return failure.Cause;
-    }
-  }
-  return `a step of the run failed (${failure?.Error ?? 'unknown error'})`;
-}
-
 async function fail(task: Extract<LookalikeTask, { action: 'fail' }>): Promise<{ runId?: string; status: 'failed' }> {
   const environment = lookalikeEnvironment();
   const { state } = task;
   const lookalikeId = state.run?.lookalikeId ?? state.lookalikeId;
   const runId = state.run?.runId ?? state.runId;
-  const error = failureReason(state.failure);
+  const error = failureReason(state.failure, 'LookalikeTrainingError', 'run');
   const run = runId === undefined ? undefined : await environment.lookalikes.getRun(lookalikeId, runId);
   if (run?.status === 'running') {
     const finishedAt = new Date();

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { failureReason, type StepFailure } from '../adapters/step-functions-failure';
 import type { Context } from 'aws-lambda';
 import { modelEnvironment } from '../composition/model-environment';
 import {
@@ -33,23 +34,10 @@ export type ModelTrainingTask =
   | { readonly action: 'keep'; readonly job: JobRef }
   | {
       readonly action: 'fail';
-      readonly state: { readonly job?: JobRef; readonly failure?: { readonly Error?: string; readonly Cause?: string } } & Partial<TrainingRequest>;
+      readonly state: { readonly job?: JobRef; readonly failure?: StepFailure } & Partial<TrainingRequest>;
     };
 
 const now = () => new Date();
-
-/** A refusal says why in words; anything else is named by its error. */
-function failureReason(failure: { readonly Error?: string; readonly Cause?: string } | undefined): string {
-  if (failure?.Error === 'ModelTrainingRefusal' && failure.Cause) {
-    try {
-      const cause = JSON.parse(failure.Cause) as { errorMessage?: unknown };
-      if (typeof cause.errorMessage === 'string') return cause.errorMessage;
-    } catch {
-      return failure.Cause;
-    }
-  }
-  return `a step of the job failed (${failure?.Error ?? 'unknown error'})`;
-}
 
 async function plan(task: Extract<ModelTrainingTask, { action: 'plan' }>): Promise<PlannedJob> {
   const { store, models } = modelEnvironment();
@@ -108,7 +96,7 @@ export const handler = async (task: ModelTrainingTask, context: Context): Promis
     case 'keep':
       return finished(await keepCurrentModel(task.job, { store: environment.store, now }));
     case 'fail': {
-      const reason = failureReason(task.state.failure);
+      const reason = failureReason(task.state.failure, 'ModelTrainingRefusal', 'job');
       const failed = await failTrainingJob(
         task.state.job ?? { ...(task.state.score && { score: task.state.score }), ...(task.state.jobId && { jobId: task.state.jobId }) },
         reason,

@@ -5,7 +5,7 @@ import type { TrainingJob } from '../../functions/domain/scoring/model-versions'
 import type { PredictiveScore } from '../../functions/domain/scoring/profile-scores';
 import { IN_MEMORY, startPlatform, type RunningPlatform } from '../../local/platform';
 import type { WebhookDelivery } from '../../local/webhook-receiver';
-import { adminFetch, pollUntil, writeKeyAuthorization } from '../helpers/platform';
+import { adminFetch, pollUntil, profileWhen as profileWhenReady, type ProfileView, writeKeyAuthorization } from '../helpers/platform';
 
 /**
  * The seed's churn story (issue 21) through the whole local platform: customers with the same
@@ -66,24 +66,10 @@ function history(userId: string, from: number, until: number): Array<Record<stri
   return [{ type: 'identify', userId, traits: { email: emailOf(userId) }, timestamp: dayAt(from) }, ...visits];
 }
 
-interface ProfileView {
-  readonly profileId: string;
-  readonly scores: Record<string, unknown>;
-}
-
 const churnOf = (profile: ProfileView): PredictiveScore | undefined => profile.scores.churn as PredictiveScore | undefined;
 
-async function profileWhen(userId: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> {
-  return pollUntil(
-    async () => {
-      const response = await admin(`/v1/profiles/user_id:${encodeURIComponent(userId)}`);
-      if (response.status !== 200) return undefined;
-      const profile = (await response.json()) as ProfileView;
-      return ready(profile) ? profile : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 250, description },
-  );
-}
+const profileWhen = (userId: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> =>
+  profileWhenReady(platform, userId, ready, { description, timeoutMs: 60_000, intervalMs: 250 });
 
 async function finishedJob(score: string, jobId: string): Promise<TrainingJob> {
   return pollUntil(

@@ -9,7 +9,7 @@ import type { PredictiveScore } from '../../functions/domain/scoring/profile-sco
 import { ACTIVATION_QUEUE } from '../../lib/definitions/queues';
 import { IN_MEMORY, startPlatform, type RunningPlatform } from '../../local/platform';
 import type { WebhookDelivery } from '../../local/webhook-receiver';
-import { adminFetch, pollUntil, writeKeyAuthorization } from '../helpers/platform';
+import { adminFetch, pollUntil, profileWhen as profileWhenReady, type ProfileView, writeKeyAuthorization } from '../helpers/platform';
 
 /**
  * Activation beyond the happy path, through the whole local platform: the CRM churn push-back
@@ -75,22 +75,8 @@ async function deliveriesTo(name: string): Promise<WebhookDelivery[]> {
 const payloadOf = (delivery: WebhookDelivery): AudienceWebhookPayload => JSON.parse(delivery.body) as AudienceWebhookPayload;
 const signedNow = (delivery: WebhookDelivery): boolean => verifyWebhook(delivery.headers, delivery.body, SECRET, Math.floor(Date.now() / 1000));
 
-interface ProfileView {
-  readonly profileId: string;
-  readonly scores: Record<string, unknown>;
-}
-
-async function profileWhen(userId: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> {
-  return pollUntil(
-    async () => {
-      const response = await admin(`/v1/profiles/user_id:${encodeURIComponent(userId)}`);
-      if (response.status !== 200) return undefined;
-      const profile = (await response.json()) as ProfileView;
-      return ready(profile) ? profile : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 200, description },
-  );
-}
+const profileWhen = (userId: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> =>
+  profileWhenReady(platform, userId, ready, { description });
 
 const churnOf = (profile: ProfileView): PredictiveScore | undefined => profile.scores.churn as PredictiveScore | undefined;
 

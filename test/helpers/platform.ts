@@ -181,6 +181,30 @@ export function adminFetch(platform: { readonly baseUrl: string; readonly adminT
 }
 
 /** Sends one tracking message (`type`: identify, track, page...) with the write key; throws unless accepted. */
+/** A profile as the Profile API answers, with the fields the tests read. */
+export interface ProfileView {
+  readonly profileId: string;
+  readonly scores: Record<string, unknown>;
+}
+
+/** Polls `GET /v1/profiles/user_id:<userId>` until the profile is there and `ready` says so. */
+export function profileWhen(
+  platform: { readonly baseUrl: string; readonly adminToken: string },
+  userId: string,
+  ready: (profile: ProfileView) => boolean,
+  options: PollOptions & { readonly description: string },
+): Promise<ProfileView> {
+  return pollUntil(
+    async () => {
+      const response = await adminFetch(platform, `/v1/profiles/user_id:${encodeURIComponent(userId)}`);
+      if (response.status !== 200) return undefined;
+      const profile = (await response.json()) as ProfileView;
+      return ready(profile) ? profile : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, ...options },
+  );
+}
+
 export async function sendTracking(
   platform: { readonly baseUrl: string; readonly writeKey: string },
   type: string,
