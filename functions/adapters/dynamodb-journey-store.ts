@@ -34,6 +34,8 @@ import {
  * - `MAILSUP#<pseudonym>` / `MAILSUP`: an address SES reported bouncing or complaining, never mailed
  *   again. Not `SUP#`: reconcile drops every message carrying an identifier with a `SUP#` record
  *   (erasure), and a bounced address must not cost the person their profile updates;
+ * - `SMSOPTOUT#<pseudonym>` / `SMSOPTOUT`: a number that replied STOP (or ARRET...), never texted
+ *   again until it replies START;
  * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record;
  * - `RPT#<journeyKey>` / `D#<day>`: the journey report's daily counters (GSI1 `RPT`, TTL), each
  *   increment in one transaction with the marker that makes it count once: the step outcome, a
@@ -49,6 +51,7 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: strin
 
 const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`, SK: 'MAILSUP' });
 const unsubscribeKey = (pseudonym: string) => ({ PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' });
+const smsOptOutKey = (pseudonym: string) => ({ PK: `SMSOPTOUT#${pseudonym}`, SK: 'SMSOPTOUT' });
 
 /** Both pseudonyms of each address, once per address whatever its case or spacing. */
 function distinctAddresses(pseudonyms: Pseudonyms, emails: readonly string[]): Array<{ readonly keyed: string; readonly legacy: string }> {
@@ -396,5 +399,39 @@ export class DynamoJourneyStore implements JourneyStore {
         if (old) await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: mailSuppressionKey(legacy) }));
       }),
     );
+  }
+
+  async smsRecipientFlags(phone: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
+    const pseudonyms = await this.pseudonyms();
+    const [keyed, legacy] = pseudonyms.lookups({ type: 'phone', value: phone });
+    const found = async (keys: ReadonlyArray<Record<string, string>>): Promise<boolean> => {
+      const items = await Promise.all(
+        keys.map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true, ProjectionExpression: 'PK' }))),
+      );
+      return items.some((result) => result.Item !== undefined);
+    };
+    const [suppressed, unsubscribed] = await Promise.all([
+      found([keyed, legacy].map((pseudonym) => ({ PK: `SUP#${pseudonym}`, SK: 'SUP' }))),
+      found([smsOptOutKey(keyed)]),
+    ]);
+    return { suppressed, unsubscribed };
+  }
+
+  /** The first opt-out time is kept: a STOP repeated changes nothing. */
+  async optOutNumber(phone: string, now: Date): Promise<void> {
+    const keyed = (await this.pseudonyms()).keyed({ type: 'phone', value: phone });
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: smsOptOutKey(keyed),
+        UpdateExpression: 'SET optedOutAt = if_not_exists(optedOutAt, :at)',
+        ExpressionAttributeValues: { ':at': now.toISOString() },
+      }),
+    );
+  }
+
+  async optInNumber(phone: string): Promise<void> {
+    const keyed = (await this.pseudonyms()).keyed({ type: 'phone', value: phone });
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: smsOptOutKey(keyed) }));
   }
 }

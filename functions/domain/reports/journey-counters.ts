@@ -24,12 +24,20 @@ export type Group = 'treatment' | 'holdout';
 /** The steps a run starts with: an outcome there makes the profile an entrant. */
 const FIRST_STEPS: ReadonlySet<JourneyStep> = new Set<JourneyStep>(['email1', 'promotion', 'audience']);
 
-/** Prefix of a segment journey's key: one report line per segment. */
+/** Prefix of a segment journey's key: one report line per segment (and channel). */
 export const AUDIENCE_JOURNEY_PREFIX = 'audience-email:';
+/** Prefix of a segment's SMS journey key: its sends are counted on a line of their own. */
+export const AUDIENCE_SMS_JOURNEY_PREFIX = 'audience-sms:';
 
-/** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` (one report line per segment). */
+/** Whether the key names a segment's journey (email or SMS): runs of the AudienceEmail state machine. */
+export const isAudienceJourneyKey = (journeyKey: string): boolean =>
+  journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX) || journeyKey.startsWith(AUDIENCE_SMS_JOURNEY_PREFIX);
+
+/** `cart-abandonment`, `product-view`, `audience-email:<segmentId>` or `audience-sms:<segmentId>` (one report line per segment and channel). */
 export function journeyKeyOf(run: JourneyRun): string {
-  return run.journey === 'audience-email' ? `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}` : run.journey;
+  if (run.journey === 'audience-email') return `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}`;
+  if (run.journey === 'audience-sms') return `${AUDIENCE_SMS_JOURNEY_PREFIX}${run.segmentId}`;
+  return run.journey;
 }
 
 /** TTL of a day's counter item: epoch seconds, COUNTER_RETENTION_DAYS after the day. */
@@ -130,12 +138,13 @@ export function feedbackCount(outcome: EmailOutcome): FeedbackCount | undefined 
 }
 
 /**
- * The segment report's email touch of an audience journey's first step: the person reached (sent)
- * or held out; undefined for any other step or outcome (skipped for want of consent is no reach).
+ * The segment report's email (or SMS) touch of an audience journey's first step: the person
+ * reached (sent) or held out; undefined for any other step or outcome (skipped for want of consent is no reach).
  */
 export function audienceEmailTouch(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, at: string): Touch | undefined {
-  if (run.journey !== 'audience-email' || step !== 'audience') return undefined;
+  if ((run.journey !== 'audience-email' && run.journey !== 'audience-sms') || step !== 'audience') return undefined;
   const group: Group | undefined =
     outcome.outcome === 'sent' ? 'treatment' : outcome.outcome === 'skipped' && outcome.reason === 'holdout' ? 'holdout' : undefined;
-  return group && { profileId: run.profileId, segmentId: run.segmentId, channel: 'email', group, at, touchKey: run.runId };
+  const channel = run.journey === 'audience-sms' ? 'sms' : 'email';
+  return group && { profileId: run.profileId, segmentId: run.segmentId, channel, group, at, touchKey: run.runId };
 }
