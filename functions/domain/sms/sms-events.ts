@@ -20,7 +20,7 @@ export const SMS_EVENT_NAMES = {
 } as const;
 
 /** Receipt types that end a message in failure (TEXT_SUCCESSFUL, PENDING, QUEUED are steps on the way). */
-const FAILED_TYPES = new Set([
+export const SMS_FAILURE_TYPES: readonly string[] = [
   'TEXT_INVALID',
   'TEXT_INVALID_MESSAGE',
   'TEXT_UNREACHABLE',
@@ -31,7 +31,11 @@ const FAILED_TYPES = new Set([
   'TEXT_UNKNOWN',
   'TEXT_TTL_EXPIRED',
   'TEXT_PROTECT_BLOCKED',
-]);
+];
+const FAILED_TYPES: ReadonlySet<string> = new Set(SMS_FAILURE_TYPES);
+
+/** The receipt types the platform acts on: what the configuration set's event destination publishes. */
+export const SMS_RECEIPT_TYPES: readonly string[] = ['TEXT_DELIVERED', ...SMS_FAILURE_TYPES];
 
 const receiptSchema = z.object({
   eventType: z.string().regex(/^TEXT_[A-Z_]+$/),
