@@ -34,6 +34,7 @@ import {
  * - `MAILSUP#<pseudonym>` / `MAILSUP`: an address SES reported bouncing or complaining, never mailed
  *   again. Not `SUP#`: reconcile drops every message carrying an identifier with a `SUP#` record
  *   (erasure), and a bounced address must not cost the person their profile updates;
+ * - `SMSFB#<smsMessageId>` / `<kind>`: an SMS receipt counted in the journey report (as `EMAILFB#`);
  * - `SMSOPTOUT#<pseudonym>` / `SMSOPTOUT`: a number that replied STOP (or ARRET...), never texted
  *   again until it replies START;
  * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record;
@@ -271,15 +272,19 @@ export class DynamoJourneyStore implements JourneyStore {
     );
   }
 
-  /** Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are unique per email. */
+  /**
+   * Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are
+   * unique per email; an SMS receipt likewise per (SMS message, kind), under `SMSFB#`.
+   */
   async recordFeedback(count: FeedbackCount, now: Date): Promise<CountResult> {
+    const channel = count.channel ?? 'email';
     return countOnce(this.doc, [
       {
         Put: {
           TableName: this.tableName,
           // Kept as long as the counter it added to, so a late open is not counted a second time.
           Item: {
-            PK: `EMAILFB#${count.sesMessageId}`,
+            PK: `${channel === 'sms' ? 'SMSFB' : 'EMAILFB'}#${count.sesMessageId}`,
             SK: count.kind,
             journeyKey: count.journeyKey,
             counter: count.counter,
@@ -290,12 +295,10 @@ export class DynamoJourneyStore implements JourneyStore {
         },
       },
       journeyCounterUpdate(this.tableName, count.journeyKey, count.day, { [count.counter]: 1 }),
-      // A segment's audience email is also that segment's email channel in the segment report.
+      // A segment's audience email (text) is also that segment's email (sms) channel in the segment report.
       ...(count.segmentId === undefined
         ? []
-        : segmentCounterUpdates(this.tableName, [
-            { segmentId: count.segmentId, channel: 'email', day: count.day, increments: { [engagementCounter(count.kind)]: 1 } },
-          ])),
+        : segmentCounterUpdates(this.tableName, [{ segmentId: count.segmentId, channel, day: count.day, increments: { [engagementCounter(count.kind)]: 1 } }])),
     ]);
   }
 

@@ -17,6 +17,7 @@ export function smsEventsDependencies(env: NodeJS.ProcessEnv = process.env): Sms
     optOutNumber: (phone, now) => journeys.optOutNumber(phone, now),
     optInNumber: (phone) => journeys.optInNumber(phone),
     enqueue: (messages) => events.enqueue(messages),
+    countReceipt: (count, now) => journeys.recordFeedback(count, now),
     quarantineMessage: (entry) => store.quarantineMessage(entry),
     now: () => new Date(),
   };

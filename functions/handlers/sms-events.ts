@@ -3,7 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { smsEventsDependencies } from '../composition/sms-events';
 import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import type { CountResult } from '../ports/journey-store';
 import type { QuarantinedMessage } from '../ports/profile-store';
+import { smsReceiptCount, type FeedbackCount } from '../domain/reports/journey-counters';
 import type { ProfileRecord } from '../domain/profile/profile';
 import { profileMessage } from '../domain/profile/profile-message';
 import { SMS_PURPOSE } from '../domain/sms/recipient';
@@ -17,6 +19,8 @@ export interface SmsEventsDependencies {
   optOutNumber(phone: string, now: Date): Promise<void>;
   optInNumber(phone: string): Promise<void>;
   enqueue(messages: readonly AcceptedMessage[]): Promise<void>;
+  /** Adds a segment journey text's receipt to the journey and segment reports, once per (SMS message, kind). */
+  countReceipt(count: FeedbackCount, now: Date): Promise<CountResult>;
   /** Records a message that can never be processed (a DynamoDB limit); without it such a message is retried. */
   quarantineMessage?(entry: QuarantinedMessage): Promise<void>;
   now(): Date;
@@ -28,7 +32,8 @@ export interface SmsEventsDependencies {
  * - a final delivery receipt (TEXT_DELIVERED, or a failure such as TEXT_CARRIER_UNREACHABLE)
  *   becomes an `SMS Delivered` / `SMS Failed` track event of the profile named by the send's
  *   `profile` context, through the Events queue (its messageId derived from the receipt, so a
- *   redelivery counts once); intermediate receipts are acknowledged;
+ *   redelivery counts once), and a segment journey's text is counted in the journey report
+ *   (delivered, or bounced for a failure) and the segment's `sms` row; intermediate receipts are acknowledged;
  * - a STOP-like reply (domain/sms/reply-keywords.ts) puts the number on the SMS opt-out list at
  *   once (an unknown number too), then records `sms_marketing` denied on the profile that has the
  *   number, as a consent decision carried by an `SMS Opted Out` event; START/UNSTOP lifts the
@@ -41,6 +46,9 @@ export function createSmsEventsHandler(logger: Logger, dependencies: () => SmsEv
 
   async function recordReceipt(receipt: SmsReceipt, deps: SmsEventsDependencies, now: Date): Promise<void> {
     const ids = { smsMessageId: receipt.smsMessageId, outcome: receipt.outcome, profileId: receipt.profileId };
+    const count = smsReceiptCount(receipt);
+    if (count)
+      logger.info('journey SMS outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countReceipt(count, now) });
     if (!receipt.profileId) {
       logger.info('SMS receipt without a profile context: no profile event', ids);
       return;

@@ -87,6 +87,7 @@ const EMAIL_FEEDBACK = 'EMAILFB#*'; // SES events counted once
 const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
 const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
 const SMS_OPT_OUT = 'SMSOPTOUT#*'; // numbers that replied STOP (keyed pseudonyms)
+const SMS_FEEDBACK = 'SMSFB#*'; // SMS receipts counted once
 const ERASURE_JOB = 'ERASURE#*'; // erasure jobs (ids and counts)
 const ERASURE_REF = 'ERASUREREF#*'; // erased profile (keyed pseudonym of its id) → its erasure job
 const SEGMENT_REPORT = 'SRPT#*'; // segment × channel report day counters
@@ -457,7 +458,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['GetItem'], keys: [IDENTITY] },
           { actions: ['BatchGetItem'], keys: [PROFILE] },
           { actions: ['UpdateItem', 'DeleteItem'], keys: [SMS_OPT_OUT] },
-          { actions: ['PutItem'], keys: [QUARANTINE] },
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT] },
+          { actions: ['PutItem'], keys: [SMS_FEEDBACK, QUARANTINE] },
         ],
       }),
     ],

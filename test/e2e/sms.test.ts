@@ -26,7 +26,7 @@ interface ProfileEvent {
 interface SmsJourneyFigures {
   readonly journey: string;
   readonly segmentId?: string;
-  readonly steps: Record<string, { readonly sent: number; readonly skipped: Record<string, number> }>;
+  readonly steps: Record<string, { readonly sent: number; readonly delivered: number; readonly bounced: number; readonly skipped: Record<string, number> }>;
 }
 
 const SEGMENT = 'sms-vip';
@@ -151,6 +151,15 @@ test('an audience-sms journey texts only consenting E.164 numbers; receipts beco
   expect(JSON.stringify(delivered)).not.toContain(OK);
   const failed = await pollUntil(async () => named(await events('u-failing'), 'SMS Failed')[0], { timeoutMs: 20_000, description: 'SMS Failed' });
   expect(failed.properties).toMatchObject({ status: 'CARRIER_UNREACHABLE' });
+  // The journey report counts them on the SMS journey's line: one delivered, one failed (bounced).
+  const counted = await pollUntil(
+    async () => {
+      const audience = (await smsJourney())?.steps.audience;
+      return audience && audience.delivered + audience.bounced >= 2 && audience;
+    },
+    { timeoutMs: 20_000, description: 'the receipts counted' },
+  );
+  expect(counted).toMatchObject({ sent: 2, delivered: 1, bounced: 1 });
 
   // "Arrêt" from the member's phone: sms_marketing denied, from the sms channel.
   const reply = await fetch(`${platform.baseUrl}/dev/sms/inbound`, { method: 'POST', body: JSON.stringify({ from: OK, text: 'Arrêt' }) });

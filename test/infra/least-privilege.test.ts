@@ -135,8 +135,9 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     // Offer events decide again when the default was shown (a holdout?): the control group's draw too.
     ['journeyTrigger', ['BUY#*', 'BUYM#*', 'CONTROL', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
     ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
-    // The number opt-out list (SMSOPTOUT#), the profile a reply's number links to (ID#), the receipt's profile (P#).
-    ['smsEvents', ['ID#*', 'P#*', 'QUARANTINE*', 'SMSOPTOUT#*']],
+    // The number opt-out list (SMSOPTOUT#), the profile a reply's number links to (ID#), the receipt's profile (P#),
+    // receipts counted once (SMSFB#) in the journey and segment reports (RPT#, SRPT#).
+    ['smsEvents', ['ID#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SMSFB#*', 'SMSOPTOUT#*', 'SRPT#*']],
   ] as const)('gives the consumer %s only %j', (id, partitions) => {
     expect(partitionsOf(id)).toEqual([...partitions]);
   });

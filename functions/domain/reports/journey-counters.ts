@@ -1,4 +1,5 @@
 import type { EmailOutcome } from '../email/feedback';
+import type { SmsReceipt } from '../sms/sms-events';
 import type { Touch } from './attribution';
 import { JOURNEY_STEPS } from '../journeys/journey-config';
 import { dayOf } from '../shared/utc-days';
@@ -106,10 +107,13 @@ export interface FeedbackCount {
   readonly day: string;
   /** `delivered:<step>`, `opened:<step>`, `clicked:<step>`, `bounced:<step>` or `complained:<step>`. */
   readonly counter: string;
+  /** The SES message id, or the SMS message id of a text's receipt. */
   readonly sesMessageId: string;
   readonly kind: EmailOutcome['kind'];
-  /** The segment of an audience email: the outcome also counts in that segment's email row. */
+  /** The segment of an audience email or text: the outcome also counts in that segment's channel row. */
   readonly segmentId?: string;
+  /** Default `email`. */
+  readonly channel?: 'email' | 'sms';
 }
 
 /** The segment report's engagement counter of an SES outcome: `engaged:delivered`, `engaged:opened`, ... */
@@ -134,6 +138,27 @@ export function feedbackCount(outcome: EmailOutcome): FeedbackCount | undefined 
     sesMessageId: outcome.sesMessageId,
     kind: outcome.kind,
     ...(journey === 'audience-email' && outcome.segmentId && { segmentId: outcome.segmentId }),
+  };
+}
+
+/**
+ * The counter a final SMS receipt of a segment's SMS journey adds to, read like an email's: a
+ * delivered text counts as `delivered:<step>`, a failed one as `bounced:<step>` (the number could
+ * not be reached), on the `audience-sms:<segmentId>` line and the segment's `sms` row; undefined
+ * for a text no segment journey sent.
+ */
+export function smsReceiptCount(receipt: SmsReceipt): FeedbackCount | undefined {
+  const { journey, step, segment } = receipt.properties;
+  if (journey !== 'audience-sms' || typeof segment !== 'string' || typeof step !== 'string' || !JOURNEY_STEPS.includes(step)) return undefined;
+  const kind = receipt.outcome === 'delivered' ? 'delivery' : 'bounce';
+  return {
+    journeyKey: `${AUDIENCE_SMS_JOURNEY_PREFIX}${segment}`,
+    day: dayOf(receipt.occurredAt),
+    counter: `${FEEDBACK_COUNTERS[kind]}:${step}`,
+    sesMessageId: receipt.smsMessageId,
+    kind,
+    segmentId: segment,
+    channel: 'sms',
   };
 }
 

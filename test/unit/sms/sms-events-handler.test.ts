@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { newProfile, type IdentityLink, type ProfileRecord } from '../../../functions/domain/profile/profile';
+import type { FeedbackCount } from '../../../functions/domain/reports/journey-counters';
 import type { AcceptedMessage } from '../../../functions/domain/tracking/accepted-message';
 import { createSmsEventsHandler, type SmsEventsDependencies } from '../../../functions/handlers/sms-events';
 
@@ -12,6 +13,7 @@ class Fakes implements SmsEventsDependencies {
   readonly queued: AcceptedMessage[] = [];
   readonly optedOut: string[] = [];
   readonly optedIn: string[] = [];
+  readonly counted: FeedbackCount[] = [];
   readonly profiles = new Map<string, ProfileRecord>();
   async loadProfile(profileId: string) {
     return this.profiles.get(profileId);
@@ -27,6 +29,10 @@ class Fakes implements SmsEventsDependencies {
   }
   async enqueue(messages: readonly AcceptedMessage[]) {
     this.queued.push(...messages);
+  }
+  async countReceipt(count: FeedbackCount) {
+    this.counted.push(count);
+    return 'counted' as const;
   }
   now() {
     return NOW;
@@ -78,6 +84,27 @@ test('a delivery receipt is queued as SMS Delivered for the profile of its conte
     }),
   ]);
   expect(JSON.stringify(fakes.queued)).not.toContain('+33612345678');
+  // Counted in the journey report on the SMS journey's line and the segment's sms row.
+  expect(fakes.counted).toEqual([
+    {
+      journeyKey: 'audience-sms:vip',
+      day: '2026-03-01',
+      counter: 'delivered:audience',
+      sesMessageId: 'm1',
+      kind: 'delivery',
+      segmentId: 'vip',
+      channel: 'sms',
+    },
+  ]);
+});
+
+test('a failed text of a segment journey counts as bounced; a receipt of a text no journey sent is not counted', async () => {
+  await run([
+    { eventType: 'TEXT_BLOCKED', messageId: 'm3', context: { profile: 'p1', journey: 'audience-sms', step: 'audience', run: 'r1', segment: 'vip' } },
+    { eventType: 'TEXT_DELIVERED', messageId: 'm4', context: {} },
+  ]);
+  expect(fakes.counted.map((count) => count.counter)).toEqual(['bounced:audience']);
+  expect(fakes.queued.map((message) => message.event)).toEqual(['SMS Failed']);
 });
 
 test('STOP from a known number: the number is opted out at once and sms_marketing denied on its profile', async () => {
