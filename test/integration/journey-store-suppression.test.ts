@@ -80,3 +80,16 @@ test('a number that replied STOP is opted out (keyed pseudonym only, first time 
   );
   expect(await journeys.smsRecipientFlags('+33698765432')).toEqual({ suppressed: true, unsubscribed: false });
 });
+
+test('a text sent counts in the same frequency-cap list as an email: the cap is per person across channels', async () => {
+  const base = { runId: 'aud-sms-1', profileId: 'p-cap', segmentId: 'vip', segmentName: 'VIP', transitionId: 't1', enteredAt: now.toISOString() };
+  await journeys.recordOutcome({ ...base, journey: 'audience-sms', template: { text: 'Hi' } }, 'audience', { outcome: 'sent', messageId: 'sms-1' }, now, 24);
+  await journeys.recordOutcome(
+    { ...base, runId: 'aud-email-1', journey: 'audience-email', template: { subject: 'Hi', html: 'Hi', text: 'Hi' } },
+    'audience',
+    { outcome: 'sent', messageId: 'ses-1' },
+    new Date(now.getTime() + 1_000),
+    24,
+  );
+  expect(await journeys.recentSends('p-cap', new Date(now.getTime() - 3_600_000).toISOString())).toHaveLength(2);
+});
