@@ -15,13 +15,16 @@ export interface SmsEventTopicsProps {
   readonly queue: IQueue;
   /** Encrypts the topics (the queue's key: SNS then encrypts into the queue with it too). */
   readonly encryptionKey: IKey;
+  /** Where SNS puts an event it could not deliver to the queue (the queue's DLQ: alarmed, replayable). */
+  readonly deadLetterQueue: IQueue;
 }
 
 /**
  * The SNS topics End User Messaging SMS publishes to, beside the SmsEvents queue (one stack, so
  * the queue policy naming the topics makes no cycle): `receipts` (the configuration set's event
  * destination) and `inbound` (the two-way channel of the origination number). Only the SMS
- * service of this account may publish, over TLS; each topic delivers raw to the queue.
+ * service of this account may publish, over TLS; each topic delivers raw to the queue, and what
+ * SNS cannot deliver there lands in the queue's DLQ (alarmed like every DLQ).
  */
 export class SmsEventTopics extends Construct {
   public readonly receipts: Topic;
@@ -46,6 +49,7 @@ export class SmsEventTopics extends Construct {
         endpoint: props.queue.queueArn,
         protocol: SubscriptionProtocol.SQS,
         rawMessageDelivery: true,
+        deadLetterQueue: props.deadLetterQueue,
       });
       props.queue.addToResourcePolicy(
         new PolicyStatement({

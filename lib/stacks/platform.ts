@@ -311,10 +311,14 @@ export function originationIdentityArn(stack: Stack, identity: string): string {
  * are bought and registered outside CloudFormation).
  */
 function addSmsChannel(app: App, storage: StorageStack, processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
-  const queue = storage.dataResources.queues.get(SMS_EVENTS_QUEUE.id);
+  const queues = storage.queues.get(SMS_EVENTS_QUEUE.id);
   const sender = functions.get('journeySend');
-  if (!queue || !(sender instanceof LambdaFunction)) throw new Error('sms: the SmsEvents queue or the journeySend function is not built');
-  const topics = new SmsEventTopics(storage, 'SmsEventTopics', { queue, encryptionKey: storage.dataKey });
+  if (!queues || !(sender instanceof LambdaFunction)) throw new Error('sms: the SmsEvents queue or the journeySend function is not built');
+  const topics = new SmsEventTopics(storage, 'SmsEventTopics', {
+    queue: queues.queue,
+    deadLetterQueue: queues.deadLetterQueue,
+    encryptionKey: storage.dataKey,
+  });
   new CfnOutput(storage, 'SmsInboundTopicArn', {
     value: topics.inbound.topicArn,
     description: 'Set as the two-way channel (TwoWayChannelArn) of the SMS origination number: STOP replies reach the platform',

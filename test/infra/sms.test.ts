@@ -59,9 +59,12 @@ describe('SMS channel', () => {
     const queue = required(platform.storage.queues, 'SmsEvents').queue;
     const subscriptions = Object.values(templates.storage.findResources('AWS::SNS::Subscription'));
     expect(subscriptions).toHaveLength(2);
+    const { deadLetterQueue } = required(platform.storage.queues, 'SmsEvents');
     for (const subscription of subscriptions) {
       expect(subscription.Properties).toMatchObject({ Protocol: 'sqs', RawMessageDelivery: true });
       expect(followReference(synthesized, platform.storage, subscription.Properties.Endpoint)).toEqual(attributeOf(queue, queue.queueArn));
+      // Undeliverable events wait in the queue's DLQ (alarmed), not lost.
+      expect(subscription.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: platform.storage.resolve(deadLetterQueue.queueArn) });
     }
     const publishers = Object.values(templates.storage.findResources('AWS::SNS::TopicPolicy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as { Effect: string; Principal?: unknown; Action: string; Condition?: unknown }[],
