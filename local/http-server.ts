@@ -19,6 +19,7 @@ import {
 import type { ExamplesHandler } from './examples';
 import type { Engagement, EngagementResult } from './ses-events';
 import type { OutboxEmail } from './ses-local';
+import type { LocalSms } from './sms-local';
 import { WebhookTestReceiver } from './webhook-receiver';
 
 export interface HealthReport {
@@ -39,6 +40,8 @@ export interface LocalHttpServerOptions {
   engageOutbox(messageId: string, engagement: Engagement): Promise<EngagementResult>;
   /** The demo pages under /examples (local/examples.ts); none when absent. */
   readonly examples?: ExamplesHandler;
+  /** The SMS stand-in's /dev/sms endpoints (local/sms-local.ts); none when absent. */
+  readonly sms?: Pick<LocalSms, 'handleDevRequest'>;
   readonly logger: Logger;
 }
 
@@ -143,6 +146,8 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       });
       return jsonResponse(answer.status, answer.body);
     }
+    const sms = rawPath === '/dev/sms' || rawPath.startsWith('/dev/sms/') ? await options.sms?.handleDevRequest(method, rawPath, body) : undefined;
+    if (sms) return jsonResponse(sms.status, sms.body);
     return undefined;
   }
 

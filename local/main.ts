@@ -12,6 +12,7 @@ function banner(platform: RunningPlatform, dataDir: string | undefined): string 
     `  API            ${platform.urls.api}`,
     `  health         ${platform.urls.health}`,
     `  email outbox   ${platform.urls.outbox}`,
+    `  SMS outbox     ${platform.urls.sms}   (replies: POST ${platform.urls.sms}/inbound {"from", "text"})`,
     `  webhooks       ${platform.urls.webhooks}`,
     `  demo shop      ${platform.urls.shop}`,
     `  SES inbox UI   ${platform.urls.sesInbox}`,

@@ -5,7 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { ROUTES } from '../lib/definitions/api';
 import { FUNCTIONS, type FunctionId } from '../lib/definitions/functions';
-import { EMAIL_FEEDBACK_QUEUE, QUEUES, type QueueDefinition } from '../lib/definitions/queues';
+import { EMAIL_FEEDBACK_QUEUE, QUEUES, SMS_EVENTS_QUEUE, type QueueDefinition } from '../lib/definitions/queues';
 import { SECRETS } from '../lib/definitions/secrets';
 import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
@@ -25,6 +25,7 @@ import { startStepFunctionsEndpoint } from './step-functions/step-functions-endp
 import { StepFunctionsService } from './step-functions/step-functions-service';
 import { LOCAL_CONFIGURATION_SET, LocalSesEvents } from './ses-events';
 import { startLocalSes, type LocalSes } from './ses-local';
+import { LOCAL_ORIGINATION_NUMBER, LOCAL_SMS_CONFIGURATION_SET, startLocalSms, type LocalSms } from './sms-local';
 import { startLocalSqs, type LocalSqs } from './sqs-local';
 import type { SqsRequestCounts } from './sqs/request-counts';
 
@@ -82,7 +83,7 @@ export interface RunningPlatform {
   readonly port: number;
   readonly writeKey: string;
   readonly adminToken: string;
-  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'webhooks' | 'shop' | 'sesInbox', string>>;
+  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'sms' | 'webhooks' | 'shop' | 'sesInbox', string>>;
   /** Emulator endpoints, for SDK clients in tests and scripts. */
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string; readonly stepFunctions: string; readonly scheduler: string };
   /** Local ARNs of the state machines, by id (lib/definitions/state-machines.ts). */
@@ -234,6 +235,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       ...(dataDirectory && { file: path.join(dataDirectory, 'ses-outbox.jsonl') }),
     });
     cleanups.push(() => ses.stop());
+    const smsEventsQueue = sqs.queues.find((queue) => queue.definition.id === SMS_EVENTS_QUEUE.id);
+    if (!smsEventsQueue) throw new Error('the SmsEvents queue was not created');
+    // The End User Messaging SMS stand-in: records texts (GET /dev/sms), publishes receipts and replies to SmsEvents.
+    const sms: LocalSms = await startLocalSms({
+      logger,
+      sqs: sqs.client,
+      queueUrl: smsEventsQueue.url,
+      configurationSet: LOCAL_SMS_CONFIGURATION_SET,
+      originationNumber: LOCAL_ORIGINATION_NUMBER,
+      ...(dataDirectory && { file: path.join(dataDirectory, 'sms-outbox.jsonl') }),
+    });
+    cleanups.push(() => sms.stop());
     const dynamo: DynamoDbLocal = await dynamoStarting;
     await ensureTables(dynamo.client, TABLES, localTableName);
     if (dataDirectory) {
@@ -308,6 +321,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SESV2: ses.endpoint,
       AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint.endpoint,
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: sms.endpoint,
       AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint.endpoint,
       ...Object.fromEntries(stateMachineDefinitions.map((definition) => [definition.envName, localStateMachineArn(localStateMachineName(definition))])),
       AWS_LAMBDA_FUNCTION_NAME: 'dmp-local',
@@ -324,6 +338,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       DMP_PSEUDONYM_SECRET: process.env.DMP_PSEUDONYM_SECRET || sha256Hex(`dmp-local-pseudonym:${adminToken}`),
       // Sends through it publish SES events to the EmailFeedback queue (local/ses-events.ts), as on AWS.
       SES_CONFIGURATION_SET: LOCAL_CONFIGURATION_SET,
+      // Texts through it get delivery receipts on the SmsEvents queue (local/sms-local.ts), as on AWS.
+      SMS_CONFIGURATION_SET: LOCAL_SMS_CONFIGURATION_SET,
+      SMS_ORIGINATION_IDENTITY: LOCAL_ORIGINATION_NUMBER,
       ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),
       ...Object.fromEntries(sqs.queues.map((queue) => [queue.definition.envName, queue.url])),
       ...Object.fromEntries(SECRETS.map((secret) => [`${secret.envPrefix}_HASHES`, sha256Hex(credentialFor(secret.id, writeKey, adminToken))])),
@@ -445,6 +462,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       clearOutbox: () => ses.clearOutbox(),
       engageOutbox: (messageId, engagement) => sesEvents.engage(ses.sentEmail(messageId), engagement),
       examples: createExamplesHandler({ writeKey }),
+      sms,
       logger,
     });
     cleanups.push(() => http.close(Date.now() + drainTimeoutMs));
@@ -459,6 +477,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         api: http.url,
         health: `${http.url}/health`,
         outbox: `${http.url}/dev/outbox`,
+        sms: `${http.url}/dev/sms`,
         webhooks: `${http.url}/dev/webhooks`,
         shop: `${http.url}/examples/shop`,
         sesInbox: `${ses.endpoint}/`,

@@ -34,6 +34,9 @@ import {
  * - `MAILSUP#<pseudonym>` / `MAILSUP`: an address SES reported bouncing or complaining, never mailed
  *   again. Not `SUP#`: reconcile drops every message carrying an identifier with a `SUP#` record
  *   (erasure), and a bounced address must not cost the person their profile updates;
+ * - `SMSFB#<smsMessageId>` / `<kind>`: an SMS receipt counted in the journey report (as `EMAILFB#`);
+ * - `SMSOPTOUT#<pseudonym>` / `SMSOPTOUT`: a number that replied STOP (or ARRET...), never texted
+ *   again until it replies START;
  * - `JRUN#<run>` / `STEP#<step>`: the claim and outcome of one send step (TTL), its idempotency record;
  * - `RPT#<journeyKey>` / `D#<day>`: the journey report's daily counters (GSI1 `RPT`, TTL), each
  *   increment in one transaction with the marker that makes it count once: the step outcome, a
@@ -49,6 +52,7 @@ const isConditionFailure = (error: unknown): boolean => (error as { name?: strin
 
 const mailSuppressionKey = (pseudonym: string) => ({ PK: `MAILSUP#${pseudonym}`, SK: 'MAILSUP' });
 const unsubscribeKey = (pseudonym: string) => ({ PK: `UNSUB#${pseudonym}`, SK: 'UNSUB' });
+const smsOptOutKey = (pseudonym: string) => ({ PK: `SMSOPTOUT#${pseudonym}`, SK: 'SMSOPTOUT' });
 
 /** Both pseudonyms of each address, once per address whatever its case or spacing. */
 function distinctAddresses(pseudonyms: Pseudonyms, emails: readonly string[]): Array<{ readonly keyed: string; readonly legacy: string }> {
@@ -268,15 +272,19 @@ export class DynamoJourneyStore implements JourneyStore {
     );
   }
 
-  /** Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are unique per email. */
+  /**
+   * Counts one SES outcome of a journey email once per (SES message, kind): opens and clicks are
+   * unique per email; an SMS receipt likewise per (SMS message, kind), under `SMSFB#`.
+   */
   async recordFeedback(count: FeedbackCount, now: Date): Promise<CountResult> {
+    const channel = count.channel ?? 'email';
     return countOnce(this.doc, [
       {
         Put: {
           TableName: this.tableName,
           // Kept as long as the counter it added to, so a late open is not counted a second time.
           Item: {
-            PK: `EMAILFB#${count.sesMessageId}`,
+            PK: `${channel === 'sms' ? 'SMSFB' : 'EMAILFB'}#${count.sesMessageId}`,
             SK: count.kind,
             journeyKey: count.journeyKey,
             counter: count.counter,
@@ -287,12 +295,10 @@ export class DynamoJourneyStore implements JourneyStore {
         },
       },
       journeyCounterUpdate(this.tableName, count.journeyKey, count.day, { [count.counter]: 1 }),
-      // A segment's audience email is also that segment's email channel in the segment report.
+      // A segment's audience email (text) is also that segment's email (sms) channel in the segment report.
       ...(count.segmentId === undefined
         ? []
-        : segmentCounterUpdates(this.tableName, [
-            { segmentId: count.segmentId, channel: 'email', day: count.day, increments: { [engagementCounter(count.kind)]: 1 } },
-          ])),
+        : segmentCounterUpdates(this.tableName, [{ segmentId: count.segmentId, channel, day: count.day, increments: { [engagementCounter(count.kind)]: 1 } }])),
     ]);
   }
 
@@ -396,5 +402,39 @@ export class DynamoJourneyStore implements JourneyStore {
         if (old) await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: mailSuppressionKey(legacy) }));
       }),
     );
+  }
+
+  async smsRecipientFlags(phone: string): Promise<{ suppressed: boolean; unsubscribed: boolean }> {
+    const pseudonyms = await this.pseudonyms();
+    const [keyed, legacy] = pseudonyms.lookups({ type: 'phone', value: phone });
+    const found = async (keys: ReadonlyArray<Record<string, string>>): Promise<boolean> => {
+      const items = await Promise.all(
+        keys.map((Key) => this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true, ProjectionExpression: 'PK' }))),
+      );
+      return items.some((result) => result.Item !== undefined);
+    };
+    const [suppressed, unsubscribed] = await Promise.all([
+      found([keyed, legacy].map((pseudonym) => ({ PK: `SUP#${pseudonym}`, SK: 'SUP' }))),
+      found([smsOptOutKey(keyed)]),
+    ]);
+    return { suppressed, unsubscribed };
+  }
+
+  /** The first opt-out time is kept: a STOP repeated changes nothing. */
+  async optOutNumber(phone: string, now: Date): Promise<void> {
+    const keyed = (await this.pseudonyms()).keyed({ type: 'phone', value: phone });
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: smsOptOutKey(keyed),
+        UpdateExpression: 'SET optedOutAt = if_not_exists(optedOutAt, :at)',
+        ExpressionAttributeValues: { ':at': now.toISOString() },
+      }),
+    );
+  }
+
+  async optInNumber(phone: string): Promise<void> {
+    const keyed = (await this.pseudonyms()).keyed({ type: 'phone', value: phone });
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: smsOptOutKey(keyed) }));
   }
 }

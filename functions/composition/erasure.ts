@@ -5,7 +5,7 @@ import {
   ERASURE_STATE_MACHINE,
   PRODUCT_VIEW_STATE_MACHINE,
 } from '../../lib/definitions/state-machines';
-import { AUDIENCE_JOURNEY_PREFIX } from '../domain/reports/journey-counters';
+import { isAudienceJourneyKey } from '../domain/reports/journey-counters';
 import { DynamoErasureJobs } from '../adapters/dynamodb-erasure-jobs';
 import { pseudonymsFromEnvironment } from '../adapters/secure-parameter';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
@@ -56,7 +56,7 @@ export function erasureDependencies(env: NodeJS.ProcessEnv = process.env): Omit<
       journeyRuns.get(
         journeyKey === 'product-view'
           ? PRODUCT_VIEW_STATE_MACHINE
-          : journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX)
+          : isAudienceJourneyKey(journeyKey)
             ? AUDIENCE_EMAIL_STATE_MACHINE
             : CART_ABANDONMENT_STATE_MACHINE,
       ) as StepFunctionsWorkflow,

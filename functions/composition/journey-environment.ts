@@ -1,3 +1,4 @@
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { journeyConfigFrom, type JourneyConfig } from '../domain/journeys/journey-config';
@@ -6,11 +7,13 @@ import { DynamoScoreStore } from '../adapters/dynamodb-score-store';
 import { profileEnvironment } from './profile-environment';
 import { pseudonymsFromEnvironment, secretFromEnvironment } from '../adapters/secure-parameter';
 import { SesMailer } from '../adapters/ses-mailer';
+import { SmsVoiceSender } from '../adapters/sms-voice-sender';
 import { stateMachineArnFromEnv, StepFunctionsWorkflow } from '../adapters/step-functions-runs';
 import { CART_ABANDONMENT_STATE_MACHINE, PRODUCT_VIEW_STATE_MACHINE } from '../../lib/definitions/state-machines';
 import type { WorkflowRuns } from '../ports/workflow-runs';
 import type { JourneyStore } from '../ports/journey-store';
 import type { Mailer } from '../ports/mailer';
+import type { SmsSender } from '../ports/sms-sender';
 import type { ScoreStore } from '../ports/score-store';
 import type { SegmentStore } from '../ports/segment-store';
 
@@ -21,7 +24,10 @@ import type { SegmentStore } from '../ports/segment-store';
  * - `DMP_UNSUBSCRIBE_SECRET` (local) or `DMP_UNSUBSCRIBE_SECRET_PARAMETER` (an SSM SecureString on AWS);
  * - `DMP_PSEUDONYM_SECRET` (local) or `DMP_PSEUDONYM_SECRET_PARAMETER` (idem), keying the address
  *   pseudonyms of unsubscribe and suppression records (see secure-parameter.ts);
- * - `SES_CONFIGURATION_SET` (optional), the state machine ARNs and the profiles table.
+ * - `SES_CONFIGURATION_SET` (optional), the state machine ARNs and the profiles table;
+ * - `SMS_ORIGINATION_IDENTITY` (the phone number, sender id or pool texts go out from; without it
+ *   End User Messaging SMS picks one of the account's) and `SMS_CONFIGURATION_SET` (whose event
+ *   destination publishes the delivery receipts), both optional.
  */
 export interface JourneyEnvironment {
   readonly config: JourneyConfig;
@@ -29,6 +35,7 @@ export interface JourneyEnvironment {
   readonly scores: ScoreStore;
   readonly segments: SegmentStore;
   readonly mailer: Mailer;
+  readonly sms: SmsSender;
   readonly cartRuns: WorkflowRuns;
   readonly promotionRuns: WorkflowRuns;
   readonly publicUrl: string;
@@ -60,6 +67,10 @@ export function journeyEnvironment(env: NodeJS.ProcessEnv = process.env): Journe
     scores: new DynamoScoreStore(dynamo, tableName),
     segments: segments,
     mailer: new SesMailer(new SESv2Client({}), env.SES_CONFIGURATION_SET || undefined),
+    sms: new SmsVoiceSender(new PinpointSMSVoiceV2Client({}), {
+      ...(env.SMS_ORIGINATION_IDENTITY && { originationIdentity: env.SMS_ORIGINATION_IDENTITY }),
+      ...(env.SMS_CONFIGURATION_SET && { configurationSetName: env.SMS_CONFIGURATION_SET }),
+    }),
     cartRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(CART_ABANDONMENT_STATE_MACHINE.envName, env)),
     promotionRuns: new StepFunctionsWorkflow(sfn, () => stateMachineArnFromEnv(PRODUCT_VIEW_STATE_MACHINE.envName, env)),
     publicUrl: publicUrl.replace(/\/+$/, ''),

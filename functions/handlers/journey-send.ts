@@ -13,7 +13,7 @@ const logger = new Logger({ serviceName: 'journeySend' });
 /** Task of the journey state machines: one send step of one run (see runSendStep). */
 export const handler = async (event: SendStepInput, context: Context): Promise<StepOutcome> => {
   logger.addContext(context);
-  const { config, journeys, scores, segments, mailer, publicUrl, unsubscribeSecret } = journeyEnvironment();
+  const { config, journeys, scores, segments, mailer, sms, publicUrl, unsubscribeSecret } = journeyEnvironment();
   const { store } = profileEnvironment();
   const { attribution, controlGroup } = attributionEnvironment();
   const secret = await unsubscribeSecret();
@@ -27,11 +27,13 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       isMember: async (segmentId, profileId) => (await segments.getMembership(segmentId, profileId))?.member === true,
       recordedOutcome: (runId, step) => journeys.recordedOutcome(runId, step),
       recipientFlags: (profileId, email) => journeys.recipientFlags(profileId, email),
+      smsRecipientFlags: (phone) => journeys.smsRecipientFlags(phone),
       bestSendHour: async (profileId) => sendHourOf(await scores.getScores(profileId)),
       recentSends: (profileId, since) => journeys.recentSends(profileId, since),
       claimSend: (runId, step, now) => journeys.claimSend(runId, step, now),
       releaseSend: (runId, step) => journeys.releaseSend(runId, step),
       send: (email) => mailer.send(email),
+      sendSms: (message) => sms.send(message),
       recordOutcome: async (run, step, recorded, now) => {
         // Already counted means a concurrent attempt recorded it first: the outcome stands either way.
         const counted = await journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours);

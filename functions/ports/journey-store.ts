@@ -43,6 +43,12 @@ export interface JourneyStore {
   runsOf(profileId: string): Promise<Array<{ readonly runId: string; readonly journeyKey: string }>>;
   /** Deletes the send claims, outcomes and conversions of these runs (they name the profile); how many items. */
   forgetRuns(runIds: readonly string[]): Promise<number>;
+  /** Whether the number (E.164) is suppressed (an erased identifier) and whether it replied STOP. */
+  smsRecipientFlags(phone: string): Promise<{ suppressed: boolean; unsubscribed: boolean }>;
+  /** The number replied STOP: never texted again until it replies START (keyed pseudonym only). */
+  optOutNumber(phone: string, now: Date): Promise<void>;
+  /** The number replied START: its STOP no longer bars it (consent still decides). */
+  optInNumber(phone: string): Promise<void>;
   /** Addresses never mailed again (bounces, complaints). */
   suppress(emails: readonly string[], reason: SuppressionReason, now: Date): Promise<void>;
 }

@@ -32,7 +32,7 @@ const range = { from: day.optional(), to: day.optional(), format: z.enum(['json'
 const queries = {
   journeys: z.strictObject({
     ...range,
-    journey: z.string().regex(JOURNEY_KEY_PATTERN, 'must be cart-abandonment, product-view or audience-email:<segmentId>').optional(),
+    journey: z.string().regex(JOURNEY_KEY_PATTERN, 'must be cart-abandonment, product-view, audience-email:<segmentId> or audience-sms:<segmentId>').optional(),
   }),
   segments: z.strictObject({
     ...range,

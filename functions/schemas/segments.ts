@@ -5,6 +5,7 @@ import { PROFILE_INCLUDES } from '../domain/activation/profile-payload';
 import { describePlaceholders, unknownPlaceholders } from '../domain/email/templates';
 import { AUDIENCE_TEMPLATE_VALUES } from '../domain/journeys/audience-journey';
 import { parsePurposeConfig } from '../domain/privacy/purposes';
+import { smsTemplateProblems } from '../domain/sms/sms-text';
 import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
 import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scoring/state-scores';
@@ -145,18 +146,24 @@ const emailTemplate = z
     }
   });
 
-const journeyDestination = z.strictObject({
-  type: z.literal('journey'),
-  journey: z.literal('audience-email'),
-  template: emailTemplate,
-  /** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
-  delaySeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(14 * 86_400)
-    .optional(),
+/** Up to 14 days: well inside the journeys' 30-day execution timeout, quiet hours included. */
+const journeyDelaySeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(14 * 86_400)
+  .optional();
+
+/** One text: the email placeholders that make sense in an SMS, at most 10 segments with the opt-out hint (domain/sms/sms-text.ts). */
+const smsTemplate = z.strictObject({ text: z.string().min(1).max(2_000) }).superRefine((template, context) => {
+  for (const message of smsTemplateProblems(template)) context.addIssue({ code: 'custom', path: ['text'], message });
 });
+
+/** A segment's journey: an email (`audience-email`) or a text message (`audience-sms`) on entering it. */
+const journeyDestination = z.discriminatedUnion('journey', [
+  z.strictObject({ type: z.literal('journey'), journey: z.literal('audience-email'), template: emailTemplate, delaySeconds: journeyDelaySeconds }),
+  z.strictObject({ type: z.literal('journey'), journey: z.literal('audience-sms'), template: smsTemplate, delaySeconds: journeyDelaySeconds }),
+]);
 
 export const schedule = z
   .string()

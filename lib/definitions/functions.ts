@@ -22,6 +22,7 @@ export type FunctionId =
   | 'journeySend'
   | 'unsubscribe'
   | 'emailFeedback'
+  | 'smsEvents'
   | 'reportApi'
   | 'erasure'
   | 'decide';
@@ -87,6 +88,8 @@ const REPORT = 'RPT#*'; // journey report day counters
 const EMAIL_FEEDBACK = 'EMAILFB#*'; // SES events counted once
 const UNSUBSCRIBED = 'UNSUB#*'; // unsubscribed addresses (keyed pseudonyms)
 const BOUNCED = 'MAILSUP#*'; // bounced and complaining addresses (keyed pseudonyms)
+const SMS_OPT_OUT = 'SMSOPTOUT#*'; // numbers that replied STOP (keyed pseudonyms)
+const SMS_FEEDBACK = 'SMSFB#*'; // SMS receipts counted once
 const ERASURE_JOB = 'ERASURE#*'; // erasure jobs (ids and counts)
 const ERASURE_REF = 'ERASUREREF#*'; // erased profile (keyed pseudonym of its id) → its erasure job
 const SEGMENT_REPORT = 'SRPT#*'; // segment × channel report day counters
@@ -429,13 +432,14 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'journeySend',
     entry: 'functions/handlers/journey-send.ts',
-    description: 'Task of the journey state machines: checks the run, applies the marketing guards and sends one email through SES',
+    description:
+      'Task of the journey state machines: checks the run, applies the marketing guards and sends one email (SES) or text message (End User Messaging SMS)',
     memorySize: 512,
     timeoutSeconds: 30,
     tables: [
       profiles({
         grants: [
-          { actions: ['GetItem'], keys: [PROFILE, MEMBERS, JOURNEY_RUN, ERASED, BOUNCED, UNSUBSCRIBED] },
+          { actions: ['GetItem'], keys: [PROFILE, MEMBERS, JOURNEY_RUN, ERASED, BOUNCED, UNSUBSCRIBED, SMS_OPT_OUT] },
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN] },
           { actions: ['DeleteItem'], keys: [JOURNEY_RUN] },
@@ -480,6 +484,27 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['GetItem', 'DeleteItem'], keys: [BOUNCED] },
           { actions: ['UpdateItem'], keys: [BOUNCED, REPORT, SEGMENT_REPORT] },
           { actions: ['PutItem'], keys: [EMAIL_FEEDBACK, QUARANTINE] },
+        ],
+      }),
+    ],
+    sendsTo: ['Events'],
+    verifies: [],
+    secureParameters: ['pseudonymSecret'],
+  },
+  {
+    id: 'smsEvents',
+    entry: 'functions/handlers/sms-events.ts',
+    description: 'Consumes End User Messaging SMS events: delivery receipts as profile events, STOP and START replies as SMS opt-out and consent',
+    memorySize: 256,
+    timeoutSeconds: 30,
+    tables: [
+      profiles({
+        grants: [
+          { actions: ['GetItem'], keys: [IDENTITY] },
+          { actions: ['BatchGetItem'], keys: [PROFILE] },
+          { actions: ['UpdateItem', 'DeleteItem'], keys: [SMS_OPT_OUT] },
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT] },
+          { actions: ['PutItem'], keys: [SMS_FEEDBACK, QUARANTINE] },
         ],
       }),
     ],

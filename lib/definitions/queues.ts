@@ -96,6 +96,20 @@ export const EMAIL_FEEDBACK_QUEUE: QueueDefinition = {
   consumer: { functionId: 'emailFeedback', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
 };
 
+/**
+ * AWS End User Messaging SMS events: delivery receipts (the SMS configuration set's event
+ * destination) and two-way replies (the origination number's two-way channel), each through an
+ * SNS topic delivering raw to this queue.
+ */
+export const SMS_EVENTS_QUEUE: QueueDefinition = {
+  id: 'SmsEvents',
+  envName: 'SMS_EVENTS_QUEUE_URL',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  consumer: { functionId: 'smsEvents', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5 },
+};
+
 export const QUEUES: readonly QueueDefinition[] = [
   EVENTS_QUEUE,
   PROFILE_CHANGES_QUEUE,
@@ -103,4 +117,5 @@ export const QUEUES: readonly QueueDefinition[] = [
   ACTIVATION_QUEUE,
   JOURNEY_EVENTS_QUEUE,
   EMAIL_FEEDBACK_QUEUE,
+  SMS_EVENTS_QUEUE,
 ];

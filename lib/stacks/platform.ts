@@ -1,10 +1,10 @@
-import { Annotations, Stack, Tags, Validations, type App } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, Tags, Validations, type App } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionId } from '../definitions/functions';
-import { EMAIL_FEEDBACK_QUEUE } from '../definitions/queues';
+import { EMAIL_FEEDBACK_QUEUE, SMS_EVENTS_QUEUE } from '../definitions/queues';
 import {
   AUDIENCE_EMAIL_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
@@ -19,6 +19,7 @@ import {
 } from '../definitions/state-machines';
 import type { DataResources } from '../constructs/dmp-function';
 import { EmailFeedback } from '../constructs/email-feedback';
+import { SmsConfiguration, SmsEventTopics } from '../constructs/sms-channel';
 import { ErasureStateMachine } from '../constructs/erasure-state-machine';
 import { ModelTrainingStateMachine } from '../constructs/model-training-state-machine';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
@@ -64,6 +65,7 @@ export function definePlatform(app: App): Platform {
   allowWebhookSecrets(processing, functions);
   const journeys = addJourneys(app, processing, functions);
   const emailFeedback = addEmailFeedback(app, processing, storage.dataResources, functions);
+  addSmsChannel(app, storage, processing, functions);
   const stateMachines = new Map<string, IStateMachine>([
     [SEGMENT_REBUILD_STATE_MACHINE.id, rebuild.stateMachine],
     [LOOKALIKE_STATE_MACHINE.id, lookalike.stateMachine],
@@ -301,6 +303,61 @@ function addEmailFeedback(app: App, processing: ProcessingStack, resources: Data
   sender.addEnvironment('SES_CONFIGURATION_SET', feedback.configurationSet.configurationSetName);
   feedback.grantSendThrough(sender);
   return feedback;
+}
+
+/** The End User Messaging SMS origination identity texts go out from: context `dmp:smsOriginationIdentity`. */
+export const SMS_ORIGINATION_IDENTITY_CONTEXT = 'dmp:smsOriginationIdentity';
+
+/**
+ * The ARN SendTextMessage is authorized on for an origination identity: an ARN as given, or the
+ * id of a phone number (`phone-…`) or a pool (`pool-…`). A bare number or sender id cannot name
+ * its ARN (its id is not the number): refused, naming what to give instead.
+ */
+export function originationIdentityArn(stack: Stack, identity: string): string {
+  if (/^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)\/\S+$/.test(identity)) return identity;
+  const [, kind] = /^(phone|pool)-[a-z0-9]+$/i.exec(identity) ?? [];
+  if (!kind) {
+    throw new Error(
+      `context ${SMS_ORIGINATION_IDENTITY_CONTEXT} must be a phone number id (phone-…), a pool id (pool-…) or an origination identity ARN, not ${identity}`,
+    );
+  }
+  return stack.formatArn({ service: 'sms-voice', resource: kind === 'pool' ? 'pool' : 'phone-number', resourceName: identity });
+}
+
+/**
+ * The SMS channel (README "SMS"): the receipts and inbound topics beside the SmsEvents queue, the
+ * configuration set journeySend texts through (context `dmp:smsConfigurationSet` names it), and
+ * journeySend's right to send through it from the configured origination identity only. The
+ * inbound topic's ARN is an output: the origination number's two-way channel is set to it (numbers
+ * are bought and registered outside CloudFormation).
+ */
+function addSmsChannel(app: App, storage: StorageStack, processing: ProcessingStack, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const queues = storage.queues.get(SMS_EVENTS_QUEUE.id);
+  const sender = functions.get('journeySend');
+  if (!queues || !(sender instanceof LambdaFunction)) throw new Error('sms: the SmsEvents queue or the journeySend function is not built');
+  const topics = new SmsEventTopics(storage, 'SmsEventTopics', {
+    queue: queues.queue,
+    deadLetterQueue: queues.deadLetterQueue,
+    encryptionKey: storage.dataKey,
+  });
+  new CfnOutput(storage, 'SmsInboundTopicArn', {
+    value: topics.inbound.topicArn,
+    description: 'Set as the two-way channel (TwoWayChannelArn) of the SMS origination number: STOP replies reach the platform',
+  });
+  const configurationSetName = app.node.tryGetContext('dmp:smsConfigurationSet') as string | undefined;
+  const sms = new SmsConfiguration(processing, 'SmsConfiguration', {
+    receiptsTopicArn: topics.receipts.topicArn,
+    ...(configurationSetName && { configurationSetName }),
+  });
+  sender.addEnvironment('SMS_CONFIGURATION_SET', sms.configurationSetName);
+  const identity = (app.node.tryGetContext(SMS_ORIGINATION_IDENTITY_CONTEXT) as string | undefined)?.trim();
+  if (identity) sender.addEnvironment('SMS_ORIGINATION_IDENTITY', identity);
+  else {
+    Annotations.of(processing).addWarning(
+      `context ${SMS_ORIGINATION_IDENTITY_CONTEXT} is not set: journeySend may text from no origination identity, so SMS journeys fail until it is (a phone number or pool id, or an ARN)`,
+    );
+  }
+  sms.grantSendThrough(sender, identity ? [originationIdentityArn(processing, identity)] : []);
 }
 
 /** SSM parameters (SecureString) holding webhook signing secrets: a destination's `secretRef` names one under this path. */

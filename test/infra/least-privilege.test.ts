@@ -135,6 +135,9 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
     // Offer events decide again when the default was shown (a holdout?): the control group's draw too.
     ['journeyTrigger', ['BUY#*', 'BUYM#*', 'CONTROL', 'JRUN#*', 'ORDER#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
     ['emailFeedback', ['EMAILFB#*', 'MAILSUP#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SRPT#*']],
+    // The number opt-out list (SMSOPTOUT#), the profile a reply's number links to (ID#), the receipt's profile (P#),
+    // receipts counted once (SMSFB#) in the journey and segment reports (RPT#, SRPT#).
+    ['smsEvents', ['ID#*', 'P#*', 'QUARANTINE*', 'RPT#*', 'SMSFB#*', 'SMSOPTOUT#*', 'SRPT#*']],
   ] as const)('gives the consumer %s only %j', (id, partitions) => {
     expect(partitionsOf(id)).toEqual([...partitions]);
   });
@@ -160,7 +163,8 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
       'erasure',
     ]);
     // Decisions look visitors up: the decide function, and the offers API for a profile's decisions.
-    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi', 'erasure', 'segmentApi', 'decide']);
+    // STOP replies find the profile that has the number (smsEvents).
+    expect(touching('ID#*')).toEqual(['reconcile', 'profileApi', 'erasure', 'segmentApi', 'smsEvents', 'decide']);
     expect(touching('SUP#*', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'])).toEqual(['erasure']);
     expect(touching('MSG#*')).toEqual(['reconcile']);
   });

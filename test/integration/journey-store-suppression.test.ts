@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoJourneyStore } from '../../functions/adapters/dynamodb-journey-store';
 import { DynamoProfileStore } from '../../functions/adapters/dynamodb-profile-store';
 import { Pseudonyms } from '../../functions/domain/identity/pseudonym';
@@ -57,4 +57,39 @@ test('a suppressed address is not an erased identifier: messages carrying it sti
   await journeys.suppress(['person@shop.test'], 'bounce', now);
   const snapshot = await profiles.loadSnapshot(['m-1'], [{ type: 'email', value: 'person@shop.test' }], now);
   expect(snapshot.suppressed).toEqual([]);
+});
+
+test('a number that replied STOP is opted out (keyed pseudonym only, first time kept) until it replies START; an erased number is suppressed', async () => {
+  expect(await journeys.smsRecipientFlags('+33612345678')).toEqual({ suppressed: false, unsubscribed: false });
+  await journeys.optOutNumber('+33612345678', now);
+  await journeys.optOutNumber('+33612345678', new Date(now.getTime() + 60_000));
+  expect(await journeys.smsRecipientFlags('+33612345678')).toEqual({ suppressed: false, unsubscribed: true });
+  expect(await journeys.smsRecipientFlags('+33612345679')).toEqual({ suppressed: false, unsubscribed: false });
+  const { Items = [] } = await DynamoDBDocumentClient.from(dynamo.client).send(new ScanCommand({ TableName: tableName }));
+  expect(Items.filter((item) => String(item.PK).startsWith('SMSOPTOUT#'))).toEqual([
+    { PK: expect.stringMatching(/^SMSOPTOUT#k1\.[0-9a-f]{64}$/), SK: 'SMSOPTOUT', optedOutAt: now.toISOString() },
+  ]);
+  expect(JSON.stringify(Items)).not.toContain('612345678');
+  await journeys.optInNumber('+33612345678');
+  expect(await journeys.smsRecipientFlags('+33612345678')).toEqual({ suppressed: false, unsubscribed: false });
+
+  // An erasure record of the phone identifier (SUP#) bars the number like an erased address.
+  const pseudonyms = new Pseudonyms('test-pseudonym-secret-0123456789');
+  await DynamoDBDocumentClient.from(dynamo.client).send(
+    new PutCommand({ TableName: tableName, Item: { PK: `SUP#${pseudonyms.keyed({ type: 'phone', value: '+33698765432' })}`, SK: 'SUP' } }),
+  );
+  expect(await journeys.smsRecipientFlags('+33698765432')).toEqual({ suppressed: true, unsubscribed: false });
+});
+
+test('a text sent counts in the same frequency-cap list as an email: the cap is per person across channels', async () => {
+  const base = { runId: 'aud-sms-1', profileId: 'p-cap', segmentId: 'vip', segmentName: 'VIP', transitionId: 't1', enteredAt: now.toISOString() };
+  await journeys.recordOutcome({ ...base, journey: 'audience-sms', template: { text: 'Hi' } }, 'audience', { outcome: 'sent', messageId: 'sms-1' }, now, 24);
+  await journeys.recordOutcome(
+    { ...base, runId: 'aud-email-1', journey: 'audience-email', template: { subject: 'Hi', html: 'Hi', text: 'Hi' } },
+    'audience',
+    { outcome: 'sent', messageId: 'ses-1' },
+    new Date(now.getTime() + 1_000),
+    24,
+  );
+  expect(await journeys.recentSends('p-cap', new Date(now.getTime() - 3_600_000).toISOString())).toHaveLength(2);
 });

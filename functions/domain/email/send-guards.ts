@@ -1,23 +1,46 @@
 import { normalizeEmail } from '../identity/identifiers';
 import type { JourneyConfig } from '../journeys/journey-config';
+import { e164 } from '../sms/phone-number';
 
 /**
- * The guards every marketing send passes (issue 6 §4), in order: a valid address, marketing consent,
- * not suppressed, not unsubscribed, under the frequency cap, outside quiet hours. A failed guard
- * skips the send with its reason; quiet hours defer it to the end of the quiet window instead.
+ * The guards every marketing send passes (issue 6 §4), email and SMS alike, in order: a valid
+ * address (an email address, or an E.164 number), the channel's marketing consent, not
+ * suppressed, not unsubscribed (for SMS: the number never replied STOP), under the frequency cap,
+ * outside quiet hours. The frequency cap and quiet hours are per person across channels: the
+ * recent sends are the profile's marketing messages of every channel. A failed guard skips the
+ * send with its reason; quiet hours defer it to the end of the quiet window instead.
  */
 export type SkipReason =
-  'no-email' | 'invalid-email' | 'no-consent' | 'suppressed' | 'unsubscribed' | 'frequency-cap' | 'holdout' | 'control-group' | 'rejected';
+  | 'no-email'
+  | 'invalid-email'
+  | 'no-phone'
+  | 'invalid-phone'
+  | 'no-consent'
+  | 'suppressed'
+  | 'unsubscribed'
+  | 'frequency-cap'
+  | 'holdout'
+  | 'control-group'
+  | 'too-long'
+  | 'rejected';
+
+/** The channels marketing messages go out on. */
+export type SendChannel = 'email' | 'sms';
 
 export type GuardDecision =
   { readonly kind: 'send' } | { readonly kind: 'skip'; readonly reason: SkipReason } | { readonly kind: 'defer'; readonly until: string };
 
 export interface RecipientState {
+  /** Default `email`. */
+  readonly channel?: SendChannel;
   readonly email?: string;
+  /** The number an SMS goes to (E.164 only). */
+  readonly phone?: string;
+  /** The channel's consent: `email_marketing` for email, `sms_marketing` for SMS. */
   readonly marketingConsent: boolean;
   readonly suppressed: boolean;
   readonly unsubscribed: boolean;
-  /** When the profile was last sent marketing email (any journey), ISO 8601. */
+  /** When the profile was last sent a marketing message (any journey, any channel), ISO 8601. */
   readonly recentSends: readonly string[];
   /** IANA time zone of the profile, when known. */
   readonly timeZone?: string;
@@ -28,8 +51,8 @@ export function checkSendGuards(
   config: Pick<JourneyConfig, 'frequencyCap' | 'quietHours' | 'defaultTimeZone'>,
   now: Date,
 ): GuardDecision {
-  if (!recipient.email) return { kind: 'skip', reason: 'no-email' };
-  if (!normalizeEmail(recipient.email)) return { kind: 'skip', reason: 'invalid-email' };
+  const unreachable = addressProblem(recipient);
+  if (unreachable) return { kind: 'skip', reason: unreachable };
   if (!recipient.marketingConsent) return { kind: 'skip', reason: 'no-consent' };
   if (recipient.suppressed) return { kind: 'skip', reason: 'suppressed' };
   if (recipient.unsubscribed) return { kind: 'skip', reason: 'unsubscribed' };
@@ -37,6 +60,16 @@ export function checkSendGuards(
   if (recipient.recentSends.filter((at) => at > windowStart).length >= config.frequencyCap.maxEmails) return { kind: 'skip', reason: 'frequency-cap' };
   const until = quietHoursEnd(now, validTimeZone(recipient.timeZone) ?? config.defaultTimeZone, config.quietHours.startHour, config.quietHours.endHour);
   return until ? { kind: 'defer', until } : { kind: 'send' };
+}
+
+/** Why the recipient cannot be reached on the channel at all, if so. */
+function addressProblem(recipient: RecipientState): SkipReason | undefined {
+  if (recipient.channel === 'sms') {
+    if (!recipient.phone) return 'no-phone';
+    return e164(recipient.phone) ? undefined : 'invalid-phone';
+  }
+  if (!recipient.email) return 'no-email';
+  return normalizeEmail(recipient.email) ? undefined : 'invalid-email';
 }
 
 /** The name when it is an IANA time zone this runtime knows, else undefined. */

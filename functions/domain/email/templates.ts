@@ -93,6 +93,11 @@ export function renderEmail(template: EmailTemplate, input: RenderInput): Render
   };
 }
 
+/** One plain-text template (an SMS) rendered like an email's text part: values inserted as they are. */
+export function renderText(template: string, input: RenderInput): string {
+  return renderPart(template, input, (value) => value);
+}
+
 /** A price for people: two decimals and the currency code when known. */
 export function formatPrice(price: number | undefined, currency: string | undefined): string {
   if (price === undefined) return '';

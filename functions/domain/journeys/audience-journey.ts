@@ -1,14 +1,19 @@
 import type { AudienceTransition } from '../pipeline/messages';
 import { runName } from './cart-abandonment';
+import type { SmsTemplate } from '../sms/sms-text';
 import type { EmailTemplate } from './journey-config';
 
 /**
- * A segment used as a journey entry: entering the segment starts an `AudienceEmail` run that
- * sends the destination's template (after an optional delay) through the same guards, holdout,
- * quiet hours and idempotent send step as the other journeys. A profile that left the segment
- * before the send gets nothing.
+ * A segment used as a journey entry: entering the segment starts a run of the `AudienceEmail`
+ * state machine (wait, then one send step) that sends the destination's template (after an
+ * optional delay) through the same guards, holdout, quiet hours and idempotent send step as the
+ * other journeys. `audience-email` sends an email, `audience-sms` a text message (the channel is
+ * the journey: each has its own report line). A profile that left the segment before the send
+ * gets nothing.
  */
-export interface AudienceJourneyDestination {
+export type AudienceJourneyDestination = AudienceEmailDestination | AudienceSmsDestination;
+
+export interface AudienceEmailDestination {
   readonly type: 'journey';
   readonly journey: 'audience-email';
   readonly template: EmailTemplate;
@@ -16,11 +21,30 @@ export interface AudienceJourneyDestination {
   readonly delaySeconds?: number;
 }
 
+export interface AudienceSmsDestination {
+  readonly type: 'journey';
+  readonly journey: 'audience-sms';
+  readonly template: SmsTemplate;
+  /** As for email. */
+  readonly delaySeconds?: number;
+}
+
 /** The values an audience email template may use (anything else is refused when saving). */
 export const AUDIENCE_TEMPLATE_VALUES: readonly string[] = ['firstName', 'segmentName', 'unsubscribeUrl', 'traits.*'];
 
-export interface AudienceRun {
+export type AudienceRun = AudienceEmailRun | AudienceSmsRun;
+
+export interface AudienceEmailRun extends AudienceRunFields {
   readonly journey: 'audience-email';
+  readonly template: EmailTemplate;
+}
+
+export interface AudienceSmsRun extends AudienceRunFields {
+  readonly journey: 'audience-sms';
+  readonly template: SmsTemplate;
+}
+
+interface AudienceRunFields {
   readonly runId: string;
   readonly profileId: string;
   readonly segmentId: string;
@@ -28,7 +52,6 @@ export interface AudienceRun {
   /** The transition that started the run; its time is when the profile entered. */
   readonly transitionId: string;
   readonly enteredAt: string;
-  readonly template: EmailTemplate;
 }
 
 export interface AudienceJourneyStart {
@@ -48,19 +71,22 @@ export function audienceJourneyStart(
 ): AudienceJourneyStart | undefined {
   if (transition.event !== 'Audience Entered') return undefined;
   const runId = runName('aud', transition.transitionId, String(position));
+  const fields: AudienceRunFields = {
+    runId,
+    profileId: transition.profileId,
+    segmentId: transition.segmentId,
+    segmentName: transition.segmentName,
+    transitionId: transition.transitionId,
+    enteredAt: transition.at,
+  };
+  const run: AudienceRun =
+    destination.journey === 'audience-sms'
+      ? { journey: 'audience-sms', ...fields, template: destination.template }
+      : { journey: 'audience-email', ...fields, template: destination.template };
   return {
     name: runId,
     input: {
-      run: {
-        journey: 'audience-email',
-        runId,
-        profileId: transition.profileId,
-        segmentId: transition.segmentId,
-        segmentName: transition.segmentName,
-        transitionId: transition.transitionId,
-        enteredAt: transition.at,
-        template: destination.template,
-      },
+      run,
       delays: { seconds: destination.delaySeconds ?? 0 },
     },
   };

@@ -7,7 +7,7 @@ import { CART_CHANGES, type JourneyEvent } from './journey-event';
  * a new run and stops the previous one; an order stops the run. Before each send the run checks
  * the profile again, so no email follows a purchase even when a stop was missed.
  */
-export type JourneyId = 'cart-abandonment' | 'product-view' | 'audience-email';
+export type JourneyId = 'cart-abandonment' | 'product-view' | 'audience-email' | 'audience-sms';
 export type CartStep = 'email1' | 'email2';
 
 /** The input of a cart-abandonment execution: deterministic for a given triggering event. */

@@ -1,5 +1,6 @@
 import { validTimeZone } from '../email/send-guards';
 import { describePlaceholders, unknownPlaceholders } from '../email/templates';
+import { DEFAULT_OPT_OUT_HINT, MAX_SMS_SEGMENTS, smsLength } from '../sms/sms-text';
 
 /**
  * Configuration of the triggered journeys (docs/contract.md §6): delays, incentive, templates, holdout,
@@ -51,12 +52,19 @@ export interface JourneyConfig {
   };
   /** Share of journey entrants (0-1) that gets no email, recorded as holdout. */
   readonly holdoutShare: number;
-  /** Marketing emails per profile within the window, across journeys. */
+  /** Marketing messages per profile within the window, across journeys and channels (email and SMS count together). */
   readonly frequencyCap: { readonly maxEmails: number; readonly windowHours: number };
   readonly quietHours: QuietHours;
   /** Used when the profile has no `timezone` trait (IANA name). */
   readonly defaultTimeZone: string;
   readonly sendHour: SendHourWait;
+  /** SMS sends (audience-sms journeys). */
+  readonly sms: {
+    /** Appended to a text that does not name STOP (or ARRET) itself; see domain/sms/sms-text.ts. */
+    readonly optOutHint: string;
+    /** Longest text sent, in segments (the hint included); a longer one is skipped as `too-long`. */
+    readonly maxSegments: number;
+  };
 }
 
 /** The send steps of the journeys, as their state machines name them. */
@@ -97,6 +105,7 @@ export const DEFAULT_JOURNEY_CONFIG: JourneyConfig = {
   quietHours: { startHour: 21, endHour: 8 },
   defaultTimeZone: 'UTC',
   sendHour: { steps: ['email2', 'promotion', 'audience'], maxDelayHours: 6, minConfidence: 0.3 },
+  sms: { optOutHint: DEFAULT_OPT_OUT_HINT, maxSegments: MAX_SMS_SEGMENTS },
 };
 
 export class InvalidJourneyConfigError extends Error {
@@ -167,6 +176,11 @@ export function validateJourneyConfig(config: JourneyConfig): string[] {
   if (typeof config.sendHour.minConfidence !== 'number' || !(config.sendHour.minConfidence >= 0 && config.sendHour.minConfidence <= 1)) {
     problems.push('sendHour.minConfidence must be between 0 and 1');
   }
+  const { optOutHint, maxSegments } = config.sms;
+  if (typeof optOutHint !== 'string' || !/\b(STOP|ARRET|ARRÊT)\b/i.test(optOutHint)) problems.push('sms.optOutHint must name the STOP (or ARRET) keyword');
+  else if (smsLength(optOutHint).segments > 1) problems.push('sms.optOutHint must fit in one SMS segment');
+  if (!Number.isInteger(maxSegments) || maxSegments < 1 || maxSegments > MAX_SMS_SEGMENTS)
+    problems.push(`sms.maxSegments must be an integer from 1 to ${MAX_SMS_SEGMENTS}`);
   return problems;
 }
 

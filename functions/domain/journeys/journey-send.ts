@@ -5,6 +5,9 @@ import { emailOf, traitText } from '../email/recipient';
 import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
+import { e164 } from '../sms/phone-number';
+import { hasSmsConsent, phoneOf } from '../sms/recipient';
+import { renderSms } from '../sms/sms-text';
 import type { AudienceRun } from './audience-journey';
 import { checkCartRun, type CartJourneyState, type CartRun, type CartStep } from './cart-abandonment';
 import { isHoldout } from '../shared/holdout';
@@ -55,6 +58,15 @@ export interface OutgoingEmail extends RenderedEmail {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** A text message, ready for the SMS service. */
+export interface OutgoingSms {
+  /** E.164. */
+  readonly to: string;
+  readonly text: string;
+  /** Ids only (journey, step, run, profile, segment): carried by the SMS service into its delivery receipts. */
+  readonly context: Readonly<Record<string, string>>;
+}
+
 export interface JourneySendDependencies {
   readonly config: JourneyConfig;
   loadProfile(profileId: string): Promise<ProfileRecord | undefined>;
@@ -66,6 +78,8 @@ export interface JourneySendDependencies {
   recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
   /** Whether the address is suppressed (erased, bounced) and whether the profile or address unsubscribed. */
   recipientFlags(profileId: string, email: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
+  /** Whether the number (E.164) is suppressed (an erased identifier) and whether it replied STOP. */
+  smsRecipientFlags(phone: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
   /** The profile's `send_hour` score, when scoring produced one. */
   bestSendHour(profileId: string): Promise<BestSendHour | undefined>;
   /** Marketing sends to the profile since `since` (ISO 8601), any journey. */
@@ -75,6 +89,8 @@ export interface JourneySendDependencies {
   /** Gives the claim up when the send certainly did not happen, so a retry may send at once. */
   releaseSend(runId: string, step: JourneyStep): Promise<void>;
   send(email: OutgoingEmail): Promise<string>;
+  /** Sends one text message; answers the SMS service's message id (errors as for email: SmsRejectedError, SmsNotSentError). */
+  sendSms(sms: OutgoingSms): Promise<string>;
   /** Records the final outcome (and, for a send, the profile's frequency-cap entry). */
   recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date): Promise<void>;
   unsubscribeUrl(profileId: string): string;
@@ -93,6 +109,22 @@ export class EmailNotSentError extends Error {
   constructor(readonly code: string) {
     super(`the mail service did not send the message (${code})`);
     this.name = 'EmailNotSentError';
+  }
+}
+
+/** The SMS service refused this message for good (an opted-out or unreachable number...): retrying cannot help. */
+export class SmsRejectedError extends Error {
+  constructor(readonly code: string) {
+    super(`the SMS service rejected the message (${code})`);
+    this.name = 'SmsRejectedError';
+  }
+}
+
+/** The SMS service answered with an error (throttling, a quota...): nothing was sent. */
+export class SmsNotSentError extends Error {
+  constructor(readonly code: string) {
+    super(`the SMS service did not send the message (${code})`);
+    this.name = 'SmsNotSentError';
   }
 }
 
@@ -117,6 +149,8 @@ interface Content {
   readonly cart: readonly CartLine[];
 }
 
+type StepFinish = (outcome: RecordedOutcome) => Promise<RecordedOutcome>;
+
 export async function runSendStep(input: SendStepInput, deps: JourneySendDependencies, clock: Date): Promise<StepOutcome> {
   const { run, step } = input;
   const resumeAt = Date.parse(input.deferral?.waitUntil ?? '');
@@ -130,6 +164,7 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
 
   const profile = await deps.loadProfile(run.profileId);
   if (!profile) return finish({ outcome: 'ended', reason: 'profile-gone' });
+  if (run.journey === 'audience-sms') return runSmsStep(run, step, profile, deps, now, finish);
   let content: Content;
   if (run.journey === 'cart-abandonment') {
     const check = checkCartRun(run, profile.activity, await deps.cartState(run.profileId));
@@ -142,9 +177,8 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
   } else {
     content = { template: deps.config.productView.promotion, cart: [] };
   }
-  // The global control group gets no marketing at all; it is no journey's holdout either.
-  if (await deps.inControlGroup(profile.profileId)) return finish({ outcome: 'skipped', reason: 'control-group' });
-  if (isHoldout(run.runId, deps.config.holdoutShare)) return finish({ outcome: 'skipped', reason: 'holdout' });
+  const excluded = await exclusion(run, profile, deps);
+  if (excluded) return finish(excluded);
 
   const email = emailOf(profile);
   const flags = email ? await deps.recipientFlags(profile.profileId, email) : { suppressed: false, unsubscribed: false };
@@ -165,11 +199,8 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
   if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
   if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
   if (!email) return finish({ outcome: 'skipped', reason: 'no-email' });
-  if (deps.config.sendHour.steps.includes(step)) {
-    const best = await deps.bestSendHour(profile.profileId);
-    const waitUntil = best && bestHourStart(now, best, deps.config.sendHour);
-    if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
-  }
+  const waitUntil = await bestHourWait(step, profile.profileId, deps, now);
+  if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
 
   if (!(await deps.claimSend(run.runId, step, now))) throw new SendInProgressError(run.runId, step);
   const unsubscribeUrl = deps.unsubscribeUrl(profile.profileId);
@@ -198,6 +229,84 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
     // Certainly not sent: the retry (Step Functions, with backoff) may send. Any other failure,
     // a timeout above all, may have sent: the claim stays until stale, so a retry cannot double it.
     if (error instanceof EmailNotSentError) await deps.releaseSend(run.runId, step);
+    throw error;
+  }
+  return finish({ outcome: 'sent', messageId });
+}
+
+/** The global control group gets no marketing at all (it is no journey's holdout either); the journey's holdout gets none of its messages. */
+async function exclusion(run: JourneyRun, profile: ProfileRecord, deps: JourneySendDependencies): Promise<RecordedOutcome | undefined> {
+  if (await deps.inControlGroup(profile.profileId)) return { outcome: 'skipped', reason: 'control-group' };
+  if (isHoldout(run.runId, deps.config.holdoutShare)) return { outcome: 'skipped', reason: 'holdout' };
+  return undefined;
+}
+
+/** When the step waits for the profile's best send hour, if it does. */
+async function bestHourWait(step: JourneyStep, profileId: string, deps: JourneySendDependencies, now: Date): Promise<string | undefined> {
+  if (!deps.config.sendHour.steps.includes(step)) return undefined;
+  const best = await deps.bestSendHour(profileId);
+  return best && bestHourStart(now, best, deps.config.sendHour);
+}
+
+/**
+ * The send step of an `audience-sms` run: the same membership check, control group, holdout,
+ * guards (E.164 number, `sms_marketing`, no STOP from the number, the frequency cap and quiet
+ * hours shared with email) and idempotent claim as an email, then one text message.
+ */
+async function runSmsStep(
+  run: Extract<JourneyRun, { journey: 'audience-sms' }>,
+  step: JourneyStep,
+  profile: ProfileRecord,
+  deps: JourneySendDependencies,
+  now: Date,
+  finish: StepFinish,
+): Promise<StepOutcome> {
+  if (!(await deps.isMember(run.segmentId, profile.profileId))) return finish({ outcome: 'ended', reason: 'left-audience' });
+  const excluded = await exclusion(run, profile, deps);
+  if (excluded) return finish(excluded);
+  const phone = phoneOf(profile);
+  const number = phone === undefined ? undefined : e164(phone);
+  const flags = number ? await deps.smsRecipientFlags(number) : { suppressed: false, unsubscribed: false };
+  const windowStart = new Date(now.getTime() - deps.config.frequencyCap.windowHours * 3_600_000).toISOString();
+  const timeZone = traitText(profile, 'timezone', 'time_zone');
+  const decision = checkSendGuards(
+    {
+      channel: 'sms',
+      ...(phone && { phone }),
+      marketingConsent: hasSmsConsent(profile.consent),
+      suppressed: flags.suppressed,
+      unsubscribed: flags.unsubscribed,
+      recentSends: await deps.recentSends(profile.profileId, windowStart),
+      ...(timeZone && { timeZone }),
+    },
+    deps.config,
+    now,
+  );
+  if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
+  if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
+  if (!number) return finish({ outcome: 'skipped', reason: 'invalid-phone' });
+  const waitUntil = await bestHourWait(step, profile.profileId, deps, now);
+  if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
+
+  const rendered = renderSms(
+    run.template,
+    { ...traitValues(profile.traits), firstName: traitText(profile, 'firstName', 'first_name') ?? 'there', segmentName: run.segmentName },
+    deps.config.sms.optOutHint,
+    deps.config.sms.maxSegments,
+  );
+  if (!rendered.ok) return finish({ outcome: 'skipped', reason: 'too-long' });
+  if (!(await deps.claimSend(run.runId, step, now))) throw new SendInProgressError(run.runId, step);
+  let messageId: string;
+  try {
+    messageId = await deps.sendSms({
+      to: number,
+      text: rendered.text,
+      context: { journey: run.journey, step, run: run.runId, profile: profile.profileId, segment: run.segmentId },
+    });
+  } catch (error) {
+    if (error instanceof SmsRejectedError) return finish({ outcome: 'skipped', reason: 'rejected' });
+    // As for email: only a certain non-send gives the claim up for an immediate retry.
+    if (error instanceof SmsNotSentError) await deps.releaseSend(run.runId, step);
     throw error;
   }
   return finish({ outcome: 'sent', messageId });

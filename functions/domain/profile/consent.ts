@@ -119,11 +119,12 @@ function mergeHistory(a: ConsentState, b: ConsentState, keptCategories: Readonly
   return changes.slice(-MAX_CONSENT_HISTORY);
 }
 
-/** Where a message's consent came from: an import names its source, the unsubscribe link its email channel. */
+/** Where a message's consent came from: an import names its source, the unsubscribe link its email channel, a STOP reply the sms one. */
 function consentSource(message: AcceptedMessage): string {
   const origin = asObject(asObject(message.context.dmp).origin);
   if (typeof origin.source === 'string') return `import:${origin.source}`;
-  return message.context.channel === 'email' ? 'email' : 'tracking';
+  const channel = message.context.channel;
+  return channel === 'email' || channel === 'sms' ? channel : 'tracking';
 }
 
 /** Consent expressed by one message (its normalized `unsubscribed` trait included). */

@@ -1,4 +1,5 @@
 import type { EmailOutcome } from '../email/feedback';
+import type { SmsReceipt } from '../sms/sms-events';
 import type { Touch } from './attribution';
 import { JOURNEY_STEPS } from '../journeys/journey-config';
 import { dayOf } from '../shared/utc-days';
@@ -24,12 +25,20 @@ export type Group = 'treatment' | 'holdout';
 /** The steps a run starts with: an outcome there makes the profile an entrant. */
 const FIRST_STEPS: ReadonlySet<JourneyStep> = new Set<JourneyStep>(['email1', 'promotion', 'audience']);
 
-/** Prefix of a segment journey's key: one report line per segment. */
+/** Prefix of a segment journey's key: one report line per segment (and channel). */
 export const AUDIENCE_JOURNEY_PREFIX = 'audience-email:';
+/** Prefix of a segment's SMS journey key: its sends are counted on a line of their own. */
+export const AUDIENCE_SMS_JOURNEY_PREFIX = 'audience-sms:';
 
-/** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` (one report line per segment). */
+/** Whether the key names a segment's journey (email or SMS): runs of the AudienceEmail state machine. */
+export const isAudienceJourneyKey = (journeyKey: string): boolean =>
+  journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX) || journeyKey.startsWith(AUDIENCE_SMS_JOURNEY_PREFIX);
+
+/** `cart-abandonment`, `product-view`, `audience-email:<segmentId>` or `audience-sms:<segmentId>` (one report line per segment and channel). */
 export function journeyKeyOf(run: JourneyRun): string {
-  return run.journey === 'audience-email' ? `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}` : run.journey;
+  if (run.journey === 'audience-email') return `${AUDIENCE_JOURNEY_PREFIX}${run.segmentId}`;
+  if (run.journey === 'audience-sms') return `${AUDIENCE_SMS_JOURNEY_PREFIX}${run.segmentId}`;
+  return run.journey;
 }
 
 /** TTL of a day's counter item: epoch seconds, COUNTER_RETENTION_DAYS after the day. */
@@ -98,10 +107,13 @@ export interface FeedbackCount {
   readonly day: string;
   /** `delivered:<step>`, `opened:<step>`, `clicked:<step>`, `bounced:<step>` or `complained:<step>`. */
   readonly counter: string;
+  /** The SES message id, or the SMS message id of a text's receipt. */
   readonly sesMessageId: string;
   readonly kind: EmailOutcome['kind'];
-  /** The segment of an audience email: the outcome also counts in that segment's email row. */
+  /** The segment of an audience email or text: the outcome also counts in that segment's channel row. */
   readonly segmentId?: string;
+  /** Default `email`. */
+  readonly channel?: 'email' | 'sms';
 }
 
 /** The segment report's engagement counter of an SES outcome: `engaged:delivered`, `engaged:opened`, ... */
@@ -130,12 +142,34 @@ export function feedbackCount(outcome: EmailOutcome): FeedbackCount | undefined 
 }
 
 /**
- * The segment report's email touch of an audience journey's first step: the person reached (sent)
- * or held out; undefined for any other step or outcome (skipped for want of consent is no reach).
+ * The counter a final SMS receipt of a segment's SMS journey adds to, read like an email's: a
+ * delivered text counts as `delivered:<step>`, a failed one as `bounced:<step>` (the number could
+ * not be reached), on the `audience-sms:<segmentId>` line and the segment's `sms` row; undefined
+ * for a text no segment journey sent.
+ */
+export function smsReceiptCount(receipt: SmsReceipt): FeedbackCount | undefined {
+  const { journey, step, segment } = receipt.properties;
+  if (journey !== 'audience-sms' || typeof segment !== 'string' || typeof step !== 'string' || !JOURNEY_STEPS.includes(step)) return undefined;
+  const kind = receipt.outcome === 'delivered' ? 'delivery' : 'bounce';
+  return {
+    journeyKey: `${AUDIENCE_SMS_JOURNEY_PREFIX}${segment}`,
+    day: dayOf(receipt.occurredAt),
+    counter: `${FEEDBACK_COUNTERS[kind]}:${step}`,
+    sesMessageId: receipt.smsMessageId,
+    kind,
+    segmentId: segment,
+    channel: 'sms',
+  };
+}
+
+/**
+ * The segment report's email (or SMS) touch of an audience journey's first step: the person
+ * reached (sent) or held out; undefined for any other step or outcome (skipped for want of consent is no reach).
  */
 export function audienceEmailTouch(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, at: string): Touch | undefined {
-  if (run.journey !== 'audience-email' || step !== 'audience') return undefined;
+  if ((run.journey !== 'audience-email' && run.journey !== 'audience-sms') || step !== 'audience') return undefined;
   const group: Group | undefined =
     outcome.outcome === 'sent' ? 'treatment' : outcome.outcome === 'skipped' && outcome.reason === 'holdout' ? 'holdout' : undefined;
-  return group && { profileId: run.profileId, segmentId: run.segmentId, channel: 'email', group, at, touchKey: run.runId };
+  const channel = run.journey === 'audience-sms' ? 'sms' : 'email';
+  return group && { profileId: run.profileId, segmentId: run.segmentId, channel, group, at, touchKey: run.runId };
 }

@@ -4,17 +4,18 @@
  * the lift of the treatment group over the holdout. Pure: the items are read by the report store.
  */
 import { JOURNEY_STEPS } from '../journeys/journey-config';
-import { ATTRIBUTION_DAYS, AUDIENCE_JOURNEY_PREFIX } from './journey-counters';
+import { ATTRIBUTION_DAYS, AUDIENCE_JOURNEY_PREFIX, AUDIENCE_SMS_JOURNEY_PREFIX } from './journey-counters';
 import { compareText, ratio, round, roundOrNull } from './figures';
 
-/** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` for a segment's journey. */
-export const JOURNEY_KEY_PATTERN = /^(?:cart-abandonment|product-view|audience-email:[a-z0-9][a-z0-9_-]{0,47})$/;
+/** `cart-abandonment`, `product-view`, or `audience-email:<segmentId>` / `audience-sms:<segmentId>` for a segment's journey. */
+export const JOURNEY_KEY_PATTERN = /^(?:cart-abandonment|product-view|audience-(?:email|sms):[a-z0-9][a-z0-9_-]{0,47})$/;
 
 /** A journey's own steps appear even before any count. */
 const STEPS_OF_JOURNEY: Readonly<Record<string, readonly string[]>> = {
   'cart-abandonment': ['email1', 'email2'],
   'product-view': ['promotion'],
   'audience-email': ['audience'],
+  'audience-sms': ['audience'],
 };
 
 /** One daily counter item: its journey key, UTC day and every counter (`sent:email1`, ...). */
@@ -114,9 +115,9 @@ function addCounter(totals: JourneyTotals, name: string, value: number): void {
 
 /** The journey and, for a segment's journey, the segment id named by a journey key. */
 export function parseJourneyKey(journeyKey: string): { readonly journey: string; readonly segmentId?: string } {
-  return journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX)
-    ? { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) }
-    : { journey: journeyKey };
+  if (journeyKey.startsWith(AUDIENCE_JOURNEY_PREFIX)) return { journey: 'audience-email', segmentId: journeyKey.slice(AUDIENCE_JOURNEY_PREFIX.length) };
+  if (journeyKey.startsWith(AUDIENCE_SMS_JOURNEY_PREFIX)) return { journey: 'audience-sms', segmentId: journeyKey.slice(AUDIENCE_SMS_JOURNEY_PREFIX.length) };
+  return { journey: journeyKey };
 }
 
 const stepRank = (step: string): number => {

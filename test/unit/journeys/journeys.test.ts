@@ -107,6 +107,7 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
     isMember: async () => true,
     recordedOutcome: async (runId, step) => outcomes.get(`${runId}/${step}`),
     recipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
+    smsRecipientFlags: async () => ({ suppressed: false, unsubscribed: false }),
     bestSendHour: async () => undefined,
     recentSends: async () => [],
     claimSend: async () => true,
@@ -115,6 +116,7 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
       sent.push(email);
       return `ses-${sent.length}`;
     },
+    sendSms: async () => Promise.reject(new Error('no SMS in these tests')),
     recordOutcome: async (journeyRun, step, outcome) => {
       outcomes.set(`${journeyRun.runId}/${step}`, outcome);
     },
