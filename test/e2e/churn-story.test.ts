@@ -13,21 +13,31 @@ import { adminFetch, pollUntil, profileWhen as profileWhenReady, type ProfileVie
  * history, churned. Retraining the churn model with that trait configured promotes a candidate
  * that beats the shipped prior on the later holdout; then a new customer who appears in such a
  * file moves to the high churn band, enters the churn push-back segment, and the CRM webhook
- * receives them once with their CRM id and score, while a new customer outside the file does
- * not. A rollback puts the prior back and rescores everyone.
+ * receives them once with their CRM id and score, a text goes to their mobile and a call-center
+ * contact to the dialer, while a new customer outside the file gets none of these. A rollback
+ * puts the prior back and rescores everyone.
  */
 const DAY_MS = 86_400_000;
 /** Customers per cohort; half of each cohort is in the third-party file. */
 const PER_COHORT = 40;
 
+/** Texts go out at once: no quiet hours, best send hour or journey holdout to wait for. */
+const JOURNEY_CONFIG = { holdoutShare: 0, quietHours: { startHour: 0, endHour: 0 }, sendHour: { steps: [] } };
+const REASON = 'Renewal due: offer the loyalty price before they compare';
+
 let platform: RunningPlatform;
+let previousJourneyConfig: string | undefined;
 
 beforeAll(async () => {
+  previousJourneyConfig = process.env.DMP_JOURNEY_CONFIG;
+  process.env.DMP_JOURNEY_CONFIG = JSON.stringify(JOURNEY_CONFIG);
   platform = await startPlatform({ port: 0, dataDir: IN_MEMORY, drainTimeoutMs: 2_000, logLevel: 'CRITICAL' });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop();
+  if (previousJourneyConfig === undefined) delete process.env.DMP_JOURNEY_CONFIG;
+  else process.env.DMP_JOURNEY_CONFIG = previousJourneyConfig;
 });
 
 const run = randomUUID().slice(0, 8);
@@ -169,19 +179,41 @@ describe('the churn story', () => {
     });
   }, 150_000);
 
-  it('moves a new customer who appears in the file to the high churn band and pushes them to the CRM once; not one outside the file', async () => {
+  it('moves a new customer who appears in the file to the high churn band: the CRM gets them once, and the campaign channels (SMS, call center) contact them; not one outside the file', async () => {
     await admin('/v1/segments', {
       method: 'POST',
       body: JSON.stringify({
         name: 'Churn push-back',
         schedule: null,
         definition: { score: 'churn', band: 'high' },
-        destinations: [{ type: 'webhook', url: `${platform.baseUrl}/dev/webhooks/${hook}`, events: ['Audience Entered'], include: ['crmId', 'scores'] }],
+        destinations: [
+          { type: 'webhook', url: `${platform.baseUrl}/dev/webhooks/${hook}`, events: ['Audience Entered'], include: ['crmId', 'scores'] },
+          {
+            type: 'journey',
+            journey: 'audience-sms',
+            template: { text: 'Hi {{firstName}}, your renewal at the loyalty price: -20% until Sunday' },
+            delaySeconds: 0,
+          },
+          { type: 'call_center', url: `${platform.baseUrl}/dev/webhooks/${hook}-calls`, reason: REASON, score: 'churn' },
+        ],
       }),
     }).then((response) => expect(response.status).toBe(201));
     const inFile = `new-in-${run}`;
     const outside = `new-out-${run}`;
-    await track([...history(inFile, -40, -1), ...history(outside, -40, -1)]);
+    // Both subscribers gave their mobile and agreed to texts and calls.
+    const contact = (userId: string, firstName: string, phone: string) => ({
+      type: 'identify',
+      userId,
+      traits: { firstName, lastName: 'Moreau', phone },
+      context: { consent: { categoryPreferences: { sms: true, phone: true } } },
+      timestamp: dayAt(-40),
+    });
+    await track([
+      ...history(inFile, -40, -1),
+      ...history(outside, -40, -1),
+      contact(inFile, 'Ana', '+33 6 12 34 56 78'),
+      contact(outside, 'Ben', '+33 6 98 76 54 32'),
+    ]);
     await importCsv('first', 'acme-crm', `user_id,id:crm_id\n${inFile},CRM-${inFile}\n${outside},CRM-${outside}\n`, 2);
     const before = await profileWhen(inFile, (profile) => churnOf(profile)?.modelVersion === promotedVersion, 'the new model scoring the newcomer');
     expect(churnOf(before)?.band).not.toBe('high');
@@ -208,6 +240,36 @@ describe('the churn story', () => {
     const deliveredProfiles = (await deliveriesTo(hook)).map((candidate) => (JSON.parse(candidate.body) as AudienceWebhookPayload).data.profileId);
     expect(deliveredProfiles.filter((profileId) => profileId === high.profileId)).toHaveLength(1);
     expect(deliveredProfiles).not.toContain(other.profileId);
+
+    // The campaign channels: one text to the subscriber's mobile, one call for the agents, both for them only.
+    const sent = async () => (await (await fetch(`${platform.baseUrl}/dev/sms`)).json()) as Array<{ to: string; body: string }>;
+    await pollUntil(async () => (await sent()).some((text) => text.to === '+33612345678') && (await deliveriesTo(`${hook}-calls`)).length > 0, {
+      timeoutMs: 30_000,
+      description: 'the text and the call-center contact',
+    });
+    expect(await platform.drain(Date.now() + 30_000)).toBe(true);
+    const texts = await sent();
+    expect(texts.filter((text) => text.to === '+33612345678')).toEqual([
+      expect.objectContaining({ body: expect.stringMatching(/^Hi Ana, your renewal at the loyalty price: -20% until Sunday\nReply STOP to opt out$/) }),
+    ]);
+    expect(texts.filter((text) => text.to === '+33698765432')).toEqual([]);
+    const calls = (await deliveriesTo(`${hook}-calls`)).map((call) => JSON.parse(call.body) as { data: Record<string, unknown> });
+    expect(calls).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          profileId: high.profileId,
+          crmId: `CRM-${inFile}`,
+          phone: '+33612345678',
+          name: { first: 'Ana', last: 'Moreau' },
+          reason: REASON,
+          score: expect.objectContaining({
+            name: 'churn',
+            band: 'high',
+            explanation: expect.arrayContaining([expect.stringMatching(/^browses price-comparison sites/)]),
+          }),
+        }),
+      }),
+    ]);
   }, 150_000);
 
   it('rolls back to the prior and rescores everyone with it', async () => {
