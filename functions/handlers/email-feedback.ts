@@ -7,7 +7,7 @@ import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine'
 import type { QuarantinedMessage } from '../ports/profile-store';
 import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
 import type { ProfileRecord } from '../domain/profile/profile';
-import { profileMessage } from '../domain/profile/profile-message';
+import { recordDeliveryOutcome } from '../domain/profile/profile-message';
 import { feedbackCount, type FeedbackCount } from '../domain/reports/journey-counters';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 
@@ -56,31 +56,20 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     const count = feedbackCount(feedback);
     if (count)
       logger.info('journey email outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countFeedback(count, now) });
-    if (!feedback.profileId) {
-      logger.info('SES event without a profile tag: no profile event', ids);
-      return;
-    }
-    const profile = await deps.loadProfile(feedback.profileId);
-    const message =
-      profile &&
-      profileMessage(
-        profile,
-        {
-          type: 'track',
-          messageId: feedback.eventMessageId,
-          event: feedback.event,
-          properties: { ...feedback.properties },
-          context: { channel: 'email' },
-          timestamp: feedback.occurredAt,
-        },
-        now,
-      );
-    if (!message) {
-      logger.info('no profile event: the profile is gone or has no identifier a message can be routed by', { ...ids, profileFound: profile !== undefined });
-      return;
-    }
-    await deps.enqueue([message]);
-    logger.info('email feedback recorded', { ...ids, survivorId: profile?.profileId, messageId: message.messageId });
+    const recording = await recordDeliveryOutcome(
+      {
+        ...(feedback.profileId && { profileId: feedback.profileId }),
+        messageId: feedback.eventMessageId,
+        event: feedback.event,
+        properties: feedback.properties,
+        channel: 'email',
+        occurredAt: feedback.occurredAt,
+      },
+      deps,
+      now,
+    );
+    if (recording.recorded) logger.info('email feedback recorded', { ...ids, survivorId: recording.survivorId, messageId: recording.messageId });
+    else logger.info('email feedback: no profile event', { ...ids, reason: recording.reason, profileFound: recording.profileFound });
   }
 
   const record = quarantinePoisonMessages(

@@ -7,7 +7,7 @@ import type { CountResult } from '../ports/journey-store';
 import type { QuarantinedMessage } from '../ports/profile-store';
 import { smsReceiptCount, type FeedbackCount } from '../domain/reports/journey-counters';
 import type { ProfileRecord } from '../domain/profile/profile';
-import { profileMessage } from '../domain/profile/profile-message';
+import { profileMessage, recordDeliveryOutcome } from '../domain/profile/profile-message';
 import { SMS_PURPOSE } from '../domain/sms/recipient';
 import { InvalidSmsEventError, parseSmsEventBody, SMS_EVENT_NAMES, smsEventOf, type SmsReceipt, type SmsReply } from '../domain/sms/sms-events';
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
@@ -49,31 +49,20 @@ export function createSmsEventsHandler(logger: Logger, dependencies: () => SmsEv
     const count = smsReceiptCount(receipt);
     if (count)
       logger.info('journey SMS outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countReceipt(count, now) });
-    if (!receipt.profileId) {
-      logger.info('SMS receipt without a profile context: no profile event', ids);
-      return;
-    }
-    const profile = await deps.loadProfile(receipt.profileId);
-    const message =
-      profile &&
-      profileMessage(
-        profile,
-        {
-          type: 'track',
-          messageId: receipt.eventMessageId,
-          event: receipt.event,
-          properties: { ...receipt.properties },
-          context: { channel: 'sms' },
-          timestamp: receipt.occurredAt,
-        },
-        now,
-      );
-    if (!message) {
-      logger.info('no profile event: the profile is gone or has no identifier a message can be routed by', { ...ids, profileFound: profile !== undefined });
-      return;
-    }
-    await deps.enqueue([message]);
-    logger.info('SMS receipt recorded', { ...ids, survivorId: profile?.profileId, messageId: message.messageId });
+    const recording = await recordDeliveryOutcome(
+      {
+        ...(receipt.profileId && { profileId: receipt.profileId }),
+        messageId: receipt.eventMessageId,
+        event: receipt.event,
+        properties: receipt.properties,
+        channel: 'sms',
+        occurredAt: receipt.occurredAt,
+      },
+      deps,
+      now,
+    );
+    if (recording.recorded) logger.info('SMS receipt recorded', { ...ids, survivorId: recording.survivorId, messageId: recording.messageId });
+    else logger.info('SMS receipt: no profile event', { ...ids, reason: recording.reason, profileFound: recording.profileFound });
   }
 
   async function recordReply(reply: SmsReply, deps: SmsEventsDependencies, now: Date): Promise<void> {

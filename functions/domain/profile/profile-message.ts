@@ -57,3 +57,53 @@ export function profileMessage(profile: ProfileRecord, fields: ProfileMessageFie
     receivedAt: receivedAt.toISOString(),
   };
 }
+
+/** What a channel reports back about a send (an email bounce, an SMS receipt) as an event of the person it went to. */
+export interface DeliveryOutcomeEvent {
+  /** The profile the send was for (from its tags or context); absent when the send carried none. */
+  readonly profileId?: string;
+  readonly messageId: string;
+  readonly event: string;
+  readonly properties: JsonObject;
+  readonly channel: string;
+  readonly occurredAt: string;
+}
+
+export type DeliveryOutcomeRecording =
+  | { readonly recorded: true; readonly survivorId: string; readonly messageId: string }
+  | { readonly recorded: false; readonly reason: 'no-profile-context' | 'unroutable'; readonly profileFound: boolean };
+
+/**
+ * Sends a delivery outcome on to the profile as a tracked event (through the Events queue, so a
+ * redelivered outcome is counted once): the profile is loaded by id (a merged-away id resolves to
+ * its survivor); nothing is sent when the send named no profile, or when the profile is gone or
+ * has no identifier a message can be routed by.
+ */
+export async function recordDeliveryOutcome(
+  outcome: DeliveryOutcomeEvent,
+  deps: {
+    readonly loadProfile: (profileId: string) => Promise<ProfileRecord | undefined>;
+    readonly enqueue: (messages: readonly AcceptedMessage[]) => Promise<void>;
+  },
+  now: Date,
+): Promise<DeliveryOutcomeRecording> {
+  if (!outcome.profileId) return { recorded: false, reason: 'no-profile-context', profileFound: false };
+  const profile = await deps.loadProfile(outcome.profileId);
+  const message =
+    profile &&
+    profileMessage(
+      profile,
+      {
+        type: 'track',
+        messageId: outcome.messageId,
+        event: outcome.event,
+        properties: { ...outcome.properties },
+        context: { channel: outcome.channel },
+        timestamp: outcome.occurredAt,
+      },
+      now,
+    );
+  if (!profile || !message) return { recorded: false, reason: 'unroutable', profileFound: profile !== undefined };
+  await deps.enqueue([message]);
+  return { recorded: true, survivorId: profile.profileId, messageId: message.messageId };
+}
