@@ -2,7 +2,7 @@ import { hasMarketingConsent } from '../privacy/purposes';
 import type { CartLine } from '../profile/activity';
 import type { ProfileRecord } from '../profile/profile';
 import { emailOf, traitText } from '../email/recipient';
-import { bestHourStart, checkSendGuards, type BestSendHour, type SkipReason } from '../email/send-guards';
+import { bestHourStart, checkSendGuards, type BestSendHour, type RecipientState, type SkipReason } from '../email/send-guards';
 import { formatPrice, renderEmail, traitValues, type RenderedEmail } from '../email/templates';
 import { listUnsubscribeHeaders } from '../email/unsubscribe-token';
 import { e164 } from '../sms/phone-number';
@@ -182,22 +182,8 @@ export async function runSendStep(input: SendStepInput, deps: JourneySendDepende
 
   const email = emailOf(profile);
   const flags = email ? await deps.recipientFlags(profile.profileId, email) : { suppressed: false, unsubscribed: false };
-  const windowStart = new Date(now.getTime() - deps.config.frequencyCap.windowHours * 3_600_000).toISOString();
-  const timeZone = traitText(profile, 'timezone', 'time_zone');
-  const decision = checkSendGuards(
-    {
-      ...(email && { email }),
-      marketingConsent: hasMarketingConsent(profile.consent),
-      suppressed: flags.suppressed,
-      unsubscribed: flags.unsubscribed,
-      recentSends: await deps.recentSends(profile.profileId, windowStart),
-      ...(timeZone && { timeZone }),
-    },
-    deps.config,
-    now,
-  );
-  if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
-  if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
+  const stopped = await guardedStop(profile, { ...(email && { email }), marketingConsent: hasMarketingConsent(profile.consent), ...flags }, deps, now, finish);
+  if (stopped) return stopped;
   if (!email) return finish({ outcome: 'skipped', reason: 'no-email' });
   const waitUntil = await bestHourWait(step, profile.profileId, deps, now);
   if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
@@ -241,6 +227,27 @@ async function exclusion(run: JourneyRun, profile: ProfileRecord, deps: JourneyS
   return undefined;
 }
 
+/**
+ * The send guards every channel shares (consent, suppression, the frequency cap across channels,
+ * quiet hours in the profile's time zone) over the channel's recipient state: the skipped outcome
+ * (recorded) or the deferral that stops the step, or undefined when it may send.
+ */
+async function guardedStop(
+  profile: ProfileRecord,
+  recipient: Omit<RecipientState, 'recentSends' | 'timeZone'>,
+  deps: JourneySendDependencies,
+  now: Date,
+  finish: StepFinish,
+): Promise<StepOutcome | undefined> {
+  const windowStart = new Date(now.getTime() - deps.config.frequencyCap.windowHours * 3_600_000).toISOString();
+  const timeZone = traitText(profile, 'timezone', 'time_zone');
+  const recentSends = await deps.recentSends(profile.profileId, windowStart);
+  const decision = checkSendGuards({ ...recipient, recentSends, ...(timeZone && { timeZone }) }, deps.config, now);
+  if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
+  if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
+  return undefined;
+}
+
 /** When the step waits for the profile's best send hour, if it does. */
 async function bestHourWait(step: JourneyStep, profileId: string, deps: JourneySendDependencies, now: Date): Promise<string | undefined> {
   if (!deps.config.sendHour.steps.includes(step)) return undefined;
@@ -267,23 +274,14 @@ async function runSmsStep(
   const phone = phoneOf(profile);
   const number = phone === undefined ? undefined : e164(phone);
   const flags = number ? await deps.smsRecipientFlags(number) : { suppressed: false, unsubscribed: false };
-  const windowStart = new Date(now.getTime() - deps.config.frequencyCap.windowHours * 3_600_000).toISOString();
-  const timeZone = traitText(profile, 'timezone', 'time_zone');
-  const decision = checkSendGuards(
-    {
-      channel: 'sms',
-      ...(phone && { phone }),
-      marketingConsent: hasSmsConsent(profile.consent),
-      suppressed: flags.suppressed,
-      unsubscribed: flags.unsubscribed,
-      recentSends: await deps.recentSends(profile.profileId, windowStart),
-      ...(timeZone && { timeZone }),
-    },
-    deps.config,
+  const stopped = await guardedStop(
+    profile,
+    { channel: 'sms', ...(phone && { phone }), marketingConsent: hasSmsConsent(profile.consent), ...flags },
+    deps,
     now,
+    finish,
   );
-  if (decision.kind === 'skip') return finish({ outcome: 'skipped', reason: decision.reason });
-  if (decision.kind === 'defer') return { outcome: 'deferred', reason: 'quiet-hours', waitUntil: decision.until };
+  if (stopped) return stopped;
   if (!number) return finish({ outcome: 'skipped', reason: 'invalid-phone' });
   const waitUntil = await bestHourWait(step, profile.profileId, deps, now);
   if (waitUntil) return { outcome: 'deferred', reason: 'send-hour', waitUntil };
