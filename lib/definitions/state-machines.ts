@@ -71,7 +71,8 @@ export const PRODUCT_VIEW_STATE_MACHINE: StateMachineDefinition = {
 export const AUDIENCE_EMAIL_STATE_MACHINE: StateMachineDefinition = {
   id: 'AudienceEmail',
   envName: 'AUDIENCE_EMAIL_STATE_MACHINE_ARN',
-  description: 'Audience journey: on entering a segment, waits the configured delay and sends one guarded email or text (audience-sms) if the profile is still a member',
+  description:
+    'Audience journey: on entering a segment, waits the configured delay and sends one guarded email or text (audience-sms) if the profile is still a member',
   taskFunctions: ['journeySend'],
   startedBy: ['activation'],
   stoppedBy: ['erasure'],
