@@ -16,6 +16,7 @@ import {
   type HttpResponse,
   type ReceivedRequest,
 } from './api-gateway';
+import type { ConsoleHandler } from './console';
 import type { ExamplesHandler } from './examples';
 import type { Engagement, EngagementResult } from './ses-events';
 import type { OutboxEmail } from './ses-local';
@@ -39,6 +40,8 @@ export interface LocalHttpServerOptions {
   engageOutbox(messageId: string, engagement: Engagement): Promise<EngagementResult>;
   /** The demo pages under /examples (local/examples.ts); none when absent. */
   readonly examples?: ExamplesHandler;
+  /** The marketer console under /console (local/console.ts); none when absent. */
+  readonly console?: ConsoleHandler;
   readonly logger: Logger;
 }
 
@@ -205,7 +208,8 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       else response.destroy();
       return;
     }
-    const developerReply = (await developerEndpoint(method, rawPath, request, body)) ?? (await options.examples?.(method, rawPath));
+    const developerReply =
+      (await developerEndpoint(method, rawPath, request, body)) ?? (await options.examples?.(method, rawPath)) ?? (await options.console?.(method, rawPath));
     if (developerReply) {
       send(response, developerReply);
       return;

@@ -11,6 +11,7 @@ import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { createConsoleHandler } from './console';
 import { createExamplesHandler } from './examples';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { LOOPBACK, reservePort } from './free-port';
@@ -82,7 +83,7 @@ export interface RunningPlatform {
   readonly port: number;
   readonly writeKey: string;
   readonly adminToken: string;
-  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'webhooks' | 'shop' | 'sesInbox', string>>;
+  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'webhooks' | 'shop' | 'console' | 'sesInbox', string>>;
   /** Emulator endpoints, for SDK clients in tests and scripts. */
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string; readonly stepFunctions: string; readonly scheduler: string };
   /** Local ARNs of the state machines, by id (lib/definitions/state-machines.ts). */
@@ -445,6 +446,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       clearOutbox: () => ses.clearOutbox(),
       engageOutbox: (messageId, engagement) => sesEvents.engage(ses.sentEmail(messageId), engagement),
       examples: createExamplesHandler({ writeKey }),
+      // Built from console/ at its first request when missing or stale (local/console.ts).
+      console: createConsoleHandler(),
       logger,
     });
     cleanups.push(() => http.close(Date.now() + drainTimeoutMs));
@@ -461,6 +464,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         outbox: `${http.url}/dev/outbox`,
         webhooks: `${http.url}/dev/webhooks`,
         shop: `${http.url}/examples/shop`,
+        console: `${http.url}/console`,
         sesInbox: `${ses.endpoint}/`,
       },
       endpoints: {

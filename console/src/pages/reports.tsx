@@ -1,0 +1,174 @@
+import { useState } from 'preact/hooks';
+import { type Api, saveFile } from '../api';
+import { BarChart } from '../components/chart';
+import { ErrorNote, Show, useLoad } from '../components/common';
+import { formatMoney, formatNumber, formatPercent } from '../format';
+
+interface Pair {
+  readonly treatment: number;
+  readonly holdout: number;
+}
+interface JourneyRow {
+  readonly journey: string;
+  readonly segmentId?: string;
+  readonly entrants: Pair;
+  readonly conversions: Pair;
+  readonly revenue: Pair;
+  readonly conversionRate: { readonly treatment: number | null; readonly holdout: number | null };
+  readonly lift: number | null;
+  readonly incrementalConversions: number | null;
+}
+interface Lift {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+  readonly significant: boolean;
+}
+interface SegmentRow {
+  readonly segmentId: string;
+  readonly channel: string;
+  readonly reached: number;
+  readonly conversions: Pair;
+  readonly revenue: Pair;
+  readonly lift: Lift | null;
+}
+
+const day = (date: Date): string => date.toISOString().slice(0, 10);
+const percent = (value: number): string => formatPercent(value, undefined, 0);
+
+export function ReportsPage({ api }: { readonly api: Api }) {
+  const today = new Date();
+  const [from, setFrom] = useState(day(new Date(today.getTime() - 29 * 86_400_000)));
+  const [to, setTo] = useState(day(today));
+  const [downloadError, setDownloadError] = useState<Error | undefined>(undefined);
+  const query = `from=${from}&to=${to}`;
+  const [loaded] = useLoad(
+    () => Promise.all([api.get<{ journeys: JourneyRow[] }>(`/v1/reports/journeys?${query}`), api.get<{ rows: SegmentRow[] }>(`/v1/reports/segments?${query}`)]),
+    [query],
+  );
+  const download = async (report: 'journeys' | 'segments'): Promise<void> => {
+    try {
+      setDownloadError(undefined);
+      saveFile(await api.download(`/v1/reports/${report}?${query}&format=csv`), `${report}-${from}-${to}.csv`);
+    } catch (error) {
+      setDownloadError(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  return (
+    <>
+      <h1>Reports</h1>
+      <form class="search" aria-label="Report period" onSubmit={(event) => event.preventDefault()}>
+        <label class="field">
+          From
+          <input type="date" value={from} max={to} onChange={(event) => setFrom(event.currentTarget.value)} />
+        </label>
+        <label class="field">
+          To
+          <input type="date" value={to} min={from} onChange={(event) => setTo(event.currentTarget.value)} />
+        </label>
+      </form>
+      {downloadError && <ErrorNote error={downloadError} />}
+      <Show loaded={loaded}>
+        {([{ journeys }, { rows }]) => (
+          <>
+            <section aria-labelledby="journeys-title" class="panel">
+              <h2 id="journeys-title">Journeys</h2>
+              {journeys.length > 0 && (
+                <BarChart
+                  title="Conversion rate: emailed group against holdout"
+                  summary={`Conversion rates per journey: ${journeys
+                    .map(
+                      (row) =>
+                        `${row.segmentId ?? row.journey} treatment ${percent(row.conversionRate.treatment ?? 0)}, holdout ${percent(row.conversionRate.holdout ?? 0)}`,
+                    )
+                    .join('; ')}`}
+                  categories={journeys.map((row) => row.segmentId ?? row.journey)}
+                  series={[
+                    { label: 'Treatment', values: journeys.map((row) => row.conversionRate.treatment), color: '#1f5fa8' },
+                    { label: 'Holdout', values: journeys.map((row) => row.conversionRate.holdout), color: '#b85c00' },
+                  ]}
+                  format={percent}
+                />
+              )}
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Journey</th>
+                      <th scope="col">Entrants (treatment / holdout)</th>
+                      <th scope="col">Conversions (treatment / holdout)</th>
+                      <th scope="col">Revenue (treatment)</th>
+                      <th scope="col">Conversion rate (treatment / holdout)</th>
+                      <th scope="col">Lift</th>
+                      <th scope="col">Incremental conversions</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {journeys.map((row) => (
+                      <tr key={`${row.journey}-${row.segmentId ?? ''}`}>
+                        <th scope="row">{row.segmentId ? `${row.journey}: ${row.segmentId}` : row.journey}</th>
+                        <td>
+                          {formatNumber(row.entrants.treatment)} / {formatNumber(row.entrants.holdout)}
+                        </td>
+                        <td>
+                          {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
+                        </td>
+                        <td>{formatMoney(row.revenue.treatment)}</td>
+                        <td>
+                          {formatPercent(row.conversionRate.treatment)} / {formatPercent(row.conversionRate.holdout)}
+                        </td>
+                        <td>{formatPercent(row.lift)}</td>
+                        <td>{formatNumber(row.incrementalConversions)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <button type="button" onClick={() => download('journeys')}>
+                Download journeys (CSV)
+              </button>
+            </section>
+            <section aria-labelledby="segment-reports-title" class="panel">
+              <h2 id="segment-reports-title">Segments × channels</h2>
+              {rows.length === 0 ? (
+                <p class="muted">Nothing reached through a segment in this period.</p>
+              ) : (
+                <div class="table-scroll">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Segment</th>
+                        <th scope="col">Channel</th>
+                        <th scope="col">Reached</th>
+                        <th scope="col">Conversions (treatment / holdout)</th>
+                        <th scope="col">Lift (95 % interval)</th>
+                        <th scope="col">Significant</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {rows.map((row) => (
+                        <tr key={`${row.segmentId}-${row.channel}`}>
+                          <th scope="row">{row.segmentId}</th>
+                          <td>{row.channel}</td>
+                          <td>{formatNumber(row.reached)}</td>
+                          <td>
+                            {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
+                          </td>
+                          <td>{row.lift ? `${formatPercent(row.lift.value)} (${formatPercent(row.lift.low)} to ${formatPercent(row.lift.high)})` : '—'}</td>
+                          <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <button type="button" onClick={() => download('segments')}>
+                Download segments × channels (CSV)
+              </button>
+            </section>
+          </>
+        )}
+      </Show>
+    </>
+  );
+}
