@@ -4,13 +4,19 @@ import { ApiUnreachableError } from '../api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: Error } | { state: 'ready'; value: T };
 
-/** Loads `load()` and again when `keys` change or `reload()` is called; the newest load wins. */
+/**
+ * Loads `load()`, again when `keys` change (showing "loading") and when `reload()` is called (the
+ * current value stays on screen until the new one arrives, so the page keeps its state and focus).
+ */
 export function useLoad<T>(load: () => Promise<T>, keys: readonly unknown[]): [Loaded<T>, () => void] {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const [generation, setGeneration] = useState(0);
+  const loadedKeys = useRef<string | undefined>(undefined);
   useEffect(() => {
     let current = true;
-    setLoaded({ state: 'loading' });
+    const keyText = JSON.stringify(keys);
+    if (loadedKeys.current !== keyText) setLoaded({ state: 'loading' });
+    loadedKeys.current = keyText;
     load().then(
       (value) => current && setLoaded({ state: 'ready', value }),
       (error: unknown) => current && setLoaded({ state: 'error', error: error instanceof Error ? error : new Error(String(error)) }),
