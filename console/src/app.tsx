@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, checkToken, createApi } from './api';
+import { LookalikesPage, OffersPage } from './pages/activation';
 import { OverviewPage } from './pages/overview';
 import { ProfilePage, ProfileSearchPage } from './pages/profiles';
 import { ReportsPage } from './pages/reports';
@@ -88,6 +89,8 @@ const NAVIGATION = [
   { page: 'profiles', href: '#/profiles', label: 'Profiles' },
   { page: 'segments', href: '#/segments', label: 'Segments' },
   { page: 'reports', href: '#/reports', label: 'Reports' },
+  { page: 'offers', href: '#/offers', label: 'Offers' },
+  { page: 'lookalikes', href: '#/lookalikes', label: 'Lookalikes' },
 ] as const;
 
 function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
@@ -100,6 +103,10 @@ function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
       return route.id ? <SegmentPage api={api} segmentId={route.id} /> : <SegmentsPage api={api} />;
     case 'reports':
       return <ReportsPage api={api} />;
+    case 'offers':
+      return <OffersPage api={api} />;
+    case 'lookalikes':
+      return <LookalikesPage api={api} />;
     case 'not-found':
       return (
         <>
@@ -116,17 +123,34 @@ function Shell({ api, onSignOut }: { readonly api: Api; readonly onSignOut: () =
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
-  // On a route change, focus moves to the new page's heading (or main), as a page load would.
+  // On a route change, focus moves to the new page's heading, as a page load would: to main at
+  // once, then to the heading as soon as the page shows it (pages that load data show it later),
+  // unless the user has moved the focus meanwhile.
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
-    const heading = main.current?.querySelector<HTMLElement>('h1');
-    if (heading) {
+    const container = main.current;
+    if (!container) return;
+    const focusHeading = (): boolean => {
+      const heading = container.querySelector<HTMLElement>('h1');
+      if (!heading) return false;
       heading.tabIndex = -1;
       heading.focus();
-    } else main.current?.focus();
+      return true;
+    };
+    if (focusHeading()) return;
+    container.focus();
+    const observer = new MutationObserver(() => {
+      if (document.activeElement !== container || focusHeading()) observer.disconnect();
+    });
+    observer.observe(container, { childList: true, subtree: true });
+    const timer = setTimeout(() => observer.disconnect(), 10_000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
   }, [route]);
   useEffect(() => {
     const heading = main.current?.querySelector('h1')?.textContent;

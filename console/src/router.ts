@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 
-/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`. */
+/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`, `#/offers`, `#/lookalikes`. */
 export type Route =
   | { readonly page: 'overview' }
   | { readonly page: 'profiles'; readonly ref?: string }
   | { readonly page: 'segments'; readonly id?: string }
   | { readonly page: 'reports' }
+  | { readonly page: 'offers' }
+  | { readonly page: 'lookalikes' }
   | { readonly page: 'not-found'; readonly path: string };
 
 /** The route of a hash; undefined for an in-page anchor such as the skip link's `#main` (the page stays). */
@@ -24,6 +26,10 @@ export function parseRoute(hash: string): Route | undefined {
       return detail ? { page: 'segments', id: detail } : { page: 'segments' };
     case 'reports':
       return { page: 'reports' };
+    case 'offers':
+      return { page: 'offers' };
+    case 'lookalikes':
+      return { page: 'lookalikes' };
     default:
       return { page: 'not-found', path };
   }

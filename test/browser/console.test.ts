@@ -165,6 +165,13 @@ describeInBrowser(title, () => {
       "Ana's merged and scored profile",
     );
     await profileWhen(`email:${bob.email}`, () => true, "Bob's profile");
+    await json(
+      await adminFetch(platform, '/v1/offers', {
+        method: 'POST',
+        body: JSON.stringify({ id: `standard-${run}`, name: 'Standard banner', placement: 'home-hero', default: true, content: { title: 'Welcome' } }),
+      }),
+      201,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -322,6 +329,8 @@ describeInBrowser(title, () => {
     const saved = await json<{ name: string; definition: unknown }>(await adminFetch(running().platform, `/v1/segments/${encodeURIComponent(id)}`));
     expect(saved).toMatchObject({ name, definition: { and: [{ trait: 'plan', op: 'eq', value: 'silver' }] } });
     expect(JSON.parse(await page.locator('#definition-json').inputValue())).toEqual(saved.definition);
+    await page.getByRole('heading', { level: 2, name: 'Size history' }).waitFor();
+    await page.getByText('Size now:').waitFor();
     await openRoute(page, '#/segments', 'Segments');
     await page.locator(`tr[data-segment="${id}"]`).waitFor();
     expectCleanSession(session);
@@ -344,8 +353,56 @@ describeInBrowser(title, () => {
     await page.locator('figure.chart canvas').waitFor();
     expect(await page.locator('section[aria-labelledby="journeys-title"] tbody tr').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'reports');
+
+    // The same email on Ana's profile, with its outcome (the SES emulator delivers it).
+    await pollUntil(
+      async () => {
+        const answer = await json<{ events: { event?: string }[] }>(
+          await adminFetch(running().platform, `/v1/profiles/${encodeURIComponent(`email:${ana.email}`)}/events?limit=100`),
+        );
+        return answer.events.some((event) => event.event === 'Email Delivered');
+      },
+      { ...POLL, description: 'the delivery of the promotion on the profile' },
+    );
+    await openRoute(page, `#/profiles/${encodeURIComponent(`email:${ana.email}`)}`, /Profile: Ana/);
+    const email = page.locator('section[aria-labelledby="emails-title"] tr[data-email-result]').first();
+    await email.waitFor();
+    expect(await email.textContent()).toContain('product-view');
     expectCleanSession(session);
   }, 120_000);
+
+  it('passes axe-core on every page at 1280 px and at tablet width (768 px), without sideways scrolling', async () => {
+    const pages: [string, string | RegExp][] = [
+      ['#/overview', 'Overview'],
+      ['#/profiles', 'Profiles'],
+      [`#/profiles/${encodeURIComponent(`email:${ana.email}`)}`, /Profile: Ana/],
+      ['#/segments', 'Segments'],
+      ['#/segments/new', 'New segment'],
+      ['#/reports', 'Reports'],
+      ['#/offers', 'Offers'],
+      ['#/lookalikes', 'Lookalikes'],
+      ['#/no-such-page', 'Page not found'],
+    ];
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 768, height: 1024 },
+    ]) {
+      const session = await newSession(viewport);
+      const { page } = session;
+      await signIn(session);
+      for (const [hash, heading] of pages) {
+        await openRoute(page, hash, heading);
+        // The page's data is on screen (no "Loading…" left).
+        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
+        if (hash === '#/offers') await page.getByRole('row', { name: /Standard banner/ }).waitFor();
+        // Focus moved to the new page's heading, for keyboard and screen reader users.
+        expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('H1');
+        await expectAccessible(page, `${hash} at ${viewport.width} px`);
+        await expectNoHorizontalScroll(page);
+      }
+      expectCleanSession(session);
+    }
+  }, 180_000);
 
   it('erases a person only once the erasure is confirmed', async () => {
     const session = await newSession();

@@ -78,3 +78,40 @@ export function BarChart(props: {
     </figure>
   );
 }
+
+/** A series over time (segment sizes): uPlot's time axis in the browser's time zone, points joined. */
+export function TimeChart(props: {
+  readonly title: string;
+  readonly summary: string;
+  /** Epoch seconds, ascending. */
+  readonly times: readonly number[];
+  readonly values: readonly number[];
+  readonly label: string;
+  readonly format: (value: number) => string;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const width = Math.max(300, Math.min(element.clientWidth || 800, 960));
+    const chart = new uPlot(
+      {
+        title: props.title,
+        width,
+        height: 220,
+        scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+        axes: [{}, { values: (_u, ticks) => ticks.map((tick) => props.format(tick)), size: 70 }],
+        legend: { show: true, live: false },
+        series: [{}, { label: props.label, stroke: '#1f5fa8', width: 2, points: { show: true, size: 6 } }],
+      },
+      [[...props.times], [...props.values]],
+      element,
+    );
+    return () => chart.destroy();
+  }, [props.times, props.values, props.title, props.label, props.format]);
+  return (
+    <figure class="chart">
+      <div ref={host} role="img" aria-label={props.summary} />
+    </figure>
+  );
+}

@@ -118,3 +118,13 @@ export function Sparkline({ values, label }: { readonly values: readonly number[
     </svg>
   );
 }
+
+/** A wide table that scrolls sideways on narrow screens: a focusable, named region, so the keyboard can scroll it. */
+export function TableScroll({ label, children }: { readonly label: string; readonly children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take the focus to be scrolled with the keyboard (WCAG 2.1.1).
+    <section class="table-scroll" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, encodeRef, saveFile } from '../api';
 import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
+import { emailOutcomes } from '../emails';
 import { bandInWords, type Contribution, explainContribution, formatDateTime, formatNumber, formatPercent, scoreInWords } from '../format';
 import { profileHref, segmentHref } from '../router';
 
@@ -279,6 +280,7 @@ function ProfileView(props: {
         </section>
       </div>
       <Events api={api} profileRef={props.profileRef} />
+      <Emails api={api} profileRef={props.profileRef} />
       <section aria-labelledby="merges-title" class="panel">
         <h2 id="merges-title">Merge log</h2>
         {props.merges.length === 0 ? (
@@ -514,6 +516,46 @@ function PrivacyActions({ api, profileRef, profile }: { readonly api: Api; reado
           The profile, its events and identities are deleted, and its identifiers suppressed so that later events do not re-create it. This cannot be undone.
         </p>
       </ConfirmDialog>
+    </section>
+  );
+}
+
+/** The emails sent to the person, from the outcomes recorded as events (the newest 1,000 events). */
+function Emails({ api, profileRef }: { readonly api: Api; readonly profileRef: string }) {
+  const [loaded] = useLoad(() => api.get<{ events: StoredEvent[] }>(`/v1/profiles/${encodeRef(profileRef)}/events?limit=1000`), [profileRef]);
+  return (
+    <section aria-labelledby="emails-title" class="panel">
+      <h2 id="emails-title">Emails sent</h2>
+      <Show loaded={loaded}>
+        {({ events }) => {
+          const emails = emailOutcomes(events);
+          if (emails.length === 0) return <p class="muted">No email outcome recorded (among the newest 1,000 events).</p>;
+          return (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">First seen</th>
+                  <th scope="col">Journey</th>
+                  <th scope="col">Step</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Outcomes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {emails.map((email) => (
+                  <tr key={email.emailId} data-email-result={email.result}>
+                    <td>{formatDateTime(email.firstAt)}</td>
+                    <td>{email.journey ?? '—'}</td>
+                    <td>{email.step ?? '—'}</td>
+                    <td>{email.result}</td>
+                    <td>{email.outcomes.join(', ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          );
+        }}
+      </Show>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Api, saveFile } from '../api';
 import { BarChart } from '../components/chart';
-import { ErrorNote, Show, useLoad } from '../components/common';
+import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
 import { formatMoney, formatNumber, formatPercent } from '../format';
 
 interface Pair {
@@ -90,7 +90,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                   format={percent}
                 />
               )}
-              <div class="table-scroll">
+              <TableScroll label="Journeys table">
                 <table>
                   <thead>
                     <tr>
@@ -123,7 +123,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
               <button type="button" onClick={() => download('journeys')}>
                 Download journeys (CSV)
               </button>
@@ -133,7 +133,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
               {rows.length === 0 ? (
                 <p class="muted">Nothing reached through a segment in this period.</p>
               ) : (
-                <div class="table-scroll">
+                <TableScroll label="Segments × channels table">
                   <table>
                     <thead>
                       <tr>
@@ -160,7 +160,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </TableScroll>
               )}
               <button type="button" onClick={() => download('segments')}>
                 Download segments × channels (CSV)

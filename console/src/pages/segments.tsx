@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, saveFile } from '../api';
+import { TimeChart } from '../components/chart';
 import { ErrorNote, Show, Sparkline, useLoad } from '../components/common';
 import { formatDateTime, formatNumber } from '../format';
 import { segmentHref } from '../router';
@@ -14,6 +15,19 @@ interface Segment {
   readonly size?: number;
   readonly updatedAt?: string;
   readonly version?: number;
+  readonly schedule?: string | null;
+  readonly destinations?: readonly { readonly type: string; readonly url?: string; readonly journey?: string; readonly events?: readonly string[] }[];
+}
+
+interface SizeEntry {
+  readonly at: string;
+  readonly size: number;
+  readonly runId?: string;
+}
+
+interface Run {
+  readonly status?: string;
+  readonly [key: string]: unknown;
 }
 
 export function SegmentsPage({ api }: { readonly api: Api }) {
@@ -86,7 +100,9 @@ interface Preview {
   readonly exact: boolean;
 }
 
-function SegmentEditor({ api, segment }: { readonly api: Api; readonly segment: Segment | undefined }) {
+function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly segment: Segment | undefined }) {
+  // The segment as last read or saved (its version guards the next save).
+  const [segment, setSegment] = useState(loaded);
   const ids = useMemo(() => idSource(), []);
   const [name, setName] = useState(segment?.name ?? '');
   const [tree, setTree] = useState<BuilderNode>(() => fromDefinition(segment?.definition ?? EMPTY_DEFINITION, ids));
@@ -138,10 +154,18 @@ function SegmentEditor({ api, segment }: { readonly api: Api; readonly segment: 
     try {
       const body = { name, definition: built.definition };
       const answer = segment
-        ? await api.send<Segment>('PUT', `/v1/segments/${encodeURIComponent(segment.id)}`, { ...body, description: segment.description })
+        ? await api.send<Segment>('PUT', `/v1/segments/${encodeURIComponent(segment.id)}`, {
+            // A PUT replaces every field: what the builder does not edit is sent back as it was read.
+            ...body,
+            description: segment.description,
+            schedule: segment.schedule,
+            destinations: segment.destinations,
+            version: segment.version,
+          })
         : await api.send<Segment>('POST', '/v1/segments', body);
       setSaved(`Saved “${answer.name}”.`);
-      if (!segment) location.hash = segmentHref(answer.id);
+      if (segment) setSegment(answer);
+      else location.hash = segmentHref(answer.id);
     } catch (error) {
       setSaved(error instanceof Error ? error : new Error(String(error)));
     }
@@ -209,6 +233,15 @@ function SegmentEditor({ api, segment }: { readonly api: Api; readonly segment: 
                   try {
                     const { runId } = await api.send<{ runId: string }>('POST', `/v1/segments/${encodeURIComponent(segment.id)}/rebuild`);
                     setRebuild(`Rebuild started (run ${runId}).`);
+                    // Follows the run until it ends (a rebuild takes seconds to minutes).
+                    for (let attempt = 0; attempt < 120; attempt += 1) {
+                      await new Promise((resolve) => setTimeout(resolve, 1000));
+                      const run = await api.get<Run>(`/v1/segments/${encodeURIComponent(segment.id)}/runs/${encodeURIComponent(runId)}`);
+                      if (run.status && run.status !== 'running') {
+                        setRebuild(`Rebuild ${run.status} (run ${runId}).`);
+                        break;
+                      }
+                    }
                   } catch (error) {
                     setRebuild(error instanceof Error ? error : new Error(String(error)));
                   }
@@ -250,6 +283,7 @@ function SegmentEditor({ api, segment }: { readonly api: Api; readonly segment: 
           )
         )}
       </form>
+      {segment && <SegmentDetails api={api} segment={segment} />}
       {segment && <Members api={api} segmentId={segment.id} />}
     </>
   );
@@ -284,5 +318,66 @@ function Members({ api, segmentId }: { readonly api: Api; readonly segmentId: st
         }
       </Show>
     </section>
+  );
+}
+
+/** Size history (chart), last count, schedule and destinations of a saved segment. */
+function SegmentDetails({ api, segment }: { readonly api: Api; readonly segment: Segment }) {
+  const [loaded] = useLoad(() => api.get<{ size: number; sizes: SizeEntry[] }>(`/v1/segments/${encodeURIComponent(segment.id)}/sizes?limit=100`), [segment.id]);
+  const destinations = segment.destinations ?? [];
+  return (
+    <div class="grid">
+      <section aria-labelledby="sizes-title" class="panel">
+        <h2 id="sizes-title">Size history</h2>
+        <Show loaded={loaded}>
+          {({ size, sizes }) => {
+            const ordered = [...sizes].reverse();
+            const latest = sizes[0];
+            return (
+              <>
+                <p>
+                  Size now: <strong>{formatNumber(size)}</strong>
+                  {latest && (
+                    <>
+                      {' '}
+                      · last counted {formatDateTime(latest.at)}
+                      {latest.runId ? ` by rebuild ${latest.runId}` : ''}
+                    </>
+                  )}
+                </p>
+                {ordered.length >= 2 ? (
+                  <TimeChart
+                    title="Members over time"
+                    label="Members"
+                    summary={`Sizes of ${segment.name} over time: ${ordered.map((entry) => `${formatDateTime(entry.at)} ${formatNumber(entry.size)}`).join('; ')}`}
+                    times={ordered.map((entry) => Date.parse(entry.at) / 1000)}
+                    values={ordered.map((entry) => entry.size)}
+                    format={(value) => formatNumber(value)}
+                  />
+                ) : (
+                  <p class="muted">The chart appears after two counts.</p>
+                )}
+              </>
+            );
+          }}
+        </Show>
+      </section>
+      <section aria-labelledby="destinations-title" class="panel">
+        <h2 id="destinations-title">Schedule and destinations</h2>
+        <p>Scheduled rebuild: {segment.schedule ?? 'none'}</p>
+        {destinations.length === 0 ? (
+          <p class="muted">No destination: members are only counted (set destinations with the Segments API).</p>
+        ) : (
+          <ul>
+            {destinations.map((destination, index) => (
+              <li key={`${destination.type}-${index}`}>
+                {destination.type}: {destination.url ?? destination.journey ?? '—'}
+                {destination.events ? ` (${destination.events.join(', ')})` : ''}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
   );
 }
