@@ -21,6 +21,7 @@ interface Segment {
   readonly name: string;
   readonly size?: number;
   readonly updatedAt?: string;
+  readonly lastCount?: { readonly at: string; readonly runId?: string };
 }
 interface Model {
   readonly score: string;
@@ -40,7 +41,23 @@ async function health(): Promise<Health | undefined> {
 }
 
 export function OverviewPage({ api }: { readonly api: Api }) {
-  const [loaded] = useLoad(() => Promise.all([health(), api.get<{ segments: Segment[] }>('/v1/segments'), api.get<{ models: Model[] }>('/v1/models')]), []);
+  const [loaded] = useLoad(async () => {
+    const [platform, { segments }, { models }] = await Promise.all([
+      health(),
+      api.get<{ segments: Segment[] }>('/v1/segments'),
+      api.get<{ models: Model[] }>('/v1/models'),
+    ]);
+    // The last count of each segment (its newest size entry: a rebuild's, or the real-time count's).
+    const counts = await Promise.all(
+      segments.slice(0, 50).map((segment) =>
+        api
+          .get<{ sizes: { at: string; runId?: string }[] }>(`/v1/segments/${encodeURIComponent(segment.id)}/sizes?limit=1`)
+          .then((answer) => answer.sizes[0])
+          .catch(() => undefined),
+      ),
+    );
+    return [platform, { segments: segments.map((segment, index) => ({ ...segment, lastCount: counts[index] })) }, { models }] as const;
+  }, []);
   return (
     <>
       <h1>Overview</h1>
@@ -75,7 +92,8 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                 </section>
               </div>
               <p class="note">
-                Events per hour, profile and merge counts have no admin API yet: they will appear here once one exists (see the README's Console section).
+                Events per hour and today, profile and merge counts, and the nightly score recompute runs have no admin API yet: they will appear here once one
+                exists (see the README's Console section).
               </p>
               <section aria-labelledby="queues-title" class="panel">
                 <h2 id="queues-title">Queues</h2>
@@ -111,6 +129,7 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                     <tr>
                       <th scope="col">Segment</th>
                       <th scope="col">Size</th>
+                      <th scope="col">Last rebuild</th>
                       <th scope="col">Updated</th>
                     </tr>
                   </thead>
@@ -121,6 +140,7 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                           <a href={segmentHref(segment.id)}>{segment.name}</a>
                         </th>
                         <td>{formatNumber(segment.size)}</td>
+                        <td>{segment.lastCount?.runId ? formatDateTime(segment.lastCount.at) : 'none yet'}</td>
                         <td>{formatDateTime(segment.updatedAt)}</td>
                       </tr>
                     ))}
@@ -128,7 +148,7 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                 </table>
               </section>
               <section aria-labelledby="models-title" class="panel">
-                <h2 id="models-title">Score models (last training runs)</h2>
+                <h2 id="models-title">Score models (last training)</h2>
                 <table>
                   <thead>
                     <tr>
