@@ -217,6 +217,21 @@ describeInBrowser(title, () => {
     // A reload keeps the session (sessionStorage); signing out forgets the token.
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The keyboard: the skip link comes first and moves the focus to the main content, the page stays.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await pollUntil(async () => (await page.evaluate('document.activeElement.id')) === 'main', { ...POLL, description: 'the focus on main' });
+    expect(await page.locator('main').getAttribute('data-page')).toBe('overview');
+    // Then the navigation, in order, and a link followed with Enter.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Lookalikes');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Offers');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Offers' }).waitFor();
+    await pollUntil(async () => (await page.evaluate('document.activeElement.tagName')) === 'H1', { ...POLL, description: 'the focus on the heading' });
     await page.click('text=Sign out');
     await page.getByRole('heading', { level: 1, name: 'Sign in to the console' }).waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
