@@ -98,3 +98,9 @@ export type Band = 'low' | 'medium' | 'high';
 export function bandInWords(score: string, band: string): string {
   return `${band.charAt(0).toUpperCase()}${band.slice(1)} chance of ${scoreInWords(score)}`;
 }
+
+/** A difference of two rates in percentage points (`0.0501` → "+5 pts"), as the reports' lift is. */
+export function formatPoints(difference: number | null | undefined, locale?: string): string {
+  if (difference === null || difference === undefined || !Number.isFinite(difference)) return '—';
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(difference * 100)} pts`;
+}

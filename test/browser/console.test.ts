@@ -369,6 +369,33 @@ describeInBrowser(title, () => {
     expect(await page.locator('section[aria-labelledby="journeys-title"] tbody tr').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'reports');
 
+    // Segments × channels with lift: this platform has counted no conversion yet, so the answer is
+    // the README's example (two rows, one significant), served in place of the API's.
+    const lift = (value: number, low: number, high: number) => ({ value, low, high, significant: low > 0 || high < 0 });
+    const row = (segmentId: string, channel: string, reached: number, value: number, low: number, high: number) => ({
+      segmentId,
+      segmentName: `${segmentId} members`,
+      channel,
+      reached,
+      conversions: { treatment: 569, holdout: 42 },
+      revenue: { treatment: 30550, holdout: 2090 },
+      lift: lift(value, low, high),
+    });
+    await page.route('**/v1/reports/segments?*', (route) =>
+      route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ rows: [row('gold', 'webhook', 3790, 0.0501, 0.0184, 0.0779), row('silver', 'email', 1200, 0.01, -0.02, 0.04)] }),
+      }),
+    );
+    await page.getByLabel('From').fill('2026-03-01');
+    await page.locator('svg.lift-plot').waitFor();
+    expect(await page.locator('svg.lift-plot .lift-row').count()).toBe(2);
+    expect(await page.locator('svg.lift-plot .lift-row.significant').count()).toBe(1);
+    expect(await page.locator('svg.lift-plot').getAttribute('aria-label')).toContain('gold members · webhook +5 pts (+1.8 pts to +7.8 pts), significant');
+    expect(await page.getByRole('row', { name: /silver members/ }).textContent()).toContain('+1 pts (-2 pts to +4 pts)no');
+    await expectAccessible(page, 'reports with lift');
+    await page.unroute('**/v1/reports/segments?*');
+
     // The same email on Ana's profile, with its outcome (the SES emulator delivers it).
     await pollUntil(
       async () => {

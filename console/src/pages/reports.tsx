@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { type Api, saveFile } from '../api';
 import { BarChart } from '../components/chart';
 import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
-import { formatMoney, formatNumber, formatPercent } from '../format';
+import { LiftPlot } from '../components/lift-plot';
+import { formatMoney, formatNumber, formatPercent, formatPoints } from '../format';
 
 interface Pair {
   readonly treatment: number;
@@ -26,6 +27,8 @@ interface Lift {
 }
 interface SegmentRow {
   readonly segmentId: string;
+  readonly segmentName?: string;
+  readonly liftUnavailable?: string;
   readonly channel: string;
   readonly reached: number;
   readonly conversions: Pair;
@@ -133,34 +136,46 @@ export function ReportsPage({ api }: { readonly api: Api }) {
               {rows.length === 0 ? (
                 <p class="muted">Nothing reached through a segment in this period.</p>
               ) : (
-                <TableScroll label="Segments × channels table">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Segment</th>
-                        <th scope="col">Channel</th>
-                        <th scope="col">Reached</th>
-                        <th scope="col">Conversions (treatment / holdout)</th>
-                        <th scope="col">Lift (95 % interval)</th>
-                        <th scope="col">Significant</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {rows.map((row) => (
-                        <tr key={`${row.segmentId}-${row.channel}`}>
-                          <th scope="row">{row.segmentId}</th>
-                          <td>{row.channel}</td>
-                          <td>{formatNumber(row.reached)}</td>
-                          <td>
-                            {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
-                          </td>
-                          <td>{row.lift ? `${formatPercent(row.lift.value)} (${formatPercent(row.lift.low)} to ${formatPercent(row.lift.high)})` : '—'}</td>
-                          <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
+                <>
+                  {rows.some((row) => row.lift) && (
+                    <LiftPlot
+                      title="Lift: conversion rate over the holdout's, in points, with its 95 % interval"
+                      rows={rows.flatMap((row) => (row.lift ? [{ label: `${row.segmentName ?? row.segmentId} · ${row.channel}`, ...row.lift }] : []))}
+                    />
+                  )}
+                  <TableScroll label="Segments × channels table">
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Segment</th>
+                          <th scope="col">Channel</th>
+                          <th scope="col">Reached</th>
+                          <th scope="col">Conversions (treatment / holdout)</th>
+                          <th scope="col">Lift in points (95 % interval)</th>
+                          <th scope="col">Significant</th>
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </TableScroll>
+                      </thead>
+                      <tbody>
+                        {rows.map((row) => (
+                          <tr key={`${row.segmentId}-${row.channel}`}>
+                            <th scope="row">{row.segmentName ?? row.segmentId}</th>
+                            <td>{row.channel}</td>
+                            <td>{formatNumber(row.reached)}</td>
+                            <td>
+                              {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
+                            </td>
+                            <td>
+                              {row.lift
+                                ? `${formatPoints(row.lift.value)} (${formatPoints(row.lift.low)} to ${formatPoints(row.lift.high)})`
+                                : (row.liftUnavailable ?? '—')}
+                            </td>
+                            <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </TableScroll>
+                </>
               )}
               <button type="button" onClick={() => download('segments')}>
                 Download segments × channels (CSV)

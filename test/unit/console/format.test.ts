@@ -1,4 +1,4 @@
-import { bandInWords, explainContribution, featureInWords, formatDateTime, formatNumber, formatPercent } from '../../../console/src/format';
+import { bandInWords, explainContribution, featureInWords, formatDateTime, formatNumber, formatPercent, formatPoints } from '../../../console/src/format';
 
 describe('the console writes numbers for the reader', () => {
   it("formats numbers in the browser's locale", () => {
@@ -10,6 +10,9 @@ describe('the console writes numbers for the reader', () => {
     expect(formatPercent(0.1234, 'en-US')).toBe('12.3%');
     expect(formatPercent(0.1234, 'de-DE')).toBe('12,3\u00a0%');
     expect(formatPercent(null, 'en-US')).toBe('—');
+    expect(formatPoints(0.0501, 'en-US')).toBe('+5 pts');
+    expect(formatPoints(-0.0184, 'de-DE')).toBe('-1,8 pts');
+    expect(formatPoints(0, 'en-US')).toBe('0 pts');
   });
 
   it('formats times in the given locale and time zone, and leaves what is no date as it is', () => {
