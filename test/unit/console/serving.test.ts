@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONSOLE_CONTENT_SECURITY_POLICY, consoleSourceHash, createConsoleHandler, type ConsoleHandler } from '../../../local/console';
@@ -75,6 +75,25 @@ describe('the console handler', () => {
     ] as const)
       expect(await handler(method, rawPath)).toBeUndefined();
   });
+
+  it('builds on demand, and explains a failed build in its page (Vite in a child process)', async () => {
+    await writeFile(path.join(sourceDir, 'index.html'), '<!doctype html><title>x</title><script type="module" src="/src/main.tsx"></script>');
+    await writeFile(path.join(sourceDir, 'src', 'main.tsx'), "import { missing } from './nowhere';\nconsole.log(missing);\n");
+    const building = createConsoleHandler({ sourceDir, distDir });
+    const failed = await building('GET', '/console');
+    expect(failed?.statusCode).toBe(503);
+    expect(failed?.body.toString()).toMatch(/vite build failed[\s\S]*nowhere/);
+
+    // Fixed: the next load builds it, into dist/<hash>/, and serves it; no temporary folder is left.
+    await writeFile(path.join(sourceDir, 'src', 'main.tsx'), "document.title = 'built';\n");
+    const page = await building('GET', '/console/');
+    expect(page?.statusCode).toBe(200);
+    // (This bare source folder has no vite.config.mts, so its base is / rather than /console/.)
+    const script = /src="[^"]*\/assets\/([^"]+\.js)"/.exec(page?.body.toString() ?? '')?.[1];
+    expect(script).toBeDefined();
+    expect((await building('GET', `/console/assets/${script}`))?.body.toString()).toContain('built');
+    expect(await readdir(distDir)).toEqual([await consoleSourceHash(sourceDir)]);
+  }, 60_000);
 
   it('names a build by its sources: an edit makes the served build stale', async () => {
     const before = await consoleSourceHash(sourceDir);
