@@ -314,7 +314,8 @@ describeInBrowser(title, () => {
     expect(definition).toEqual({ and: [{ trait: 'plan', op: 'eq', value: 'silver' }] });
 
     // Add a behaviour condition: did "Product Added" in the last 30 days.
-    await page.getByLabel('Add a condition').selectOption('event');
+    await page.getByLabel('New condition').selectOption('event');
+    await page.getByRole('button', { name: 'Add to this group' }).click();
     await page.getByLabel('Event name').fill('Product Added');
     await pollUntil(async () => JSON.parse(await page.locator('#definition-json').inputValue()).and?.length === 2, {
       ...POLL,
@@ -326,6 +327,15 @@ describeInBrowser(title, () => {
         { event: 'Product Added', within: 'P30D' },
       ],
     });
+
+    // "not" on the behaviour: did not add to the cart in the last 30 days.
+    await page.locator('fieldset[data-node-kind="event"]').getByRole('checkbox', { name: 'not' }).check();
+    await pollUntil(async () => JSON.parse(await page.locator('#definition-json').inputValue()).and?.[1]?.not, {
+      ...POLL,
+      description: 'the negation in the JSON',
+    });
+    expect(JSON.parse(await page.locator('#definition-json').inputValue()).and[1]).toEqual({ not: { event: 'Product Added', within: 'P30D' } });
+    await pollUntil(async () => (await previewSize()) === 0, { ...POLL, description: 'the preview without Ana (she added to her cart)' });
 
     // The JSON applied to the builder: the builder follows it.
     await page.locator('#definition-json').fill(JSON.stringify({ or: [{ trait: 'plan', op: 'eq', value: 'platinum' }, { has: 'phone' }] }));

@@ -1,4 +1,4 @@
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import {
   type BuilderNode,
   COMPUTED_TRAITS,
@@ -106,6 +106,7 @@ function NodeEditor({ node, ids, change, depth }: { readonly node: BuilderNode; 
   const set = (patch: Partial<BuilderNode>): void => change(node.id, (current) => ({ ...current, ...patch }) as BuilderNode);
   const legend = `${node.negated ? 'Not: ' : ''}${KIND_LABELS[node.kind]}`;
   const nameId = useId();
+  const [kindToAdd, setKindToAdd] = useState<NodeKind>('trait');
   return (
     <fieldset class={`node node-${node.kind}`} data-node-kind={node.kind}>
       <legend>{legend}</legend>
@@ -133,25 +134,28 @@ function NodeEditor({ node, ids, change, depth }: { readonly node: BuilderNode; 
               <NodeEditor key={child.id} node={child} ids={ids} change={change} depth={depth + 1} />
             ))}
           </div>
-          <label class="field inline">
-            Add a condition
-            <select
-              value=""
-              onChange={(event) => {
-                const kind = event.currentTarget.value as NodeKind;
-                event.currentTarget.value = '';
-                if (kind)
-                  change(node.id, (current) => (current.kind === 'group' ? { ...current, children: [...current.children, newNode(kind, ids)] } : current));
-              }}
+          <div class="row">
+            <label class="field">
+              New condition
+              <select value={kindToAdd} onChange={(event) => setKindToAdd(event.currentTarget.value as NodeKind)}>
+                {(Object.keys(KIND_LABELS) as NodeKind[]).map((kind) => (
+                  <option key={kind} value={kind}>
+                    {KIND_LABELS[kind]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {/* A button, not the select's change: with the keyboard, arrowing through the options must not add any. */}
+            <button
+              type="button"
+              class="add-condition"
+              onClick={() =>
+                change(node.id, (current) => (current.kind === 'group' ? { ...current, children: [...current.children, newNode(kindToAdd, ids)] } : current))
+              }
             >
-              <option value="">choose…</option>
-              {(Object.keys(KIND_LABELS) as NodeKind[]).map((kind) => (
-                <option key={kind} value={kind}>
-                  {KIND_LABELS[kind]}
-                </option>
-              ))}
-            </select>
-          </label>
+              Add to this group
+            </button>
+          </div>
         </>
       )}
       {(node.kind === 'trait' || node.kind === 'computed') && (
