@@ -289,31 +289,60 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
   );
 }
 
+interface Member {
+  readonly profileId: string;
+  readonly enteredAt?: string;
+}
+
+/** The segment's members, 50 at a time (the members API's cursor). */
 function Members({ api, segmentId }: { readonly api: Api; readonly segmentId: string }) {
+  const [pages, setPages] = useState<{ members: Member[]; next: string | null; error?: Error }>({ members: [], next: null });
   const [loaded] = useLoad(
     () =>
-      api.get<{ members: { profileId: string; enteredAt?: string }[] }>(`/v1/segments/${encodeURIComponent(segmentId)}/members?limit=20`).catch((error) => {
-        if (error instanceof ApiError && error.status === 404) return { members: [] };
+      api.get<{ members: Member[]; next: string | null }>(`/v1/segments/${encodeURIComponent(segmentId)}/members?limit=50`).catch((error) => {
+        if (error instanceof ApiError && error.status === 404) return { members: [], next: null };
         throw error;
       }),
     [segmentId],
   );
+  useEffect(() => {
+    if (loaded.state === 'ready') setPages({ members: loaded.value.members, next: loaded.value.next });
+  }, [loaded]);
+  const more = async (): Promise<void> => {
+    if (!pages.next) return;
+    try {
+      const page = await api.get<{ members: Member[]; next: string | null }>(
+        `/v1/segments/${encodeURIComponent(segmentId)}/members?limit=50&cursor=${encodeURIComponent(pages.next)}`,
+      );
+      setPages({ members: [...pages.members, ...page.members], next: page.next });
+    } catch (error) {
+      setPages({ ...pages, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  };
   return (
     <section aria-labelledby="members-title" class="panel">
-      <h2 id="members-title">Members (first 20)</h2>
+      <h2 id="members-title">Members</h2>
       <Show loaded={loaded}>
-        {({ members }) =>
-          members.length === 0 ? (
+        {() =>
+          pages.members.length === 0 ? (
             <p class="muted">No member yet.</p>
           ) : (
-            <ul>
-              {members.map((member) => (
-                <li key={member.profileId}>
-                  <a href={`#/profiles/${encodeURIComponent(`profile_id:${member.profileId}`)}`}>{member.profileId}</a>{' '}
-                  <span class="muted">since {formatDateTime(member.enteredAt)}</span>
-                </li>
-              ))}
-            </ul>
+            <>
+              <ul>
+                {pages.members.map((member) => (
+                  <li key={member.profileId}>
+                    <a href={`#/profiles/${encodeURIComponent(`profile_id:${member.profileId}`)}`}>{member.profileId}</a>{' '}
+                    <span class="muted">since {formatDateTime(member.enteredAt)}</span>
+                  </li>
+                ))}
+              </ul>
+              {pages.next && (
+                <button type="button" onClick={more}>
+                  More members
+                </button>
+              )}
+              {pages.error && <ErrorNote error={pages.error} />}
+            </>
           )
         }
       </Show>
