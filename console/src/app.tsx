@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, checkToken, createApi } from './api';
 import { LookalikesPage, OffersPage } from './pages/activation';
 import { OverviewPage } from './pages/overview';
@@ -119,20 +119,22 @@ function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
   }
 }
 
-function Shell({ api, onSignOut }: { readonly api: Api; readonly onSignOut: () => void }) {
+function Shell({ api, onSignOut, focusFirstPage }: { readonly api: Api; readonly onSignOut: () => void; readonly focusFirstPage: boolean }) {
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
   // On a route change, focus moves to the new page's heading, as a page load would: to main at
   // once, then to the heading as soon as the page shows it (pages that load data show it later),
   // unless the user has moved the focus meanwhile.
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+  useLayoutEffect(() => {
     const container = main.current;
     if (!container) return;
+    if (first.current) {
+      first.current = false;
+      // A page load leaves the focus at the top (the skip link comes first); after sign-in the
+      // button that had it is gone, so the focus goes to the first page's heading.
+      if (!focusFirstPage) return;
+    }
     const focusHeading = (): boolean => {
       const heading = container.querySelector<HTMLElement>('h1');
       if (!heading) return false;
@@ -189,6 +191,7 @@ function Shell({ api, onSignOut }: { readonly api: Api; readonly onSignOut: () =
 export function App() {
   const [token, setToken] = useState<string | null>(() => storedToken());
   const [problem, setProblem] = useState<SignInProblem>(undefined);
+  const [signedInNow, setSignedInNow] = useState(false);
   const api = useMemo(
     () =>
       token
@@ -207,6 +210,7 @@ export function App() {
         onSignedIn={(accepted) => {
           storeToken(accepted);
           setProblem(undefined);
+          setSignedInNow(true);
           setToken(accepted);
         }}
       />
@@ -214,6 +218,7 @@ export function App() {
   return (
     <Shell
       api={api}
+      focusFirstPage={signedInNow}
       onSignOut={() => {
         forgetToken();
         setToken(null);

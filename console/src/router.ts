@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 
 /** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`, `#/offers`, `#/lookalikes`. */
 export type Route =
@@ -40,7 +40,8 @@ export const segmentHref = (id: string): string => `#/segments/${encodeURICompon
 
 export function useRoute(): Route {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash) ?? { page: 'overview' });
-  useEffect(() => {
+  // A layout effect: listening from the first render on, so no hash change right after mounting is missed.
+  useLayoutEffect(() => {
     const changed = (): void => {
       const next = parseRoute(location.hash);
       if (next) setRoute(next);

@@ -206,11 +206,15 @@ describeInBrowser(title, () => {
     await page.fill('#token', running().platform.adminToken);
     await page.click('button[type="submit"]');
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The sign-in button is gone: the focus is on the first page's heading.
+    await pollUntil(async () => (await page.evaluate('document.activeElement.textContent')) === 'Overview', { ...POLL, description: 'the focus on Overview' });
     expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([running().platform.adminToken]);
     expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(page.url()).not.toContain(running().platform.adminToken);
     // Queues from /health, with their dead-letter depth.
     await page.getByRole('row', { name: /^Events\b/ }).waitFor();
+    // Ana and Bob: two live profiles (Ana's second cookie merged into hers).
+    expect(await page.getByTestId('profiles-count').textContent()).toBe('2');
     await expectAccessible(page, 'overview');
     await expectNoHorizontalScroll(page);
 
@@ -388,6 +392,9 @@ describeInBrowser(title, () => {
     await page.locator('figure.chart canvas').waitFor();
     expect(await page.locator('section[aria-labelledby="journeys-title"] .table-scroll tbody tr').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'reports');
+    // The global control group is off until drawn: the page says so, and why there is no lift.
+    expect(await page.locator('section[aria-labelledby="control-title"]').textContent()).toContain('No control group is drawn');
+    expect(await page.locator('section[aria-labelledby="control-title"]').textContent()).toContain('the global control group is off');
 
     // Segments × channels with lift: this platform has counted no conversion yet, so the answer is
     // the README's example (two rows, one significant), served in place of the API's.
@@ -463,7 +470,10 @@ describeInBrowser(title, () => {
             locale === 'de-DE' ? '0,00' : '0.00',
           );
         // Focus moved to the new page's heading, for keyboard and screen reader users.
-        expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('H1');
+        await pollUntil(async () => (await page.evaluate('document.activeElement && document.activeElement.tagName')) === 'H1', {
+          ...POLL,
+          description: `the focus on the heading of ${hash}`,
+        });
         await expectAccessible(page, `${hash} at ${viewport.width} px`);
         await expectNoHorizontalScroll(page);
       }

@@ -42,10 +42,16 @@ async function health(): Promise<Health | undefined> {
 
 export function OverviewPage({ api }: { readonly api: Api }) {
   const [loaded] = useLoad(async () => {
-    const [platform, { segments }, { models }] = await Promise.all([
+    const today = new Date().toISOString().slice(0, 10);
+    const [platform, { segments }, { models }, people] = await Promise.all([
       health(),
       api.get<{ segments: Segment[] }>('/v1/segments'),
       api.get<{ models: Model[] }>('/v1/models'),
+      // Live profiles: the control-group report counts both cohorts (created, merged, split, erased).
+      api
+        .get<{ control: { people: number }; everyoneElse: { people: number } }>(`/v1/reports/control-group?from=${today}&to=${today}`)
+        .then((report) => report.control.people + report.everyoneElse.people)
+        .catch(() => undefined),
     ]);
     // The last count of each segment (its newest size entry: a rebuild's, or the real-time count's).
     const counts = await Promise.all(
@@ -56,13 +62,13 @@ export function OverviewPage({ api }: { readonly api: Api }) {
           .catch(() => undefined),
       ),
     );
-    return [platform, { segments: segments.map((segment, index) => ({ ...segment, lastCount: counts[index] })) }, { models }] as const;
+    return [platform, { segments: segments.map((segment, index) => ({ ...segment, lastCount: counts[index] })) }, { models }, people] as const;
   }, []);
   return (
     <>
       <h1>Overview</h1>
       <Show loaded={loaded}>
-        {([platform, { segments }, { models }]) => {
+        {([platform, { segments }, { models }, people]) => {
           const queues = Object.entries(platform?.components.queues ?? {});
           const events = platform?.components.pollers?.Events;
           const dead = queues.filter(([, queue]) => queue.dlq > 0);
@@ -80,6 +86,13 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                   <p class="figure">{events ? formatNumber(events.received) : '—'}</p>
                   <p class="muted">Messages the reconcile function received since the platform started.</p>
                 </section>
+                <section class="card" aria-labelledby="card-profiles">
+                  <h2 id="card-profiles">Profiles</h2>
+                  <p class="figure" data-testid="profiles-count">
+                    {formatNumber(people)}
+                  </p>
+                  <p class="muted">Live profiles (one per person), as the control-group report counts them.</p>
+                </section>
                 <section class="card" aria-labelledby="card-segments">
                   <h2 id="card-segments">Segments</h2>
                   <p class="figure">{formatNumber(segments.length)}</p>
@@ -92,8 +105,8 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                 </section>
               </div>
               <p class="note">
-                Events per hour and today, profile and merge counts, and the nightly score recompute runs have no admin API yet: they will appear here once one
-                exists (see the README's Console section).
+                Events per hour and today, merge counts and the nightly score recompute runs have no admin API yet: they will appear here once one exists (see
+                the README's Console section).
               </p>
               <section aria-labelledby="queues-title" class="panel">
                 <h2 id="queues-title">Queues</h2>

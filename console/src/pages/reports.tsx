@@ -3,7 +3,7 @@ import { type Api, saveFile } from '../api';
 import { BarChart } from '../components/chart';
 import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
 import { LiftPlot } from '../components/lift-plot';
-import { formatMoney, formatNumber, formatPercent, formatPoints } from '../format';
+import { formatDateTime, formatMoney, formatNumber, formatPercent, formatPoints } from '../format';
 
 interface Pair {
   readonly treatment: number;
@@ -36,6 +36,24 @@ interface SegmentRow {
   readonly lift: Lift | null;
 }
 
+interface Cohort {
+  readonly people: number;
+  readonly buyers: number;
+  readonly orders: number;
+  readonly revenue: number;
+  readonly conversionRate: number | null;
+  readonly revenuePerPerson: number | null;
+}
+interface ControlGroupReport {
+  readonly currency?: string;
+  readonly draw: { readonly version: number; readonly share: number; readonly drawnAt: string } | null;
+  readonly control: Cohort;
+  readonly everyoneElse: Cohort;
+  readonly lift: Lift | null;
+  readonly liftUnavailable?: string;
+  readonly note?: string;
+}
+
 const day = (date: Date): string => date.toISOString().slice(0, 10);
 const percent = (value: number): string => formatPercent(value, undefined, 0);
 
@@ -46,10 +64,15 @@ export function ReportsPage({ api }: { readonly api: Api }) {
   const [downloadError, setDownloadError] = useState<Error | undefined>(undefined);
   const query = `from=${from}&to=${to}`;
   const [loaded] = useLoad(
-    () => Promise.all([api.get<{ journeys: JourneyRow[] }>(`/v1/reports/journeys?${query}`), api.get<{ rows: SegmentRow[] }>(`/v1/reports/segments?${query}`)]),
+    () =>
+      Promise.all([
+        api.get<{ journeys: JourneyRow[] }>(`/v1/reports/journeys?${query}`),
+        api.get<{ rows: SegmentRow[] }>(`/v1/reports/segments?${query}`),
+        api.get<ControlGroupReport>(`/v1/reports/control-group?${query}`),
+      ]),
     [query],
   );
-  const download = async (report: 'journeys' | 'segments'): Promise<void> => {
+  const download = async (report: 'journeys' | 'segments' | 'control-group'): Promise<void> => {
     try {
       setDownloadError(undefined);
       saveFile(await api.download(`/v1/reports/${report}?${query}&format=csv`), `${report}-${from}-${to}.csv`);
@@ -72,7 +95,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
       </form>
       {downloadError && <ErrorNote error={downloadError} />}
       <Show loaded={loaded}>
-        {([{ journeys }, { rows }]) => (
+        {([{ journeys }, { rows }, control]) => (
           <>
             <section aria-labelledby="journeys-title" class="panel">
               <h2 id="journeys-title">Journeys</h2>
@@ -181,9 +204,62 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                 Download segments × channels (CSV)
               </button>
             </section>
+            <ControlGroup report={control} onDownload={() => download('control-group')} />
           </>
         )}
       </Show>
     </>
+  );
+}
+
+/** The global control group (no marketing at all) against everyone else. */
+function ControlGroup({ report, onDownload }: { readonly report: ControlGroupReport; readonly onDownload: () => void }) {
+  const cohorts: [string, Cohort][] = [
+    ['Control group', report.control],
+    ['Everyone else', report.everyoneElse],
+  ];
+  return (
+    <section aria-labelledby="control-title" class="panel">
+      <h2 id="control-title">Global control group</h2>
+      <p>
+        {report.draw
+          ? `Drawn ${formatDateTime(report.draw.drawnAt)}: ${formatPercent(report.draw.share)} of people get no marketing (draw ${report.draw.version}).`
+          : 'No control group is drawn: everyone may get marketing.'}{' '}
+        {report.note ?? ''}
+      </p>
+      <TableScroll label="Control group table">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Cohort</th>
+              <th scope="col">People</th>
+              <th scope="col">Buyers</th>
+              <th scope="col">Conversion rate</th>
+              <th scope="col">Revenue per person</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cohorts.map(([name, cohort]) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>{formatNumber(cohort.people)}</td>
+                <td>{formatNumber(cohort.buyers)}</td>
+                <td>{formatPercent(cohort.conversionRate)}</td>
+                <td>{formatMoney(cohort.revenuePerPerson, undefined, report.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+      <p>
+        Lift of marketing:{' '}
+        {report.lift
+          ? `${formatPoints(report.lift.value)} (${formatPoints(report.lift.low)} to ${formatPoints(report.lift.high)}), ${report.lift.significant ? 'significant' : 'not significant'}`
+          : (report.liftUnavailable ?? '—')}
+      </p>
+      <button type="button" onClick={onDownload}>
+        Download control group (CSV)
+      </button>
+    </section>
   );
 }
