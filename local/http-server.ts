@@ -16,6 +16,7 @@ import {
   type HttpResponse,
   type ReceivedRequest,
 } from './api-gateway';
+import type { ConsoleHandler } from './console';
 import type { ExamplesHandler } from './examples';
 import type { Engagement, EngagementResult } from './ses-events';
 import type { OutboxEmail } from './ses-local';
@@ -42,6 +43,8 @@ export interface LocalHttpServerOptions {
   readonly examples?: ExamplesHandler;
   /** The SMS stand-in's /dev/sms endpoints (local/sms-local.ts); none when absent. */
   readonly sms?: Pick<LocalSms, 'handleDevRequest'>;
+  /** The marketer console under /console (local/console.ts); none when absent. */
+  readonly console?: ConsoleHandler;
   readonly logger: Logger;
 }
 
@@ -210,7 +213,8 @@ export async function startHttpServer(options: LocalHttpServerOptions): Promise<
       else response.destroy();
       return;
     }
-    const developerReply = (await developerEndpoint(method, rawPath, request, body)) ?? (await options.examples?.(method, rawPath));
+    const developerReply =
+      (await developerEndpoint(method, rawPath, request, body)) ?? (await options.examples?.(method, rawPath)) ?? (await options.console?.(method, rawPath));
     if (developerReply) {
       send(response, developerReply);
       return;

@@ -9,6 +9,7 @@ import { platformOptionsFromEnv } from './settings';
 function banner(platform: RunningPlatform, dataDir: string | undefined): string {
   return [
     'Customer data platform running locally',
+    `  console        ${platform.urls.console}   (admin token: DMP_ADMIN_TOKEN)`,
     `  API            ${platform.urls.api}`,
     `  health         ${platform.urls.health}`,
     `  email outbox   ${platform.urls.outbox}`,

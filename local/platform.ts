@@ -11,6 +11,7 @@ import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { createConsoleHandler } from './console';
 import { createExamplesHandler } from './examples';
 import { EventSourcePoller, type PollerHealth } from './event-source-poller';
 import { LOOPBACK, reservePort } from './free-port';
@@ -83,7 +84,7 @@ export interface RunningPlatform {
   readonly port: number;
   readonly writeKey: string;
   readonly adminToken: string;
-  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'sms' | 'webhooks' | 'shop' | 'sesInbox', string>>;
+  readonly urls: Readonly<Record<'api' | 'health' | 'outbox' | 'sms' | 'webhooks' | 'shop' | 'console' | 'sesInbox', string>>;
   /** Emulator endpoints, for SDK clients in tests and scripts. */
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly ses: string; readonly stepFunctions: string; readonly scheduler: string };
   /** Local ARNs of the state machines, by id (lib/definitions/state-machines.ts). */
@@ -463,6 +464,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       engageOutbox: (messageId, engagement) => sesEvents.engage(ses.sentEmail(messageId), engagement),
       examples: createExamplesHandler({ writeKey }),
       sms,
+      // Built from console/ at its first request when missing or stale (local/console.ts).
+      console: createConsoleHandler(),
       logger,
     });
     cleanups.push(() => http.close(Date.now() + drainTimeoutMs));
@@ -480,6 +483,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
         sms: `${http.url}/dev/sms`,
         webhooks: `${http.url}/dev/webhooks`,
         shop: `${http.url}/examples/shop`,
+        console: `${http.url}/console`,
         sesInbox: `${ses.endpoint}/`,
       },
       endpoints: {

@@ -1,0 +1,265 @@
+import { useState } from 'preact/hooks';
+import { type Api, saveFile } from '../api';
+import { BarChart } from '../components/chart';
+import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
+import { LiftPlot } from '../components/lift-plot';
+import { formatDateTime, formatMoney, formatNumber, formatPercent, formatPoints } from '../format';
+
+interface Pair {
+  readonly treatment: number;
+  readonly holdout: number;
+}
+interface JourneyRow {
+  readonly journey: string;
+  readonly segmentId?: string;
+  readonly entrants: Pair;
+  readonly conversions: Pair;
+  readonly revenue: Pair;
+  readonly conversionRate: { readonly treatment: number | null; readonly holdout: number | null };
+  readonly lift: number | null;
+  readonly incrementalConversions: number | null;
+}
+interface Lift {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+  readonly significant: boolean;
+}
+interface SegmentRow {
+  readonly segmentId: string;
+  readonly segmentName?: string;
+  readonly liftUnavailable?: string;
+  readonly channel: string;
+  readonly reached: number;
+  readonly conversions: Pair;
+  readonly revenue: Pair;
+  readonly lift: Lift | null;
+}
+
+interface Cohort {
+  readonly people: number;
+  readonly buyers: number;
+  readonly orders: number;
+  readonly revenue: number;
+  readonly conversionRate: number | null;
+  readonly revenuePerPerson: number | null;
+}
+interface ControlGroupReport {
+  readonly currency?: string;
+  readonly draw: { readonly version: number; readonly share: number; readonly drawnAt: string } | null;
+  readonly control: Cohort;
+  readonly everyoneElse: Cohort;
+  readonly lift: Lift | null;
+  readonly liftUnavailable?: string;
+  readonly note?: string;
+}
+
+const day = (date: Date): string => date.toISOString().slice(0, 10);
+const percent = (value: number): string => formatPercent(value, undefined, 0);
+
+export function ReportsPage({ api }: { readonly api: Api }) {
+  const today = new Date();
+  const [from, setFrom] = useState(day(new Date(today.getTime() - 29 * 86_400_000)));
+  const [to, setTo] = useState(day(today));
+  const [downloadError, setDownloadError] = useState<Error | undefined>(undefined);
+  const query = `from=${from}&to=${to}`;
+  const [loaded] = useLoad(
+    () =>
+      Promise.all([
+        api.get<{ journeys: JourneyRow[] }>(`/v1/reports/journeys?${query}`),
+        api.get<{ rows: SegmentRow[] }>(`/v1/reports/segments?${query}`),
+        api.get<ControlGroupReport>(`/v1/reports/control-group?${query}`),
+      ]),
+    [query],
+  );
+  const download = async (report: 'journeys' | 'segments' | 'control-group'): Promise<void> => {
+    try {
+      setDownloadError(undefined);
+      saveFile(await api.download(`/v1/reports/${report}?${query}&format=csv`), `${report}-${from}-${to}.csv`);
+    } catch (error) {
+      setDownloadError(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  return (
+    <>
+      <h1>Reports</h1>
+      <form class="search" aria-label="Report period" onSubmit={(event) => event.preventDefault()}>
+        <label class="field">
+          From
+          <input type="date" value={from} max={to} onChange={(event) => setFrom(event.currentTarget.value)} />
+        </label>
+        <label class="field">
+          To
+          <input type="date" value={to} min={from} onChange={(event) => setTo(event.currentTarget.value)} />
+        </label>
+      </form>
+      {downloadError && <ErrorNote error={downloadError} />}
+      <Show loaded={loaded}>
+        {([{ journeys }, { rows }, control]) => (
+          <>
+            <section aria-labelledby="journeys-title" class="panel">
+              <h2 id="journeys-title">Journeys</h2>
+              {journeys.length > 0 && (
+                <BarChart
+                  title="Conversion rate: emailed group against holdout"
+                  summary={`Conversion rates per journey: ${journeys
+                    .map(
+                      (row) =>
+                        `${row.segmentId ?? row.journey} treatment ${percent(row.conversionRate.treatment ?? 0)}, holdout ${percent(row.conversionRate.holdout ?? 0)}`,
+                    )
+                    .join('; ')}`}
+                  categories={journeys.map((row) => row.segmentId ?? row.journey)}
+                  series={[
+                    { label: 'Treatment', values: journeys.map((row) => row.conversionRate.treatment), color: '#1f5fa8' },
+                    { label: 'Holdout', values: journeys.map((row) => row.conversionRate.holdout), color: '#b85c00' },
+                  ]}
+                  format={percent}
+                />
+              )}
+              <TableScroll label="Journeys table">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Journey</th>
+                      <th scope="col">Entrants (treatment / holdout)</th>
+                      <th scope="col">Conversions (treatment / holdout)</th>
+                      <th scope="col">Revenue (treatment)</th>
+                      <th scope="col">Conversion rate (treatment / holdout)</th>
+                      <th scope="col">Lift</th>
+                      <th scope="col">Incremental conversions</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {journeys.map((row) => (
+                      <tr key={`${row.journey}-${row.segmentId ?? ''}`}>
+                        <th scope="row">{row.segmentId ? `${row.journey}: ${row.segmentId}` : row.journey}</th>
+                        <td>
+                          {formatNumber(row.entrants.treatment)} / {formatNumber(row.entrants.holdout)}
+                        </td>
+                        <td>
+                          {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
+                        </td>
+                        <td>{formatMoney(row.revenue.treatment)}</td>
+                        <td>
+                          {formatPercent(row.conversionRate.treatment)} / {formatPercent(row.conversionRate.holdout)}
+                        </td>
+                        <td>{formatPercent(row.lift)}</td>
+                        <td>{formatNumber(row.incrementalConversions)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
+              <button type="button" onClick={() => download('journeys')}>
+                Download journeys (CSV)
+              </button>
+            </section>
+            <section aria-labelledby="segment-reports-title" class="panel">
+              <h2 id="segment-reports-title">Segments × channels</h2>
+              {rows.length === 0 ? (
+                <p class="muted">Nothing reached through a segment in this period.</p>
+              ) : (
+                <>
+                  {rows.some((row) => row.lift) && (
+                    <LiftPlot
+                      title="Lift: conversion rate over the holdout's, in points, with its 95 % interval"
+                      rows={rows.flatMap((row) => (row.lift ? [{ label: `${row.segmentName ?? row.segmentId} · ${row.channel}`, ...row.lift }] : []))}
+                    />
+                  )}
+                  <TableScroll label="Segments × channels table">
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Segment</th>
+                          <th scope="col">Channel</th>
+                          <th scope="col">Reached</th>
+                          <th scope="col">Conversions (treatment / holdout)</th>
+                          <th scope="col">Lift in points (95 % interval)</th>
+                          <th scope="col">Significant</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {rows.map((row) => (
+                          <tr key={`${row.segmentId}-${row.channel}`}>
+                            <th scope="row">{row.segmentName ?? row.segmentId}</th>
+                            <td>{row.channel}</td>
+                            <td>{formatNumber(row.reached)}</td>
+                            <td>
+                              {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
+                            </td>
+                            <td>
+                              {row.lift
+                                ? `${formatPoints(row.lift.value)} (${formatPoints(row.lift.low)} to ${formatPoints(row.lift.high)})`
+                                : (row.liftUnavailable ?? '—')}
+                            </td>
+                            <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </TableScroll>
+                </>
+              )}
+              <button type="button" onClick={() => download('segments')}>
+                Download segments × channels (CSV)
+              </button>
+            </section>
+            <ControlGroup report={control} onDownload={() => download('control-group')} />
+          </>
+        )}
+      </Show>
+    </>
+  );
+}
+
+/** The global control group (no marketing at all) against everyone else. */
+function ControlGroup({ report, onDownload }: { readonly report: ControlGroupReport; readonly onDownload: () => void }) {
+  const cohorts: [string, Cohort][] = [
+    ['Control group', report.control],
+    ['Everyone else', report.everyoneElse],
+  ];
+  return (
+    <section aria-labelledby="control-title" class="panel">
+      <h2 id="control-title">Global control group</h2>
+      <p>
+        {report.draw
+          ? `Drawn ${formatDateTime(report.draw.drawnAt)}: ${formatPercent(report.draw.share)} of people get no marketing (draw ${report.draw.version}).`
+          : 'No control group is drawn: everyone may get marketing.'}{' '}
+        {report.note ?? ''}
+      </p>
+      <TableScroll label="Control group table">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Cohort</th>
+              <th scope="col">People</th>
+              <th scope="col">Buyers</th>
+              <th scope="col">Conversion rate</th>
+              <th scope="col">Revenue per person</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cohorts.map(([name, cohort]) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>{formatNumber(cohort.people)}</td>
+                <td>{formatNumber(cohort.buyers)}</td>
+                <td>{formatPercent(cohort.conversionRate)}</td>
+                <td>{formatMoney(cohort.revenuePerPerson, undefined, report.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+      <p>
+        Lift of marketing:{' '}
+        {report.lift
+          ? `${formatPoints(report.lift.value)} (${formatPoints(report.lift.low)} to ${formatPoints(report.lift.high)}), ${report.lift.significant ? 'significant' : 'not significant'}`
+          : (report.liftUnavailable ?? '—')}
+      </p>
+      <button type="button" onClick={onDownload}>
+        Download control group (CSV)
+      </button>
+    </section>
+  );
+}
