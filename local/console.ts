@@ -70,10 +70,14 @@ async function sourceFiles(directory: string, distDir: string): Promise<string[]
   return files.sort();
 }
 
-/** The hash naming the build of the current sources: every console file and the bundler's versions. */
+/** Files outside console/ that the console bundles (the definition language's vocabulary). */
+const SHARED_SOURCE_FILES = ['functions/domain/segments/vocabulary.ts'];
+
+/** The hash naming the build of the current sources: every console file, the shared ones and the bundler's versions. */
 export async function consoleSourceHash(sourceDir = CONSOLE_SOURCE_DIR): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of await sourceFiles(sourceDir, path.join(sourceDir, 'dist'))) {
+  const shared = SHARED_SOURCE_FILES.map((file) => path.join(REPOSITORY_ROOT, file));
+  for (const file of [...(await sourceFiles(sourceDir, path.join(sourceDir, 'dist'))), ...shared]) {
     hash
       .update(path.relative(sourceDir, file))
       .update('\0')

@@ -7,31 +7,16 @@
  * not keep exactly, such as a double negation) stays a raw JSON node, edited as JSON.
  */
 
+import { COMPUTED_TRAIT_NAMES, OPERATORS } from '../../../functions/domain/segments/vocabulary';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export const TRAIT_OPERATORS = ['eq', 'neq', 'in', 'contains', 'exists', 'gt', 'gte', 'lt', 'lte', 'before', 'after', 'within'] as const;
+export const TRAIT_OPERATORS = OPERATORS;
 export type TraitOperator = (typeof TRAIT_OPERATORS)[number];
 export const WHERE_OPERATORS = ['eq', 'neq', 'in', 'contains', 'exists', 'gt', 'gte', 'lt', 'lte'] as const;
 export type WhereOperator = (typeof WHERE_OPERATORS)[number];
-export const COMPUTED_TRAITS = [
-  'first_seen',
-  'last_seen',
-  'events_total',
-  'page_views_7d',
-  'page_views_30d',
-  'product_views_7d',
-  'product_views_30d',
-  'cart_adds_30d',
-  'cart_adds_total',
-  'orders_total',
-  'total_revenue',
-  'average_order_value',
-  'last_order_at',
-  'open_cart',
-  'favourite_category',
-  'channels',
-] as const;
+export const COMPUTED_TRAITS = COMPUTED_TRAIT_NAMES;
 export const IDENTIFIER_TYPES = ['email', 'phone', 'user_id', 'anonymous_id', 'device_id', 'crm_id'] as const;
 
 /** How a value typed in a text field is read: the definition language tells numbers from strings. */

@@ -1,5 +1,6 @@
 import type { ComputedTraits } from '../profile/computed-traits';
 import { parseDuration, type Duration } from './duration';
+import { COMPUTED_TRAIT_NAMES as VOCABULARY_COMPUTED_TRAITS, OPERATORS } from './vocabulary';
 
 /**
  * The segment definition language (docs/contract.md §7, documented in docs/segments.md): JSON in,
@@ -10,7 +11,7 @@ import { parseDuration, type Duration } from './duration';
 
 export type Scalar = string | number | boolean;
 
-export const OPERATORS = ['eq', 'neq', 'in', 'contains', 'exists', 'gt', 'gte', 'lt', 'lte', 'before', 'after', 'within'] as const;
+export { OPERATORS };
 export type Operator = (typeof OPERATORS)[number];
 
 /** A point in time a date is compared with: fixed, or relative to the evaluation time. */
@@ -81,25 +82,8 @@ export type DefinitionParseResult =
 /** Bounds that keep evaluation cheap whatever is submitted. */
 export const DEFINITION_LIMITS = { maxDepth: 10, maxConditions: 100, maxListValues: 1_000, maxTextLength: 512 } as const;
 
-/** Computed trait names a definition may use (dotted paths below them are allowed). */
-export const COMPUTED_TRAIT_NAMES = [
-  'first_seen',
-  'last_seen',
-  'events_total',
-  'page_views_7d',
-  'page_views_30d',
-  'product_views_7d',
-  'product_views_30d',
-  'cart_adds_30d',
-  'cart_adds_total',
-  'orders_total',
-  'total_revenue',
-  'average_order_value',
-  'last_order_at',
-  'open_cart',
-  'favourite_category',
-  'channels',
-] as const satisfies ReadonlyArray<keyof ComputedTraits>;
+/** Every computed trait name of the language is one the profile computes. */
+export const COMPUTED_TRAIT_NAMES = VOCABULARY_COMPUTED_TRAITS satisfies ReadonlyArray<keyof ComputedTraits>;
 
 const CONDITION_KEYS = ['and', 'or', 'not', 'trait', 'computed', 'event', 'score', 'consent', 'has'] as const;
 type ConditionKey = (typeof CONDITION_KEYS)[number];
