@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, checkToken, createApi } from './api';
 import { LookalikesPage, OffersPage } from './pages/activation';
+import { ModelPage, ModelsPage } from './pages/models';
 import { OverviewPage } from './pages/overview';
 import { ProfilePage, ProfileSearchPage } from './pages/profiles';
 import { ReportsPage } from './pages/reports';
@@ -91,6 +92,7 @@ const NAVIGATION = [
   { page: 'reports', href: '#/reports', label: 'Reports' },
   { page: 'offers', href: '#/offers', label: 'Offers' },
   { page: 'lookalikes', href: '#/lookalikes', label: 'Lookalikes' },
+  { page: 'models', href: '#/models', label: 'Models' },
 ] as const;
 
 function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
@@ -107,6 +109,8 @@ function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
       return <OffersPage api={api} />;
     case 'lookalikes':
       return <LookalikesPage api={api} />;
+    case 'models':
+      return route.score ? <ModelPage api={api} score={route.score} /> : <ModelsPage api={api} />;
     case 'not-found':
       return (
         <>

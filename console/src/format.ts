@@ -82,13 +82,16 @@ export interface Contribution {
  * (from its label); the strength from the size of the contribution on the log-odds scale.
  */
 export function explainContribution(score: string, contribution: Contribution): string {
-  const level = /\b(low|typical|high|missing)\b/.exec(contribution.label ?? '')?.[1];
-  const feature = featureInWords(contribution.feature);
+  const label = contribution.label ?? '';
+  // A configured trait carries its readable name in its label: "browses price-comparison sites: +0.21".
+  const named = contribution.feature.startsWith('trait:') && label.includes(': ') ? label.slice(0, label.indexOf(': ')) : undefined;
+  const level = /\b(low|typical|high|missing|unknown)\b/.exec(named === undefined ? label : label.slice(named.length))?.[1];
+  const feature = named ?? featureInWords(contribution.feature);
   const subject = `${feature.charAt(0).toUpperCase()}${feature.slice(1)}`;
   const size = Math.abs(contribution.contribution);
   const strength = size >= 0.5 ? 'much ' : size >= 0.1 ? '' : 'slightly ';
   const direction = contribution.contribution >= 0 ? 'more' : 'less';
-  const state = level === undefined ? '' : level === 'missing' ? ' is unknown' : ` is ${level}`;
+  const state = level === undefined ? '' : level === 'missing' || level === 'unknown' ? ' is unknown' : ` is ${level}`;
   return `${subject}${state}: makes ${scoreInWords(score)} ${strength}${direction} likely.`;
 }
 

@@ -1,6 +1,6 @@
 import { useLayoutEffect, useState } from 'preact/hooks';
 
-/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`, `#/offers`, `#/lookalikes`. */
+/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`, `#/offers`, `#/lookalikes`, `#/models`, `#/models/<score>`. */
 export type Route =
   | { readonly page: 'overview' }
   | { readonly page: 'profiles'; readonly ref?: string }
@@ -8,6 +8,7 @@ export type Route =
   | { readonly page: 'reports' }
   | { readonly page: 'offers' }
   | { readonly page: 'lookalikes' }
+  | { readonly page: 'models'; readonly score?: string }
   | { readonly page: 'not-found'; readonly path: string };
 
 /** The route of a hash; undefined for an in-page anchor such as the skip link's `#main` (the page stays). */
@@ -30,6 +31,8 @@ export function parseRoute(hash: string): Route | undefined {
       return { page: 'offers' };
     case 'lookalikes':
       return { page: 'lookalikes' };
+    case 'models':
+      return detail ? { page: 'models', score: detail } : { page: 'models' };
     default:
       return { page: 'not-found', path };
   }
@@ -37,6 +40,7 @@ export function parseRoute(hash: string): Route | undefined {
 
 export const profileHref = (ref: string): string => `#/profiles/${encodeURIComponent(ref)}`;
 export const segmentHref = (id: string): string => `#/segments/${encodeURIComponent(id)}`;
+export const modelHref = (score: string): string => `#/models/${encodeURIComponent(score)}`;
 
 export function useRoute(): Route {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash) ?? { page: 'overview' });

@@ -230,6 +230,8 @@ describeInBrowser(title, () => {
     // Then the navigation, in order, and a link followed with Enter.
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Models');
+    await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Lookalikes');
     await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Offers');
@@ -450,6 +452,8 @@ describeInBrowser(title, () => {
       ['#/reports', 'Reports'],
       ['#/offers', 'Offers'],
       ['#/lookalikes', 'Lookalikes'],
+      ['#/models', 'Models'],
+      ['#/models/churn', 'Model of leaving (churn)'],
       ['#/no-such-page', 'Page not found'],
     ];
     for (const [viewport, locale] of [
@@ -480,6 +484,31 @@ describeInBrowser(title, () => {
       expectCleanSession(session);
     }
   }, 180_000);
+
+  it('configures what a model learns from and trains it, showing why a job was refused', async () => {
+    const session = await newSession();
+    const { page } = session;
+    await signIn(session);
+    await openRoute(page, '#/models', 'Models');
+    await page.getByRole('link', { name: 'complaint' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Model of complaining about email' }).waitFor();
+    await page.getByLabel('Traits (comma-separated)').fill('plan, price_comparison');
+    await page.getByLabel('Names in explanations (one per line: trait = name)').fill('price_comparison = browses price-comparison sites');
+    await page.getByRole('button', { name: 'Save traits' }).click();
+    await page.getByRole('status').filter({ hasText: 'Traits saved' }).waitFor();
+    const detail = await json<{ featureConfig: unknown }>(await adminFetch(running().platform, '/v1/models/complaint'));
+    expect(detail.featureConfig).toEqual({ traits: ['plan', 'price_comparison'], labels: { price_comparison: 'browses price-comparison sites' } });
+
+    // Nobody complained in this data: the job is refused, and the page says why.
+    await page.getByRole('button', { name: 'Train now' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Training failed: too few examples to train a candidate/ })
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole('row', { name: /on request failed/ }).waitFor();
+    await expectAccessible(page, 'the model page after a training');
+    expectCleanSession(session);
+  }, 120_000);
 
   it('erases a person only once the erasure is confirmed', async () => {
     const session = await newSession();

@@ -32,6 +32,18 @@ describe('the console writes numbers for the reader', () => {
       'Products added to the cart in the last 30 days is high: makes buying soon slightly more likely.',
     );
     expect(explainContribution('complaint', { feature: 'orders_total', contribution: 0.9 })).toBe('Orders: makes complaining about email much more likely.');
+    // A trait the model was configured to learn from, with its readable name.
+    expect(
+      explainContribution('churn', { feature: 'trait:price_comparison', contribution: 0.41, value: 1, label: 'browses price-comparison sites: +0.41' }),
+    ).toBe('Browses price-comparison sites: makes leaving (churn) more likely.');
+    expect(
+      explainContribution('churn', {
+        feature: 'trait:price_comparison',
+        contribution: -0.05,
+        value: null,
+        label: 'browses price-comparison sites: unknown (-0.05)',
+      }),
+    ).toBe('Browses price-comparison sites is unknown: makes leaving (churn) slightly less likely.');
     expect(bandInWords('churn', 'high')).toBe('High chance of leaving (churn)');
   });
 });
