@@ -157,7 +157,7 @@ describe('lookalikes', () => {
   });
 
   test('the audience is changed through its lookalike only, and lookalike scores are not segment conditions', async () => {
-    await json(await post('/v1/lookalikes', { id: 'guarded', name: 'Guarded', seed: 'buyers', size: { count: 100 }, schedule: null }), 201);
+    await json(await post('/v1/lookalikes', { id: 'guarded', name: 'Guarded', seed: 'buyers', size: { count: 1_000 }, schedule: null }), 201);
     expect((await admin('/v1/segments/lookalike-guarded', { method: 'DELETE' })).status).toBe(409);
     expect(
       (
@@ -189,9 +189,11 @@ describe('lookalikes', () => {
     );
     expect(onScore.errors.map((error) => error.path)).toEqual(['definition.and[1].score']);
     const { lastRun } = await lookalikeWhen('guarded', (view) => view.lastRun?.status === 'completed', 'the guarded run');
-    // A count keeps about that many of the candidates.
-    expect(lastRun?.audienceSize).toBeGreaterThan(50);
-    expect(lastRun?.audienceSize).toBeLessThan(200);
+    // A count keeps about that many of the candidates: the share it is of their estimated number,
+    // at a threshold read off the held-out background's scores (about 2,500 of them), whose
+    // sampling error at the top 1 % was too large for a count of 100 (46 seen once).
+    expect(lastRun?.audienceSize).toBeGreaterThan(600);
+    expect(lastRun?.audienceSize).toBeLessThan(1_500);
     expect((await admin('/v1/lookalikes/guarded', { method: 'DELETE' })).status).toBe(200);
     expect((await admin('/v1/segments/lookalike-guarded')).status).toBe(404);
     expect((await admin('/v1/lookalikes/guarded')).status).toBe(404);
