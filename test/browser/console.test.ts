@@ -1,6 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
+import { browserSuite } from '../helpers/chromium';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
@@ -18,27 +17,7 @@ const POLL = { timeoutMs: 30_000, intervalMs: 200 } as const;
 /** The first request for /console builds it (Vite, a few seconds; more on a busy machine). */
 const BUILD_DEADLINE_MS = 120_000;
 
-/** Debian's chromium on the PATH (the package `chromium`; .ci/run installs it). */
-function findChromium(): string | undefined {
-  for (const directory of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(directory, 'chromium');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-const chromiumPath = findChromium();
-// Skipped only on a developer's machine without chromium; in CI (CI set) a missing browser fails.
-const skipReason =
-  chromiumPath === undefined && !process.env.CI ? 'no `chromium` on the PATH (`apt-get install chromium` to run it, as .ci/run does)' : undefined;
-if (skipReason) console.warn(`the console's browser test is skipped: ${skipReason}`);
-const describeInBrowser = skipReason ? describe.skip : describe;
-const title = skipReason ? `the marketer console in chromium (skipped: ${skipReason})` : 'the marketer console in chromium';
+const { chromiumPath, describeInBrowser, title } = browserSuite('the marketer console');
 
 let platform: TestPlatform | undefined;
 let browser: Browser | undefined;

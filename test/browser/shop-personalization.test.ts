@@ -1,5 +1,4 @@
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { browserSuite } from '../helpers/chromium';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { adminFetch, json, pollUntil, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
@@ -28,27 +27,7 @@ const TRIAL_PAGE_VIEW = { event: 'Page Viewed', where: { path: '/examples/shop/t
 const OFFER_DEADLINE_MS = 20_000;
 const POLL = { timeoutMs: 30_000, intervalMs: 200 } as const;
 
-/** Debian's chromium on the PATH (the package `chromium`; .ci/run installs it). */
-function findChromium(): string | undefined {
-  for (const directory of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(directory, 'chromium');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-const chromiumPath = findChromium();
-// Skipped only on a developer's machine without chromium; in CI (CI set) a missing browser fails.
-const skipReason =
-  chromiumPath === undefined && !process.env.CI ? 'no `chromium` on the PATH (`apt-get install chromium` to run it, as .ci/run does)' : undefined;
-if (skipReason) console.warn(`the demo shop's browser test is skipped: ${skipReason}`);
-const describeInBrowser = skipReason ? describe.skip : describe;
-const title = skipReason ? `the demo shop in chromium (skipped: ${skipReason})` : 'the demo shop in chromium';
+const { chromiumPath, describeInBrowser, title } = browserSuite('the demo shop');
 
 interface Banner {
   readonly offerId: string | null;
