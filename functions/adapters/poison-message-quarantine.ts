@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSRecord } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QuarantinedMessage } from '../ports/profile-store';
 import { classifyFailure } from './failure-classification';
 
@@ -83,5 +84,27 @@ export function quarantinePoisonMessages(options: PoisonMessageOptions, handle: 
       const failed = { sqsMessageId: record.messageId, ...(messageId && { messageId }), bytes: Buffer.byteLength(record.body, 'utf8') };
       if (!(await quarantineIfPermanent(options, error, failed))) throw error;
     }
+  };
+}
+
+/** The sink of dependencies that may quarantine (`quarantineMessage` is optional on them). */
+export function quarantineSinkOf(owner: { quarantineMessage?(entry: QuarantinedMessage): Promise<void> }): PoisonMessageSink | undefined {
+  const quarantine = owner.quarantineMessage?.bind(owner);
+  return quarantine ? { quarantineMessage: quarantine } : undefined;
+}
+
+/**
+ * The SQS batch handler of a queue consumer: each record through `handle`, a poison message
+ * quarantined (quarantinePoisonMessages), partial batch responses for whatever else failed.
+ */
+export function sqsConsumer(
+  options: PoisonMessageOptions,
+  handle: (record: SQSRecord) => Promise<void>,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  const record = quarantinePoisonMessages(options, handle);
+  return async (event, context) => {
+    options.logger.addContext(context);
+    return processPartialResponse(event, record, processor, { context });
   };
 }

@@ -1,9 +1,8 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { emailFeedbackDependencies } from '../composition/email-feedback';
 import type { CountResult } from '../ports/journey-store';
-import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { quarantineSinkOf, sqsConsumer } from '../adapters/poison-message-quarantine';
 import type { QuarantinedMessage } from '../ports/profile-store';
 import { feedbackOf, InvalidSesEventError, parseSesEventBody, type SuppressionReason } from '../domain/email/feedback';
 import type { ProfileRecord } from '../domain/profile/profile';
@@ -34,8 +33,6 @@ export interface EmailFeedbackDependencies {
  * (functions/adapters/failure-classification.ts) can never succeed: it is quarantined instead.
  */
 export function createEmailFeedbackHandler(logger: Logger, dependencies: () => EmailFeedbackDependencies) {
-  const processor = new BatchProcessor(EventType.SQS);
-
   async function processRecord(record: SQSRecord): Promise<void> {
     let feedback: ReturnType<typeof feedbackOf>;
     try {
@@ -72,21 +69,7 @@ export function createEmailFeedbackHandler(logger: Logger, dependencies: () => E
     else logger.info('email feedback: no profile event', { ...ids, reason: recording.reason, profileFound: recording.profileFound });
   }
 
-  const record = quarantinePoisonMessages(
-    {
-      consumer: 'emailFeedback',
-      logger,
-      sink: () => {
-        const deps = dependencies();
-        return deps.quarantineMessage ? { quarantineMessage: (entry: QuarantinedMessage) => deps.quarantineMessage?.(entry) ?? Promise.resolve() } : undefined;
-      },
-    },
-    processRecord,
-  );
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    logger.addContext(context);
-    return processPartialResponse(event, record, processor, { context });
-  };
+  return sqsConsumer({ consumer: 'emailFeedback', logger, sink: () => quarantineSinkOf(dependencies()) }, processRecord);
 }
 
 export const handler = createEmailFeedbackHandler(new Logger({ serviceName: 'emailFeedback' }), emailFeedbackDependencies);

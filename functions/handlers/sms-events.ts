@@ -1,8 +1,7 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { smsEventsDependencies } from '../composition/sms-events';
-import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import { quarantineSinkOf, sqsConsumer } from '../adapters/poison-message-quarantine';
 import type { CountResult } from '../ports/journey-store';
 import type { QuarantinedMessage } from '../ports/profile-store';
 import { smsReceiptCount, type FeedbackCount } from '../domain/reports/journey-counters';
@@ -42,8 +41,6 @@ export interface SmsEventsDependencies {
  * A body that is neither fails its record every time (DLQ, kept for a replay).
  */
 export function createSmsEventsHandler(logger: Logger, dependencies: () => SmsEventsDependencies) {
-  const processor = new BatchProcessor(EventType.SQS);
-
   async function recordReceipt(receipt: SmsReceipt, deps: SmsEventsDependencies, now: Date): Promise<void> {
     const ids = { smsMessageId: receipt.smsMessageId, outcome: receipt.outcome, profileId: receipt.profileId };
     const count = smsReceiptCount(receipt);
@@ -113,21 +110,7 @@ export function createSmsEventsHandler(logger: Logger, dependencies: () => SmsEv
     else await recordReply(event, deps, now);
   }
 
-  const record = quarantinePoisonMessages(
-    {
-      consumer: 'smsEvents',
-      logger,
-      sink: () => {
-        const deps = dependencies();
-        return deps.quarantineMessage ? { quarantineMessage: (entry: QuarantinedMessage) => deps.quarantineMessage?.(entry) ?? Promise.resolve() } : undefined;
-      },
-    },
-    processRecord,
-  );
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    logger.addContext(context);
-    return processPartialResponse(event, record, processor, { context });
-  };
+  return sqsConsumer({ consumer: 'smsEvents', logger, sink: () => quarantineSinkOf(dependencies()) }, processRecord);
 }
 
 export const handler = createSmsEventsHandler(new Logger({ serviceName: 'smsEvents' }), smsEventsDependencies);
