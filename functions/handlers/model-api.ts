@@ -8,7 +8,7 @@ import type { ModelArtifact } from '../domain/scoring/artifact';
 import { featureConfigBody, traitsOfModel } from '../domain/scoring/model-features';
 import type { TrainingJob } from '../domain/scoring/model-versions';
 import { ModelTrainingRefusal } from '../domain/scoring/retrain';
-import { holdoutCutOff, labelDefinitionOf, ModelServingConflict, rollbackModel } from '../domain/scoring/training-job';
+import { holdoutCutOff, labelDefinitionOf, ModelServingConflict, retrainableLabel, rollbackModel } from '../domain/scoring/training-job';
 import { trainingCutOffs } from '../domain/scoring/training-examples';
 import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
@@ -44,17 +44,8 @@ function summaryOf(score: string, model: ModelArtifact, trained: boolean, holdou
     traits: traitsOfModel(model),
     /** `prior`: shipped (or configured by file); `trained`: promoted by a retraining job on this platform's data. */
     source: trained ? 'trained' : 'prior',
-    retrainable: isRetrainable(score),
+    retrainable: retrainableLabel(score) !== undefined,
   };
-}
-
-function isRetrainable(score: string): boolean {
-  try {
-    labelDefinitionOf(score);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const isStillRunning = (job: TrainingJob, now: Date): boolean => job.status === 'running' && now.getTime() - Date.parse(job.startedAt) < STALE_JOB_MS;
@@ -108,7 +99,7 @@ export function modelRoutes(environmentOf: () => ModelEnvironment, clock: () => 
         environment().store.getFeatureConfig(score),
       ]);
       const current = versions.find((version) => version.version === model.modelVersion);
-      const definition = isRetrainable(score) ? labelDefinitionOf(score) : undefined;
+      const definition = retrainableLabel(score);
       return jsonResponse(200, {
         ...summaryOf(score, model, isTrained(score, model), current?.auc),
         ...(definition && { label: { column: definition.column, horizonDays: definition.horizonDays, description: definition.description } }),

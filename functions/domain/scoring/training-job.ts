@@ -66,10 +66,16 @@ export interface PlannedJob {
 
 /** The label definition of a score the platform can retrain; a refusal naming those it can otherwise. */
 export function labelDefinitionOf(score: string): LabelDefinition {
-  if (!(PREDICTIVE_SCORE_NAMES as readonly string[]).includes(score)) {
+  const definition = retrainableLabel(score);
+  if (!definition) {
     throw new ModelTrainingRefusal(`"${score}" has no label the platform can compute from events: retrainable scores are ${PREDICTIVE_SCORE_NAMES.join(', ')}`);
   }
-  return LABELS[score as PredictiveScoreName];
+  return definition;
+}
+
+/** The label definition of a score the platform can retrain; undefined for any other. */
+export function retrainableLabel(score: string): LabelDefinition | undefined {
+  return (PREDICTIVE_SCORE_NAMES as readonly string[]).includes(score) ? LABELS[score as PredictiveScoreName] : undefined;
 }
 
 const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
