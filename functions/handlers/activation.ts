@@ -6,7 +6,7 @@ import { activationEnvironment, type ActivationEnvironment } from '../compositio
 import { profileEnvironment } from '../composition/profile-environment';
 import { isRefused, retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
 import { callCenterTarget } from '../domain/activation/call-center';
-import { deliverTransition, webhookTouch, type DeliveryTarget } from '../domain/activation/deliver-transition';
+import { deliverTransition, deliveryTouches, type DeliveryTarget } from '../domain/activation/deliver-transition';
 import { attributionEnvironment } from '../composition/attribution';
 import { audienceJourneyStart } from '../domain/journeys/audience-journey';
 import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
@@ -64,9 +64,9 @@ async function activateRecord(record: SQSRecord): Promise<void> {
     },
     now: () => new Date(),
   });
-  // The segment report's webhook reach: the entry delivered to a destination, or held out of one.
-  const touch = webhookTouch(message, report, new Date());
-  if (touch) await attribution.recordTouches([touch]);
+  // The segment report's reach per channel: the entry delivered to a destination, or held out of one.
+  const touches = deliveryTouches(message, report, new Date());
+  if (touches.length > 0) await attribution.recordTouches(touches);
   // Ids and counts only: never profile data.
   logger.info('transition delivered', {
     transitionId: message.transitionId,

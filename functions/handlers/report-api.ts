@@ -33,10 +33,7 @@ function answer<T>(format: 'json' | 'csv', name: string, report: T, csv: (report
 
 /** The channels a segment's destinations activate: they get a row even before any count. */
 function reportedSegment(segment: SegmentRecord): ReportedSegment {
-  // A call center is reached through the webhook machinery: its deliveries count as webhook touches.
-  const channels = segment.destinations.map((destination) =>
-    destination.type === 'journey' ? 'email' : destination.type === 'call_center' ? 'webhook' : destination.type,
-  );
+  const channels = segment.destinations.map((destination) => (destination.type === 'journey' ? 'email' : destination.type));
   return { id: segment.id, name: segment.name, size: segment.size, channels: [...new Set(channels)] };
 }
 

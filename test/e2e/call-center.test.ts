@@ -152,6 +152,13 @@ describe('call-center destination', () => {
     expect(delivery.status).toBe(200);
     expect(verifyWebhook(delivery.headers, delivery.body, SECRET, Math.floor(Date.now() / 1000))).toBe(true);
 
+    // The segment report counts the call apart from webhooks: its own channel, the one person reached.
+    const today = new Date().toISOString().slice(0, 10);
+    const report = (await (await admin(`/v1/reports/segments?from=${today}&to=${today}&segment=${segment.id}`)).json()) as {
+      rows: { channel: string; reached: number }[];
+    };
+    expect(report.rows.map(({ channel, reached }) => ({ channel, reached }))).toEqual([{ channel: 'call_center', reached: 1 }]);
+
     // Withdrawing phone consent while still a member: the dialer is told to drop them (it asked
     // for entries only), without profile data.
     await identify(caller, { plan }, { phone: false });

@@ -1,6 +1,7 @@
 import type { AudienceTransition } from '../pipeline/messages';
 import { isHoldout } from '../shared/holdout';
 import type { Touch } from '../reports/attribution';
+import type { Group } from '../reports/journey-counters';
 import { DEFAULT_PURPOSE_CONFIG, purposeGranted, type PurposeConfig } from '../privacy/purposes';
 import { EMPTY_CONSENT } from '../profile/consent';
 import { callCenterContact, type CallCenterTarget } from './call-center';
@@ -31,6 +32,9 @@ export interface WebhookTarget extends EventFilter {
 
 /** What deliverTransition calls: webhooks, and call-center destinations (their defaults applied, call-center.ts). */
 export type DeliveryTarget = WebhookTarget | CallCenterTarget;
+
+/** The report channel of a delivery destination: a call center is reported apart from other webhooks. */
+export type DeliveryChannel = DeliveryTarget['type'];
 
 export interface WebhookCall {
   readonly url: string;
@@ -91,6 +95,12 @@ export interface DeliveryReport {
    * not a valid number): nothing sent, no attempt recorded, no retry. Absent when none.
    */
   readonly withoutPhone?: number;
+  /**
+   * Per channel, whether the person was reached (`treatment`: a destination of that channel has
+   * the transition, now or from an earlier receive) or only held out of it (`holdout`); absent
+   * when no destination did either. The segment report's touches come from it.
+   */
+  readonly touched?: Partial<Record<DeliveryChannel, Group>>;
 }
 
 /** Whether the person is in the holdout of the segment's webhooks of this share: stable for all their transitions. */
@@ -147,6 +157,10 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   let heldOut = 0;
   let controlGroup = 0;
   let withoutPhone = 0;
+  const touched: Partial<Record<DeliveryChannel, Group>> = {};
+  const reach = (channel: DeliveryChannel, group: Group): void => {
+    if (touched[channel] !== 'treatment') touched[channel] = group;
+  };
   const keyed = destinations.map((destination, position) => ({ ...destination, key: destinationKey(position, destination.url) }));
   // An erasure is told to every destination of the segment: it may have received the person.
   const erasure = transition.event === 'Profile Deleted';
@@ -165,6 +179,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
   for (const destination of wanted) {
     if (await deps.isDelivered(transition.transitionId, destination.key)) {
       alreadyDelivered += 1;
+      reach(destination.type, 'treatment');
       continue;
     }
     const notice = erasure || withdrawn !== undefined;
@@ -177,6 +192,7 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     }
     if (!notice && isWebhookHoldout(transition, destination.holdout)) {
       heldOut += 1;
+      reach(destination.type, 'holdout');
       continue;
     }
     // The notice of a withdrawal or an erasure is due precisely because consent is gone.
@@ -215,8 +231,10 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
       { transitionId: transition.transitionId, segmentId: transition.segmentId, destination: destination.key, at: now.toISOString(), receiveCount, result },
       ok,
     );
-    if (ok) delivered += 1;
-    else if (isRefused(result)) refused += 1;
+    if (ok) {
+      delivered += 1;
+      reach(destination.type, 'treatment');
+    } else if (isRefused(result)) refused += 1;
     else failed += 1;
   }
   return {
@@ -228,24 +246,23 @@ export async function deliverTransition(transition: AudienceTransition, receiveC
     ...(heldOut > 0 && { heldOut }),
     ...(controlGroup > 0 && { controlGroup }),
     ...(withoutPhone > 0 && { withoutPhone }),
+    ...(Object.keys(touched).length > 0 && { touched }),
   };
 }
 
 /**
- * The segment report's webhook touch of an entry: reached when a destination has it (now or on
- * an earlier receive), held out when it was only held out; one per transition.
+ * The segment report's touches of an entry, one per channel (`webhook`, `call_center`): reached
+ * when a destination of that channel has it (now or on an earlier receive), held out when it was
+ * only held out of them. None for exits and withdrawal notices.
  */
-export function webhookTouch(transition: AudienceTransition, report: DeliveryReport, now: Date): Touch | undefined {
-  if (transition.event !== 'Audience Entered' || transition.withdrawnPurposes !== undefined) return undefined;
-  const group = report.delivered + report.alreadyDelivered > 0 ? 'treatment' : (report.heldOut ?? 0) > 0 ? 'holdout' : undefined;
-  return (
-    group && {
-      profileId: transition.profileId,
-      segmentId: transition.segmentId,
-      channel: 'webhook',
-      group,
-      at: now.toISOString(),
-      touchKey: transition.transitionId,
-    }
-  );
+export function deliveryTouches(transition: AudienceTransition, report: DeliveryReport, now: Date): Touch[] {
+  if (transition.event !== 'Audience Entered' || transition.withdrawnPurposes !== undefined) return [];
+  return Object.entries(report.touched ?? {}).map(([channel, group]) => ({
+    profileId: transition.profileId,
+    segmentId: transition.segmentId,
+    channel: channel as DeliveryChannel,
+    group,
+    at: now.toISOString(),
+    touchKey: transition.transitionId,
+  }));
 }

@@ -9,7 +9,7 @@ import type { Group } from './journey-counters';
 import { describeIssues } from '../shared/schema-issues';
 
 /** The channels the platform activates on; a later channel adds its name here. */
-export const CHANNELS = ['email', 'sms', 'webhook', 'personalization', 'ad_export'] as const;
+export const CHANNELS = ['email', 'sms', 'webhook', 'call_center', 'personalization', 'ad_export'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export const isChannel = (value: string): value is Channel => (CHANNELS as readonly string[]).includes(value);
@@ -52,7 +52,7 @@ export interface AttributionConfig {
 
 export const DEFAULT_ATTRIBUTION: AttributionConfig = {
   model: 'last_touch',
-  windowDays: { email: 7, sms: 7, webhook: 7, personalization: 7, ad_export: 28 },
+  windowDays: { email: 7, sms: 7, webhook: 7, call_center: 7, personalization: 7, ad_export: 28 },
   currency: 'USD',
   rates: {},
 };

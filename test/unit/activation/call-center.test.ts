@@ -7,7 +7,13 @@ import {
   type CallCenterContactPayload,
   type CallCenterDestination,
 } from '../../../functions/domain/activation/call-center';
-import { deliverTransition, type DeliveryDependencies, type DeliveryTarget, type WebhookCall } from '../../../functions/domain/activation/deliver-transition';
+import {
+  deliverTransition,
+  deliveryTouches,
+  type DeliveryDependencies,
+  type DeliveryTarget,
+  type WebhookCall,
+} from '../../../functions/domain/activation/deliver-transition';
 import type { ProfileSnapshot } from '../../../functions/domain/activation/profile-payload';
 import { verifyWebhook } from '../../../functions/domain/activation/standard-webhooks';
 import type { AudienceTransition } from '../../../functions/domain/pipeline/messages';
@@ -191,7 +197,13 @@ describe('deliverTransition to a call center', () => {
 
   it('posts the contact signed per Standard Webhooks, webhook-id = transitionId, through the webhook delivery log', async () => {
     const { deps, calls, recorded } = fakes([target], person);
-    expect(await deliverTransition(entered, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(await deliverTransition(entered, 1, deps)).toEqual({
+      delivered: 1,
+      alreadyDelivered: 0,
+      failed: 0,
+      refused: 0,
+      touched: { call_center: 'treatment' },
+    });
     const [call] = calls;
     expect(call?.url).toBe('https://dialer.example/contacts');
     expect(call?.headers['webhook-id']).toBe('transition-1');
@@ -221,9 +233,26 @@ describe('deliverTransition to a call center', () => {
 
   it('skips someone without a callable phone, counted apart, while a webhook of the segment still gets the entry', async () => {
     const { deps, calls, recorded } = fakes([target, { type: 'webhook', url: 'https://crm.example/hook' }], { ...person, contact: { firstName: 'Ana' } });
-    expect(await deliverTransition(entered, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, withoutPhone: 1 });
+    expect(await deliverTransition(entered, 1, deps)).toEqual({
+      delivered: 1,
+      alreadyDelivered: 0,
+      failed: 0,
+      refused: 0,
+      withoutPhone: 1,
+      touched: { webhook: 'treatment' },
+    });
     expect(calls.map((call) => call.url)).toEqual(['https://crm.example/hook']);
     expect(recorded).toHaveLength(1);
+  });
+
+  it('reports the call center apart from the webhooks: one touch per channel for the same entry', async () => {
+    const { deps } = fakes([target, { type: 'webhook', url: 'https://crm.example/hook' }], person);
+    const report = await deliverTransition(entered, 1, deps);
+    expect(report.touched).toEqual({ call_center: 'treatment', webhook: 'treatment' });
+    expect(deliveryTouches(entered, report, NOW).map(({ channel, group, touchKey }) => ({ channel, group, touchKey }))).toEqual([
+      { channel: 'call_center', group: 'treatment', touchKey: entered.transitionId },
+      { channel: 'webhook', group: 'treatment', touchKey: entered.transitionId },
+    ]);
   });
 
   it('never calls the global control group (a marketing destination by default) unless marked otherwise', async () => {

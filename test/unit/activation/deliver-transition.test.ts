@@ -1,7 +1,7 @@
 import {
   deliverTransition,
   isWebhookHoldout,
-  webhookTouch,
+  deliveryTouches,
   type AttemptRecord,
   type DeliveryDependencies,
   type WebhookCall,
@@ -77,7 +77,7 @@ describe('deliverTransition', () => {
   it('posts the transition signed per Standard Webhooks, webhook-id = transitionId', async () => {
     const { deps, calls, attempts } = fakes([{ type: 'webhook', url: 'http://127.0.0.1/hook', secretRef: 'vip-hook' }], () => ({ status: 200 }));
     const report = await deliverTransition(transition, 1, deps);
-    expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, touched: { webhook: 'treatment' } });
     const [call] = calls;
     expect(call?.headers['webhook-id']).toBe('transition-1');
     expect(call?.headers['webhook-timestamp']).toBe(String(NOW.getTime() / 1000));
@@ -111,7 +111,13 @@ describe('deliverTransition', () => {
       ],
       (call) => (call.url.includes('rebound') ? { refused: 'private' } : { status: 200 }),
     );
-    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 1 });
+    expect(await deliverTransition(transition, 1, deps)).toEqual({
+      delivered: 1,
+      alreadyDelivered: 0,
+      failed: 0,
+      refused: 1,
+      touched: { webhook: 'treatment' },
+    });
     expect(attempts.map((a) => [a.attempt.result, a.delivered])).toEqual([
       [{ refused: 'private' }, false],
       [{ status: 200 }, true],
@@ -129,7 +135,13 @@ describe('deliverTransition', () => {
     );
     expect(await deliverTransition(transition, 1, deps)).toMatchObject({ delivered: 1, failed: 1 });
     firstDown = false;
-    expect(await deliverTransition(transition, 2, deps)).toEqual({ delivered: 1, alreadyDelivered: 1, failed: 0, refused: 0 });
+    expect(await deliverTransition(transition, 2, deps)).toEqual({
+      delivered: 1,
+      alreadyDelivered: 1,
+      failed: 0,
+      refused: 0,
+      touched: { webhook: 'treatment' },
+    });
     expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/a', 'http://127.0.0.1/b', 'http://127.0.0.1/b']);
   });
 
@@ -156,7 +168,13 @@ describe('deliverTransition', () => {
       ],
       () => ({ status: 200 }),
     );
-    expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 3, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(await deliverTransition(transition, 1, deps)).toEqual({
+      delivered: 3,
+      alreadyDelivered: 0,
+      failed: 0,
+      refused: 0,
+      touched: { webhook: 'treatment' },
+    });
     const [crm, crmIdOnly, plain] = calls;
     expect(payloadOf(crm).data.profile).toEqual({ crmId: 'C-1001', scores: { churn: { score: 0.6655, band: 'high' }, lifecycle: 'customer' } });
     expect(verifyWebhook(crm?.headers ?? {}, crm?.body ?? '', SECRET, NOW.getTime() / 1000)).toBe(true);
@@ -202,14 +220,27 @@ describe('deliverTransition', () => {
 
     it('delivers to a person who granted the purpose, not to one who denied it or said nothing (opt-in); a destination without purpose gets both', async () => {
       const grantedRun = fakes(analyticsAndPlain, () => ({ status: 200 }), granted);
-      expect(await deliverTransition(transition, 1, grantedRun.deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      expect(await deliverTransition(transition, 1, grantedRun.deps)).toEqual({
+        delivered: 2,
+        alreadyDelivered: 0,
+        failed: 0,
+        refused: 0,
+        touched: { webhook: 'treatment' },
+      });
       expect(grantedRun.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/analytics', 'http://127.0.0.1/plain']);
       expect(payloadOf(grantedRun.calls[0]).data.profile).toEqual({ crmId: 'C-1001' });
       expect(grantedRun.profileReads).toEqual(['p1']);
 
       for (const person of [denied, silent, decided({}, 'other')]) {
         const run = fakes(analyticsAndPlain, () => ({ status: 200 }), person);
-        expect(await deliverTransition(transition, 1, run.deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 1 });
+        expect(await deliverTransition(transition, 1, run.deps)).toEqual({
+          delivered: 1,
+          alreadyDelivered: 0,
+          failed: 0,
+          refused: 0,
+          withoutConsent: 1,
+          touched: { webhook: 'treatment' },
+        });
         expect(run.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain']);
         // Skipped, not attempted: nothing recorded for the destination, so it does not count as delivered nor retry the message.
         expect(run.attempts.map((a) => a.attempt.destination)).toEqual([expect.stringMatching(/^1:/)]);
@@ -229,7 +260,14 @@ describe('deliverTransition', () => {
         denied,
       );
       // `advertising` granted both ad purposes; analytics denied; email marketing never decided.
-      expect(await deliverTransition(transition, 1, deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 2 });
+      expect(await deliverTransition(transition, 1, deps)).toEqual({
+        delivered: 2,
+        alreadyDelivered: 0,
+        failed: 0,
+        refused: 0,
+        withoutConsent: 2,
+        touched: { webhook: 'treatment' },
+      });
       expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/ads', 'http://127.0.0.1/crm']);
       expect(profileReads).toEqual(['p1']);
     });
@@ -239,7 +277,14 @@ describe('deliverTransition', () => {
       const withdrawn = fakes(analyticsAndPlain, () => ({ status: 200 }), denied);
       expect(await deliverTransition(exit, 1, withdrawn.deps)).toMatchObject({ delivered: 1, withoutConsent: 1 });
       const erased = fakes(analyticsAndPlain, () => ({ status: 200 }), 'erased');
-      expect(await deliverTransition(transition, 1, erased.deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, withoutConsent: 1 });
+      expect(await deliverTransition(transition, 1, erased.deps)).toEqual({
+        delivered: 1,
+        alreadyDelivered: 0,
+        failed: 0,
+        refused: 0,
+        withoutConsent: 1,
+        touched: { webhook: 'treatment' },
+      });
       expect(erased.calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain']);
     });
 
@@ -249,7 +294,7 @@ describe('deliverTransition', () => {
         const { deps } = fakes(analyticsAndPlain, () => ({ status: 200 }), person);
         return deliverTransition(transition, 1, { ...deps, purposeConfig: relaxed });
       };
-      expect(await reportFor(decided({}, 'other'))).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      expect(await reportFor(decided({}, 'other'))).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0, touched: { webhook: 'treatment' } });
       // An explicit denial outranks the default; the EU default stays opt-in.
       expect(await reportFor(decided({ analytics: false }, 'other'))).toMatchObject({ delivered: 1, withoutConsent: 1 });
       expect(await reportFor(silent)).toMatchObject({ delivered: 1, withoutConsent: 1 });
@@ -274,10 +319,22 @@ describe('deliverTransition', () => {
       // The person granted analytics before the retry: the retry delivers to the analytics destination.
       person = granted;
       plainDown = false;
-      expect(await deliverTransition(transition, 2, live)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      expect(await deliverTransition(transition, 2, live)).toEqual({
+        delivered: 2,
+        alreadyDelivered: 0,
+        failed: 0,
+        refused: 0,
+        touched: { webhook: 'treatment' },
+      });
       // Everything delivered: a later redelivery reads no profile, even after a withdrawal.
       person = denied;
-      expect(await deliverTransition(transition, 3, live)).toEqual({ delivered: 0, alreadyDelivered: 2, failed: 0, refused: 0 });
+      expect(await deliverTransition(transition, 3, live)).toEqual({
+        delivered: 0,
+        alreadyDelivered: 2,
+        failed: 0,
+        refused: 0,
+        touched: { webhook: 'treatment' },
+      });
       expect(profileReads).toEqual(['p1', 'p1']);
       expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/plain', 'http://127.0.0.1/analytics', 'http://127.0.0.1/plain']);
     });
@@ -299,7 +356,7 @@ describe('deliverTransition', () => {
       () => ({ status: 204 }),
       'erased',
     );
-    expect(await deliverTransition(erased, 1, deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(await deliverTransition(erased, 1, deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0, touched: { webhook: 'treatment' } });
     expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/entries-only', 'http://127.0.0.1/analytics']);
     for (const call of calls) {
       expect(payloadOf(call)).toEqual({
@@ -328,7 +385,13 @@ describe('deliverTransition', () => {
       ],
       () => ({ status: 200 }),
     );
-    expect(await deliverTransition(withdrawal, 1, deps)).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0 });
+    expect(await deliverTransition(withdrawal, 1, deps)).toEqual({
+      delivered: 1,
+      alreadyDelivered: 0,
+      failed: 0,
+      refused: 0,
+      touched: { webhook: 'treatment' },
+    });
     expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/analytics']);
     expect(payloadOf(calls[0]).data).toEqual(
       expect.objectContaining({ event: 'Audience Exited', reason: 'consent-withdrawn', withdrawnPurposes: ['analytics'] }),
@@ -354,24 +417,34 @@ describe('deliverTransition', () => {
       const held = person(true);
       const { deps, calls } = fakes(hooks, () => ({ status: 200 }));
       const report = await deliverTransition(held, 1, deps);
-      expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1 });
+      expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1, touched: { webhook: 'treatment' } });
       expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/crm']);
       expect(await deliverTransition({ ...held, event: 'Audience Exited', transitionId: 'exit-1' }, 1, deps)).toMatchObject({ heldOut: 1 });
       // Reached by the CRM destination: a treatment touch. Held out of every destination: a holdout touch.
-      expect(webhookTouch(held, report, NOW)).toMatchObject({ profileId: held.profileId, channel: 'webhook', group: 'treatment', touchKey: held.transitionId });
-      expect(webhookTouch(held, { delivered: 0, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1 }, NOW)?.group).toBe('holdout');
-      expect(webhookTouch({ ...held, event: 'Audience Exited' }, report, NOW)).toBeUndefined();
-      expect(webhookTouch(held, { delivered: 0, alreadyDelivered: 0, failed: 1, refused: 0 }, NOW)).toBeUndefined();
+      expect(deliveryTouches(held, report, NOW)).toEqual([
+        { profileId: held.profileId, segmentId: held.segmentId, channel: 'webhook', group: 'treatment', at: NOW.toISOString(), touchKey: held.transitionId },
+      ]);
+      const onlyHeldOut = { delivered: 0, alreadyDelivered: 0, failed: 0, refused: 0, heldOut: 1, touched: { webhook: 'holdout' as const } };
+      expect(deliveryTouches(held, onlyHeldOut, NOW).map((touch) => touch.group)).toEqual(['holdout']);
+      expect(deliveryTouches({ ...held, event: 'Audience Exited' }, report, NOW)).toEqual([]);
+      expect(deliveryTouches({ ...held, withdrawnPurposes: ['crm'] }, report, NOW)).toEqual([]);
+      expect(deliveryTouches(held, { delivered: 0, alreadyDelivered: 0, failed: 1, refused: 0 }, NOW)).toEqual([]);
       const treated = person(false);
       const other = fakes(hooks, () => ({ status: 200 }));
-      expect(await deliverTransition(treated, 1, other.deps)).toEqual({ delivered: 2, alreadyDelivered: 0, failed: 0, refused: 0 });
+      expect(await deliverTransition(treated, 1, other.deps)).toEqual({
+        delivered: 2,
+        alreadyDelivered: 0,
+        failed: 0,
+        refused: 0,
+        touched: { webhook: 'treatment' },
+      });
     });
 
     it('never delivers the global control group to a marketing destination, nor counts it in the holdout', async () => {
       for (const someone of [person(true), person(false)]) {
         const { deps, calls } = fakes(hooks, () => ({ status: 200 }));
         const report = await deliverTransition(someone, 1, { ...deps, inControlGroup: async () => true });
-        expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, controlGroup: 1 });
+        expect(report).toEqual({ delivered: 1, alreadyDelivered: 0, failed: 0, refused: 0, controlGroup: 1, touched: { webhook: 'treatment' } });
         expect(calls.map((call) => call.url)).toEqual(['http://127.0.0.1/crm']);
       }
     });
