@@ -6,6 +6,8 @@
  * intervals, JSON or CSV) the way the report API answers them.
  * Target (issue 18): a 400-day report in under 1 s locally.
  */
+import { journeyCatalog } from '../functions/domain/journeys/journey-catalog';
+import { DEFAULT_JOURNEY_CONFIG } from '../functions/domain/journeys/journey-config';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       offers: new DynamoOfferStore(dynamo.client, tableName),
       controlGroup: controlGroupOver(attribution, undefined),
       attributionConfig: DEFAULT_ATTRIBUTION,
+      journeyCatalog: journeyCatalog(DEFAULT_JOURNEY_CONFIG, 'defaults'),
     }));
     const range = { from: days[DAYS - 1] ?? '', to: days[0] ?? '' };
     const time = async (label: string, routeKey: string, query: Record<string, string>): Promise<void> => {

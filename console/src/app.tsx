@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, checkToken, createApi } from './api';
 import { LookalikesPage, OffersPage } from './pages/activation';
+import { JourneysPage } from './pages/journeys';
 import { ModelPage, ModelsPage } from './pages/models';
 import { OverviewPage } from './pages/overview';
 import { ProfilePage, ProfileSearchPage } from './pages/profiles';
@@ -89,6 +90,7 @@ const NAVIGATION = [
   { page: 'overview', href: '#/overview', label: 'Overview' },
   { page: 'profiles', href: '#/profiles', label: 'Profiles' },
   { page: 'segments', href: '#/segments', label: 'Segments' },
+  { page: 'journeys', href: '#/journeys', label: 'Journeys' },
   { page: 'reports', href: '#/reports', label: 'Reports' },
   { page: 'offers', href: '#/offers', label: 'Offers' },
   { page: 'lookalikes', href: '#/lookalikes', label: 'Lookalikes' },
@@ -105,6 +107,8 @@ function Page({ route, api }: { readonly route: Route; readonly api: Api }) {
       return route.id ? <SegmentPage api={api} segmentId={route.id} /> : <SegmentsPage api={api} />;
     case 'reports':
       return <ReportsPage api={api} />;
+    case 'journeys':
+      return <JourneysPage api={api} />;
     case 'offers':
       return <OffersPage api={api} />;
     case 'lookalikes':

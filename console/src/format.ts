@@ -27,6 +27,22 @@ export function formatDateTime(iso: string | null | undefined, locale?: string, 
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone && { timeZone }) }).format(time);
 }
 
+/**
+ * A wait in the largest whole unit that states it exactly (90 min stays minutes, 86,400 s is 1
+ * day): the number in the browser's locale, the unit in the console's language (English).
+ */
+export function formatDuration(seconds: number, locale?: string): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  const units = [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ] as const;
+  const [unit, size] = units.find(([, length]) => seconds >= length && seconds % length === 0) ?? ['second', 1];
+  const count = seconds / size;
+  return `${formatNumber(count, locale)} ${unit}${count === 1 ? '' : 's'}`;
+}
+
 /** Plain names of the features the predictive scores explain themselves with. */
 const FEATURE_NAMES: Readonly<Record<string, string>> = {
   tenure_days: 'time since first seen',

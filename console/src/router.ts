@@ -1,10 +1,11 @@
 import { useLayoutEffect, useState } from 'preact/hooks';
 
-/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/reports`, `#/offers`, `#/lookalikes`, `#/models`, `#/models/<score>`. */
+/** Hash routes: `#/overview`, `#/profiles`, `#/profiles/<ref>`, `#/segments`, `#/segments/new`, `#/segments/<id>`, `#/journeys`, `#/reports`, `#/offers`, `#/lookalikes`, `#/models`, `#/models/<score>`. */
 export type Route =
   | { readonly page: 'overview' }
   | { readonly page: 'profiles'; readonly ref?: string }
   | { readonly page: 'segments'; readonly id?: string }
+  | { readonly page: 'journeys' }
   | { readonly page: 'reports' }
   | { readonly page: 'offers' }
   | { readonly page: 'lookalikes' }
@@ -25,6 +26,8 @@ export function parseRoute(hash: string): Route | undefined {
       return detail ? { page: 'profiles', ref: detail } : { page: 'profiles' };
     case 'segments':
       return detail ? { page: 'segments', id: detail } : { page: 'segments' };
+    case 'journeys':
+      return { page: 'journeys' };
     case 'reports':
       return { page: 'reports' };
     case 'offers':

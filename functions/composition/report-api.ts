@@ -6,10 +6,12 @@ import type { ControlGroup } from '../domain/reports/control-group';
 import type { AttributionStore } from '../ports/attribution-store';
 import type { ReportStore } from '../ports/report-store';
 import type { SegmentStore } from '../ports/segment-store';
+import { journeyConfigFrom } from '../domain/journeys/journey-config';
+import { journeyCatalog, type JourneyCatalog } from '../domain/journeys/journey-catalog';
 import { attributionEnvironment } from './attribution';
 import { profileEnvironment } from './profile-environment';
 
-/** What the report API reads: journey counters, segment and offer counters, the segments and offers, and the control group. */
+/** What the report API reads: journey counters, segment and offer counters, the segments and offers, the control group and the journeys' configuration. */
 export interface ReportApiEnvironment {
   readonly journeys: ReportStore;
   readonly attribution: Pick<AttributionStore, 'listSegmentCounters' | 'listBuyerDays' | 'bucketPopulations'>;
@@ -17,6 +19,8 @@ export interface ReportApiEnvironment {
   readonly offers: Pick<OfferStore, 'listOffers'>;
   readonly controlGroup: ControlGroup;
   readonly attributionConfig: AttributionConfig;
+  /** The triggered journeys as `DMP_JOURNEY_CONFIG` (or the defaults) runs them. */
+  readonly journeyCatalog: JourneyCatalog;
 }
 
 let cached: ReportApiEnvironment | undefined;
@@ -36,6 +40,7 @@ export function reportApiEnvironment(env: NodeJS.ProcessEnv = process.env): Repo
     offers: new DynamoOfferStore(dynamo, tableName),
     controlGroup,
     attributionConfig,
+    journeyCatalog: journeyCatalog(journeyConfigFrom(env.DMP_JOURNEY_CONFIG), env.DMP_JOURNEY_CONFIG?.trim() ? 'configured' : 'defaults'),
   };
   return cached;
 }

@@ -104,6 +104,7 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
       logger.info('control group report', { from: range.from, to: range.to, drawVersion: draw?.version, buyerDays: buyerDays.length });
       return answer(query.format, `control-group-${range.from}-${range.to}`, report, controlGroupReportCsv);
     },
+    'GET /v1/journeys': async () => jsonResponse(200, environment().journeyCatalog),
     'GET /v1/control-group': async () => jsonResponse(200, { draw: (await environment().controlGroup.draw()) ?? null }),
     'POST /v1/control-group/redraw': async (event) => {
       const parsed = redrawBody.safeParse(event.body ? parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES)) : {});
@@ -118,7 +119,7 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
 
 let route: AdminRoute | undefined;
 
-/** Admin report API: journeys, segments × channels, offers and the global control group, with lift and its interval. */
+/** Admin report API: journeys, segments × channels, offers and the global control group, with lift and its interval; the journeys as configured. */
 export const handler = adminApiHandler(logger, (event) => {
   route ??= reportRoutes(() => reportApiEnvironment());
   return route(event);

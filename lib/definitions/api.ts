@@ -67,8 +67,9 @@ export const UNSUBSCRIBE_ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/unsubscribe', functionId: 'unsubscribe' },
 ];
 
-/** Reports (admin): journey, segment × channel and control-group counters over a range of days; the global control group's draw. */
+/** Reports (admin): journey, segment × channel and control-group counters over a range of days; the global control group's draw; the journeys as configured. */
 export const REPORT_ROUTES = [
+  { method: 'GET', path: '/v1/journeys', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/reports/journeys', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/reports/segments', functionId: 'reportApi' },
   { method: 'GET', path: '/v1/reports/control-group', functionId: 'reportApi' },

@@ -515,7 +515,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     id: 'reportApi',
     entry: 'functions/handlers/report-api.ts',
-    description: 'Admin report API: journeys, segments × channels and the global control group, lift with its interval; the control group draw',
+    description:
+      'Admin report API: journeys, segments × channels and the global control group, lift with its interval; the control group draw; the journeys as configured',
     memorySize: 512,
     timeoutSeconds: 29,
     tables: [

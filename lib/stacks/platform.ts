@@ -24,6 +24,7 @@ import { ErasureStateMachine } from '../constructs/erasure-state-machine';
 import { ModelTrainingStateMachine } from '../constructs/model-training-state-machine';
 import { ScoreRecomputeStateMachine } from '../constructs/score-recompute-state-machine';
 import { PREDICTIVE_SCORE_NAMES } from '../../functions/domain/scoring/training-labels';
+import { journeyConfigFrom } from '../../functions/domain/journeys/journey-config';
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
 import { LookalikeStateMachine } from '../constructs/lookalike-state-machine';
@@ -251,13 +252,50 @@ function addJourneys(app: App, processing: ProcessingStack, functions: ReadonlyM
       });
     }
   }
+  const journeyConfig = journeyConfigOf(app);
+  if (journeyConfig !== undefined) {
+    for (const id of JOURNEY_CONFIG_READERS) built(id).addEnvironment('DMP_JOURNEY_CONFIG', journeyConfig);
+  }
   const publicUrl = app.node.tryGetContext('dmp:publicUrl') as string | undefined;
   if (!publicUrl)
     Annotations.of(processing).addWarning('context dmp:publicUrl is not set: journey emails cannot carry unsubscribe links, so journey sends fail until it is');
   // The unsubscribe and pseudonym secrets come with the functions' definitions (secureParameters).
   for (const fn of [sender, built('unsubscribe')]) fn.addEnvironment('DMP_PUBLIC_URL', publicUrl ?? '');
-  allowSendingFrom(app, processing, sender);
+  allowSendingFrom(app, processing, sender, journeyConfigFrom(journeyConfig).from);
   return stateMachines;
+}
+
+/** The journeys' configuration on AWS (DMP_JOURNEY_CONFIG locally): context `dmp:journeyConfig`, an object in cdk.json or JSON text with `-c`. */
+export const JOURNEY_CONFIG_CONTEXT = 'dmp:journeyConfig';
+
+/**
+ * Lambda holds at most 4 KB of environment per function, names and the other variables included:
+ * the configuration gets the share the functions' own settings leave (templates of a few
+ * paragraphs each fit).
+ */
+export const JOURNEY_CONFIG_MAX_BYTES = 3_000;
+
+/** The functions that read the journeys' configuration: the sends, the trigger's delays and cap, the unsubscribe page, the Journeys API. */
+const JOURNEY_CONFIG_READERS: readonly FunctionId[] = ['journeySend', 'journeyTrigger', 'unsubscribe', 'reportApi'];
+
+/** The configured journeys as DMP_JOURNEY_CONFIG's JSON, validated here so a wrong one fails the synth, not a send. */
+function journeyConfigOf(app: App): string | undefined {
+  const value: unknown = app.node.tryGetContext(JOURNEY_CONFIG_CONTEXT);
+  if (value === undefined) return undefined;
+  const json = typeof value === 'string' ? value : JSON.stringify(value);
+  try {
+    journeyConfigFrom(json);
+  } catch (error) {
+    throw new Error(`context ${JOURNEY_CONFIG_CONTEXT}: ${(error as Error).message}`);
+  }
+  const minified = JSON.stringify(JSON.parse(json));
+  const bytes = Buffer.byteLength(minified);
+  if (bytes > JOURNEY_CONFIG_MAX_BYTES) {
+    throw new Error(
+      `context ${JOURNEY_CONFIG_CONTEXT} takes ${bytes} bytes, more than the ${JOURNEY_CONFIG_MAX_BYTES} a Lambda environment leaves it: shorten the templates`,
+    );
+  }
+  return minified;
 }
 
 /** The SES identity journey emails are sent from: context `dmp:sesIdentity` (a verified domain or address). */
@@ -269,7 +307,7 @@ export const SES_IDENTITY_CONTEXT = 'dmp:sesIdentity';
  * its domain (SES authorizes on the address when it is verified itself, else on its domain).
  * Without the context the sender may send from no identity and a warning says so.
  */
-function allowSendingFrom(app: App, processing: ProcessingStack, sender: LambdaFunction): void {
+function allowSendingFrom(app: App, processing: ProcessingStack, sender: LambdaFunction, from: string): void {
   const identity = (app.node.tryGetContext(SES_IDENTITY_CONTEXT) as string | undefined)?.trim().toLowerCase();
   if (!identity) {
     Annotations.of(processing).addWarning(
@@ -281,6 +319,12 @@ function allowSendingFrom(app: App, processing: ProcessingStack, sender: LambdaF
     throw new Error(`context ${SES_IDENTITY_CONTEXT} must be a domain or an email address, not ${identity}`);
   const domain = identity.includes('@') ? identity.slice(identity.indexOf('@') + 1) : identity;
   const identities = [...new Set([identity, domain])];
+  const address = from.trim().toLowerCase();
+  if (address !== identity && !address.endsWith(`@${domain}`)) {
+    Annotations.of(processing).addWarning(
+      `the journeys send from ${from} (context ${JOURNEY_CONFIG_CONTEXT}'s from), which context ${SES_IDENTITY_CONTEXT} (${identity}) does not cover: journey emails fail until one of them changes`,
+    );
+  }
   sender.addToRolePolicy(
     new PolicyStatement({
       actions: ['ses:SendEmail'],

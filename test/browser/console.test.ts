@@ -429,6 +429,7 @@ describeInBrowser(title, () => {
       [`#/profiles/${encodeURIComponent(`email:${ana.email}`)}`, /Profile: Ana/],
       ['#/segments', 'Segments'],
       ['#/segments/new', 'New segment'],
+      ['#/journeys', 'Journeys'],
       ['#/reports', 'Reports'],
       ['#/offers', 'Offers'],
       ['#/lookalikes', 'Lookalikes'],
@@ -448,6 +449,9 @@ describeInBrowser(title, () => {
         // The page's data is on screen (no "Loading…" left).
         await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' });
         if (hash === '#/offers') await page.getByRole('row', { name: /Standard banner/ }).waitFor();
+        // The journeys as configured: the cart journey's first wait, stated for people.
+        if (hash === '#/journeys')
+          expect(await page.locator('section[aria-labelledby="journey-cart-abandonment"]').textContent()).toContain("After 1 hour from the cart's last change");
         // Numbers in the browser's locale: Ana's journey earned nothing yet, 0.00 in English, 0,00 in German.
         if (hash === '#/reports')
           expect(await page.locator('section[aria-labelledby="journeys-title"] .table-scroll tbody tr').first().textContent()).toContain(

@@ -1,4 +1,13 @@
-import { bandInWords, explainContribution, featureInWords, formatDateTime, formatNumber, formatPercent, formatPoints } from '../../../console/src/format';
+import {
+  bandInWords,
+  explainContribution,
+  featureInWords,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  formatPoints,
+} from '../../../console/src/format';
 
 describe('the console writes numbers for the reader', () => {
   it("formats numbers in the browser's locale", () => {
@@ -45,5 +54,17 @@ describe('the console writes numbers for the reader', () => {
       }),
     ).toBe('Browses price-comparison sites is unknown: makes leaving (churn) slightly less likely.');
     expect(bandInWords('churn', 'high')).toBe('High chance of leaving (churn)');
+  });
+});
+
+describe('journey waits', () => {
+  it('are stated in the largest whole unit, the number in the reader’s locale', () => {
+    expect(formatDuration(3_600, 'en-US')).toBe('1 hour');
+    expect(formatDuration(86_400, 'en-US')).toBe('1 day');
+    expect(formatDuration(5_400, 'en-US')).toBe('90 minutes');
+    expect(formatDuration(45, 'en-US')).toBe('45 seconds');
+    expect(formatDuration(0, 'en-US')).toBe('0 seconds');
+    expect(formatDuration(1_500 * 86_400, 'de-DE')).toBe('1.500 days');
+    expect(formatDuration(-1, 'en-US')).toBe('—');
   });
 });

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ReportCounterItem } from '../../../functions/domain/reports/journey-report';
 import { handler, reportRoutes } from '../../../functions/handlers/report-api';
+import { journeyCatalog, type JourneyCatalog } from '../../../functions/domain/journeys/journey-catalog';
+import { DEFAULT_JOURNEY_CONFIG, journeyConfigFrom } from '../../../functions/domain/journeys/journey-config';
 import { toHttpResponse } from '../../../functions/http/responses';
 import type { ReportStore } from '../../../functions/ports/report-store';
 import { apiGatewayEvent } from '../http/api-gateway-event';
@@ -111,5 +113,28 @@ describe('report-api handler', () => {
     const response = await handler(event, { awsRequestId: 'r-2' } as Context);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(String(response.body))).toMatchObject({ errors: [{ path: 'from' }] });
+  });
+});
+
+describe('GET /v1/journeys', () => {
+  it('answers each triggered journey with its steps, waits and templates, and the guards every send shares, as configured', async () => {
+    const config = journeyConfigFrom(
+      JSON.stringify({ from: 'news@shop.example', cartAbandonment: { firstDelaySeconds: 1_800 }, sendHour: { steps: ['email2'] } }),
+    );
+    const environment = { ...reportEnvironment(), journeyCatalog: journeyCatalog(config, 'configured') };
+    const response = await reportRoutes(() => environment)({ ...reportEvent(undefined, 'GET /v1/journeys'), rawPath: '/v1/journeys' });
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(String(response.body)) as JourneyCatalog;
+    expect(body.source).toBe('configured');
+    expect(body.journeys.map((journey) => journey.key)).toEqual(['cart-abandonment', 'product-view']);
+    const [cart, view] = body.journeys;
+    expect(cart?.steps.map(({ step, waitSeconds, waitsForSendHour }) => ({ step, waitSeconds, waitsForSendHour }))).toEqual([
+      { step: 'email1', waitSeconds: 1_800, waitsForSendHour: false },
+      { step: 'email2', waitSeconds: 86_400, waitsForSendHour: true },
+    ]);
+    expect(cart?.steps[1]?.incentive).toBe(DEFAULT_JOURNEY_CONFIG.cartAbandonment.incentive);
+    expect(cart?.steps[0]?.template.subject).toBe(DEFAULT_JOURNEY_CONFIG.cartAbandonment.firstEmail.subject);
+    expect(view).toMatchObject({ capDays: 7, steps: [{ step: 'promotion', waitSeconds: 0, waitsForSendHour: false }] });
+    expect(body.guards).toMatchObject({ from: 'news@shop.example', holdoutShare: 0.1, frequencyCap: { maxEmails: 2, windowHours: 24 } });
   });
 });

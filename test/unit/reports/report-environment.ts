@@ -1,4 +1,6 @@
 import { DEFAULT_ATTRIBUTION } from '../../../functions/domain/reports/attribution';
+import { journeyCatalog } from '../../../functions/domain/journeys/journey-catalog';
+import { DEFAULT_JOURNEY_CONFIG } from '../../../functions/domain/journeys/journey-config';
 import { controlGroupOver, type ControlGroupDraw } from '../../../functions/domain/reports/control-group';
 import type { ReportApiEnvironment } from '../../../functions/composition/report-api';
 import type { BuyerDay, SegmentCounterItem } from '../../../functions/ports/attribution-store';
@@ -45,5 +47,6 @@ export function reportEnvironment(
       undefined,
     ),
     attributionConfig: DEFAULT_ATTRIBUTION,
+    journeyCatalog: journeyCatalog(DEFAULT_JOURNEY_CONFIG, 'defaults'),
   };
 }
