@@ -8,6 +8,7 @@ import { FUNCTIONS, type FunctionId } from '../lib/definitions/functions';
 import { EMAIL_FEEDBACK_QUEUE, QUEUES, SMS_EVENTS_QUEUE, type QueueDefinition } from '../lib/definitions/queues';
 import { SECRETS } from '../lib/definitions/secrets';
 import { STATE_MACHINES, type StateMachineDefinition } from '../lib/definitions/state-machines';
+import { deadLetterEnvNameOf } from '../lib/definitions/operations';
 import { TABLES, type TableDefinition } from '../lib/definitions/tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { ensureTables, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -344,6 +345,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       SMS_ORIGINATION_IDENTITY: LOCAL_ORIGINATION_NUMBER,
       ...Object.fromEntries(TABLES.map((table) => [table.envName, localTableName(table)])),
       ...Object.fromEntries(sqs.queues.map((queue) => [queue.definition.envName, queue.url])),
+      // The Operations API reads the dead-letter queues' depths too.
+      ...Object.fromEntries(sqs.queues.map((queue) => [deadLetterEnvNameOf(queue.definition), queue.deadLetterUrl])),
       ...Object.fromEntries(SECRETS.map((secret) => [`${secret.envPrefix}_HASHES`, sha256Hex(credentialFor(secret.id, writeKey, adminToken))])),
     });
 

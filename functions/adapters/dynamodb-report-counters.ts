@@ -34,17 +34,25 @@ export function isCounterConflict(error: unknown): boolean {
   return error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 }
 
-function counterUpdate(
+/**
+ * Adds `increments` to a day's counter item, setting its `day`, `attributes`, GSI1 keys (when
+ * `index` is given) and TTL (COUNTER_RETENTION_DAYS after `day`, set with the first count).
+ */
+export function counterUpdate(
   tableName: string,
   key: { readonly PK: string; readonly SK: string },
-  index: { readonly GSI1PK: string; readonly GSI1SK: string },
+  index: { readonly GSI1PK: string; readonly GSI1SK: string } | undefined,
   attributes: Readonly<Record<string, string>>,
   day: string,
   increments: Readonly<Record<string, number>>,
-): TransactItem {
+): TransactItem & { readonly Update: NonNullable<TransactItem['Update']> } {
   // Counter names contain `:`, so they always go through attribute names.
   const names: Record<string, string> = { '#day': 'day' };
-  const values: Record<string, unknown> = { ':day': day, ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK, ':expiresAt': counterExpiresAt(day) };
+  const values: Record<string, unknown> = {
+    ':day': day,
+    ':expiresAt': counterExpiresAt(day),
+    ...(index && { ':gsi1pk': index.GSI1PK, ':gsi1sk': index.GSI1SK }),
+  };
   const sets = Object.entries(attributes).map(([name, value], position) => {
     names[`#a${position}`] = name;
     values[`:a${position}`] = value;
@@ -59,7 +67,7 @@ function counterUpdate(
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${[...sets, '#day = :day', 'GSI1PK = :gsi1pk', 'GSI1SK = :gsi1sk', 'expiresAt = if_not_exists(expiresAt, :expiresAt)'].join(', ')} ADD ${adds.join(', ')}`,
+      UpdateExpression: `SET ${[...sets, '#day = :day', ...(index ? ['GSI1PK = :gsi1pk', 'GSI1SK = :gsi1sk'] : []), 'expiresAt = if_not_exists(expiresAt, :expiresAt)'].join(', ')} ADD ${adds.join(', ')}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },

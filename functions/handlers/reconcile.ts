@@ -12,6 +12,8 @@ import { reconcileMessages, withBoundedEventTime, type ReconcileOutcome } from '
 import type { AcceptedMessage } from '../domain/tracking/accepted-message';
 import { quarantineIfPermanent, quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
 import { profileEnvironment } from '../composition/profile-environment';
+import { activityCounters } from '../composition/operations';
+import { activityIncrements } from '../domain/operations/activity';
 import { journeyEventsQueue, profileChangesQueue } from '../composition/pipeline-queues';
 
 const logger = new Logger({ serviceName: 'reconcile' });
@@ -117,6 +119,30 @@ function withdrawn(previous: ProfileChange | undefined, outcome: ReconcileOutcom
   return purposes.size > 0 ? { withdrawnPurposes: [...purposes] } : {};
 }
 
+/**
+ * Adds the batch's applied messages to the activity counters (events and merges per hour): one
+ * UpdateItem per UTC day of the batch, usually one. Operational figures: a failed write is logged
+ * and the batch goes on (never retried for a counter).
+ */
+async function countActivity(results: ReadonlyMap<string, RecordResults>): Promise<void> {
+  const applied = [...results.values()].flatMap((recordResults) =>
+    'results' in recordResults
+      ? recordResults.results.flatMap((result) =>
+          'outcome' in result && result.outcome.status === 'applied'
+            ? [{ receivedAt: result.message.receivedAt, merged: result.outcome.absorbedProfileIds.length }]
+            : [],
+        )
+      : [],
+  );
+  if (applied.length === 0) return;
+  const days = activityIncrements(applied, new Date());
+  try {
+    await activityCounters().add(days);
+  } catch (error) {
+    logger.warn('activity counters not written', { days: days.map(({ day }) => day), messages: applied.length, error: (error as Error).name });
+  }
+}
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   const changes = new Map<string, ProfileChange>();
@@ -178,10 +204,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   });
 
   const response = await processPartialResponse(event, reconcileRecord, processor, { context });
+  // Counted beside the sends, not after them: a batch retried for a failed send finds its
+  // messages duplicates, which do not count again.
+  const counted = countActivity(results);
   // One change per profile per batch. If it cannot be sent the whole batch fails and is retried:
   // its messages are then duplicates, whose changes are announced again.
   if (changes.size > 0) await profileChangesQueue().send([...changes.values()]);
   if (journeyTriggers.length > 0) await journeyEventsQueue().send(journeyTriggers);
+  await counted;
   const messages = [...results.values()].reduce((total, recordResults) => total + ('results' in recordResults ? recordResults.results.length : 1), 0);
   logger.info('batch reconciled', {
     records: event.Records.length,

@@ -22,12 +22,13 @@ function isCalendarDay(text: string): boolean {
   return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
 }
 
-const day = z
+/** A query parameter naming a calendar day, YYYY-MM-DD. */
+export const calendarDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
   .refine(isCalendarDay, 'must be a calendar date YYYY-MM-DD');
 
-const range = { from: day.optional(), to: day.optional(), format: z.enum(['json', 'csv']).optional() };
+const range = { from: calendarDay.optional(), to: calendarDay.optional(), format: z.enum(['json', 'csv']).optional() };
 
 const queries = {
   journeys: z.strictObject({

@@ -116,6 +116,14 @@ export const MODEL_ROUTES = [
 ] as const satisfies readonly RouteDefinition[];
 export type ModelRouteKey = RouteKeys<typeof MODEL_ROUTES>;
 
+/** Operations (admin, read-only): events and merges per hour, queue depths and dead letters, the batch workflows' latest runs. */
+export const OPERATIONS_ROUTES = [
+  { method: 'GET', path: '/v1/operations/activity', functionId: 'operationsApi' },
+  { method: 'GET', path: '/v1/operations/queues', functionId: 'operationsApi' },
+  { method: 'GET', path: '/v1/operations/runs', functionId: 'operationsApi' },
+] as const satisfies readonly RouteDefinition[];
+export type OperationsRouteKey = RouteKeys<typeof OPERATIONS_ROUTES>;
+
 /** Decisions (public, write key): a small function of its own with its own throttling (DECIDE_THROTTLING). */
 export const DECIDE_ROUTES: readonly RouteDefinition[] = [{ method: 'GET', path: '/v1/decide', functionId: 'decide' }];
 
@@ -129,6 +137,7 @@ const API_ROUTES: readonly RouteDefinition[] = [
   ...OFFER_ROUTES,
   ...LOOKALIKE_ROUTES,
   ...MODEL_ROUTES,
+  ...OPERATIONS_ROUTES,
   ...DECIDE_ROUTES,
 ];
 

@@ -24,6 +24,7 @@ export type FunctionId =
   | 'emailFeedback'
   | 'smsEvents'
   | 'reportApi'
+  | 'operationsApi'
   | 'erasure'
   | 'decide';
 
@@ -103,6 +104,7 @@ const LOOKALIKE = 'LAL#*'; // lookalike definitions, runs and model parts
 const LOOKALIKE_SCORES = 'LALS#*'; // a lookalike run's scores, one partition per bucket of profiles
 const MODEL = 'MODEL#*'; // a predictive score's trait features, versions (artifact parts), retraining jobs and their exported examples
 const MODEL_SERVING = 'MODELSERVING'; // which version serves each predictive score
+const ACTIVITY = 'STATS#activity'; // events and merges per hour, an item per day (reconcile counts, the Operations API reads)
 /** GSI1 partitions: the segment catalog, everything of one profile, the report counters. */
 const SEGMENT_CATALOG = 'SEGMENTS';
 const OFFER_CATALOG = 'OFFERS';
@@ -138,7 +140,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['PutItem'], keys: [DEDUPE, PROFILE, IDENTITY, QUARANTINE] },
           { actions: ['ConditionCheckItem'], keys: [ERASED] },
           { actions: ['DeleteItem'], keys: [IDENTITY] },
-          { actions: ['UpdateItem'], keys: [POPULATION] },
+          { actions: ['UpdateItem'], keys: [POPULATION, ACTIVITY] },
         ],
       }),
     ],
@@ -528,6 +530,18 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
         indexQueries: { GSI1: [REPORT_INDEX, SEGMENT_REPORT_INDEX, SEGMENT_CATALOG, OFFER_CATALOG] },
       }),
     ],
+    sendsTo: [],
+    verifies: ['adminTokens'],
+    secureParameters: [],
+  },
+  {
+    id: 'operationsApi',
+    entry: 'functions/handlers/operations-api.ts',
+    description: 'Admin Operations API (read-only): events and merges per hour, queue depths and dead letters, the latest batch workflow runs',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    // Queues (sqs:GetQueueAttributes) and workflows (states:ListExecutions) are granted in lib/stacks/platform.ts, with their URLs and ARNs.
+    tables: [profiles({ grants: [{ actions: ['Query'], keys: [ACTIVITY] }] })],
     sendsTo: [],
     verifies: ['adminTokens'],
     secureParameters: [],

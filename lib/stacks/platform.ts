@@ -4,7 +4,8 @@ import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lamb
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FUNCTIONS, type FunctionId } from '../definitions/functions';
-import { EMAIL_FEEDBACK_QUEUE, SMS_EVENTS_QUEUE } from '../definitions/queues';
+import { deadLetterEnvNameOf, OPERATIONS_WORKFLOWS } from '../definitions/operations';
+import { EMAIL_FEEDBACK_QUEUE, QUEUES, SMS_EVENTS_QUEUE } from '../definitions/queues';
 import {
   AUDIENCE_EMAIL_STATE_MACHINE,
   CART_ABANDONMENT_STATE_MACHINE,
@@ -75,6 +76,7 @@ export function definePlatform(app: App): Platform {
     [ERASURE_STATE_MACHINE.id, erasure.stateMachine],
     ...journeys,
   ]);
+  allowOperations(storage, stateMachines, functions);
   const unmonitored = STATE_MACHINES.filter((definition) => !stateMachines.has(definition.id));
   if (unmonitored.length > 0) throw new Error(`state machines not built: ${unmonitored.map(({ id }) => id).join(', ')}`);
   const unbuilt = FUNCTIONS.filter((definition) => !functions.has(definition.id));
@@ -402,6 +404,29 @@ function addSmsChannel(app: App, storage: StorageStack, processing: ProcessingSt
     );
   }
   sms.grantSendThrough(sender, identity ? [originationIdentityArn(processing, identity)] : []);
+}
+
+/**
+ * The Operations API reads, and only reads: the depth of every queue and its DLQ
+ * (sqs:GetQueueAttributes on those queues) and the executions of the batch workflows
+ * (states:ListExecutions on those state machines), their URLs and ARNs in its environment.
+ */
+function allowOperations(storage: StorageStack, stateMachines: ReadonlyMap<string, IStateMachine>, functions: ReadonlyMap<FunctionId, IFunction>): void {
+  const reader = functions.get('operationsApi');
+  if (!(reader instanceof LambdaFunction)) throw new Error('the operationsApi function is not built');
+  for (const definition of QUEUES) {
+    const pair = storage.queues.get(definition.id);
+    if (!pair) throw new Error(`operations: queue ${definition.id} is not built`);
+    reader.addEnvironment(definition.envName, pair.queue.queueUrl);
+    reader.addEnvironment(deadLetterEnvNameOf(definition), pair.deadLetterQueue.queueUrl);
+    for (const queue of [pair.queue, pair.deadLetterQueue]) queue.grant(reader, 'sqs:GetQueueAttributes');
+  }
+  for (const definition of OPERATIONS_WORKFLOWS) {
+    const stateMachine = stateMachines.get(definition.id);
+    if (!stateMachine) throw new Error(`operations: state machine ${definition.id} is not built`);
+    reader.addEnvironment(definition.envName, stateMachine.stateMachineArn);
+    stateMachine.grant(reader, 'states:ListExecutions');
+  }
 }
 
 /** SSM parameters (SecureString) holding webhook signing secrets: a destination's `secretRef` names one under this path. */

@@ -1,10 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
+import { OPERATIONS_WORKFLOWS } from '../../lib/definitions/operations';
+import { QUEUES } from '../../lib/definitions/queues';
 import { SECURE_PARAMETERS } from '../../lib/definitions/secrets';
 import { definePlatform } from '../../lib/stacks/platform';
-import { followReference, newTestApp, required, synthesizePlatform, type SynthesizedPlatform } from './platform-fixture';
+import { attributeOf, followReference, newTestApp, required, synthesizePlatform, type SynthesizedPlatform } from './platform-fixture';
 
 /**
  * IAM least privilege of the function roles: DynamoDB item actions only on the partition key
@@ -126,7 +129,8 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
 
   it.each([
     // Reconcile also counts the profiles of each control-group bucket (POP) as it creates and merges them.
-    ['reconcile', ['ID#*', 'MSG#*', 'P#*', 'POP', 'QUARANTINE*', 'SUP#*']],
+    // ...and adds each batch's events and merges to the day's activity counters (STATS#activity).
+    ['reconcile', ['ID#*', 'MSG#*', 'P#*', 'POP', 'QUARANTINE*', 'STATS#activity', 'SUP#*']],
     // The consumers that quarantine poison messages may write the quarantine (put only); score reads the models in service.
     ['score', ['MODEL#*', 'MODELSERVING', 'P#*', 'QUARANTINE*']],
     // Segment report counters (SRPT#), touches (P#), orders (ORDER#, BUY#) and the control group's draw (CONTROL).
@@ -190,6 +194,42 @@ describe('partitions per function (the key design: PARTITIONS in lib/definitions
       'dynamodb:Query index GSI1 OFFERS,RPT,SEGMENTS,SRPT',
       'dynamodb:Query table BUY#*,BUYM#*,POP,RPT#*,SRPT#*',
     ]);
+  });
+});
+
+describe('the Operations API (read-only)', () => {
+  const reader = required(functions, 'operationsApi');
+  const grantedOn = (fn: IFunction, action: string): string[] =>
+    statementsOf(fn)
+      .filter((statement) => statement.actions.includes(action))
+      .flatMap((statement) => statement.resources)
+      .sort();
+  const arnOf = (construct: IConstruct, token: string): string => JSON.stringify(attributeOf(construct, token).expression);
+  const actionsOf = (prefix: string): string[] => [
+    ...new Set(statementsOf(reader).flatMap((statement) => statement.actions.filter((action) => action.startsWith(prefix)))),
+  ];
+
+  it('reads the activity counters and nothing else of the table', () => {
+    expect(dynamoPermissions(reader)).toEqual(['dynamodb:Query table STATS#activity']);
+  });
+
+  it('may GetQueueAttributes on every platform queue and its DLQ, and nothing else of SQS', () => {
+    const queues = QUEUES.flatMap((definition) => {
+      const pair = required(platform.storage.queues, definition.id);
+      return [arnOf(pair.queue, pair.queue.queueArn), arnOf(pair.deadLetterQueue, pair.deadLetterQueue.queueArn)];
+    });
+    expect(grantedOn(reader, 'sqs:GetQueueAttributes')).toEqual([...queues].sort());
+    expect(actionsOf('sqs:')).toEqual(['sqs:GetQueueAttributes']);
+  });
+
+  it('may ListExecutions on the batch workflows only, and nothing else of Step Functions; no other function lists executions', () => {
+    // Each state machine's logical id is its definition's id; Ref gives its ARN.
+    const machines = OPERATIONS_WORKFLOWS.map((definition) => JSON.stringify({ Ref: definition.id }));
+    expect(machines).toHaveLength(4);
+    expect(grantedOn(reader, 'states:ListExecutions')).toEqual([...machines].sort());
+    expect(actionsOf('states:')).toEqual(['states:ListExecutions']);
+    const listers = FUNCTIONS.filter((definition) => grantedOn(required(functions, definition.id), 'states:ListExecutions').length > 0).map(({ id }) => id);
+    expect(listers).toEqual(['operationsApi']);
   });
 });
 
