@@ -10,6 +10,7 @@ import {
   UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { identifierKey, type Identifier } from '../domain/identity/identifiers';
 import { pseudonymOf, type Pseudonyms } from '../domain/identity/pseudonym';
 import type { StoredLink } from '../domain/identity/resolution';
@@ -23,6 +24,8 @@ import {
   ConcurrentUpdateError,
   DuplicateMessageError,
   SuppressedIdentityError,
+  type EventFilter,
+  type EventPage,
   type IdentitySnapshot,
   type MergeLogEntry,
   type ProfileStore,
@@ -34,6 +37,7 @@ import {
   type StoredEvent,
   type UnmergeCommit,
 } from '../ports/profile-store';
+import { InvalidCursorError } from '../ports/segment-store';
 import { batchGetAll, batchWriteAll, queryAllItems, queryPages } from './dynamodb-toolkit';
 import { identityKey } from './dynamodb-identity-key';
 import { retiredScoresItem } from './dynamodb-score-store';
@@ -130,6 +134,48 @@ function eventsOfItem(item: Item): StoredEvent[] {
     return entries.map(({ message, reconciledAt }) => ({ profileId, message, ...(reconciledAt && { reconciledAt }), page }));
   }
   return [{ profileId, message: item.message as AcceptedMessage, ...(typeof item.reconciledAt === 'string' && { reconciledAt: item.reconciledAt }), page }];
+}
+
+/** An `E#` item read for a timeline: its partition, its key and its events that a page may show. */
+interface EventItem {
+  readonly profileId: string;
+  readonly key: string;
+  readonly events: readonly StoredEvent[];
+}
+
+const eventItem = (item: Item, matches: (event: StoredEvent) => boolean): EventItem => ({
+  profileId: (item.PK as string).slice(2),
+  key: item.SK as string,
+  events: eventsOfItem(item).filter(matches),
+});
+
+/**
+ * Where a timeline page stopped (see DynamoProfileStore.pageEvents): events sorting before `k`
+ * remain; `o` lists the items (partition, key) keyed after `k` that hold some of them; `t` and `e`
+ * are the filter it was given for. At most 1,000 items: a bound on what a forged cursor makes us read.
+ */
+const eventCursor = z.object({
+  k: z.string().startsWith('E#'),
+  o: z.array(z.tuple([z.string().min(1), z.string().startsWith('E#')])).max(1_000),
+  t: z.string().optional(),
+  e: z.string().optional(),
+});
+type EventCursor = z.infer<typeof eventCursor>;
+
+const encodeEventCursor = (cursor: EventCursor): string => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+
+/** A cursor this store gave for this filter, naming only partitions of the profile (never another person's events). */
+function decodeEventCursor(cursor: string, filter: EventFilter, partitions: readonly string[]): EventCursor {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const parsed = eventCursor.safeParse(decoded);
+  if (!parsed.success || parsed.data.t !== filter.type || parsed.data.e !== filter.event) throw new InvalidCursorError();
+  if (parsed.data.o.some(([profileId]) => !partitions.includes(profileId))) throw new InvalidCursorError();
+  return parsed.data;
 }
 
 export type Item = Record<string, unknown>;
@@ -536,33 +582,72 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]> {
-    const partitions = await Promise.all([profile.profileId, ...profile.mergedFrom].map((id) => this.newestEvents(id, limit)));
-    return partitions
-      .flat()
-      .sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)))
-      .slice(0, limit);
+    return [...(await this.pageEvents(profile, { limit })).events];
   }
 
   /**
-   * The newest `limit` events of one partition. Pages are read newest first; every event of a
-   * page sorts at or before the page's key, so once `limit` events sort at or after the key of the
-   * page just read, no later page can hold a newer one.
+   * Exact paging. A page is the newest `limit` matching events sorting before the cursor's key `k`
+   * (event keys are unique: time, then message id). An item's key is that of its newest event, so
+   * such an event lives either in an item keyed at or before `k`, read newest first by a query
+   * bounded by `k`, or in an item keyed after `k` that holds older events too (a late event written
+   * with newer ones): the cursor lists those (`o`), found among the items the previous page read.
+   * Each partition is read until `limit + 1` of its events are known to be its newest (see
+   * `eventItemsBefore`); the one beyond the page tells whether a next page exists, and every item
+   * left unread is keyed before the page's last event, so the next query finds it.
    */
-  private async newestEvents(profileId: string, limit: number): Promise<StoredEvent[]> {
-    const found: StoredEvent[] = [];
+  async pageEvents(
+    profile: ProfileRecord,
+    { limit, cursor, filter = {} }: { readonly limit: number; readonly cursor?: string; readonly filter?: EventFilter },
+  ): Promise<EventPage> {
+    const partitions = [profile.profileId, ...profile.mergedFrom];
+    const from = cursor === undefined ? undefined : decodeEventCursor(cursor, filter, partitions);
+    const matches = (event: StoredEvent): boolean =>
+      (from === undefined || eventSortKey(event.message) < from.k) &&
+      (filter.type === undefined || event.message.type === filter.type) &&
+      (filter.event === undefined || event.message.event === filter.event);
+    const [read, listed] = await Promise.all([
+      Promise.all(partitions.map((profileId) => this.eventItemsBefore(profileId, from?.k, limit + 1, matches))),
+      this.batchGet((from?.o ?? []).map(([profileId, SK]) => ({ PK: `P#${profileId}`, SK }))),
+    ]);
+    const items = [...read.flat(), ...listed.map((item) => eventItem(item, matches))];
+    const events = items.flatMap((item) => item.events).sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)));
+    const page = events.slice(0, limit);
+    const last = page[limit - 1];
+    if (events.length <= limit || last === undefined) return { events: page };
+    const k = eventSortKey(last.message);
+    const open = items.filter((item) => item.key > k && item.events.some((event) => eventSortKey(event.message) < k));
+    return {
+      events: page,
+      next: encodeEventCursor({
+        k,
+        o: open.map((item) => [item.profileId, item.key]),
+        ...(filter.type && { t: filter.type }),
+        ...(filter.event && { e: filter.event }),
+      }),
+    };
+  }
+
+  /**
+   * Event items of one partition keyed at or before `last` (all when undefined), newest first,
+   * with their events that match. Every event of an item sorts at or before its key, so once `need`
+   * matching events sort at or after the key of the item just read, no later item holds a newer one.
+   */
+  private async eventItemsBefore(profileId: string, last: string | undefined, need: number, matches: (event: StoredEvent) => boolean): Promise<EventItem[]> {
+    const read: EventItem[] = [];
     const pages = queryPages(this.doc, {
       TableName: this.options.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
-      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':events': 'E#' },
+      // 'E$' follows every 'E#...' key; BETWEEN is inclusive: the item keyed `last` may hold older events.
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :first AND :last',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':first': 'E#', ':last': last ?? 'E$' },
       ScanIndexForward: false,
       Limit: 25,
     });
     for await (const items of pages) {
-      for (const item of items) found.push(...eventsOfItem(item));
-      const lastPage = items[items.length - 1]?.SK as string | undefined;
-      if (lastPage !== undefined && found.filter((event) => eventSortKey(event.message) >= lastPage).length >= limit) break;
+      read.push(...items.map((item) => eventItem(item, matches)));
+      const lastKey = items[items.length - 1]?.SK as string | undefined;
+      if (lastKey !== undefined && read.flatMap((item) => item.events).filter((event) => eventSortKey(event.message) >= lastKey).length >= need) break;
     }
-    return found.sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message))).slice(0, limit);
+    return read;
   }
 
   async listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]> {
