@@ -69,6 +69,8 @@ const MAX_GROUP_COMMIT_BYTES = 3_000_000;
 /** One event page, compressed: far below an item's 400 KB, so a page plus its keys always fits. */
 const MAX_EVENT_PAGE_BYTES = 300_000;
 const MAX_TOMBSTONE_HOPS = 8;
+/** Items a timeline cursor lists by key (about 100 bytes each); beyond, it names a range per partition. */
+const MAX_LISTED_OPEN_ITEMS = 50;
 const DEFAULT_QUARANTINE_TTL_DAYS = 90;
 /**
  * The quarantine is spread over a few partitions (by message id) so that a flood of refused
@@ -151,18 +153,30 @@ const eventItem = (item: Item, matches: (event: StoredEvent) => boolean): EventI
 
 /**
  * Where a timeline page stopped (see DynamoProfileStore.pageEvents): events sorting before `k`
- * remain; `o` lists the items (partition, key) keyed after `k` that hold some of them; `t` and `e`
- * are the filter it was given for. At most 1,000 items: a bound on what a forged cursor makes us read.
+ * remain; `o` lists the items (partition, key) keyed after `k` that hold some of them, or, when
+ * there are more than MAX_LISTED_OPEN_ITEMS, `h` names per partition the newest such item (the
+ * next page reads that partition from there down: more reads, a cursor that stays small); `t`
+ * and `e` are the filter it was given for.
  */
 const eventCursor = z.object({
   k: z.string().startsWith('E#'),
-  o: z.array(z.tuple([z.string().min(1), z.string().startsWith('E#')])).max(1_000),
+  o: z.array(z.tuple([z.string().min(1), z.string().startsWith('E#')])).max(MAX_LISTED_OPEN_ITEMS),
+  h: z.record(z.string(), z.string().startsWith('E#')).optional(),
   t: z.string().optional(),
   e: z.string().optional(),
 });
 type EventCursor = z.infer<typeof eventCursor>;
 
 const encodeEventCursor = (cursor: EventCursor): string => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+
+/** The next cursor after the event keyed `k`, given the items read keyed after it that still hold older events. */
+function nextEventCursor(k: string, open: readonly EventItem[], filter: EventFilter): string {
+  const given = { ...(filter.type && { t: filter.type }), ...(filter.event && { e: filter.event }) };
+  if (open.length <= MAX_LISTED_OPEN_ITEMS) return encodeEventCursor({ k, o: open.map((item) => [item.profileId, item.key]), ...given });
+  const newest = new Map<string, string>();
+  for (const item of open) if (item.key > (newest.get(item.profileId) ?? '')) newest.set(item.profileId, item.key);
+  return encodeEventCursor({ k, o: [], h: Object.fromEntries(newest), ...given });
+}
 
 /** A cursor this store gave for this filter, naming only partitions of the profile (never another person's events). */
 function decodeEventCursor(cursor: string, filter: EventFilter, partitions: readonly string[]): EventCursor {
@@ -174,8 +188,15 @@ function decodeEventCursor(cursor: string, filter: EventFilter, partitions: read
   }
   const parsed = eventCursor.safeParse(decoded);
   if (!parsed.success || parsed.data.t !== filter.type || parsed.data.e !== filter.event) throw new InvalidCursorError();
-  if (parsed.data.o.some(([profileId]) => !partitions.includes(profileId))) throw new InvalidCursorError();
+  const named = [...parsed.data.o.map(([profileId]) => profileId), ...Object.keys(parsed.data.h ?? {})];
+  if (named.some((profileId) => !partitions.includes(profileId))) throw new InvalidCursorError();
   return parsed.data;
+}
+
+/** The newest key a page after `cursor` reads in a partition: the cursor's, or the top of the range it names there. */
+function upperKey(cursor: EventCursor, profileId: string): string {
+  const top = cursor.h?.[profileId];
+  return top !== undefined && top > cursor.k ? top : cursor.k;
 }
 
 export type Item = Record<string, unknown>;
@@ -590,7 +611,8 @@ export class DynamoProfileStore implements ProfileStore {
    * (event keys are unique: time, then message id). An item's key is that of its newest event, so
    * such an event lives either in an item keyed at or before `k`, read newest first by a query
    * bounded by `k`, or in an item keyed after `k` that holds older events too (a late event written
-   * with newer ones): the cursor lists those (`o`), found among the items the previous page read.
+   * with newer ones): the cursor lists those (`o`), found among the items the previous page read,
+   * or when they are many, a partition is read from the newest of them down (`h`).
    * Each partition is read until `limit + 1` of its events are known to be its newest (see
    * `eventItemsBefore`); the one beyond the page tells whether a next page exists, and every item
    * left unread is keyed before the page's last event, so the next query finds it.
@@ -606,8 +628,11 @@ export class DynamoProfileStore implements ProfileStore {
       (filter.type === undefined || event.message.type === filter.type) &&
       (filter.event === undefined || event.message.event === filter.event);
     const [read, listed] = await Promise.all([
-      Promise.all(partitions.map((profileId) => this.eventItemsBefore(profileId, from?.k, limit + 1, matches))),
-      this.batchGet((from?.o ?? []).map(([profileId, SK]) => ({ PK: `P#${profileId}`, SK }))),
+      Promise.all(partitions.map((profileId) => this.eventItemsBefore(profileId, from && upperKey(from, profileId), limit + 1, matches))),
+      // Listed items inside a range the query reads anyway are not read twice.
+      this.batchGet(
+        (from?.o ?? []).filter(([profileId, SK]) => from && SK > upperKey(from, profileId)).map(([profileId, SK]) => ({ PK: `P#${profileId}`, SK })),
+      ),
     ]);
     const items = [...read.flat(), ...listed.map((item) => eventItem(item, matches))];
     const events = items.flatMap((item) => item.events).sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)));
@@ -616,15 +641,7 @@ export class DynamoProfileStore implements ProfileStore {
     if (events.length <= limit || last === undefined) return { events: page };
     const k = eventSortKey(last.message);
     const open = items.filter((item) => item.key > k && item.events.some((event) => eventSortKey(event.message) < k));
-    return {
-      events: page,
-      next: encodeEventCursor({
-        k,
-        o: open.map((item) => [item.profileId, item.key]),
-        ...(filter.type && { t: filter.type }),
-        ...(filter.event && { e: filter.event }),
-      }),
-    };
+    return { events: page, next: nextEventCursor(k, open, filter) };
   }
 
   /**

@@ -40,18 +40,20 @@ const newestFirst = (messages: readonly AcceptedMessage[]): string[] =>
     .sort((a, b) => (a.timestamp === b.timestamp ? (a.messageId < b.messageId ? 1 : -1) : a.timestamp < b.timestamp ? 1 : -1))
     .map((message) => message.messageId);
 
-async function allPages(profile: ProfileRecord, limit: number, filter: EventFilter = {}): Promise<{ ids: string[]; sizes: number[] }> {
+async function allPages(profile: ProfileRecord, limit: number, filter: EventFilter = {}): Promise<{ ids: string[]; sizes: number[]; cursors: string[] }> {
   const ids: string[] = [];
   const sizes: number[] = [];
+  const cursors: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.pageEvents(profile, { limit, filter, ...(cursor && { cursor }) });
     ids.push(...page.events.map((event) => event.message.messageId));
     sizes.push(page.events.length);
     cursor = page.next;
+    if (cursor) cursors.push(cursor);
     if (sizes.length > 1_000) throw new Error('paging does not end');
   } while (cursor);
-  return { ids, sizes };
+  return { ids, sizes, cursors };
 }
 
 /** Two cookies' histories, then one person: one profile over two partitions. */
@@ -134,6 +136,31 @@ describe('paging the event timeline', () => {
     for (const query of queries) expect(String((query.input.ExpressionAttributeValues as Record<string, unknown>)[':last'])).toContain(last);
   });
 
+  it('stays exact, with a small cursor, when very many items hold a late event', async () => {
+    const user = unique('late');
+    const sent: AcceptedMessage[] = [];
+    // Each batch: a new event and one from long before, in one item keyed by the new one.
+    for (let index = 0; index < 60; index += 1) {
+      const batch = [
+        acceptedMessage({ type: 'track', event: 'Now', userId: user, timestamp: at(200 + index) }),
+        acceptedMessage({ type: 'track', event: 'Late', userId: user, timestamp: at(index) }),
+      ];
+      sent.push(...batch);
+      expect((await reconcileMessages(batch, deps)).every((outcome) => outcome.status === 'applied')).toBe(true);
+    }
+    const profile = await store.findProfile({ type: 'user_id', value: user });
+    if (!profile) throw new Error('no profile');
+    const ranges = (cursors: readonly string[]) =>
+      cursors.filter((cursor) => (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { h?: unknown }).h !== undefined).length;
+    for (const limit of [1, 7, 59]) {
+      const { ids, cursors } = await allPages(profile, limit);
+      expect({ limit, ids }).toEqual({ limit, ids: newestFirst(sent) });
+      // Past the 50 listed items, the cursor names a range: it stays short.
+      expect(Math.max(...cursors.map((cursor) => cursor.length))).toBeLessThan(8_000);
+      expect(ranges(cursors)).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
   it('refuses a cursor it did not give, one for another filter and one naming a partition of another profile', async () => {
     const { profile } = person;
     const { next } = await store.pageEvents(profile, { limit: 3, filter: { type: 'track' } });
@@ -145,6 +172,7 @@ describe('paging the event timeline', () => {
       [next, {}],
       [next, { type: 'page' }],
       [forged, {}],
+      [Buffer.from(JSON.stringify({ k: 'E#2026', o: [], h: { [other.profile.profileId]: 'E#2027' } })).toString('base64url'), {}],
     ] as Array<[string | undefined, EventFilter]>) {
       await expect(store.pageEvents(profile, { limit: 3, filter, ...(cursor && { cursor }) })).rejects.toBeInstanceOf(InvalidCursorError);
     }
