@@ -10,6 +10,7 @@ import {
   UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { identifierKey, type Identifier } from '../domain/identity/identifiers';
 import { pseudonymOf, type Pseudonyms } from '../domain/identity/pseudonym';
 import type { StoredLink } from '../domain/identity/resolution';
@@ -23,6 +24,8 @@ import {
   ConcurrentUpdateError,
   DuplicateMessageError,
   SuppressedIdentityError,
+  type EventFilter,
+  type EventPage,
   type IdentitySnapshot,
   type MergeLogEntry,
   type ProfileStore,
@@ -34,6 +37,7 @@ import {
   type StoredEvent,
   type UnmergeCommit,
 } from '../ports/profile-store';
+import { InvalidCursorError } from '../ports/segment-store';
 import { batchGetAll, batchWriteAll, queryAllItems, queryPages } from './dynamodb-toolkit';
 import { identityKey } from './dynamodb-identity-key';
 import { retiredScoresItem } from './dynamodb-score-store';
@@ -65,6 +69,8 @@ const MAX_GROUP_COMMIT_BYTES = 3_000_000;
 /** One event page, compressed: far below an item's 400 KB, so a page plus its keys always fits. */
 const MAX_EVENT_PAGE_BYTES = 300_000;
 const MAX_TOMBSTONE_HOPS = 8;
+/** Items a timeline cursor lists by key (about 100 bytes each); beyond, it names a range per partition. */
+const MAX_LISTED_OPEN_ITEMS = 50;
 const DEFAULT_QUARANTINE_TTL_DAYS = 90;
 /**
  * The quarantine is spread over a few partitions (by message id) so that a flood of refused
@@ -130,6 +136,67 @@ function eventsOfItem(item: Item): StoredEvent[] {
     return entries.map(({ message, reconciledAt }) => ({ profileId, message, ...(reconciledAt && { reconciledAt }), page }));
   }
   return [{ profileId, message: item.message as AcceptedMessage, ...(typeof item.reconciledAt === 'string' && { reconciledAt: item.reconciledAt }), page }];
+}
+
+/** An `E#` item read for a timeline: its partition, its key and its events that a page may show. */
+interface EventItem {
+  readonly profileId: string;
+  readonly key: string;
+  readonly events: readonly StoredEvent[];
+}
+
+const eventItem = (item: Item, matches: (event: StoredEvent) => boolean): EventItem => ({
+  profileId: (item.PK as string).slice(2),
+  key: item.SK as string,
+  events: eventsOfItem(item).filter(matches),
+});
+
+/**
+ * Where a timeline page stopped (see DynamoProfileStore.pageEvents): events sorting before `k`
+ * remain; `o` lists the items (partition, key) keyed after `k` that hold some of them, or, when
+ * there are more than MAX_LISTED_OPEN_ITEMS, `h` names per partition the newest such item (the
+ * next page reads that partition from there down: more reads, a cursor that stays small); `t`
+ * and `e` are the filter it was given for.
+ */
+const eventCursor = z.object({
+  k: z.string().startsWith('E#'),
+  o: z.array(z.tuple([z.string().min(1), z.string().startsWith('E#')])).max(MAX_LISTED_OPEN_ITEMS),
+  h: z.record(z.string(), z.string().startsWith('E#')).optional(),
+  t: z.string().optional(),
+  e: z.string().optional(),
+});
+type EventCursor = z.infer<typeof eventCursor>;
+
+const encodeEventCursor = (cursor: EventCursor): string => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+
+/** The next cursor after the event keyed `k`, given the items read keyed after it that still hold older events. */
+function nextEventCursor(k: string, open: readonly EventItem[], filter: EventFilter): string {
+  const given = { ...(filter.type && { t: filter.type }), ...(filter.event && { e: filter.event }) };
+  if (open.length <= MAX_LISTED_OPEN_ITEMS) return encodeEventCursor({ k, o: open.map((item) => [item.profileId, item.key]), ...given });
+  const newest = new Map<string, string>();
+  for (const item of open) if (item.key > (newest.get(item.profileId) ?? '')) newest.set(item.profileId, item.key);
+  return encodeEventCursor({ k, o: [], h: Object.fromEntries(newest), ...given });
+}
+
+/** A cursor this store gave for this filter, naming only partitions of the profile (never another person's events). */
+function decodeEventCursor(cursor: string, filter: EventFilter, partitions: readonly string[]): EventCursor {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const parsed = eventCursor.safeParse(decoded);
+  if (!parsed.success || parsed.data.t !== filter.type || parsed.data.e !== filter.event) throw new InvalidCursorError();
+  const named = [...parsed.data.o.map(([profileId]) => profileId), ...Object.keys(parsed.data.h ?? {})];
+  if (named.some((profileId) => !partitions.includes(profileId))) throw new InvalidCursorError();
+  return parsed.data;
+}
+
+/** The newest key a page after `cursor` reads in a partition: the cursor's, or the top of the range it names there. */
+function upperKey(cursor: EventCursor, profileId: string): string {
+  const top = cursor.h?.[profileId];
+  return top !== undefined && top > cursor.k ? top : cursor.k;
 }
 
 export type Item = Record<string, unknown>;
@@ -536,33 +603,68 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]> {
-    const partitions = await Promise.all([profile.profileId, ...profile.mergedFrom].map((id) => this.newestEvents(id, limit)));
-    return partitions
-      .flat()
-      .sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)))
-      .slice(0, limit);
+    return [...(await this.pageEvents(profile, { limit })).events];
   }
 
   /**
-   * The newest `limit` events of one partition. Pages are read newest first; every event of a
-   * page sorts at or before the page's key, so once `limit` events sort at or after the key of the
-   * page just read, no later page can hold a newer one.
+   * Exact paging. A page is the newest `limit` matching events sorting before the cursor's key `k`
+   * (event keys are unique: time, then message id). An item's key is that of its newest event, so
+   * such an event lives either in an item keyed at or before `k`, read newest first by a query
+   * bounded by `k`, or in an item keyed after `k` that holds older events too (a late event written
+   * with newer ones): the cursor lists those (`o`), found among the items the previous page read,
+   * or when they are many, a partition is read from the newest of them down (`h`).
+   * Each partition is read until `limit + 1` of its events are known to be its newest (see
+   * `eventItemsBefore`); the one beyond the page tells whether a next page exists, and every item
+   * left unread is keyed before the page's last event, so the next query finds it.
    */
-  private async newestEvents(profileId: string, limit: number): Promise<StoredEvent[]> {
-    const found: StoredEvent[] = [];
+  async pageEvents(
+    profile: ProfileRecord,
+    { limit, cursor, filter = {} }: { readonly limit: number; readonly cursor?: string; readonly filter?: EventFilter },
+  ): Promise<EventPage> {
+    const partitions = [profile.profileId, ...profile.mergedFrom];
+    const from = cursor === undefined ? undefined : decodeEventCursor(cursor, filter, partitions);
+    const matches = (event: StoredEvent): boolean =>
+      (from === undefined || eventSortKey(event.message) < from.k) &&
+      (filter.type === undefined || event.message.type === filter.type) &&
+      (filter.event === undefined || event.message.event === filter.event);
+    const [read, listed] = await Promise.all([
+      Promise.all(partitions.map((profileId) => this.eventItemsBefore(profileId, from && upperKey(from, profileId), limit + 1, matches))),
+      // Listed items inside a range the query reads anyway are not read twice.
+      this.batchGet(
+        (from?.o ?? []).filter(([profileId, SK]) => from && SK > upperKey(from, profileId)).map(([profileId, SK]) => ({ PK: `P#${profileId}`, SK })),
+      ),
+    ]);
+    const items = [...read.flat(), ...listed.map((item) => eventItem(item, matches))];
+    const events = items.flatMap((item) => item.events).sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message)));
+    const page = events.slice(0, limit);
+    const last = page[limit - 1];
+    if (events.length <= limit || last === undefined) return { events: page };
+    const k = eventSortKey(last.message);
+    const open = items.filter((item) => item.key > k && item.events.some((event) => eventSortKey(event.message) < k));
+    return { events: page, next: nextEventCursor(k, open, filter) };
+  }
+
+  /**
+   * Event items of one partition keyed at or before `last` (all when undefined), newest first,
+   * with their events that match. Every event of an item sorts at or before its key, so once `need`
+   * matching events sort at or after the key of the item just read, no later item holds a newer one.
+   */
+  private async eventItemsBefore(profileId: string, last: string | undefined, need: number, matches: (event: StoredEvent) => boolean): Promise<EventItem[]> {
+    const read: EventItem[] = [];
     const pages = queryPages(this.doc, {
       TableName: this.options.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :events)',
-      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':events': 'E#' },
+      // 'E$' follows every 'E#...' key; BETWEEN is inclusive: the item keyed `last` may hold older events.
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :first AND :last',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':first': 'E#', ':last': last ?? 'E$' },
       ScanIndexForward: false,
       Limit: 25,
     });
     for await (const items of pages) {
-      for (const item of items) found.push(...eventsOfItem(item));
-      const lastPage = items[items.length - 1]?.SK as string | undefined;
-      if (lastPage !== undefined && found.filter((event) => eventSortKey(event.message) >= lastPage).length >= limit) break;
+      read.push(...items.map((item) => eventItem(item, matches)));
+      const lastKey = items[items.length - 1]?.SK as string | undefined;
+      if (lastKey !== undefined && read.flatMap((item) => item.events).filter((event) => eventSortKey(event.message) >= lastKey).length >= need) break;
     }
-    return found.sort((a, b) => compareEventKeys(eventSortKey(b.message), eventSortKey(a.message))).slice(0, limit);
+    return read;
   }
 
   async listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]> {

@@ -13,6 +13,8 @@ import { adminApiHandler, dispatchRoute, type RouteTable } from '../http/admin-h
 import type { ProfileRouteKey } from '../../lib/definitions/api';
 import { BadRequestError, HttpError, NotFoundError } from '../http/errors';
 import { ConcurrentUpdateError } from '../ports/profile-store';
+import { InvalidCursorError } from '../ports/segment-store';
+import { MESSAGE_TYPES } from '../schemas/tracking';
 import { parseJsonBody, readRequestBody } from '../http/request-body';
 import { integerQueryParameter } from '../http/query';
 import { jsonResponse } from '../http/responses';
@@ -29,6 +31,13 @@ const unmergeBody = z.object({
     .array(z.object({ type: z.string().min(1), value: z.string().min(1) }))
     .min(1)
     .max(50),
+});
+
+/** `/events` beyond `limit`: the page after `cursor` (a `next` it answered), only events of `type` and/or named `event`. */
+const eventsQuery = z.object({
+  cursor: z.string().min(1).max(100_000).optional(),
+  type: z.enum(MESSAGE_TYPES).optional(),
+  event: z.string().min(1).max(200).optional(),
 });
 
 const DEFAULT_LIMIT = 50;
@@ -74,9 +83,18 @@ function profileRoutes(environment: ProfileApiEnvironment): RouteTable<ProfileRo
     },
     'GET /v1/profiles/{profileRef}/events': async (event) => {
       const limit = limitOf(event);
+      const query = eventsQuery.safeParse(event.queryStringParameters ?? {});
+      if (!query.success) throw new BadRequestError(query.error.issues.map((issue) => ({ path: issue.path.join('.'), reason: issue.message })));
+      const { cursor, type, event: name } = query.data;
       const profile = await resolve(event);
-      const events = await store.listEvents(profile, limit);
-      return jsonResponse(200, { profileId: profile.profileId, events: events.map(({ message }) => message) });
+      const page = await store
+        .pageEvents(profile, { limit, ...(cursor && { cursor }), filter: { ...(type && { type }), ...(name && { event: name }) } })
+        .catch((error: unknown) => {
+          // A cursor the store did not give (or for another filter or profile) is the client's error.
+          if (error instanceof InvalidCursorError) throw new BadRequestError([{ path: 'cursor', reason: 'invalid cursor' }]);
+          throw error;
+        });
+      return jsonResponse(200, { profileId: profile.profileId, events: page.events.map(({ message }) => message), next: page.next ?? null });
     },
     'GET /v1/profiles/{profileRef}/merges': async (event) => {
       const limit = limitOf(event);

@@ -2,7 +2,7 @@ import type { Identifier } from '../domain/identity/identifiers';
 import type { StoredLink } from '../domain/identity/resolution';
 import type { IdentityLink, ProfileRecord } from '../domain/profile/profile';
 import type { RejectedTrait } from '../domain/profile/traits';
-import type { AcceptedMessage } from '../domain/tracking/accepted-message';
+import type { AcceptedMessage, MessageType } from '../domain/tracking/accepted-message';
 
 /** What the store knows, right now, about the identifiers and ids of a group of messages. */
 export interface IdentitySnapshot {
@@ -99,6 +99,19 @@ export interface StoredEvent {
   readonly page?: string;
 }
 
+/** Which events a page of a timeline holds: all of them, or those of a message type and/or a `track` event name. */
+export interface EventFilter {
+  readonly type?: MessageType;
+  readonly event?: string;
+}
+
+/** One page of a timeline, newest first. */
+export interface EventPage {
+  readonly events: readonly StoredEvent[];
+  /** Opaque cursor of the next page; undefined on the last one. */
+  readonly next?: string;
+}
+
 /** A value refused by validation or a profile cap (functions/domain/profile/limits.ts), kept 90 days. */
 export interface QuarantinedValue extends RejectedTrait {
   readonly kind?: 'value';
@@ -177,6 +190,12 @@ export interface ProfileStore extends ReconcileStore {
   getProfiles(profileIds: readonly string[]): Promise<Map<string, ProfileRecord>>;
   /** Newest first, across the profile and every profile merged into it. */
   listEvents(profile: ProfileRecord, limit: number): Promise<StoredEvent[]>;
+  /**
+   * One page of the same order, after `cursor` (a `next` this method gave for this filter), only
+   * events matching `filter`; throws InvalidCursorError for any other cursor. Events stored after
+   * the first page may be left out, never an event repeated or one that was there skipped.
+   */
+  pageEvents(profile: ProfileRecord, options: { readonly limit: number; readonly cursor?: string; readonly filter?: EventFilter }): Promise<EventPage>;
   listMergeLog(profile: ProfileRecord, limit: number): Promise<MergeLogEntry[]>;
   /** Newest first: refused values and poison messages. */
   listQuarantine(limit: number): Promise<QuarantineEntry[]>;

@@ -246,9 +246,12 @@ describeInBrowser(title, () => {
     // Consent per purpose, traits with their source.
     expect(await page.locator('section[aria-labelledby="consent-title"]').textContent()).toContain('email marketing');
     expect(await page.locator('section[aria-labelledby="traits-title"] tr', { hasText: 'plan' }).textContent()).toContain('tracking');
-    // The event filter.
+    // The event filter (applied by the API: the timeline reloads).
     await page.getByLabel('Event type').selectOption('Product Added');
-    expect(await page.locator('table.events tbody tr').count()).toBe(1);
+    await pollUntil(
+      async () => (await page.locator('table.events tbody tr').count()) === 1 && (await page.locator('tr[data-event="Product Added"]').count()) === 1,
+      { ...POLL, description: 'the timeline filtered' },
+    );
     await expectAccessible(page, 'profile');
     await page.setViewportSize({ width: 768, height: 1024 });
     await expectNoHorizontalScroll(page);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization, adminFetch } from '../helpers/platform';
+import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization, adminFetch, json } from '../helpers/platform';
 
 /**
  * Events sent by real SDKs end up on unified profiles (docs/contract.md §3-4), through the whole local
@@ -226,6 +226,56 @@ describe('profiles from real SDK traffic', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ success: false, errors: [{ path: 'profileRef' }] });
     expect((await admin(`/v1/profiles/user_id:x/events?limit=0`)).status).toBe(400);
+  });
+
+  it('pages the event timeline with a cursor: every event once, newest first, the last page with next null; a filter pages too', async () => {
+    const user = unique('pager');
+    const timestamp = new Date(Date.now() - 60_000).toISOString();
+    // Equal timestamps, sent in two batches (two event items).
+    const batch = (count: number, offset: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        type: 'track',
+        userId: user,
+        event: (offset + index) % 3 === 0 ? 'Order Completed' : 'Product Viewed',
+        timestamp,
+        messageId: unique(`m${offset + index}`),
+      }));
+    const sent = [...batch(7, 0), ...batch(5, 7)];
+    expect((await sendBatch(sent.slice(0, 7))).status).toBe(200);
+    expect((await sendBatch(sent.slice(7))).status).toBe(200);
+    await profileWhen(`user_id:${user}`, (p) => (p.computed.events_total as number) >= sent.length);
+
+    const ref = encodeURIComponent(`user_id:${user}`);
+    const pages = async (query: string): Promise<Array<Array<{ messageId: string }>>> => {
+      const all: Array<Array<{ messageId: string }>> = [];
+      let next: string | null = null;
+      do {
+        const page: { events: Array<{ messageId: string }>; next: string | null } = await json(
+          await admin(`/v1/profiles/${ref}/events?${query}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`),
+        );
+        all.push(page.events);
+        next = page.next;
+      } while (next !== null && all.length < 20);
+      return all;
+    };
+    const newestFirst = (messages: ReadonlyArray<{ messageId: string }>) => messages.map((m) => m.messageId).sort((a, b) => (a < b ? 1 : -1));
+    const everything = await pages('limit=5');
+    expect(everything.map((page) => page.length)).toEqual([5, 5, 2]);
+    expect(everything.flat().map((event) => event.messageId)).toEqual(newestFirst(sent));
+    // A last page as full as the limit still says there is no more.
+    expect((await pages('limit=6')).map((page) => page.length)).toEqual([6, 6]);
+    const orders = await pages('limit=2&type=track&event=Order%20Completed');
+    expect(orders.flat().map((event) => event.messageId)).toEqual(newestFirst(sent.filter((m) => m.event === 'Order Completed')));
+    expect((await pages('limit=5&type=identify')).flat()).toEqual([]);
+
+    for (const query of ['cursor=not-a-cursor', `cursor=${encodeURIComponent(Buffer.from('{"k":"E#"}').toString('base64url'))}`]) {
+      const bad = await admin(`/v1/profiles/${ref}/events?${query}`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ success: false, errors: [{ path: 'cursor' }] });
+    }
+    const wrongType = await admin(`/v1/profiles/${ref}/events?type=purchase`);
+    expect(wrongType.status).toBe(400);
+    expect(await wrongType.json()).toMatchObject({ errors: [{ path: 'type' }] });
   });
 
   it('erases a person on DELETE as a job, answers the same job when asked again, and does not re-create them from later events', async () => {

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, encodeRef, saveFile } from '../api';
 import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
 import { emailOutcomes } from '../emails';
@@ -109,6 +109,8 @@ const isPredictive = (value: unknown): value is PredictiveScore =>
   typeof (value as PredictiveScore).band === 'string';
 
 const EVENT_PAGE = 25;
+/** The message types the events API filters by (`type=`); track events are also filtered by name (`event=`). */
+const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 
 export function ProfilePage({ api, profileRef }: { readonly api: Api; readonly profileRef: string }) {
   const ref = encodeRef(profileRef);
@@ -279,7 +281,7 @@ function ProfileView(props: {
           )}
         </section>
       </div>
-      <Events api={api} profileRef={props.profileRef} />
+      <Events key={props.profileRef} api={api} profileRef={props.profileRef} />
       <Emails api={api} profileRef={props.profileRef} />
       <section aria-labelledby="merges-title" class="panel">
         <h2 id="merges-title">Merge log</h2>
@@ -395,62 +397,126 @@ function Identities({ api, profile, onChanged }: { readonly api: Api; readonly p
   );
 }
 
+interface EventsPage {
+  readonly events: readonly StoredEvent[];
+  readonly next: string | null;
+}
+
+const nameOf = (event: StoredEvent): string =>
+  event.event ?? (event.type === 'page' ? 'Page Viewed' : event.name ? `${event.type}: ${event.name}` : event.type);
+
+/**
+ * The timeline, filtered by the API: the select's value is the filter's query (`type=...` or
+ * `event=...`, '' for all), so "Older events" pages through matching events only.
+ */
 function Events({ api, profileRef }: { readonly api: Api; readonly profileRef: string }) {
-  const [limit, setLimit] = useState(EVENT_PAGE);
-  const [type, setType] = useState('');
-  const [loaded] = useLoad(() => api.get<{ events: StoredEvent[] }>(`/v1/profiles/${encodeRef(profileRef)}/events?limit=${limit}`), [profileRef, limit]);
-  const nameOf = (event: StoredEvent): string =>
-    event.event ?? (event.type === 'page' ? 'Page Viewed' : event.name ? `${event.type}: ${event.name}` : event.type);
+  const [filter, setFilter] = useState('');
+  // Track event names met so far stay choosable whatever the filter shows.
+  const [names, setNames] = useState<ReadonlySet<string>>(new Set());
+  const loadPage = useCallback(
+    async (cursor: string | null): Promise<EventsPage> => {
+      const query = [`limit=${EVENT_PAGE}`, filter, cursor === null ? '' : `cursor=${encodeURIComponent(cursor)}`].filter(Boolean).join('&');
+      const page = await api.get<EventsPage>(`/v1/profiles/${encodeRef(profileRef)}/events?${query}`);
+      setNames((known) => {
+        const added = page.events.flatMap((event) => (event.event !== undefined && !known.has(event.event) ? [event.event] : []));
+        return added.length === 0 ? known : new Set([...known, ...added]);
+      });
+      return page;
+    },
+    [api, profileRef, filter],
+  );
+  const [first] = useLoad(() => loadPage(null), [profileRef, filter]);
   return (
     <section aria-labelledby="events-title" class="panel">
       <h2 id="events-title">Event timeline</h2>
-      <Show loaded={loaded}>
-        {({ events }) => {
-          const names = [...new Set(events.map(nameOf))].sort();
-          const shown = type === '' ? events : events.filter((event) => nameOf(event) === type);
-          return (
-            <>
-              <label class="field inline">
-                Event type
-                <select value={type} onChange={(event) => setType(event.currentTarget.value)}>
-                  <option value="">All ({formatNumber(events.length)})</option>
-                  {names.map((name) => (
-                    <option key={name} value={name}>
-                      {name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <table class="events">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((event) => (
-                    <tr key={event.messageId} data-event={nameOf(event)}>
-                      <td>{formatDateTime(event.timestamp)}</td>
-                      <td>{nameOf(event)}</td>
-                      <td class="break">
-                        <code>{JSON.stringify(event.properties && Object.keys(event.properties).length > 0 ? event.properties : (event.traits ?? {}))}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              {events.length >= limit && limit < 1000 && (
-                <button type="button" onClick={() => setLimit(Math.min(1000, limit + EVENT_PAGE * 4))}>
-                  Show older events
-                </button>
-              )}
-            </>
-          );
-        }}
-      </Show>
+      <label class="field inline">
+        Event type
+        <select value={filter} onChange={(event) => setFilter(event.currentTarget.value)}>
+          <option value="">All events</option>
+          <optgroup label="Message type">
+            {MESSAGE_TYPES.map((type) => (
+              <option key={type} value={`type=${type}`}>
+                {type}
+              </option>
+            ))}
+          </optgroup>
+          {names.size > 0 && (
+            <optgroup label="Event name">
+              {[...names].sort().map((name) => (
+                <option key={name} value={`event=${encodeURIComponent(name)}`}>
+                  {name}
+                </option>
+              ))}
+            </optgroup>
+          )}
+        </select>
+      </label>
+      <Show loaded={first}>{(page) => <Timeline key={filter} first={page} loadOlder={loadPage} />}</Show>
     </section>
+  );
+}
+
+/** The pages read so far, newest first, and "Older events" appending the next one while there is one. */
+function Timeline({ first, loadOlder }: { readonly first: EventsPage; readonly loadOlder: (cursor: string) => Promise<EventsPage> }) {
+  const [pages, setPages] = useState<readonly EventsPage[]>([first]);
+  const [older, setOlder] = useState<{ readonly state: 'idle' | 'loading' } | { readonly state: 'error'; readonly error: Error }>({ state: 'idle' });
+  // The first row a page appended takes the focus: the button may be gone, and reading goes on from there.
+  const [firstAppended, setFirstAppended] = useState<number | undefined>(undefined);
+  const appendedRow = useRef<HTMLTableRowElement>(null);
+  useEffect(() => appendedRow.current?.focus(), [firstAppended]);
+  const events = pages.flatMap((page) => page.events);
+  const next = pages[pages.length - 1]?.next ?? null;
+  const oldest = events[events.length - 1];
+  const shown = `${formatNumber(events.length)} ${events.length === 1 ? 'event' : 'events'}`;
+  const showOlder = async (cursor: string) => {
+    setOlder({ state: 'loading' });
+    try {
+      const page = await loadOlder(cursor);
+      setPages((read) => [...read, page]);
+      setFirstAppended(page.events.length > 0 ? events.length : undefined);
+      setOlder({ state: 'idle' });
+    } catch (error) {
+      setOlder({ state: 'error', error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  };
+  return (
+    <>
+      {events.length > 0 && (
+        <table class="events">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((event, index) => (
+              <tr key={event.messageId} data-event={nameOf(event)} {...(index === firstAppended && { ref: appendedRow, tabIndex: -1 })}>
+                <td>{formatDateTime(event.timestamp)}</td>
+                <td>{nameOf(event)}</td>
+                <td class="break">
+                  <code>{JSON.stringify(event.properties && Object.keys(event.properties).length > 0 ? event.properties : (event.traits ?? {}))}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p class="muted" role="status">
+        {oldest === undefined
+          ? 'No event.'
+          : next === null
+            ? `All ${shown} shown: no older event.`
+            : `${shown} shown, back to ${formatDateTime(oldest.timestamp)}.`}
+      </p>
+      {next !== null && (
+        <button type="button" disabled={older.state === 'loading'} onClick={() => void showOlder(next)}>
+          {older.state === 'loading' ? 'Loading older events…' : 'Older events'}
+        </button>
+      )}
+      {older.state === 'error' && <ErrorNote error={older.error} />}
+    </>
   );
 }
 
