@@ -50,9 +50,19 @@ function DestinationInput(props: {
   const text = (label: string, help?: string, type: 'text' | 'url' | 'number' = 'text') => (
     <Field id={id} label={label} help={help} error={error}>
       {(control) => {
-        const shared = { ...control, value: String(form[field]), onInput: (event: { currentTarget: HTMLInputElement }) => set({ [field]: event.currentTarget.value }) };
+        const shared = {
+          ...control,
+          value: String(form[field]),
+          onInput: (event: { currentTarget: HTMLInputElement }) => set({ [field]: event.currentTarget.value }),
+        };
         // Number fields take decimals ("12.5"), which the browser hands over in one notation whatever the locale.
-        return type === 'number' ? <input {...shared} type="number" step="any" /> : type === 'url' ? <input {...shared} type="url" /> : <input {...shared} type="text" />;
+        return type === 'number' ? (
+          <input {...shared} type="number" step="any" />
+        ) : type === 'url' ? (
+          <input {...shared} type="url" />
+        ) : (
+          <input {...shared} type="text" />
+        );
       }}
     </Field>
   );
@@ -89,7 +99,9 @@ function DestinationInput(props: {
           help={form.kind === 'audience-sms' ? `${TEMPLATE_HELP} The opt-out hint is added.` : undefined}
           error={error}
         >
-          {(control) => <textarea {...control} rows={field === 'html' ? 6 : 3} value={form[field]} onInput={(event) => set({ [field]: event.currentTarget.value })} />}
+          {(control) => (
+            <textarea {...control} rows={field === 'html' ? 6 : 3} value={form[field]} onInput={(event) => set({ [field]: event.currentTarget.value })} />
+          )}
         </Field>
       );
     case 'events':

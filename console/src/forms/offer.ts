@@ -110,6 +110,12 @@ function parseJson(text: string): { ok: true; value: Json } | { ok: false; reaso
   }
 }
 
+/** Why a JSON text does not parse, as it is typed; undefined when it does. */
+export function jsonProblem(text: string): string | undefined {
+  const parsed = parseJson(text);
+  return parsed.ok ? undefined : parsed.reason;
+}
+
 const isObject = (value: Json): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What POST or PUT /v1/offers takes (without the id and version, which the page adds). */

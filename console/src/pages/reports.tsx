@@ -237,8 +237,7 @@ function ControlGroup({ report, onDownload }: { readonly report: ControlGroupRep
         </table>
       </TableScroll>
       <p>
-        Lift of marketing:{' '}
-        {liftInWords(report.lift, report.liftUnavailable)}
+        Lift of marketing: {liftInWords(report.lift, report.liftUnavailable)}
         {report.lift ? `, ${report.lift.significant ? 'significant' : 'not significant'}` : ''}
       </p>
       <button type="button" onClick={onDownload}>
