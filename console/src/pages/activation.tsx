@@ -79,13 +79,19 @@ export function OffersPage({ api }: { readonly api: Api }) {
   const [editing, setEditing] = useState<OfferView | 'new' | undefined>(undefined);
   const [deleting, setDeleting] = useState<OfferView | undefined>(undefined);
   const [outcome, setOutcome] = useState<string | Error | undefined>(undefined);
+  // Each saved or deleted offer changes the report's rows (one per offer that can show).
+  const [changes, setChanges] = useState(0);
+  const changed = (): void => {
+    reload();
+    setChanges((count) => count + 1);
+  };
   const remove = async (offer: OfferView): Promise<void> => {
     setDeleting(undefined);
     try {
       await api.send('DELETE', `/v1/offers/${encodeURIComponent(offer.id)}`);
       setOutcome(`Deleted “${offer.name ?? offer.id}”.`);
       if (editing !== 'new' && editing?.id === offer.id) setEditing(undefined);
-      reload();
+      changed();
     } catch (error) {
       setOutcome(asError(error));
     }
@@ -154,7 +160,7 @@ export function OffersPage({ api }: { readonly api: Api }) {
                   setEditing(undefined);
                   if (saved) {
                     setOutcome(`Saved “${saved.name ?? saved.id}”.`);
-                    reload();
+                    changed();
                   }
                 }}
               />
@@ -172,7 +178,7 @@ export function OffersPage({ api }: { readonly api: Api }) {
       >
         <p>Its placement stops showing it at once. Its report figures stay until they expire.</p>
       </ConfirmDialog>
-      <OffersReport api={api} />
+      <OffersReport api={api} changes={changes} />
     </>
   );
 }
@@ -322,10 +328,13 @@ interface OfferReportRow {
   readonly liftUnavailable?: string;
 }
 
-/** Each offer shown against its holdout over a period (`GET /v1/reports/offers`), with its CSV. */
-function OffersReport({ api }: { readonly api: Api }) {
+/** Each offer shown against its holdout over a period (`GET /v1/reports/offers`), with its CSV; read again after `changes`. */
+function OffersReport({ api, changes }: { readonly api: Api; readonly changes: number }) {
   const period = useReportPeriod();
-  const [loaded] = useLoad(() => api.get<{ currency: string; rows: OfferReportRow[] }>(`/v1/reports/offers?${period.query}`), [period.query]);
+  const [loaded, reload] = useLoad(() => api.get<{ currency: string; rows: OfferReportRow[] }>(`/v1/reports/offers?${period.query}`), [period.query]);
+  useEffect(() => {
+    if (changes > 0) reload();
+  }, [changes]);
   const [downloadError, setDownloadError] = useState<Error | undefined>(undefined);
   const name = (row: OfferReportRow): string => row.offerName ?? `${row.offerId} (deleted)`;
   return (
@@ -416,7 +425,7 @@ const runInWords = (run: LookalikeRun): string =>
     ? 'running…'
     : run.status === 'failed'
       ? `failed${run.error ? `: ${run.error}` : ''}`
-      : `completed: ${formatNumber(run.audienceSize)} people in the audience`;
+      : `completed: audience of ${formatNumber(run.audienceSize)} (seed ${formatNumber(run.seedSize)}, candidates ${formatNumber(run.candidates)})`;
 
 /** A run is followed until it ends: lookalike runs take seconds to minutes. */
 const RUN_POLL_MS = 1_000;
@@ -515,7 +524,8 @@ export function LookalikesPage({ api }: { readonly api: Api }) {
                   cell: (lookalike) =>
                     lookalike.segmentId ? (
                       <a href={segmentHref(lookalike.segmentId)}>
-                        {lookalike.lastRun?.audienceSize === undefined ? lookalike.segmentId : `${formatNumber(lookalike.lastRun.audienceSize)} people`}
+                        {lookalike.segmentId}
+                        {lookalike.lastRun?.audienceSize === undefined ? '' : ` (${formatNumber(lookalike.lastRun.audienceSize)})`}
                       </a>
                     ) : (
                       '—'
