@@ -57,3 +57,8 @@ export function LiftPlot({ rows, title }: { readonly rows: readonly LiftRow[]; r
     </figure>
   );
 }
+
+/** A lift in words: "+5 pts (+1 pts to +9 pts)", or why there is none. */
+export function liftInWords(lift: LiftInterval | null, unavailable: string | undefined): string {
+  return lift ? `${formatPoints(lift.value)} (${formatPoints(lift.low)} to ${formatPoints(lift.high)})` : (unavailable ?? '—');
+}

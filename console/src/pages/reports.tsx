@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
-import { type Api, saveFile } from '../api';
+import type { Api } from '../api';
 import { BarChart } from '../components/chart';
 import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
-import { LiftPlot } from '../components/lift-plot';
-import { formatDateTime, formatMoney, formatNumber, formatPercent, formatPoints } from '../format';
+import { LiftPlot, liftInWords } from '../components/lift-plot';
+import { downloadReport, ReportPeriodForm, useReportPeriod } from '../components/report-period';
+import { formatDateTime, formatMoney, formatNumber, formatPercent } from '../format';
 
 interface Pair {
   readonly treatment: number;
@@ -54,15 +55,12 @@ interface ControlGroupReport {
   readonly note?: string;
 }
 
-const day = (date: Date): string => date.toISOString().slice(0, 10);
 const percent = (value: number): string => formatPercent(value, undefined, 0);
 
 export function ReportsPage({ api }: { readonly api: Api }) {
-  const today = new Date();
-  const [from, setFrom] = useState(day(new Date(today.getTime() - 29 * 86_400_000)));
-  const [to, setTo] = useState(day(today));
+  const period = useReportPeriod();
   const [downloadError, setDownloadError] = useState<Error | undefined>(undefined);
-  const query = `from=${from}&to=${to}`;
+  const { query } = period;
   const [loaded] = useLoad(
     () =>
       Promise.all([
@@ -75,7 +73,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
   const download = async (report: 'journeys' | 'segments' | 'control-group'): Promise<void> => {
     try {
       setDownloadError(undefined);
-      saveFile(await api.download(`/v1/reports/${report}?${query}&format=csv`), `${report}-${from}-${to}.csv`);
+      await downloadReport(api, report, period);
     } catch (error) {
       setDownloadError(error instanceof Error ? error : new Error(String(error)));
     }
@@ -83,16 +81,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
   return (
     <>
       <h1>Reports</h1>
-      <form class="search" aria-label="Report period" onSubmit={(event) => event.preventDefault()}>
-        <label class="field">
-          From
-          <input type="date" value={from} max={to} onChange={(event) => setFrom(event.currentTarget.value)} />
-        </label>
-        <label class="field">
-          To
-          <input type="date" value={to} min={from} onChange={(event) => setTo(event.currentTarget.value)} />
-        </label>
-      </form>
+      <ReportPeriodForm period={period} />
       {downloadError && <ErrorNote error={downloadError} />}
       <Show loaded={loaded}>
         {([{ journeys }, { rows }, control]) => (
@@ -187,11 +176,7 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                             <td>
                               {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
                             </td>
-                            <td>
-                              {row.lift
-                                ? `${formatPoints(row.lift.value)} (${formatPoints(row.lift.low)} to ${formatPoints(row.lift.high)})`
-                                : (row.liftUnavailable ?? '—')}
-                            </td>
+                            <td>{liftInWords(row.lift, row.liftUnavailable)}</td>
                             <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
                           </tr>
                         ))}
@@ -252,10 +237,8 @@ function ControlGroup({ report, onDownload }: { readonly report: ControlGroupRep
         </table>
       </TableScroll>
       <p>
-        Lift of marketing:{' '}
-        {report.lift
-          ? `${formatPoints(report.lift.value)} (${formatPoints(report.lift.low)} to ${formatPoints(report.lift.high)}), ${report.lift.significant ? 'significant' : 'not significant'}`
-          : (report.liftUnavailable ?? '—')}
+        Lift of marketing: {liftInWords(report.lift, report.liftUnavailable)}
+        {report.lift ? `, ${report.lift.significant ? 'significant' : 'not significant'}` : ''}
       </p>
       <button type="button" onClick={onDownload}>
         Download control group (CSV)

@@ -1,7 +1,11 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, saveFile } from '../api';
 import { TimeChart } from '../components/chart';
 import { ErrorNote, Show, Sparkline, useLoad } from '../components/common';
+import { type DestinationEntry, DestinationsEditor } from '../components/destinations-editor';
+import { useFocusFirstInvalid } from '../components/form-field';
+import { type FieldProblems, problemsOf } from '../forms/api-problems';
+import { type Destination, destinationForm, destinationOf, destinationProblems } from '../forms/destination';
 import { formatDateTime, formatNumber } from '../format';
 import { segmentHref } from '../router';
 import { SegmentBuilder } from '../segment-builder/builder';
@@ -16,7 +20,7 @@ interface Segment {
   readonly updatedAt?: string;
   readonly version?: number;
   readonly schedule?: string | null;
-  readonly destinations?: readonly { readonly type: string; readonly url?: string; readonly journey?: string; readonly events?: readonly string[] }[];
+  readonly destinations?: readonly Destination[];
 }
 
 interface SizeEntry {
@@ -112,6 +116,12 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
   const [preview, setPreview] = useState<Preview | Error | 'loading' | undefined>(undefined);
   const [saved, setSaved] = useState<string | Error | undefined>(undefined);
   const [rebuild, setRebuild] = useState<string | Error | undefined>(undefined);
+  const [destinations, setDestinations] = useState<DestinationEntry[]>(() =>
+    (segment?.destinations ?? []).map((destination, index) => ({ key: index + 1, form: destinationForm(destination) })),
+  );
+  const [destinationIssues, setDestinationIssues] = useState<Readonly<Record<number, FieldProblems>>>({});
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, destinationIssues);
   const definitionText = built.ok ? JSON.stringify(built.definition) : undefined;
 
   // The JSON view follows the builder.
@@ -151,15 +161,21 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
   const save = async (event: Event): Promise<void> => {
     event.preventDefault();
     if (!built.ok) return;
+    const results = destinations.map((entry) => ({ key: entry.key, result: destinationOf(entry.form) }));
+    const refused = Object.fromEntries(results.flatMap(({ key, result }) => (result.ok ? [] : [[key, result.problems]])));
+    setDestinationIssues(refused);
+    if (Object.keys(refused).length > 0) {
+      setSaved(new Error('Not saved: a destination needs a fix (see its fields).'));
+      return;
+    }
     try {
-      const body = { name, definition: built.definition };
+      const body = { name, definition: built.definition, destinations: results.flatMap(({ result }) => (result.ok ? [result.destination] : [])) };
       const answer = segment
         ? await api.send<Segment>('PUT', `/v1/segments/${encodeURIComponent(segment.id)}`, {
             // A PUT replaces every field: what the builder does not edit is sent back as it was read.
             ...body,
             description: segment.description,
             schedule: segment.schedule,
-            destinations: segment.destinations,
             version: segment.version,
           })
         : await api.send<Segment>('POST', '/v1/segments', body);
@@ -167,6 +183,9 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
       if (segment) setSegment(answer);
       else location.hash = segmentHref(answer.id);
     } catch (error) {
+      // The API names a destination's wrong field by its index (`destinations[1].url`): shown next to it.
+      const problems = error instanceof ApiError ? problemsOf(error.body) : [];
+      setDestinationIssues(Object.fromEntries(destinations.map((entry, index) => [entry.key, destinationProblems(problems, index)])));
       setSaved(error instanceof Error ? error : new Error(String(error)));
     }
   };
@@ -174,7 +193,7 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
   return (
     <>
       <h1>{segment ? `Segment: ${segment.name}` : 'New segment'}</h1>
-      <form onSubmit={save} aria-label="Segment">
+      <form onSubmit={save} aria-label="Segment" ref={form}>
         <label class="field">
           Name
           <input name="name" required value={name} onInput={(event) => setName(event.currentTarget.value)} />
@@ -221,6 +240,7 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
             </>
           )}
         </p>
+        <DestinationsEditor entries={destinations} problems={destinationIssues} onChange={setDestinations} />
         <div class="actions">
           <button type="submit" class="primary" disabled={!built.ok || name.trim() === ''}>
             Save segment
@@ -350,10 +370,9 @@ function Members({ api, segmentId }: { readonly api: Api; readonly segmentId: st
   );
 }
 
-/** Size history (chart), last count, schedule and destinations of a saved segment. */
+/** Size history (chart), last count and schedule of a saved segment. */
 function SegmentDetails({ api, segment }: { readonly api: Api; readonly segment: Segment }) {
   const [loaded] = useLoad(() => api.get<{ size: number; sizes: SizeEntry[] }>(`/v1/segments/${encodeURIComponent(segment.id)}/sizes?limit=100`), [segment.id]);
-  const destinations = segment.destinations ?? [];
   return (
     <div class="grid">
       <section aria-labelledby="sizes-title" class="panel">
@@ -391,21 +410,9 @@ function SegmentDetails({ api, segment }: { readonly api: Api; readonly segment:
           }}
         </Show>
       </section>
-      <section aria-labelledby="destinations-title" class="panel">
-        <h2 id="destinations-title">Schedule and destinations</h2>
+      <section aria-labelledby="schedule-title" class="panel">
+        <h2 id="schedule-title">Schedule</h2>
         <p>Scheduled rebuild: {segment.schedule ?? 'none'}</p>
-        {destinations.length === 0 ? (
-          <p class="muted">No destination: members are only counted (set destinations with the Segments API).</p>
-        ) : (
-          <ul>
-            {destinations.map((destination, index) => (
-              <li key={`${destination.type}-${index}`}>
-                {destination.type}: {destination.url ?? destination.journey ?? '—'}
-                {destination.events ? ` (${destination.events.join(', ')})` : ''}
-              </li>
-            ))}
-          </ul>
-        )}
       </section>
     </div>
   );
