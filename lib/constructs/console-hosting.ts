@@ -207,6 +207,9 @@ export class ConsoleHosting extends Construct {
   }
 }
 
+/** Folders of a checkout that Docker builds do without (see .gitignore). */
+const UNVERSIONED_FOLDERS = ['.git', 'node_modules', 'cdk.out', '.dmp', 'coverage', 'tmp', 'console/dist'] as const;
+
 /**
  * The console's build as an asset: made when the stack is bundled (`cdk synth`, `cdk deploy`), not
  * when bundling is skipped (the local platform's and the infra tests' synths). Built like the local
@@ -225,7 +228,8 @@ function consoleBuildSource(): ISource {
         '-c',
         [
           'mkdir /tmp/repository',
-          'tar -C /asset-input --exclude=./node_modules --exclude=./.git --exclude=./cdk.out --exclude=./console/dist -cf - . | tar -C /tmp/repository -xf -',
+          // The sources without what .gitignore leaves out (installed packages, builds, local data).
+          `tar -C /asset-input ${UNVERSIONED_FOLDERS.map((folder) => `--exclude=./${folder}`).join(' ')} -cf - . | tar -C /tmp/repository -xf -`,
           'cd /tmp/repository',
           'npm ci --ignore-scripts --no-audit --no-fund',
           'npm run build:console',
@@ -243,6 +247,7 @@ function consoleBuildSource(): ISource {
  * `ensureConsoleBuilt` is not, so it runs in a child Node that prints the build's folder.
  */
 function buildConsoleLocally(outputDir: string): boolean {
+  // Without Vite (a production install), CDK builds in Docker instead.
   if (!existsSync(path.join(REPOSITORY_ROOT, 'node_modules', 'vite', 'package.json'))) return false;
   const consoleModule = JSON.stringify(path.join(REPOSITORY_ROOT, 'local', 'console.ts'));
   const child = spawnSync(

@@ -2,7 +2,11 @@ import { runInNewContext } from 'node:vm';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { BucketDeployment } from 'aws-cdk-lib/aws-s3-deployment';
 import { API_PATH_PATTERN, CONSOLE_VIEWER_REQUEST_CODE } from '../../lib/constructs/console-hosting';
+import { REPOSITORY_ROOT } from '../../lib/constructs/function-bundling';
+import { ROUTES } from '../../lib/definitions/api';
 import {
   CONSOLE_ASSET_CACHE_CONTROL,
   CONSOLE_CONTENT_SECURITY_POLICY,
@@ -117,6 +121,15 @@ describe('the console bucket', () => {
     expect(page?.Properties.SystemMetadata).toEqual({ 'cache-control': CONSOLE_PAGE_CACHE_CONTROL });
     expect(page?.DependsOn).toContain(assetsId);
   });
+
+  it('is not built by a synth that skips bundling (the local platform, these tests)', () => {
+    const builds = consoleStack.node
+      .findAll()
+      .filter((construct): construct is Asset => construct instanceof Asset && construct.node.scope instanceof BucketDeployment);
+    expect(builds).toHaveLength(2);
+    // A skipped bundling stages nothing: the asset stays the folder it would be built from.
+    for (const build of builds) expect(build.assetPath).toBe(REPOSITORY_ROOT);
+  });
 });
 
 describe('the distribution', () => {
@@ -137,6 +150,11 @@ describe('the distribution', () => {
         ],
       },
     });
+  });
+
+  it('routes every route of the API through that behavior', () => {
+    const prefix = API_PATH_PATTERN.replace(/\*$/, '');
+    expect(ROUTES.map(({ path }) => path).filter((path) => !path.startsWith(prefix))).toEqual([]);
   });
 
   it('adds the local platform’s security headers, exactly, to the console’s responses', () => {
