@@ -2,7 +2,11 @@ import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CONSOLE_ASSET_CACHE_CONTROL, CONSOLE_PAGE_CACHE_CONTROL, CONSOLE_PREFIX, CONSOLE_SECURITY_HEADERS } from '../lib/definitions/console';
 import type { HttpResponse } from './api-gateway';
+
+// The serving's unit tests read the policy from here, beside the handler they check.
+export { CONSOLE_CONTENT_SECURITY_POLICY } from '../lib/definitions/console';
 
 /**
  * The marketer console (`/console`, sources in console/): a single-page app (Preact, bundled by
@@ -18,7 +22,6 @@ import type { HttpResponse } from './api-gateway';
 export type ConsoleHandler = (method: string, rawPath: string) => Promise<HttpResponse | undefined>;
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '..');
-export const CONSOLE_PREFIX = '/console';
 /** The console's source folder. */
 export const CONSOLE_SOURCE_DIR = path.join(REPOSITORY_ROOT, 'console');
 /** Where builds land, one folder per source hash (git-ignored). */
@@ -27,24 +30,6 @@ export const CONSOLE_DIST_DIR = path.join(CONSOLE_SOURCE_DIR, 'dist');
 const BUNDLED_PACKAGES = ['vite', 'preact', 'uplot'] as const;
 /** A build on two busy cores takes seconds; past this it is stuck. */
 const BUILD_TIMEOUT_MS = 120_000;
-
-/**
- * The console's policy: its own scripts, styles and API only (`connect-src 'self'`: the admin
- * token can be sent nowhere else), no inline script or style, no plugin, no framing.
- */
-export const CONSOLE_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -158,17 +143,8 @@ export async function ensureConsoleBuilt(options: { readonly sourceDir?: string;
   return { directory, hash, built: true };
 }
 
-const BASE_HEADERS = {
-  'content-security-policy': CONSOLE_CONTENT_SECURITY_POLICY,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-} as const;
-
 function reply(statusCode: number, contentType: string, body: Buffer, cacheControl: string): HttpResponse {
-  return { statusCode, headers: { ...BASE_HEADERS, 'content-type': contentType, 'cache-control': cacheControl }, cookies: [], body };
+  return { statusCode, headers: { ...CONSOLE_SECURITY_HEADERS, 'content-type': contentType, 'cache-control': cacheControl }, cookies: [], body };
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
@@ -242,7 +218,7 @@ export function createConsoleHandler(options: ConsoleOptions = {}): ConsoleHandl
         return unavailablePage(
           `no build in ${path.relative(REPOSITORY_ROOT, build.directory)} (the platform builds it only when started with on-demand builds)`,
         );
-      return reply(200, CONTENT_TYPES['.html'] ?? 'text/html', index, 'no-cache');
+      return reply(200, CONTENT_TYPES['.html'] ?? 'text/html', index, CONSOLE_PAGE_CACHE_CONTROL);
     }
     // Only hashed build files, by their plain names: no traversal, no dot files.
     const match = /^\/assets\/([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.([a-z0-9]+))$/.exec(rest);
@@ -252,6 +228,6 @@ export function createConsoleHandler(options: ConsoleOptions = {}): ConsoleHandl
     if (!build) return undefined;
     const body = await readFile(path.join(build.directory, 'assets', match[1] ?? '')).catch(() => undefined);
     if (!body) return undefined;
-    return reply(200, contentType, body, 'public, max-age=31536000, immutable');
+    return reply(200, contentType, body, CONSOLE_ASSET_CACHE_CONTROL);
   };
 }

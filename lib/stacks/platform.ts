@@ -29,6 +29,7 @@ import { journeyConfigFrom } from '../../functions/domain/journeys/journey-confi
 import { JourneyStateMachine } from '../constructs/journey-state-machine';
 import { SegmentRebuildStateMachine } from '../constructs/segment-rebuild-state-machine';
 import { LookalikeStateMachine } from '../constructs/lookalike-state-machine';
+import { ConsoleStack } from './console-stack';
 import { IngestionStack } from './ingestion-stack';
 import { ObservabilityStack } from './observability-stack';
 import { ProcessingStack } from './processing-stack';
@@ -39,6 +40,7 @@ export interface Platform {
   readonly processing: ProcessingStack;
   readonly ingestion: IngestionStack;
   readonly observability: ObservabilityStack;
+  readonly console: ConsoleStack;
 }
 
 /**
@@ -89,11 +91,15 @@ export function definePlatform(app: App): Platform {
     stateMachines,
     eventRules: new Map([['SesEvents', emailFeedback.rule]]),
   });
+  const marketerConsole = new ConsoleStack(app, 'DmpConsole', {
+    description: 'Customer data platform: marketer console (S3 and CloudFront, which also routes /v1/* to the HTTP API)',
+    httpApi: ingestion.httpApi,
+  });
 
   Tags.of(app).add('project', 'serverless-cdp');
   Tags.of(storage).add('data-classification', 'personal-data');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { storage, processing, ingestion, observability };
+  return { storage, processing, ingestion, observability, console: marketerConsole };
 }
 
 /** The one task function of a state machine, as built. */

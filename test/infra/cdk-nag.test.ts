@@ -1,5 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { BucketDeployment } from 'aws-cdk-lib/aws-s3-deployment';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { definePlatform, type Platform } from '../../lib/stacks/platform';
@@ -21,6 +25,21 @@ function nagErrors(stack: Stack): string[] {
 describe('cdk-nag AwsSolutions checks', () => {
   it('let the app bundle and synthesize (a validation error makes synth throw)', () => {
     expect(() => app.synth()).not.toThrow();
+  });
+
+  it('build the console into the asset its deployments upload', () => {
+    const assembly = app.synth();
+    const assets = platform.console.node
+      .findAll()
+      .filter((construct): construct is Asset => construct instanceof Asset && construct.node.scope instanceof BucketDeployment);
+    // Two deployments (assets, then the page) of one build.
+    const [build, ...others] = new Set(assets.map((asset) => path.join(assembly.directory, asset.assetPath)));
+    expect(assets).toHaveLength(2);
+    expect(others).toEqual([]);
+    const page = readFileSync(path.join(build ?? '', 'index.html'), 'utf8');
+    const linked = [...page.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+)"/g)].map(([, file]) => file ?? '');
+    expect(linked).toEqual(expect.arrayContaining([expect.stringMatching(/\.js$/), expect.stringMatching(/\.css$/)]));
+    for (const file of linked) expect(existsSync(path.join(build ?? '', file))).toBe(true);
   });
 
   it.each(stacks.map((stack) => [stack.stackName, stack] as const))('report no error on %s', (_name, stack) => {

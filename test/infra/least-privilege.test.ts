@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { FUNCTIONS, type FunctionId } from '../../lib/definitions/functions';
@@ -7,7 +7,7 @@ import { OPERATIONS_WORKFLOWS } from '../../lib/definitions/operations';
 import { QUEUES } from '../../lib/definitions/queues';
 import { SECURE_PARAMETERS } from '../../lib/definitions/secrets';
 import { definePlatform } from '../../lib/stacks/platform';
-import { attributeOf, followReference, newTestApp, required, synthesizePlatform, type SynthesizedPlatform } from './platform-fixture';
+import { attributeOf, followReference, newTestApp, required, synthesizePlatform, templatesOf, type SynthesizedPlatform } from './platform-fixture';
 
 /**
  * IAM least privilege of the function roles: DynamoDB item actions only on the partition key
@@ -252,7 +252,7 @@ describe('SES send rights', () => {
   it('cover the configured identity (an address and its domain) and the configuration set, nothing else', () => {
     const app = newTestApp({ 'dmp:sesIdentity': 'News@Shop.Example' });
     const named = definePlatform(app);
-    const synth: SynthesizedPlatform = { app, platform: named, templates: synthesizePlatformTemplates(named) };
+    const synth: SynthesizedPlatform = { app, platform: named, templates: templatesOf(named) };
     const resources = sesStatements(functionsOf(synth), synth).flatMap(({ statement }) => statement.resources);
     expect(resources.filter((resource) => resource.includes(':identity/'))).toEqual([
       expect.stringContaining(':identity/news@shop.example"'),
@@ -292,7 +292,7 @@ describe('secure parameters (SSM SecureString)', () => {
   it('are named from context, and the functions receive the names', () => {
     const app = newTestApp({ 'dmp:pseudonymSecretParameter': '/shop/pseudonyms' });
     const named = definePlatform(app);
-    const synth: SynthesizedPlatform = { app, platform: named, templates: synthesizePlatformTemplates(named) };
+    const synth: SynthesizedPlatform = { app, platform: named, templates: templatesOf(named) };
     const sender = required(functionsOf(synth), 'journeySend');
     const resources = statementsOf(sender, synth)
       .filter((statement) => statement.actions.includes('ssm:GetParameter'))
@@ -305,12 +305,3 @@ describe('secure parameters (SSM SecureString)', () => {
     expect(variables).toContain('"DMP_UNSUBSCRIBE_SECRET_PARAMETER":"/dmp/unsubscribe-secret"');
   });
 });
-
-function synthesizePlatformTemplates(named: ReturnType<typeof definePlatform>): SynthesizedPlatform['templates'] {
-  return {
-    storage: Template.fromStack(named.storage),
-    processing: Template.fromStack(named.processing),
-    ingestion: Template.fromStack(named.ingestion),
-    observability: Template.fromStack(named.observability),
-  };
-}

@@ -34,15 +34,17 @@ export function newTestApp(context: Record<string, unknown> = {}): App {
 export function synthesizePlatform(): SynthesizedPlatform {
   const app = newTestApp();
   const platform = definePlatform(app);
+  return { app, platform, templates: templatesOf(platform) };
+}
+
+/** The template of each stack of a platform. */
+export function templatesOf(platform: Platform): SynthesizedPlatform['templates'] {
   return {
-    app,
-    platform,
-    templates: {
-      storage: Template.fromStack(platform.storage),
-      processing: Template.fromStack(platform.processing),
-      ingestion: Template.fromStack(platform.ingestion),
-      observability: Template.fromStack(platform.observability),
-    },
+    storage: Template.fromStack(platform.storage),
+    processing: Template.fromStack(platform.processing),
+    ingestion: Template.fromStack(platform.ingestion),
+    observability: Template.fromStack(platform.observability),
+    console: Template.fromStack(platform.console),
   };
 }
 

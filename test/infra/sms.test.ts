@@ -1,11 +1,11 @@
 import { Stack, type CfnElement } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { FUNCTIONS } from '../../lib/definitions/functions';
 import { definePlatform, originationIdentityArn } from '../../lib/stacks/platform';
 import { SMS_RECEIPT_TYPES } from '../../functions/domain/sms/sms-events';
-import { attributeOf, followReference, newTestApp, required, synthesizePlatform, type SynthesizedPlatform } from './platform-fixture';
+import { attributeOf, followReference, newTestApp, required, synthesizePlatform, templatesOf, type SynthesizedPlatform } from './platform-fixture';
 
 /**
  * The SMS channel's infrastructure: the configuration set and its receipts destination, the
@@ -107,12 +107,7 @@ describe('SMS channel', () => {
     const synth: SynthesizedPlatform = {
       app,
       platform: named,
-      templates: {
-        storage: Template.fromStack(named.storage),
-        processing: Template.fromStack(named.processing),
-        ingestion: Template.fromStack(named.ingestion),
-        observability: Template.fromStack(named.observability),
-      },
+      templates: templatesOf(named),
     };
     synth.templates.processing.hasResourceProperties('AWS::SMSVOICE::ConfigurationSet', { ConfigurationSetName: 'shop-sms' });
     const [{ statement } = { statement: undefined }] = sendStatements(synth);
