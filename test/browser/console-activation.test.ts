@@ -1,7 +1,6 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { browserSuite } from '../helpers/chromium';
-import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import type { Page } from 'playwright-core';
+import { type ConsoleSession, consoleBrowserSuite, expectAccessible, expectCleanSession, openRoute, POLL } from '../helpers/console-session';
+import { adminFetch, json, pollUntil, sendTracking } from '../helpers/platform';
 
 /**
  * The marketer console edits what activates people (Debian's chromium driven by playwright-core,
@@ -12,9 +11,6 @@ import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type Test
  * confirmation; an axe-core scan of every new form and dialog. Every request stays on 127.0.0.1.
  */
 
-const POLL = { timeoutMs: 30_000, intervalMs: 200 } as const;
-/** The first request for /console builds it (Vite, a few seconds; more on a busy machine). */
-const BUILD_DEADLINE_MS = 120_000;
 /** A lookalike run on a handful of profiles: sampling, training and scoring through Step Functions. */
 const RUN_DEADLINE_MS = 90_000;
 
@@ -25,64 +21,14 @@ const SECRET_REF = `/dmp/webhooks/console-${run}`;
 const SECRET = `whsec_${Buffer.from(`console activation ${run}`).toString('base64')}`;
 const ana = { cookie: `anon-ana-${run}` };
 
-const { chromiumPath, describeInBrowser, title } = browserSuite('the console editing offers, destinations and lookalikes');
-
-let platform: TestPlatform | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-
-function running(): { platform: TestPlatform; browser: Browser } {
-  if (!platform || !browser) throw new Error('the platform or the browser did not start');
-  return { platform, browser };
-}
+const { describeInBrowser, title, running, start, stop, newSession, signIn } = consoleBrowserSuite('the console editing offers, destinations and lookalikes');
 
 const admin = (path: string, init: RequestInit = {}) => adminFetch(running().platform, path, init);
 
-interface Session {
-  readonly page: Page;
-  /** Requests that would have left 127.0.0.1 (aborted). */
-  readonly foreign: string[];
-  readonly problems: string[];
-}
-
-async function signedInSession(): Promise<Session> {
-  const context = await running().browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  contexts.push(context);
-  const session: Session = { page: await context.newPage(), foreign: [], problems: [] };
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    if (new URL(url).hostname === '127.0.0.1') return route.continue();
-    session.foreign.push(url);
-    return route.abort('blockedbyclient');
-  });
-  session.page.on('pageerror', (error) => session.problems.push(`page error: ${error.message}`));
-  session.page.on('console', (message) => {
-    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) session.problems.push(`CSP: ${message.text()}`);
-  });
-  await session.page.goto(`${running().platform.baseUrl}/console`);
-  await session.page.fill('#token', running().platform.adminToken);
-  await session.page.click('button[type="submit"]');
-  await session.page.waitForSelector('main[data-page="overview"] h1');
+async function signedInSession(): Promise<ConsoleSession> {
+  const session = await newSession();
+  await signIn(session);
   return session;
-}
-
-async function openRoute(page: Page, hash: string, heading: string | RegExp): Promise<void> {
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-}
-
-/** No serious or critical axe-core violation (WCAG 2.1 A and AA rules, and best practices). */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-  const serious = results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => ({ page: name, id: violation.id, nodes: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5) }));
-  expect(serious).toEqual([]);
-}
-
-function expectCleanSession(session: Session): void {
-  expect(session.foreign).toEqual([]);
-  expect(session.problems).toEqual([]);
 }
 
 /** A field shows the API's or the form's problem: the message tied to the control, which is marked invalid. */
@@ -110,17 +56,8 @@ async function knownProfileId(cookie: string): Promise<string | undefined> {
 
 describeInBrowser(title, () => {
   beforeAll(async () => {
-    if (chromiumPath === undefined)
-      throw new Error('chromium is not installed (CI is set, so this fails instead of skipping): .ci/run installs it with apt-get');
     // No global control group (it would get the default offer); the webhook's secret known by its reference only.
-    platform = await startTestPlatform({ DMP_CONTROL_GROUP_SHARE: '', DMP_WEBHOOK_SECRETS: JSON.stringify({ [SECRET_REF]: SECRET }) });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
-    });
-    const page = await fetch(`${platform.baseUrl}/console`, { signal: AbortSignal.timeout(BUILD_DEADLINE_MS) });
-    expect(page.status).toBe(200);
+    const { platform } = await start({ DMP_CONTROL_GROUP_SHARE: '', DMP_WEBHOOK_SECRETS: JSON.stringify({ [SECRET_REF]: SECRET }) });
 
     // Ana lives in Geneva and lets the site personalize: a member of the Geneva segment.
     await json(
@@ -147,12 +84,7 @@ describeInBrowser(title, () => {
     );
   }, 180_000);
 
-  afterAll(async () => {
-    // Also when a test or beforeAll failed: no chromium, JVM or platform process is left behind.
-    await Promise.allSettled(contexts.map((context) => context.close()));
-    await browser?.close().catch(() => undefined);
-    await platform?.stop();
-  }, 60_000);
+  afterAll(stop, 60_000);
 
   it('creates an offer in the browser that /v1/decide answers for its audience, shows its report, and deletes it behind a confirmation', async () => {
     const session = await signedInSession();

@@ -1,6 +1,6 @@
-import { browserSuite } from '../helpers/chromium';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import type { Page } from 'playwright-core';
+import { consoleBrowserSuite, openRoute, POLL } from '../helpers/console-session';
+import { adminFetch, json, pollUntil, sendTracking } from '../helpers/platform';
 
 /**
  * The console's event timeline in a real browser: a profile of 60 events (more than a page of 25)
@@ -8,14 +8,7 @@ import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type Test
  * appended row; the type filter pages on the server.
  */
 
-const POLL = { timeoutMs: 30_000, intervalMs: 200 } as const;
-/** The first request for /console builds it (Vite, a few seconds; more on a busy machine). */
-const BUILD_DEADLINE_MS = 120_000;
-
-const { chromiumPath, describeInBrowser, title } = browserSuite('the console event timeline');
-
-let platform: TestPlatform | undefined;
-let browser: Browser | undefined;
+const { describeInBrowser, title, start, stop, newSession, signIn } = consoleBrowserSuite('the console event timeline');
 
 const run = Date.now().toString(36);
 const userId = `u-timeline-${run}`;
@@ -31,17 +24,7 @@ async function rowsReach(page: Page, count: number, description: string): Promis
 
 describeInBrowser(title, () => {
   beforeAll(async () => {
-    if (chromiumPath === undefined)
-      throw new Error('chromium is not installed (CI is set, so this fails instead of skipping): .ci/run installs it with apt-get');
-    platform = await startTestPlatform();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
-    });
-    const started = platform;
-    const built = await fetch(`${started.baseUrl}/console`, { signal: AbortSignal.timeout(BUILD_DEADLINE_MS) });
-    expect(built.status).toBe(200);
+    const { platform } = await start();
     // Seconds apart, in two batches, so that the pages cut through event items.
     const batch = Array.from({ length: EVENTS }, (_, index) => ({
       type: 'track',
@@ -50,32 +33,24 @@ describeInBrowser(title, () => {
       properties: { n: index },
       timestamp: new Date(Date.now() - (EVENTS - index) * 1_000).toISOString(),
     }));
-    await sendTracking(started, 'batch', { batch: batch.slice(0, 30) });
-    await sendTracking(started, 'batch', { batch: batch.slice(30) });
+    await sendTracking(platform, 'batch', { batch: batch.slice(0, 30) });
+    await sendTracking(platform, 'batch', { batch: batch.slice(30) });
     await pollUntil(
       async () => {
-        const response = await adminFetch(started, `/v1/profiles/user_id:${encodeURIComponent(userId)}/events?limit=${EVENTS}`);
+        const response = await adminFetch(platform, `/v1/profiles/user_id:${encodeURIComponent(userId)}/events?limit=${EVENTS}`);
         return response.status === 200 && (await json<{ events: unknown[] }>(response)).events.length === EVENTS;
       },
       { ...POLL, description: 'the 60 events stored' },
     );
   }, 180_000);
 
-  afterAll(async () => {
-    // Also when a test or beforeAll failed: no chromium, JVM or platform process is left behind.
-    await browser?.close().catch(() => undefined);
-    await platform?.stop();
-  }, 60_000);
+  afterAll(stop, 60_000);
 
   it('pages the timeline with "Older events" until the end, and filters on the server', async () => {
-    if (!platform || !browser) throw new Error('the platform or the browser did not start');
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })).newPage();
-    await page.goto(`${platform.baseUrl}/console`);
-    await page.fill('#token', platform.adminToken);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('main[data-page="overview"] h1');
-    await page.evaluate(`location.hash = ${JSON.stringify(`#/profiles/${encodeURIComponent(`user_id:${userId}`)}`)}`);
-    await page.getByRole('heading', { level: 1, name: /Profile/ }).waitFor();
+    const session = await newSession();
+    const { page } = session;
+    await signIn(session);
+    await openRoute(page, `#/profiles/${encodeURIComponent(`user_id:${userId}`)}`, /Profile/);
 
     const timeline = page.locator('section[aria-labelledby="events-title"]');
     const older = timeline.getByRole('button', { name: 'Older events' });

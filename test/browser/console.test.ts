@@ -1,7 +1,5 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import { browserSuite } from '../helpers/chromium';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { consoleBrowserSuite, expectAccessible, expectCleanSession, expectNoHorizontalScroll, openRoute, POLL } from '../helpers/console-session';
+import { adminFetch, json, pollUntil, profileAtWhen, type ProfileView, sendTracking } from '../helpers/platform';
 
 /**
  * The marketer console (/console) in a real browser (Debian's chromium driven by playwright-core)
@@ -13,94 +11,11 @@ import { adminFetch, json, pollUntil, sendTracking, startTestPlatform, type Test
  * Every request must stay on 127.0.0.1 and no Content-Security-Policy violation may occur.
  */
 
-const POLL = { timeoutMs: 30_000, intervalMs: 200 } as const;
-/** The first request for /console builds it (Vite, a few seconds; more on a busy machine). */
-const BUILD_DEADLINE_MS = 120_000;
+const { describeInBrowser, title, running, start, stop, newSession, signIn } = consoleBrowserSuite('the marketer console');
 
-const { chromiumPath, describeInBrowser, title } = browserSuite('the marketer console');
-
-let platform: TestPlatform | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-
-function running(): { platform: TestPlatform; browser: Browser } {
-  if (!platform || !browser) throw new Error('the platform or the browser did not start');
-  return { platform, browser };
-}
-
-interface Session {
-  readonly page: Page;
-  readonly foreign: string[];
-  readonly problems: string[];
-}
-
-async function newSession(viewport = { width: 1280, height: 900 }, locale = 'en-US'): Promise<Session> {
-  const context = await running().browser.newContext({ viewport, locale });
-  contexts.push(context);
-  const session: Session = { page: await context.newPage(), foreign: [], problems: [] };
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    if (new URL(url).hostname === '127.0.0.1') return route.continue();
-    session.foreign.push(url);
-    return route.abort('blockedbyclient');
-  });
-  session.page.on('pageerror', (error) => session.problems.push(`page error: ${error.message}`));
-  session.page.on('console', (message) => {
-    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) session.problems.push(`CSP: ${message.text()}`);
-  });
-  return session;
-}
-
-async function signIn(session: Session): Promise<void> {
-  const { page } = session;
-  await page.goto(`${running().platform.baseUrl}/console`);
-  await page.fill('#token', running().platform.adminToken);
-  await page.click('button[type="submit"]');
-  await page.waitForSelector('main[data-page="overview"] h1');
-}
-
-/** Opens a route of the console (hash routing) and waits for its heading. */
-async function openRoute(page: Page, hash: string, heading: string | RegExp): Promise<void> {
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-}
-
-/** No serious or critical axe-core violation (WCAG 2.1 A and AA rules, and best practices). */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
-  const serious = results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => ({ page: name, id: violation.id, impact: violation.impact, nodes: violation.nodes.map((node) => node.target.join(' ')).slice(0, 5) }));
-  expect(serious).toEqual([]);
-}
-
-/** The page fits the viewport's width: nothing scrolls sideways but the tables meant to. */
-async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
-}
-
-function expectCleanSession(session: Session): void {
-  expect(session.foreign).toEqual([]);
-  expect(session.problems).toEqual([]);
-}
-
-interface ProfileView {
-  readonly profileId: string;
-  readonly identities: { type: string; value: string }[];
-  readonly scores: Record<string, unknown>;
-}
-
-async function profileWhen(ref: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> {
-  return pollUntil(
-    async () => {
-      const response = await adminFetch(running().platform, `/v1/profiles/${encodeURIComponent(ref)}`);
-      if (response.status !== 200) return undefined;
-      const profile = (await response.json()) as ProfileView;
-      return ready(profile) ? profile : undefined;
-    },
-    { ...POLL, description },
-  );
-}
+/** Polls a profile by any identifier (`email:…`, `anonymous_id:…`) until `ready` says so. */
+const profileWhen = (ref: string, ready: (profile: ProfileView) => boolean, description: string): Promise<ProfileView> =>
+  profileAtWhen(running().platform, encodeURIComponent(ref), ready, { ...POLL, description });
 
 const run = Date.now().toString(36);
 const ana = { email: `ana-${run}@shop.io`, userId: `u-ana-${run}`, cookie: `anon-ana-${run}`, phoneCookie: `anon-ana-phone-${run}` };
@@ -108,19 +23,8 @@ const bob = { email: `bob-${run}@shop.io`, userId: `u-bob-${run}` };
 
 describeInBrowser(title, () => {
   beforeAll(async () => {
-    if (chromiumPath === undefined)
-      throw new Error('chromium is not installed (CI is set, so this fails instead of skipping): .ci/run installs it with apt-get');
-    platform = await startTestPlatform();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
-    });
-    // The first request builds the console when this checkout has no build of its sources yet.
-    const builtAt = Date.now();
-    const page = await fetch(`${platform.baseUrl}/console`, { signal: AbortSignal.timeout(BUILD_DEADLINE_MS) });
-    expect(page.status).toBe(200);
-    console.log(JSON.stringify({ consoleReadyMs: Date.now() - builtAt }));
+    const { platform, consoleReadyMs } = await start();
+    console.log(JSON.stringify({ consoleReadyMs }));
 
     // Ana: a cookie with her email and marketing consent, another cookie that logs in as her user id
     // with the same email: one person, merged. Bob: another person, to be erased.
@@ -153,12 +57,7 @@ describeInBrowser(title, () => {
     );
   }, 180_000);
 
-  afterAll(async () => {
-    // Also when a test or beforeAll failed: no chromium, JVM or platform process is left behind.
-    await Promise.allSettled(contexts.map((context) => context.close()));
-    await browser?.close().catch(() => undefined);
-    await platform?.stop();
-  }, 60_000);
+  afterAll(stop, 60_000);
 
   it('refuses a wrong token with a clear message, says when the API is down, and keeps the token in this tab only', async () => {
     const session = await newSession();

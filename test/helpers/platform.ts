@@ -188,6 +188,7 @@ export function adminFetch(platform: { readonly baseUrl: string; readonly adminT
 /** A profile as the Profile API answers, with the fields the tests read. */
 export interface ProfileView {
   readonly profileId: string;
+  readonly identities: { readonly type: string; readonly value: string }[];
   readonly scores: Record<string, unknown>;
 }
 
@@ -198,9 +199,22 @@ export function profileWhen(
   ready: (profile: ProfileView) => boolean,
   options: PollOptions & { readonly description: string },
 ): Promise<ProfileView> {
+  return profileAtWhen(platform, `user_id:${encodeURIComponent(userId)}`, ready, options);
+}
+
+/**
+ * Polls `GET /v1/profiles/<ref>` until the profile is there and `ready` says so; `ref` as it goes
+ * in the path (encoded by the caller), any identifier (`email:…`, `anonymous_id:…`).
+ */
+export function profileAtWhen(
+  platform: { readonly baseUrl: string; readonly adminToken: string },
+  ref: string,
+  ready: (profile: ProfileView) => boolean,
+  options: PollOptions & { readonly description: string },
+): Promise<ProfileView> {
   return pollUntil(
     async () => {
-      const response = await adminFetch(platform, `/v1/profiles/user_id:${encodeURIComponent(userId)}`);
+      const response = await adminFetch(platform, `/v1/profiles/${ref}`);
       if (response.status !== 200) return undefined;
       const profile = (await response.json()) as ProfileView;
       return ready(profile) ? profile : undefined;
