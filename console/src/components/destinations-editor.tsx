@@ -10,7 +10,7 @@ import {
   FIELDS_OF,
   type MarketingChoice,
 } from '../forms/destination';
-import { Field } from './form-field';
+import { Field, InputField } from './form-field';
 
 /** A destination being edited, with a key that stays when others are removed (ids and focus follow it). */
 export interface DestinationEntry {
@@ -48,23 +48,7 @@ function DestinationInput(props: {
   const { field, form, set, error } = props;
   const id = `${props.idPrefix}-${field}`;
   const text = (label: string, help?: string, type: 'text' | 'url' | 'number' = 'text') => (
-    <Field id={id} label={label} help={help} error={error}>
-      {(control) => {
-        const shared = {
-          ...control,
-          value: String(form[field]),
-          onInput: (event: { currentTarget: HTMLInputElement }) => set({ [field]: event.currentTarget.value }),
-        };
-        // Number fields take decimals ("12.5"), which the browser hands over in one notation whatever the locale.
-        return type === 'number' ? (
-          <input {...shared} type="number" step="any" />
-        ) : type === 'url' ? (
-          <input {...shared} type="url" />
-        ) : (
-          <input {...shared} type="text" />
-        );
-      }}
-    </Field>
+    <InputField id={id} label={label} help={help} error={error} type={type} value={String(form[field])} onInput={(value) => set({ [field]: value })} />
   );
   switch (field) {
     case 'url':

@@ -1,11 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, ApiError } from '../api';
+import type { Api } from '../api';
 import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
 import { DataTable } from '../components/data-table';
-import { Field, FormProblem, useFocusFirstInvalid } from '../components/form-field';
+import { Field, FormProblem, InputField, useFocusFirstInvalid, useSave } from '../components/form-field';
 import { LiftPlot, liftInWords } from '../components/lift-plot';
 import { downloadReport, ReportPeriodForm, useReportPeriod } from '../components/report-period';
-import { type FieldProblems, type Problem, problemsOf } from '../forms/api-problems';
 import { type Lookalike, type LookalikeForm, EMPTY_LOOKALIKE_FORM, lookalikeBodyOf, lookalikeForm, lookalikeProblems } from '../forms/lookalike';
 import { type AudienceChoice, EMPTY_OFFER_FORM, jsonProblem, type Offer, type OfferForm, offerBodyOf, offerForm, offerProblems } from '../forms/offer';
 import { featureInWords, formatDateTime, formatMoney, formatNumber, formatPercent } from '../format';
@@ -17,12 +16,6 @@ interface SegmentChoice {
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
-
-/** The problems of a refused save by field: those the API names, or its message above the form. */
-function refusal(error: unknown, byField: (problems: readonly Problem[]) => FieldProblems): FieldProblems {
-  const problems = byField(error instanceof ApiError ? problemsOf(error.body) : []);
-  return Object.keys(problems).length > 0 ? problems : { '': asError(error).message };
-}
 
 /** A saved change said once, politely (a status region), or the error of a failed one. */
 function Outcome({ outcome }: { readonly outcome: string | Error | undefined }) {
@@ -198,8 +191,15 @@ function OfferEditor(props: {
 }) {
   const { api, offer } = props;
   const [form, setForm] = useState<OfferForm>(() => (offer ? offerForm(offer) : EMPTY_OFFER_FORM));
-  const [problems, setProblems] = useState<FieldProblems>({});
-  const [saving, setSaving] = useState(false);
+  const { problems, saving, save } = useSave({
+    api,
+    collection: '/v1/offers',
+    edited: offer,
+    form,
+    bodyOf: offerBodyOf,
+    problemsByField: offerProblems,
+    onDone: (saved: Offer) => props.onDone(saved),
+  });
   const heading = useFocusedHeading();
   const formElement = useRef<HTMLFormElement>(null);
   useFocusFirstInvalid(formElement, problems);
@@ -207,42 +207,16 @@ function OfferEditor(props: {
   // JSON is checked as it is typed; the other rules when saving.
   const problemOf = (field: keyof OfferForm): string | undefined =>
     problems[field] ?? (field === 'contentText' || (field === 'definitionText' && form.audience === 'definition') ? jsonProblem(form[field]) : undefined);
-  const save = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const result = offerBodyOf(form);
-    if (!result.ok) {
-      setProblems(result.problems);
-      return;
-    }
-    setSaving(true);
-    try {
-      const saved = offer
-        ? await api.send<Offer>('PUT', `/v1/offers/${encodeURIComponent(offer.id)}`, { ...result.body, version: offer.version })
-        : await api.send<Offer>('POST', '/v1/offers', { ...(form.id !== '' && { id: form.id }), ...result.body });
-      props.onDone(saved);
-    } catch (error) {
-      setProblems(refusal(error, offerProblems));
-    } finally {
-      setSaving(false);
-    }
-  };
   const input = (field: keyof OfferForm, label: string, help?: string, type: 'text' | 'number' | 'datetime-local' = 'text') => (
-    <Field id={`offer-${field}`} label={label} help={help} error={problemOf(field)}>
-      {(control) => {
-        const shared = {
-          ...control,
-          value: String(form[field]),
-          onInput: (event: { currentTarget: HTMLInputElement }) => set({ [field]: event.currentTarget.value }),
-        };
-        return type === 'number' ? (
-          <input {...shared} type="number" step="any" />
-        ) : type === 'datetime-local' ? (
-          <input {...shared} type="datetime-local" step={1} />
-        ) : (
-          <input {...shared} type="text" />
-        );
-      }}
-    </Field>
+    <InputField
+      id={`offer-${field}`}
+      label={label}
+      help={help}
+      error={problemOf(field)}
+      type={type}
+      value={String(form[field])}
+      onInput={(value) => set({ [field]: value })}
+    />
   );
   const textarea = (field: 'contentText' | 'definitionText', label: string, help: string) => (
     <Field id={`offer-${field}`} label={label} help={help} error={problemOf(field)}>
@@ -613,40 +587,31 @@ function LookalikeEditor(props: {
 }) {
   const { api, lookalike } = props;
   const [form, setForm] = useState<LookalikeForm>(() => (lookalike ? lookalikeForm(lookalike) : EMPTY_LOOKALIKE_FORM));
-  const [problems, setProblems] = useState<FieldProblems>({});
-  const [saving, setSaving] = useState(false);
+  const { problems, saving, save } = useSave({
+    api,
+    collection: '/v1/lookalikes',
+    edited: lookalike,
+    form,
+    bodyOf: lookalikeBodyOf,
+    problemsByField: lookalikeProblems,
+    onDone: (saved: LookalikeView) => props.onDone(saved),
+  });
   const heading = useFocusedHeading();
   const formElement = useRef<HTMLFormElement>(null);
   useFocusFirstInvalid(formElement, problems);
   const set = (change: Partial<LookalikeForm>): void => setForm({ ...form, ...change });
   // A lookalike cannot draw on its own audience (the API refuses it): not offered.
   const segments = props.segments.filter((segment) => lookalike?.segmentId !== segment.id);
-  const save = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const result = lookalikeBodyOf(form);
-    if (!result.ok) {
-      setProblems(result.problems);
-      return;
-    }
-    setSaving(true);
-    try {
-      const saved = lookalike
-        ? await api.send<LookalikeView>('PUT', `/v1/lookalikes/${encodeURIComponent(lookalike.id)}`, { ...result.body, version: lookalike.version })
-        : await api.send<LookalikeView>('POST', '/v1/lookalikes', { ...(form.id !== '' && { id: form.id }), ...result.body });
-      props.onDone(saved);
-    } catch (error) {
-      setProblems(refusal(error, lookalikeProblems));
-    } finally {
-      setSaving(false);
-    }
-  };
   const input = (field: 'id' | 'name' | 'sharePercent' | 'count', label: string, help?: string) => (
-    <Field id={`lookalike-${field}`} label={label} help={help} error={problems[field]}>
-      {(control) => {
-        const shared = { ...control, value: form[field], onInput: (event: { currentTarget: HTMLInputElement }) => set({ [field]: event.currentTarget.value }) };
-        return field === 'sharePercent' || field === 'count' ? <input {...shared} type="number" step="any" /> : <input {...shared} type="text" />;
-      }}
-    </Field>
+    <InputField
+      id={`lookalike-${field}`}
+      label={label}
+      help={help}
+      error={problems[field]}
+      type={field === 'sharePercent' || field === 'count' ? 'number' : 'text'}
+      value={form[field]}
+      onInput={(value) => set({ [field]: value })}
+    />
   );
   return (
     <section class="panel editor" aria-labelledby="lookalike-editor-title">
