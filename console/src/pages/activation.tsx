@@ -1,8 +1,10 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api';
 import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
 import { DataTable } from '../components/data-table';
 import { Field, FormProblem, InputField, useFocusFirstInvalid, useSave } from '../components/form-field';
+import type { FieldProblems } from '../forms/api-problems';
 import { LiftPlot, liftInWords } from '../components/lift-plot';
 import { downloadReport, ReportPeriodForm, useReportPeriod } from '../components/report-period';
 import { type Lookalike, type LookalikeForm, EMPTY_LOOKALIKE_FORM, lookalikeBodyOf, lookalikeForm, lookalikeProblems } from '../forms/lookalike';
@@ -54,11 +56,45 @@ function SegmentSelect(props: {
   );
 }
 
-/** An editor panel whose heading takes the focus when it opens, so the keyboard and screen readers land in it. */
-function useFocusedHeading(): { readonly current: HTMLHeadingElement | null } {
+/**
+ * An editor's panel and form: its heading takes the focus when it opens, so the keyboard and
+ * screen readers land in it, and after a refused save the first field to fix does; the problems
+ * no field shows come above Save and Cancel. `id` prefixes the heading's id.
+ */
+function EditorPanel(props: {
+  readonly id: string;
+  readonly title: string;
+  readonly problems: FieldProblems;
+  readonly saving: boolean;
+  readonly saveLabel: string;
+  readonly onSubmit: (event: Event) => Promise<void>;
+  readonly onCancel: () => void;
+  readonly children: ComponentChildren;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
-  return heading;
+  const formElement = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formElement, props.problems);
+  const titleId = `${props.id}-title`;
+  return (
+    <section class="panel editor" aria-labelledby={titleId}>
+      <h2 id={titleId} ref={heading} tabIndex={-1}>
+        {props.title}
+      </h2>
+      <form ref={formElement} aria-labelledby={titleId} onSubmit={props.onSubmit}>
+        {props.children}
+        <FormProblem problems={props.problems} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={props.saving}>
+            {props.saveLabel}
+          </button>
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
 }
 
 type OfferView = Offer & { readonly eligibilitySegment?: string | null };
@@ -200,9 +236,6 @@ function OfferEditor(props: {
     problemsByField: offerProblems,
     onDone: (saved: Offer) => props.onDone(saved),
   });
-  const heading = useFocusedHeading();
-  const formElement = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(formElement, problems);
   const set = (change: Partial<OfferForm>): void => setForm({ ...form, ...change });
   // JSON is checked as it is typed; the other rules when saving.
   const problemOf = (field: keyof OfferForm): string | undefined =>
@@ -224,61 +257,55 @@ function OfferEditor(props: {
     </Field>
   );
   return (
-    <section class="panel editor" aria-labelledby="offer-editor-title">
-      <h2 id="offer-editor-title" ref={heading} tabIndex={-1}>
-        {offer ? `Edit offer: ${offer.name ?? offer.id}` : 'New offer'}
-      </h2>
-      <form ref={formElement} aria-labelledby="offer-editor-title" onSubmit={save}>
-        {!offer && input('id', 'Id', 'Optional: 1-40 lower-case letters, digits, - or _ (made up when empty); it names the offer in URLs and reports.')}
-        {input('name', 'Name')}
-        {input('placement', 'Placement', 'Where the site shows it, such as home-hero (lower-case letters, digits, - or _).')}
-        {textarea(
-          'contentText',
-          'Content (JSON)',
-          'What the site renders: title, text, image and link (http(s) or a path on the site), code, and any field of yours.',
+    <EditorPanel
+      id="offer-editor"
+      title={offer ? `Edit offer: ${offer.name ?? offer.id}` : 'New offer'}
+      problems={problems}
+      saving={saving}
+      saveLabel="Save offer"
+      onSubmit={save}
+      onCancel={() => props.onDone()}
+    >
+      {!offer && input('id', 'Id', 'Optional: 1-40 lower-case letters, digits, - or _ (made up when empty); it names the offer in URLs and reports.')}
+      {input('name', 'Name')}
+      {input('placement', 'Placement', 'Where the site shows it, such as home-hero (lower-case letters, digits, - or _).')}
+      {textarea(
+        'contentText',
+        'Content (JSON)',
+        'What the site renders: title, text, image and link (http(s) or a path on the site), code, and any field of yours.',
+      )}
+      <Field id="offer-audience" label="Audience" error={problemOf('audience')}>
+        {(control) => (
+          <select {...control} value={form.audience} onChange={(event) => set({ audience: event.currentTarget.value as AudienceChoice })}>
+            {AUDIENCE_CHOICES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
         )}
-        <Field id="offer-audience" label="Audience" error={problemOf('audience')}>
-          {(control) => (
-            <select {...control} value={form.audience} onChange={(event) => set({ audience: event.currentTarget.value as AudienceChoice })}>
-              {AUDIENCE_CHOICES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        {form.audience === 'segment' && (
-          <SegmentSelect
-            id="offer-segment"
-            label="Segment"
-            error={problemOf('segment')}
-            segments={props.segments}
-            value={form.segment}
-            none="Choose a segment"
-            onChange={(segment) => set({ segment })}
-          />
-        )}
-        {form.audience === 'definition' &&
-          textarea('definitionText', 'Definition (JSON)', 'Kept by the offer in a segment of its own (offer-<id>), rebuilt with it.')}
-        {input('priority', 'Priority', 'From -1000 to 1000: the highest priority offer a person may see is shown.', 'number')}
-        {form.audience !== 'default' &&
-          input('holdoutPercent', 'Holdout (%)', 'Share of the audience shown the default instead, to measure the lift. Empty: none.', 'number')}
-        {input('capPerDay', 'Cap per day', 'Times a person is shown it a day at most. Empty: no cap.', 'number')}
-        {input('startAt', 'Starts', 'In your time zone. Empty: now.', 'datetime-local')}
-        {input('endAt', 'Ends', 'In your time zone. Empty: never.', 'datetime-local')}
-        {input('purpose', 'Consent purpose', 'Shown only to people who granted it. Empty: personalization.')}
-        <FormProblem problems={problems} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={saving}>
-            Save offer
-          </button>
-          <button type="button" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </section>
+      </Field>
+      {form.audience === 'segment' && (
+        <SegmentSelect
+          id="offer-segment"
+          label="Segment"
+          error={problemOf('segment')}
+          segments={props.segments}
+          value={form.segment}
+          none="Choose a segment"
+          onChange={(segment) => set({ segment })}
+        />
+      )}
+      {form.audience === 'definition' &&
+        textarea('definitionText', 'Definition (JSON)', 'Kept by the offer in a segment of its own (offer-<id>), rebuilt with it.')}
+      {input('priority', 'Priority', 'From -1000 to 1000: the highest priority offer a person may see is shown.', 'number')}
+      {form.audience !== 'default' &&
+        input('holdoutPercent', 'Holdout (%)', 'Share of the audience shown the default instead, to measure the lift. Empty: none.', 'number')}
+      {input('capPerDay', 'Cap per day', 'Times a person is shown it a day at most. Empty: no cap.', 'number')}
+      {input('startAt', 'Starts', 'In your time zone. Empty: now.', 'datetime-local')}
+      {input('endAt', 'Ends', 'In your time zone. Empty: never.', 'datetime-local')}
+      {input('purpose', 'Consent purpose', 'Shown only to people who granted it. Empty: personalization.')}
+    </EditorPanel>
   );
 }
 
@@ -596,9 +623,6 @@ function LookalikeEditor(props: {
     problemsByField: lookalikeProblems,
     onDone: (saved: LookalikeView) => props.onDone(saved),
   });
-  const heading = useFocusedHeading();
-  const formElement = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(formElement, problems);
   const set = (change: Partial<LookalikeForm>): void => setForm({ ...form, ...change });
   // A lookalike cannot draw on its own audience (the API refuses it): not offered.
   const segments = props.segments.filter((segment) => lookalike?.segmentId !== segment.id);
@@ -614,65 +638,59 @@ function LookalikeEditor(props: {
     />
   );
   return (
-    <section class="panel editor" aria-labelledby="lookalike-editor-title">
-      <h2 id="lookalike-editor-title" ref={heading} tabIndex={-1}>
-        {lookalike ? `Edit lookalike: ${lookalike.name}` : 'New lookalike'}
-      </h2>
-      <form ref={formElement} aria-labelledby="lookalike-editor-title" onSubmit={save}>
-        {!lookalike && input('id', 'Id', 'Optional: 1-38 lower-case letters, digits, - or _ (made up when empty); its audience segment is lookalike-<id>.')}
-        {input('name', 'Name')}
-        <SegmentSelect
-          id="lookalike-seed"
-          label="Seed segment"
-          help="The people the audience should resemble, such as your buyers."
-          error={problems.seed}
-          segments={segments}
-          value={form.seed}
-          none="Choose a segment"
-          onChange={(seed) => set({ seed })}
-        />
-        <SegmentSelect
-          id="lookalike-candidates"
-          label="Candidates"
-          help="Who the audience is drawn from; the seed's members never are."
-          error={problems.candidates}
-          segments={segments}
-          value={form.candidates}
-          none="Everyone"
-          onChange={(candidates) => set({ candidates })}
-        />
-        <Field id="lookalike-size" label="Audience size" error={problems.size}>
+    <EditorPanel
+      id="lookalike-editor"
+      title={lookalike ? `Edit lookalike: ${lookalike.name}` : 'New lookalike'}
+      problems={problems}
+      saving={saving}
+      saveLabel="Save lookalike"
+      onSubmit={save}
+      onCancel={() => props.onDone()}
+    >
+      {!lookalike && input('id', 'Id', 'Optional: 1-38 lower-case letters, digits, - or _ (made up when empty); its audience segment is lookalike-<id>.')}
+      {input('name', 'Name')}
+      <SegmentSelect
+        id="lookalike-seed"
+        label="Seed segment"
+        help="The people the audience should resemble, such as your buyers."
+        error={problems.seed}
+        segments={segments}
+        value={form.seed}
+        none="Choose a segment"
+        onChange={(seed) => set({ seed })}
+      />
+      <SegmentSelect
+        id="lookalike-candidates"
+        label="Candidates"
+        help="Who the audience is drawn from; the seed's members never are."
+        error={problems.candidates}
+        segments={segments}
+        value={form.candidates}
+        none="Everyone"
+        onChange={(candidates) => set({ candidates })}
+      />
+      <Field id="lookalike-size" label="Audience size" error={problems.size}>
+        {(control) => (
+          <select {...control} value={form.size} onChange={(event) => set({ size: event.currentTarget.value as LookalikeForm['size'] })}>
+            <option value="share">A share of the candidates</option>
+            <option value="count">A number of people</option>
+            <option value="minBand">Everyone above a likeness band</option>
+          </select>
+        )}
+      </Field>
+      {form.size === 'share' && input('sharePercent', 'Share of the candidates (%)', 'The most alike, from 0.01 to 100.')}
+      {form.size === 'count' && input('count', 'Number of people', 'The most alike candidates, at least 1.')}
+      {form.size === 'minBand' && (
+        <Field id="lookalike-minBand" label="Lowest band" error={problems.minBand}>
           {(control) => (
-            <select {...control} value={form.size} onChange={(event) => set({ size: event.currentTarget.value as LookalikeForm['size'] })}>
-              <option value="share">A share of the candidates</option>
-              <option value="count">A number of people</option>
-              <option value="minBand">Everyone above a likeness band</option>
+            <select {...control} value={form.minBand} onChange={(event) => set({ minBand: event.currentTarget.value as LookalikeForm['minBand'] })}>
+              <option value="high">High likeness only</option>
+              <option value="medium">Medium or high likeness</option>
             </select>
           )}
         </Field>
-        {form.size === 'share' && input('sharePercent', 'Share of the candidates (%)', 'The most alike, from 0.01 to 100.')}
-        {form.size === 'count' && input('count', 'Number of people', 'The most alike candidates, at least 1.')}
-        {form.size === 'minBand' && (
-          <Field id="lookalike-minBand" label="Lowest band" error={problems.minBand}>
-            {(control) => (
-              <select {...control} value={form.minBand} onChange={(event) => set({ minBand: event.currentTarget.value as LookalikeForm['minBand'] })}>
-                <option value="high">High likeness only</option>
-                <option value="medium">Medium or high likeness</option>
-              </select>
-            )}
-          </Field>
-        )}
-        <p class="muted">Saving starts a run (unless one is in progress), followed on this page.</p>
-        <FormProblem problems={problems} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={saving}>
-            Save lookalike
-          </button>
-          <button type="button" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </section>
+      )}
+      <p class="muted">Saving starts a run (unless one is in progress), followed on this page.</p>
+    </EditorPanel>
   );
 }
