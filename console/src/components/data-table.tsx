@@ -8,21 +8,23 @@ export interface Column<Row> {
 
 /**
  * A table of rows in a sideways-scrolling region: the first column heads each row (a screen
- * reader names a cell by it), `empty` is said when there is no row. Rows carry their key
- * (`data-row`) for tests.
+ * reader names a cell by it), `empty` is said when there is no row (without it, the table shows
+ * its header alone). Rows carry their key (`data-row`) for tests.
  */
 export function DataTable<Row>(props: {
   readonly label: string;
+  readonly caption?: ComponentChildren;
   readonly rows: readonly Row[];
   readonly rowKey: (row: Row) => string;
-  readonly columns: readonly Column<Row>[];
-  readonly empty: string;
+  readonly columns: readonly [Column<Row>, ...Column<Row>[]];
+  readonly empty?: string;
 }) {
   const [head, ...rest] = props.columns;
-  if (props.rows.length === 0 || head === undefined) return <p class="muted">{props.empty}</p>;
+  if (props.rows.length === 0 && props.empty !== undefined) return <p class="muted">{props.empty}</p>;
   return (
     <TableScroll label={props.label}>
       <table>
+        {props.caption !== undefined && <caption>{props.caption}</caption>}
         <thead>
           <tr>
             {props.columns.map((column) => (

@@ -1,5 +1,6 @@
 import type { Api } from '../api';
-import { Show, TableScroll, useLoad } from '../components/common';
+import { Show, useLoad } from '../components/common';
+import { DataTable } from '../components/data-table';
 import { formatDuration, formatNumber, formatPercent } from '../format';
 import { segmentHref } from '../router';
 
@@ -112,34 +113,18 @@ export function JourneysPage({ api }: { readonly api: Api }) {
               ))}
               <section class="panel" aria-labelledby="segment-journeys-title">
                 <h2 id="segment-journeys-title">Segment journeys</h2>
-                {segmentJourneys.length === 0 ? (
-                  <p class="muted">No segment sends an email or a text on entry yet (a segment’s destinations add one).</p>
-                ) : (
-                  <TableScroll label="Segment journeys table">
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">Segment</th>
-                          <th scope="col">Channel</th>
-                          <th scope="col">After entering</th>
-                          <th scope="col">Message</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {segmentJourneys.map(({ segment, journey }) => (
-                          <tr key={`${segment.id}-${journey.journey}`}>
-                            <th scope="row">
-                              <a href={segmentHref(segment.id)}>{segment.name}</a>
-                            </th>
-                            <td>{journey.journey === 'audience-sms' ? 'SMS' : 'Email'}</td>
-                            <td>{formatDuration(journey.delaySeconds ?? 0)}</td>
-                            <td>{journey.template.subject ?? journey.template.text}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </TableScroll>
-                )}
+                <DataTable
+                  label="Segment journeys table"
+                  empty="No segment sends an email or a text on entry yet (a segment’s destinations add one)."
+                  rows={segmentJourneys}
+                  rowKey={({ segment, journey }) => `${segment.id}-${journey.journey}`}
+                  columns={[
+                    { header: 'Segment', cell: ({ segment }) => <a href={segmentHref(segment.id)}>{segment.name}</a> },
+                    { header: 'Channel', cell: ({ journey }) => (journey.journey === 'audience-sms' ? 'SMS' : 'Email') },
+                    { header: 'After entering', cell: ({ journey }) => formatDuration(journey.delaySeconds ?? 0) },
+                    { header: 'Message', cell: ({ journey }) => journey.template.subject ?? journey.template.text },
+                  ]}
+                />
               </section>
               <section class="panel" aria-labelledby="guards-title">
                 <h2 id="guards-title">What every marketing send respects</h2>

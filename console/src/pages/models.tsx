@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api';
-import { ConfirmDialog, ErrorNote, Show, TableScroll, useLoad } from '../components/common';
+import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
+import { DataTable } from '../components/data-table';
 import { featureInWords, formatDateTime, formatNumber, scoreInWords } from '../format';
 import { modelHref } from '../router';
 
@@ -61,36 +62,19 @@ export function ModelsPage({ api }: { readonly api: Api }) {
       <p class="muted">The models behind the predictive scores. A retrained model serves only when it predicted at least as well as the one it replaces.</p>
       <Show loaded={loaded}>
         {({ models }) => (
-          <TableScroll label="Models table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Score</th>
-                  <th scope="col">Version in service</th>
-                  <th scope="col">Learned from</th>
-                  <th scope="col">AUC</th>
-                  <th scope="col">Trained</th>
-                  <th scope="col">Traits</th>
-                </tr>
-              </thead>
-              <tbody>
-                {models.map((model) => (
-                  <tr key={model.score}>
-                    <th scope="row">
-                      <a href={modelHref(model.score)}>{model.score}</a>
-                    </th>
-                    <td>
-                      <code>{model.version}</code>
-                    </td>
-                    <td>{model.source === 'trained' ? 'your data' : 'the shipped prior'}</td>
-                    <td>{auc(model.auc)}</td>
-                    <td>{formatDateTime(model.trainedAt)}</td>
-                    <td>{model.traits.length === 0 ? '—' : model.traits.map(featureInWords).join(', ')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable
+            label="Models table"
+            rows={models}
+            rowKey={(model) => model.score}
+            columns={[
+              { header: 'Score', cell: (model) => <a href={modelHref(model.score)}>{model.score}</a> },
+              { header: 'Version in service', cell: (model) => <code>{model.version}</code> },
+              { header: 'Learned from', cell: (model) => (model.source === 'trained' ? 'your data' : 'the shipped prior') },
+              { header: 'AUC', cell: (model) => auc(model.auc) },
+              { header: 'Trained', cell: (model) => formatDateTime(model.trainedAt) },
+              { header: 'Traits', cell: (model) => (model.traits.length === 0 ? '—' : model.traits.map(featureInWords).join(', ')) },
+            ]}
+          />
         )}
       </Show>
     </>
@@ -219,36 +203,19 @@ export function ModelPage({ api, score }: { readonly api: Api; readonly score: s
             )}
             <section class="panel" aria-labelledby="versions-title">
               <h2 id="versions-title">Trained versions</h2>
-              {model.versions.length === 0 ? (
-                <p class="muted">None yet: the shipped prior serves.</p>
-              ) : (
-                <TableScroll label="Versions table">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Version</th>
-                        <th scope="col">Trained</th>
-                        <th scope="col">AUC</th>
-                        <th scope="col">AUC of the model it was compared with</th>
-                        <th scope="col">In service</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {model.versions.map((version) => (
-                        <tr key={version.version}>
-                          <th scope="row">
-                            <code>{version.version}</code>
-                          </th>
-                          <td>{formatDateTime(version.trainedAt)}</td>
-                          <td>{auc(version.auc)}</td>
-                          <td>{auc(version.comparedAuc)}</td>
-                          <td>{version.inService ? 'yes' : 'no'}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </TableScroll>
-              )}
+              <DataTable
+                label="Versions table"
+                empty="None yet: the shipped prior serves."
+                rows={model.versions}
+                rowKey={(version) => version.version}
+                columns={[
+                  { header: 'Version', cell: (version) => <code>{version.version}</code> },
+                  { header: 'Trained', cell: (version) => formatDateTime(version.trainedAt) },
+                  { header: 'AUC', cell: (version) => auc(version.auc) },
+                  { header: 'AUC of the model it was compared with', cell: (version) => auc(version.comparedAuc) },
+                  { header: 'In service', cell: (version) => (version.inService ? 'yes' : 'no') },
+                ]}
+              />
               {model.rollbackTo && (
                 <button type="button" class="danger" onClick={() => setConfirmRollback(true)}>
                   Roll back
@@ -257,36 +224,23 @@ export function ModelPage({ api, score }: { readonly api: Api; readonly score: s
             </section>
             <section class="panel" aria-labelledby="jobs-title">
               <h2 id="jobs-title">Training jobs</h2>
-              {model.jobs.length === 0 ? (
-                <p class="muted">No training yet (a weekly schedule trains each score).</p>
-              ) : (
-                <TableScroll label="Training jobs table">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Started</th>
-                        <th scope="col">By</th>
-                        <th scope="col">Outcome</th>
-                        <th scope="col">Candidate AUC</th>
-                        <th scope="col">AUC in service</th>
-                        <th scope="col">Why</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {model.jobs.map((job) => (
-                        <tr key={job.jobId}>
-                          <th scope="row">{formatDateTime(job.startedAt)}</th>
-                          <td>{job.trigger === 'api' ? 'on request' : 'schedule'}</td>
-                          <td>{job.status}</td>
-                          <td>{auc(job.candidateAuc)}</td>
-                          <td>{auc(job.currentAuc)}</td>
-                          <td>{job.reason ?? (job.train ? `${formatNumber(job.train.rows)} examples, ${formatNumber(job.train.positives)} positive` : '—')}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </TableScroll>
-              )}
+              <DataTable
+                label="Training jobs table"
+                empty="No training yet (a weekly schedule trains each score)."
+                rows={model.jobs}
+                rowKey={(job) => job.jobId}
+                columns={[
+                  { header: 'Started', cell: (job) => formatDateTime(job.startedAt) },
+                  { header: 'By', cell: (job) => (job.trigger === 'api' ? 'on request' : 'schedule') },
+                  { header: 'Outcome', cell: (job) => job.status },
+                  { header: 'Candidate AUC', cell: (job) => auc(job.candidateAuc) },
+                  { header: 'AUC in service', cell: (job) => auc(job.currentAuc) },
+                  {
+                    header: 'Why',
+                    cell: (job) => job.reason ?? (job.train ? `${formatNumber(job.train.rows)} examples, ${formatNumber(job.train.positives)} positive` : '—'),
+                  },
+                ]}
+              />
             </section>
             <ConfirmDialog
               open={confirmRollback}

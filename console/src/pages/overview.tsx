@@ -1,6 +1,7 @@
 import type { Api } from '../api';
 import { BarChart } from '../components/chart';
-import { Show, TableScroll, useLoad } from '../components/common';
+import { Show, useLoad } from '../components/common';
+import { DataTable } from '../components/data-table';
 import { formatDateTime, formatNumber } from '../format';
 import { segmentHref } from '../router';
 
@@ -82,26 +83,16 @@ function TodayChart({ today }: { readonly today: ActivityDay }) {
       />
       <details>
         <summary>Events and merges per hour (table)</summary>
-        <TableScroll label="Events and merges per hour today">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Hour (UTC)</th>
-                <th scope="col">Events</th>
-                <th scope="col">Merges</th>
-              </tr>
-            </thead>
-            <tbody>
-              {today.hours.map((hour) => (
-                <tr key={hour.hour}>
-                  <th scope="row">{hourLabel(hour.hour)}</th>
-                  <td>{formatCount(hour.events)}</td>
-                  <td>{formatCount(hour.merges)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <DataTable
+          label="Events and merges per hour today"
+          rows={today.hours}
+          rowKey={(hour) => String(hour.hour)}
+          columns={[
+            { header: 'Hour (UTC)', cell: (hour) => hourLabel(hour.hour) },
+            { header: 'Events', cell: (hour) => formatCount(hour.events) },
+            { header: 'Merges', cell: (hour) => formatCount(hour.merges) },
+          ]}
+        />
       </details>
     </>
   );
@@ -211,27 +202,17 @@ export function OverviewPage({ api }: { readonly api: Api }) {
                 ) : (
                   <>
                     <TodayChart today={today} />
-                    <TableScroll label={`Events and merges of the last ${ACTIVITY_DAYS} days`}>
-                      <table>
-                        <caption>Last {ACTIVITY_DAYS} days (UTC)</caption>
-                        <thead>
-                          <tr>
-                            <th scope="col">Day</th>
-                            <th scope="col">Events</th>
-                            <th scope="col">Merges</th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {[...activity].reverse().map((day) => (
-                            <tr key={day.date}>
-                              <th scope="row">{day.date}</th>
-                              <td>{formatCount(day.events)}</td>
-                              <td>{formatCount(day.merges)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </TableScroll>
+                    <DataTable
+                      label={`Events and merges of the last ${ACTIVITY_DAYS} days`}
+                      caption={`Last ${ACTIVITY_DAYS} days (UTC)`}
+                      rows={[...activity].reverse()}
+                      rowKey={(day) => day.date}
+                      columns={[
+                        { header: 'Day', cell: (day) => day.date },
+                        { header: 'Events', cell: (day) => formatCount(day.events) },
+                        { header: 'Merges', cell: (day) => formatCount(day.merges) },
+                      ]}
+                    />
                     <p class="muted">Counted as reconciled, by the hour the platform received each event; approximate (see the README's Operations API).</p>
                   </>
                 )}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Api } from '../api';
 import { BarChart } from '../components/chart';
-import { ErrorNote, Show, TableScroll, useLoad } from '../components/common';
+import { ErrorNote, Show, useLoad } from '../components/common';
+import { DataTable } from '../components/data-table';
 import { LiftPlot, liftInWords } from '../components/lift-plot';
 import { downloadReport, ReportPeriodForm, useReportPeriod } from '../components/report-period';
 import { formatDateTime, formatMoney, formatNumber, formatPercent } from '../format';
@@ -105,40 +106,29 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                   format={percent}
                 />
               )}
-              <TableScroll label="Journeys table">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Journey</th>
-                      <th scope="col">Entrants (treatment / holdout)</th>
-                      <th scope="col">Conversions (treatment / holdout)</th>
-                      <th scope="col">Revenue (treatment)</th>
-                      <th scope="col">Conversion rate (treatment / holdout)</th>
-                      <th scope="col">Lift</th>
-                      <th scope="col">Incremental conversions</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {journeys.map((row) => (
-                      <tr key={`${row.journey}-${row.segmentId ?? ''}`}>
-                        <th scope="row">{row.segmentId ? `${row.journey}: ${row.segmentId}` : row.journey}</th>
-                        <td>
-                          {formatNumber(row.entrants.treatment)} / {formatNumber(row.entrants.holdout)}
-                        </td>
-                        <td>
-                          {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
-                        </td>
-                        <td>{formatMoney(row.revenue.treatment)}</td>
-                        <td>
-                          {formatPercent(row.conversionRate.treatment)} / {formatPercent(row.conversionRate.holdout)}
-                        </td>
-                        <td>{formatPercent(row.lift)}</td>
-                        <td>{formatNumber(row.incrementalConversions)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
+              <DataTable
+                label="Journeys table"
+                rows={journeys}
+                rowKey={(row) => `${row.journey}-${row.segmentId ?? ''}`}
+                columns={[
+                  { header: 'Journey', cell: (row) => (row.segmentId ? `${row.journey}: ${row.segmentId}` : row.journey) },
+                  {
+                    header: 'Entrants (treatment / holdout)',
+                    cell: (row) => `${formatNumber(row.entrants.treatment)} / ${formatNumber(row.entrants.holdout)}`,
+                  },
+                  {
+                    header: 'Conversions (treatment / holdout)',
+                    cell: (row) => `${formatNumber(row.conversions.treatment)} / ${formatNumber(row.conversions.holdout)}`,
+                  },
+                  { header: 'Revenue (treatment)', cell: (row) => formatMoney(row.revenue.treatment) },
+                  {
+                    header: 'Conversion rate (treatment / holdout)',
+                    cell: (row) => `${formatPercent(row.conversionRate.treatment)} / ${formatPercent(row.conversionRate.holdout)}`,
+                  },
+                  { header: 'Lift', cell: (row) => formatPercent(row.lift) },
+                  { header: 'Incremental conversions', cell: (row) => formatNumber(row.incrementalConversions) },
+                ]}
+              />
               <button type="button" onClick={() => download('journeys')}>
                 Download journeys (CSV)
               </button>
@@ -155,34 +145,22 @@ export function ReportsPage({ api }: { readonly api: Api }) {
                       rows={rows.flatMap((row) => (row.lift ? [{ label: `${row.segmentName ?? row.segmentId} · ${row.channel}`, ...row.lift }] : []))}
                     />
                   )}
-                  <TableScroll label="Segments × channels table">
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">Segment</th>
-                          <th scope="col">Channel</th>
-                          <th scope="col">Reached</th>
-                          <th scope="col">Conversions (treatment / holdout)</th>
-                          <th scope="col">Lift in points (95 % interval)</th>
-                          <th scope="col">Significant</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {rows.map((row) => (
-                          <tr key={`${row.segmentId}-${row.channel}`}>
-                            <th scope="row">{row.segmentName ?? row.segmentId}</th>
-                            <td>{row.channel}</td>
-                            <td>{formatNumber(row.reached)}</td>
-                            <td>
-                              {formatNumber(row.conversions.treatment)} / {formatNumber(row.conversions.holdout)}
-                            </td>
-                            <td>{liftInWords(row.lift, row.liftUnavailable)}</td>
-                            <td>{row.lift ? (row.lift.significant ? 'yes' : 'no') : '—'}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </TableScroll>
+                  <DataTable
+                    label="Segments × channels table"
+                    rows={rows}
+                    rowKey={(row) => `${row.segmentId}-${row.channel}`}
+                    columns={[
+                      { header: 'Segment', cell: (row) => row.segmentName ?? row.segmentId },
+                      { header: 'Channel', cell: (row) => row.channel },
+                      { header: 'Reached', cell: (row) => formatNumber(row.reached) },
+                      {
+                        header: 'Conversions (treatment / holdout)',
+                        cell: (row) => `${formatNumber(row.conversions.treatment)} / ${formatNumber(row.conversions.holdout)}`,
+                      },
+                      { header: 'Lift in points (95 % interval)', cell: (row) => liftInWords(row.lift, row.liftUnavailable) },
+                      { header: 'Significant', cell: (row) => (row.lift ? (row.lift.significant ? 'yes' : 'no') : '—') },
+                    ]}
+                  />
                 </>
               )}
               <button type="button" onClick={() => download('segments')}>
@@ -212,30 +190,18 @@ function ControlGroup({ report, onDownload }: { readonly report: ControlGroupRep
           : 'No control group is drawn: everyone may get marketing.'}{' '}
         {report.note ?? ''}
       </p>
-      <TableScroll label="Control group table">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Cohort</th>
-              <th scope="col">People</th>
-              <th scope="col">Buyers</th>
-              <th scope="col">Conversion rate</th>
-              <th scope="col">Revenue per person</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cohorts.map(([name, cohort]) => (
-              <tr key={name}>
-                <th scope="row">{name}</th>
-                <td>{formatNumber(cohort.people)}</td>
-                <td>{formatNumber(cohort.buyers)}</td>
-                <td>{formatPercent(cohort.conversionRate)}</td>
-                <td>{formatMoney(cohort.revenuePerPerson, undefined, report.currency)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <DataTable
+        label="Control group table"
+        rows={cohorts}
+        rowKey={([name]) => name}
+        columns={[
+          { header: 'Cohort', cell: ([name]) => name },
+          { header: 'People', cell: ([, cohort]) => formatNumber(cohort.people) },
+          { header: 'Buyers', cell: ([, cohort]) => formatNumber(cohort.buyers) },
+          { header: 'Conversion rate', cell: ([, cohort]) => formatPercent(cohort.conversionRate) },
+          { header: 'Revenue per person', cell: ([, cohort]) => formatMoney(cohort.revenuePerPerson, undefined, report.currency) },
+        ]}
+      />
       <p>
         Lift of marketing: {liftInWords(report.lift, report.liftUnavailable)}
         {report.lift ? `, ${report.lift.significant ? 'significant' : 'not significant'}` : ''}
