@@ -235,11 +235,23 @@ describeInBrowser(title, () => {
 
     const name = `Silver members ${run}`;
     await page.getByLabel('Name', { exact: true }).fill(name);
+    // A scheduled rebuild: a wrong number is named on its field, and nothing is saved.
+    await page.getByLabel('Rebuild every').fill('1.5');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByText('Rebuild every: a whole number from 1 to 365, or empty for no scheduled rebuild').waitFor();
+    expect(await page.getByLabel('Rebuild every').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('New segment');
+    await page.getByLabel('Rebuild every').fill('6');
+    await page.getByLabel('Unit').selectOption('hours');
     await page.getByRole('button', { name: 'Save segment' }).click();
     await page.getByRole('heading', { level: 1, name: `Segment: ${name}` }).waitFor();
     const id = decodeURIComponent(new URL(page.url()).hash.replace('#/segments/', ''));
-    const saved = await json<{ name: string; definition: unknown }>(await adminFetch(running().platform, `/v1/segments/${encodeURIComponent(id)}`));
-    expect(saved).toMatchObject({ name, definition: { and: [{ trait: 'plan', op: 'eq', value: 'silver' }] } });
+    const saved = await json<{ name: string; definition: unknown; schedule?: string | null }>(
+      await adminFetch(running().platform, `/v1/segments/${encodeURIComponent(id)}`),
+    );
+    expect(saved).toMatchObject({ name, definition: { and: [{ trait: 'plan', op: 'eq', value: 'silver' }] }, schedule: 'rate(6 hours)' });
+    // The saved segment's page shows the schedule it was saved with.
+    expect(await page.getByLabel('Rebuild every').inputValue()).toBe('6');
     expect(JSON.parse(await page.locator('#definition-json').inputValue())).toEqual(saved.definition);
     await page.getByRole('heading', { level: 2, name: 'Size history' }).waitFor();
     // Ana is a member as soon as the real-time evaluation has seen the new segment (a rebuild starts on save).

@@ -54,17 +54,20 @@ const isJourney = (destination: { readonly type: string }): destination is Segme
 
 const hour = (value: number): string => `${String(value).padStart(2, '0')}:00`;
 
+/** The steps as a person names them (the API names them as the state machines do). */
+const STEP_NAMES: Readonly<Record<string, string>> = { email1: 'email 1', email2: 'email 2', promotion: 'the promotion' };
+
 function StepItem({ step, sendHourLimit }: { readonly step: JourneyStep; readonly sendHourLimit: number }) {
   return (
     <li>
       <p>
-        {step.waitSeconds > 0 ? `After ${formatDuration(step.waitSeconds)} from ${step.after}` : `At ${step.after}`}
+        {step.waitSeconds > 0 ? `After ${formatDuration(step.waitSeconds)} from ${step.after}` : `Right after ${step.after}`}
         {step.waitsForSendHour ? `, then up to ${formatDuration(sendHourLimit * 3_600)} for the person’s best hour` : ''}: email{' '}
         <strong>“{step.template.subject}”</strong>
         {step.incentive ? ` with the incentive “${step.incentive}”` : ''}
       </p>
       <details>
-        <summary>Text of {step.step}</summary>
+        <summary>Text of {STEP_NAMES[step.step] ?? step.step}</summary>
         <pre class="template">{step.template.text}</pre>
       </details>
     </li>

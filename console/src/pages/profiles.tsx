@@ -600,7 +600,7 @@ function Emails({ api, profileRef }: { readonly api: Api; readonly profileRef: s
             <table>
               <thead>
                 <tr>
-                  <th scope="col">First seen</th>
+                  <th scope="col">First outcome</th>
                   <th scope="col">Journey</th>
                   <th scope="col">Step</th>
                   <th scope="col">Result</th>

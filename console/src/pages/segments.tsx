@@ -3,9 +3,10 @@ import { type Api, ApiError, saveFile } from '../api';
 import { TimeChart } from '../components/chart';
 import { ErrorNote, Show, Sparkline, useLoad } from '../components/common';
 import { type DestinationEntry, DestinationsEditor } from '../components/destinations-editor';
-import { useFocusFirstInvalid } from '../components/form-field';
+import { Field, InputField, useFocusFirstInvalid } from '../components/form-field';
 import { type FieldProblems, problemsOf } from '../forms/api-problems';
 import { type Destination, destinationForm, destinationOf, destinationProblems } from '../forms/destination';
+import { scheduleForm, scheduleOf, type ScheduleUnit } from '../forms/schedule';
 import { formatDateTime, formatNumber } from '../format';
 import { segmentHref } from '../router';
 import { SegmentBuilder } from '../segment-builder/builder';
@@ -120,8 +121,11 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
     (segment?.destinations ?? []).map((destination, index) => ({ key: index + 1, form: destinationForm(destination) })),
   );
   const [destinationIssues, setDestinationIssues] = useState<Readonly<Record<number, FieldProblems>>>({});
+  const [schedule, setSchedule] = useState(() => scheduleForm(segment?.schedule));
+  const [scheduleProblem, setScheduleProblem] = useState<string | undefined>(undefined);
   const form = useRef<HTMLFormElement>(null);
   useFocusFirstInvalid(form, destinationIssues);
+  useFocusFirstInvalid(form, scheduleProblem);
   const definitionText = built.ok ? JSON.stringify(built.definition) : undefined;
 
   // The JSON view follows the builder.
@@ -164,18 +168,24 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
     const results = destinations.map((entry) => ({ key: entry.key, result: destinationOf(entry.form) }));
     const refused = Object.fromEntries(results.flatMap(({ key, result }) => (result.ok ? [] : [[key, result.problems]])));
     setDestinationIssues(refused);
-    if (Object.keys(refused).length > 0) {
-      setSaved(new Error('Not saved: a destination needs a fix (see its fields).'));
+    const rebuildEvery = scheduleOf(schedule);
+    setScheduleProblem(rebuildEvery.ok ? undefined : rebuildEvery.reason);
+    if (Object.keys(refused).length > 0 || !rebuildEvery.ok) {
+      setSaved(new Error(`Not saved: ${rebuildEvery.ok ? 'a destination' : 'the scheduled rebuild'} needs a fix (see its fields).`));
       return;
     }
     try {
-      const body = { name, definition: built.definition, destinations: results.flatMap(({ result }) => (result.ok ? [result.destination] : [])) };
+      const body = {
+        name,
+        definition: built.definition,
+        schedule: rebuildEvery.schedule,
+        destinations: results.flatMap(({ result }) => (result.ok ? [result.destination] : [])),
+      };
       const answer = segment
         ? await api.send<Segment>('PUT', `/v1/segments/${encodeURIComponent(segment.id)}`, {
             // A PUT replaces every field: what the builder does not edit is sent back as it was read.
             ...body,
             description: segment.description,
-            schedule: segment.schedule,
             version: segment.version,
           })
         : await api.send<Segment>('POST', '/v1/segments', body);
@@ -240,6 +250,32 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
             </>
           )}
         </p>
+        <fieldset class="choices schedule">
+          <legend>Scheduled rebuild</legend>
+          <p class="help">
+            Membership follows each profile change in real time; a scheduled rebuild also recounts everyone, for conditions that change with time alone (“not
+            seen for 30 days”). Empty: no scheduled rebuild.
+          </p>
+          <div class="row">
+            <InputField
+              id="schedule-every"
+              label="Rebuild every"
+              type="number"
+              error={scheduleProblem}
+              value={schedule.every}
+              onInput={(every) => setSchedule({ ...schedule, every })}
+            />
+            <Field id="schedule-unit" label="Unit">
+              {(control) => (
+                <select {...control} value={schedule.unit} onChange={(event) => setSchedule({ ...schedule, unit: event.currentTarget.value as ScheduleUnit })}>
+                  <option value="minutes">minutes</option>
+                  <option value="hours">hours</option>
+                  <option value="days">days</option>
+                </select>
+              )}
+            </Field>
+          </div>
+        </fieldset>
         <DestinationsEditor entries={destinations} problems={destinationIssues} onChange={setDestinations} />
         <div class="actions">
           <button type="submit" class="primary" disabled={!built.ok || name.trim() === ''}>
@@ -370,7 +406,7 @@ function Members({ api, segmentId }: { readonly api: Api; readonly segmentId: st
   );
 }
 
-/** Size history (chart), last count and schedule of a saved segment. */
+/** Size history (chart) and last count of a saved segment. */
 function SegmentDetails({ api, segment }: { readonly api: Api; readonly segment: Segment }) {
   const [loaded] = useLoad(() => api.get<{ size: number; sizes: SizeEntry[] }>(`/v1/segments/${encodeURIComponent(segment.id)}/sizes?limit=100`), [segment.id]);
   return (
@@ -409,10 +445,6 @@ function SegmentDetails({ api, segment }: { readonly api: Api; readonly segment:
             );
           }}
         </Show>
-      </section>
-      <section aria-labelledby="schedule-title" class="panel">
-        <h2 id="schedule-title">Schedule</h2>
-        <p>Scheduled rebuild: {segment.schedule ?? 'none'}</p>
       </section>
     </div>
   );
