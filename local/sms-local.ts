@@ -17,8 +17,9 @@ import { LOOPBACK } from './free-port';
  * (`AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`), so the journeySend function's SDK client and adapter
  * run unchanged. It records each accepted text (`GET /dev/sms`, oldest first; `POST /dev/sms/clear`)
  * and, for a send through the platform's configuration set, publishes the delivery receipt AWS
- * would to the SmsEvents queue: TEXT_DELIVERED, or TEXT_CARRIER_UNREACHABLE for a number ending
- * in 0000 (the documented failing number). `POST /dev/sms/inbound` `{"from": "+33…", "text": "STOP"}`
+ * would to the SmsEvents queue: TEXT_DELIVERED, TEXT_CARRIER_UNREACHABLE (a failure in passing) for
+ * a number ending in 0000, or TEXT_INVALID (a number that cannot receive texts) for one ending in
+ * 9999: the documented failing numbers. `POST /dev/sms/inbound` `{"from": "+33…", "text": "STOP"}`
  * publishes a two-way reply as AWS would. A destination that is not E.164 is refused
  * (ValidationException), as AWS refuses it.
  */
@@ -27,8 +28,23 @@ import { LOOPBACK } from './free-port';
 export const LOCAL_SMS_CONFIGURATION_SET = 'dmp-local-sms';
 /** The origination number of the local platform (SMS_ORIGINATION_IDENTITY), a US toll-free test number. */
 export const LOCAL_ORIGINATION_NUMBER = '+18005550100';
-/** Numbers ending in this fail delivery (TEXT_CARRIER_UNREACHABLE). */
+/** Numbers ending in this fail delivery in passing (TEXT_CARRIER_UNREACHABLE). */
 export const FAILING_NUMBER_SUFFIX = '0000';
+/** Numbers ending in this cannot receive texts (TEXT_INVALID): the platform suppresses them. */
+export const INVALID_NUMBER_SUFFIX = '9999';
+
+/** The receipt of a text to `to`: its type, status and description as AWS words them. */
+function outcomeOf(to: string): { readonly eventType: string; readonly messageStatus: string; readonly messageStatusDescription: string } {
+  if (to.endsWith(FAILING_NUMBER_SUFFIX))
+    return {
+      eventType: 'TEXT_CARRIER_UNREACHABLE',
+      messageStatus: 'CARRIER_UNREACHABLE',
+      messageStatusDescription: 'The destination carrier could not be reached',
+    };
+  if (to.endsWith(INVALID_NUMBER_SUFFIX))
+    return { eventType: 'TEXT_INVALID', messageStatus: 'INVALID', messageStatusDescription: 'The destination phone number is invalid' };
+  return { eventType: 'TEXT_DELIVERED', messageStatus: 'DELIVERED', messageStatusDescription: 'Message has been accepted by phone' };
+}
 
 /** One text of `GET /dev/sms`. */
 export interface RecordedSms {
@@ -92,9 +108,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 
 /** The receipt AWS publishes when the carrier reports the outcome of a text. */
 export function deliveryReceipt(sms: RecordedSms, originationNumber: string, at: Date): SmsReceiptEvent & Record<string, unknown> {
-  const failed = sms.to.endsWith(FAILING_NUMBER_SUFFIX);
+  const { eventType, messageStatus, messageStatusDescription } = outcomeOf(sms.to);
   return {
-    eventType: failed ? 'TEXT_CARRIER_UNREACHABLE' : 'TEXT_DELIVERED',
+    eventType,
     eventVersion: '1.0',
     eventTimestamp: at.getTime(),
     isFinal: true,
@@ -105,8 +121,8 @@ export function deliveryReceipt(sms: RecordedSms, originationNumber: string, at:
     messageRequestTimestamp: Date.parse(sms.sentAt),
     messageEncoding: sms.encoding === 'GSM-7' ? 'GSM' : 'UCS2',
     messageType: sms.messageType ?? 'TRANSACTIONAL',
-    messageStatus: failed ? 'CARRIER_UNREACHABLE' : 'DELIVERED',
-    messageStatusDescription: failed ? 'The destination carrier could not be reached' : 'Message has been accepted by phone',
+    messageStatus,
+    messageStatusDescription,
     context: { ...sms.context },
     totalMessageParts: sms.segments,
   };

@@ -3,7 +3,7 @@ import { dayOf } from '../domain/shared/utc-days';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SuppressionReason } from '../domain/email/feedback';
 import type { Pseudonyms } from '../domain/identity/pseudonym';
-import type { CountResult, JourneyStore } from '../ports/journey-store';
+import type { CountResult, JourneyStore, SmsOptOutReason } from '../ports/journey-store';
 import { batchWriteAll, queryAllItems } from './dynamodb-toolkit';
 import { countOnce, isCounterConflict, journeyCounterUpdate, segmentCounterUpdates, type TransactItem } from './dynamodb-report-counters';
 import type { CartJourneyState } from '../domain/journeys/cart-abandonment';
@@ -413,22 +413,24 @@ export class DynamoJourneyStore implements JourneyStore {
       );
       return items.some((result) => result.Item !== undefined);
     };
-    const [suppressed, unsubscribed] = await Promise.all([
+    const [erased, { Item: optOut }] = await Promise.all([
       found([keyed, legacy].map((pseudonym) => ({ PK: `SUP#${pseudonym}`, SK: 'SUP' }))),
-      found([smsOptOutKey(keyed)]),
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: smsOptOutKey(keyed), ConsistentRead: true, ProjectionExpression: 'PK, reason' })),
     ]);
-    return { suppressed, unsubscribed };
+    // An undeliverable number is suppressed, as a bounced address is; only a STOP is the person's choice.
+    const undeliverable = optOut?.reason === 'undeliverable';
+    return { suppressed: erased || undeliverable, unsubscribed: optOut !== undefined && !undeliverable };
   }
 
-  /** The first opt-out time is kept: a STOP repeated changes nothing. */
-  async optOutNumber(phone: string, now: Date): Promise<void> {
+  /** The first opt-out time and reason are kept: a STOP repeated, or a failure after a STOP, changes nothing. */
+  async optOutNumber(phone: string, now: Date, reason: SmsOptOutReason = 'stop'): Promise<void> {
     const keyed = (await this.pseudonyms()).keyed({ type: 'phone', value: phone });
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: smsOptOutKey(keyed),
-        UpdateExpression: 'SET optedOutAt = if_not_exists(optedOutAt, :at)',
-        ExpressionAttributeValues: { ':at': now.toISOString() },
+        UpdateExpression: 'SET optedOutAt = if_not_exists(optedOutAt, :at), reason = if_not_exists(reason, :reason)',
+        ExpressionAttributeValues: { ':at': now.toISOString(), ':reason': reason },
       }),
     );
   }

@@ -16,6 +16,7 @@ export function smsEventsDependencies(env: NodeJS.ProcessEnv = process.env): Sms
     findProfileByPhone: (phone) => store.findProfile({ type: 'phone', value: phone }),
     optOutNumber: (phone, now) => journeys.optOutNumber(phone, now),
     optInNumber: (phone) => journeys.optInNumber(phone),
+    suppressNumber: (phone, now) => journeys.optOutNumber(phone, now, 'undeliverable'),
     enqueue: (messages) => events.enqueue(messages),
     countReceipt: (count, now) => journeys.recordFeedback(count, now),
     quarantineMessage: (entry) => store.quarantineMessage(entry),

@@ -17,6 +17,8 @@ export interface SmsEventsDependencies {
   findProfileByPhone(phone: string): Promise<ProfileRecord | undefined>;
   optOutNumber(phone: string, now: Date): Promise<void>;
   optInNumber(phone: string): Promise<void>;
+  /** Never text the number again: it cannot receive texts (invalid, or blocking them). */
+  suppressNumber(phone: string, now: Date): Promise<void>;
   enqueue(messages: readonly AcceptedMessage[]): Promise<void>;
   /** Adds a segment journey text's receipt to the journey and segment reports, once per (SMS message, kind). */
   countReceipt(count: FeedbackCount, now: Date): Promise<CountResult>;
@@ -29,6 +31,8 @@ export interface SmsEventsDependencies {
  * Consumes the SmsEvents queue (on AWS fed by two SNS topics: the SMS configuration set's event
  * destination and the origination number's two-way channel), like the emailFeedback function:
  * - a final delivery receipt (TEXT_DELIVERED, or a failure such as TEXT_CARRIER_UNREACHABLE)
+ *   suppresses the number first when the failure is of the number itself (invalid, or blocking
+ *   texts: domain/sms/sms-events.ts SMS_NUMBER_FAILURE_TYPES), as a hard bounce does an address; it
  *   becomes an `SMS Delivered` / `SMS Failed` track event of the profile named by the send's
  *   `profile` context, through the Events queue (its messageId derived from the receipt, so a
  *   redelivery counts once), and a segment journey's text is counted in the journey report
@@ -43,6 +47,11 @@ export interface SmsEventsDependencies {
 export function createSmsEventsHandler(logger: Logger, dependencies: () => SmsEventsDependencies) {
   async function recordReceipt(receipt: SmsReceipt, deps: SmsEventsDependencies, now: Date): Promise<void> {
     const ids = { smsMessageId: receipt.smsMessageId, outcome: receipt.outcome, profileId: receipt.profileId };
+    if (receipt.undeliverableNumber !== undefined) {
+      // Before the profile event: a redelivered receipt suppresses again (no harm), a lost one never.
+      await deps.suppressNumber(receipt.undeliverableNumber, now);
+      logger.info('SMS number suppressed: it cannot receive texts', { ...ids, status: receipt.properties.status });
+    }
     const count = smsReceiptCount(receipt);
     if (count)
       logger.info('journey SMS outcome', { ...ids, journeyKey: count.journeyKey, counter: count.counter, result: await deps.countReceipt(count, now) });

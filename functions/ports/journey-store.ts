@@ -14,6 +14,9 @@ export type CountResult = 'counted' | 'already-counted' | 'uncounted';
  * record), frequency caps, unsubscribes and mail suppressions (addresses as keyed pseudonyms
  * only), and the journey report's counters, each fact counted once.
  */
+/** Why a number is on the SMS opt-out list: it replied STOP, or its texts fail for the number itself. */
+export type SmsOptOutReason = 'stop' | 'undeliverable';
+
 export interface JourneyStore {
   cartState(profileId: string): Promise<CartJourneyState | undefined>;
   /** Writes the cart run unless a newer one is there; false when it was not written. */
@@ -43,10 +46,13 @@ export interface JourneyStore {
   runsOf(profileId: string): Promise<Array<{ readonly runId: string; readonly journeyKey: string }>>;
   /** Deletes the send claims, outcomes and conversions of these runs (they name the profile); how many items. */
   forgetRuns(runIds: readonly string[]): Promise<number>;
-  /** Whether the number (E.164) is suppressed (an erased identifier) and whether it replied STOP. */
+  /** Whether the number (E.164) is suppressed (an erased identifier, or undeliverable) and whether it replied STOP. */
   smsRecipientFlags(phone: string): Promise<{ suppressed: boolean; unsubscribed: boolean }>;
-  /** The number replied STOP: never texted again until it replies START (keyed pseudonym only). */
-  optOutNumber(phone: string, now: Date): Promise<void>;
+  /**
+   * The number replied STOP (`stop`), or cannot receive texts (`undeliverable`): never texted
+   * again until it replies START (keyed pseudonym only). The first reason is kept.
+   */
+  optOutNumber(phone: string, now: Date, reason?: SmsOptOutReason): Promise<void>;
   /** The number replied START: its STOP no longer bars it (consent still decides). */
   optInNumber(phone: string): Promise<void>;
   /** Addresses never mailed again (bounces, complaints). */

@@ -1,4 +1,4 @@
-import { adminFetch, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { adminFetch, platformSettled, pollUntil, sendTracking, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 /**
  * The SMS channel end to end on the local platform: a segment whose destination is an
@@ -33,6 +33,9 @@ const SEGMENT = 'sms-vip';
 const OK = '+33612345678';
 const NO_CONSENT = '+33612345679';
 const FAILING = '+33612340000';
+const INVALID = '+33612349999';
+/** Another number ending in 0000 (fails in passing), so the second test's member owns it alone. */
+const FAILING_AGAIN = '+33612350000';
 const UNKNOWN = '+33698765432';
 
 let platform: TestPlatform;
@@ -202,4 +205,30 @@ test('an audience-sms journey texts only consenting E.164 numbers; receipts beco
 
   expect((await fetch(`${platform.baseUrl}/dev/sms/clear`, { method: 'POST' })).status).toBe(200);
   expect(await texts()).toEqual([]);
+}, 120_000);
+
+test('a number that cannot receive texts is suppressed after its first failure, as a hard bounce is; one that failed in passing is texted again', async () => {
+  const skippedAsSuppressed = async (): Promise<number> => (await smsJourney())?.steps.audience?.skipped.suppressed ?? 0;
+  const suppressedBefore = await skippedAsSuppressed();
+  await Promise.all([member('u-invalid-number', INVALID, true), member('u-failing-again', FAILING_AGAIN, true)]);
+  const failed = await pollUntil(async () => named(await events('u-invalid-number'), 'SMS Failed')[0], { timeoutMs: 20_000, description: 'SMS Failed' });
+  expect(failed.properties).toMatchObject({ status: 'INVALID' });
+  await pollUntil(async () => named(await events('u-failing-again'), 'SMS Failed')[0], { timeoutMs: 20_000, description: 'the passing failure' });
+  await platformSettled(platform, { timeoutMs: 20_000 });
+
+  // Both leave and enter again: the invalid number is skipped as suppressed, the other texted again.
+  await send('identify', { userId: 'u-invalid-number', traits: { plan: 'gold' } });
+  await send('identify', { userId: 'u-failing-again', traits: { plan: 'gold' } });
+  await Promise.all([inSegment('u-invalid-number', false), inSegment('u-failing-again', false)]);
+  await send('identify', { userId: 'u-invalid-number', traits: { plan: 'vip' } });
+  await send('identify', { userId: 'u-failing-again', traits: { plan: 'vip' } });
+  await pollUntil(async () => (await skippedAsSuppressed()) === suppressedBefore + 1, { timeoutMs: 40_000, description: 'the invalid number skipped' });
+  await pollUntil(async () => to(await texts(), FAILING_AGAIN).length === 2, { timeoutMs: 40_000, description: 'the passing failure texted again' });
+  await platformSettled(platform, { timeoutMs: 20_000 });
+  expect(to(await texts(), INVALID)).toHaveLength(1);
+  // Not a consent decision: the person's sms_marketing stays granted.
+  const consent = (await (await adminFetch(platform, '/v1/profiles/user_id:u-invalid-number/consent')).json()) as {
+    purposes: Record<string, { state: string }>;
+  };
+  expect(consent.purposes.sms_marketing?.state).toBe('granted');
 }, 120_000);

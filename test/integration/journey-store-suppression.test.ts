@@ -67,7 +67,7 @@ test('a number that replied STOP is opted out (keyed pseudonym only, first time 
   expect(await journeys.smsRecipientFlags('+33612345679')).toEqual({ suppressed: false, unsubscribed: false });
   const { Items = [] } = await DynamoDBDocumentClient.from(dynamo.client).send(new ScanCommand({ TableName: tableName }));
   expect(Items.filter((item) => String(item.PK).startsWith('SMSOPTOUT#'))).toEqual([
-    { PK: expect.stringMatching(/^SMSOPTOUT#k1\.[0-9a-f]{64}$/), SK: 'SMSOPTOUT', optedOutAt: now.toISOString() },
+    { PK: expect.stringMatching(/^SMSOPTOUT#k1\.[0-9a-f]{64}$/), SK: 'SMSOPTOUT', optedOutAt: now.toISOString(), reason: 'stop' },
   ]);
   expect(JSON.stringify(Items)).not.toContain('612345678');
   await journeys.optInNumber('+33612345678');
@@ -79,6 +79,16 @@ test('a number that replied STOP is opted out (keyed pseudonym only, first time 
     new PutCommand({ TableName: tableName, Item: { PK: `SUP#${pseudonyms.keyed({ type: 'phone', value: '+33698765432' })}`, SK: 'SUP' } }),
   );
   expect(await journeys.smsRecipientFlags('+33698765432')).toEqual({ suppressed: true, unsubscribed: false });
+});
+
+test('a number that cannot receive texts is suppressed, not opted out; a STOP before or after keeps the first reason', async () => {
+  await journeys.optOutNumber('+33611111111', now, 'undeliverable');
+  expect(await journeys.smsRecipientFlags('+33611111111')).toEqual({ suppressed: true, unsubscribed: false });
+  await journeys.optOutNumber('+33611111111', new Date(now.getTime() + 60_000));
+  expect(await journeys.smsRecipientFlags('+33611111111')).toEqual({ suppressed: true, unsubscribed: false });
+  await journeys.optOutNumber('+33622222222', now);
+  await journeys.optOutNumber('+33622222222', now, 'undeliverable');
+  expect(await journeys.smsRecipientFlags('+33622222222')).toEqual({ suppressed: false, unsubscribed: true });
 });
 
 test('a text sent counts in the same frequency-cap list as an email: the cap is per person across channels', async () => {

@@ -78,7 +78,7 @@ export interface JourneySendDependencies {
   recordedOutcome(runId: string, step: JourneyStep): Promise<RecordedOutcome | undefined>;
   /** Whether the address is suppressed (erased, bounced) and whether the profile or address unsubscribed. */
   recipientFlags(profileId: string, email: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
-  /** Whether the number (E.164) is suppressed (an erased identifier) and whether it replied STOP. */
+  /** Whether the number (E.164) is suppressed (an erased identifier, or undeliverable) and whether it replied STOP. */
   smsRecipientFlags(phone: string): Promise<{ readonly suppressed: boolean; readonly unsubscribed: boolean }>;
   /** The profile's `send_hour` score, when scoring produced one. */
   bestSendHour(profileId: string): Promise<BestSendHour | undefined>;

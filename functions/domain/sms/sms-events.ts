@@ -34,6 +34,15 @@ export const SMS_FAILURE_TYPES: readonly string[] = [
 ];
 const FAILED_TYPES: ReadonlySet<string> = new Set(SMS_FAILURE_TYPES);
 
+/**
+ * Failures that say the number itself cannot receive texts, like an email's hard bounce: an
+ * invalid number (TEXT_INVALID), or a device or carrier that blocks texts to it (TEXT_BLOCKED).
+ * The others pass or concern one message: an unreachable carrier or a phone switched off, an
+ * expired TTL, a text filtered as spam, or an unknown reason (AWS: "may be temporary or permanent").
+ */
+export const SMS_NUMBER_FAILURE_TYPES: readonly string[] = ['TEXT_INVALID', 'TEXT_BLOCKED'];
+const NUMBER_FAILURE_TYPES: ReadonlySet<string> = new Set(SMS_NUMBER_FAILURE_TYPES);
+
 /** The receipt types the platform acts on: what the configuration set's event destination publishes. */
 export const SMS_RECEIPT_TYPES: readonly string[] = ['TEXT_DELIVERED', ...SMS_FAILURE_TYPES];
 
@@ -42,6 +51,8 @@ const receiptSchema = z.object({
   messageId: z.string().min(1),
   eventTimestamp: z.number().int().nonnegative().optional(),
   messageRequestTimestamp: z.number().int().nonnegative().optional(),
+  /** The number texted: read only to suppress it after a failure of the number itself, never stored or logged. */
+  destinationPhoneNumber: z.string().optional(),
   messageStatus: z.string().optional(),
   messageStatusDescription: z.string().optional(),
   isoCountryCode: z.string().optional(),
@@ -80,6 +91,8 @@ export interface SmsReceipt {
   readonly eventMessageId: string;
   /** Ids and codes only: `sms_id`, `journey`, `step`, `run`, `segment`, `status`, `country`, `parts`. */
   readonly properties: Readonly<Record<string, string | number>>;
+  /** The number (E.164) to suppress: the failure was of the number itself (SMS_NUMBER_FAILURE_TYPES). */
+  readonly undeliverableNumber?: string;
 }
 
 export interface SmsReply {
@@ -126,6 +139,7 @@ export function smsEventOf(input: unknown, receivedAt: Date): SmsEvent {
     if (receipt.isoCountryCode) ids.country = receipt.isoCountryCode;
     if (receipt.totalMessageParts !== undefined) ids.parts = receipt.totalMessageParts;
     const profileId = receipt.context.profile;
+    const destination = NUMBER_FAILURE_TYPES.has(receipt.eventType) && receipt.destinationPhoneNumber ? checkE164(receipt.destinationPhoneNumber) : undefined;
     return {
       kind: 'receipt',
       outcome,
@@ -135,6 +149,7 @@ export function smsEventOf(input: unknown, receivedAt: Date): SmsEvent {
       event: outcome === 'delivered' ? SMS_EVENT_NAMES.delivered : SMS_EVENT_NAMES.failed,
       eventMessageId: `sms-${receipt.messageId}-${receipt.eventType}`,
       properties: ids,
+      ...(destination?.ok && { undeliverableNumber: destination.number }),
     };
   }
   const parsed = inboundSchema.safeParse(input);

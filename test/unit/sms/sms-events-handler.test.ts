@@ -13,6 +13,7 @@ class Fakes implements SmsEventsDependencies {
   readonly queued: AcceptedMessage[] = [];
   readonly optedOut: string[] = [];
   readonly optedIn: string[] = [];
+  readonly suppressed: string[] = [];
   readonly counted: FeedbackCount[] = [];
   readonly profiles = new Map<string, ProfileRecord>();
   async loadProfile(profileId: string) {
@@ -26,6 +27,9 @@ class Fakes implements SmsEventsDependencies {
   }
   async optInNumber(phone: string) {
     this.optedIn.push(phone);
+  }
+  async suppressNumber(phone: string) {
+    this.suppressed.push(phone);
   }
   async enqueue(messages: readonly AcceptedMessage[]) {
     this.queued.push(...messages);
@@ -105,6 +109,31 @@ test('a failed text of a segment journey counts as bounced; a receipt of a text 
   ]);
   expect(fakes.counted.map((count) => count.counter)).toEqual(['bounced:audience']);
   expect(fakes.queued.map((message) => message.event)).toEqual(['SMS Failed']);
+});
+
+test('a failure of the number itself (invalid, blocking texts) suppresses it, as a hard bounce does an address; a passing failure does not', async () => {
+  const receipt = (eventType: string, messageId: string, destinationPhoneNumber: string) => ({
+    eventType,
+    messageId,
+    destinationPhoneNumber,
+    messageStatus: eventType.replace('TEXT_', ''),
+    context: { profile: 'p1', journey: 'audience-sms', step: 'audience', run: messageId, segment: 'vip' },
+  });
+  const result = await run([
+    receipt('TEXT_INVALID', 'm5', '+33 6 12 34 56 78'),
+    receipt('TEXT_BLOCKED', 'm6', '+14155552671'),
+    receipt('TEXT_CARRIER_UNREACHABLE', 'm7', '+33612345678'),
+    receipt('TEXT_UNREACHABLE', 'm8', '+33612345678'),
+    receipt('TEXT_SPAM', 'm9', '+33612345678'),
+    // Nothing to suppress by a number that is not one.
+    receipt('TEXT_INVALID', 'm10', '12345'),
+  ]);
+  expect(result.batchItemFailures).toEqual([]);
+  expect(fakes.suppressed).toEqual(['+33612345678', '+14155552671']);
+  // Not a consent decision: no opt-out, and the profile events are the receipts only, without the number.
+  expect(fakes.optedOut).toEqual([]);
+  expect(fakes.queued.map((message) => message.event)).toEqual(Array(6).fill('SMS Failed'));
+  expect(JSON.stringify(fakes.queued)).not.toMatch(/\+33|\+1415/);
 });
 
 test('STOP from a known number: the number is opted out at once and sms_marketing denied on its profile', async () => {
