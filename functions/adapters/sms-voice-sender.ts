@@ -41,7 +41,8 @@ export class SmsVoiceSender implements SmsSender {
       if (!(error instanceof PinpointSMSVoiceV2ServiceException) || AMBIGUOUS.has(error.name)) throw error;
       const reason = (error as { Reason?: string }).Reason;
       const code = reason ? `${error.name}:${reason}` : error.name;
-      throw REJECTIONS.has(error.name) ? new SmsRejectedError(code) : new SmsNotSentError(code);
+      if (!REJECTIONS.has(error.name)) throw new SmsNotSentError(code);
+      throw new SmsRejectedError(code, error.name === 'ConflictException' && reason === 'DESTINATION_PHONE_NUMBER_OPTED_OUT');
     }
   }
 

@@ -34,6 +34,7 @@ export const handler = async (event: SendStepInput, context: Context): Promise<S
       releaseSend: (runId, step) => journeys.releaseSend(runId, step),
       send: (email) => mailer.send(email),
       sendSms: (message) => sms.send(message),
+      optOutNumber: (phone, now) => journeys.optOutNumber(phone, now),
       recordOutcome: async (run, step, recorded, now) => {
         // Already counted means a concurrent attempt recorded it first: the outcome stands either way.
         const counted = await journeys.recordOutcome(run, step, recorded, now, config.frequencyCap.windowHours);

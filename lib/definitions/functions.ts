@@ -445,7 +445,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
           { actions: ['BatchGetItem', 'Query'], keys: [PROFILE] },
           { actions: ['PutItem'], keys: [PROFILE, JOURNEY_RUN] },
           { actions: ['DeleteItem'], keys: [JOURNEY_RUN] },
-          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT] },
+          // SMS_OPT_OUT: a number the SMS service reports opted out joins the platform's list.
+          { actions: ['UpdateItem'], keys: [REPORT, SEGMENT_REPORT, SMS_OPT_OUT] },
           { actions: ['GetItem', 'PutItem'], keys: [CONTROL_GROUP] },
         ],
       }),

@@ -91,6 +91,8 @@ export interface JourneySendDependencies {
   send(email: OutgoingEmail): Promise<string>;
   /** Sends one text message; answers the SMS service's message id (errors as for email: SmsRejectedError, SmsNotSentError). */
   sendSms(sms: OutgoingSms): Promise<string>;
+  /** Puts the number (E.164) on the platform's SMS opt-out list, as a STOP reply does. */
+  optOutNumber(phone: string, now: Date): Promise<void>;
   /** Records the final outcome (and, for a send, the profile's frequency-cap entry). */
   recordOutcome(run: JourneyRun, step: JourneyStep, outcome: RecordedOutcome, now: Date): Promise<void>;
   unsubscribeUrl(profileId: string): string;
@@ -114,7 +116,11 @@ export class EmailNotSentError extends Error {
 
 /** The SMS service refused this message for good (an opted-out or unreachable number...): retrying cannot help. */
 export class SmsRejectedError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    /** The number is on the SMS service's own opt-out list (it replied STOP to the origination number). */
+    readonly optedOut = false,
+  ) {
     super(`the SMS service rejected the message (${code})`);
     this.name = 'SmsRejectedError';
   }
@@ -302,6 +308,12 @@ async function runSmsStep(
       context: { journey: run.journey, step, run: run.runId, profile: profile.profileId, segment: run.segmentId },
     });
   } catch (error) {
+    if (error instanceof SmsRejectedError && error.optedOut) {
+      // The service's list knew of a STOP the platform did not hear (a reply before the two-way
+      // channel was set, or to another of the account's numbers): the platform's list follows.
+      await deps.optOutNumber(number, now);
+      return finish({ outcome: 'skipped', reason: 'unsubscribed' });
+    }
     if (error instanceof SmsRejectedError) return finish({ outcome: 'skipped', reason: 'rejected' });
     // As for email: only a certain non-send gives the claim up for an immediate retry.
     if (error instanceof SmsNotSentError) await deps.releaseSend(run.runId, step);

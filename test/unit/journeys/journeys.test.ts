@@ -117,6 +117,7 @@ function fakeDependencies(profile: ProfileRecord | undefined) {
       return `ses-${sent.length}`;
     },
     sendSms: async () => Promise.reject(new Error('no SMS in these tests')),
+    optOutNumber: async () => Promise.reject(new Error('no SMS in these tests')),
     recordOutcome: async (journeyRun, step, outcome) => {
       outcomes.set(`${journeyRun.runId}/${step}`, outcome);
     },

@@ -198,6 +198,7 @@ const smsRun: AudienceSmsRun = {
 function smsDependencies(profile: ProfileRecord | undefined, overrides: Partial<JourneySendDependencies> = {}) {
   const texts: OutgoingSms[] = [];
   const outcomes: RecordedOutcome[] = [];
+  const optedOut: string[] = [];
   const deps: JourneySendDependencies = {
     config: journeyConfigFrom('{"holdoutShare":0,"quietHours":{"startHour":0,"endHour":0}}'),
     loadProfile: async () => profile,
@@ -216,11 +217,12 @@ function smsDependencies(profile: ProfileRecord | undefined, overrides: Partial<
       texts.push(sms);
       return `sms-${texts.length}`;
     },
+    optOutNumber: async (phone) => void optedOut.push(phone),
     recordOutcome: async (_run, _step, outcome) => void outcomes.push(outcome),
     unsubscribeUrl: () => 'https://cdp.test/u',
     ...overrides,
   };
-  return { deps, texts, outcomes };
+  return { deps, texts, outcomes, optedOut };
 }
 
 describe('the SMS send step of a segment journey', () => {
@@ -284,6 +286,13 @@ describe('the SMS send step of a segment journey', () => {
     expect(await runSendStep({ run: longRun, step: 'audience' }, smsDependencies(long).deps, NOW)).toEqual({ outcome: 'skipped', reason: 'too-long' });
     const rejected = smsDependencies(profile, { sendSms: async () => Promise.reject(new SmsRejectedError('ValidationException')) });
     expect(await runSendStep({ run: smsRun, step: 'audience' }, rejected.deps, NOW)).toEqual({ outcome: 'skipped', reason: 'rejected' });
+    expect(rejected.optedOut).toEqual([]);
+    // Opted out on the SMS service's own list: the platform's list follows, and the skip says why.
+    const optedOut = smsDependencies(profile, {
+      sendSms: async () => Promise.reject(new SmsRejectedError('ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT', true)),
+    });
+    expect(await runSendStep({ run: smsRun, step: 'audience' }, optedOut.deps, NOW)).toEqual({ outcome: 'skipped', reason: 'unsubscribed' });
+    expect(optedOut.optedOut).toEqual(['+33612345678']);
     const released: string[] = [];
     const throttled = smsDependencies(profile, {
       sendSms: async () => Promise.reject(new SmsNotSentError('ThrottlingException')),
@@ -411,12 +420,15 @@ describe('End User Messaging SMS sender', () => {
 
   test('classifies errors: refusals are final, throttling is retryable, an internal error is ambiguous', async () => {
     const validation = new ValidationException({ ...metadata, Reason: 'INVALID_PARAMETER' } as never);
-    await expect(senderAnswering(() => Promise.reject(validation)).sender.send(sms)).rejects.toBeInstanceOf(SmsRejectedError);
+    await expect(senderAnswering(() => Promise.reject(validation)).sender.send(sms)).rejects.toMatchObject({ name: 'SmsRejectedError', optedOut: false });
     const optedOut = new ConflictException({ ...metadata, Reason: 'DESTINATION_PHONE_NUMBER_OPTED_OUT' } as never);
     await expect(senderAnswering(() => Promise.reject(optedOut)).sender.send(sms)).rejects.toMatchObject({
       name: 'SmsRejectedError',
       code: 'ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT',
+      optedOut: true,
     });
+    const blocked = new ConflictException({ ...metadata, Reason: 'DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION' } as never);
+    await expect(senderAnswering(() => Promise.reject(blocked)).sender.send(sms)).rejects.toMatchObject({ name: 'SmsRejectedError', optedOut: false });
     await expect(senderAnswering(() => Promise.reject(new ThrottlingException(metadata as never))).sender.send(sms)).rejects.toBeInstanceOf(SmsNotSentError);
     await expect(senderAnswering(() => Promise.reject(new InternalServerException(metadata as never))).sender.send(sms)).rejects.toBeInstanceOf(
       InternalServerException,
