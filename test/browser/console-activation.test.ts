@@ -7,8 +7,9 @@ import { adminFetch, json, pollUntil, sendTracking } from '../helpers/platform';
  * on the local platform): an offer created in the browser that /v1/decide then answers, with the
  * API's refusal shown next to its field and its report; a webhook destination added to a segment
  * (the local test receiver, signed with a secret the browser only names) that receives the next
- * member; a lookalike created and its run followed to its end, then deleted behind a
- * confirmation; an axe-core scan of every new form and dialog. Every request stays on 127.0.0.1.
+ * member; a lookalike created with a daily refresh and a webhook destination, its run followed to
+ * its end, then deleted behind a confirmation; an axe-core scan of every new form and dialog.
+ * Every request stays on 127.0.0.1.
  */
 
 /** A lookalike run on a handful of profiles: sampling, training and scoring through Step Functions. */
@@ -273,7 +274,7 @@ describeInBrowser(title, () => {
     expectCleanSession(session);
   }, 120_000);
 
-  it('creates a lookalike, follows its run to its end, starts another, links its audience, and deletes it behind a confirmation', async () => {
+  it('creates a lookalike with a daily refresh and a webhook destination, follows its run to its end, starts another, links its audience, and deletes it behind a confirmation', async () => {
     // A seed of 30 gold-plan customers (a lookalike learns from 20 at least) among 90 profiles: gold customers visit more.
     await json(
       await admin('/v1/segments', {
@@ -307,6 +308,33 @@ describeInBrowser(title, () => {
     await page.getByLabel('Seed segment').selectOption(`gold-${run}`);
     await page.getByLabel('Audience size').selectOption('count');
     await page.getByLabel('Number of people').fill('2');
+    // A new lookalike is refreshed daily unless told otherwise: the form shows it.
+    expect(await page.getByLabel('Refresh every').inputValue()).toBe('1');
+    expect(await page.getByLabel('Unit', { exact: true }).inputValue()).toBe('days');
+
+    // Its destinations, as a segment's: a webhook to the local receiver, and a call center whose score the API refuses.
+    const hookUrl = `${running().platform.baseUrl}/dev/webhooks/lookalike-${run}`;
+    await page.getByLabel('Type of the new destination').selectOption('webhook');
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    await page.locator('fieldset[data-kind="webhook"]').getByLabel('Receiver URL').fill(hookUrl);
+    await page.getByLabel('Type of the new destination').selectOption('call_center');
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    const callCenter = page.locator('fieldset[data-kind="call_center"]');
+    await callCenter.getByLabel("Dialer's URL").fill(`${hookUrl}-calls`);
+    await callCenter.getByLabel('Reason the agent reads').fill('Looks like a gold customer');
+    await callCenter.getByLabel('Score shown to the agent').fill('lookalike:buyers');
+    // The refresh is checked before anything is sent, the destinations by the API: each problem next to its field.
+    await page.getByLabel('Refresh every').fill('0');
+    await page.getByRole('button', { name: 'Save lookalike' }).click();
+    await expectFieldProblem(page, 'lookalike-schedule-every', /^Refresh every: a whole number from 1 to 365, or empty for no scheduled refresh$/);
+    expect(await page.evaluate('document.activeElement.id')).toBe('lookalike-schedule-every');
+    await expectAccessible(page, 'lookalike editor with its refresh and destinations');
+    await page.getByLabel('Refresh every').fill('1');
+    await page.getByLabel('Unit', { exact: true }).selectOption('days');
+    await page.getByRole('button', { name: 'Save lookalike' }).click();
+    await expectFieldProblem(page, 'destination-2-score', /not a lookalike score/);
+    expect((await admin(`/v1/lookalikes/${id}`)).status).toBe(404);
+    await page.getByRole('button', { name: 'Remove destination 2' }).click();
     await page.getByRole('button', { name: 'Save lookalike' }).click();
     // Saving starts a run, followed until it ends.
     await page.getByRole('status').filter({ hasText: `of “Like our gold customers”: running…` }).waitFor();
@@ -316,9 +344,14 @@ describeInBrowser(title, () => {
       size: unknown;
       seed: string;
       segmentId: string;
+      schedule: string | null;
+      destinations: unknown[];
       lastRun: { runId: string; status: string; audienceSize: number; seedSize: number; candidates: number };
     }>(await admin(`/v1/lookalikes/${id}`));
-    expect(view).toMatchObject({ seed: `gold-${run}`, size: { count: 2 }, segmentId: `lookalike-${id}` });
+    expect(view).toMatchObject({ seed: `gold-${run}`, size: { count: 2 }, segmentId: `lookalike-${id}`, schedule: 'rate(1 day)' });
+    expect(view.destinations).toEqual([{ type: 'webhook', url: hookUrl }]);
+    // The API copies them to the audience segment, whose members go there.
+    expect((await json<{ destinations: unknown[] }>(await admin(`/v1/segments/lookalike-${id}`))).destinations).toEqual(view.destinations);
     expect(view.lastRun).toMatchObject({ status: 'completed', seedSize: expect.any(Number), candidates: expect.any(Number) });
     expect(await ended.textContent()).toBe(
       `Run ${view.lastRun.runId} of “Like our gold customers” completed: audience of ${view.lastRun.audienceSize} (seed ${view.lastRun.seedSize}, candidates ${view.lastRun.candidates})`,
@@ -328,6 +361,14 @@ describeInBrowser(title, () => {
     await row.locator('[data-run-status="completed"]').waitFor();
     expect(await row.textContent()).toMatch(/AUC \d/);
     expect(await row.locator(`a[href="#/segments/lookalike-${id}"]`).textContent()).toBe(`lookalike-${id} (${view.lastRun.audienceSize})`);
+
+    // Edited: the form holds the refresh and the destination saved.
+    await page.getByRole('button', { name: 'Edit Like our gold customers' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Edit lookalike: Like our gold customers' }).waitFor();
+    expect(await page.getByLabel('Refresh every').inputValue()).toBe('1');
+    expect(await page.getByLabel('Unit', { exact: true }).inputValue()).toBe('days');
+    expect(await page.locator('fieldset[data-kind="webhook"]').getByLabel('Receiver URL').inputValue()).toBe(hookUrl);
+    await page.getByRole('button', { name: 'Cancel' }).click();
 
     // Another run, started from the table and followed.
     await page.getByRole('button', { name: 'Start a run of Like our gold customers' }).click();

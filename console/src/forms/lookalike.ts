@@ -1,11 +1,14 @@
 /**
  * A lookalike (README "Lookalikes", docs/contract.md §11) as the console's form edits it, and
- * back. What the form does not edit (description, features, schedule, destinations) is kept as
- * read, since a PUT replaces every field. Pure, unit-tested.
+ * back, with its scheduled refresh and its destinations (copied by the API to its audience
+ * segment) in the segment editor's forms. What the form does not edit (description, features) is
+ * kept as read, since a PUT replaces every field. Pure, unit-tested.
  */
 import type { Json } from '../segment-builder/model';
 import { type FieldProblems, fieldProblems, type Problem } from './api-problems';
+import { type Destination, type DestinationForm, destinationForm, destinationOf, destinationProblems } from './destination';
 import { percentText, shareOfPercent, wholeNumber } from './numbers';
+import { type ScheduleForm, scheduleForm, scheduleOf } from './schedule';
 
 export type AudienceSize = { readonly share: number } | { readonly count: number } | { readonly minBand: 'medium' | 'high' };
 
@@ -13,8 +16,6 @@ export type AudienceSize = { readonly share: number } | { readonly count: number
 interface KeptFields {
   readonly description?: string;
   readonly features?: Json;
-  readonly schedule?: string | null;
-  readonly destinations?: Json;
 }
 
 /** A lookalike as the Lookalikes API answers it (the fields the console uses). */
@@ -24,7 +25,22 @@ export interface Lookalike extends KeptFields {
   readonly seed: string;
   readonly candidates?: string;
   readonly size: AudienceSize;
+  /** `rate(...)`, or null for no scheduled refresh; the API answers it always. */
+  readonly schedule?: string | null;
+  readonly destinations?: readonly Destination[];
   readonly version?: number;
+}
+
+/**
+ * The API's schedule of a lookalike given none (functions/schemas/lookalikes.ts): a new form
+ * shows it, and a lookalike read without one is saved with it, as the API would store it.
+ */
+export const DEFAULT_LOOKALIKE_SCHEDULE = 'rate(1 day)';
+
+/** A destination being edited, with a key that stays when others are removed (its fields' ids and problems follow it). */
+export interface KeyedDestination {
+  readonly key: number;
+  readonly form: DestinationForm;
 }
 
 export type SizeChoice = 'share' | 'count' | 'minBand';
@@ -40,10 +56,12 @@ export interface LookalikeForm {
   readonly sharePercent: string;
   readonly count: string;
   readonly minBand: 'medium' | 'high';
+  readonly schedule: ScheduleForm;
+  readonly destinations: readonly KeyedDestination[];
   readonly kept: KeptFields;
 }
 
-export type LookalikeField = Exclude<keyof LookalikeForm, 'kept'>;
+export type LookalikeField = Exclude<keyof LookalikeForm, 'kept' | 'destinations'>;
 
 export const EMPTY_LOOKALIKE_FORM: LookalikeForm = {
   id: '',
@@ -54,6 +72,8 @@ export const EMPTY_LOOKALIKE_FORM: LookalikeForm = {
   sharePercent: '10',
   count: '',
   minBand: 'high',
+  schedule: scheduleForm(DEFAULT_LOOKALIKE_SCHEDULE),
+  destinations: [],
   kept: {},
 };
 
@@ -68,11 +88,11 @@ export function lookalikeForm(lookalike: Lookalike): LookalikeForm {
     sharePercent: 'share' in size ? percentText(size.share) : '',
     count: 'count' in size ? String(size.count) : '',
     minBand: 'minBand' in size ? size.minBand : 'high',
+    schedule: scheduleForm(lookalike.schedule === undefined ? DEFAULT_LOOKALIKE_SCHEDULE : lookalike.schedule),
+    destinations: (lookalike.destinations ?? []).map((destination, index) => ({ key: index + 1, form: destinationForm(destination) })),
     kept: {
       ...(lookalike.description !== undefined && { description: lookalike.description }),
       ...(lookalike.features !== undefined && { features: lookalike.features }),
-      ...(lookalike.schedule !== undefined && { schedule: lookalike.schedule }),
-      ...(lookalike.destinations !== undefined && { destinations: lookalike.destinations }),
     },
   };
 }
@@ -101,11 +121,46 @@ export function lookalikeBodyOf(form: LookalikeForm): LookalikeResult {
     if (!count.ok || count.value === undefined) problems.count = count.ok ? 'required' : 'a whole number of people, at least 1';
     else size = { count: count.value };
   } else size = { minBand: form.minBand };
-  if (Object.keys(problems).length > 0 || size === undefined) return { ok: false, problems };
+  const schedule = scheduleOf(form.schedule, 'refresh');
+  if (!schedule.ok) problems.schedule = schedule.reason;
+  const destinations: Destination[] = [];
+  for (const entry of form.destinations) {
+    const result = destinationOf(entry.form);
+    if (result.ok) destinations.push(result.destination);
+    else for (const [field, reason] of Object.entries(result.problems)) problems[destinationProblemKey(entry.key, field)] = reason;
+  }
+  if (Object.keys(problems).length > 0 || size === undefined || !schedule.ok) return { ok: false, problems };
   return {
     ok: true,
-    body: { name: form.name.trim(), seed: form.seed, ...(form.candidates !== '' && { candidates: form.candidates }), size, ...form.kept },
+    body: {
+      name: form.name.trim(),
+      seed: form.seed,
+      ...(form.candidates !== '' && { candidates: form.candidates }),
+      size,
+      schedule: schedule.schedule,
+      destinations,
+      ...form.kept,
+    },
   };
+}
+
+/**
+ * A destination's problems live among the form's as `destinations.<key>.<field>` (by its key, not
+ * its place, so they stay on it when another is removed); '' for the destination as a whole.
+ */
+const destinationProblemKey = (key: number, field: string): string => `destinations.${key}.${field}`;
+
+/** The problems of each destination, by key, as the destinations editor shows them. */
+export function destinationProblemsByKey(form: LookalikeForm, problems: FieldProblems): Readonly<Record<number, FieldProblems>> {
+  return Object.fromEntries(
+    form.destinations.map(({ key }) => {
+      const prefix = destinationProblemKey(key, '');
+      return [
+        key,
+        Object.fromEntries(Object.entries(problems).flatMap(([field, reason]) => (field.startsWith(prefix) ? [[field.slice(prefix.length), reason]] : []))),
+      ];
+    }),
+  );
 }
 
 const FIELD_OF_API_PATH: Readonly<Record<string, LookalikeField>> = {
@@ -116,7 +171,22 @@ const FIELD_OF_API_PATH: Readonly<Record<string, LookalikeField>> = {
   'size.share': 'sharePercent',
   'size.count': 'count',
   size: 'size',
+  schedule: 'schedule',
 };
 
-/** The problems of the API's answer, by form field ('' for the rest, such as a version conflict). */
-export const lookalikeProblems = (problems: readonly Problem[]): FieldProblems => fieldProblems(problems, FIELD_OF_API_PATH);
+const IN_A_DESTINATION = /^destinations\[\d+\]/;
+
+/**
+ * The problems of the API's answer, by form field ('' for the rest, such as a version conflict):
+ * those of `destinations[i]` go to the destination the form sent at place i.
+ */
+export function lookalikeProblems(problems: readonly Problem[], form: LookalikeForm): FieldProblems {
+  const found: Record<string, string> = fieldProblems(
+    problems.filter((problem) => !IN_A_DESTINATION.test(problem.path)),
+    FIELD_OF_API_PATH,
+  );
+  form.destinations.forEach(({ key }, index) => {
+    for (const [field, reason] of Object.entries(destinationProblems(problems, index))) found[destinationProblemKey(key, field)] ??= reason;
+  });
+  return found;
+}

@@ -3,11 +3,21 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api';
 import { ConfirmDialog, ErrorNote, Show, useLoad } from '../components/common';
 import { DataTable } from '../components/data-table';
+import { DestinationsEditor } from '../components/destinations-editor';
 import { Field, FormProblem, InputField, useFocusFirstInvalid, useSave } from '../components/form-field';
 import type { FieldProblems } from '../forms/api-problems';
 import { LiftPlot, liftInWords } from '../components/lift-plot';
 import { downloadReport, ReportPeriodForm, useReportPeriod } from '../components/report-period';
-import { type Lookalike, type LookalikeForm, EMPTY_LOOKALIKE_FORM, lookalikeBodyOf, lookalikeForm, lookalikeProblems } from '../forms/lookalike';
+import { ScheduleFields } from '../components/schedule-fields';
+import {
+  destinationProblemsByKey,
+  EMPTY_LOOKALIKE_FORM,
+  type Lookalike,
+  type LookalikeForm,
+  lookalikeBodyOf,
+  lookalikeForm,
+  lookalikeProblems,
+} from '../forms/lookalike';
 import { type AudienceChoice, EMPTY_OFFER_FORM, jsonProblem, type Offer, type OfferForm, offerBodyOf, offerForm, offerProblems } from '../forms/offer';
 import { featureInWords, formatDateTime, formatMoney, formatNumber, formatPercent } from '../format';
 import { segmentHref } from '../router';
@@ -620,7 +630,8 @@ function LookalikeEditor(props: {
     edited: lookalike,
     form,
     bodyOf: lookalikeBodyOf,
-    problemsByField: lookalikeProblems,
+    // The API names a destination by its place in what was sent (`destinations[1].url`): the form's.
+    problemsByField: (answer) => lookalikeProblems(answer, form),
     onDone: (saved: LookalikeView) => props.onDone(saved),
   });
   const set = (change: Partial<LookalikeForm>): void => setForm({ ...form, ...change });
@@ -690,7 +701,19 @@ function LookalikeEditor(props: {
           )}
         </Field>
       )}
-      <p class="muted">Saving starts a run (unless one is in progress), followed on this page.</p>
+      <ScheduleFields
+        id="lookalike-schedule"
+        kind="refresh"
+        help="A refresh is a run: it learns from the seed again and rescores the candidates, so the audience follows the seed as it changes. Empty: only the runs you start."
+        schedule={form.schedule}
+        error={problems.schedule}
+        onChange={(schedule) => set({ schedule })}
+      />
+      <DestinationsEditor entries={form.destinations} problems={destinationProblemsByKey(form, problems)} onChange={(destinations) => set({ destinations })} />
+      <p class="muted">
+        The destinations are copied to the audience segment{lookalike?.segmentId ? ` (${lookalike.segmentId})` : ''}: its members go there as each run changes
+        them. Saving starts a run (unless one is in progress), followed on this page.
+      </p>
     </EditorPanel>
   );
 }

@@ -3,10 +3,11 @@ import { type Api, ApiError, saveFile } from '../api';
 import { TimeChart } from '../components/chart';
 import { ErrorNote, Show, Sparkline, useLoad } from '../components/common';
 import { type DestinationEntry, DestinationsEditor } from '../components/destinations-editor';
-import { Field, InputField, useFocusFirstInvalid } from '../components/form-field';
+import { useFocusFirstInvalid } from '../components/form-field';
+import { ScheduleFields } from '../components/schedule-fields';
 import { type FieldProblems, problemsOf } from '../forms/api-problems';
 import { type Destination, destinationForm, destinationOf, destinationProblems } from '../forms/destination';
-import { scheduleForm, scheduleOf, type ScheduleUnit } from '../forms/schedule';
+import { scheduleForm, scheduleOf } from '../forms/schedule';
 import { formatDateTime, formatNumber } from '../format';
 import { segmentHref } from '../router';
 import { SegmentBuilder } from '../segment-builder/builder';
@@ -168,7 +169,7 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
     const results = destinations.map((entry) => ({ key: entry.key, result: destinationOf(entry.form) }));
     const refused = Object.fromEntries(results.flatMap(({ key, result }) => (result.ok ? [] : [[key, result.problems]])));
     setDestinationIssues(refused);
-    const rebuildEvery = scheduleOf(schedule);
+    const rebuildEvery = scheduleOf(schedule, 'rebuild');
     setScheduleProblem(rebuildEvery.ok ? undefined : rebuildEvery.reason);
     if (Object.keys(refused).length > 0 || !rebuildEvery.ok) {
       setSaved(new Error(`Not saved: ${rebuildEvery.ok ? 'a destination' : 'the scheduled rebuild'} needs a fix (see its fields).`));
@@ -250,32 +251,19 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
             </>
           )}
         </p>
-        <fieldset class="choices schedule">
-          <legend>Scheduled rebuild</legend>
-          <p class="help">
-            Membership follows each profile change in real time; a scheduled rebuild also recounts everyone, for conditions that change with time alone (“not
-            seen for 30 days”). Empty: no scheduled rebuild.
-          </p>
-          <div class="row">
-            <InputField
-              id="schedule-every"
-              label="Rebuild every"
-              type="number"
-              error={scheduleProblem}
-              value={schedule.every}
-              onInput={(every) => setSchedule({ ...schedule, every })}
-            />
-            <Field id="schedule-unit" label="Unit">
-              {(control) => (
-                <select {...control} value={schedule.unit} onChange={(event) => setSchedule({ ...schedule, unit: event.currentTarget.value as ScheduleUnit })}>
-                  <option value="minutes">minutes</option>
-                  <option value="hours">hours</option>
-                  <option value="days">days</option>
-                </select>
-              )}
-            </Field>
-          </div>
-        </fieldset>
+        <ScheduleFields
+          id="schedule"
+          kind="rebuild"
+          help={
+            <>
+              Membership follows each profile change in real time; a scheduled rebuild also recounts everyone, for conditions that change with time alone (“not
+              seen for 30 days”). Empty: no scheduled rebuild.
+            </>
+          }
+          schedule={schedule}
+          error={scheduleProblem}
+          onChange={setSchedule}
+        />
         <DestinationsEditor entries={destinations} problems={destinationIssues} onChange={setDestinations} />
         <div class="actions">
           <button type="submit" class="primary" disabled={!built.ok || name.trim() === ''}>

@@ -1,6 +1,14 @@
 import { fieldProblems, problemsOf } from '../../../console/src/forms/api-problems';
 import { type Destination, destinationForm, destinationOf, destinationProblems, emptyDestination } from '../../../console/src/forms/destination';
-import { EMPTY_LOOKALIKE_FORM, type Lookalike, lookalikeBodyOf, lookalikeForm, lookalikeProblems } from '../../../console/src/forms/lookalike';
+import {
+  destinationProblemsByKey,
+  EMPTY_LOOKALIKE_FORM,
+  type Lookalike,
+  type LookalikeForm,
+  lookalikeBodyOf,
+  lookalikeForm,
+  lookalikeProblems,
+} from '../../../console/src/forms/lookalike';
 import { EMPTY_OFFER_FORM, isoOfLocal, localDateTime, type Offer, offerBodyOf, offerForm, offerProblems } from '../../../console/src/forms/offer';
 
 describe("the console's destination forms", () => {
@@ -201,9 +209,10 @@ describe("the console's offer form", () => {
 });
 
 describe("the console's lookalike form", () => {
+  // As the API answers them: a lookalike always has a schedule (rate(1 day) unless told) and destinations.
   const lookalikes: Record<string, Lookalike> = {
-    'a share of everyone': { id: 'buyers', name: 'Like our buyers', seed: 'buyers', size: { share: 0.1 } },
-    'a count of a segment, with what the form does not edit': {
+    'a share of everyone': { id: 'buyers', name: 'Like our buyers', seed: 'buyers', size: { share: 0.1 }, schedule: 'rate(1 day)', destinations: [] },
+    'a count of a segment, with destinations, no refresh and what the form does not edit': {
       id: 'vip',
       name: 'Like VIPs',
       description: 'For the spring campaign',
@@ -212,14 +221,55 @@ describe("the console's lookalike form", () => {
       size: { count: 5000 },
       features: { exclude: ['trait:email'] },
       schedule: null,
-      destinations: [{ type: 'ad_export' }],
+      destinations: [
+        { type: 'ad_export', holdout: 0.1 },
+        { type: 'webhook', url: 'https://crm.example.com/hook', secretRef: '/dmp/webhooks/crm', events: ['Audience Entered'], include: ['scores'] },
+      ],
     },
-    'a band': { id: 'band', name: 'High only', seed: 'buyers', size: { minBand: 'medium' } },
+    'a band refreshed every 6 hours, to an email journey': {
+      id: 'band',
+      name: 'High only',
+      seed: 'buyers',
+      size: { minBand: 'medium' },
+      schedule: 'rate(6 hours)',
+      destinations: [{ type: 'journey', journey: 'audience-email', template: { subject: 'Hi', html: '<p>Hi</p>', text: 'Hi' }, delaySeconds: 600 }],
+    },
   };
 
   it.each(Object.entries(lookalikes))('reads %s into its form and writes it back unchanged', (_name, lookalike) => {
     const { id: _id, version: _version, ...body } = lookalike;
     expect(lookalikeBodyOf(lookalikeForm(lookalike))).toEqual({ ok: true, body });
+  });
+
+  it("saves the API's defaults for what a lookalike was read without, and offers a daily refresh to a new one", () => {
+    expect(lookalikeBodyOf(lookalikeForm({ id: 'old', name: 'Old', seed: 'buyers', size: { share: 0.1 } }))).toEqual({
+      ok: true,
+      body: { name: 'Old', seed: 'buyers', size: { share: 0.1 }, schedule: 'rate(1 day)', destinations: [] },
+    });
+    expect(EMPTY_LOOKALIKE_FORM.schedule).toEqual({ every: '1', unit: 'days' });
+  });
+
+  it('writes a schedule and destinations typed in the form', () => {
+    const form: LookalikeForm = {
+      ...EMPTY_LOOKALIKE_FORM,
+      name: 'Like our buyers',
+      seed: 'buyers',
+      schedule: { every: '2', unit: 'days' },
+      destinations: [{ key: 4, form: { ...emptyDestination('webhook'), url: 'https://crm.example.com/hook' } }],
+    };
+    expect(lookalikeBodyOf(form)).toEqual({
+      ok: true,
+      body: {
+        name: 'Like our buyers',
+        seed: 'buyers',
+        size: { share: 0.1 },
+        schedule: 'rate(2 days)',
+        destinations: [{ type: 'webhook', url: 'https://crm.example.com/hook' }],
+      },
+    });
+    expect(lookalikeBodyOf({ ...form, schedule: { every: '', unit: 'hours' }, destinations: [] })).toMatchObject({
+      body: { schedule: null, destinations: [] },
+    });
   });
 
   it('names the field of each problem, before sending and from the API', () => {
@@ -239,10 +289,57 @@ describe("the console's lookalike form", () => {
             { path: 'size.share', reason: 'share is at most 1' },
           ],
         }),
+        EMPTY_LOOKALIKE_FORM,
       ),
     ).toEqual({
       seed: 'no segment with the id x',
       sharePercent: 'share is at most 1',
     });
+  });
+
+  it("puts a destination's and the schedule's problems on their fields, by the destination's key, before sending and from the API", () => {
+    const form: LookalikeForm = {
+      ...EMPTY_LOOKALIKE_FORM,
+      name: 'x',
+      seed: 'buyers',
+      schedule: { every: '1.5', unit: 'hours' },
+      destinations: [
+        { key: 2, form: { ...emptyDestination('webhook'), url: 'https://crm.example.com/hook' } },
+        { key: 5, form: { ...emptyDestination('call_center'), url: 'ftp://dialer' } },
+      ],
+    };
+    const refused = lookalikeBodyOf(form);
+    expect(refused).toEqual({
+      ok: false,
+      problems: {
+        schedule: 'Refresh every: a whole number from 1 to 365, or empty for no scheduled refresh',
+        'destinations.5.url': 'an address starting with https://',
+        'destinations.5.reason': 'required: the line the agent reads',
+      },
+    });
+    expect(refused.ok ? {} : destinationProblemsByKey(form, refused.problems)).toEqual({
+      2: {},
+      5: { url: 'an address starting with https://', reason: 'required: the line the agent reads' },
+    });
+
+    // The API names the destination by its place in the body sent: the second is the one with key 5.
+    const answer = lookalikeProblems(
+      problemsOf({
+        errors: [
+          { path: 'destinations[1].score', reason: 'not a lookalike score' },
+          { path: 'destinations[1].type', reason: 'unknown type' },
+          { path: 'schedule', reason: 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild' },
+          { path: 'destinations', reason: 'at most 10' },
+        ],
+      }),
+      form,
+    );
+    expect(answer).toEqual({
+      'destinations.5.score': 'not a lookalike score',
+      'destinations.5.': 'type: unknown type',
+      schedule: 'schedule must be rate(N minutes|hours|days), or null for no scheduled rebuild',
+      '': 'destinations: at most 10',
+    });
+    expect(destinationProblemsByKey(form, answer)).toEqual({ 2: {}, 5: { score: 'not a lookalike score', '': 'type: unknown type' } });
   });
 });
