@@ -276,7 +276,7 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
             </Field>
           </div>
         </fieldset>
-        <DestinationsEditor entries={destinations} problems={destinationIssues} onChange={setDestinations} />
+        <DestinationsEditor api={api} entries={destinations} problems={destinationIssues} onChange={setDestinations} />
         <div class="actions">
           <button type="submit" class="primary" disabled={!built.ok || name.trim() === ''}>
             Save segment
