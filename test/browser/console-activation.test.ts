@@ -198,13 +198,25 @@ describeInBrowser(title, () => {
     await expectAccessible(page, 'destination forms of every type');
     for (let left = 4; left > 1; left -= 1) await page.getByRole('button', { name: `Remove destination ${left}` }).click();
 
-    // The call center's score is checked by the API: its refusal shows next to the field.
+    // The call center's score and purpose are chosen from the deployment's lists (GET /v1/settings);
+    // its dialer's address is checked by the API: the refusal shows next to the field.
     const callCenter = page.locator('fieldset[data-kind="call_center"]');
-    await callCenter.getByLabel("Dialer's URL").fill(`${running().platform.baseUrl}/dev/webhooks/${hook}-calls`);
+    await callCenter.locator('select#destination-1-score').waitFor();
+    expect(await callCenter.locator('#destination-1-score option').allTextContents()).toEqual([
+      'None',
+      'propensity',
+      'churn',
+      'complaint',
+      'lifecycle',
+      'profile_completeness',
+      'value_tier',
+    ]);
+    await callCenter.getByLabel('Score shown to the agent').selectOption('churn');
+    await callCenter.getByLabel('Consent purpose').selectOption('phone_marketing');
+    await callCenter.getByLabel("Dialer's URL").fill('https://10.0.0.5/calls');
     await callCenter.getByLabel('Reason the agent reads').fill('Geneva customer: offer the winter deal');
-    await callCenter.getByLabel('Score shown to the agent').fill('lookalike:buyers');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expectFieldProblem(page, 'destination-1-score', /not a lookalike score/);
+    await expectFieldProblem(page, 'destination-1-url', /private network address/);
     await page.getByRole('button', { name: 'Remove destination 1' }).click();
 
     await page.getByLabel('Type of the new destination').selectOption('webhook');
