@@ -45,7 +45,11 @@ const accepted = (score: string): boolean => {
 
 describe('deployment settings', () => {
   it('lists the default purposes with the categories that decide them, the shipped scores and the identifier types', () => {
-    const settings = deploymentSettings({ purposeConfig: DEFAULT_PURPOSE_CONFIG, stateRules: DEFAULT_STATE_SCORE_RULES, identityConfig: DEFAULT_IDENTITY_CONFIG });
+    const settings = deploymentSettings({
+      purposeConfig: DEFAULT_PURPOSE_CONFIG,
+      stateRules: DEFAULT_STATE_SCORE_RULES,
+      identityConfig: DEFAULT_IDENTITY_CONFIG,
+    });
     expect(settings.purposes.map((purpose) => purpose.name)).toEqual([...DEFAULT_PURPOSES]);
     expect(settings.purposes.find((purpose) => purpose.name === 'email_marketing')).toEqual({
       name: 'email_marketing',
