@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { SegmentRouteKey } from '../../lib/definitions/api';
 import { segmentApiEnvironment, type SegmentApiEnvironment } from '../composition/segment-api';
+import { deploymentSettings, stateScoreRulesOf } from '../domain/segments/deployment-settings';
 import { toCsv, toNdjson } from '../domain/segments/export';
 import { exportSegmentMembers } from '../domain/segments/export-members';
 import { previewSegment } from '../domain/segments/preview';
@@ -213,6 +214,16 @@ function segmentRoutes(environment: SegmentApiEnvironment, now: Date): RouteTabl
       if (!status) throw new NotFoundError('run not found');
       return jsonResponse(200, status);
     },
+    // Read-only: the choices destinations may name, from the settings the schemas validate with.
+    'GET /v1/settings': async () =>
+      jsonResponse(
+        200,
+        deploymentSettings({
+          purposeConfig: environment.purposeConfig,
+          stateRules: stateScoreRulesOf(process.env.DMP_STATE_SCORE_RULES),
+          identityConfig: environment.identityConfig,
+        }),
+      ),
   };
 }
 

@@ -8,8 +8,7 @@ import { parsePurposeConfig } from '../domain/privacy/purposes';
 import { smsTemplateProblems } from '../domain/sms/sms-text';
 import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
-import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scoring/state-scores';
-import { PREDICTIVE_SCORE_NAMES } from '../domain/scoring/training-labels';
+import { callCenterScoreNames, stateScoreRulesOf } from '../domain/segments/deployment-settings';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
 
 /**
@@ -70,10 +69,8 @@ const webhookDestination = z.strictObject({
 });
 
 /**
- * The scores a call-center agent may be shown: the predictive scores and the deployment's state
- * scores (DMP_STATE_SCORE_RULES, read at validation time like the purposes; the defaults unless
- * set). Not the send hour (it says when, not why), nor a lookalike's score (a similarity, not a
- * reason to call).
+ * The scores a call-center agent may be shown (callCenterScoreNames, also what GET /v1/settings
+ * offers), with the deployment's state scores read at validation time like the purposes.
  */
 const callCenterScore = z
   .string()
@@ -83,8 +80,7 @@ const callCenterScore = z
       context.addIssue({ code: 'custom', message: 'score must be a predictive or state score, not a lookalike score' });
       return;
     }
-    const rules = process.env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(process.env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES;
-    const names = [...PREDICTIVE_SCORE_NAMES, ...rules.map((rule) => rule.name)];
+    const names = callCenterScoreNames(stateScoreRulesOf(process.env.DMP_STATE_SCORE_RULES));
     if (!names.includes(name)) context.addIssue({ code: 'custom', message: `score must be one of ${names.join(', ')}` });
   });
 

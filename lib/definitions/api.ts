@@ -45,7 +45,10 @@ export type ProfileRouteKey = RouteKeys<typeof PROFILE_ROUTES>;
 
 export const IMPORT_ROUTES: readonly RouteDefinition[] = [{ method: 'POST', path: '/v1/imports', functionId: 'importApi' }];
 
-/** Segments API (docs/contract.md §7); `preview` is a literal path, so it never reaches `{segmentId}`. */
+/**
+ * Segments API (docs/contract.md §7); `preview` is a literal path, so it never reaches `{segmentId}`.
+ * `/v1/settings`: the purposes and scores destinations may name, from the settings this function validates with.
+ */
 export const SEGMENT_ROUTES = [
   { method: 'GET', path: '/v1/segments', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments', functionId: 'segmentApi' },
@@ -58,6 +61,7 @@ export const SEGMENT_ROUTES = [
   { method: 'GET', path: '/v1/segments/{segmentId}/sizes', functionId: 'segmentApi' },
   { method: 'POST', path: '/v1/segments/{segmentId}/rebuild', functionId: 'segmentApi' },
   { method: 'GET', path: '/v1/segments/{segmentId}/runs/{runId}', functionId: 'segmentApi' },
+  { method: 'GET', path: '/v1/settings', functionId: 'segmentApi' },
 ] as const satisfies readonly RouteDefinition[];
 export type SegmentRouteKey = RouteKeys<typeof SEGMENT_ROUTES>;
 

@@ -199,13 +199,25 @@ describeInBrowser(title, () => {
     await expectAccessible(page, 'destination forms of every type');
     for (let left = 4; left > 1; left -= 1) await page.getByRole('button', { name: `Remove destination ${left}` }).click();
 
-    // The call center's score is checked by the API: its refusal shows next to the field.
+    // The call center's score and purpose are chosen from the deployment's lists (GET /v1/settings);
+    // its dialer's address is checked by the API: the refusal shows next to the field.
     const callCenter = page.locator('fieldset[data-kind="call_center"]');
-    await callCenter.getByLabel("Dialer's URL").fill(`${running().platform.baseUrl}/dev/webhooks/${hook}-calls`);
+    await callCenter.locator('select#destination-1-score').waitFor();
+    expect(await callCenter.locator('#destination-1-score option').allTextContents()).toEqual([
+      'None',
+      'propensity',
+      'churn',
+      'complaint',
+      'lifecycle',
+      'profile_completeness',
+      'value_tier',
+    ]);
+    await callCenter.getByLabel('Score shown to the agent').selectOption('churn');
+    await callCenter.getByLabel('Consent purpose').selectOption('phone_marketing');
+    await callCenter.getByLabel("Dialer's URL").fill('https://10.0.0.5/calls');
     await callCenter.getByLabel('Reason the agent reads').fill('Geneva customer: offer the winter deal');
-    await callCenter.getByLabel('Score shown to the agent').fill('lookalike:buyers');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expectFieldProblem(page, 'destination-1-score', /not a lookalike score/);
+    await expectFieldProblem(page, 'destination-1-url', /private network address/);
     await page.getByRole('button', { name: 'Remove destination 1' }).click();
 
     await page.getByLabel('Type of the new destination').selectOption('webhook');
@@ -312,7 +324,7 @@ describeInBrowser(title, () => {
     expect(await page.getByLabel('Refresh every').inputValue()).toBe('1');
     expect(await page.getByLabel('Unit', { exact: true }).inputValue()).toBe('days');
 
-    // Its destinations, as a segment's: a webhook to the local receiver, and a call center whose score the API refuses.
+    // Its destinations, as a segment's: a webhook to the local receiver, and a call center whose dialer the API refuses.
     const hookUrl = `${running().platform.baseUrl}/dev/webhooks/lookalike-${run}`;
     await page.getByLabel('Type of the new destination').selectOption('webhook');
     await page.getByRole('button', { name: 'Add destination' }).click();
@@ -320,9 +332,9 @@ describeInBrowser(title, () => {
     await page.getByLabel('Type of the new destination').selectOption('call_center');
     await page.getByRole('button', { name: 'Add destination' }).click();
     const callCenter = page.locator('fieldset[data-kind="call_center"]');
-    await callCenter.getByLabel("Dialer's URL").fill(`${hookUrl}-calls`);
+    await callCenter.getByLabel("Dialer's URL").fill('https://10.0.0.5/calls');
     await callCenter.getByLabel('Reason the agent reads').fill('Looks like a gold customer');
-    await callCenter.getByLabel('Score shown to the agent').fill('lookalike:buyers');
+    await callCenter.getByLabel('Score shown to the agent').selectOption('churn');
     // The refresh is checked before anything is sent, the destinations by the API: each problem next to its field.
     await page.getByLabel('Refresh every').fill('0');
     await page.getByRole('button', { name: 'Save lookalike' }).click();
@@ -332,7 +344,7 @@ describeInBrowser(title, () => {
     await page.getByLabel('Refresh every').fill('1');
     await page.getByLabel('Unit', { exact: true }).selectOption('days');
     await page.getByRole('button', { name: 'Save lookalike' }).click();
-    await expectFieldProblem(page, 'destination-2-score', /not a lookalike score/);
+    await expectFieldProblem(page, 'destination-2-url', /private network address/);
     expect((await admin(`/v1/lookalikes/${id}`)).status).toBe(404);
     await page.getByRole('button', { name: 'Remove destination 2' }).click();
     await page.getByRole('button', { name: 'Save lookalike' }).click();

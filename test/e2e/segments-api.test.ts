@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_PURPOSES } from '../../functions/domain/privacy/purposes';
 import { pollUntil, startTestPlatform, type TestPlatform, writeKeyAuthorization } from '../helpers/platform';
 
 /**
@@ -71,6 +72,23 @@ describe('Segments API', () => {
     expect(await response.json()).toMatchObject({ success: false });
     const wrong = await fetch(`${platform.baseUrl}/v1/segments`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
+  });
+
+  it("answers the deployment's purposes and scores at /v1/settings, to the admin only", async () => {
+    expect((await fetch(`${platform.baseUrl}/v1/settings`)).status).toBe(401);
+    const response = await admin('/v1/settings');
+    expect(response.status).toBe(200);
+    const settings = (await response.json()) as {
+      purposes: { name: string; categories: string[] }[];
+      scores: { predictive: string[]; state: string[] };
+      callCenterScores: string[];
+      identifierTypes: string[];
+    };
+    expect(settings.purposes.map((purpose) => purpose.name)).toEqual([...DEFAULT_PURPOSES]);
+    expect(settings.purposes.find((purpose) => purpose.name === 'phone_marketing')?.categories).toEqual(['phone']);
+    expect(settings.scores).toEqual({ predictive: ['propensity', 'churn', 'complaint'], state: ['lifecycle', 'profile_completeness', 'value_tier'] });
+    expect(settings.callCenterScores).toEqual([...settings.scores.predictive, ...settings.scores.state]);
+    expect(settings.identifierTypes).toContain('email');
   });
 
   it('creates, lists, reads, updates and deletes a segment', async () => {

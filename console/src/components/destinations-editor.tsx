@@ -1,7 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Api } from '../api';
 import type { FieldProblems } from '../forms/api-problems';
 import {
+  choiceOptions,
   DESTINATION_KINDS,
+  type DeploymentSettings,
+  type DestinationChoices,
+  destinationChoices,
   type DestinationField,
   type DestinationForm,
   type DestinationKind,
@@ -10,6 +15,7 @@ import {
   FIELDS_OF,
   type MarketingChoice,
 } from '../forms/destination';
+import { useLoad } from './common';
 import { Field, InputField } from './form-field';
 
 /** A destination being edited, with a key that stays when others are removed (ids and focus follow it). */
@@ -37,12 +43,26 @@ const SECRET_HELP =
   'The name of the SSM SecureString parameter holding the whsec_ signing secret (such as /dmp/webhooks/crm), never the secret itself: secrets are not typed or shown in the browser, the platform reads the parameter when it calls. Empty: calls are not signed.';
 const TEMPLATE_HELP = 'Placeholders: {{firstName}}, {{segmentName}}, {{unsubscribeUrl}}, {{traits.<name>}}.';
 
+/**
+ * The deployment's purposes and call-center scores (`GET /v1/settings`), loaded once per editor;
+ * undefined while loading or when they cannot be loaded, and the fields take free text instead.
+ */
+function useDestinationChoices(api: Api): DestinationChoices | undefined {
+  const [loaded] = useLoad(() => api.get<DeploymentSettings>('/v1/settings'), [api]);
+  return loaded.state === 'ready' ? destinationChoices(loaded.value) : undefined;
+}
+
+/** What an empty purpose means: none for a webhook; phone_marketing for a call center, where the deployment has it (else one is required). */
+const noPurposeLabel = (kind: DestinationKind, choices: DestinationChoices): string =>
+  kind !== 'call_center' ? 'None: no consent check' : choices.purposes.includes('phone_marketing') ? 'Default (phone_marketing)' : 'Choose one (required)';
+
 /** One field of a destination's form, by its name; the include checkboxes are drawn together. */
 function DestinationInput(props: {
   readonly idPrefix: string;
   readonly field: DestinationField;
   readonly form: DestinationForm;
   readonly error: string | undefined;
+  readonly choices: DestinationChoices | undefined;
   readonly set: (change: Partial<DestinationForm>) => void;
 }) {
   const { field, form, set, error } = props;
@@ -50,6 +70,20 @@ function DestinationInput(props: {
   const text = (label: string, help?: string, type: 'text' | 'url' | 'number' = 'text') => (
     <InputField id={id} label={label} help={help} error={error} type={type} value={String(form[field])} onInput={(value) => set({ [field]: value })} />
   );
+  const choice = (label: string, help: string, options: readonly [string, string][]) => (
+    <Field id={id} label={label} help={help} error={error}>
+      {(control) => (
+        <select {...control} value={String(form[field])} onChange={(event) => set({ [field]: event.currentTarget.value })}>
+          {options.map(([value, optionLabel]) => (
+            <option key={value} value={value}>
+              {optionLabel}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+  const { choices } = props;
   switch (field) {
     case 'url':
       return text(
@@ -62,12 +96,24 @@ function DestinationInput(props: {
     case 'reason':
       return text('Reason the agent reads', 'Required: one line, at most 200 characters.');
     case 'score':
-      return text('Score shown to the agent', 'Optional: a predictive score (churn, propensity, complaint) or a state score (lifecycle…).');
+      return choices
+        ? choice(
+            'Score shown to the agent',
+            "Optional: one of this deployment's predictive and state scores.",
+            choiceOptions(choices.callCenterScores, form.score, 'None'),
+          )
+        : text('Score shown to the agent', 'Optional: a predictive score (churn, propensity, complaint) or a state score (lifecycle…).');
     case 'purpose':
-      return text(
-        'Consent purpose',
-        'Only people who granted this purpose are sent (such as analytics, email_marketing, phone_marketing). Empty: the default (call center: phone_marketing).',
-      );
+      return choices
+        ? choice(
+            'Consent purpose',
+            "Only people who granted this purpose are sent: one of this deployment's purposes.",
+            choiceOptions(choices.purposes, form.purpose, noPurposeLabel(form.kind, choices)),
+          )
+        : text(
+            'Consent purpose',
+            'Only people who granted this purpose are sent (such as analytics, email_marketing, phone_marketing). Empty: the default (call center: phone_marketing).',
+          );
     case 'holdoutPercent':
       return text('Holdout (%)', 'Share of the members kept out, from 0 to 50, to measure the lift in the segment report. Empty: none.', 'number');
     case 'subject':
@@ -153,6 +199,7 @@ function DestinationInput(props: {
  * with the segment. `problems[key]` are those of the destination with that key.
  */
 export function DestinationsEditor(props: {
+  readonly api: Api;
   readonly entries: readonly DestinationEntry[];
   readonly problems: Readonly<Record<number, FieldProblems>>;
   readonly onChange: (entries: DestinationEntry[]) => void;
@@ -160,6 +207,7 @@ export function DestinationsEditor(props: {
   const [newKind, setNewKind] = useState<DestinationKind>('webhook');
   const list = useRef<HTMLDivElement>(null);
   const [added, setAdded] = useState<number | undefined>(undefined);
+  const choices = useDestinationChoices(props.api);
   // A new destination's first field takes the focus, so the keyboard goes on where the form is.
   useEffect(() => {
     if (added !== undefined) list.current?.querySelector<HTMLElement>(`#destination-${added} input, #destination-${added} textarea`)?.focus();
@@ -191,6 +239,7 @@ export function DestinationsEditor(props: {
                   field={field}
                   form={entry.form}
                   error={problems[field]}
+                  choices={choices}
                   set={(change) => update(entry.key, change)}
                 />
               ))}

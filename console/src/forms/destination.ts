@@ -134,6 +134,34 @@ export function destinationForm(destination: Destination): DestinationForm {
   };
 }
 
+/** What `GET /v1/settings` answers, the part the destination forms offer (functions/domain/segments/deployment-settings.ts). */
+export interface DeploymentSettings {
+  readonly purposes: readonly { readonly name: string }[];
+  readonly callCenterScores: readonly string[];
+}
+
+/** The names a purpose or call-center score is chosen from, the deployment's own. */
+export interface DestinationChoices {
+  readonly purposes: readonly string[];
+  readonly callCenterScores: readonly string[];
+}
+
+export const destinationChoices = (settings: DeploymentSettings): DestinationChoices => ({
+  purposes: settings.purposes.map((purpose) => purpose.name),
+  callCenterScores: settings.callCenterScores,
+});
+
+/**
+ * The options of a choice as [value, label]: none (`""`, labelled `noneLabel`), then the
+ * deployment's names. A saved value the deployment no longer lists stays shown, and said, rather
+ * than silently changed: the API refuses it on save, next to the field.
+ */
+export function choiceOptions(names: readonly string[], current: string, noneLabel: string): [string, string][] {
+  const value = current.trim();
+  const kept: [string, string][] = value !== '' && !names.includes(value) ? [[value, `${value} (not offered by this deployment)`]] : [];
+  return [['', noneLabel], ...names.map((name): [string, string] => [name, name]), ...kept];
+}
+
 /** The API's own rules, checked before sending so the person sees them at once (the API checks them again). */
 const SECRET_REF = /^[A-Za-z0-9_./:-]{1,512}$/;
 const MAX_DELAY_MINUTES = 14 * 24 * 60;

@@ -709,7 +709,12 @@ function LookalikeEditor(props: {
         error={problems.schedule}
         onChange={(schedule) => set({ schedule })}
       />
-      <DestinationsEditor entries={form.destinations} problems={destinationProblemsByKey(form, problems)} onChange={(destinations) => set({ destinations })} />
+      <DestinationsEditor
+        api={api}
+        entries={form.destinations}
+        problems={destinationProblemsByKey(form, problems)}
+        onChange={(destinations) => set({ destinations })}
+      />
       <p class="muted">
         The destinations are copied to the audience segment{lookalike?.segmentId ? ` (${lookalike.segmentId})` : ''}: its members go there as each run changes
         them. Saving starts a run (unless one is in progress), followed on this page.

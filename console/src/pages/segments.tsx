@@ -264,7 +264,7 @@ function SegmentEditor({ api, segment: loaded }: { readonly api: Api; readonly s
           error={scheduleProblem}
           onChange={setSchedule}
         />
-        <DestinationsEditor entries={destinations} problems={destinationIssues} onChange={setDestinations} />
+        <DestinationsEditor api={api} entries={destinations} problems={destinationIssues} onChange={setDestinations} />
         <div class="actions">
           <button type="submit" class="primary" disabled={!built.ok || name.trim() === ''}>
             Save segment

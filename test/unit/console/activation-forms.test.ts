@@ -1,5 +1,13 @@
 import { fieldProblems, problemsOf } from '../../../console/src/forms/api-problems';
-import { type Destination, destinationForm, destinationOf, destinationProblems, emptyDestination } from '../../../console/src/forms/destination';
+import {
+  choiceOptions,
+  type Destination,
+  destinationChoices,
+  destinationForm,
+  destinationOf,
+  destinationProblems,
+  emptyDestination,
+} from '../../../console/src/forms/destination';
 import {
   destinationProblemsByKey,
   EMPTY_LOOKALIKE_FORM,
@@ -107,6 +115,35 @@ describe("the console's destination forms", () => {
     expect(fieldProblems(problems, {})).toMatchObject({ '': 'destinations[1].url: webhook url must be https' });
     expect(problemsOf('Internal error')).toEqual([]);
     expect(problemsOf({ errors: [{ reason: 'no path' }, 'junk'] })).toEqual([{ path: '', reason: 'no path' }]);
+  });
+
+  it("offers the deployment's purposes and call-center scores, keeping a saved value it no longer lists", () => {
+    const choices = destinationChoices({
+      purposes: [{ name: 'analytics' }, { name: 'phone_marketing' }],
+      callCenterScores: ['churn', 'lifecycle'],
+    });
+    expect(choices).toEqual({ purposes: ['analytics', 'phone_marketing'], callCenterScores: ['churn', 'lifecycle'] });
+    expect(choiceOptions(choices.callCenterScores, '', 'None')).toEqual([
+      ['', 'None'],
+      ['churn', 'churn'],
+      ['lifecycle', 'lifecycle'],
+    ]);
+    expect(choiceOptions(choices.purposes, 'sms_marketing', 'Default')).toEqual([
+      ['', 'Default'],
+      ['analytics', 'analytics'],
+      ['phone_marketing', 'phone_marketing'],
+      ['sms_marketing', 'sms_marketing (not offered by this deployment)'],
+    ]);
+    // A choice made is what the destination saves; none is the default.
+    const form = { ...emptyDestination('call_center'), url: 'https://dialer.example.com', reason: 'Call', score: 'lifecycle', purpose: 'analytics' };
+    expect(destinationOf(form)).toEqual({
+      ok: true,
+      destination: { type: 'call_center', url: 'https://dialer.example.com', reason: 'Call', score: 'lifecycle', purpose: 'analytics' },
+    });
+    expect(destinationOf({ ...form, score: '', purpose: '' })).toEqual({
+      ok: true,
+      destination: { type: 'call_center', url: 'https://dialer.example.com', reason: 'Call' },
+    });
   });
 });
 
