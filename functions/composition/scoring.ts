@@ -7,7 +7,7 @@ import type { SqsJsonQueue } from '../adapters/sqs-message-queue';
 import type { ProfileChange } from '../domain/pipeline/messages';
 import { checkScoreNames, type ScoringSettings } from '../domain/scoring/profile-scores';
 import type { RescoreDependencies } from '../domain/scoring/rescore-profile';
-import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules } from '../domain/scoring/state-scores';
+import { stateScoreRulesOf } from '../domain/scoring/state-scores';
 import type { LiveProfiles } from '../ports/live-profiles';
 import type { ProfileStore } from '../ports/profile-store';
 import type { BatchScoreStore } from '../ports/score-store';
@@ -42,7 +42,7 @@ export function scoringEnvironment(env: NodeJS.ProcessEnv = process.env): Scorin
   const priors = loadScoringModels(env);
   const settings: ScoringSettings = {
     models: priors,
-    stateRules: env.DMP_STATE_SCORE_RULES ? parseStateScoreRules(JSON.parse(env.DMP_STATE_SCORE_RULES)) : DEFAULT_STATE_SCORE_RULES,
+    stateRules: stateScoreRulesOf(env.DMP_STATE_SCORE_RULES),
     ...(env.DMP_SEND_HOUR_POPULATION && { sendHourPopulation: JSON.parse(env.DMP_SEND_HOUR_POPULATION) as number[] }),
     topContributions: 3,
   };

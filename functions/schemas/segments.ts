@@ -8,7 +8,8 @@ import { parsePurposeConfig } from '../domain/privacy/purposes';
 import { smsTemplateProblems } from '../domain/sms/sms-text';
 import { AD_PLATFORMS, type AdPlatform, type ExportFormat } from '../domain/segments/export';
 import { ratePeriodSeconds } from '../domain/segments/rebuild/plan';
-import { callCenterScoreNames, stateScoreRulesOf } from '../domain/segments/deployment-settings';
+import { callCenterScoreNames } from '../domain/segments/deployment-settings';
+import { stateScoreRulesOf } from '../domain/scoring/state-scores';
 import { BadRequestError, type ErrorDetail } from '../http/errors';
 
 /**

@@ -252,3 +252,8 @@ function isFiniteNumber(value: unknown): value is number {
 function isScalar(value: unknown): value is Scalar {
   return typeof value === 'string' || typeof value === 'boolean' || isFiniteNumber(value);
 }
+
+/** `DMP_STATE_SCORE_RULES` (JSON rules), the defaults when unset; wrong rules throw naming their path. */
+export function stateScoreRulesOf(json: string | undefined): readonly StateScoreRule[] {
+  return json === undefined || json.trim() === '' ? DEFAULT_STATE_SCORE_RULES : parseStateScoreRules(JSON.parse(json));
+}

@@ -1,6 +1,6 @@
 import type { IdentityConfig } from '../identity/identity-config';
 import type { ConsentRegion, PurposeConfig } from '../privacy/purposes';
-import { DEFAULT_STATE_SCORE_RULES, parseStateScoreRules, type StateScoreRule } from '../scoring/state-scores';
+import type { StateScoreRule } from '../scoring/state-scores';
 import { PREDICTIVE_SCORE_NAMES } from '../scoring/training-labels';
 
 /**
@@ -24,11 +24,6 @@ export interface PurposeSetting {
   readonly categories: readonly string[];
   /** The regions where a person has it until they decide otherwise (opt-out); empty: opt-in everywhere. */
   readonly grantedByDefault: readonly ConsentRegion[];
-}
-
-/** `DMP_STATE_SCORE_RULES` (JSON rules), the defaults when unset; wrong rules throw naming their path. */
-export function stateScoreRulesOf(json: string | undefined): readonly StateScoreRule[] {
-  return json === undefined || json.trim() === '' ? DEFAULT_STATE_SCORE_RULES : parseStateScoreRules(JSON.parse(json));
 }
 
 /**
