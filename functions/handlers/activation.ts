@@ -1,7 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { quarantinePoisonMessages } from '../adapters/poison-message-quarantine';
+import type { SQSRecord } from 'aws-lambda';
+import { sqsConsumer } from '../adapters/poison-message-quarantine';
 import { activationEnvironment, type ActivationEnvironment } from '../composition/activation';
 import { profileEnvironment } from '../composition/profile-environment';
 import { isRefused, retryDelaySeconds, WEBHOOK_RETRY_POLICY } from '../domain/activation/delivery';
@@ -12,7 +11,6 @@ import { audienceJourneyStart } from '../domain/journeys/audience-journey';
 import type { ActivationMessage, AudienceTransition } from '../domain/pipeline/messages';
 
 const logger = new Logger({ serviceName: 'activation' });
-const processor = new BatchProcessor(EventType.SQS);
 
 class WebhookDeliveryFailedError extends Error {
   constructor(transitionId: string, failed: number) {
@@ -91,9 +89,4 @@ async function activateRecord(record: SQSRecord): Promise<void> {
 }
 
 /** A transition that can never be delivered (malformed) is quarantined instead of retried into the DLQ. */
-const activationRecord = quarantinePoisonMessages({ consumer: 'activation', logger, sink: () => profileEnvironment().store }, activateRecord);
-
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  logger.addContext(context);
-  return processPartialResponse(event, activationRecord, processor, { context });
-};
+export const handler = sqsConsumer({ consumer: 'activation', logger, sink: () => profileEnvironment().store }, activateRecord);
