@@ -214,7 +214,7 @@ describe('profiles from real SDK traffic', () => {
     expect(exported.profile.traitSources.firstName).toMatchObject({ party: 'first' });
     expect(exported.consent.purposes.ad_user_data?.state).toBe('denied');
     expect(exported.events.map((event) => event.event ?? event.type)).toEqual(['identify', 'Product Viewed', 'identify']);
-    expect(exported).toMatchObject({ segments: expect.any(Array), emails: [], merges: expect.any(Array) });
+    expect(exported).toMatchObject({ segments: expect.any(Array), emails: [], texts: [], merges: expect.any(Array) });
     expect((await admin(`/v1/profiles/${encodeURIComponent(`user_id:${unique('nobody')}`)}/export`)).status).toBe(404);
   });
 

@@ -177,6 +177,9 @@ test('an audience-sms journey texts only consenting E.164 numbers; receipts beco
   );
   expect(consent.purposes.sms_marketing).toMatchObject({ state: 'denied', source: 'sms' });
   expect(named(await events('u-ok'), 'SMS Opted Out')).toHaveLength(1);
+  // The person's export lists their texts' receipts and their reply.
+  const exported = (await (await adminFetch(platform, '/v1/profiles/user_id:u-ok/export')).json()) as { texts: ProfileEvent[] };
+  expect(exported.texts.map((message) => message.event).sort()).toEqual(['SMS Delivered', 'SMS Opted Out']);
 
   // A number the platform does not know says STOP, then joins with consent: never texted.
   expect((await fetch(`${platform.baseUrl}/dev/sms/inbound`, { method: 'POST', body: JSON.stringify({ from: UNKNOWN, text: 'STOP' }) })).status).toBe(202);

@@ -30,7 +30,7 @@ export interface SubjectAccessDependencies {
  * Everything held about a person, in one document (GDPR art. 15 access, art. 20 portability):
  * the profile (identities, traits with their source and party, computed traits, scores with their
  * explanations, segments), consent per purpose with its history, the events (across every profile
- * merged into this one), the emails' outcomes among them, and the merge log.
+ * merged into this one), the emails' and text messages' outcomes among them, and the merge log.
  */
 export async function exportPersonalData(
   profile: ProfileRecord,
@@ -54,6 +54,8 @@ export async function exportPersonalData(
     /** More events than MAX_EXPORTED_EVENTS are held: the newest are exported. */
     eventsTruncated: events.length > MAX_EXPORTED_EVENTS,
     emails: messages.filter((message) => message.context.channel === 'email'),
+    /** The texts' receipts and the number's STOP and START replies (`SMS Delivered`, `SMS Failed`, `SMS Opted Out`, ...). */
+    texts: messages.filter((message) => message.context.channel === 'sms'),
     merges,
   };
 }
