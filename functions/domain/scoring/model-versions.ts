@@ -28,6 +28,8 @@ export interface TrainingJob {
   readonly candidateAuc?: number;
   /** The model in service's AUC on the same holdout. */
   readonly currentAuc?: number;
+  /** Candidate minus model in service, with its 95 % interval (DeLong): what the promotion decided on. */
+  readonly aucDifference?: { readonly difference: number; readonly low: number; readonly high: number };
   /** The candidate's version (promoted or not). */
   readonly version?: string;
   /** The version the candidate was compared with. */

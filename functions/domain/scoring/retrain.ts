@@ -6,7 +6,7 @@
  */
 import type { ModelArtifact } from './artifact';
 import { DEFAULT_GBT_PARAMS } from './gbt';
-import { areaUnderRoc } from './metrics';
+import { areaUnderRoc, compareAucs, type AucDifference } from './metrics';
 import { predictProbability } from './score';
 import { trainModel } from './train';
 import { labeledTableOf, type TrainingExample } from './training-examples';
@@ -46,7 +46,9 @@ export interface RetrainResult {
   readonly candidate: ModelArtifact;
   readonly candidateAuc: number;
   readonly currentAuc: number;
-  /** At least as good as the model in service on the holdout. */
+  /** Candidate minus model in service on the holdout, with its 95 % interval (DeLong). */
+  readonly comparison: AucDifference;
+  /** Worth promoting (PROMOTION_MARGIN): better on the holdout, and not credibly worse. */
   readonly better: boolean;
   readonly trainCounts: ExampleCounts;
   readonly holdoutCounts: ExampleCounts;
@@ -65,14 +67,27 @@ function requireBothClasses(counts: ExampleCounts, minimum: number, what: string
   );
 }
 
+const probabilitiesOn = (model: ModelArtifact, examples: readonly TrainingExample[]): Float64Array =>
+  Float64Array.from(examples, (example) => predictProbability(model, example.row).probability);
+
 /** AUC of a model on examples (each row holds every column the model reads). */
 export function aucOn(model: ModelArtifact, examples: readonly TrainingExample[]): number {
-  const probabilities = Float64Array.from(examples, (example) => predictProbability(model, example.row).probability);
   return areaUnderRoc(
-    probabilities,
+    probabilitiesOn(model, examples),
     Uint8Array.from(examples, (example) => example.label),
   );
 }
+
+/**
+ * How much worse than the model in service a candidate may credibly be and still be promoted:
+ * the lower end of the 95 % interval of the AUC difference. A candidate that is better on the
+ * holdout, by more than the holdout can tell from noise, or by a little without being credibly
+ * worse, learns from the customer's latest data; one that is not better is never promoted (a tie
+ * would only move bands and segments for nothing).
+ */
+export const PROMOTION_MARGIN = 0.01;
+
+export const worthPromoting = (comparison: AucDifference): boolean => comparison.difference > 0 && comparison.low > -PROMOTION_MARGIN;
 
 export function retrain(input: RetrainInput): RetrainResult {
   const trainCounts = countsOf(input.train);
@@ -88,7 +103,17 @@ export function retrain(input: RetrainInput): RetrainResult {
     gbt: { minLeafSize: Math.max(5, Math.min(DEFAULT_GBT_PARAMS.minLeafSize, Math.floor(trainCounts.rows / 20))) },
   });
   const candidate: ModelArtifact = Object.keys(input.featureLabels).length > 0 ? { ...trained, featureLabels: { ...input.featureLabels } } : trained;
-  const candidateAuc = aucOn(candidate, input.holdout);
-  const currentAuc = aucOn(input.current, input.holdout);
-  return { candidate, candidateAuc, currentAuc, better: candidateAuc >= currentAuc, trainCounts, holdoutCounts };
+  const labels = Uint8Array.from(input.holdout, (example) => example.label);
+  const candidateScores = probabilitiesOn(candidate, input.holdout);
+  const currentScores = probabilitiesOn(input.current, input.holdout);
+  const comparison = compareAucs(candidateScores, currentScores, labels);
+  return {
+    candidate,
+    candidateAuc: areaUnderRoc(candidateScores, labels),
+    currentAuc: areaUnderRoc(currentScores, labels),
+    comparison,
+    better: worthPromoting(comparison),
+    trainCounts,
+    holdoutCounts,
+  };
 }

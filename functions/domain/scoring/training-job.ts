@@ -15,7 +15,7 @@ import { EVENT_TIME_BOUNDS } from '../tracking/timestamps';
 import { featureLabelsOf, traitsOfModel } from './model-features';
 import { promotedEntry, rolledBackEntry, type ServingEntry, type TrainingJob } from './model-versions';
 import type { ModelsInService } from './models-in-service';
-import { ModelTrainingRefusal, retrain } from './retrain';
+import { ModelTrainingRefusal, PROMOTION_MARGIN, retrain } from './retrain';
 import { latestCutOff, type TrainingExample, trainingCutOffs, trainingExampleOf } from './training-examples';
 import { LABELS, PREDICTIVE_SCORE_NAMES, type LabelDefinition, type PredictiveScoreName } from './training-labels';
 
@@ -258,6 +258,7 @@ export async function trainCandidate(ref: JobRef, deps: TrainDependencies): Prom
     ...(same && { reason: 'the candidate is the model in service: the data taught nothing new' }),
     candidateAuc: result.candidateAuc,
     currentAuc: result.currentAuc,
+    aucDifference: { difference: result.comparison.difference, low: result.comparison.low, high: result.comparison.high },
     version: result.candidate.modelVersion,
     currentVersion: current.modelVersion,
     train: result.trainCounts,
@@ -304,19 +305,27 @@ export async function promoteCandidate(ref: JobRef, deps: PromoteDependencies): 
   return promoted;
 }
 
-/** Records that the model in service stays: the candidate did worse on the holdout. */
+const figure = (auc: number | undefined): string => (auc === undefined ? 'unknown' : auc.toFixed(4));
+const signed = (value: number): string => `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(4)}`;
+
+/** Why the candidate was not promoted, in the figures the decision read (retrain.ts worthPromoting). */
+function keptReason(job: TrainingJob): string {
+  const aucs = `the candidate's holdout AUC ${figure(job.candidateAuc)} against the model in service's ${figure(job.currentAuc)}`;
+  const difference = job.aucDifference;
+  if (difference === undefined) return `${aucs}: not better`;
+  const interval = `difference ${signed(difference.difference)}, 95 % interval ${signed(difference.low)} to ${signed(difference.high)}`;
+  return difference.difference > 0
+    ? `${aucs} (${interval}): better by less than the holdout can tell, and possibly worse by more than ${PROMOTION_MARGIN}`
+    : `${aucs} (${interval}): not better`;
+}
+
+/** Records that the model in service stays: the candidate was not worth promoting on the holdout. */
 export async function keepCurrentModel(
   ref: JobRef,
   deps: { readonly store: Pick<ModelStore, 'getJob' | 'putJob'>; readonly now: () => Date },
 ): Promise<TrainingJob> {
   const job = await requireJob(deps.store, ref);
-  const figures = (auc: number | undefined) => (auc === undefined ? 'unknown' : auc.toFixed(4));
-  const kept: TrainingJob = {
-    ...job,
-    status: 'kept',
-    finishedAt: deps.now().toISOString(),
-    reason: job.reason ?? `the candidate's holdout AUC ${figures(job.candidateAuc)} is below the model in service's ${figures(job.currentAuc)}`,
-  };
+  const kept: TrainingJob = { ...job, status: 'kept', finishedAt: deps.now().toISOString(), reason: job.reason ?? keptReason(job) };
   await deps.store.putJob(kept);
   return kept;
 }

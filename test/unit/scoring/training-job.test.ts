@@ -185,7 +185,7 @@ describe('exporting a slice', () => {
 });
 
 describe('keeping the model in service', () => {
-  it('says why: the lower AUC, or the reason training gave', async () => {
+  it('says why: the figures the decision read, or the reason training gave', async () => {
     const store = new MemoryModelStore();
     const base: TrainingJob = {
       score: 'churn',
@@ -197,12 +197,17 @@ describe('keeping the model in service', () => {
       traits: [],
       startedAt: NOW.toISOString(),
     };
-    await store.putJob({ ...base, candidateAuc: 0.61, currentAuc: 0.7 });
+    await store.putJob({ ...base, candidateAuc: 0.61, currentAuc: 0.7, aucDifference: { difference: -0.09, low: -0.14, high: -0.04 } });
     expect(await keepCurrentModel({ score: 'churn', jobId: 'j' }, { store, now: () => NOW })).toMatchObject({
       status: 'kept',
-      reason: "the candidate's holdout AUC 0.6100 is below the model in service's 0.7000",
+      reason: "the candidate's holdout AUC 0.6100 against the model in service's 0.7000 (difference −0.0900, 95 % interval −0.1400 to −0.0400): not better",
       finishedAt: NOW.toISOString(),
     });
+    // Better by a hair on a small holdout: not credibly better, possibly worse.
+    await store.putJob({ ...base, candidateAuc: 0.705, currentAuc: 0.7, aucDifference: { difference: 0.005, low: -0.03, high: 0.04 } });
+    expect((await keepCurrentModel({ score: 'churn', jobId: 'j' }, { store, now: () => NOW })).reason).toBe(
+      "the candidate's holdout AUC 0.7050 against the model in service's 0.7000 (difference +0.0050, 95 % interval −0.0300 to +0.0400): better by less than the holdout can tell, and possibly worse by more than 0.01",
+    );
     await store.putJob({ ...base, reason: 'the candidate is the model in service: the data taught nothing new' });
     expect(await keepCurrentModel({ score: 'churn', jobId: 'j' }, { store, now: () => NOW })).toMatchObject({
       reason: expect.stringMatching(/taught nothing new/),
