@@ -217,7 +217,9 @@ export function DestinationsEditor(props: {
   return (
     <section aria-labelledby="destinations-title" class="panel">
       <h2 id="destinations-title">Destinations</h2>
-      <p class="muted">Where the segment's members go when they enter or leave it; saved with the segment, and used for the next members within 10 seconds.</p>
+      <p class="muted">
+        Where the members go when they enter or leave; saved with the rest of this page's form, and used for the next members within 10 seconds.
+      </p>
       <div ref={list}>
         {props.entries.length === 0 && <p class="muted">No destination: members are only counted.</p>}
         {props.entries.map((entry, index) => {
