@@ -102,6 +102,36 @@ function ValueInput({ field, label, onChange }: { readonly field: ValueField; re
   );
 }
 
+/** An operator and the value it compares with (a trait's, a computed trait's, a score's): a new operator reshapes the value. */
+function Comparison(props: {
+  readonly op: TraitOperator;
+  readonly value: ValueField | null;
+  readonly onChange: (change: { op?: TraitOperator; value: ValueField | null }) => void;
+}) {
+  const { op, value, onChange } = props;
+  return (
+    <>
+      <label class="field">
+        Operator
+        <select
+          value={op}
+          onChange={(event) => {
+            const next = event.currentTarget.value as TraitOperator;
+            onChange({ op: next, value: fieldForOperator(next, value) });
+          }}
+        >
+          {TRAIT_OPERATORS.map((choice) => (
+            <option key={choice} value={choice}>
+              {OPERATOR_LABELS[choice]}
+            </option>
+          ))}
+        </select>
+      </label>
+      {value && <ValueInput field={value} label="Value" onChange={(field) => onChange({ value: field })} />}
+    </>
+  );
+}
+
 function NodeEditor({ node, ids, change, depth }: { readonly node: BuilderNode; readonly ids: IdSource; readonly change: Change; readonly depth: number }) {
   const set = (patch: Partial<BuilderNode>): void => change(node.id, (current) => ({ ...current, ...patch }) as BuilderNode);
   const legend = `${node.negated ? 'Not: ' : ''}${KIND_LABELS[node.kind]}`;
@@ -174,23 +204,7 @@ function NodeEditor({ node, ids, change, depth }: { readonly node: BuilderNode; 
               </select>
             )}
           </label>
-          <label class="field">
-            Operator
-            <select
-              value={node.op}
-              onChange={(event) => {
-                const op = event.currentTarget.value as TraitOperator;
-                set({ op, value: fieldForOperator(op, node.value) });
-              }}
-            >
-              {TRAIT_OPERATORS.map((op) => (
-                <option key={op} value={op}>
-                  {OPERATOR_LABELS[op]}
-                </option>
-              ))}
-            </select>
-          </label>
-          {node.value && <ValueInput field={node.value} label="Value" onChange={(value) => set({ value })} />}
+          <Comparison op={node.op} value={node.value} onChange={set} />
         </div>
       )}
       {node.kind === 'event' && <EventFields node={node} ids={ids} set={set} />}
@@ -216,24 +230,7 @@ function NodeEditor({ node, ids, change, depth }: { readonly node: BuilderNode; 
               <input value={node.bands} onInput={(event) => set({ bands: event.currentTarget.value })} placeholder="high, medium" />
             </label>
           ) : (
-            <>
-              <label class="field">
-                Operator
-                <select
-                  value={node.op}
-                  onChange={(event) =>
-                    set({ op: event.currentTarget.value as TraitOperator, value: fieldForOperator(event.currentTarget.value as TraitOperator, node.value) })
-                  }
-                >
-                  {TRAIT_OPERATORS.map((op) => (
-                    <option key={op} value={op}>
-                      {OPERATOR_LABELS[op]}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              {node.value && <ValueInput field={node.value} label="Value" onChange={(value) => set({ value })} />}
-            </>
+            <Comparison op={node.op} value={node.value} onChange={set} />
           )}
         </div>
       )}
