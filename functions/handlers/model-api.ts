@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import type { ModelRouteKey } from '../../lib/definitions/api';
 import { newRunId } from '../adapters/state-machine-schedules';
@@ -12,7 +11,7 @@ import { holdoutCutOff, labelDefinitionOf, ModelServingConflict, retrainableLabe
 import { trainingCutOffs } from '../domain/scoring/training-examples';
 import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
-import { parseJsonBody, readRequestBody } from '../http/request-body';
+import { invalidBody, optionalJsonBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
 
 const logger = new Logger({ serviceName: 'model-api' });
@@ -24,14 +23,6 @@ const LISTED_JOBS = 20;
 const STALE_JOB_MS = 6 * 3_600_000;
 
 const trainBody = z.strictObject({ asOf: z.string().optional() });
-
-function bodyErrors(error: z.ZodError): BadRequestError {
-  return new BadRequestError(error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', reason: issue.message })));
-}
-
-async function jsonBody(event: APIGatewayProxyEventV2): Promise<unknown> {
-  return event.body ? parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES)) : {};
-}
 
 /** How a model reports its quality: its holdout AUC when trained here, else the prior's cross-validated (or training) AUC. */
 function summaryOf(score: string, model: ModelArtifact, trained: boolean, holdoutAuc: number | undefined) {
@@ -113,8 +104,8 @@ export function modelRoutes(environmentOf: () => ModelEnvironment, clock: () => 
       const score = event.pathParameters?.score ?? '';
       await inService(score);
       retrainable(score);
-      const parsed = featureConfigBody.safeParse(await jsonBody(event));
-      if (!parsed.success) throw bodyErrors(parsed.error);
+      const parsed = featureConfigBody.safeParse(await optionalJsonBody(event, MAX_BODY_BYTES));
+      if (!parsed.success) throw invalidBody(parsed.error);
       await environment().store.putFeatureConfig(score, parsed.data, clock());
       logger.info('model features configured', { score, traits: parsed.data.traits.length });
       return jsonResponse(200, { score, ...parsed.data, appliesFrom: 'the next training' });
@@ -123,8 +114,8 @@ export function modelRoutes(environmentOf: () => ModelEnvironment, clock: () => 
       const score = event.pathParameters?.score ?? '';
       await inService(score);
       const definition = retrainable(score);
-      const parsed = trainBody.safeParse(await jsonBody(event));
-      if (!parsed.success) throw bodyErrors(parsed.error);
+      const parsed = trainBody.safeParse(await optionalJsonBody(event, MAX_BODY_BYTES));
+      if (!parsed.success) throw invalidBody(parsed.error);
       const now = clock();
       const asOf = (() => {
         try {

@@ -11,8 +11,7 @@ import { offerIdOfReportKey, offerReportKey } from '../domain/personalization/of
 import type { SegmentCounterItem } from '../ports/attribution-store';
 import { buildSegmentReport, type ReportedSegment } from '../domain/reports/segment-report';
 import { adminApiHandler, dispatchRoute, type AdminRoute, type RouteTable } from '../http/admin-handler';
-import { BadRequestError } from '../http/errors';
-import { parseJsonBody, readRequestBody } from '../http/request-body';
+import { invalidBody, optionalJsonBody } from '../http/request-body';
 import { jsonResponse } from '../http/responses';
 import { parseReportQuery, redrawBody } from '../schemas/reports';
 import type { SegmentRecord } from '../ports/segment-store';
@@ -107,8 +106,8 @@ export function reportRoutes(environmentOf: () => ReportApiEnvironment, clock: (
     'GET /v1/journeys': async () => jsonResponse(200, environment().journeyCatalog),
     'GET /v1/control-group': async () => jsonResponse(200, { draw: (await environment().controlGroup.draw()) ?? null }),
     'POST /v1/control-group/redraw': async (event) => {
-      const parsed = redrawBody.safeParse(event.body ? parseJsonBody(await readRequestBody(event, MAX_BODY_BYTES)) : {});
-      if (!parsed.success) throw new BadRequestError(parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', reason: issue.message })));
+      const parsed = redrawBody.safeParse(await optionalJsonBody(event, MAX_BODY_BYTES));
+      if (!parsed.success) throw invalidBody(parsed.error);
       const draw = await environment().controlGroup.redraw(parsed.data.share);
       logger.info('control group drawn', { version: draw.version, share: draw.share });
       return jsonResponse(200, { draw });

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type * as z from 'zod';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 import { requestHeader } from './headers';
 
@@ -40,6 +41,16 @@ export function parseJsonBody(text: string): unknown {
   } catch {
     throw new BadRequestError('body is not valid JSON');
   }
+}
+
+/** The JSON body of a request whose body is optional: `{}` when there is none. */
+export async function optionalJsonBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded' | 'headers'>, maxBytes: number): Promise<unknown> {
+  return event.body ? parseJsonBody(await readRequestBody(event, maxBytes)) : {};
+}
+
+/** The 400 of a body that failed its schema: each issue at its path, `body` for the body as a whole. */
+export function invalidBody(error: z.ZodError): BadRequestError {
+  return new BadRequestError(error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', reason: issue.message })));
 }
 
 function contentEncodings(header: string | undefined): string[] {

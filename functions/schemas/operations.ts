@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { MAX_ACTIVITY_DAYS } from '../domain/operations/activity';
 import { addDays, dayOf } from '../domain/shared/utc-days';
 import { BadRequestError } from '../http/errors';
+import { invalidQuery } from '../http/query';
 import { calendarDay } from './reports';
 
 const activityQuery = z.strictObject({ from: calendarDay.optional(), to: calendarDay.optional() });
@@ -10,15 +11,7 @@ const activityQuery = z.strictObject({ from: calendarDay.optional(), to: calenda
 /** `from`..`to`, both today (UTC) by default and `to` defaulting to `from`: at most MAX_ACTIVITY_DAYS days. */
 export function parseActivityQuery(query: Readonly<Record<string, string | undefined>>, now: Date): { readonly from: string; readonly to: string } {
   const parsed = activityQuery.safeParse(query);
-  if (!parsed.success) {
-    throw new BadRequestError(
-      parsed.error.issues.flatMap((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({ path: key, reason: 'unknown parameter: use from, to' }))
-          : [{ path: String(issue.path[0] ?? 'query'), reason: `${String(issue.path[0] ?? 'query')} ${issue.message}` }],
-      ),
-    );
-  }
+  if (!parsed.success) throw invalidQuery(parsed.error, Object.keys(activityQuery.shape));
   const today = dayOf(now);
   const from = parsed.data.from ?? (parsed.data.to !== undefined && parsed.data.to < today ? parsed.data.to : today);
   const to = parsed.data.to ?? (from > today ? from : today);

@@ -9,6 +9,7 @@ import { addDays, dayOf } from '../domain/shared/utc-days';
 import { JOURNEY_KEY_PATTERN } from '../domain/reports/journey-report';
 import { OFFER_ID_PATTERN } from '../domain/personalization/offer';
 import { BadRequestError } from '../http/errors';
+import { invalidQuery } from '../http/query';
 
 const DAY_MS = 86_400_000;
 /** Without `from`, a report covers the last 30 days up to `to`. */
@@ -67,16 +68,7 @@ export interface ReportQuery {
 /** The query of a report route, defaults applied; 400 naming each wrong parameter. */
 export function parseReportQuery(kind: ReportKind, query: Readonly<Record<string, string | undefined>>, now: Date): ReportQuery {
   const parsed = queries[kind].safeParse(query);
-  if (!parsed.success) {
-    const allowed = Object.keys(queries[kind].shape).join(', ');
-    throw new BadRequestError(
-      parsed.error.issues.flatMap((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({ path: key, reason: `unknown parameter: use ${allowed}` }))
-          : [{ path: String(issue.path[0] ?? 'query'), reason: `${String(issue.path[0] ?? 'query')} ${issue.message}` }],
-      ),
-    );
-  }
+  if (!parsed.success) throw invalidQuery(parsed.error, Object.keys(queries[kind].shape));
   const data = parsed.data as {
     from?: string;
     to?: string;
